@@ -1,0 +1,82 @@
+"""Command-line interface: turns options into keyword arguments for ``commands.*``.
+
+Exit codes: 0 success, 1 a finding (drift, lint), 2 bad input, 3 a bug in dockergen.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from dockergen import __version__
+from dockergen.errors import DockergenError
+
+SPEC_OPTION = click.option(
+    "--spec",
+    "spec",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("dockergen.yaml"),
+    show_default=True,
+    help="The spec file.",
+)
+
+
+def _run(command: Callable[[], int]) -> None:
+    try:
+        code = command()
+    except DockergenError as exc:
+        for problem in exc.problems:
+            click.echo(problem.render(), err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug, not bad input: one line, no traceback unless asked
+        if "DOCKERGEN_DEBUG" in __import__("os").environ:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set DOCKERGEN_DEBUG=1 for a traceback; please report it)", err=True)
+        sys.exit(3)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dockergen")
+def main() -> None:
+    """Render consolidated Dockerfiles and Compose overlays from one spec (dockergen.yaml)."""
+
+
+@main.command()
+@SPEC_OPTION
+@click.option("--env", "envs", multiple=True, help="Only write this environment's overlay (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write the tree here instead of next to the spec (same bytes).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def render(spec: Path, envs: tuple[str, ...], out: Path | None, quiet: bool) -> None:
+    """Write Dockerfiles, .dockerignore, compose.yaml + overlays and .env.example.
+
+    \b
+    Examples:
+      dockergen render
+      dockergen render --spec services/dockergen.yaml --env prod
+    """
+    from dockergen.commands.render import render as command
+
+    _run(lambda: command(spec, envs=list(envs), out=out, quiet=quiet))
+
+
+@main.command()
+@SPEC_OPTION
+def validate(spec: Path) -> None:
+    """Check the spec (schema, references, rendering) without writing anything."""
+    from dockergen.commands.validate import validate as command
+
+    _run(lambda: command(spec))
+
+
+@main.command()
+def schema() -> None:
+    """Print the spec's JSON Schema (for editors and CI)."""
+    from dockergen.commands.schema import schema as command
+
+    _run(command)

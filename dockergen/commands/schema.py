@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+from dockergen.spec.model import Spec
+
+SCHEMA_ID = "https://dockergen.dev/schema/dockergen.schema.json"
+
+
+def schema_text() -> str:
+    schema = Spec.model_json_schema(by_alias=True)
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def schema() -> int:
+    """Print the spec's JSON Schema."""
+    click.echo(schema_text(), nl=False)
+    return 0

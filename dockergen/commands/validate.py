@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dockergen.pipeline import render
+
+
+def validate(spec: Path) -> int:
+    """Load, validate, resolve and render in memory; write nothing."""
+    rendered = render(spec)
+    envs = ", ".join(rendered.project.environments)
+    click.echo(f"{spec}: valid ({len(rendered.spec.services)} services; environments: {envs})")
+    return 0

@@ -1,0 +1,40 @@
+"""Which engine versions support which output features.
+
+A feature is used only when every engine the spec targets supports it; otherwise the
+renderer emits an equivalent that all of them accept (or leaves the feature out when it
+is only a refinement, like ``start_interval``).
+"""
+
+from __future__ import annotations
+
+from dockergen.spec.model import Engines
+
+# What we target when a spec declares no `engines`: current Docker and the podman/buildah
+# of Debian stable.
+DEFAULT_ENGINES = Engines(compose="2.20", docker="24.0", podman="4.3", buildah="1.28")
+
+# feature -> engine -> minimum version, or None when that engine lacks it entirely.
+FEATURES: dict[str, dict[str, str | None]] = {
+    # `HEALTHCHECK --start-interval` / compose `healthcheck.start_interval`: Docker Engine 25;
+    # buildah 1.28 rejects the flag and podman 4.3 has no such option.
+    "start_interval": {"docker": "25.0", "compose": "2.20.2", "podman": None, "buildah": None},
+}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def supported(feature: str, engines: Engines) -> bool:
+    needs = FEATURES[feature]
+    for engine, declared in engines.model_dump().items():
+        if declared is None or engine not in needs:
+            continue
+        minimum = needs[engine]
+        if minimum is None or _version(declared) < _version(minimum):
+            return False
+    return True
+
+
+def effective_engines(declared: Engines) -> Engines:
+    return declared if declared.model_fields_set else DEFAULT_ENGINES

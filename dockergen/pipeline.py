@@ -1,0 +1,61 @@
+"""The pipeline, end to end: load -> validate -> resolve -> render (all in memory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockergen.errors import DockergenError, Location
+from dockergen.render.project import RenderedFile, render_project
+from dockergen.resolve import ResolvedProject, resolve
+from dockergen.spec.load import LoadedSpec, load_spec
+from dockergen.spec.model import Spec
+from dockergen.spec.validate import validate
+
+
+@dataclass(frozen=True)
+class Rendered:
+    loaded: LoadedSpec
+    spec: Spec
+    project: ResolvedProject
+    files: list[RenderedFile]
+
+
+def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject]:
+    loaded = load_spec(spec_path)
+    spec = validate(loaded)
+    return loaded, spec, resolve(spec, loaded.source)
+
+
+def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
+    loaded, spec, project = load_and_resolve(spec_path)
+    if only_envs:
+        unknown = [e for e in only_envs if e not in project.environments]
+        if unknown:
+            raise DockergenError.single(
+                f"unknown environment(s): {', '.join(unknown)}",
+                location=Location(str(spec_path)),
+                hint=f"declared: {', '.join(project.environments)}",
+            )
+    templates = (spec_path.parent / spec.templates) if spec.templates else None
+    if templates is not None and not templates.is_dir():
+        raise DockergenError.single(
+            f"template directory {spec.templates!r} does not exist",
+            location=loaded.source.locate(("templates",)),
+            path=("templates",),
+        )
+    files = render_project(project, spec_path.name, templates, only_envs)
+    _check_unique(files, loaded)
+    return Rendered(loaded, spec, project, files)
+
+
+def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:
+    seen: set[str] = set()
+    for f in files:
+        if f.path in seen:
+            raise DockergenError.single(
+                f"two generated files would both be written to {f.path!r}",
+                location=Location(loaded.source.file),
+                hint="give the services different `build.dockerfile` paths",
+            )
+        seen.add(f.path)

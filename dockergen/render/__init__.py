@@ -1,0 +1,1 @@
+"""Renderers: pure functions from resolved values to file contents."""

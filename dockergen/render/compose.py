@@ -1,0 +1,214 @@
+"""Turn one resolved environment into the complete Compose document it stands for.
+
+The document is built as plain data (never text templates) and later split into the
+shared base file and the environment's overlay by ``render.overlay``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+from typing import Any
+
+from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService
+
+# Readable, stable key order for a service (Compose does not care).
+SERVICE_KEY_ORDER = [
+    "image", "build", "platform", "profiles", "command", "entrypoint", "working_dir", "user",
+    "userns_mode", "init", "environment", "env_file", "secrets", "ports", "expose", "volumes",
+    "tmpfs", "networks", "extra_hosts", "depends_on", "healthcheck", "restart", "deploy",
+    "logging", "read_only", "cap_add", "cap_drop", "security_opt", "ulimits", "stop_signal",
+    "stop_grace_period", "labels",
+]  # fmt: skip
+
+
+def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> dict[str, Any]:
+    """The full Compose document for ``env`` (what base + overlay must merge to)."""
+    spec = project.spec
+    services: dict[str, Any] = {}
+    named_volumes: set[str] = set()
+    for name, service in env.services.items():
+        services[name] = _service(service, env, named_volumes)
+    doc: dict[str, Any] = {"name": spec.project, "services": services}
+    declared_volumes = dict(spec.volumes or {})
+    for volume in sorted(named_volumes):
+        declared_volumes.setdefault(volume, None)
+    if declared_volumes:
+        doc["volumes"] = {k: declared_volumes[k] for k in sorted(declared_volumes)}
+    if spec.networks:
+        doc["networks"] = dict(spec.networks)
+    if spec.secrets:
+        doc["secrets"] = dict(spec.secrets)
+    return doc
+
+
+def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str]) -> dict[str, Any]:
+    s = service.settings
+    podman = env.info.engine == "podman"
+    out: dict[str, Any] = {}
+    if service.image is not None:
+        out["image"] = service.image
+    if service.plan is not None:
+        plan = service.plan
+        context = posixpath.normpath(plan.build.context)
+        build: dict[str, Any] = {"context": _relative(context)}
+        dockerfile = posixpath.relpath(plan.dockerfile, context)
+        if dockerfile != "Dockerfile":
+            build["dockerfile"] = dockerfile
+        build["target"] = service.target
+        if s.build_args:
+            build["args"] = dict(sorted(s.build_args.items()))
+        out["build"] = build
+    for key in ("platform", "profiles", "command", "entrypoint", "working_dir", "user", "userns_mode", "init"):
+        value = getattr(s, key)
+        if value is not None:
+            out[key] = value
+    if s.environment:
+        out["environment"] = dict(s.environment)
+    for key in ("env_file", "secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
+        value = getattr(s, key)
+        if value:
+            out[key] = list(value)
+    ports = _ports(s.ports, podman)
+    if ports:
+        out["ports"] = ports
+    volumes, tmpfs = _volumes(service, env, named_volumes)
+    if volumes:
+        out["volumes"] = volumes
+    if tmpfs:
+        out["tmpfs"] = tmpfs
+    if s.networks:
+        out["networks"] = {n: None for n in s.networks} if isinstance(s.networks, list) else dict(s.networks)
+    depends = _depends_on(service, env)
+    if depends:
+        out["depends_on"] = depends
+    if service.healthcheck is not None:
+        out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
+    if s.restart is not None:
+        out["restart"] = s.restart
+    if s.resources is not None:
+        resources = s.resources.model_dump(exclude_none=True)
+        if resources:
+            out["deploy"] = {"resources": resources}
+    if s.logging is not None:
+        logging = s.logging.model_dump(exclude_none=True)
+        if logging:
+            out["logging"] = logging
+    for key in ("read_only", "ulimits", "stop_signal", "stop_grace_period", "labels"):
+        value = getattr(s, key)
+        if value is not None:
+            out[key] = value
+    ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
+    if s.compose:
+        from dockergen.resolve import merge
+
+        ordered = merge(ordered, s.compose)
+    return ordered
+
+
+def _relative(path: str) -> str:
+    return "." if path == "." else f"./{path}" if not path.startswith(("/", "./", "../")) else path
+
+
+def healthcheck_document(hc: ResolvedHealthcheck, podman: bool) -> dict[str, Any]:
+    if hc.disable:
+        return {"disable": True}
+    test = list(hc.test or ())
+    if podman and test and test[0] == "CMD" and any(" " in arg for arg in test[1:]):
+        # podman 4.3's Docker API splits exec-form arguments on spaces (containers/podman#26519);
+        # one shell string survives intact and means the same.
+        test = ["CMD-SHELL", shlex.join(test[1:])]
+    doc: dict[str, Any] = {"test": test}
+    for key in ("interval", "timeout", "start_period", "start_interval", "retries"):
+        value = getattr(hc, key)
+        if value is not None:
+            doc[key] = value
+    return doc
+
+
+def _ports(ports: Any, podman: bool) -> list[Any]:
+    items = list(ports.values()) if isinstance(ports, dict) else list(ports or [])
+    out = []
+    for item in items:
+        if item is None:
+            continue
+        if hasattr(item, "model_dump"):
+            item = item.model_dump(exclude_none=True)
+        elif isinstance(item, int):
+            item = str(item)
+        if podman:
+            item = _unprivileged_port(item)
+        out.append(item)
+    return out
+
+
+def _unprivileged_port(item: Any) -> Any:
+    """Rootless podman cannot bind host ports below 1024; shift them by 8000 (80 -> 8080)."""
+    if isinstance(item, dict):
+        published = item.get("published")
+        if isinstance(published, int) and published < 1024:
+            return {**item, "published": published + 8000}
+        if isinstance(published, str) and published.isdigit() and int(published) < 1024:
+            return {**item, "published": str(int(published) + 8000)}
+        return item
+    parts = item.split(":")
+    if len(parts) >= 2 and parts[-2].isdigit() and int(parts[-2]) < 1024:
+        parts[-2] = str(int(parts[-2]) + 8000)
+    return ":".join(parts)
+
+
+def _volumes(service: ResolvedService, env: ResolvedEnvironment, named: set[str]) -> tuple[list[Any], list[str]]:
+    s = service.settings
+    podman = env.info.engine == "podman"
+    raw = s.volumes
+    items = [v for v in (raw.values() if isinstance(raw, dict) else raw or []) if v is not None]
+    tmpfs = list(s.tmpfs or [])
+    if s.data_dir:
+        if env.info.kind == "test":
+            tmpfs.append(s.data_dir)  # throwaway state: fast and clean on every run
+        else:
+            volume = f"{service.name}-data"
+            named.add(volume)
+            items.append(f"{volume}:{s.data_dir}")
+    if s.source_mount and service.plan is not None:
+        build = service.plan.build
+        items.append(f"{_relative(posixpath.normpath(build.context))}:{build.workdir}")
+        if build.family == "node":
+            items.append(f"{build.workdir}/node_modules")  # keep the image's deps over the bind mount
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            source = item.split(":", 1)[0] if ":" in item else ""
+            if source and not source.startswith((".", "/", "~", "$")):
+                named.add(source)
+            if podman and source.startswith((".", "/", "~")):
+                item = _selinux_label(item)
+        out.append(item)
+    return out, tmpfs
+
+
+def _selinux_label(mount: str) -> str:
+    """Private SELinux label on bind mounts, or podman on Fedora/RHEL gets EACCES."""
+    parts = mount.split(":")
+    if len(parts) == 2:
+        return f"{mount}:Z"
+    options = parts[2].split(",")
+    if not {"z", "Z"} & set(options):
+        options.append("Z")
+    return ":".join([*parts[:2], ",".join(options)])
+
+
+def _depends_on(service: ResolvedService, env: ResolvedEnvironment) -> dict[str, Any]:
+    deps = service.settings.depends_on
+    if not deps:
+        return {}
+    entries = {name: None for name in deps} if isinstance(deps, list) else dict(deps)
+    out: dict[str, Any] = {}
+    for name, entry in entries.items():
+        declared = entry.model_dump(exclude_none=True) if entry is not None else {}
+        if "condition" not in declared:
+            dep = env.services[name]
+            healthy = dep.healthcheck is not None and not dep.healthcheck.disable
+            declared["condition"] = "service_healthy" if healthy else "service_started"
+        out[name] = {"condition": declared.pop("condition"), **declared}
+    return out

@@ -1,0 +1,101 @@
+"""Split per-environment Compose documents into one shared base and one overlay each.
+
+The base holds exactly what every environment has in common; each overlay adds what
+its environment has on top. Because an overlay then only ever *adds* to or sets values
+the base left out, ``docker compose -f base -f overlay`` merges back to the environment
+under Compose's own rules (compose-go ``override/merge.go``) without ``!reset`` or
+``!override``, which older Compose releases and podman-compose do not all understand.
+
+How a value is shared depends on how Compose merges it, declared per path below.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+MISSING = object()
+
+# Sequences that Compose appends across files (and de-duplicates by a key whose values
+# our items never share): the base keeps the items all environments have, overlays add
+# theirs. Order inside them carries no meaning.
+APPENDED = [
+    "services.*.ports",
+    "services.*.expose",
+    "services.*.volumes",
+    "services.*.tmpfs",
+    "services.*.secrets",
+    "services.*.extra_hosts",
+    "services.*.cap_add",
+    "services.*.cap_drop",
+    "services.*.security_opt",
+    "services.*.profiles",
+]
+# Every other sequence (command, entrypoint, healthcheck.test, env_file, ...) is either
+# replaced by Compose or order-sensitive: shared only when equal everywhere.
+# Mappings are merged key by key by Compose and recurse here.
+
+
+def is_appended(path: tuple[str, ...]) -> bool:
+    dotted = ".".join(path)
+    return any(fnmatch.fnmatchcase(dotted, pattern) for pattern in APPENDED)
+
+
+def split(documents: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Return ``(base, {env: overlay})`` for the full documents of every environment."""
+    values = list(documents.values())
+    base = _common(values, ())
+    if base is MISSING:
+        base = {}
+    overlays = {}
+    for env, doc in documents.items():
+        overlay = _subtract(doc, base, ())
+        overlays[env] = {} if overlay is MISSING else overlay
+    return base, overlays
+
+
+def _common(values: list[Any], path: tuple[str, ...]) -> Any:
+    first = values[0]
+    if all(isinstance(v, dict) for v in values):
+        out = {}
+        for key in first:
+            if all(key in v for v in values):
+                shared = _common([v[key] for v in values], (*path, key))
+                if shared is not MISSING:
+                    out[key] = shared
+        return out if out or not first else MISSING
+    if all(isinstance(v, list) for v in values) and is_appended(path):
+        shared_items = [item for item in first if all(item in v for v in values[1:])]
+        return shared_items or MISSING
+    return first if all(v == first for v in values[1:]) else MISSING
+
+
+def _subtract(full: Any, base: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(full, dict) and isinstance(base, dict):
+        out = {}
+        for key, value in full.items():
+            if key not in base:
+                out[key] = value
+                continue
+            rest = _subtract(value, base[key], (*path, key))
+            if rest is not MISSING:
+                out[key] = rest
+        return out or MISSING
+    if isinstance(full, list) and isinstance(base, list) and is_appended(path):
+        extra = [item for item in full if item not in base]
+        return extra or MISSING
+    return MISSING
+
+
+def merge_like_compose(base: dict[str, Any], overlay: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Compose's merge, restricted to what ``split`` produces; used to self-check."""
+    out = dict(base)
+    for key, value in overlay.items():
+        here = (*path, key)
+        if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = merge_like_compose(out[key], value, here)
+        elif key in out and isinstance(out[key], list) and is_appended(here):
+            out[key] = out[key] + [item for item in value if item not in out[key]]
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,442 @@
+"""Layer the spec into one fully resolved value per environment.
+
+Layers, lowest first (each a plain dict, so the merge rule is one function):
+
+1. built-in defaults (``presets``: per kind of environment, per known image)
+2. the spec's ``defaults``
+3. ``environments.<env>.defaults`` (the ``extends`` chain, parent first)
+4. ``services.<svc>`` settings
+5. ``services.<svc>.environments.<env>`` (the ``extends`` chain, parent first)
+
+Merge rule (``merge``): mapping + mapping deep-merges, ``null`` removes the key, anything
+else (lists included) replaces. The result is validated again and turned into plain
+``ResolvedService`` values that the renderers read; nothing below this module looks at
+layers.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from typing import Any
+
+from deepmerge import Merger
+
+from dockergen import presets
+from dockergen.errors import DockergenError, Problem
+from dockergen.features import effective_engines, supported
+from dockergen.spec.load import SourceMap
+from dockergen.spec.model import Build, Engines, Service, ServiceSettings, Spec
+
+
+def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
+    out = dict(base)
+    for key, value in nxt.items():
+        if value is None:
+            out.pop(key, None)
+        elif key in out:
+            out[key] = merger.value_strategy(path + [key], out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_MERGER = Merger([(dict, [_merge_mapping])], ["override"], ["override"])
+
+
+def merge(*layers: dict[str, Any]) -> dict[str, Any]:
+    """Merge layers left to right by the rule in this module's docstring."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out = _MERGER.merge(out, layer)
+    return out
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    name: str
+    kind: str
+    engine: str
+    flavour: str | None
+    chain: tuple[str, ...]  # root ... self, along `extends`
+    compose_file: str
+
+
+@dataclass(frozen=True)
+class ResolvedHealthcheck:
+    """A healthcheck in Compose's terms; ``test`` is exec form (``CMD``/``CMD-SHELL``)."""
+
+    test: tuple[str, ...] | None
+    interval: str | None = None
+    timeout: str | None = None
+    start_period: str | None = None
+    start_interval: str | None = None
+    retries: int | None = None
+    disable: bool = False
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    """One Dockerfile to render: a service's build in one flavour."""
+
+    service: str
+    flavour: str
+    build: Build
+    dockerfile: str  # relative to the spec's directory
+    container_port: int | None
+    healthcheck: ResolvedHealthcheck | None
+    default_flavour: bool
+
+
+@dataclass(frozen=True)
+class ResolvedService:
+    name: str
+    settings: ServiceSettings
+    image: str | None
+    plan: ImagePlan | None  # the Dockerfile this service builds or reuses
+    target: str | None
+    healthcheck: ResolvedHealthcheck | None
+
+
+@dataclass(frozen=True)
+class ResolvedEnvironment:
+    info: EnvironmentInfo
+    services: dict[str, ResolvedService]
+
+
+@dataclass(frozen=True)
+class ResolvedProject:
+    spec: Spec
+    engines: Engines
+    environments: dict[str, ResolvedEnvironment]
+    images: tuple[ImagePlan, ...]
+
+
+def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
+    """Resolve every environment of ``spec``; raise ``DockergenError`` with all problems."""
+    problems: list[Problem] = []
+    engines = effective_engines(spec.engines)
+    envs = resolve_environments(spec, source)
+    _check_references(spec, source, envs, problems)
+    if problems:
+        raise DockergenError(problems)
+    plans: dict[tuple[str, str], ImagePlan] = {}
+    resolved: dict[str, ResolvedEnvironment] = {}
+    for env in envs.values():
+        services: dict[str, ResolvedService] = {}
+        for name, service in spec.services.items():
+            try:
+                rs = _resolve_service(spec, engines, env, name, service, plans, source)
+            except DockergenError as exc:
+                problems.extend(exc.problems)
+                continue
+            if rs is not None:
+                services[name] = rs
+        resolved[env.name] = ResolvedEnvironment(env, services)
+    for env in resolved.values():
+        _check_dependencies(env, spec, source, problems)
+    if problems:
+        raise DockergenError(_dedupe(problems))
+    images = tuple(sorted(plans.values(), key=lambda p: (p.dockerfile, p.service)))
+    return ResolvedProject(spec, engines, resolved, images)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for problem in problems:
+        seen.setdefault(problem.render(), problem)
+    return list(seen.values())
+
+
+def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, EnvironmentInfo]:
+    declared = (
+        {name: env.model_dump(exclude_unset=True) for name, env in spec.environments.items()}
+        if spec.environments is not None
+        else presets.STANDARD_ENVIRONMENTS
+    )
+    out: dict[str, EnvironmentInfo] = {}
+    for name in declared:
+        chain = [name]
+        while (parent := declared[chain[-1]].get("extends")) is not None:
+            if parent not in declared:
+                raise DockergenError.single(
+                    f"extends unknown environment {parent!r}",
+                    location=source.locate(("environments", chain[-1], "extends")),
+                    path=("environments", chain[-1], "extends"),
+                    hint=f"declared: {', '.join(declared)}",
+                )
+            if parent in chain:
+                raise DockergenError.single(
+                    f"environments extend each other in a cycle: {' -> '.join([*chain, parent])}",
+                    location=source.locate(("environments", chain[-1], "extends")),
+                    path=("environments", chain[-1], "extends"),
+                )
+            chain.append(parent)
+        chain.reverse()
+
+        def pick(key: str, chain: list[str] = chain) -> Any:
+            for env_name in reversed(chain):
+                value = declared[env_name].get(key)
+                if value is None and key == "kind":
+                    value = presets.STANDARD_ENVIRONMENTS.get(env_name, {}).get("kind")
+                if value is None and key == "engine":
+                    value = presets.STANDARD_ENVIRONMENTS.get(env_name, {}).get("engine")
+                if value is not None:
+                    return value
+            return None
+
+        out[name] = EnvironmentInfo(
+            name=name,
+            kind=pick("kind") or "prod",
+            engine=pick("engine") or "docker",
+            flavour=pick("flavour"),
+            chain=tuple(chain),
+            compose_file=declared[name].get("compose_file") or spec.output.overlay.format(env=name),
+        )
+    return out
+
+
+def _check_references(spec: Spec, source: SourceMap, envs: dict[str, EnvironmentInfo], problems: list[Problem]) -> None:
+    for name, service in spec.services.items():
+        for env_name in service.environments or {}:
+            if env_name not in envs:
+                path = ("services", name, "environments", env_name)
+                problems.append(
+                    Problem(
+                        f"unknown environment {env_name!r}",
+                        source.locate(path),
+                        path,
+                        f"declared: {', '.join(envs)}",
+                    )
+                )
+        if service.uses is not None:
+            path = ("services", name, "uses")
+            other = spec.services.get(service.uses)
+            if other is None:
+                problems.append(Problem(f"uses unknown service {service.uses!r}", source.locate(path), path))
+            elif other.build is None:
+                problems.append(
+                    Problem(f"uses {service.uses!r}, which builds no image", source.locate(path), path, "give it a `build`")
+                )
+            elif service.build is not None:
+                problems.append(Problem("a service cannot both `build` and `uses`", source.locate(path), path))
+        if service.build is not None:
+            for flavour in [service.build.flavour, *(service.build.flavours or {})]:
+                if flavour is not None and flavour not in presets.FLAVOURS and service.build.family != "generic":
+                    path = ("services", name, "build")
+                    problems.append(
+                        Problem(f"unknown flavour {flavour!r}", source.locate(path), path, f"one of: {', '.join(presets.FLAVOURS)}")
+                    )
+
+
+def _settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
+    if model is None:
+        return {}
+    return model.model_dump(include=set(ServiceSettings.model_fields), exclude_unset=True, by_alias=True)
+
+
+def image_repository(image: str) -> str:
+    """``docker.io/library/postgres:16@sha256:...`` -> ``postgres``."""
+    name = image.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/", "library/"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def qualify_image(image: str) -> str:
+    """Fully qualify a Docker Hub short name; podman refuses short names without an alias,
+    and the long form means the same thing to Docker."""
+    if "$" in image:
+        return image
+    first = image.split("/", 1)[0]
+    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+        return image
+    return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
+
+
+def _layers(spec: Spec, env: EnvironmentInfo, service: Service) -> list[dict[str, Any]]:
+    layers = [_settings_dump(spec.defaults)]
+    for env_name in env.chain:
+        declared = (spec.environments or {}).get(env_name)
+        layers.append(_settings_dump(declared.defaults if declared else None))
+    layers.append(_settings_dump(service))
+    for env_name in env.chain:
+        layers.append(_settings_dump((service.environments or {}).get(env_name)))
+    return layers
+
+
+def _builtin(kind: str, built: bool, image: str | None) -> dict[str, Any]:
+    layer = merge(presets.BY_KIND[kind], presets.BUILT_BY_KIND[kind] if built else {})
+    known = presets.KNOWN_IMAGES.get(image_repository(image)) if image and not built else None
+    if known:
+        layer = merge(layer, known)
+    if built:
+        layer["target"] = presets.TARGET_BY_KIND[kind]
+    return layer
+
+
+def _resolve_service(
+    spec: Spec,
+    engines: Engines,
+    env: EnvironmentInfo,
+    name: str,
+    service: Service,
+    plans: dict[tuple[str, str], ImagePlan],
+    source: SourceMap,
+) -> ResolvedService | None:
+    user = merge(*_layers(spec, env, service))
+    builder_name = service.uses or (name if service.build else None)
+    builtin = _builtin(env.kind, builder_name is not None, user.get("image"))
+    merged = merge(builtin, user)
+    if merged.get("enabled") is False:
+        return None
+    settings = ServiceSettings.model_validate(merged)
+    plan = None
+    if builder_name is not None:
+        builder = spec.services[builder_name]
+        assert builder.build is not None
+        flavour = env.flavour or builder.build.flavour or "slim"
+        plan = _plan(spec, engines, builder_name, builder, flavour, plans, source)
+    elif settings.image is None:
+        path = ("services", name)
+        raise DockergenError.single(
+            f"has neither `image` nor `build` in environment {env.name!r}",
+            location=source.locate(path),
+            path=path,
+            hint="give it an image, a build, or `uses: <service>`",
+        )
+    healthcheck = _healthcheck(settings, plan, engines, env.engine, ("services", name), source)
+    image = settings.image
+    if plan is not None and image is None:
+        image = f"{spec.project}/{builder_name}:${{TAG:-{env.name}}}"
+        if plan.flavour != (spec.services[builder_name].build.flavour or "slim"):  # type: ignore[union-attr]
+            image = f"{spec.project}/{builder_name}:${{TAG:-{env.name}}}-{plan.flavour}"
+    if image is not None:
+        image = qualify_image(image) if plan is None else image
+        if env.engine == "podman" and plan is not None and not image.startswith("localhost/"):
+            image = f"localhost/{image}"
+    target = settings.target if plan is not None else None
+    if plan is not None and target not in stage_names(plan.build):
+        path = ("services", name, "target")
+        raise DockergenError.single(
+            f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
+            location=source.locate(path),
+            path=path,
+            hint=f"stages: {', '.join(stage_names(plan.build))}",
+        )
+    return ResolvedService(name, settings, image, plan, target, healthcheck)
+
+
+def stage_names(build: Build) -> list[str]:
+    if build.family == "generic":
+        return [stage.name for stage in build.stages or []]
+    if build.family == "python":
+        return ["base", "builder", "dev", "test", "prod"]
+    return ["base", "deps", "dev", "test", "builder", "prod"]
+
+
+def _plan(
+    spec: Spec,
+    engines: Engines,
+    name: str,
+    service: Service,
+    flavour: str,
+    plans: dict[tuple[str, str], ImagePlan],
+    source: SourceMap,
+) -> ImagePlan:
+    if (name, flavour) in plans:
+        return plans[(name, flavour)]
+    assert service.build is not None
+    raw = service.build.model_dump(exclude_unset=True, by_alias=True)
+    overrides = (service.build.flavours or {}).get(flavour, {})
+    raw.pop("flavours", None)
+    path = ("services", name, "build", "flavours", flavour)
+    try:
+        build = Build.model_validate(merge(raw, overrides))
+    except Exception as exc:  # pydantic.ValidationError, reported with the flavour's position
+        raise DockergenError.single(f"invalid flavour override: {exc}", location=source.locate(path), path=path) from None
+    default_flavour = flavour == (service.build.flavour or "slim")
+    dockerfile = posixpath.normpath(build.dockerfile or posixpath.join(build.context, "Dockerfile"))
+    if not default_flavour:
+        dockerfile = f"{dockerfile}.{flavour}"
+    port = build.port
+    if build.family == "node" and build.node is not None and build.node.serve == "nginx":
+        port = presets.NGINX_PORT
+    neutral = ServiceSettings.model_validate(
+        merge(_builtin("prod", True, None), _settings_dump(spec.defaults), _settings_dump(service))
+    )
+    plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
+    healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)
+    plan = ImagePlan(name, flavour, build, dockerfile, port, healthcheck, default_flavour)
+    plans[(name, flavour)] = plan
+    return plan
+
+
+def _healthcheck(
+    settings: ServiceSettings,
+    plan: ImagePlan | None,
+    engines: Engines,
+    engine: str,
+    path: tuple[str, ...],
+    source: SourceMap,
+) -> ResolvedHealthcheck | None:
+    hc = settings.healthcheck
+    if hc is None:
+        return None
+    if hc.disable:
+        return ResolvedHealthcheck(test=None, disable=True)
+    if hc.test is not None:
+        test = tuple(hc.test) if isinstance(hc.test, list) else ("CMD-SHELL", hc.test)
+        if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
+            test = ("CMD", *test)
+    elif hc.http is not None:
+        test = _http_probe(hc.http, hc.port or (plan.container_port if plan else None), plan, path, source)
+    else:
+        return None
+    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "port", "disable"})}
+    if not (supported("start_interval", engines) and engine != "podman"):
+        timing.pop("start_interval", None)
+    return ResolvedHealthcheck(test=test, **timing)
+
+
+def _http_probe(
+    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap
+) -> tuple[str, ...]:
+    hc_path = (*path, "healthcheck", "http")
+    if plan is None or plan.build.family == "generic":
+        raise DockergenError.single(
+            "an HTTP healthcheck is generated only for python and node builds",
+            location=source.locate(hc_path),
+            path=hc_path,
+            hint="give `healthcheck.test` with a command your image has",
+        )
+    if port is None:
+        raise DockergenError.single(
+            "an HTTP healthcheck needs a port", location=source.locate(hc_path), path=hc_path, hint="set `build.port`"
+        )
+    url = f"http://127.0.0.1:{port}{http_path}"
+    if "'" in url or " " in url:
+        raise DockergenError.single("the health path may not contain quotes or spaces", location=source.locate(hc_path), path=hc_path)
+    # Probes use what the image already has (no curl/wget) and contain no spaces, because
+    # podman 4.3 splits exec-form healthcheck arguments on whitespace (containers/podman#26519).
+    if plan.build.family == "python":
+        return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout=4)")
+    if plan.build.node is not None and plan.build.node.serve == "nginx":
+        return ("CMD", "wget", "-q", "--spider", url)
+    return ("CMD", "node", "-e", f"fetch('{url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))")
+
+
+def _check_dependencies(env: ResolvedEnvironment, spec: Spec, source: SourceMap, problems: list[Problem]) -> None:
+    for name, service in env.services.items():
+        deps = service.settings.depends_on
+        for dep in deps if isinstance(deps, list) else list((deps or {}).keys()):
+            if dep not in env.services:
+                path = ("services", name, "depends_on")
+                why = "is not enabled in" if dep in spec.services else "does not exist in"
+                problems.append(
+                    Problem(f"depends on {dep!r}, which {why} environment {env.info.name!r}", source.locate(path), path)
+                )

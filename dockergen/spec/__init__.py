@@ -1,0 +1,1 @@
+"""Reading and validating the spec: ``load`` (YAML with positions) and ``model``."""

@@ -1,0 +1,320 @@
+"""The spec's data model: what a ``dockergen.yaml`` may contain.
+
+These pydantic models are the single definition of the spec. The JSON Schema in
+``specs/`` is exported from them (``dockergen schema``), and their docstrings and field
+descriptions become the schema's documentation.
+
+Service settings (``ServiceSettings``) appear at four levels that ``resolve`` layers:
+``defaults`` < ``environments.<env>.defaults`` < ``services.<svc>`` <
+``services.<svc>.environments.<env>``. Mappings deep-merge, a ``null`` value removes a
+key, and any other value (lists included) replaces what the lower layer had.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME = r"^[a-z][a-z0-9_-]*$"
+DURATION = r"^(\d+(\.\d+)?(us|ms|s|m|h))+$"
+MEMORY = r"^\d+(\.\d+)?([bkmgBKMG][bB]?)?$"
+
+Name = Annotated[str, Field(pattern=NAME, max_length=63)]
+Duration = Annotated[str, Field(pattern=DURATION, description="A duration such as `30s`, `1m30s`, `500ms`.")]
+Memory = Annotated[str, Field(pattern=MEMORY, description="A memory size such as `512M` or `1G`.")]
+EnvValue = str | int | float | bool | None
+Command = str | list[str]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class Healthcheck(Model):
+    """How to tell that the service is ready. Give `http` for a generated, dependency-free
+    probe, or `test` for your own command."""
+
+    http: str | None = Field(None, pattern=r"^/")
+    """HTTP path probed on the service's `port` (e.g. `/health`); any status below 400 is healthy."""
+    port: int | None = Field(None, ge=1, le=65535)
+    """Port the HTTP probe connects to inside the container (default: the build's `port`)."""
+    test: Command | None = None
+    """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    start_period: Duration | None = None
+    start_interval: Duration | None = None
+    """Only rendered where every declared engine supports it (not podman 4.3 / buildah 1.28)."""
+    retries: int | None = Field(None, ge=1, le=1000)
+    disable: bool | None = None
+    """Turn off a healthcheck inherited from a lower layer or from the image."""
+
+
+class Limits(Model):
+    cpus: float | None = Field(None, gt=0, le=1024)
+    memory: Memory | None = None
+    pids: int | None = Field(None, ge=1)
+
+
+class Reservations(Model):
+    cpus: float | None = Field(None, gt=0, le=1024)
+    memory: Memory | None = None
+
+
+class Resources(Model):
+    """Rendered as `deploy.resources`."""
+
+    limits: Limits | None = None
+    reservations: Reservations | None = None
+
+
+class Logging(Model):
+    driver: str | None = None
+    """`json-file`, `local`, `journald`, ...; `json-file` and `local` rotate with `max-size`/`max-file`."""
+    options: dict[str, str] | None = None
+
+
+class PortSpec(Model):
+    target: int = Field(ge=1, le=65535)
+    published: int | str | None = None
+    host_ip: str | None = None
+    protocol: Literal["tcp", "udp"] | None = None
+
+
+class DependsOn(Model):
+    condition: Literal["service_started", "service_healthy", "service_completed_successfully"] | None = None
+    """Default: `service_healthy` when the dependency has a healthcheck, else `service_started`."""
+    required: bool | None = None
+    restart: bool | None = None
+
+
+class ServiceSettings(Model):
+    """Settings of one service; every field can be set per environment."""
+
+    enabled: bool | None = None
+    """`false` leaves the service out of an environment (e.g. a mail catcher only in dev)."""
+    image: str | None = None
+    """Image to run for services that build nothing (e.g. `postgres:16-alpine`)."""
+    target: str | None = None
+    """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
+    build_args: dict[str, str] | None = None
+    command: Command | None = None
+    """Replaces the image's command. A string is split by Compose, not run by a shell."""
+    entrypoint: Command | None = None
+    environment: dict[str, EnvValue] | None = None
+    """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
+    env_file: list[str] | None = None
+    ports: list[str | int | PortSpec] | dict[str, str | int | PortSpec | None] | None = None
+    """Published ports, as a list (replaced as a whole by a higher layer) or a mapping of
+    names to ports (merged by name; `null` removes one)."""
+    expose: list[int | str] | None = None
+    volumes: list[str | dict[str, Any]] | dict[str, str | dict[str, Any] | None] | None = None
+    """Mounts, as a list or as a mapping of names to mounts (merged by name)."""
+    data_dir: str | None = None
+    """Directory holding the service's state: a named volume, or a tmpfs in test environments.
+    Known images (postgres, redis, ...) have it preset."""
+    source_mount: bool | None = None
+    """Bind-mount the build context over the app directory (on by default in dev)."""
+    depends_on: list[str] | dict[str, DependsOn | None] | None = None
+    healthcheck: Healthcheck | None = None
+    resources: Resources | None = None
+    restart: str | None = Field(None, pattern=r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+    logging: Logging | None = None
+    networks: list[str] | dict[str, dict[str, Any] | None] | None = None
+    profiles: list[str] | None = None
+    labels: dict[str, str] | None = None
+    user: str | None = None
+    init: bool | None = None
+    read_only: bool | None = None
+    tmpfs: list[str] | None = None
+    cap_add: list[str] | None = None
+    cap_drop: list[str] | None = None
+    security_opt: list[str] | None = None
+    stop_grace_period: Duration | None = None
+    stop_signal: str | None = None
+    working_dir: str | None = None
+    secrets: list[str] | None = None
+    extra_hosts: list[str] | None = None
+    ulimits: dict[str, int | dict[str, int]] | None = None
+    platform: str | None = None
+    userns_mode: str | None = None
+    compose: dict[str, Any] | None = None
+    """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
+
+
+class Packages(Model):
+    build: list[str] | None = None
+    """OS packages needed only to build (compilers, `-dev` headers); never in the prod stage."""
+    runtime: list[str] | None = None
+    """OS packages the app needs at run time."""
+
+
+class User(Model):
+    name: str = Field("app", pattern=r"^[a-z_][a-z0-9_-]*$")
+    uid: int = Field(10001, ge=1, le=2**31 - 1)
+    gid: int = Field(10001, ge=1, le=2**31 - 1)
+
+
+class Python(Model):
+    version: str = Field("3.12", pattern=r"^\d+\.\d+$")
+    requirements: str = "requirements.txt"
+    dev_requirements: str | None = None
+    test_requirements: str | None = None
+    app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
+    interface: Literal["asgi", "wsgi"] = "asgi"
+    server: Literal["gunicorn", "uvicorn"] = "gunicorn"
+    """Production server: gunicorn (with uvicorn workers for ASGI) or uvicorn."""
+    workers: int = Field(2, ge=1, le=256)
+    dev_command: list[str] | None = None
+    test_command: list[str] = ["python", "-m", "pytest", "-q"]
+    prod_command: list[str] | None = None
+
+
+class Node(Model):
+    version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
+    build_script: str | None = "build"
+    """npm script that builds the app (`null` for apps without a build step)."""
+    serve: Literal["node", "nginx"] = "node"
+    """`nginx` serves the static build output from an unprivileged nginx image."""
+    output: str = "dist"
+    """Build output directory (for `serve: nginx`, or copied into the node runtime)."""
+    start: list[str] = ["node", "server.js"]
+    dev_command: list[str] = ["npm", "run", "dev"]
+    test_command: list[str] = ["npm", "test"]
+    nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
+
+
+class Stage(Model):
+    name: Name
+    from_: str = Field(alias="from")
+    """Base image or an earlier stage's name."""
+    steps: list[str] = []
+    """Dockerfile instructions, one per item, rendered verbatim (the escape hatch)."""
+
+    @field_validator("steps")
+    @classmethod
+    def _one_instruction_each(cls, steps: list[str]) -> list[str]:
+        for step in steps:
+            if "\n" in step or "\r" in step:
+                raise ValueError("each step is one Dockerfile instruction on one line")
+        return steps
+
+
+class Build(Model):
+    """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
+
+    family: Literal["python", "node", "generic"]
+    context: str = "."
+    """Build context, relative to the spec's directory."""
+    dockerfile: str | None = None
+    """Where to write the Dockerfile, relative to the spec (default `<context>/Dockerfile`)."""
+    image: str | None = None
+    """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
+    port: int | None = Field(None, ge=1, le=65535)
+    """Port the app listens on."""
+    workdir: str = Field("/app", pattern=r"^/")
+    flavour: str | None = None
+    """Base image flavour: `slim` (Debian) or `alpine`; environments can pick another one."""
+    base_image: str | None = None
+    """Override the flavour's base image (keep it pinned to a tag)."""
+    digest: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$")
+    packages: Packages | None = None
+    user: User = User()
+    env: dict[str, str] | None = None
+    """`ENV` baked into the image (never secrets)."""
+    labels: dict[str, str] | None = None
+    ignore: list[str] | None = None
+    """Extra `.dockerignore` patterns for this context."""
+    python: Python | None = None
+    node: Node | None = None
+    stages: list[Stage] | None = None
+    """`generic` family: the stages, written by you."""
+    flavours: dict[str, dict[str, Any]] | None = None
+    """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
+
+    @model_validator(mode="after")
+    def _family_block(self) -> Build:
+        if self.family == "generic" and not self.stages:
+            raise ValueError("the generic family needs `stages`")
+        if self.family != "generic" and self.stages:
+            raise ValueError(f"`stages` is only for the generic family, not {self.family}")
+        return self
+
+
+class Service(ServiceSettings):
+    description: str | None = None
+    build: Build | None = None
+    uses: Name | None = None
+    """Run the image another service builds (e.g. a worker on the API's image)."""
+    environments: dict[str, ServiceSettings] | None = None
+    """Per-environment settings: the highest layer."""
+
+
+class Environment(Model):
+    description: str | None = None
+    extends: Name | None = None
+    """Start from another environment's settings (its defaults and the services' blocks for it)."""
+    kind: Literal["dev", "test", "staging", "prod"] | None = None
+    """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod)."""
+    engine: Literal["docker", "podman"] | None = None
+    flavour: str | None = None
+    """Base image flavour for every built service (e.g. `alpine`)."""
+    compose_file: str | None = None
+    defaults: ServiceSettings | None = None
+
+
+class Engines(Model):
+    """Minimum engine versions the output must work with; features are used only where all support them."""
+
+    compose: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    docker: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    podman: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    buildah: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+
+
+class Output(Model):
+    compose_file: str = "compose.yaml"
+    overlay: str = Field("compose.{env}.yaml", pattern=r"\{env\}")
+    """Overlay file name pattern; `{env}` is replaced by the environment's name."""
+    env_example: str = ".env.example"
+
+
+class Variable(Model):
+    description: str | None = None
+    default: str | None = None
+    required: bool = False
+    secret: bool = False
+
+
+class Spec(Model):
+    """A dockergen spec: the single source of truth for a project's containers."""
+
+    version: Literal[1] = 1
+    project: Name
+    engines: Engines = Engines()
+    output: Output = Output()
+    templates: str | None = None
+    """Directory (relative to the spec) whose templates override the built-in ones."""
+    defaults: ServiceSettings | None = None
+    environments: dict[Name, Environment] | None = None
+    """Environments to render (default: dev, test, staging, prod, podman)."""
+    services: dict[Name, Service]
+    volumes: dict[str, dict[str, Any] | None] | None = None
+    networks: dict[str, dict[str, Any] | None] | None = None
+    secrets: dict[str, dict[str, Any]] | None = None
+    variables: dict[str, Variable] | None = None
+    """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
+
+    @field_validator("services")
+    @classmethod
+    def _not_empty(cls, services: dict[str, Service]) -> dict[str, Service]:
+        if not services:
+            raise ValueError("declare at least one service")
+        return services
+
+
+def is_valid_name(name: str) -> bool:
+    return re.match(NAME, name) is not None

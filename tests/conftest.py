@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    explicit = {
+        name.strip()
+        for marker in metafunc.definition.iter_markers("parametrize")
+        for name in (marker.args[0].split(",") if isinstance(marker.args[0], str) else marker.args[0])
+    }
+    if "example" in metafunc.fixturenames and "example" not in explicit:
+        metafunc.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])

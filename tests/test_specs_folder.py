@@ -1,0 +1,53 @@
+"""specs/ stays true: the committed schema is the models' schema, and the reference spec
+validates, renders and validates against that schema."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from ruamel.yaml import YAML
+
+from dockergen.commands.schema import schema_text
+from dockergen.pipeline import render
+from tests.conftest import EXAMPLES, ROOT
+
+SPECS = ROOT / "specs"
+
+
+def test_committed_schema_is_what_the_models_export() -> None:
+    assert (SPECS / "dockergen.schema.json").read_text() == schema_text()
+
+
+def test_reference_spec_renders_every_environment() -> None:
+    result = render(SPECS / "reference.yaml")
+    assert set(result.project.environments) == {"dev", "test", "staging", "prod", "podman", "alpine"}
+    paths = {f.path for f in result.files}
+    assert {"api/Dockerfile", "api/Dockerfile.alpine", "web/Dockerfile", "compose.yaml", "compose.podman.yaml"} <= paths
+
+
+def test_schema_accepts_every_shipped_spec_and_rejects_a_typo() -> None:
+    schema = json.loads(schema_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    yaml = YAML(typ="safe")
+    for path in [SPECS / "reference.yaml", *(e / "dockergen.yaml" for e in EXAMPLES)]:
+        errors = list(validator.iter_errors(yaml.load(path.read_text())))
+        assert errors == [], (path, errors[:1])
+    bad = yaml.load((SPECS / "reference.yaml").read_text())
+    bad["services"]["api"]["healtcheck"] = {"http": "/health"}
+    assert list(validator.iter_errors(bad))
+
+
+def test_reference_output_passes_the_real_tools(tmp_path) -> None:  # noqa: ANN001
+    from dockergen.write import write_files
+    from tests.tools import compose, hadolint
+
+    result = render(SPECS / "reference.yaml")
+    write_files(tmp_path, result.files)
+    for f in result.files:
+        if f.kind == "dockerfile":
+            lint = hadolint(tmp_path / f.path)
+            assert lint.returncode == 0, lint.stdout
+    for env in result.project.environments.values():
+        checked = compose(tmp_path, ["compose.yaml", env.info.compose_file], "config", "-q", env={"POSTGRES_PASSWORD": "x"})
+        assert checked.returncode == 0, (env.info.name, checked.stderr)

@@ -49,5 +49,5 @@ def test_reference_output_passes_the_real_tools(tmp_path) -> None:  # noqa: ANN0
             lint = hadolint(tmp_path / f.path)
             assert lint.returncode == 0, lint.stdout
     for env in result.project.environments.values():
-        checked = compose(tmp_path, ["compose.yaml", env.info.compose_file], "config", "-q", env={"POSTGRES_PASSWORD": "x"})
+        checked = compose(tmp_path, [tmp_path / "compose.yaml", tmp_path / env.info.compose_file], "config", "-q", env={"POSTGRES_PASSWORD": "x"})
         assert checked.returncode == 0, (env.info.name, checked.stderr)

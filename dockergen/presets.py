@@ -40,7 +40,7 @@ BY_KIND: dict[str, dict[str, Any]] = {
 # Extra policy for services whose image dockergen builds (we know they run as non-root
 # and need no capabilities; third-party images may).
 BUILT_BY_KIND: dict[str, dict[str, Any]] = {
-    "dev": {"source_mount": True},
+    "dev": {"source_mount": True, "debug_port": True},
     "test": {},
     "staging": {"init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]},
     "prod": {"init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]},

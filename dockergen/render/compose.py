@@ -70,6 +70,9 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         if value:
             out[key] = list(value)
     ports = _ports(s.ports, podman)
+    debug_port = _debug_port(service)
+    if debug_port is not None:
+        ports.append(f"127.0.0.1:{debug_port}:{debug_port}")
     if ports:
         out["ports"] = ports
     volumes, tmpfs = _volumes(service, env, named_volumes)
@@ -140,6 +143,13 @@ def _ports(ports: Any, podman: bool) -> list[Any]:
             item = _unprivileged_port(item)
         out.append(item)
     return out
+
+
+def _debug_port(service: ResolvedService) -> int | None:
+    plan = service.plan
+    if not service.settings.debug_port or plan is None or plan.build.python is None:
+        return None
+    return plan.build.python.debug_port if service.target == "dev" else None
 
 
 def _unprivileged_port(item: Any) -> Any:

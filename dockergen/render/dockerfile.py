@@ -156,8 +156,12 @@ def _python_dev_command(py: Any, port: int | None) -> list[str] | None:
     if py.app is None or port is None:
         return None
     if py.interface == "wsgi":
-        return ["gunicorn", "--reload", "--bind", f"0.0.0.0:{port}", py.app]
-    return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--reload"]
+        server = ["gunicorn", "--reload", "--bind", f"0.0.0.0:{port}", py.app]
+    else:
+        server = ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--reload"]
+    if py.debug_port is None:
+        return server
+    return ["python", "-m", "debugpy", "--listen", f"0.0.0.0:{py.debug_port}", "-m", *server]
 
 
 def _python_prod_command(py: Any, port: int | None) -> list[str] | None:

@@ -117,6 +117,8 @@ class ServiceSettings(Model):
     Known images (postgres, redis, ...) have it preset."""
     source_mount: bool | None = None
     """Bind-mount the build context over the app directory (on by default in dev)."""
+    debug_port: bool | None = None
+    """Publish the build's `python.debug_port` on 127.0.0.1 (on by default in dev)."""
     depends_on: list[str] | dict[str, DependsOn | None] | None = None
     healthcheck: Healthcheck | None = None
     resources: Resources | None = None
@@ -159,7 +161,8 @@ class User(Model):
 
 class Python(Model):
     version: str = Field("3.12", pattern=r"^\d+\.\d+$")
-    requirements: str = "requirements.txt"
+    requirements: str | None = "requirements.txt"
+    """Runtime requirements (`null` for apps on the standard library only)."""
     dev_requirements: str | None = None
     test_requirements: str | None = None
     app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -168,6 +171,9 @@ class Python(Model):
     server: Literal["gunicorn", "uvicorn"] = "gunicorn"
     """Production server: gunicorn (with uvicorn workers for ASGI) or uvicorn."""
     workers: int = Field(2, ge=1, le=256)
+    debug_port: int | None = Field(None, ge=1, le=65535)
+    """Run the dev server under debugpy listening here (add `debugpy` to `dev_requirements`);
+    dev environments publish it on 127.0.0.1."""
     dev_command: list[str] | None = None
     test_command: list[str] = ["python", "-m", "pytest", "-q"]
     prod_command: list[str] | None = None

@@ -51,9 +51,15 @@ def main() -> None:
 @SPEC_OPTION
 @click.option("--env", "envs", multiple=True, help="Only write this environment's overlay (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write the tree here instead of next to the spec (same bytes).")
+@click.option("--force", is_flag=True, help="Overwrite or delete generated files even if edited by hand.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def render(spec: Path, envs: tuple[str, ...], out: Path | None, quiet: bool) -> None:
+def render(spec: Path, envs: tuple[str, ...], out: Path | None, force: bool, quiet: bool) -> None:
     """Write Dockerfiles, .dockerignore, compose.yaml + overlays and .env.example.
+
+    \b
+    Generated files are replaced atomically; a generated file edited by hand, or a
+    file dockergen did not write, is never overwritten or deleted without --force.
+    Generated files the spec no longer produces are deleted.
 
     \b
     Examples:
@@ -62,7 +68,30 @@ def render(spec: Path, envs: tuple[str, ...], out: Path | None, quiet: bool) -> 
     """
     from dockergen.commands.render import render as command
 
-    _run(lambda: command(spec, envs=list(envs), out=out, quiet=quiet))
+    _run(lambda: command(spec, envs=list(envs), out=out, force=force, quiet=quiet))
+
+
+@main.command()
+@SPEC_OPTION
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of what `render` would change.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Check the tree rendered with --out DIR.")
+def check(spec: Path, show_diff: bool, output_format: str, out: Path | None) -> None:
+    """Fail (exit 1) when any generated file differs from what the spec renders.
+
+    Reports each drifted file and why: edited by hand, spec/templates/version changed
+    since the last render, missing, stale, or a foreign file in the way. Use it as a
+    pre-commit hook and in CI.
+
+    \b
+    Examples:
+      dockergen check
+      dockergen check --diff
+      dockergen check --format json
+    """
+    from dockergen.commands.check import check as command
+
+    _run(lambda: command(spec, show_diff=show_diff, output_format=output_format, out=out))
 
 
 @main.command()

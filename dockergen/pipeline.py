@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockergen import __version__
 from dockergen.errors import DockergenError, Location
+from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.spec.load import LoadedSpec, load_spec
@@ -28,6 +30,8 @@ def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject
 
 
 def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
+    """Render every file in memory; ``only_envs`` is only checked here (the writer
+    decides which overlays to touch, so the base and the lock never depend on it)."""
     loaded, spec, project = load_and_resolve(spec_path)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
@@ -44,9 +48,14 @@ def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
             location=loaded.source.locate(("templates",)),
             path=("templates",),
         )
-    files = render_project(project, spec_path.name, templates, only_envs)
+    files = render_project(project, spec_path.name, templates)
     _check_unique(files, loaded)
-    return Rendered(loaded, spec, project, files)
+    spec_digest, templates_digest = current_inputs(spec_path, spec.templates)
+    lock = Lock(spec_digest, templates_digest, spec.templates, __version__)
+    for f in files:
+        lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
+    files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
+    return Rendered(loaded, spec, project, sorted(files, key=lambda f: f.path))
 
 
 def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:

@@ -5,15 +5,31 @@ from pathlib import Path
 import click
 
 from dockergen.pipeline import render as render_spec
-from dockergen.write import write_files
+from dockergen.write import Refused, apply, plan_changes
 
 
-def render(spec: Path, *, envs: list[str] | None, out: Path | None, quiet: bool = False) -> int:
+def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool = False, quiet: bool = False) -> int:
     """Render every generated file next to the spec (or under ``out``)."""
     rendered = render_spec(spec, envs or None)
-    result = write_files(out if out is not None else spec.parent, rendered.files)
+    out_dir = out if out is not None else spec.parent
+    skipped = {f.path for f in rendered.files if f.env is not None and envs and f.env not in envs}
+    changes = [c for c in plan_changes(out_dir, rendered.files) if c.path not in skipped]
+    try:
+        apply(out_dir, changes, force=force)
+    except Refused as exc:
+        from dockergen.drift import unified_diff
+
+        for problem in exc.problems:
+            click.echo(problem.render(), err=True)
+        for change in changes:
+            if change.blocked and change.changes:
+                click.echo(unified_diff(change), err=True, nl=False)
+        return 1
     if not quiet:
-        for path in result.written:
-            click.echo(f"wrote     {path}")
-        click.echo(f"{len(result.written)} written, {len(result.unchanged)} unchanged ({len(rendered.files)} files)")
+        verbs = {"create": "created", "update": "updated", "delete": "deleted"}
+        for change in changes:
+            if change.changes:
+                click.echo(f"{verbs[change.action]:<9} {change.path}")
+        changed = sum(c.changes for c in changes)
+        click.echo(f"{changed} changed, {len(changes) - changed} unchanged")
     return 0

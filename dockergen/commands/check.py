@@ -1,0 +1,55 @@
+"""``dockergen check``: is the tree exactly what the spec renders?
+
+The fast path (``fingerprint.fast_clean``) confirms a clean tree from the lock and the
+file fingerprints without importing the renderer; anything else falls through to a full
+render in memory, which is the authority on what drifted and why.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dockergen.fingerprint import fast_clean
+
+
+def check(spec: Path, *, show_diff: bool, output_format: str, out: Path | None = None) -> int:
+    out_dir = out if out is not None else spec.parent
+    if not show_diff and fast_clean(spec, out_dir):
+        return _report([], output_format, spec)
+    from dockergen.drift import find_drift, unified_diff
+    from dockergen.pipeline import render
+    from dockergen.write import plan_changes
+
+    rendered = render(spec)
+    drift = find_drift(spec, out_dir, plan_changes(out_dir, rendered.files), rendered.spec.templates)
+    code = _report(drift, output_format, spec)
+    if show_diff and output_format == "text":
+        for item in drift:
+            click.echo(unified_diff(item.change), nl=False)
+    return code
+
+
+def _report(drift: list, output_format: str, spec: Path) -> int:  # list[Drift]
+    if output_format == "json":
+        from dockergen.drift import unified_diff
+
+        click.echo(
+            json.dumps(
+                {
+                    "spec": str(spec),
+                    "clean": not drift,
+                    "files": [
+                        {"path": d.path, "cause": d.cause, "reason": d.reason, "diff": unified_diff(d.change)} for d in drift
+                    ],
+                },
+                indent=2,
+            )
+        )
+    elif drift:
+        for item in drift:
+            click.echo(f"{item.path}: {item.reason}")
+        click.echo(f"{len(drift)} file(s) drifted from {spec}; run `dockergen render` (see --diff)", err=True)
+    return 1 if drift else 0

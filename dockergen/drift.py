@@ -1,0 +1,67 @@
+"""Why the tree differs from what the spec renders: one ``Drift`` per file."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockergen import __version__
+from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME, current_inputs
+from dockergen.write import Change, previous_lock
+
+
+@dataclass(frozen=True)
+class Drift:
+    path: str
+    cause: str  # missing | edited | outdated | stale | foreign | untrusted-lock | gitattributes
+    reason: str
+    change: Change
+
+
+def find_drift(spec_path: Path, out_dir: Path, changes: list[Change], templates_dir: str | None) -> list[Drift]:
+    outdated_reason = _outdated_reason(spec_path, out_dir, templates_dir)
+    drift = []
+    for change in changes:
+        if not change.changes:
+            continue
+        if change.path == GITATTRIBUTES:
+            drift.append(Drift(change.path, "gitattributes", "the linguist-generated block is out of date", change))
+        elif change.action == "create":
+            drift.append(Drift(change.path, "missing", "missing: the spec produces it", change))
+        elif change.action == "delete":
+            why = "stale: the spec no longer produces it"
+            if change.blocked:
+                why += f" (and it was {change.blocked})"
+            drift.append(Drift(change.path, "stale", why, change))
+        elif change.path == LOCK_NAME:
+            drift.append(Drift(change.path, "outdated", outdated_reason, change))
+        elif change.blocked == "not written by dockergen":
+            drift.append(Drift(change.path, "foreign", "a file not written by dockergen is where the spec writes one", change))
+        elif change.blocked:
+            drift.append(Drift(change.path, "edited", "edited by hand since it was generated", change))
+        else:
+            drift.append(Drift(change.path, "outdated", outdated_reason, change))
+    return drift
+
+
+def _outdated_reason(spec_path: Path, out_dir: Path, templates_dir: str | None) -> str:
+    lock = previous_lock(out_dir)
+    if lock is None:
+        return f"out of date ({LOCK_NAME} is missing or was edited)"
+    if lock.version != __version__:
+        return f"out of date: rendered by dockergen {lock.version}, this is {__version__}"
+    spec_digest, templates_digest = current_inputs(spec_path, templates_dir)
+    if lock.spec != spec_digest:
+        return "out of date: the spec changed since the last render"
+    if lock.templates != templates_digest:
+        return "out of date: the templates changed since the last render"
+    return "out of date"
+
+
+def unified_diff(change: Change) -> str:
+    before = (change.current or "").splitlines(keepends=True)
+    after = (change.new or "").splitlines(keepends=True)
+    label_a = f"a/{change.path}" if change.current is not None else "/dev/null"
+    label_b = f"b/{change.path}" if change.new is not None else "/dev/null"
+    return "".join(difflib.unified_diff(before, after, label_a, label_b))

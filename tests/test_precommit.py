@@ -1,0 +1,64 @@
+"""The hooks in .pre-commit-hooks.yaml, run by the real pre-commit on a temporary repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_drift import SPEC, git, run
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def try_repo(repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("pre-commit")
+    assert exe, "pre-commit is not installed (pip install -e '.[test]')"
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    return subprocess.run(
+        [exe, "try-repo", str(ROOT), hook, "--all-files"], cwd=repo, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_hooks_pass_on_a_clean_tree_fail_on_a_hand_edit_and_render_fixes_it(tmp_path: Path, pre_commit_home: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "user.email", "t@example.com")
+    git(tmp_path, "config", "user.name", "t")
+    assert run(tmp_path, "render").returncode == 0
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "render")
+
+    clean = try_repo(tmp_path, "dockergen-check", pre_commit_home)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    prod = tmp_path / "compose.prod.yaml"
+    prod.write_text(prod.read_text().replace("restart: always", "restart: on-failure"))
+    git(tmp_path, "add", "-A")
+    failed = try_repo(tmp_path, "dockergen-check", pre_commit_home)
+    assert failed.returncode == 1
+    assert "compose.prod.yaml: edited by hand" in failed.stdout
+
+    # The render hook refuses to discard the hand edit (the user must decide) ...
+    refused = try_repo(tmp_path, "dockergen-render", pre_commit_home)
+    assert refused.returncode == 1 and "on-failure" in prod.read_text()
+
+    # ... and repairs a tree whose spec changed without a re-render.
+    git(tmp_path, "checkout", "HEAD", "--", "compose.prod.yaml")
+    (tmp_path / "dockergen.yaml").write_text(SPEC.replace("postgres:16-alpine", "postgres:17-alpine"))
+    git(tmp_path, "add", "-A")
+    assert try_repo(tmp_path, "dockergen-check", pre_commit_home).returncode == 1
+    fixed = try_repo(tmp_path, "dockergen-render", pre_commit_home)
+    assert fixed.returncode == 1 and "files were modified by this hook" in fixed.stdout
+    git(tmp_path, "add", "-A")
+    again = try_repo(tmp_path, "dockergen-check", pre_commit_home)
+    assert again.returncode == 0, again.stdout

@@ -96,6 +96,28 @@ def check(spec: Path, show_diff: bool, output_format: str, out: Path | None) -> 
 
 @main.command()
 @SPEC_OPTION
+@click.argument("files", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Only print the spec change.")
+def absorb(spec: Path, files: tuple[str, ...], dry_run: bool) -> None:
+    """Keep a hand edit of a generated Compose file by turning it into a spec change.
+
+    FILES default to every generated file edited by hand. The edit becomes settings on
+    the right service and environment (the `compose:` escape hatch where the spec has no
+    field of that shape), the spec is rewritten with its comments kept, the tree is
+    re-rendered, and the result is checked to resolve exactly as edited.
+
+    \b
+    Examples:
+      dockergen absorb
+      dockergen absorb compose.prod.yaml --dry-run
+    """
+    from dockergen.commands.absorb import absorb as command
+
+    _run(lambda: command(spec, list(files), dry_run=dry_run))
+
+
+@main.command()
+@SPEC_OPTION
 def validate(spec: Path) -> None:
     """Check the spec (schema, references, rendering) without writing anything."""
     from dockergen.commands.validate import validate as command

@@ -33,6 +33,11 @@ def _run(command: Callable[[], int]) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except BrokenPipeError:  # `dockergen ... | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as exc:  # a bug, not bad input: one line, no traceback unless asked
         if "DOCKERGEN_DEBUG" in __import__("os").environ:
             raise
@@ -114,6 +119,47 @@ def absorb(spec: Path, files: tuple[str, ...], dry_run: bool) -> None:
     from dockergen.commands.absorb import absorb as command
 
     _run(lambda: command(spec, list(files), dry_run=dry_run))
+
+
+@main.command()
+@SPEC_OPTION
+@click.argument("service")
+@click.argument("key", required=False)
+@click.option("--env", help="Environment (default: the first declared).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def explain(spec: Path, service: str, key: str | None, env: str | None, output_format: str) -> None:
+    """Show every resolved value of SERVICE and which layer set it, with file:line.
+
+    Layers: built-in defaults < spec defaults < environment defaults < service <
+    service x environment. KEY limits the output to keys starting with it.
+
+    \b
+    Examples:
+      dockergen explain api --env prod
+      dockergen explain api resources --env staging
+    """
+    from dockergen.commands.explain import explain as command
+
+    _run(lambda: command(spec, service, env=env, key=key, output_format=output_format))
+
+
+@main.command()
+@SPEC_OPTION
+@click.argument("env_a")
+@click.argument("env_b")
+@click.option("--service", help="Only this service.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def diff(spec: Path, env_a: str, env_b: str, service: str | None, output_format: str) -> None:
+    """What differs between two environments, per service and key.
+
+    \b
+    Examples:
+      dockergen diff staging prod
+      dockergen diff dev prod --service api
+    """
+    from dockergen.commands.diff import diff as command
+
+    _run(lambda: command(spec, env_a, env_b, service=service, output_format=output_format))
 
 
 @main.command()

@@ -1,0 +1,67 @@
+"""``dockergen explain``: every resolved value of a service, and which layer set it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dockergen.errors import DockergenError
+
+
+def explain(spec: Path, service: str, *, env: str | None, key: str | None, output_format: str) -> int:
+    from dockergen.pipeline import load_and_resolve
+    from dockergen.provenance import trace
+
+    loaded, parsed, project = load_and_resolve(spec)
+    if service not in parsed.services:
+        raise DockergenError.single(f"unknown service {service!r}", hint=f"services: {', '.join(parsed.services)}")
+    env_name = env or next(iter(project.environments))
+    if env_name not in project.environments:
+        raise DockergenError.single(f"unknown environment {env_name!r}", hint=f"declared: {', '.join(project.environments)}")
+    resolved_env = project.environments[env_name]
+    info = resolved_env.info
+    rows = [t for t in trace(parsed, loaded.source, info, service) if key is None or ".".join(t.path).startswith(key)]
+    resolved = resolved_env.services.get(service)
+    derived = []
+    if resolved is not None:
+        if resolved.image:
+            derived.append(("image", resolved.image))
+        if resolved.plan is not None:
+            derived += [("build.dockerfile", resolved.plan.dockerfile), ("build.target", resolved.target or "")]
+        if resolved.healthcheck is not None and resolved.healthcheck.test:
+            derived.append(("healthcheck.test (rendered)", json.dumps(list(resolved.healthcheck.test))))
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "service": service,
+                    "environment": env_name,
+                    "enabled": resolved is not None,
+                    "values": [
+                        {
+                            "key": ".".join(t.path),
+                            "value": t.value,
+                            "layer": t.origin.layer,
+                            "location": str(t.origin.location) if t.origin.location else None,
+                        }
+                        for t in rows
+                    ],
+                    "derived": dict(derived),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    click.echo(f"{service} in {env_name} (kind {info.kind}, engine {info.engine}, layers along {' -> '.join(info.chain)})")
+    if resolved is None:
+        click.echo("  not part of this environment (enabled: false)")
+    width = max([len(".".join(t.path)) for t in rows] + [len(k) for k, _ in derived] + [10])
+    for t in rows:
+        value = json.dumps(t.value) if not isinstance(t.value, str) else t.value
+        where = f"  {t.origin.location}" if t.origin.location else ""
+        click.echo(f"  {'.'.join(t.path):<{width}}  {value:<28}  {t.origin.layer}{where}")
+    for name, value in derived if key is None else [d for d in derived if d[0].startswith(key)]:
+        click.echo(f"  {name:<{width}}  {value:<28}  derived")
+    return 0

@@ -60,6 +60,7 @@ class EnvironmentInfo:
     flavour: str | None
     chain: tuple[str, ...]  # root ... self, along `extends`
     compose_file: str
+    project: str | None = None  # Compose project name, when not the spec's
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             flavour=pick("flavour"),
             chain=tuple(chain),
             compose_file=declared[name].get("compose_file") or spec.output.overlay.format(env=name),
+            project=pick("project"),
         )
     return out
 
@@ -229,7 +231,7 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
                     )
 
 
-def _settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
+def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
     if model is None:
         return {}
     return model.model_dump(include=set(ServiceSettings.model_fields), exclude_unset=True, by_alias=True)
@@ -259,17 +261,18 @@ def qualify_image(image: str) -> str:
 
 
 def _layers(spec: Spec, env: EnvironmentInfo, service: Service) -> list[dict[str, Any]]:
-    layers = [_settings_dump(spec.defaults)]
+    layers = [settings_dump(spec.defaults)]
     for env_name in env.chain:
         declared = (spec.environments or {}).get(env_name)
-        layers.append(_settings_dump(declared.defaults if declared else None))
-    layers.append(_settings_dump(service))
+        layers.append(settings_dump(declared.defaults if declared else None))
+    layers.append(settings_dump(service))
     for env_name in env.chain:
-        layers.append(_settings_dump((service.environments or {}).get(env_name)))
+        layers.append(settings_dump((service.environments or {}).get(env_name)))
     return layers
 
 
-def _builtin(kind: str, built: bool, image: str | None) -> dict[str, Any]:
+def builtin_layer(kind: str, built: bool, image: str | None) -> dict[str, Any]:
+    """Layer 1: the built-in policy for a kind of environment, a built image, a known image."""
     layer = merge(presets.BY_KIND[kind], presets.BUILT_BY_KIND[kind] if built else {})
     known = presets.KNOWN_IMAGES.get(image_repository(image)) if image and not built else None
     if known:
@@ -288,10 +291,12 @@ def _resolve_service(
     plans: dict[tuple[str, str], ImagePlan],
     source: SourceMap,
 ) -> ResolvedService | None:
-    user = merge(*_layers(spec, env, service))
+    layers = _layers(spec, env, service)
+    user = merge(*layers)
     builder_name = service.uses or (name if service.build else None)
-    builtin = _builtin(env.kind, builder_name is not None, user.get("image"))
-    merged = merge(builtin, user)
+    builtin = builtin_layer(env.kind, builder_name is not None, user.get("image"))
+    # One pass over all layers, so that a `null` anywhere also removes a built-in default.
+    merged = merge(builtin, *layers)
     if merged.get("enabled") is False:
         return None
     settings = ServiceSettings.model_validate(merged)
@@ -367,7 +372,7 @@ def _plan(
     if build.family == "node" and build.node is not None and build.node.serve == "nginx":
         port = presets.NGINX_PORT
     neutral = ServiceSettings.model_validate(
-        merge(_builtin("prod", True, None), _settings_dump(spec.defaults), _settings_dump(service))
+        merge(builtin_layer("prod", True, None), settings_dump(spec.defaults), settings_dump(service))
     )
     plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
     healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)

@@ -29,7 +29,7 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
     named_volumes: set[str] = set()
     for name, service in env.services.items():
         services[name] = _service(service, env, named_volumes)
-    doc: dict[str, Any] = {"name": spec.project, "services": services}
+    doc: dict[str, Any] = {"name": env.info.project or spec.project, "services": services}
     declared_volumes = dict(spec.volumes or {})
     for volume in sorted(named_volumes):
         declared_volumes.setdefault(volume, None)

@@ -269,6 +269,10 @@ class Environment(Model):
     flavour: str | None = None
     """Base image flavour for every built service (e.g. `alpine`)."""
     compose_file: str | None = None
+    project: Name | None = None
+    """Compose project name in this environment (default: the spec's `project`); it prefixes
+    volume, network and container names, so two environments with different names can run
+    side by side and keep their own data."""
     defaults: ServiceSettings | None = None
 
 

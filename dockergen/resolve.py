@@ -326,7 +326,7 @@ def _resolve_service(
             image = f"localhost/{image}"
     target = settings.target if plan is not None else None
     if plan is not None and target not in stage_names(plan.build):
-        path = ("services", name, "target")
+        path = _setter(source, env, name, "target") or ("services", name)
         raise DockergenError.single(
             f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
             location=source.locate(path),
@@ -334,6 +334,15 @@ def _resolve_service(
             hint=f"stages: {', '.join(stage_names(plan.build))}",
         )
     return ResolvedService(name, settings, image, plan, target, healthcheck)
+
+
+def _setter(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
+    """The spec path of the highest layer that sets ``key`` for ``name`` in ``env``."""
+    candidates = [("services", name, "environments", e, key) for e in reversed(env.chain)]
+    candidates.append(("services", name, key))
+    candidates += [("environments", e, "defaults", key) for e in reversed(env.chain)]
+    candidates.append(("defaults", key))
+    return next((c for c in candidates if c in source.positions), None)
 
 
 def stage_names(build: Build) -> list[str]:

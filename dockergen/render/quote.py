@@ -36,6 +36,8 @@ def word(value: object) -> str:
     text = str(value)
     if not SAFE_WORD.match(text):
         raise UnsafeValue(f"not allowed here (letters, digits and ._+/@:=~%,- only): {text!r}")
+    if text.startswith("-"):
+        raise UnsafeValue(f"may not start with `-` (a command would read it as an option): {text!r}")
     return text
 
 

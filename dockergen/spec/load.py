@@ -53,6 +53,13 @@ class LoadedSpec:
 def load_spec(path: Path) -> LoadedSpec:
     """Read and parse ``path``; raise ``DockergenError`` for anything unreadable."""
     shown = str(path)
+    if any(ord(c) < 32 or ord(c) == 127 for c in path.name):
+        # The name is copied into the generated files' header comments, where a line
+        # break would start a new Dockerfile instruction or YAML line.
+        raise DockergenError.single(
+            f"the spec's file name contains a control character: {path.name!r}",
+            location=Location(shown.encode("unicode_escape").decode("ascii")),
+        )
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -95,17 +102,33 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
         raise DockergenError.single(f"YAML error: {exc}", location=Location(shown)) from None
     if doc is None:
         raise DockergenError.single(
-            "spec is empty", location=Location(shown, 1, 1), hint="start from `dockergen init` or an example"
+            "spec is empty",
+            location=Location(shown, 1, 1),
+            hint="declare at least `version`, `project` and `services`; see specs/reference.yaml",
         )
     if not isinstance(doc, CommentedMap):
         raise DockergenError.single(
-            f"the spec must be a mapping at the top level, not a {type(doc).__name__}",
+            f"the spec must be a mapping at the top level, not {_kind(doc)}",
             location=Location(shown, 1, 1),
+            hint="start with `version: 1`, `project: ...` and `services: ...`",
         )
     source = SourceMap(shown)
     counter = [0]
     data = _plain(doc, (), source, counter)
     return LoadedSpec(path=path or Path(shown), data=data, source=source, raw=raw)
+
+
+def _kind(node: Any) -> str:
+    """What a YAML value is, in YAML's words (not ruamel's class names)."""
+    if isinstance(node, CommentedSeq | list):
+        return "a list"
+    if isinstance(node, bool):
+        return "a boolean"
+    if isinstance(node, int | float):
+        return "a number"
+    if isinstance(node, str):
+        return "a string"
+    return f"a {type(node).__name__} value"
 
 
 def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int]) -> Any:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dockergen.render import quote
 
 NAME = r"^[a-z][a-z0-9_-]*$"
 DURATION = r"^(\d+(\.\d+)?(us|ms|s|m|h))+$"
@@ -25,6 +27,33 @@ Name = Annotated[str, Field(pattern=NAME, max_length=63)]
 Duration = Annotated[str, Field(pattern=DURATION, description="A duration such as `30s`, `1m30s`, `500ms`.")]
 Memory = Annotated[str, Field(pattern=MEMORY, description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
+
+
+def _dockerfile_rule(rule: Any) -> AfterValidator:
+    """Check a value that goes into a Dockerfile with the quoting rule that will write it,
+    so that a value it would refuse is reported at its line in the spec."""
+
+    def check(value: str) -> str:
+        rule(value)  # raises quote.UnsafeValue, a ValueError
+        return value
+
+    return AfterValidator(check)
+
+
+DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
+"""A bare word in a Dockerfile: package name, path, image."""
+DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
+DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"must be one line: {value!r}")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$")
 Command = str | list[str]
 
 
@@ -50,6 +79,27 @@ class Healthcheck(Model):
     retries: int | None = Field(None, ge=1, le=1000)
     disable: bool | None = None
     """Turn off a healthcheck inherited from a lower layer or from the image."""
+
+    @field_validator("http")
+    @classmethod
+    def _plain_path(cls, path: str | None) -> str | None:
+        # The path is written into a quoted string of the probe's code, and Compose would
+        # interpolate a `$` in it.
+        if path is not None and not HTTP_PATH.match(path):
+            raise ValueError(
+                f"{path!r} is not a plain URL path: `/`, then letters, digits and -._~!&()*+,;=:@%/? only "
+                "(percent-encode anything else)"
+            )
+        return path
+
+    @field_validator("test")
+    @classmethod
+    def _no_continuation(cls, test: Command | None) -> Command | None:
+        shell = test if isinstance(test, str) else test[1] if test and len(test) == 2 and test[0] == "CMD-SHELL" else None
+        if shell is not None and shell.rstrip().endswith("\\"):
+            # In a Dockerfile's shell-form HEALTHCHECK it would continue into the next instruction.
+            raise ValueError(f"a shell healthcheck may not end with `\\`: {shell!r}")
+        return test
 
 
 class Limits(Model):
@@ -147,9 +197,9 @@ class ServiceSettings(Model):
 
 
 class Packages(Model):
-    build: list[str] | None = None
+    build: list[DockerWord] | None = None
     """OS packages needed only to build (compilers, `-dev` headers); never in the prod stage."""
-    runtime: list[str] | None = None
+    runtime: list[DockerWord] | None = None
     """OS packages the app needs at run time."""
 
 
@@ -161,10 +211,10 @@ class User(Model):
 
 class Python(Model):
     version: str = Field("3.12", pattern=r"^\d+\.\d+$")
-    requirements: str | None = "requirements.txt"
+    requirements: DockerWord | None = "requirements.txt"
     """Runtime requirements (`null` for apps on the standard library only)."""
-    dev_requirements: str | None = None
-    test_requirements: str | None = None
+    dev_requirements: DockerWord | None = None
+    test_requirements: DockerWord | None = None
     app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
@@ -181,11 +231,11 @@ class Python(Model):
 
 class Node(Model):
     version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
-    build_script: str | None = "build"
+    build_script: DockerWord | None = "build"
     """npm script that builds the app (`null` for apps without a build step)."""
     serve: Literal["node", "nginx"] = "node"
     """`nginx` serves the static build output from an unprivileged nginx image."""
-    output: str = "dist"
+    output: DockerWord = "dist"
     """Build output directory (for `serve: nginx`, or copied into the node runtime)."""
     start: list[str] = ["node", "server.js"]
     dev_command: list[str] = ["npm", "run", "dev"]
@@ -195,7 +245,7 @@ class Node(Model):
 
 class Stage(Model):
     name: Name
-    from_: str = Field(alias="from")
+    from_: DockerWord = Field(alias="from")
     """Base image or an earlier stage's name."""
     steps: list[str] = []
     """Dockerfile instructions, one per item, rendered verbatim (the escape hatch)."""
@@ -206,6 +256,9 @@ class Stage(Model):
         for step in steps:
             if "\n" in step or "\r" in step:
                 raise ValueError("each step is one Dockerfile instruction on one line")
+            if step.rstrip().endswith("\\"):
+                # A trailing line continuation would join the next instruction to this one.
+                raise ValueError(f"a step may not end with `\\` (it would swallow the next instruction): {step!r}")
         return steps
 
 
@@ -221,18 +274,18 @@ class Build(Model):
     """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
-    workdir: str = Field("/app", pattern=r"^/")
+    workdir: DockerWord = Field("/app", pattern=r"^/")
     flavour: str | None = None
     """Base image flavour: `slim` (Debian) or `alpine`; environments can pick another one."""
-    base_image: str | None = None
+    base_image: DockerWord | None = None
     """Override the flavour's base image (keep it pinned to a tag)."""
     digest: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$")
     packages: Packages | None = None
     user: User = User()
-    env: dict[str, str] | None = None
+    env: dict[DockerKey, DockerValue] | None = None
     """`ENV` baked into the image (never secrets)."""
-    labels: dict[str, str] | None = None
-    ignore: list[str] | None = None
+    labels: dict[DockerKey, DockerValue] | None = None
+    ignore: list[OneLine] | None = None
     """Extra `.dockerignore` patterns for this context."""
     python: Python | None = None
     node: Node | None = None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import types
+import typing
+from collections import deque
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -11,7 +14,7 @@ from dockergen.errors import DockergenError, Problem
 from dockergen.spec import model
 from dockergen.spec.load import LoadedSpec
 
-_MEMORY_HINT = "use Compose units: 512M, 1G (no `B`, e.g. 4G not 4GB)"
+_MEMORY_HINT = "a number and one of the units b, k, m, g, kb, mb, gb, without a space: 512m, 1G, 4GB"
 
 
 def _all_field_names() -> set[str]:
@@ -21,6 +24,79 @@ def _all_field_names() -> set[str]:
             for name, info in value.model_fields.items():
                 names.add(info.alias or name)
     return names
+
+
+def _field_names(cls: type[BaseModel]) -> dict[str, Any]:
+    return {info.alias or name: info.annotation for name, info in cls.model_fields.items()}
+
+
+def _expand(annotation: Any) -> list[Any]:
+    """The alternatives of an annotation: union members, with ``Annotated`` unwrapped."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _expand(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [alt for arg in typing.get_args(annotation) for alt in _expand(arg)]
+    return [annotation]
+
+
+def _models_at(path: tuple[str | int, ...]) -> list[type[BaseModel]]:
+    """The models that can sit at ``path`` of a spec (usually one)."""
+    current: list[Any] = [model.Spec]
+    for part in path:
+        nxt: list[Any] = []
+        for annotation in current:
+            for alt in _expand(annotation):
+                origin = typing.get_origin(alt)
+                if isinstance(alt, type) and issubclass(alt, BaseModel):
+                    if isinstance(part, str) and part in _field_names(alt):
+                        nxt.append(_field_names(alt)[part])
+                elif origin is dict and isinstance(part, str):
+                    nxt.append(typing.get_args(alt)[1])
+                elif origin is list and isinstance(part, int):
+                    nxt.append(typing.get_args(alt)[0])
+        current = nxt
+    found: list[type[BaseModel]] = []
+    for annotation in current:
+        for alt in _expand(annotation):
+            if isinstance(alt, type) and issubclass(alt, BaseModel) and alt not in found:
+                found.append(alt)
+    return found
+
+
+def _nested_path(start: list[type[BaseModel]], key: str) -> str | None:
+    """The shortest ``a.b.key`` below one of ``start`` (through model fields only)."""
+    queue: deque[tuple[type[BaseModel], str]] = deque((cls, "") for cls in start)
+    seen: set[type[BaseModel]] = set(start)
+    while queue:
+        cls, prefix = queue.popleft()
+        fields = _field_names(cls)
+        if prefix and key in fields:
+            return f"{prefix}.{key}"
+        for name, annotation in fields.items():
+            for alt in _expand(annotation):
+                if isinstance(alt, type) and issubclass(alt, BaseModel) and alt not in seen:
+                    seen.add(alt)
+                    queue.append((alt, f"{prefix}.{name}" if prefix else name))
+    return None
+
+
+def _unknown_key_hint(path: tuple[str | int, ...], known: set[str]) -> str:
+    key = str(path[-1]) if path else ""
+    here = _models_at(path[:-1])
+    local = sorted({name for cls in here for name in _field_names(cls)})
+    close = difflib.get_close_matches(key, local, n=1, cutoff=0.7)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    nested = _nested_path(here, key)
+    if nested:
+        return f"did you mean `{nested}`?"
+    close = difflib.get_close_matches(key, sorted(known - {key}), n=1, cutoff=0.7)
+    if close and not here:
+        return f"did you mean `{close[0]}`?"
+    if 0 < len(local) <= 12:
+        return f"allowed here: {', '.join(local)}"
+    return "remove it, or check the reference spec in specs/"
 
 
 def validate(loaded: LoadedSpec) -> model.Spec:
@@ -48,29 +124,46 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
 
 
 def _is_tag(part: str) -> bool:
-    return any(c in part for c in "[]()") or part in {"str", "int", "float", "bool", "list", "dict", "none"}
+    return (
+        any(c in part for c in "[]()")
+        or part in {"str", "int", "float", "bool", "list", "dict", "none"}
+        or part in _MODEL_NAMES  # a union member that is a model, e.g. `PortSpec`
+    )
+
+
+_MODEL_NAMES = {
+    name for name, value in vars(model).items() if isinstance(value, type) and issubclass(value, BaseModel)
+}
 
 
 def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
     grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for error in exc.errors():
         grouped.setdefault(_data_path(error["loc"], loaded.data), []).append(error)
+    # A union (`list | dict`, ...) reports "should be a valid list" for the member the
+    # user did not mean; when the member they did mean has a finding deeper down, that
+    # finding is the useful one.
+    for path in list(grouped):
+        wrong_type_only = all(e["type"].endswith("_type") for e in grouped[path])
+        deeper = any(len(other) > len(path) and other[: len(path)] == path for other in grouped)
+        if wrong_type_only and deeper:
+            del grouped[path]
     known = _all_field_names()
     problems = []
     for path, errors in grouped.items():
         kinds = {e["type"] for e in errors}
         hint = None
         if "extra_forbidden" in kinds:
-            key = str(path[-1]) if path else ""
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
-            message = f"unknown key {key!r}"
-            hint = f"did you mean `{close[0]}`?" if close else "remove it, or check the reference spec in specs/"
+            message = f"unknown key {str(path[-1]) if path else ''!r}"
+            hint = _unknown_key_hint(path, known)
         elif "missing" in kinds:
             message = "required key is missing"
         else:
             messages = []
             for e in errors:
                 text = e["msg"]
+                if e["type"] == "value_error":
+                    text = text.removeprefix("Value error, ")
                 if e["type"] == "string_pattern_mismatch":
                     text = f"{e.get('input')!r} does not match the expected format"
                 if text not in messages:

@@ -1,0 +1,370 @@
+"""Spec values with line breaks, quotes, `$` and backslashes: each is either written as
+exactly that value (read back with BuildKit's own Dockerfile parser and its quoting
+rules) or refused with exit 2 and a located message. Never an extra instruction."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import dockerfile
+import pytest
+import yaml as pyyaml  # a YAML 1.1 reader, like older Compose and podman-compose
+from click.testing import CliRunner, Result
+from ruamel.yaml import YAML
+
+from dockergen.cli import main
+
+
+def run_cli(cwd: Path, *args: str) -> Result:
+    """The real CLI, in process (click's runner) for speed; ``cwd`` as the working directory."""
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(main, list(args))
+    finally:
+        os.chdir(previous)
+
+
+def api_service(**extra: Any) -> dict[str, Any]:
+    """A python service; ``extra`` keys are dotted paths into it (``build.env``)."""
+    service: dict[str, Any] = {
+        "build": {"family": "python", "context": "api", "port": 8000, "python": {"app": "app.main:app"}},
+    }
+    for dotted, value in extra.items():
+        node = service
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return service
+
+
+def write_spec(directory: Path, service: dict[str, Any], name: str = "dockergen.yaml") -> Path:
+    spec = {"version": 1, "project": "demo", "environments": {"dev": {}, "prod": {}}, "services": {"api": service}}
+    path = directory / name
+    # JSON is YAML: every escape in a value survives exactly.
+    path.write_text(json.dumps(spec, indent=2))
+    return path
+
+
+def render_ok(directory: Path, service: dict[str, Any]) -> tuple[dockerfile.Command, ...]:
+    directory.mkdir(parents=True, exist_ok=True)
+    write_spec(directory, service)
+    result = run_cli(directory, "render", "-q")
+    assert result.exit_code == 0, result.stderr
+    return dockerfile.parse_string((directory / "api" / "Dockerfile").read_text())
+
+
+def render_refused(directory: Path, service: dict[str, Any]) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    write_spec(directory, service)
+    result = run_cli(directory, "render")
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert sorted(p.name for p in directory.iterdir()) == ["dockergen.yaml"], "a refused spec writes nothing"
+    return result.stderr
+
+
+PLAIN = {
+    "build.env": {"A": "plain"},
+    "build.labels": {"org.example.note": "plain"},
+    "build.packages": {"runtime": ["libpq5"]},
+    "build.python.prod_command": ["app"],
+}
+
+
+def like_baseline(**changes: Any) -> dict[str, Any]:
+    """The baseline service with ``changes`` (dotted paths) instead of its harmless values."""
+    return api_service(**{**PLAIN, **changes})
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[dockerfile.Command, ...]:
+    """The instructions of the Dockerfile with harmless values in every tested place."""
+    return render_ok(tmp_path_factory.mktemp("baseline"), like_baseline())
+
+
+def instructions(commands: tuple[dockerfile.Command, ...]) -> list[str]:
+    return [c.cmd for c in commands]
+
+
+def buildkit_word(word: str) -> str:
+    """A double-quoted ENV/LABEL word as BuildKit's shell lexer reads it (``shell/lex.go``,
+    ``processDoubleQuote``): ``\\"``, ``\\$`` and ``\\\\`` are escapes, any other backslash
+    stays, an unescaped ``$`` would expand a variable and an unescaped ``"`` ends the word."""
+    assert word.startswith('"') and word.endswith('"') and len(word) >= 2, word
+    body, out, i = word[1:-1], [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and i + 1 < len(body) and body[i + 1] in '"$\\':
+            out.append(body[i + 1])
+            i += 2
+            continue
+        assert c != "$", f"unescaped $ would be expanded by the builder: {word}"
+        assert c != '"', f"unescaped quote ends the word early: {word}"
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+TRICKY = [
+    'a"b$c\\d',
+    "$HOME",
+    "${HOME:-/root}",
+    "trailing backslash\\",
+    "\\\\double",
+    '"',
+    "it's",
+    "tab\there",
+    "# not a comment",
+    "a && b ; c | d `id` $(id)",
+    "ünïcødé ✓",
+    "",
+    " padded ",
+]
+
+
+@pytest.mark.parametrize("value", TRICKY, ids=[repr(v) for v in TRICKY])
+def test_env_value_round_trips_through_buildkit(value: str, tmp_path: Path, baseline: tuple) -> None:
+    commands = render_ok(tmp_path, like_baseline(**{"build.env": {"A": value}}))
+    assert instructions(commands) == instructions(baseline), "an ENV value must never add or remove an instruction"
+    envs = [c for c in commands if c.cmd == "ENV" and c.value[0] == "A"]
+    assert len(envs) == 1
+    assert len(envs[0].value) == 2, envs[0].value
+    assert buildkit_word(envs[0].value[1]) == value
+
+
+@pytest.mark.parametrize("value", TRICKY, ids=[repr(v) for v in TRICKY])
+def test_label_value_round_trips_through_buildkit(value: str, tmp_path: Path, baseline: tuple) -> None:
+    commands = render_ok(tmp_path, like_baseline(**{"build.labels": {"org.example.note": value}}))
+    assert instructions(commands) == instructions(baseline)
+    labels = [c for c in commands if c.cmd == "LABEL"]
+    assert [c.value[0] for c in labels] == ["org.example.note"]
+    assert buildkit_word(labels[0].value[1]) == value
+
+
+@pytest.mark.parametrize(
+    ("field", "key", "value"),
+    [
+        ("build.env", "A", "a\nRUN touch /pwned"),
+        ("build.env", "A", "a\rRUN touch /pwned"),
+        ("build.labels", "org.example.note", "x\nRUN touch /pwned"),
+        ("build.env", "A B", "x"),
+        ("build.env", "A=B", "x"),
+        ("build.env", "A\nRUN", "x"),
+        ("build.labels", "$KEY", "x"),
+    ],
+    ids=[
+        "env-newline",
+        "env-carriage-return",
+        "label-newline",
+        "env-key-space",
+        "env-key-equals",
+        "env-key-newline",
+        "label-key-dollar",
+    ],
+)
+def test_env_and_label_values_that_cannot_be_one_dockerfile_word_are_refused(
+    field: str, key: str, value: str, tmp_path: Path
+) -> None:
+    stderr = render_refused(tmp_path, api_service(**{field: {key: value}}))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.(env|labels)\.", stderr), stderr
+    assert "line breaks are not allowed" in stderr or "not a valid ENV/LABEL key" in stderr
+
+
+COMMANDS = [
+    ["sh", "-c", 'echo "$HOME"\nRUN touch /pwned \\'],
+    ["app", "--greeting", "it's \"quoted\" and \\back\\slashed\\"],
+    ["app", "]", "[", "\u2028", "ünï"],
+    ["app", "${NOT_EXPANDED}", "$$"],
+]
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=[repr(a) for a in COMMANDS])
+def test_prod_command_is_exec_form_with_the_exact_arguments(argv: list[str], tmp_path: Path, baseline: tuple) -> None:
+    commands = render_ok(tmp_path, like_baseline(**{"build.python.prod_command": argv}))
+    assert instructions(commands) == instructions(baseline)
+    last = commands[-1]
+    assert last.cmd == "CMD" and last.json, last.original
+    assert list(last.value) == argv
+
+
+@pytest.mark.parametrize("name", ["libpq5", "python3-psycopg2=2.9.5-1", "g++", "lib.so~1:amd64", "a,b"])
+def test_package_names_are_written_as_one_word_each(name: str, tmp_path: Path, baseline: tuple) -> None:
+    commands = render_ok(tmp_path, like_baseline(**{"build.packages": {"runtime": [name]}}))
+    assert instructions(commands) == instructions(baseline)
+    installs = [c for c in commands if c.cmd == "RUN" and "apt-get install" in c.value[0]]
+    assert len(installs) == 1
+    words = installs[0].value[0].split()
+    assert words[-1] == name
+    assert words.count(name) == 1
+
+
+BAD_PACKAGES = [
+    "curl\nRUN touch /pwned",
+    "curl && touch /pwned",
+    "$(id)",
+    "`id`",
+    "a\\",
+    "'q'",
+    '"q"',
+    "a b",
+    "--allow-unauthenticated",  # an option to apt-get, not a package
+    "-oAPT::Get::AllowUnauthenticated=1",
+    "",
+]
+
+
+@pytest.mark.parametrize("name", BAD_PACKAGES, ids=[repr(n) for n in BAD_PACKAGES])
+def test_package_names_with_shell_or_dockerfile_syntax_are_refused_at_their_line(name: str, tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, api_service(**{"build.packages": {"build": ["gcc", name]}}))
+    spec_lines = (tmp_path / "dockergen.yaml").read_text().splitlines()
+    match = re.match(r"^dockergen\.yaml:(\d+):(\d+): error: services\.api\.build\.packages\.build\[1\]: ", stderr)
+    assert match, stderr
+    line, col = int(match[1]), int(match[2])
+    assert spec_lines[line - 1][col - 1 :].startswith(json.dumps(name)), "points at the offending item"
+
+
+@pytest.mark.parametrize("path", ["/health", "/api/v1/health?verbose=1&x=(2)", "/-/ready", "/%7Euser/a:b@c;d,e*f+g!h=i"])
+def test_http_health_path_is_probed_exactly(path: str, tmp_path: Path, baseline: tuple) -> None:
+    commands = render_ok(tmp_path, api_service(**{"healthcheck": {"http": path}}))
+    (check,) = [c for c in commands if c.cmd == "HEALTHCHECK"]
+    assert check.value[0] == "CMD" and check.json, check.original
+    argv = list(check.value[1:])
+    assert argv[:2] == ["python", "-c"]
+    # The probe is valid Python whose only string literal is exactly the URL.
+    code = ast.parse(argv[2])
+    literals = [n.value for n in ast.walk(code) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    assert f"http://127.0.0.1:8000{path}" in literals
+    # Compose runs the same probe: no `$` for it to interpolate.
+    compose = pyyaml.safe_load((tmp_path / "compose.yaml").read_text())
+    assert compose["services"]["api"]["healthcheck"]["test"] == ["CMD", *argv]
+
+
+BAD_PATHS = [
+    "/health\nRUN touch /pwned",
+    "/h'+__import__('os').system('id')+'",
+    "/health$HOME",
+    "/health${X}",
+    "/health\\",
+    "/a b",
+    '/a"b',
+    "/a#frag",
+    "health",
+]
+
+
+@pytest.mark.parametrize("path", BAD_PATHS, ids=[repr(p) for p in BAD_PATHS])
+def test_http_health_paths_that_are_not_plain_url_paths_are_refused(path: str, tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, api_service(**{"healthcheck": {"http": path}}))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.healthcheck\.http: ", stderr), stderr
+
+
+@pytest.mark.parametrize(
+    "test",
+    ["wget -q -O- http://127.0.0.1:8000/ \\", "wget -q -O- http://127.0.0.1:8000/ \\  ", ["CMD-SHELL", "true \\"]],
+    ids=["string", "string-trailing-space", "cmd-shell-list"],
+)
+def test_shell_healthcheck_ending_in_a_line_continuation_is_refused(test: Any, tmp_path: Path) -> None:
+    """In shell form it would continue into (and swallow) the next instruction."""
+    stderr = render_refused(tmp_path, api_service(healthcheck={"test": test}))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.healthcheck\.test: ", stderr), stderr
+    assert "may not end with" in stderr
+
+
+def test_shell_healthcheck_with_a_line_break_is_refused_for_a_built_image(tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, api_service(healthcheck={"test": "true\nRUN touch /pwned"}))
+    assert "error: services.api" in stderr and "one line" in stderr
+
+
+def test_shell_healthcheck_is_written_verbatim_as_one_instruction(tmp_path: Path, baseline: tuple) -> None:
+    shell = "wget -q -O- 'http://127.0.0.1:8000/?a=\"b\"' || exit 1"
+    commands = render_ok(tmp_path, like_baseline(healthcheck={"test": shell}))
+    assert instructions(commands) == [*instructions(baseline)[:-1], "HEALTHCHECK", "CMD"]
+    (check,) = [c for c in commands if c.cmd == "HEALTHCHECK"]
+    assert check.value == ("CMD", shell)
+
+
+def test_exec_healthcheck_arguments_round_trip(tmp_path: Path) -> None:
+    argv = ["CMD", "sh", "-c", "a\nb \\", "it's \"q\""]
+    commands = render_ok(tmp_path, api_service(healthcheck={"test": argv}))
+    (check,) = [c for c in commands if c.cmd == "HEALTHCHECK"]
+    assert check.json and list(check.value) == argv
+
+
+def test_generic_step_ending_in_a_line_continuation_is_refused(tmp_path: Path) -> None:
+    stage = {"name": "prod", "from": "alpine:3.20", "steps": ["RUN echo hi \\", "USER 10001"]}
+    service = {"target": "prod", "build": {"family": "generic", "stages": [stage]}}
+    stderr = render_refused(tmp_path, service)
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.stages\[0\]\.steps: ", stderr), stderr
+
+
+def test_generic_steps_are_one_instruction_each(tmp_path: Path) -> None:
+    steps = ['RUN echo "a\\b $HOME"', "USER 10001", 'CMD ["sh", "-c", "echo \\"x\\""]']
+    tmp_path.mkdir(exist_ok=True)
+    stage = {"name": "prod", "from": "alpine:3.20", "steps": steps}
+    write_spec(tmp_path, {"target": "prod", "build": {"family": "generic", "context": "api", "stages": [stage]}})
+    result = run_cli(tmp_path, "render", "-q")
+    assert result.exit_code == 0, result.stderr
+    commands = dockerfile.parse_string((tmp_path / "api" / "Dockerfile").read_text())
+    assert [c.original for c in commands] == ["FROM alpine:3.20 AS prod", *steps]
+
+
+@pytest.mark.parametrize("field", ["build.workdir", "build.python.requirements", "build.base_image"])
+def test_paths_and_images_with_dockerfile_syntax_are_refused_at_their_line(field: str, tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, api_service(**{field: "/app\nRUN touch /pwned"}))
+    assert re.match(rf"^dockergen\.yaml:\d+:\d+: error: services\.api\.{re.escape(field)}: ", stderr), stderr
+
+
+def test_dockerignore_patterns_are_one_line_each(tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, api_service(**{"build.ignore": ["*.log\n!secrets.env"]}))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.ignore\[0\]: ", stderr), stderr
+
+
+def test_a_spec_file_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    """The name is copied into every generated file's header comment."""
+    name = "x\nRUN touch pwned.yaml"
+    write_spec(tmp_path, api_service(), name=name)
+    result = run_cli(tmp_path, "render", "--spec", name)
+    assert result.exit_code == 2
+    assert "control character" in result.stderr
+    assert "\n" not in result.stderr.rstrip("\n"), "the message itself stays on one line"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+COMPOSE_VALUES = {
+    "MULTILINE": "line one\nkey: value\n  indented: x\n- item\n",
+    "COLON": "a: b",
+    "HASH": "x # y",
+    "QUOTES": "'single' \"double\"",
+    "BACKSLASH": "C:\\path\\n",
+    "YES": "yes",
+    "OFF": "off",
+    "OCTAL": "0123",
+    "FLOAT": "1e3",
+    "EMPTY": "",
+    "NULLISH": "null",
+    "TILDE": "~",
+    "LEADING_SPACE": "  x",
+    "BRACKETS": "[not, a, list]",
+    "ANCHOR": "&a *b !tag",
+}
+
+
+def test_compose_environment_values_round_trip_through_the_generated_yaml(tmp_path: Path) -> None:
+    service = api_service(environment=COMPOSE_VALUES)
+    render_ok(tmp_path, service)
+    for env in ("dev", "prod"):
+        for reader in ("ruamel", "pyyaml"):
+            docs = []
+            for name in ("compose.yaml", f"compose.{env}.yaml"):
+                text = (tmp_path / name).read_text()
+                docs.append((YAML(typ="safe").load(text) if reader == "ruamel" else pyyaml.safe_load(text)) or {})
+            merged: dict[str, Any] = {}
+            for doc in docs:
+                merged.update(doc.get("services", {}).get("api", {}).get("environment", {}) or {})
+            assert merged == COMPOSE_VALUES, (env, reader)

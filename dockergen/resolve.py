@@ -134,8 +134,7 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
             if rs is not None:
                 services[name] = rs
         resolved[env.name] = ResolvedEnvironment(env, services)
-    for env in resolved.values():
-        _check_dependencies(env, spec, source, problems)
+    _check_dependencies(resolved, spec, source, problems)
     if problems:
         raise DockergenError(_dedupe(problems))
     images = tuple(sorted(plans.values(), key=lambda p: (p.dockerfile, p.service)))
@@ -444,13 +443,31 @@ def _http_probe(
     return ("CMD", "node", "-e", f"fetch('{url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))")
 
 
-def _check_dependencies(env: ResolvedEnvironment, spec: Spec, source: SourceMap, problems: list[Problem]) -> None:
-    for name, service in env.services.items():
-        deps = service.settings.depends_on
-        for dep in deps if isinstance(deps, list) else list((deps or {}).keys()):
-            if dep not in env.services:
-                path = ("services", name, "depends_on")
-                why = "is not enabled in" if dep in spec.services else "does not exist in"
-                problems.append(
-                    Problem(f"depends on {dep!r}, which {why} environment {env.info.name!r}", source.locate(path), path)
-                )
+def _check_dependencies(envs: dict[str, ResolvedEnvironment], spec: Spec, source: SourceMap, problems: list[Problem]) -> None:
+    """One problem per missing dependency, listing the environments it is missing in."""
+    missing: dict[tuple[str, str], list[ResolvedEnvironment]] = {}
+    for env in envs.values():
+        for name, service in env.services.items():
+            deps = service.settings.depends_on
+            for dep in deps if isinstance(deps, list) else list((deps or {}).keys()):
+                if dep not in env.services:
+                    missing.setdefault((name, dep), []).append(env)
+    for (name, dep), where in missing.items():
+        why = "is not enabled in" if dep in spec.services else "does not exist in"
+        names = ", ".join(e.info.name for e in where)
+        path = _setter(source, where[0].info, name, "depends_on") or ("services", name)
+        item = _item_path(source, path, dep, spec)
+        hint = None if dep in spec.services else f"services: {', '.join(spec.services)}"
+        problems.append(Problem(f"depends on {dep!r}, which {why} environment(s) {names}", source.locate(item), item, hint))
+
+
+def _item_path(source: SourceMap, path: tuple[str | int, ...], dep: str, spec: Spec) -> tuple[str | int, ...]:
+    """The list item or mapping key naming ``dep`` under ``path``, when the spec has one."""
+    if (*path, dep) in source.positions:
+        return (*path, dep)
+    node: Any = spec.model_dump(by_alias=True, exclude_unset=True)
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, list) and dep in node:
+        return (*path, node.index(dep))
+    return path

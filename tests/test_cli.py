@@ -151,12 +151,15 @@ def test_validate_exits_0_and_writes_nothing(project: Path) -> None:
 
 
 def test_validate_fails_where_render_would(project: Path) -> None:
-    """`validate` renders in memory: a value only the Dockerfile refuses is caught too."""
-    (project / "dockergen.yaml").write_text(SPEC.replace("healthcheck: {http: /health}", 'healthcheck: {test: "true\\nfalse"}'))
+    """`validate` renders in memory: a broken project template is caught too."""
+    (project / "dockergen.yaml").write_text(SPEC.replace("project: demo", "project: demo\ntemplates: tpl"))
+    (project / "tpl").mkdir()
+    (project / "tpl" / "python.Dockerfile.j2").write_text("FROM {{ no_such_value }}\n")
     result = run_cli(project, "validate")
     assert result.returncode == 2
-    assert "one line" in result.stderr
-    assert list(files(project)) == ["dockergen.yaml"]
+    assert "template python.Dockerfile.j2" in result.stderr and "no_such_value" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(files(project)) == ["dockergen.yaml", "tpl/python.Dockerfile.j2"]
 
 
 @pytest.fixture(scope="module")

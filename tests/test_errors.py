@@ -135,16 +135,16 @@ CASES = [
     Case(
         "depends-on-missing-service",
         HEAD + "services:\n  api:\n    image: nginx\n    depends_on: [dbx]\n",
-        ("services.api.depends_on: depends on 'dbx', which does not exist",),
-        "6:5",
+        ("services.api.depends_on[0]: depends on 'dbx', which does not exist in environment(s) dev, test",),
+        "6:18",
     ),
     Case(
         "depends-on-service-disabled-there",
         HEAD
         + "environments: {dev: {}, prod: {}}\nservices:\n  api:\n    image: nginx\n    depends_on: [mail]\n"
         + "  mail:\n    image: mailhog/mailhog\n    environments: {prod: {enabled: false}}\n",
-        ("services.api.depends_on: depends on 'mail', which is not enabled in environment 'prod'",),
-        "7:5",
+        ("services.api.depends_on[0]: depends on 'mail', which is not enabled in environment(s) prod",),
+        "7:18",
     ),
     Case(
         "extends-cycle",

@@ -276,9 +276,12 @@ def test_shell_healthcheck_ending_in_a_line_continuation_is_refused(test: Any, t
     assert "may not end with" in stderr
 
 
-def test_shell_healthcheck_with_a_line_break_is_refused_for_a_built_image(tmp_path: Path) -> None:
-    stderr = render_refused(tmp_path, api_service(healthcheck={"test": "true\nRUN touch /pwned"}))
-    assert "error: services.api" in stderr and "one line" in stderr
+def test_shell_healthcheck_with_a_line_break_stays_inside_one_instruction(tmp_path: Path, baseline: tuple) -> None:
+    shell = "true\nRUN touch /pwned"
+    commands = render_ok(tmp_path, like_baseline(healthcheck={"test": shell}))
+    assert instructions(commands) == [*instructions(baseline)[:-1], "HEALTHCHECK", "CMD"]
+    (check,) = [c for c in commands if c.cmd == "HEALTHCHECK"]
+    assert check.json and check.value == ("CMD", "/bin/sh", "-c", shell)
 
 
 def test_shell_healthcheck_is_written_verbatim_as_one_instruction(tmp_path: Path, baseline: tuple) -> None:
@@ -286,7 +289,8 @@ def test_shell_healthcheck_is_written_verbatim_as_one_instruction(tmp_path: Path
     commands = render_ok(tmp_path, like_baseline(healthcheck={"test": shell}))
     assert instructions(commands) == [*instructions(baseline)[:-1], "HEALTHCHECK", "CMD"]
     (check,) = [c for c in commands if c.cmd == "HEALTHCHECK"]
-    assert check.value == ("CMD", shell)
+    # Exec form around the shell: a text that looks like JSON or ends in `\` stays a text.
+    assert check.json and check.value == ("CMD", "/bin/sh", "-c", shell)
 
 
 def test_exec_healthcheck_arguments_round_trip(tmp_path: Path) -> None:

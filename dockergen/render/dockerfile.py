@@ -26,12 +26,6 @@ def _instruction(step: str) -> str:
     return step
 
 
-def _shell_line(text: str) -> str:
-    if "\n" in text or "\r" in text:
-        raise quote.UnsafeValue(f"a shell healthcheck must be one line: {text!r}")
-    return text
-
-
 @functools.lru_cache(maxsize=8)
 def template_environment(override_dir: str | None) -> jinja2.Environment:
     """One Jinja environment: user templates (if any) shadow the built-in ones."""
@@ -51,7 +45,6 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
         key=quote.key,
         exec=quote.exec_form,
         instruction=_instruction,
-        shell_line=_shell_line,
     )
     return env
 

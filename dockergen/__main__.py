@@ -1,3 +1,3 @@
-from dockergen.cli import main
+from dockergen.launcher import main
 
 main()

@@ -1,7 +1,8 @@
 """Fingerprints of generated files and the lock that records a render.
 
-Kept free of heavy imports (no pydantic, Jinja2 or ruamel): ``dockergen check`` confirms a
-clean tree with this module alone and renders only when something differs.
+Kept free of heavy imports (no pydantic, Jinja2, ruamel, not even dataclasses or
+pathlib): ``dockergen check`` confirms a clean tree with this module alone and renders
+only when something differs.
 
 Every generated file carries ``# dockergen:fingerprint sha256:<hex>``, the hash of the
 file without that line, so a hand edit shows without rendering. ``dockergen.lock``
@@ -13,8 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
+import os
 
 from dockergen import __version__
 
@@ -43,13 +43,15 @@ def stamp(content: str) -> str:
     raise ValueError("no generated-file header to stamp")
 
 
-@dataclass(frozen=True)
 class Seal:
     """What a file's header says about it."""
 
-    generated: bool  # carries dockergen's mark
-    recorded: str | None  # the fingerprint in the header
-    actual: str | None  # the fingerprint of the body as it is now
+    __slots__ = ("generated", "recorded", "actual")
+
+    def __init__(self, generated: bool, recorded: str | None, actual: str | None) -> None:
+        self.generated = generated  # carries dockergen's mark
+        self.recorded = recorded  # the fingerprint in the header
+        self.actual = actual  # the fingerprint of the body as it is now
 
     @property
     def intact(self) -> bool:
@@ -69,26 +71,30 @@ def read_seal(data: bytes) -> Seal:
     return Seal(True, None, None)
 
 
-def templates_digest(override_dir: Path | None) -> str:
+def templates_digest(override_dir: str | os.PathLike[str] | None) -> str:
     from dockergen.templates_dir import builtin_templates
 
     h = hashlib.sha256()
-    for directory in [builtin_templates(), *([override_dir] if override_dir else [])]:
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.rglob("*")):
-            if path.is_file():
-                h.update(path.relative_to(directory).as_posix().encode() + b"\0" + _normalized(path.read_bytes()) + b"\0")
+    for directory in [builtin_templates(), *([os.fspath(override_dir)] if override_dir else [])]:
+        found = []
+        for folder, _, names in os.walk(directory):
+            found += [os.path.join(folder, name) for name in names]
+        for path in sorted(found):
+            relative = os.path.relpath(path, directory).replace(os.sep, "/")
+            with open(path, "rb") as handle:
+                h.update(relative.encode() + b"\0" + _normalized(handle.read()) + b"\0")
     return "sha256:" + h.hexdigest()[:HEX]
 
 
-@dataclass
 class Lock:
-    spec: str
-    templates: str
-    templates_dir: str | None
-    version: str
-    files: dict[str, str] = field(default_factory=dict)
+    """``dockergen.lock``: the inputs and outputs of the last render."""
+
+    def __init__(self, spec: str, templates: str, templates_dir: str | None, version: str, files: dict[str, str] | None = None) -> None:
+        self.spec = spec
+        self.templates = templates
+        self.templates_dir = templates_dir
+        self.version = version
+        self.files: dict[str, str] = dict(files or {})
 
     def to_text(self) -> str:
         body = {
@@ -114,28 +120,35 @@ class Lock:
             return None
 
 
-def current_inputs(spec_path: Path, templates_dir: str | None) -> tuple[str, str]:
-    spec = digest(_normalized(spec_path.read_bytes()))
-    override = spec_path.parent / templates_dir if templates_dir else None
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def current_inputs(spec_path: str | os.PathLike[str], templates_dir: str | None) -> tuple[str, str]:
+    spec_path = os.fspath(spec_path)
+    spec = digest(_normalized(_read(spec_path)))
+    override = os.path.join(os.path.dirname(spec_path), templates_dir) if templates_dir else None
     return spec, templates_digest(override)
 
 
-def fast_clean(spec_path: Path, out_dir: Path) -> bool:
+def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
     """True only if the tree is exactly what a render would write: the lock is intact and
     matches the current spec, templates and version, and every file it lists is intact
     and has the recorded fingerprint. Anything else: False (take the full path)."""
+    out_dir = os.fspath(out_dir)
     try:
-        lock = Lock.from_text((out_dir / LOCK_NAME).read_text(encoding="utf-8"))
+        lock = Lock.from_text(_read(os.path.join(out_dir, LOCK_NAME)).decode("utf-8"))
         if lock is None or lock.version != __version__:
             return False
         if (lock.spec, lock.templates) != current_inputs(spec_path, lock.templates_dir):
             return False
         for relative, recorded in lock.files.items():
-            seal = read_seal((out_dir / relative).read_bytes())
+            seal = read_seal(_read(os.path.join(out_dir, relative)))
             if not seal.intact or seal.recorded != recorded:
                 return False
         return gitattributes_current(out_dir, lock.files)
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return False
 
 
@@ -166,9 +179,9 @@ def with_block(existing: str, block: str) -> str:
     return existing + ("\n" if existing else "") + block
 
 
-def gitattributes_current(out_dir: Path, files: dict[str, str] | list[str]) -> bool:
+def gitattributes_current(out_dir: str | os.PathLike[str], files: dict[str, str] | list[str]) -> bool:
     try:
-        existing = (out_dir / GITATTRIBUTES).read_text(encoding="utf-8")
+        existing = _read(os.path.join(os.fspath(out_dir), GITATTRIBUTES)).decode("utf-8")
     except FileNotFoundError:
         existing = ""
     paths = [*files, LOCK_NAME]

@@ -1,12 +1,14 @@
 """Where the built-in templates live: in the wheel (``dockergen/templates``, put there by
-the build backend) or, in a source checkout, the repository's ``templates/``."""
+the build backend) or, in a source checkout, the repository's ``templates/``.
+
+Plain ``os.path``: ``dockergen check``'s fast path imports this (no pathlib)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 
-def builtin_templates() -> Path:
-    package = Path(__file__).resolve().parent
-    installed = package / "templates"
-    return installed if installed.is_dir() else package.parent / "templates"
+def builtin_templates() -> str:
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, "templates")
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(package), "templates")

@@ -33,11 +33,12 @@ class Problem:
     location: Location | None = None
     path: tuple[str | int, ...] = ()
     hint: str | None = None
+    severity: str = "error"  # or "warning": reported, never fatal
 
     def render(self) -> str:
         where = f"{self.location}: " if self.location else ""
         field_path = f"{format_path(self.path)}: " if self.path else ""
-        text = f"{where}error: {field_path}{self.message}"
+        text = f"{where}{self.severity}: {field_path}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
         return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from dockergen.errors import DockergenError, Location
 from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
+from dockergen.semantics import check_project
 from dockergen.spec.load import LoadedSpec, load_spec
 from dockergen.spec.model import Spec
 from dockergen.spec.validate import validate
@@ -24,9 +26,15 @@ class Rendered:
 
 
 def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject]:
+    """The resolved project; raises with every error, keeps warnings on the project."""
     loaded = load_spec(spec_path)
     spec = validate(loaded)
-    return loaded, spec, resolve(spec, loaded.source)
+    project = resolve(spec, loaded.source)
+    problems = check_project(project, loaded.source, spec_path.parent)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise DockergenError(errors)
+    return loaded, spec, dataclasses.replace(project, warnings=tuple(problems))
 
 
 def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:

@@ -111,6 +111,7 @@ class ResolvedProject:
     engines: Engines
     environments: dict[str, ResolvedEnvironment]
     images: tuple[ImagePlan, ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
@@ -325,7 +326,7 @@ def _resolve_service(
             image = f"localhost/{image}"
     target = settings.target if plan is not None else None
     if plan is not None and target not in stage_names(plan.build):
-        path = _setter(source, env, name, "target") or ("services", name)
+        path = setter_path(source, env, name, "target") or ("services", name)
         raise DockergenError.single(
             f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
             location=source.locate(path),
@@ -335,7 +336,7 @@ def _resolve_service(
     return ResolvedService(name, settings, image, plan, target, healthcheck)
 
 
-def _setter(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
+def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
     """The spec path of the highest layer that sets ``key`` for ``name`` in ``env``."""
     candidates = [("services", name, "environments", e, key) for e in reversed(env.chain)]
     candidates.append(("services", name, key))
@@ -455,7 +456,7 @@ def _check_dependencies(envs: dict[str, ResolvedEnvironment], spec: Spec, source
     for (name, dep), where in missing.items():
         why = "is not enabled in" if dep in spec.services else "does not exist in"
         names = ", ".join(e.info.name for e in where)
-        path = _setter(source, where[0].info, name, "depends_on") or ("services", name)
+        path = setter_path(source, where[0].info, name, "depends_on") or ("services", name)
         item = _item_path(source, path, dep, spec)
         hint = None if dep in spec.services else f"services: {', '.join(spec.services)}"
         problems.append(Problem(f"depends on {dep!r}, which {why} environment(s) {names}", source.locate(item), item, hint))

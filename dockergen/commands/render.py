@@ -11,6 +11,8 @@ from dockergen.write import Refused, apply, plan_changes
 def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool = False, quiet: bool = False) -> int:
     """Render every generated file next to the spec (or under ``out``)."""
     rendered = render_spec(spec, envs or None)
+    for warning in rendered.project.warnings:
+        click.echo(warning.render(), err=True)
     out_dir = out if out is not None else spec.parent
     skipped = {f.path for f in rendered.files if f.env is not None and envs and f.env not in envs}
     changes = [c for c in plan_changes(out_dir, rendered.files) if c.path not in skipped]

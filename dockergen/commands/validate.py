@@ -10,6 +10,8 @@ from dockergen.pipeline import render
 def validate(spec: Path) -> int:
     """Load, validate, resolve and render in memory; write nothing."""
     rendered = render(spec)
+    for warning in rendered.project.warnings:
+        click.echo(warning.render(), err=True)
     envs = ", ".join(rendered.project.environments)
     click.echo(f"{spec}: valid ({len(rendered.spec.services)} services; environments: {envs})")
     return 0

@@ -58,6 +58,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         build["target"] = service.target
         if s.build_args:
             build["args"] = dict(sorted(s.build_args.items()))
+        if plan.build.secrets:
+            build["secrets"] = list(plan.build.secrets)
         out["build"] = build
     for key in ("platform", "profiles", "command", "entrypoint", "working_dir", "user", "userns_mode", "init"):
         value = getattr(s, key)

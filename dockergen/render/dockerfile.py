@@ -102,6 +102,7 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "build_packages": list(packages.build or []) if packages else [],
         "healthcheck": _image_healthcheck(plan.healthcheck),
         "port": plan.container_port,
+        "secrets": list(build.secrets or []),
     }
     if build.family == "generic":
         return {"header": header, "stages": build.stages}

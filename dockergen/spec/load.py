@@ -100,6 +100,10 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
         raise DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint) from None
     except YAMLError as exc:
         raise DockergenError.single(f"YAML error: {exc}", location=Location(shown)) from None
+    except RecursionError:
+        raise DockergenError.single(
+            "values are nested too deeply to read", location=Location(shown), hint="no spec field nests that deep"
+        ) from None
     if doc is None:
         raise DockergenError.single(
             "spec is empty",
@@ -131,8 +135,15 @@ def _kind(node: Any) -> str:
     return f"a {type(node).__name__} value"
 
 
+MAX_DEPTH = 64
+
+
 def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int]) -> Any:
     counter[0] += 1
+    if len(path) > MAX_DEPTH:
+        raise DockergenError.single(
+            f"values are nested more than {MAX_DEPTH} levels deep", location=source.locate(path), hint="no spec field nests that deep"
+        )
     if counter[0] > MAX_NODES:
         raise DockergenError.single(
             f"spec expands to more than {MAX_NODES} values (YAML aliases?)",

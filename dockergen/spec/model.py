@@ -285,6 +285,9 @@ class Build(Model):
     env: dict[DockerKey, DockerValue] | None = None
     """`ENV` baked into the image (never secrets)."""
     labels: dict[DockerKey, DockerValue] | None = None
+    secrets: list[Name] | None = None
+    """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
+    while dependencies install, e.g. a private index's credentials; never stored in a layer."""
     ignore: list[OneLine] | None = None
     """Extra `.dockerignore` patterns for this context."""
     python: Python | None = None
@@ -343,6 +346,10 @@ class Output(Model):
     overlay: str = Field("compose.{env}.yaml", pattern=r"\{env\}")
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
     env_example: str = ".env.example"
+    snapshots: str | None = None
+    """Directory (relative to the spec) that `render` also fills with each environment's fully
+    merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
+    each environment. Off by default; the files are generated (checked and locked) like the rest."""
 
 
 class Variable(Model):
@@ -350,6 +357,30 @@ class Variable(Model):
     default: str | None = None
     required: bool = False
     secret: bool = False
+
+
+LintSeverity = Literal["error", "warning", "note", "off"]
+LintRuleId = Annotated[str, Field(pattern=r"^(DG\d{3}|hadolint/[A-Z]+\d+)$")]
+
+
+class LintRule(Model):
+    """How `dockergen lint` applies one rule."""
+
+    severity: LintSeverity | None = None
+    """Replaces the rule's default severity; `off` disables the rule."""
+    exclude: list[Name] | None = None
+    """Services the rule does not check (e.g. a proxy that must bind-mount its config)."""
+
+
+class Lint(Model):
+    """Settings of `dockergen lint` (`dockergen lint --list-rules` lists the rules)."""
+
+    fail_on: Literal["error", "warning", "note"] = "error"
+    """Exit 1 when a finding has this severity or a higher one."""
+    rules: dict[LintRuleId, LintSeverity | LintRule] | None = None
+    """Per rule ID (`DG005`, `hadolint/DL3008`): a severity, `off`, or `{severity, exclude}`."""
+    hadolint: bool = True
+    """Also run hadolint on the rendered Dockerfiles when it is installed."""
 
 
 class Spec(Model):
@@ -370,6 +401,8 @@ class Spec(Model):
     secrets: dict[str, dict[str, Any]] | None = None
     variables: dict[str, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
+    lint: Lint | None = None
+    """Settings of `dockergen lint`: the failing severity, rules turned off or re-graded."""
 
     @field_validator("services")
     @classmethod

@@ -164,6 +164,44 @@ def diff(spec: Path, env_a: str, env_b: str, service: str | None, output_format:
 
 @main.command()
 @SPEC_OPTION
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable; default: all).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), help="Failing severity (default: the spec's lint.fail_on, else error).")
+@click.option("--hadolint/--no-hadolint", "use_hadolint", default=None, help="Also run hadolint on the rendered Dockerfiles (default: when installed).")
+@click.option("--list-rules", is_flag=True, help="Print every rule (ID, default severity, what it finds) and exit.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only failing findings, one line each.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print why each finding matters and which layer set the value.")
+def lint(
+    spec: Path, envs: tuple[str, ...], output_format: str, fail_on: str | None, use_hadolint: bool | None, list_rules: bool,
+    quiet: bool, verbose: bool,
+) -> None:  # fmt: skip
+    """Policy checks on the resolved spec and the files it renders.
+
+    \b
+    Each finding has a stable rule ID (DG001...), a severity, the spec's file:line:col
+    where the value was set, and a fix. hadolint's findings on the rendered Dockerfiles
+    are folded in as hadolint/DLxxxx. The spec's `lint:` section turns rules off,
+    re-grades them or excludes services. Exit 1 when a finding is at or above the
+    failing severity, 2 on bad input.
+
+    \b
+    Examples:
+      dockergen lint
+      dockergen lint --env prod --fail-on warning
+      dockergen lint --format sarif > dockergen.sarif
+      dockergen lint --list-rules
+    """
+    from dockergen.commands.lint import lint as command
+    from dockergen.commands.lint import list_rules as rules_command
+
+    if list_rules:
+        _run(lambda: rules_command("json" if output_format == "json" else "text"))
+    _run(lambda: command(spec, output_format=output_format, envs=list(envs), fail_on=fail_on, use_hadolint=use_hadolint,
+                         quiet=quiet, verbose=verbose))  # fmt: skip
+
+
+@main.command()
+@SPEC_OPTION
 def validate(spec: Path) -> None:
     """Check the spec (schema, references, rendering) without writing anything."""
     from dockergen.commands.validate import validate as command

@@ -1,0 +1,488 @@
+"""The lint rules: one table, ``RULES``, keyed by a stable ID.
+
+A rule is a function registered with ``@rule``: it looks at one service in one
+environment (``ServiceView``) or at one rendered Dockerfile (``ImageView``) and yields
+``Hit``s. A hit names the setting responsible as a path inside the service's settings
+(``("environment", "API_TOKEN")``); the engine turns that into the file:line:col of the
+spec layer that set it. IDs are never reused: a retired rule keeps its number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockergen.render.support import INTERPOLATION, looks_secret
+from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
+from dockergen.spec.load import SourceMap
+
+SEVERITIES = ("error", "warning", "note")  # highest first
+PROD = frozenset({"staging", "prod"})  # kinds of environment that run for real
+
+PathT = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    message: str
+    path: PathT = ()  # inside the service's settings; the engine finds the layer that set it
+    spec_path: PathT | None = None  # an absolute spec path, when the rule knows it
+    file: str | None = None  # a generated file the finding is also visible in ...
+    line: int | None = None  # ... and its line
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One ``FROM`` of a rendered Dockerfile."""
+
+    index: int
+    name: str | None
+    base: str  # image or earlier stage
+    line: int
+    users: tuple[tuple[str, int], ...] = ()  # (USER value, line)
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    env: EnvironmentInfo
+    name: str
+    service: ResolvedService
+    doc: dict[str, Any]  # the service as the environment's Compose document has it
+    stages: tuple[Stage, ...] = ()  # of the Dockerfile it builds or uses
+
+
+@dataclass(frozen=True)
+class ImageView:
+    plan: ImagePlan
+    stages: tuple[Stage, ...]
+    source: SourceMap
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: str
+    summary: str  # what it finds, one line
+    why: str  # why it matters, one line
+    fix: str  # what to do, one line
+    check: Callable[[Any], Iterable[Hit]]
+    scope: str = "service"  # service | image
+    kinds: frozenset[str] | None = None  # kinds of environment checked (None: all)
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    id: str, name: str, severity: str, *, summary: str, why: str, fix: str, scope: str = "service",
+    kinds: frozenset[str] | None = None, tags: tuple[str, ...] = (),
+) -> Callable[[Callable[[Any], Iterable[Hit]]], Callable[[Any], Iterable[Hit]]]:  # fmt: skip
+    def register(check: Callable[[Any], Iterable[Hit]]) -> Callable[[Any], Iterable[Hit]]:
+        assert id not in RULES and severity in SEVERITIES
+        RULES[id] = Rule(id, name, severity, summary, why, fix, check, scope, kinds, tags)
+        return check
+
+    return register
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def _entries(value: Any) -> list[tuple[str | int, Any]]:
+    """``(index or name, item)`` of a list, or of the mapping form of ports/volumes."""
+    if isinstance(value, dict):
+        return [(k, v) for k, v in value.items() if v is not None]
+    return list(enumerate(value or []))
+
+
+def _plain(item: Any) -> Any:
+    return item.model_dump(exclude_none=True) if hasattr(item, "model_dump") else item
+
+
+def _mount_source(item: Any) -> tuple[str, bool]:
+    """``(source, is a bind mount)`` of one Compose volume entry."""
+    item = _plain(item)
+    if isinstance(item, dict):
+        source = str(item.get("source") or "")
+        return source, item.get("type") == "bind" or source.startswith(("/", ".", "~", "$"))
+    text = str(item)
+    if ":" not in text:
+        return "", False  # an anonymous volume
+    source = text.split(":", 1)[0]
+    return source, source.startswith(("/", ".", "~", "$"))
+
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _host_binding(item: Any) -> tuple[str, str] | None:
+    """``(host ip, host port)`` of a published port entry, or None when it publishes nothing."""
+    item = _plain(item)
+    if isinstance(item, dict):
+        return str(item.get("host_ip") or ""), str(item.get("published") or "")
+    text = str(item).split("/", 1)[0]
+    ip = ""
+    if text.startswith("["):
+        ip, _, text = text[1:].partition("]")
+        text = text.removeprefix(":")
+    parts = text.split(":")
+    if len(parts) == 3:
+        ip = parts[0]
+    host = parts[-2] if len(parts) >= 2 else ""  # "5432" alone: an ephemeral host port
+    return ip.strip("[]"), host
+
+
+def _is_literal(value: Any) -> bool:
+    """A non-empty string Compose will not interpolate (``$$`` is a literal ``$``)."""
+    return isinstance(value, str) and value != "" and not any(m.group(1) or m.group(4) for m in INTERPOLATION.finditer(value))
+
+
+def _tag_problem(image: str) -> str | None:
+    """Why ``image`` is not pinned: no tag, or ``latest``; None when it is (or is variable)."""
+    if "@sha256:" in image or "$" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return "has no tag (it means `latest`)"
+    if last.split(":", 1)[1] == "latest":
+        return "uses the `latest` tag"
+    return None
+
+
+def final_user(stages: tuple[Stage, ...], target: str | None) -> tuple[str | None, Stage | None]:
+    """The ``USER`` a container of ``target`` runs as (None: the base image's, usually root),
+    and the stage that decides it."""
+    by_name = {s.name.lower(): s for s in stages if s.name}
+    stage = by_name.get((target or "").lower()) or (stages[-1] if stages else None)
+    seen: set[int] = set()
+    last = stage
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        if stage.users:
+            return stage.users[-1][0], stage
+        last, stage = stage, by_name.get(stage.base.lower())
+    return None, last
+
+
+def _is_root(user: str) -> bool:
+    name = user.split(":", 1)[0].strip()
+    return name in ("root", "0")
+
+
+DATABASES = {
+    "postgres", "postgresql", "postgis", "timescaledb", "mysql", "mariadb", "percona", "mongo", "mongodb",
+    "redis", "valkey", "keydb", "memcached", "cassandra", "scylla", "couchdb", "couchbase", "elasticsearch",
+    "opensearch", "influxdb", "clickhouse-server", "clickhouse", "neo4j", "etcd", "rabbitmq", "mssql-server",
+}  # fmt: skip
+
+
+def _is_database(image: str | None) -> bool:
+    return bool(image) and image_repository(image or "").rsplit("/", 1)[-1] in DATABASES
+
+
+# ---- rules on a service in an environment -------------------------------------------
+
+
+@rule(
+    "DG001", "no-resource-limits", "warning", kinds=PROD,
+    summary="A staging/prod service has no memory or CPU limit.",
+    why="One leaking or runaway container can starve every other service on the host.",
+    fix="Set `resources.limits` (e.g. `{cpus: 1.0, memory: 512M}`) on the service or in the environment's defaults.",
+)  # fmt: skip
+def _no_limits(view: ServiceView) -> Iterator[Hit]:
+    resources = view.service.settings.resources
+    limits = resources.limits if resources else None
+    if limits is None or (limits.memory is None and limits.cpus is None):
+        yield Hit("no resource limits", ("resources", "limits"))
+    elif limits.memory is None:
+        yield Hit("no memory limit", ("resources", "limits", "memory"))
+
+
+@rule(
+    "DG002", "unpinned-image", "warning",
+    summary="A service runs an image without a tag or with `latest`.",
+    why="`latest` moves: two deploys of the same spec can run different software, and rollbacks do not roll back.",
+    fix="Pin a version tag (`postgres:16.4-alpine`) or a digest (`@sha256:...`).",
+)  # fmt: skip
+def _unpinned_image(view: ServiceView) -> Iterator[Hit]:
+    image = view.service.settings.image
+    if view.service.plan is None and image:
+        why = _tag_problem(image)
+        if why:
+            yield Hit(f"image {image!r} {why}", ("image",))
+
+
+@rule(
+    "DG003", "root-user", "error", kinds=PROD,
+    summary="A staging/prod container runs as root.",
+    why="A process escaping its application runs as root in the container, one kernel bug away from root on the host.",
+    fix="Set `user: \"10001:10001\"` (or a `USER` in the image's last stage); dockergen's python/node images already do.",
+)  # fmt: skip
+def _root_user(view: ServiceView) -> Iterator[Hit]:
+    user = view.service.settings.user
+    if user is not None:
+        if _is_root(user):
+            yield Hit(f"runs as {user!r}", ("user",))
+        return
+    plan = view.service.plan
+    if plan is None or not view.stages:
+        return  # a third-party image: its own user is not known here
+    found, stage = final_user(view.stages, view.service.target)
+    if found is None or _is_root(found):
+        what = "no USER" if found is None else f"USER {found}"
+        spec_path = None
+        if plan.build.family == "generic" and stage is not None:
+            spec_path = ("services", plan.service, "build", "stages", stage.index)
+        yield Hit(f"target {view.service.target!r} of {plan.dockerfile} has {what}", spec_path=spec_path,
+                  file=plan.dockerfile, line=stage.line if stage else None)  # fmt: skip
+
+
+@rule(
+    "DG004", "no-healthcheck", "warning", kinds=PROD,
+    summary="A staging/prod service has no healthcheck.",
+    why="Without one, `depends_on` cannot wait for readiness and a hung process looks healthy to Compose and to you.",
+    fix="Add `healthcheck: {http: /health}` (built python/node images) or `healthcheck: {test: [...]}`.",
+)  # fmt: skip
+def _no_healthcheck(view: ServiceView) -> Iterator[Hit]:
+    hc = view.service.healthcheck
+    if hc is None:
+        yield Hit("no healthcheck", ("healthcheck",))
+    elif hc.disable:
+        yield Hit("healthcheck disabled", ("healthcheck", "disable"))
+
+
+SECRET_EXEMPT_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_URL", "_URI", "_HOST", "_PORT", "_NAME", "_USER", "_USERNAME")
+
+
+@rule(
+    "DG005", "secret-literal", "error",
+    summary="An environment variable named like a secret has a literal value in the spec.",
+    why="Everyone who can read the repository (and its history) can read the secret.",
+    fix="Write `NAME: ${NAME}` and keep the value in `.env` or the CI's secret store, or use Compose `secrets:`.",
+)  # fmt: skip
+def _secret_literal(view: ServiceView) -> Iterator[Hit]:
+    for key, value in (view.service.settings.environment or {}).items():
+        upper = key.upper()
+        if looks_secret(key) and not upper.endswith(SECRET_EXEMPT_SUFFIXES) and _is_literal(value):
+            if str(value).startswith("/run/secrets/"):
+                continue
+            yield Hit(f"{key} has a literal value", ("environment", key))
+
+
+@rule(
+    "DG006", "database-port-published", "error", kinds=PROD,
+    summary="A staging/prod database or broker publishes a port on the host's interfaces.",
+    why="A published database port is reachable from outside the Compose network, often from the internet.",
+    fix="Remove `ports` in this environment (services reach it by name on the Compose network), or bind 127.0.0.1.",
+)  # fmt: skip
+def _database_port(view: ServiceView) -> Iterator[Hit]:
+    if view.service.plan is not None or not _is_database(view.service.image):
+        return
+    for key, item in _entries(view.service.settings.ports):
+        binding = _host_binding(item)
+        if binding is None or binding[0] in LOOPBACK:
+            continue
+        ip, host = binding
+        shown = _plain(item) if not isinstance(_plain(item), dict) else f"{host or '(ephemeral)'}->{_plain(item).get('target')}"
+        yield Hit(f"publishes {shown} on {ip or 'all interfaces'}", ("ports", key))
+
+
+ROTATING_DRIVERS = {"local", "journald", "syslog", "gelf", "fluentd", "awslogs", "splunk", "gcplogs", "etwlogs", "logentries", "none"}
+
+
+@rule(
+    "DG007", "no-log-rotation", "warning", kinds=PROD,
+    summary="A staging/prod service logs with json-file without `max-size`.",
+    why="Docker's default json-file driver keeps every log line forever, until the disk is full.",
+    fix="Set `logging: {driver: json-file, options: {max-size: 10m, max-file: \"3\"}}`, or the `local` driver.",
+)  # fmt: skip
+def _log_rotation(view: ServiceView) -> Iterator[Hit]:
+    logging = view.service.settings.logging
+    if logging is None:
+        yield Hit("no logging options (the daemon's default json-file driver does not rotate)", ("logging",))
+        return
+    driver = logging.driver or "json-file"
+    if driver in ROTATING_DRIVERS:
+        return
+    if driver == "json-file" and "max-size" not in (logging.options or {}):
+        yield Hit("json-file logging without max-size", ("logging", "options") if logging.options else ("logging",))
+
+
+@rule(
+    "DG008", "privileged", "error",
+    summary="A service runs privileged.",
+    why="A privileged container has every capability and every device: it is root on the host.",
+    fix="Remove `privileged`; add only the capability needed (`cap_add`) or the device (`devices`).",
+)  # fmt: skip
+def _privileged(view: ServiceView) -> Iterator[Hit]:
+    if view.doc.get("privileged") is True:
+        yield Hit("privileged: true", ("compose", "privileged"))
+
+
+@rule(
+    "DG009", "host-namespace", "warning",
+    summary="A service shares the host's network, PID, IPC or user namespace.",
+    why="`network_mode: host` and friends remove the isolation Compose gives: ports, processes and users are the host's.",
+    fix="Publish the needed `ports` on the Compose network instead; drop `pid`/`ipc`/`userns_mode: host`.",
+)  # fmt: skip
+def _host_namespace(view: ServiceView) -> Iterator[Hit]:
+    escape = view.service.settings.compose or {}
+    for key in ("network_mode", "pid", "ipc", "uts", "userns_mode"):
+        if view.doc.get(key) == "host":
+            yield Hit(f"{key}: host", ("compose", key) if key in escape else (key,))
+
+
+@rule(
+    "DG010", "bind-mount-in-prod", "warning", kinds=PROD,
+    summary="A staging/prod service bind-mounts a host path.",
+    why="The container then depends on files of one host's checkout: deploys are not reproducible, and writes reach the host.",
+    fix="Bake the files into the image (a `generic` build) or use a named volume or Compose `configs`; "
+    "exclude the service with `lint.rules.DG010.exclude` when the mount is deliberate.",
+)  # fmt: skip
+def _bind_mount(view: ServiceView) -> Iterator[Hit]:
+    settings = view.service.settings
+    for key, item in _entries(settings.volumes):
+        source, bind = _mount_source(item)
+        if bind and not source.endswith((".sock",)):
+            yield Hit(f"bind-mounts {source}", ("volumes", key))
+    if settings.source_mount and view.service.plan is not None:
+        yield Hit("bind-mounts its build context (source_mount)", ("source_mount",))
+
+
+@rule(
+    "DG011", "no-restart-in-prod", "warning", kinds=PROD,
+    summary="A staging/prod service is not restarted when it exits or the host reboots.",
+    why="With `restart: \"no\"` (Compose's default) one crash takes the service down until someone notices.",
+    fix="Set `restart: unless-stopped` or `always` (dockergen's staging/prod defaults).",
+)  # fmt: skip
+def _no_restart(view: ServiceView) -> Iterator[Hit]:
+    restart = view.service.settings.restart
+    if restart is None or restart == "no":
+        yield Hit(f"restart: {restart or 'not set'}", ("restart",))
+
+
+@rule(
+    "DG012", "docker-socket", "error",
+    summary="A service mounts the Docker or podman API socket.",
+    why="Whoever controls the socket can start a privileged container: it is root on the host.",
+    fix="Remove the mount; if a tool needs the API, put a filtering socket proxy in front of it.",
+)  # fmt: skip
+def _docker_socket(view: ServiceView) -> Iterator[Hit]:
+    for key, item in _entries(view.service.settings.volumes):
+        source, _ = _mount_source(item)
+        if source.endswith(("docker.sock", "podman.sock")):
+            yield Hit(f"mounts {source}", ("volumes", key))
+
+
+DANGEROUS_CAPABILITIES = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "SYS_RAWIO", "DAC_READ_SEARCH", "NET_ADMIN", "SYS_BOOT"}
+
+
+@rule(
+    "DG013", "dangerous-capability", "warning",
+    summary="A service adds a capability that is close to root on the host.",
+    why="SYS_ADMIN, SYS_MODULE, SYS_PTRACE, NET_ADMIN and ALL each allow escaping or controlling the host.",
+    fix="Drop it; add the narrowest capability the process needs (e.g. NET_BIND_SERVICE).",
+)  # fmt: skip
+def _capabilities(view: ServiceView) -> Iterator[Hit]:
+    for index, cap in enumerate(view.service.settings.cap_add or []):
+        if cap.upper().removeprefix("CAP_") in DANGEROUS_CAPABILITIES:
+            yield Hit(f"cap_add {cap}", ("cap_add", index))
+
+
+@rule(
+    "DG014", "dev-settings-in-prod", "error", kinds=PROD,
+    summary="A staging/prod service runs the dev or test stage, the source bind mount or the debugger port.",
+    why="Dev stages carry compilers, reload servers and test tools; a debugger port is remote code execution.",
+    fix="Remove the override of `target`, `source_mount` or `debug_port` for this environment.",
+)  # fmt: skip
+def _dev_in_prod(view: ServiceView) -> Iterator[Hit]:
+    service, settings = view.service, view.service.settings
+    plan = service.plan
+    if plan is None:
+        return
+    if plan.build.family != "generic" and service.target in ("dev", "test"):
+        yield Hit(f"builds the {service.target!r} stage", ("target",))
+    if settings.debug_port and plan.build.python is not None and plan.build.python.debug_port and service.target == "dev":
+        yield Hit("publishes the debugger port", ("debug_port",))
+
+
+@rule(
+    "DG015", "no-new-privileges", "note", kinds=PROD,
+    summary="A staging/prod service can gain privileges through setuid binaries.",
+    why="`no-new-privileges` stops a compromised process from becoming root via setuid/setgid executables in the image.",
+    fix="Add `security_opt: [\"no-new-privileges:true\"]` (dockergen sets it for the images it builds).",
+)  # fmt: skip
+def _no_new_privileges(view: ServiceView) -> Iterator[Hit]:
+    options = [o.replace("=", ":") for o in view.service.settings.security_opt or []]
+    if not any(o in ("no-new-privileges", "no-new-privileges:true") for o in options):
+        yield Hit("no `no-new-privileges`", ("security_opt",))
+
+
+@rule(
+    "DG017", "secret-default", "warning",
+    summary="An environment variable named like a secret falls back to a literal default (`${VAR:-admin}`).",
+    why="When the variable is unset the service starts with a password everyone can read in the repository.",
+    fix="Require the variable instead: `${VAR:?set VAR}` (and document it under `variables:`).",
+)  # fmt: skip
+def _secret_default(view: ServiceView) -> Iterator[Hit]:
+    for key, value in (view.service.settings.environment or {}).items():
+        if not isinstance(value, str) or not looks_secret(key) or key.upper().endswith(SECRET_EXEMPT_SUFFIXES):
+            continue
+        for match in INTERPOLATION.finditer(value):
+            op, default = match.group(2), match.group(3)
+            if op in (":-", "-") and default and _is_literal(default):
+                yield Hit(f"{key} defaults to a literal when ${{{match.group(1)}}} is unset", ("environment", key))
+                break
+
+
+# ---- rules on a rendered Dockerfile --------------------------------------------------
+
+
+@rule(
+    "DG016", "unpinned-base-image", "warning", scope="image",
+    summary="A Dockerfile starts from an image without a tag or with `latest`.",
+    why="The image changes under you: the same spec builds different images on different days.",
+    fix="Pin the base image's version (and `build.digest` for reproducible builds).",
+)  # fmt: skip
+def _unpinned_base(view: ImageView) -> Iterator[Hit]:
+    plan = view.plan
+    names = {s.name.lower() for s in view.stages if s.name}
+    for stage in view.stages:
+        base = stage.base
+        if base.lower() in names or base == "scratch":
+            continue
+        why = _tag_problem(base)
+        if why is None:
+            continue
+        svc = ("services", plan.service, "build")
+        flavoured = (*svc, "flavours", plan.flavour)
+        if plan.build.family == "generic":
+            candidates = [(*flavoured, "stages", stage.index, "from"), (*svc, "stages", stage.index, "from")]
+        else:
+            candidates = [(*flavoured, "base_image"), (*svc, "base_image")]
+        spec_path = next((c for c in candidates if c in view.source.positions), svc)
+        yield Hit(f"FROM {base} {why}", spec_path=spec_path, file=plan.dockerfile, line=stage.line)
+
+
+def parse_stages(text: str) -> tuple[Stage, ...]:
+    """The stages of a rendered Dockerfile, with each stage's ``USER`` lines."""
+    import dockerfile
+
+    stages: list[Stage] = []
+    try:
+        commands = dockerfile.parse_string(text)
+    except dockerfile.GoParseError:
+        return ()
+    for command in commands:
+        if command.cmd.upper() == "FROM":
+            words = [w for w in command.value]
+            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(len(stages), name, words[0] if words else "", command.start_line))
+        elif command.cmd.upper() == "USER" and stages and command.value:
+            last = stages[-1]
+            stages[-1] = Stage(last.index, last.name, last.base, last.line, (*last.users, (command.value[0], command.start_line)))
+    return tuple(stages)
+

@@ -27,8 +27,8 @@ def header(spec_name: str, comment: str = "#", extra: str = "") -> str:
 class RenderedFile:
     path: str  # posix, relative to the output directory
     content: str
-    kind: str  # dockerfile | compose | overlay | dockerignore | env-example | lock
-    env: str | None = None  # the environment an overlay is for
+    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | lock
+    env: str | None = None  # the environment an overlay or snapshot is for
 
 
 def render_project(project: ResolvedProject, spec_name: str, templates: Path | None) -> list[RenderedFile]:
@@ -57,6 +57,11 @@ def render_project(project: ResolvedProject, spec_name: str, templates: Path | N
     for name, env in project.environments.items():
         usage = f"Environment {name!r}: docker compose -f {base_name} -f {env.info.compose_file} up"
         files.append(RenderedFile(env.info.compose_file, dump_yaml(overlays[name], header(spec_name, extra=usage)), "overlay", name))
+    if spec.output.snapshots:
+        for name, env in project.environments.items():
+            note = f"Environment {name!r} fully merged ({base_name} + {env.info.compose_file}), for review; run with the pair."
+            path = posixpath.normpath(posixpath.join(spec.output.snapshots, f"{name}.yaml"))
+            files.append(RenderedFile(path, dump_yaml(documents[name], header(spec_name, extra=note)), "snapshot", name))
     files.append(
         RenderedFile(
             spec.output.env_example,

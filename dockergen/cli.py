@@ -200,6 +200,88 @@ def lint(
                          quiet=quiet, verbose=verbose))  # fmt: skip
 
 
+COMPOSE_SET_OPTION = click.option(
+    "--compose-set",
+    "compose_sets",
+    multiple=True,
+    metavar="ENV=FILE[,FILE...]",
+    help="Which -f files form environment ENV (repeatable; overrides what names suggest; ENV= drops one).",
+)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
+@COMPOSE_SET_OPTION
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the spec (default PATH/dockergen.yaml).")
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="Also write the migration report as Markdown.")
+@click.option("--verify", "run_verify", is_flag=True, help="Render the new spec and compare every environment with the originals.")
+@click.option("--force", is_flag=True, help="Replace an existing spec.")
+@click.option("--no-compose-cli", is_flag=True, help="Merge Compose files with dockergen's own loader, not the Compose CLI.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every difference and full table cells.")
+def import_command(
+    path: Path, compose_sets: tuple[str, ...], out: Path | None, report: Path | None, run_verify: bool, force: bool,
+    no_compose_cli: bool, verbose: bool,
+) -> None:  # fmt: skip
+    """Turn a repository's Dockerfiles and Compose files into one spec, with a migration report.
+
+    Exit 1 with --verify when a difference is unexplained.
+
+    \b
+    Examples:
+      dockergen import . --verify --report migration.md
+      dockergen import . --compose-set prod=compose.yaml,compose.prod.yaml
+    """
+    from dockergen.commands.import_ import import_ as command
+
+    _run(lambda: command(path, compose_sets=list(compose_sets), out=out, report=report, run_verify=run_verify,
+                         force=force, use_cli=not no_compose_cli, verbose=verbose))  # fmt: skip
+
+
+@main.command()
+@SPEC_OPTION
+@click.option("--against", type=click.Path(path_type=Path, file_okay=False), required=True, help="The repository with the original files.")
+@COMPOSE_SET_OPTION
+@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="Also write the report as Markdown.")
+@click.option("--no-compose-cli", is_flag=True, help="Read the original Compose files with dockergen's own loader.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every difference, not only unexplained ones.")
+def verify(
+    spec: Path, against: Path, compose_sets: tuple[str, ...], envs: tuple[str, ...], report: Path | None,
+    no_compose_cli: bool, verbose: bool,
+) -> None:  # fmt: skip
+    """Exit 1 unless every environment of the spec means what the original files mean."""
+    from dockergen.commands.import_ import verify_against as command
+
+    _run(lambda: command(spec, against, compose_sets=list(compose_sets), envs=list(envs), report=report,
+                         use_cli=not no_compose_cli, verbose=verbose))  # fmt: skip
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
+@click.option("-y", "--yes", is_flag=True, help="Take every default; never prompt.")
+@click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml.")
+@click.option("--schema", metavar="URL|PATH", help="What the spec's `$schema=` line points at (default: write dockergen.schema.json beside it).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) -> None:
+    """Write a commented starter dockergen.yaml for the project in PATH.
+
+    \b
+    Detects Python (requirements.txt, pyproject.toml, poetry, uv), Node (package.json,
+    lockfile, Next/Vite/Express ...) and Go (go.mod) apps in PATH and its
+    subdirectories, and the databases they use. Prompts when run on a terminal. When
+    PATH already has Dockerfiles or Compose files, writes nothing and recommends
+    `dockergen import`. An existing spec is never replaced without --force.
+
+    \b
+    Examples:
+      dockergen init
+      dockergen init services/shop --yes
+    """
+    from dockergen.commands.init import init as command
+
+    _run(lambda: command(path, yes=yes, force=force, schema=schema, quiet=quiet))
+
+
 @main.command()
 @SPEC_OPTION
 def validate(spec: Path) -> None:

@@ -1,0 +1,115 @@
+"""``dockergen import``: a repository's Dockerfiles and Compose files -> one spec + a report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from dockergen.errors import DockergenError, Location
+from dockergen.importer.analyze import ImportOptions, ImportPlan, analyze
+from dockergen.importer.report import build_report, markdown, terminal
+from dockergen.importer.verify import VerifyResult, verify
+from dockergen.pipeline import Rendered, render
+from dockergen.render.yaml_out import dump_yaml
+
+SCHEMA_LINE = "# yaml-language-server: $schema=https://dockergen.dev/schema/dockergen.schema.json"
+
+
+def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
+    """``ENV=FILE[,FILE...]`` (``ENV=`` drops an inferred environment)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        name, sep, files = value.partition("=")
+        if not sep or not name.strip():
+            raise DockergenError.single(f"--compose-set {value!r}: expected ENV=FILE[,FILE...]", location=Location("command line"))
+        out[name.strip()] = tuple(f.strip() for f in files.split(",") if f.strip())
+    return out
+
+
+def spec_text(plan: ImportPlan) -> str:
+    inv = plan.inventory
+    header = "\n".join(
+        [
+            SCHEMA_LINE,
+            f"# Imported by `dockergen import` from {len(inv.dockerfiles)} Dockerfiles and {len(inv.compose_files)} Compose files.",
+            "# Each environment resolves to what its original files said; prove it with `dockergen verify --against .`.",
+            "# After reviewing the migration report: `dockergen render --force` (it replaces the files it merged).",
+        ]
+    )
+    text = dump_yaml(plan.spec, header)
+    note = (
+        "# dockergen's built-in policies (restart, resource limits, dropped capabilities, source bind mounts,\n"
+        "# data volumes, preset healthchecks) are switched off here, so that every environment keeps exactly\n"
+        "# what its files said; delete a line to adopt that policy (`dockergen verify` then lists the change).\n"
+    )
+    return text.replace("\ndefaults:\n", "\n" + note + "defaults:\n", 1)
+
+
+def import_(
+    path: Path,
+    *,
+    compose_sets: list[str],
+    out: Path | None,
+    report: Path | None,
+    run_verify: bool,
+    force: bool,
+    use_cli: bool,
+    verbose: bool,
+) -> int:
+    if not path.is_dir():
+        raise DockergenError.single("not a directory", location=Location(str(path)), hint="give the repository's root folder")
+    spec_path = out if out is not None else path / "dockergen.yaml"
+    if spec_path.exists() and not force:
+        raise DockergenError.single(
+            "the spec already exists", location=Location(str(spec_path)), hint="pass --force to replace it, or --out another path"
+        )
+    plan = analyze(path, ImportOptions(parse_compose_sets(compose_sets), use_cli))
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(spec_text(plan), encoding="utf-8")
+    try:
+        rendered = render(spec_path)
+    except DockergenError as exc:
+        for problem in exc.problems:
+            click.echo(problem.render(), err=True)
+        click.echo(f"the spec written to {spec_path} does not render: a bug in dockergen import, please report it", err=True)
+        return 3
+    verification = verify(plan, rendered) if run_verify else None
+    built = build_report(plan, str(spec_path), dict(Counter(f.kind for f in rendered.files)), verification)
+    click.echo(terminal(built, verbose), nl=False)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(markdown(built), encoding="utf-8")
+        click.echo(f"report written to {report}")
+    click.echo(f"spec written to {spec_path}")
+    return _exit(verification)
+
+
+def _exit(verification: VerifyResult | None) -> int:
+    return 1 if verification is not None and verification.unexplained else 0
+
+
+def verify_against(
+    spec: Path, against: Path, *, compose_sets: list[str], envs: list[str], report: Path | None, use_cli: bool, verbose: bool
+) -> int:
+    """``dockergen verify --against PATH``: the spec against the original files in PATH."""
+    if not against.is_dir():
+        raise DockergenError.single("not a directory", location=Location(str(against)))
+    plan = analyze(against, ImportOptions(parse_compose_sets(compose_sets), use_cli))
+    rendered: Rendered = render(spec)
+    unknown = [e for e in envs if e not in {p.name for p in plan.environments}]
+    if unknown:
+        raise DockergenError.single(
+            f"unknown environment(s): {', '.join(unknown)}",
+            location=Location(str(against)),
+            hint=f"found: {', '.join(p.name for p in plan.environments)}",
+        )
+    verification = verify(plan, rendered, envs or None)
+    built = build_report(plan, str(spec), dict(Counter(f.kind for f in rendered.files)), verification)
+    verify_only = type(built)(built.title.replace("import", "verify"), built.summary, tuple(s for s in built.sections if s.title == "Verification"))
+    click.echo(terminal(verify_only, verbose), nl=False)
+    if report is not None:
+        report.write_text(markdown(built), encoding="utf-8")
+        click.echo(f"report written to {report}")
+    return _exit(verification)

@@ -1,0 +1,439 @@
+"""The import, end to end: a repository in, an ``ImportPlan`` (spec + decisions + findings) out.
+
+This module does the reading (files, the Compose CLI); every decision is made by the pure
+modules it calls. A file it cannot read or understand is recorded as a ``FileProblem``
+and the import carries on without it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockergen.importer import compose_cli
+from dockergen.importer.buildplan import BuildPlan, BuildUse, plan_builds
+from dockergen.importer.compose import (
+    ComposeFile,
+    ComposeFileError,
+    Merged,
+    dockerfile_path,
+    from_cli_config,
+    load_compose_file,
+    merge_files,
+    strip_markers,
+)
+from dockergen.importer.discover import Inventory, discover
+from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
+from dockergen.importer.environments import EnvironmentSet, apply_given, infer, label
+from dockergen.importer.grouping import EnvServices, Grouping, env_words, group
+from dockergen.importer.records import KEPT, Decision, FileProblem, Finding
+from dockergen.errors import DockergenError, Location
+from dockergen.importer.specbuild import EnvPlan, SpecResult, build_spec
+from dockergen.spec.model import is_valid_name
+
+SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    compose_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    use_cli: bool = True
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """File contents the drift detectors read (gathered here, so that they stay pure)."""
+
+    dotenv: dict[str, str] = field(default_factory=dict)  # the root .env (Compose's interpolation values)
+    env_files: dict[str, dict[str, str]] = field(default_factory=dict)  # root-relative path -> its variables
+    requirements: dict[str, str] = field(default_factory=dict)  # requirements*.txt -> text
+    compose_files: dict[str, ComposeFile] = field(default_factory=dict)
+    env_example: dict[str, str] | None = None
+    env_example_path: str = ".env.example"
+    interpolated: tuple[str, ...] = ()  # ${VAR}s the Compose files read
+    dockerignores: frozenset[str] = frozenset()  # folders that have a .dockerignore
+
+
+@dataclass
+class ImportPlan:
+    root: Path
+    inventory: Inventory
+    environments: list[EnvPlan]
+    effective: dict[str, Merged]
+    dockerfiles: dict[str, ParsedDockerfile]
+    builds: BuildPlan
+    grouping: Grouping
+    spec: dict[str, Any]
+    targets: dict[tuple[str, str], dict[str, Any]]
+    decisions: list[Decision]
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[FileProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cli: str | None = None
+    seconds: float = 0.0
+    facts: RepoFacts = field(default_factory=RepoFacts)
+
+    def renamed(self, env: str) -> dict[str, str]:
+        """original service name -> canonical, for one environment."""
+        return {orig: canon for (e, orig), canon in self.grouping.canonical.items() if e == env}
+
+
+def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
+    started = time.monotonic()
+    root = root.resolve()
+    inventory = discover(root)
+    problems = [FileProblem(path, why) for path, why in inventory.skipped]
+    notes: list[str] = []
+    cli = compose_cli.compose_command() if options.use_cli else None
+
+    parsed: dict[str, ParsedDockerfile] = {}
+    unparsed: dict[str, str] = {}
+    for rel in inventory.dockerfiles:
+        try:
+            parsed[rel] = parse_dockerfile(rel, (root / rel).read_text(encoding="utf-8"))
+        except (DockerfileError, OSError, UnicodeDecodeError) as exc:
+            unparsed[rel] = str(exc)
+            problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
+            unparsed[rel] = f"{type(exc).__name__}: {exc}"
+            problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+
+    loaded: dict[str, ComposeFile] = {}
+    for rel in inventory.compose_files:
+        try:
+            loaded[rel] = load_compose_file(root, rel)
+        except ComposeFileError as exc:
+            problems.append(FileProblem(rel, f"not a Compose file dockergen can read: {exc}"))
+
+    def accepts(files: tuple[str, ...]) -> bool:
+        request = compose_cli.ConfigRequest(project_dir(root, files), tuple(root / f for f in files), interpolate=True)
+        return compose_cli.run_config(request).error is None
+
+    inferred, infer_notes = infer(list(loaded.values()), accepts if cli else None)
+    notes.extend(infer_notes)
+    sets = apply_given(inferred, options.compose_sets)
+    for given in options.compose_sets.values():
+        for rel in given:
+            if not (root / rel).is_file():
+                problems.append(FileProblem(rel, "given with --compose-set but does not exist"))
+    sets = [s for s in sets if all((root / f).is_file() for f in s.files)]
+
+    effective, sets = _effective(root, sets, loaded, cli is not None, problems)
+    envs = _env_plans(root, sets, effective, notes)
+    if not envs:
+        if not parsed:
+            raise DockergenError.single(
+                "nothing to import: no Compose file and no Dockerfile dockergen can read",
+                location=Location(str(root)),
+                hint="point it at the repository's root folder",
+            )
+        notes.append("no Compose environment found: the Dockerfiles are imported into a `dev` environment, "
+                     "each image as a service behind its own profile")
+        envs = [EnvPlan("dev", (), None, "dev", "docker", _project(root, []), "no Compose files")]
+        effective = {"dev": Merged(envs[0].project)}
+
+    grouping = group(
+        [
+            EnvServices(
+                e.name,
+                env_words(e.name, [label(f) for f in e.files], e.kind),
+                tuple(effective[e.name].services),
+                {n: dockerfile_path(s["build"]) for n, s in effective[e.name].services.items() if s.get("build")},
+            )
+            for e in envs
+        ]
+    )
+    uses = [
+        BuildUse(
+            e.name,
+            grouping.canonical[(e.name, name)],
+            dockerfile_path(s["build"]),
+            s["build"].get("context", "."),
+            s["build"].get("target"),
+            tuple(sorted((k, v) for k, v in (s["build"].get("args") or {}).items() if v is not None)),
+        )
+        for e in envs
+        for name, s in effective[e.name].services.items()
+        if s.get("build")
+    ]
+    for use in uses:
+        if use.dockerfile not in parsed and use.dockerfile not in unparsed:
+            unparsed[use.dockerfile] = "missing"
+            problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
+    builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order))
+    notes.extend(builds.notes)
+    project = _project(root, envs)
+    result: SpecResult = build_spec(
+        project,
+        envs,
+        effective,
+        grouping,
+        builds,
+        parsed,
+        _ignore_patterns(root, inventory),
+        _variables(root, inventory),
+    )
+    notes.extend(result.notes)
+    plan = ImportPlan(
+        root=root,
+        inventory=inventory,
+        environments=envs,
+        effective=effective,
+        dockerfiles=parsed,
+        builds=builds,
+        grouping=grouping,
+        spec=result.spec,
+        targets=result.targets,
+        decisions=result.decisions,
+        problems=problems,
+        notes=notes,
+        cli=" ".join(cli) if cli else None,
+        facts=_facts(root, inventory, loaded),
+    )
+    from dockergen.importer.drift import detect  # detectors read the whole plan
+
+    plan.findings = detect(plan)
+    plan.seconds = time.monotonic() - started
+    return plan
+
+
+def _effective(
+    root: Path, sets: list[EnvironmentSet], loaded: dict[str, ComposeFile], use_cli: bool, problems: list[FileProblem]
+) -> tuple[dict[str, Merged], list[EnvironmentSet]]:
+    """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
+    fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
+    results = (
+        compose_cli.run_configs([compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files)) for s in sets])
+        if use_cli
+        else []
+    )
+    out: dict[str, Merged] = {}
+    kept: list[EnvironmentSet] = []
+    for index, s in enumerate(sets):
+        own = fallback[s.name]
+        result = results[index] if results else None
+        merged = None
+        if result is not None and result.config is not None:
+            try:
+                merged = from_cli_config(result.config, root)
+                _restore_consistency(merged, own)
+            except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
+                problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
+                merged = None
+        if merged is None:
+            if result is not None:
+                problems.append(FileProblem(" + ".join(s.files), f"Compose CLI: {result.error}; using dockergen's own merge"))
+            for problem in own.problems:
+                problems.append(FileProblem(" + ".join(s.files), problem))
+            merged = own
+        merged.services = {k: strip_markers(v) for k, v in merged.services.items()}
+        if not merged.services:
+            problems.append(FileProblem(" + ".join(s.files), f"environment {s.name} has no services; left out"))
+            continue
+        out[s.name] = merged
+        kept.append(s)
+    return out, kept
+
+
+def project_dir(root: Path, files: tuple[str, ...]) -> Path:
+    """Compose's project directory for a ``-f`` set: the first file's folder."""
+    return (root / posixpath.dirname(files[0])).resolve() if files else root
+
+
+def _restore_consistency(cli: Merged, own: Merged) -> None:
+    """``config`` drops the bind-mount consistency option (``:cached``); take it from the files."""
+    for name, service in cli.services.items():
+        mine = {v.get("target"): v for v in own.services.get(name, {}).get("volumes", [])}
+        for volume in service.get("volumes", []):
+            theirs = mine.get(volume.get("target"))
+            if theirs and theirs.get("consistency") and theirs.get("source") == volume.get("source"):
+                volume["consistency"] = theirs["consistency"]
+
+
+def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> list[EnvPlan]:
+    plans: dict[str, EnvPlan] = {}
+    ordered = _ordered(sets)
+    for s in ordered:
+        merged = effective[s.name]
+        parent = plans.get(s.parent) if s.parent else None
+        kind = s.kind or (parent.kind if parent else None) or ("dev" if _mounts_source(root, merged) else "prod")
+        engine = s.engine
+        if engine == "podman":
+            blockers = _podman_blockers(merged)
+            if blockers:
+                engine = "docker"
+                notes.append(f"{s.name}: named podman, but rendered as engine docker: {blockers}")
+        name = s.name if is_valid_name(s.name) else f"env-{s.name}"
+        plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, merged.name or "default", s.why)
+    return list(plans.values())
+
+
+def _ordered(sets: list[EnvironmentSet]) -> list[EnvironmentSet]:
+    """Parents before children; otherwise environments by kind (dev, test, staging, prod), then name."""
+    rank = {"dev": 0, "test": 1, "staging": 2, "prod": 3, None: 4}
+    roots = sorted((s for s in sets if s.parent is None), key=lambda s: (rank.get(s.kind, 4), s.name))
+    out: list[EnvironmentSet] = []
+
+    def visit(s: EnvironmentSet) -> None:
+        out.append(s)
+        for child in sorted((c for c in sets if c.parent == s.name), key=lambda c: c.name):
+            visit(child)
+
+    for s in roots:
+        visit(s)
+    for s in sets:
+        if s not in out:
+            out.append(s)
+    return out
+
+
+def _mounts_source(root: Path, merged: Merged) -> bool:
+    """A bind mount of a folder with source code in it: a development environment."""
+    for service in merged.services.values():
+        for volume in service.get("volumes", []):
+            source = volume.get("source", "")
+            if volume.get("type") != "bind" or "$" in source:
+                continue
+            folder = root / source
+            if folder.is_dir() and any(p.suffix in SOURCE_SUFFIXES for p in list(folder.rglob("*"))[:2000]):
+                return True
+    return False
+
+
+def _podman_blockers(merged: Merged) -> str:
+    """What dockergen's podman engine would change in this environment (so it is not used)."""
+    unlabelled = sorted(
+        {f"{n}: {v.get('source')}" for n, s in merged.services.items() for v in s.get("volumes", [])
+         if v.get("type") == "bind" and not v.get("selinux")}  # fmt: skip
+    )
+    low = sorted(
+        {f"{n}: {p.get('published')}" for n, s in merged.services.items() for p in s.get("ports", [])
+         if str(p.get("published", "")).isdigit() and int(p["published"]) < 1024}  # fmt: skip
+    )
+    parts = []
+    if unlabelled:
+        parts.append("bind mounts without an SELinux label, which it would add (" + ", ".join(unlabelled[:4]) + ")")
+    if low:
+        parts.append("host ports below 1024, which it would shift (" + ", ".join(low[:4]) + ")")
+    return "; ".join(parts)
+
+
+def _project(root: Path, envs: list[EnvPlan]) -> str:
+    names = Counter(e.project for e in envs)
+    if names:
+        best = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        if is_valid_name(best):
+            return best
+    fallback = re.sub(r"[^a-z0-9_-]", "", root.name.lower())
+    fallback = re.sub(r"^[^a-z]+", "", fallback)
+    return fallback or "project"
+
+
+def _ignore_patterns(root: Path, inventory: Inventory) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rel in inventory.dockerignores:
+        if posixpath.basename(rel) != ".dockerignore":
+            continue
+        try:
+            lines = (root / rel).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        patterns = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+        out[posixpath.normpath(posixpath.dirname(rel) or ".")] = patterns
+    return out
+
+
+ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
+
+
+def _variables(root: Path, inventory: Inventory) -> dict[str, dict[str, Any]]:
+    """Documented variables from ``.env.example`` (or ``.env.sample``/``.env.template``)."""
+    from dockergen.render.support import looks_secret
+
+    candidates = [p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template", ".env.dist")]
+    out: dict[str, dict[str, Any]] = {}
+    for rel in candidates[:1]:
+        try:
+            lines = (root / rel).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        comment: list[str] = []
+        for line in lines:
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                text = stripped.lstrip("#").strip()
+                if text and not re.match(r"^[-=]+", text):
+                    comment.append(text)
+                continue
+            match = ENV_LINE.match(line)
+            if not match:
+                comment = []
+                continue
+            name, value = match.group(1), match.group(2).strip().strip("'\"")
+            entry: dict[str, Any] = {}
+            if comment:
+                entry["description"] = " ".join(comment)
+            if value and not looks_secret(name):
+                entry["default"] = value
+            if looks_secret(name):
+                entry["secret"] = True
+            out[name] = entry or {}
+            comment = []
+    return out
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines the way Compose reads an env file (quotes stripped, comments skipped)."""
+    out: dict[str, str] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return out
+    for line in lines:
+        match = ENV_LINE.match(line)
+        if match and not line.lstrip().startswith("#"):
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            out[match.group(1)] = value
+    return out
+
+
+def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> RepoFacts:
+    from dockergen.importer.drift import VAR
+
+    env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
+    requirements = {}
+    for path in sorted(root.rglob("requirements*.txt")):
+        if not any(part in ("node_modules", ".venv", "venv", ".git") for part in path.parts):
+            try:
+                requirements[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    example_path = next((p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template")), None)
+    used: set[str] = set()
+    for rel in loaded:
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            used.update(m.group(1) or m.group(4) for m in VAR.finditer(line) if m.group(0) != "$$")
+    return RepoFacts(
+        dotenv=env_files.get(".env", {}),
+        env_files=env_files,
+        requirements=requirements,
+        compose_files=dict(loaded),
+        env_example=env_files.get(posixpath.normpath(example_path)) if example_path else None,
+        env_example_path=example_path or ".env.example",
+        interpolated=tuple(sorted(used)),
+        dockerignores=frozenset(posixpath.normpath(posixpath.dirname(p) or ".") for p in inventory.dockerignores
+                                if posixpath.basename(p) == ".dockerignore"),  # fmt: skip
+    )

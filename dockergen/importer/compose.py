@@ -1,0 +1,590 @@
+"""Compose files as plain values.
+
+* ``load_compose_file``: one file with ruamel.yaml (anchors, ``<<:`` merge keys, ``!reset`` /
+  ``!override`` tags kept as ``Tagged``), with what an import needs to know about it.
+* ``normalize_service``: one service in one canonical shape whatever syntax it was written
+  in (short or long ports/volumes, list or mapping environment, ...), with every path made
+  relative to the repository root. The Compose CLI's ``config`` output goes through the
+  same function, so the rest of the import never sees two spellings of one thing.
+* ``merge_files``: the fallback when no Compose CLI is installed: ``include``, ``extends``
+  and the multi-file merge (Compose's rules for the keys real projects use).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import YAMLError
+
+SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
+
+
+class ComposeFileError(ValueError):
+    """A file that is not a Compose file we can read."""
+
+
+@dataclass(frozen=True)
+class Tagged:
+    tag: str  # "!reset" | "!override" | other
+    value: Any
+
+
+@dataclass(frozen=True)
+class ComposeFile:
+    path: str  # relative to the root
+    data: dict[str, Any]
+    services: dict[str, dict[str, Any]]
+    version: str | None
+    name: str | None
+    includes: tuple[str, ...]  # root-relative paths of included files
+    extends_files: tuple[str, ...]  # root-relative paths that services extend from
+    complete: bool  # every service names an image, a build or an extends: usable on its own
+    partial_services: tuple[str, ...]  # services defined here without image/build/extends
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, CommentedMap):
+        tag = getattr(node, "tag", None)
+        value = {str(k): _plain(v) for k, v in node.items()}
+        return _tagged(tag, value)
+    if isinstance(node, CommentedSeq):
+        tag = getattr(node, "tag", None)
+        return _tagged(tag, [_plain(v) for v in node])
+    if isinstance(node, TaggedScalar):
+        return Tagged(str(node.tag.value if hasattr(node.tag, "value") else node.tag), node.value)
+    if isinstance(node, bool) or node is None or isinstance(node, (int, float)):
+        return node
+    return str(node)
+
+
+def _tagged(tag: Any, value: Any) -> Any:
+    text = getattr(tag, "value", None) if tag is not None else None
+    if text and text.startswith("!") and text in ("!reset", "!override"):
+        return Tagged(text, value)
+    return value
+
+
+def load_compose_file(root: Path, rel: str) -> ComposeFile:
+    """Read and describe one Compose file; raise ``ComposeFileError`` if it is not one."""
+    path = root / rel
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ComposeFileError(f"cannot read: {exc}") from None
+    yaml = YAML(typ="rt")
+    try:
+        doc = yaml.load(text)
+    except YAMLError as exc:
+        raise ComposeFileError(" ".join(str(exc).split())[:300]) from None
+    except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
+        raise ComposeFileError(f"{type(exc).__name__}: {exc}") from None
+    data = _plain(doc) if doc is not None else {}
+    if not isinstance(data, dict):
+        raise ComposeFileError("not a mapping at the top level")
+    services = data.get("services")
+    if services is None and "include" not in data:
+        if any(isinstance(v, dict) and ("image" in v or "build" in v) for v in data.values()):
+            raise ComposeFileError("Compose file format v1 (services at the top level); Compose v2 cannot read it")
+        raise ComposeFileError("no `services`")
+    if services is None:
+        services = {}
+    if not isinstance(services, dict) or not all(isinstance(v, dict) or v is None for v in services.values()):
+        raise ComposeFileError("`services` is not a mapping of services")
+    services = {k: (v or {}) for k, v in services.items()}
+    folder = posixpath.dirname(rel)
+    includes = []
+    for item in _as_list(data.get("include")):
+        paths = item.get("path") if isinstance(item, dict) else item
+        for p in _as_list(paths):
+            includes.append(posixpath.normpath(posixpath.join(folder, str(p))))
+    extends_files = []
+    partial = []
+    for name, service in services.items():
+        ext = service.get("extends")
+        if isinstance(ext, dict) and ext.get("file"):
+            extends_files.append(posixpath.normpath(posixpath.join(folder, str(ext["file"]))))
+        build = service.get("build")
+        has_build = build is not None and not (isinstance(build, dict) and "context" not in build)
+        if "image" not in service and "extends" not in service and not has_build:
+            partial.append(name)
+    version = data.get("version")
+    name = data.get("name")
+    return ComposeFile(
+        rel,
+        data,
+        services,
+        str(version) if version is not None else None,
+        str(name) if isinstance(name, str) else None,
+        tuple(includes),
+        tuple(sorted(set(extends_files))),
+        not partial,
+        tuple(partial),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# ------------------------------------------------------------------ normalisation
+
+
+@dataclass(frozen=True)
+class Paths:
+    """How to turn the paths of one source into repository-relative ones."""
+
+    root: Path  # absolute
+    base: Path  # absolute: what relative paths in this source are relative to
+
+    def rel(self, value: str) -> str:
+        """A filesystem path as ``./x`` relative to the root (``.`` for the root itself)."""
+        if "$" in value or value.startswith("~"):
+            return value
+        p = Path(value)
+        absolute = p if p.is_absolute() else (self.base / p)
+        absolute = Path(posixpath.normpath(absolute.as_posix()))
+        try:
+            rel = absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            rel = posixpath.relpath(absolute.as_posix(), self.root.as_posix())
+            return rel
+        return "." if rel == "." else f"./{rel}"
+
+
+def normalize_service(raw: dict[str, Any], paths: Paths) -> dict[str, Any]:
+    """One service in canonical form (see the module docstring)."""
+    out: dict[str, Any] = {}
+    overrides: list[str] = []
+    resets: list[str] = []
+    for key, value in raw.items():
+        if isinstance(value, Tagged):
+            if value.tag == "!reset":
+                resets.append(key)
+                continue
+            overrides.append(key)
+            value = value.value
+        if value is None and key in ("command", "entrypoint"):
+            continue
+        handler = _NORMALIZERS.get(key)
+        out[key] = handler(value, paths) if handler else value
+    if overrides:
+        out[OVERRIDE] = overrides
+    if resets:
+        out[RESET] = resets
+    return out
+
+
+OVERRIDE = "__override__"
+RESET = "__reset__"
+
+
+def strip_markers(service: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in service.items() if k not in (OVERRIDE, RESET)}
+
+
+def _environment(value: Any, paths: Paths) -> dict[str, str | None]:
+    if isinstance(value, dict):
+        return {str(k): _scalar(v) for k, v in value.items()}
+    out: dict[str, str | None] = {}
+    for item in _as_list(value):
+        key, sep, val = str(item).partition("=")
+        out[key] = val if sep else None
+    return out
+
+
+def _scalar(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _env_file(value: Any, paths: Paths) -> list[dict[str, Any]]:
+    out = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            out.append({"path": paths.rel(str(item.get("path"))), "required": item.get("required", True) is not False})
+        else:
+            out.append({"path": paths.rel(str(item)), "required": True})
+    return out
+
+
+def parse_port(text: str) -> dict[str, Any]:
+    """``[host_ip:][published:]target[/protocol]`` (``${VAR}`` and ``[::1]`` kept whole)."""
+    body, _, proto = text.rpartition("/") if "/" in text.rsplit(":", 1)[-1] else (text, "", "")
+    parts = _split_volume(body)
+    if len(parts) > 3:  # an IPv6 address without brackets
+        parts = [":".join(parts[:-2]), parts[-2], parts[-1]]
+    target = parts[-1]
+    published = parts[-2] if len(parts) >= 2 else None
+    host_ip = parts[0].strip("[]") if len(parts) == 3 else None
+    return {
+        "target": int(target) if target.isdigit() else target,
+        "published": published or None,
+        "host_ip": host_ip or None,
+        "protocol": proto or "tcp",
+    }
+
+
+def _ports(value: Any, paths: Paths) -> list[dict[str, Any]]:
+    out = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            port = {
+                "target": item.get("target"),
+                "published": _scalar(item.get("published")) if item.get("published") not in (None, "") else None,
+                "host_ip": item.get("host_ip"),
+                "protocol": item.get("protocol") or "tcp",
+            }
+            for extra in ("mode", "name", "app_protocol"):
+                if item.get(extra) not in (None, "ingress" if extra == "mode" else None):
+                    port[extra] = item[extra]
+        else:
+            port = parse_port(str(item))
+        if isinstance(port.get("target"), str) and port["target"].isdigit():
+            port["target"] = int(port["target"])
+        out.append({k: v for k, v in port.items() if v is not None})
+    return out
+
+
+def _volumes(value: Any, paths: Paths) -> list[dict[str, Any]]:
+    out = []
+    for item in _as_list(value):
+        out.append(volume_entry(item, paths))
+    return out
+
+
+def volume_entry(item: Any, paths: Paths) -> dict[str, Any]:
+    if isinstance(item, dict):
+        entry: dict[str, Any] = {"type": item.get("type", "volume"), "target": item.get("target")}
+        source = item.get("source")
+        if source:
+            entry["source"] = paths.rel(str(source)) if entry["type"] == "bind" else str(source)
+        if item.get("read_only"):
+            entry["read_only"] = True
+        bind = item.get("bind") or {}
+        if bind.get("selinux"):
+            entry["selinux"] = bind["selinux"]
+        if bind.get("propagation"):
+            entry["propagation"] = bind["propagation"]
+        if entry["type"] == "bind":
+            entry["create_host_path"] = bool(bind.get("create_host_path", False))
+        if item.get("consistency"):
+            entry["consistency"] = item["consistency"]
+        volume = item.get("volume") or {}
+        if volume.get("nocopy"):
+            entry["nocopy"] = True
+        if volume.get("subpath"):
+            entry["subpath"] = volume["subpath"]
+        if item.get("tmpfs"):
+            entry["tmpfs"] = item["tmpfs"]
+        return entry
+    text = str(item)
+    parts = _split_volume(text)
+    if len(parts) == 1:
+        return {"type": "volume", "target": parts[0]}
+    source, target = parts[0], parts[1]
+    options = parts[2].split(",") if len(parts) > 2 else []
+    is_bind = source.startswith((".", "/", "~", "$"))
+    entry = {"type": "bind" if is_bind else "volume", "source": paths.rel(source) if is_bind else source, "target": target}
+    for option in options:
+        if option == "ro":
+            entry["read_only"] = True
+        elif option in ("z", "Z"):
+            entry["selinux"] = option
+        elif option in ("cached", "delegated", "consistent"):
+            entry["consistency"] = option
+        elif option == "nocopy":
+            entry["nocopy"] = True
+        elif option in ("shared", "slave", "private", "rshared", "rslave", "rprivate"):
+            entry["propagation"] = option
+    if is_bind:
+        entry["create_host_path"] = True
+    return entry
+
+
+def _split_volume(text: str) -> list[str]:
+    # "${VAR:-x}:/target" and "[::1]:80:80" must not be split inside the brackets.
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+        if ch == ":" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
+def _depends_on(value: Any, paths: Paths) -> dict[str, dict[str, Any]]:
+    if isinstance(value, dict):
+        out = {}
+        for name, entry in value.items():
+            entry = entry or {}
+            out[str(name)] = {
+                "condition": entry.get("condition", "service_started"),
+                "required": entry.get("required", True) is not False,
+                **({"restart": bool(entry["restart"])} if "restart" in entry else {}),
+            }
+        return out
+    return {str(name): {"condition": "service_started", "required": True} for name in _as_list(value)}
+
+
+def _networks(value: Any, paths: Paths) -> dict[str, dict[str, Any]]:
+    if isinstance(value, dict):
+        return {str(k): dict(v or {}) for k, v in value.items()}
+    return {str(name): {} for name in _as_list(value)}
+
+
+def _build(value: Any, paths: Paths) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = {"context": value}
+    build = dict(value)
+    out: dict[str, Any] = {}
+    if "context" in build:  # an overlay without one keeps the base file's context
+        out["context"] = paths.rel(str(build.pop("context")))
+    dockerfile = build.pop("dockerfile", None)
+    if dockerfile is not None:
+        out["dockerfile"] = str(dockerfile)
+    if build.get("target"):
+        out["target"] = str(build.pop("target"))
+    else:
+        build.pop("target", None)
+    args = build.pop("args", None)
+    if args:
+        out["args"] = _environment(args, paths)
+    out.update(build)
+    return out
+
+
+def _healthcheck(value: Any, paths: Paths) -> dict[str, Any]:
+    hc = dict(value or {})
+    test = hc.get("test")
+    if isinstance(test, str):
+        hc["test"] = ["CMD-SHELL", test]
+    elif isinstance(test, list) and test and test[0] == "NONE":
+        hc = {"disable": True}
+    return hc
+
+
+def _extra_hosts(value: Any, paths: Paths) -> list[str]:
+    if isinstance(value, dict):
+        return [f"{k}:{v}" for k, v in value.items()]
+    out = []
+    for item in _as_list(value):
+        host, sep, ip = str(item).partition("=")
+        out.append(f"{host}:{ip}" if sep else str(item))
+    return out
+
+
+def _str_list(value: Any, paths: Paths) -> list[str]:
+    return [str(v) for v in _as_list(value)]
+
+
+def _labels(value: Any, paths: Paths) -> dict[str, str]:
+    return {k: v if v is not None else "" for k, v in _environment(value, paths).items()}
+
+
+_NORMALIZERS = {
+    "environment": _environment,
+    "env_file": _env_file,
+    "ports": _ports,
+    "volumes": _volumes,
+    "depends_on": _depends_on,
+    "networks": _networks,
+    "build": _build,
+    "healthcheck": _healthcheck,
+    "extra_hosts": _extra_hosts,
+    "labels": _labels,
+    "expose": _str_list,
+    "profiles": _str_list,
+    "cap_add": _str_list,
+    "cap_drop": _str_list,
+    "security_opt": _str_list,
+    "tmpfs": _str_list,
+    "dns": _str_list,
+}
+
+
+def dockerfile_path(build: dict[str, Any]) -> str:
+    """The Dockerfile a normalised ``build`` uses, relative to the root (posix)."""
+    context = build.get("context", ".")
+    dockerfile = build.get("dockerfile") or "Dockerfile"
+    if dockerfile.startswith("/"):
+        return dockerfile
+    return posixpath.normpath(posixpath.join(context, dockerfile))
+
+
+# ------------------------------------------------------------------ fallback merge
+
+APPEND_UNIQUE = ("expose", "cap_add", "cap_drop", "security_opt", "dns", "dns_search", "tmpfs", "extra_hosts", "devices",
+                 "external_links", "links", "volumes_from", "group_add")  # fmt: skip
+MAP_MERGE = ("environment", "labels", "depends_on", "networks", "build", "deploy", "ulimits", "sysctls", "annotations",
+             "healthcheck", "logging", "x-develop")  # fmt: skip
+
+
+def merge_service(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Compose's merge of one service across files, for normalised services."""
+    out = strip_markers(base)
+    for key in over.get(RESET, []):
+        out.pop(key, None)
+    for key, value in over.items():
+        if key in (OVERRIDE, RESET):
+            continue
+        if key not in out or key in over.get(OVERRIDE, []):
+            out[key] = value
+        elif key == "volumes":
+            by_target = {v.get("target"): v for v in out[key]}
+            for v in value:
+                by_target[v.get("target")] = v
+            out[key] = list(by_target.values())
+        elif key == "ports":
+            out[key] = out[key] + [p for p in value if p not in out[key]]
+        elif key == "env_file":
+            out[key] = out[key] + [p for p in value if p not in out[key]]
+        elif key in APPEND_UNIQUE and isinstance(value, list):
+            out[key] = out[key] + [v for v in value if v not in out[key]]
+        elif key in MAP_MERGE and isinstance(out[key], dict) and isinstance(value, dict):
+            merged = dict(out[key])
+            if key == "logging" and value.get("driver") not in (None, merged.get("driver")):
+                merged = {}
+            for k, v in value.items():
+                if isinstance(merged.get(k), dict) and isinstance(v, dict) and key in ("build", "deploy"):
+                    merged[k] = {**merged[k], **v}
+                else:
+                    merged[k] = v
+            out[key] = merged
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class Merged:
+    name: str | None
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    top: dict[str, dict[str, Any]] = field(default_factory=dict)  # networks, volumes, secrets, configs
+    problems: list[str] = field(default_factory=list)
+
+
+def merge_files(root: Path, files: list[str], loaded: dict[str, ComposeFile]) -> Merged:
+    """The effective project of ``files`` (``-f`` order) without the Compose CLI. As in Compose,
+    relative paths of every ``-f`` file are relative to the first file's folder (the project
+    directory); those of an ``include``d or ``extends``'d file to that file's own folder."""
+    result = Merged(None)
+    project_dir = posixpath.dirname(files[0]) if files else ""
+    for rel in files:
+        project = _file_project(root, rel, project_dir, loaded, result.problems, stack=())
+        if project.name:
+            result.name = project.name
+        for name, service in project.services.items():
+            if service:
+                result.services[name] = merge_service(result.services.get(name, {}), service)
+        for key, values in project.top.items():
+            result.top.setdefault(key, {}).update(values)
+    if result.name is None:
+        folder = (root / project_dir).resolve().name
+        result.name = re.sub(r"[^a-z0-9_-]", "", folder.lower()) or "default"
+    return result
+
+
+def _load(root: Path, rel: str, loaded: dict[str, ComposeFile]) -> ComposeFile:
+    if rel not in loaded:
+        loaded[rel] = load_compose_file(root, rel)
+    return loaded[rel]
+
+
+def _file_project(
+    root: Path, rel: str, base: str, loaded: dict[str, ComposeFile], problems: list[str], stack: tuple[str, ...]
+) -> Merged:
+    out = Merged(None)
+    if rel in stack:
+        problems.append(f"{rel}: include cycle")
+        return out
+    try:
+        cf = _load(root, rel, loaded)
+    except ComposeFileError as exc:
+        problems.append(f"{rel}: {exc}")
+        return out
+    out.name = cf.name
+    for inc in cf.includes:
+        sub = _file_project(root, inc, posixpath.dirname(inc), loaded, problems, (*stack, rel))
+        out.services.update(sub.services)
+        for key, values in sub.top.items():
+            out.top.setdefault(key, {}).update(values)
+    for name in cf.services:
+        out.services[name] = _resolve_extends(root, rel, base, name, loaded, problems, ())
+    for key in ("networks", "volumes", "secrets", "configs"):
+        block = cf.data.get(key)
+        if isinstance(block, dict):
+            out.top.setdefault(key, {}).update({k: (v or {}) for k, v in block.items()})
+    return out
+
+
+def _resolve_extends(
+    root: Path, rel: str, base: str, name: str, loaded: dict[str, ComposeFile], problems: list[str], stack: tuple
+) -> dict[str, Any]:
+    cf = _load(root, rel, loaded)
+    raw = dict(cf.services.get(name) or {})
+    paths = Paths(root.resolve(), (root / base).resolve())
+    ext = raw.pop("extends", None)
+    try:
+        own = normalize_service(raw, paths)
+    except Exception as exc:  # noqa: BLE001 - a value of an unexpected shape: skip the service, say so
+        problems.append(f"{rel}: services.{name}: cannot read it ({type(exc).__name__}: {exc}); left out")
+        return {}
+    if ext is None:
+        return own
+    if isinstance(ext, str):
+        ext = {"service": ext}
+    base_file = posixpath.normpath(posixpath.join(posixpath.dirname(rel), ext["file"])) if ext.get("file") else rel
+    base_dir = posixpath.dirname(base_file) if ext.get("file") else base
+    key = (base_file, ext.get("service"))
+    if key in stack:
+        problems.append(f"{rel}: services.{name}: extends cycle")
+        return own
+    try:
+        inherited = _resolve_extends(root, base_file, base_dir, str(ext.get("service")), loaded, problems, (*stack, key))
+    except ComposeFileError as exc:
+        problems.append(f"{rel}: services.{name}: extends {base_file}: {exc}")
+        return own
+    return merge_service(inherited, own)
+
+
+def from_cli_config(config: dict[str, Any], root: Path) -> Merged:
+    """The Compose CLI's ``config --no-interpolate --format json`` output, normalised."""
+    paths = Paths(root.resolve(), root.resolve())
+    out = Merged(str(config.get("name")) if config.get("name") else None)
+    for name, service in (config.get("services") or {}).items():
+        try:
+            out.services[name] = normalize_service(service or {}, paths)
+        except Exception as exc:  # noqa: BLE001 - reported; the service is left out
+            out.problems.append(f"services.{name}: cannot read it ({type(exc).__name__}: {exc}); left out")
+    for key in ("networks", "volumes", "secrets", "configs"):
+        block = config.get(key)
+        if isinstance(block, dict):
+            out.top[key] = {k: _without_default_name(out.name, k, dict(v or {})) for k, v in block.items()}
+    if out.top.get("networks", {}).get("default") == {}:
+        del out.top["networks"]["default"]
+    return out
+
+
+def _without_default_name(project: str | None, key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Drop the ``name`` Compose fills in (``<project>_<key>``, or the key for external ones)."""
+    if entry.get("name") in (f"{project}_{key}", key if entry.get("external") else None):
+        entry.pop("name")
+    entry.pop("ipam", None) if entry.get("ipam") == {} else None
+    return entry

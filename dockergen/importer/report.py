@@ -1,0 +1,190 @@
+"""The migration report: what went in, what came out, every decision and what to review.
+
+One ``Report`` value is built from the plan (and the verification, when run); it is then
+printed as aligned terminal tables or written as Markdown. Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from dockergen.importer.analyze import ImportPlan
+from dockergen.importer.records import BAKED, CARRIED, CLASSES, KEPT, UNEXPLAINED, UNIFIED
+from dockergen.importer.verify import VerifyResult, summary_line
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    summary: tuple[str, ...]
+    sections: tuple[Section, ...]
+
+
+def build_report(
+    plan: ImportPlan, spec_path: str, out_files: dict[str, int], verification: VerifyResult | None
+) -> Report:
+    inv = plan.inventory
+    decisions = Counter(d.cls for d in plan.decisions)
+    summary = [
+        f"files in:  {len(inv.dockerfiles)} Dockerfiles, {len(inv.compose_files)} Compose files"
+        f" ({len(inv.env_files)} env files, {len(inv.dockerignores)} .dockerignore read)",
+        f"files out: {spec_path} (the spec); it renders {_files_out(out_files)}",
+        f"environments: {len(plan.environments)}; services: {len(plan.spec.get('services', {}))}"
+        f" (from {sum(len(m.services) for m in plan.effective.values())} Compose service definitions across environments)",
+        "decisions: " + ", ".join(f"{decisions.get(c, 0)} {c}" for c in CLASSES),
+        f"drift found: {len(plan.findings)} (listed below; each kept as it was unless it says otherwise)",
+        f"not understood: {len(plan.problems)} file(s) (reported, import carried on)",
+        f"Compose CLI: {plan.cli or 'not used (dockergen merged the files itself)'}; import took {plan.seconds:.1f}s",
+    ]
+    if verification is not None:
+        summary.append("verify: " + summary_line(verification))
+    sections = [
+        Section(
+            "Environments",
+            ("environment", "was (-f set)", "kind", "engine", "project", "how it was found"),
+            tuple((e.name, " ".join(e.files), e.kind, e.engine, e.project, e.why) for e in plan.environments),
+        ),
+        Section("Services", ("service", "was called", "Dockerfiles (variant label)", "environments"), _service_rows(plan)),
+        Section(
+            "Decisions",
+            ("class", "what", "detail"),
+            tuple((d.cls, d.what, d.detail) for d in sorted(plan.decisions, key=lambda d: (CLASSES.index(d.cls), d.what))),
+            "kept: became spec data; unified: accidental drift the spec resolves (value and why); "
+            "carried verbatim: escape hatch, unchanged; baked-in: dockergen's own improvement",
+        ),
+        Section(
+            "Drift found (review)",
+            ("#", "drift", "detail", "what the import did"),
+            tuple((f.code, f.title, f.detail, f.action) for f in plan.findings),
+        ),
+    ]
+    if plan.problems:
+        sections.append(Section("Not understood (skipped, import carried on)", ("file", "why"), tuple((p.path, p.what) for p in plan.problems)))
+    review = _review(plan)
+    if review:
+        sections.append(Section("Review", ("",), tuple((r,) for r in review)))
+    if verification is not None:
+        rows = tuple(
+            (d.cls, d.env or "(all)", d.service or "", d.path, _short(d.original), _short(d.rendered), d.why)
+            for d in sorted(verification.differences, key=lambda d: (d.cls != UNEXPLAINED, d.env or "", d.service or "", d.path))
+        )
+        status = ", ".join(f"{env}: {state}" for env, state in verification.compared.items())
+        sections.append(Section("Verification", ("class", "environment", "service", "what", "original", "rendered", "why"), rows, status))
+    return Report(f"dockergen import: {plan.root}", tuple(summary), tuple(sections))
+
+
+def _files_out(counts: dict[str, int]) -> str:
+    names = {"dockerfile": "Dockerfile", "compose": "Compose base", "overlay": "overlay", "dockerignore": ".dockerignore",
+             "env-example": ".env.example", "lock": "lock file"}  # fmt: skip
+    parts = [f"{n} {names.get(k, k)}{'s' if n != 1 and k in ('dockerfile', 'overlay') else ''}" for k, n in counts.items()]
+    return ", ".join(parts) + f" ({sum(counts.values())} files)"
+
+
+def _service_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
+    rows = []
+    names: dict[str, set[str]] = {}
+    envs: dict[str, list[str]] = {}
+    for (env, original), canonical in plan.grouping.canonical.items():
+        names.setdefault(canonical, set()).add(original)
+        if env not in envs.setdefault(canonical, []):
+            envs[canonical].append(env)
+    dockerfiles: dict[str, list[str]] = {}
+    for path, owner in plan.builds.owner.items():
+        dockerfiles.setdefault(owner, []).append(f"{path} ({plan.builds.labels.get(path, '-')})")
+    for service in plan.spec.get("services", {}):
+        entry = plan.spec["services"][service]
+        uses = f"runs {entry['uses']}'s image" if entry.get("uses") else ""
+        rows.append(
+            (
+                service,
+                ", ".join(sorted(names.get(service, set()) - {service})) or "-",
+                "; ".join(sorted(dockerfiles.get(service, []))) or uses or "-",
+                ", ".join(envs.get(service, [])) or "(profile only)",
+            )
+        )
+    return tuple(rows)
+
+
+def _review(plan: ImportPlan) -> list[str]:
+    out = list(plan.notes)
+    if plan.builds.merged:
+        out.append(
+            "`dockergen render` refuses to overwrite files it did not write: after review run `dockergen render --force`, "
+            "which replaces the Dockerfiles it merged into (and .dockerignore, .env.example); then delete the variant "
+            "Dockerfiles listed above and the old Compose files (keep them until `dockergen verify --against` passed in CI)."
+        )
+    if plan.builds.merged:
+        out.append(
+            "The Dockerfiles are carried as generic stages. Services whose variants are really one app (same runtime, same "
+            "entry point) are candidates for the python/node presets, which give cache mounts, a non-root user and "
+            "pinned, qualified bases: move them over one at a time and re-run `dockergen verify --against`."
+        )
+    return out
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def terminal(report: Report, verbose: bool = False) -> str:
+    lines = [report.title, ""]
+    lines += [f"  {s}" for s in report.summary]
+    for section in report.sections:
+        rows = section.rows
+        if section.title == "Verification" and not verbose:
+            rows = tuple(r for r in rows if r[0] == UNEXPLAINED)
+            counts = Counter(r[0] for r in section.rows)
+            title = f"Verification ({', '.join(f'{counts.get(c, 0)} {c}' for c in (KEPT, UNIFIED, CARRIED, BAKED, UNEXPLAINED))}; -v or --report for all)"
+        else:
+            title = section.title
+        lines += ["", title]
+        if not rows:
+            lines.append("  (none)")
+            continue
+        lines += _table(section.header, rows, verbose)
+    return "\n".join(lines) + "\n"
+
+
+def _table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], verbose: bool) -> list[str]:
+    limit = 10_000 if verbose else 60
+    cells = [[_short(c, limit if i < len(header) - 1 else 4 * limit) for i, c in enumerate(row)] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    widths[-1] = 0
+    fmt = lambda row: "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    out = [fmt(header)] if any(header) else []
+    out += [fmt(tuple(r)) for r in cells]
+    return out
+
+
+def markdown(report: Report) -> str:
+    lines = [f"# {report.title}", ""]
+    lines += [f"- {s}" for s in report.summary]
+    for section in report.sections:
+        lines += ["", f"## {section.title}", ""]
+        if section.note:
+            lines += [f"_{section.note}_", ""]
+        if not section.rows:
+            lines.append("(none)")
+            continue
+        if section.header == ("",):
+            lines += [f"- {r[0]}" for r in section.rows]
+            continue
+        lines.append("| " + " | ".join(section.header) + " |")
+        lines.append("|" + "---|" * len(section.header))
+        for row in section.rows:
+            lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|") or " "

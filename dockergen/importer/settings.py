@@ -1,0 +1,300 @@
+"""An effective Compose service (normalised by ``compose``) as spec settings.
+
+Every key the spec models becomes that field, in its shortest faithful spelling (short
+port and volume syntax, a list of networks ...). What the spec has no field for, or what
+the field cannot hold exactly, goes to the service's ``compose:`` escape hatch verbatim.
+Healthchecks get Docker's defaults spelled out (interval 30s, timeout 30s, start period
+0s, retries 3) so that dockergen's own defaults never change them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from dockergen.spec.model import Healthcheck, Logging, Resources, ServiceSettings
+
+DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
+PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
+              "working_dir", "platform", "userns_mode", "restart", "profiles", "cap_add", "cap_drop", "security_opt",
+              "expose", "extra_hosts", "tmpfs", "ulimits")  # fmt: skip
+HANDLED = {*PLAIN_KEYS, "build", "environment", "env_file", "ports", "volumes", "networks", "depends_on", "healthcheck",
+           "deploy", "logging", "labels", "secrets", "links", "volumes_from", "network_mode", "pull_policy"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Conversion:
+    settings: dict[str, Any]  # ServiceSettings fields (incl. `compose` for the rest)
+    named_volumes: tuple[str, ...]  # named volumes the service mounts
+    notes: tuple[str, ...]  # what could not be carried exactly
+
+
+def convert(
+    service: dict[str, Any],
+    *,
+    rename: Callable[[str], str],
+    alias: str | None,
+    target: str | None,
+    build_passthrough: dict[str, Any] | None,
+) -> Conversion:
+    """``service`` (normalised) -> settings. ``rename`` maps the environment's service names
+    to canonical ones; ``alias`` is the original name to keep resolvable on the networks;
+    ``target`` the stage to build (for services dockergen builds); ``build_passthrough`` the
+    ``build:`` keys to carry verbatim (for builds dockergen does not render)."""
+    out: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    notes: list[str] = []
+    volumes_named: list[str] = []
+    for key, value in service.items():
+        if key.startswith("__"):
+            continue
+        if key in PLAIN_KEYS:
+            _try(out, extra, key, value)
+        elif key not in HANDLED:
+            extra[key] = value
+    build = service.get("build")
+    if build is not None:
+        if target is not None:
+            out["target"] = target
+            if build.get("args"):
+                args = build["args"]
+                if all(v is not None for v in args.values()):
+                    out["build_args"] = dict(args)
+                else:
+                    extra.setdefault("build", {})["args"] = args
+            rest = {k: v for k, v in build.items() if k not in ("context", "dockerfile", "target", "args")}
+            if rest:
+                extra.setdefault("build", {}).update(rest)
+        if build_passthrough is not None:
+            extra["build"] = {**build_passthrough, **extra.get("build", {})}
+    environment = service.get("environment")
+    if environment:
+        if all(v is not None for v in environment.values()):
+            out["environment"] = dict(environment)
+        else:
+            out["environment"] = {k: v for k, v in environment.items() if v is not None}
+            passed = sorted(k for k, v in environment.items() if v is None)
+            notes.append(f"environment {', '.join(passed)}: passed through from the host without a value; not expressible, left out")
+            if not out["environment"]:
+                del out["environment"]
+    env_files = service.get("env_file")
+    if env_files:
+        if all(e.get("required", True) for e in env_files):
+            out["env_file"] = [_dot(e["path"]) for e in env_files]
+        else:
+            extra["env_file"] = [{"path": _dot(e["path"]), "required": e.get("required", True)} for e in env_files]
+    ports = service.get("ports")
+    if ports:
+        short = [port_string(p) for p in ports]
+        if all(s is not None for s in short):
+            out["ports"] = short
+        else:
+            extra["ports"] = [_long_port(p) for p in ports]
+    volumes = service.get("volumes")
+    if volumes:
+        items = []
+        for v in volumes:
+            text = volume_string(v)
+            items.append(text if text is not None else long_volume(v))
+            if v.get("type") == "volume" and v.get("source"):
+                volumes_named.append(v["source"])
+        out["volumes"] = items
+    networks = dict(service.get("networks") or {})
+    if networks == {"default": {}} and alias is None:
+        networks = {}
+    if alias is not None and service.get("network_mode") is None:
+        if not networks:
+            networks = {"default": {}}
+        for name, options in networks.items():
+            aliases = list(options.get("aliases") or [])
+            if alias not in aliases:
+                aliases.append(alias)
+            networks[name] = {**options, "aliases": aliases}
+    if networks:
+        if all(not v for v in networks.values()):
+            out["networks"] = list(networks)
+        else:
+            out["networks"] = {k: dict(v) for k, v in networks.items()}
+    depends = service.get("depends_on")
+    if depends:
+        out["depends_on"] = {
+            rename(name): {
+                "condition": entry.get("condition", "service_started"),
+                **({"required": False} if entry.get("required") is False else {}),
+                **({"restart": entry["restart"]} if "restart" in entry else {}),
+            }
+            for name, entry in depends.items()
+        }
+    hc = service.get("healthcheck")
+    if hc is not None:
+        converted = healthcheck_settings(hc)
+        if converted is None:
+            extra["healthcheck"] = hc
+        else:
+            out["healthcheck"] = converted
+    deploy = service.get("deploy")
+    if deploy:
+        resources = deploy.get("resources")
+        rest = {k: v for k, v in deploy.items() if k != "resources" and v not in ({}, None)}
+        if resources:
+            converted_r = _resources(resources)
+            if converted_r is None:
+                rest["resources"] = resources
+            else:
+                out["resources"] = converted_r
+        if rest:
+            extra["deploy"] = rest
+    logging = service.get("logging")
+    if logging:
+        try:
+            Logging.model_validate(logging)
+            out["logging"] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in logging.items()}
+        except ValidationError:
+            extra["logging"] = logging
+    labels = service.get("labels")
+    if labels:
+        out["labels"] = {k: str(v) for k, v in labels.items()}
+    secrets = service.get("secrets")
+    if secrets:
+        if all(isinstance(s, str) for s in secrets):
+            out["secrets"] = list(secrets)
+        else:
+            extra["secrets"] = secrets
+    for key in ("links", "volumes_from"):
+        if service.get(key):
+            extra[key] = [_rename_ref(item, rename) for item in service[key]]
+    mode = service.get("network_mode")
+    if mode:
+        extra["network_mode"] = f"service:{rename(mode[8:])}" if mode.startswith("service:") else mode
+    if service.get("pull_policy"):
+        extra["pull_policy"] = service["pull_policy"]
+    if extra:
+        out["compose"] = extra
+    return Conversion(out, tuple(volumes_named), tuple(notes))
+
+
+def _try(out: dict[str, Any], extra: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``key`` when the spec field accepts the value exactly, else carry it verbatim."""
+    if value is None:
+        return
+    try:
+        ServiceSettings.model_validate({key: value})
+    except ValidationError:
+        extra[key] = value
+        return
+    out[key] = value
+
+
+def _dot(path: str) -> str:
+    return path[2:] if path.startswith("./") and "/" not in path[2:] and path[2:] else path
+
+
+def _rename_ref(item: str, rename: Callable[[str], str]) -> str:
+    name, sep, rest = item.partition(":")
+    return rename(name) + sep + rest
+
+
+def port_string(port: dict[str, Any]) -> str | None:
+    if set(port) - {"target", "published", "host_ip", "protocol"}:
+        return None
+    text = str(port["target"])
+    if port.get("published") is not None:
+        text = f"{port['published']}:{text}"
+    if port.get("host_ip"):
+        ip = port["host_ip"]
+        ip = f"[{ip}]" if ":" in ip else ip
+        text = f"{ip}:{text}" if port.get("published") is not None else f"{ip}::{text}"
+    if port.get("protocol", "tcp") != "tcp":
+        text += f"/{port['protocol']}"
+    return text
+
+
+def _long_port(port: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in port.items() if v is not None}
+
+
+def volume_string(v: dict[str, Any]) -> str | None:
+    """Short syntax, when it means exactly ``v``."""
+    kind = v.get("type")
+    extra = set(v) - {"type", "source", "target", "read_only", "selinux", "consistency", "create_host_path", "nocopy", "propagation"}
+    if extra or kind not in ("bind", "volume") or not v.get("target"):
+        return None
+    if kind == "bind" and not v.get("create_host_path"):
+        return None
+    if kind == "volume" and not v.get("source"):
+        return None if set(v) - {"type", "target"} else v["target"]
+    options = []
+    if v.get("read_only"):
+        options.append("ro")
+    if v.get("nocopy"):
+        options.append("nocopy")
+    for key in ("selinux", "consistency", "propagation"):
+        if v.get(key):
+            options.append(v[key])
+    text = f"{v['source']}:{v['target']}"
+    return f"{text}:{','.join(options)}" if options else text
+
+
+def long_volume(v: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": v.get("type", "volume")}
+    for key in ("source", "target", "read_only", "consistency"):
+        if v.get(key) not in (None, False):
+            out[key] = v[key]
+    if out["type"] == "bind":
+        bind = {k: v[k] for k in ("selinux", "propagation") if v.get(k)}
+        bind["create_host_path"] = bool(v.get("create_host_path"))
+        out["bind"] = bind
+    volume = {k: v[k] for k in ("nocopy", "subpath") if v.get(k)}
+    if volume:
+        out["volume"] = volume
+    if v.get("tmpfs"):
+        out["tmpfs"] = v["tmpfs"]
+    return out
+
+
+def healthcheck_settings(hc: dict[str, Any]) -> dict[str, Any] | None:
+    """A healthcheck as the spec's ``Healthcheck``, Docker's defaults spelled out; None when it
+    cannot be one (timings without a test: they refine the image's own check)."""
+    if hc.get("disable"):
+        return {"disable": True}
+    test = hc.get("test")
+    if not test:
+        return None
+    out: dict[str, Any] = {"test": list(test) if isinstance(test, list) else test}
+    for key, default in DOCKER_HEALTHCHECK_DEFAULTS.items():
+        out[key] = hc.get(key, default)
+    if hc.get("start_interval"):
+        out["start_interval"] = hc["start_interval"]
+    if set(hc) - {"test", "interval", "timeout", "start_period", "retries", "start_interval", "disable"}:
+        return None
+    try:
+        Healthcheck.model_validate(out)
+    except ValidationError:
+        return None
+    return out
+
+
+def _resources(resources: dict[str, Any]) -> dict[str, Any] | None:
+    out: dict[str, Any] = {}
+    for part in ("limits", "reservations"):
+        block = resources.get(part)
+        if not block:
+            continue
+        converted = {}
+        for key, value in block.items():
+            if key == "cpus":
+                converted["cpus"] = float(value)
+            elif key in ("memory", "pids"):
+                converted[key] = value if key == "pids" else str(value)
+            else:
+                return None
+        out[part] = converted
+    if set(resources) - {"limits", "reservations"}:
+        return None
+    try:
+        Resources.model_validate(out)
+    except (ValidationError, ValueError):
+        return None
+    return out

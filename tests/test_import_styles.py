@@ -1,0 +1,293 @@
+"""`dockergen import` on small repositories in the other layouts people use, and on files it
+cannot understand: it never crashes, it says what it skipped, and what it imports verifies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dockergen.cli import main
+from dockergen.commands.import_ import spec_text
+from dockergen.importer.analyze import ImportOptions, analyze
+from dockergen.importer.verify import VerifyResult, verify
+from dockergen.pipeline import render
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for path, content in files.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    return root
+
+
+def imported(root: Path, **options: object) -> tuple:  # noqa: ANN001
+    plan = analyze(root, ImportOptions(**options))  # type: ignore[arg-type]
+    spec = root / "dockergen.yaml"
+    spec.write_text(spec_text(plan))
+    rendered = render(spec)
+    return plan, rendered, verify(plan, rendered)
+
+
+def unexplained(result: VerifyResult) -> list[str]:
+    return [f"{d.env} {d.service} {d.path}: {d.original} -> {d.rendered}" for d in result.unexplained]
+
+
+CLEAN = {
+    "Dockerfile": """\
+# syntax=docker/dockerfile:1
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY requirements.txt .
+RUN pip wheel --wheel-dir /wheels -r requirements.txt
+
+FROM python:3.12-slim
+RUN useradd --system --uid 10001 app
+WORKDIR /app
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*
+COPY app/ app/
+USER app
+EXPOSE 8000
+HEALTHCHECK --interval=30s CMD ["python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/health')"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+""",
+    "compose.yaml": """\
+services:
+  api:
+    build: .
+    ports:
+      - "8000:8000"
+    environment:
+      LOG_LEVEL: ${LOG_LEVEL:-info}
+    restart: unless-stopped
+""",
+    "requirements.txt": "fastapi==0.110.0\nuvicorn==0.29.0\n",
+    "app/main.py": "app = None\n",
+}
+
+
+def test_a_clean_single_service_repo_round_trips_with_no_difference_at_all(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "shop", CLEAN)
+    plan, rendered, result = imported(root)
+    assert [(e.name, e.files) for e in plan.environments] == [("dev", ("compose.yaml",))]
+    assert plan.problems == [] and plan.findings == []
+    assert result.compared == {"dev": "ok"}
+    assert [f"{d.cls} {d.path}: {d.original} -> {d.rendered}" for d in result.differences] == []
+    assert result.dockerfiles_compared == 2
+    assert [f.path for f in rendered.files if f.kind == "dockerfile"] == ["Dockerfile"]
+
+
+OVERRIDE_STYLE = {
+    "docker-compose.yml": """\
+version: "3.9"
+x-env: &env
+  DATABASE_URL: postgres://app:app@db/app
+services:
+  web:
+    build: ./web
+    environment:
+      <<: *env
+    depends_on: [db]
+  worker:
+    build: ./web
+    command: celery -A web.tasks worker
+    environment:
+      <<: *env
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: app
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+volumes:
+  pgdata: {}
+""",
+    "docker-compose.override.yml": """\
+services:
+  web:
+    build:
+      dockerfile: Dockerfile.dev
+    ports: ["8000:8000"]
+    volumes: ["./web:/code"]
+  db:
+    ports: ["5432:5432"]
+""",
+    "docker-compose.prod.yml": """\
+services:
+  web:
+    build:
+      dockerfile: Dockerfile.prod
+    restart: always
+    ports: ["80:8000"]
+  worker:
+    restart: always
+    deploy:
+      resources:
+        limits: {memory: 1G}
+""",
+    "web/Dockerfile": "FROM python:3.12-slim\nWORKDIR /code\nCOPY . .\nCMD [\"gunicorn\", \"web.wsgi\"]\n",
+    "web/Dockerfile.dev": "FROM python:3.12-slim\nWORKDIR /code\nCOPY . .\nCMD [\"python\", \"manage.py\", \"runserver\", \"0.0.0.0:8000\"]\n",
+    "web/Dockerfile.prod": "FROM python:3.12-slim AS base\nWORKDIR /code\nCOPY . .\nFROM base\nUSER 1000\nCMD [\"gunicorn\", \"-w\", \"4\", \"web.wsgi\"]\n",
+    "web/manage.py": "",
+}
+
+
+def test_override_style_dev_is_base_plus_override_and_variants_become_targets(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "site", OVERRIDE_STYLE)
+    plan, rendered, result = imported(root)
+    assert {e.name: e.files for e in plan.environments} == {
+        "dev": ("docker-compose.yml", "docker-compose.override.yml"),
+        "prod": ("docker-compose.yml", "docker-compose.prod.yml"),
+    }
+    assert unexplained(result) == []
+    web = plan.spec["services"]["web"]["build"]
+    assert web["family"] == "generic" and web["context"] == "web"
+    assert {s["name"] for s in web["stages"]} >= {"default", "dev", "prod"}
+    assert plan.spec["services"]["worker"]["uses"] == "web"
+    assert [f.path for f in rendered.files if f.kind == "dockerfile"] == ["web/Dockerfile"]
+
+
+FOLDER_STYLE = {
+    "services/api/Containerfile": "FROM docker.io/library/node:20-slim\nWORKDIR /srv\nCOPY package.json .\nRUN npm install\nCOPY . .\nUSER node\nCMD [\"node\", \"server.js\"]\n",
+    "services/api/Containerfile.dev": "FROM docker.io/library/node:20-slim\nWORKDIR /srv\nCOPY package.json .\nRUN npm install\nCMD [\"npx\", \"nodemon\", \"server.js\"]\n",
+    "services/api/package.json": "{}\n",
+    "services/api/server.js": "",
+    "compose.yaml": """\
+include:
+  - infra/compose.db.yaml
+services:
+  api:
+    build:
+      context: services/api
+      dockerfile: Containerfile
+    depends_on:
+      db: {condition: service_healthy}
+    ports: ["3000:3000"]
+""",
+    "infra/compose.db.yaml": """\
+services:
+  db:
+    image: docker.io/library/postgres:16-alpine
+    healthcheck:
+      test: ["CMD-SHELL", "pg_isready"]
+      interval: 5s
+""",
+    "compose.dev.yaml": """\
+services:
+  api:
+    build:
+      dockerfile: Containerfile.dev
+    volumes: ["./services/api:/srv:z"]
+""",
+    "deploy/staging/compose.yaml": """\
+name: api-staging
+services:
+  api:
+    build:
+      context: ../../services/api
+      dockerfile: Containerfile
+    image: registry.example.com/api:staging
+    extends:
+      file: ../common.yaml
+      service: base
+  db:
+    image: docker.io/library/postgres:16-alpine
+""",
+    "deploy/common.yaml": "services:\n  base:\n    restart: always\n    logging: {driver: local}\n",
+    "podman-compose.yml": """\
+services:
+  api:
+    build:
+      context: services/api
+      dockerfile: Containerfile
+    image: localhost/api:latest
+    ports: ["8080:3000"]
+    volumes: ["./services/api/data:/srv/data:Z"]
+""",
+}
+
+
+def test_folder_style_with_containerfiles_include_extends_and_podman(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "mono", FOLDER_STYLE)
+    plan, rendered, result = imported(root)
+    envs = {e.name: e.files for e in plan.environments}
+    assert envs["dev"] == ("compose.yaml", "compose.dev.yaml")
+    assert envs["staging"] == ("deploy/staging/compose.yaml",)
+    assert envs["podman"] == ("podman-compose.yml",)
+    assert next(e for e in plan.environments if e.name == "podman").engine == "podman"
+    assert next(e for e in plan.environments if e.name == "staging").project == "api-staging"
+    assert unexplained(result) == []
+    stages = {s["name"] for s in plan.spec["services"]["api"]["build"]["stages"]}
+    assert {"default", "dev"} <= stages
+
+
+BROKEN = {
+    "compose.yaml": "services:\n  app:\n    build: .\n",
+    "Dockerfile": "FROM alpine:3.19\nCMD [\"true\"]\n",
+    "docker-compose.broken.yml": "services: [this is: not: valid\n",
+    "k8s-compose.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+    "legacy/docker-compose.yml": "web:\n  image: nginx\n",
+    "garbage.Dockerfile": "this is not a dockerfile at all\n",
+    "empty.Dockerfile": "",
+    "binary/Dockerfile": "\x00\x01\x02",
+    "Dockerfile.j2": "FROM {{ base }}\n",
+    "heredoc/Dockerfile": "# syntax=docker/dockerfile:1\nFROM alpine:3.19\nRUN <<EOF\necho hi\nEOF\nCMD [\"sh\"]\n",
+    "compose.heredoc.yaml": "services:\n  tool:\n    build: ./heredoc\n  ghost:\n    build:\n      context: .\n      dockerfile: missing.Dockerfile\n",
+}
+
+
+def test_files_it_does_not_understand_are_reported_and_the_import_carries_on(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "mess", BROKEN)
+    plan, rendered, result = imported(root)
+    reported = {p.path for p in plan.problems}
+    assert {"docker-compose.broken.yml", "k8s-compose.yaml", "legacy/docker-compose.yml", "garbage.Dockerfile",
+            "empty.Dockerfile", "binary/Dockerfile", "Dockerfile.j2", "missing.Dockerfile"} <= reported  # fmt: skip
+    assert "dev" in {e.name for e in plan.environments}
+    # The heredoc Dockerfile cannot be written as generic stages: its builds are carried verbatim.
+    assert "tool" in plan.builds.fallback
+    assert plan.spec["services"]["tool"]["compose"]["build"]["context"] == "./heredoc"
+    assert unexplained(result) == [] or all("ghost" in line for line in unexplained(result))
+
+
+def test_the_cli_imports_verifies_and_writes_the_report(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "shop", CLEAN)
+    runner = CliRunner()
+    result = runner.invoke(main, ["import", str(root), "--verify", "--report", str(tmp_path / "report.md")])
+    assert result.exit_code == 0, result.output
+    assert "0 unexplained" in result.output and (root / "dockergen.yaml").is_file()
+    assert "## Verification" in (tmp_path / "report.md").read_text()
+    again = runner.invoke(main, ["import", str(root)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    verified = runner.invoke(main, ["verify", "--spec", str(root / "dockergen.yaml"), "--against", str(root)])
+    assert verified.exit_code == 0, verified.output
+
+
+def test_verify_fails_on_a_spec_that_changed_behaviour(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "shop", CLEAN)
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(root)]).exit_code == 0
+    spec = root / "dockergen.yaml"
+    spec.write_text(spec.read_text().replace("8000:8000", "8080:8000"))
+    result = runner.invoke(main, ["verify", "--spec", str(spec), "--against", str(root)])
+    assert result.exit_code == 1
+    assert "unexplained" in result.output and "ports" in result.output
+
+
+def test_compose_set_names_environments_explicitly(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "site", OVERRIDE_STYLE)
+    plan, _, result = imported(root, compose_sets={"live": ("docker-compose.yml", "docker-compose.prod.yml"), "prod": ()})
+    assert {e.name: e.files for e in plan.environments} == {
+        "dev": ("docker-compose.yml", "docker-compose.override.yml"),
+        "live": ("docker-compose.yml", "docker-compose.prod.yml"),
+    }
+    assert unexplained(result) == []
+
+
+@pytest.mark.parametrize("style", ["clean", "override", "folder"])
+def test_the_import_is_the_same_without_the_compose_cli(tmp_path: Path, style: str) -> None:
+    files = {"clean": CLEAN, "override": OVERRIDE_STYLE, "folder": FOLDER_STYLE}[style]
+    root = write_tree(tmp_path / style, files)
+    assert analyze(root, ImportOptions(use_cli=False)).spec == analyze(root).spec

@@ -42,8 +42,8 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def rendered_repo(tmp_path: Path) -> Path:
+    """A git repository holding SPEC and its committed render."""
     (tmp_path / "api").mkdir()
     (tmp_path / "worker").mkdir()
     (tmp_path / "dockergen.yaml").write_text(SPEC)
@@ -54,6 +54,11 @@ def repo(tmp_path: Path) -> Path:
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "render")
     return tmp_path
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return rendered_repo(tmp_path)
 
 
 def check(repo: Path, *args: str) -> tuple[int, str]:

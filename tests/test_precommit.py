@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_drift import SPEC, git, run
+from tests.test_drift import SPEC, git, rendered_repo
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,7 @@ def try_repo(repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess[s
 
 
 def test_hooks_pass_on_a_clean_tree_fail_on_a_hand_edit_and_render_fixes_it(tmp_path: Path, pre_commit_home: Path) -> None:
-    (tmp_path / "api").mkdir()
-    (tmp_path / "worker").mkdir()
-    (tmp_path / "dockergen.yaml").write_text(SPEC)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "config", "user.email", "t@example.com")
-    git(tmp_path, "config", "user.name", "t")
-    assert run(tmp_path, "render").returncode == 0
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "render")
+    rendered_repo(tmp_path)
 
     clean = try_repo(tmp_path, "dockergen-check", pre_commit_home)
     assert clean.returncode == 0, clean.stdout + clean.stderr

@@ -1,0 +1,117 @@
+"""``dockergen init``: write a commented starter spec for the apps in a repository.
+
+Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists
+and no --force, or the repository has Dockerfiles/Compose files: ``dockergen import``
+converts those); 2 when there is nothing to containerize or PATH is not a directory.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from dockergen.errors import DockergenError, Location
+
+SPEC_NAME = "dockergen.yaml"
+SCHEMA_NAME = "dockergen.schema.json"
+
+
+def init(path: Path, *, yes: bool = False, force: bool = False, schema: str | None = None, quiet: bool = False) -> int:
+    from dockergen.scaffold.detect import detect
+    from dockergen.scaffold.starter import Choices, starter_spec
+
+    if not path.is_dir():
+        raise DockergenError.single("not a directory", location=Location(str(path)))
+    target = path / SPEC_NAME
+    if target.exists() and not force:
+        click.echo(f"{target}: a spec exists already; nothing written (pass --force to replace it)", err=True)
+        return 1
+    found = detect(path)
+    if found.existing:
+        click.echo(f"{path} has Dockerfiles or Compose files that dockergen did not write:", err=True)
+        for name in found.existing:
+            click.echo(f"  {name}", err=True)
+        click.echo(f"Convert them instead (it keeps what they do, per environment):\n  dockergen import {path}", err=True)
+        return 1
+    if not found.apps:
+        raise DockergenError.single(
+            "no Python, Node or Go project found (looked for requirements.txt, pyproject.toml, package.json, go.mod "
+            "in the directory and its subdirectories)",
+            location=Location(str(path)),
+            hint="run it in the project's root, or start from specs/reference.yaml",
+        )
+    interactive = not yes and stdin_is_terminal()
+    project = _project_name(path.resolve().name)
+    backing = set().union(*(a.needs for a in found.apps))
+    if interactive:
+        project = _ask_name("Project name", project)
+        for app in found.apps:
+            what = f"{app.family}{f' ({app.framework})' if app.framework else ''}"
+            click.echo(f"Found a {what} app in {app.context} ({', '.join(app.evidence)})")
+            app.name = _ask_name("  service name", app.name)
+            app.port = click.prompt("  port it listens on", default=app.port, type=click.IntRange(1, 65535))
+            if app.family != "go":
+                app.health = click.prompt("  health check path", default=app.health)
+        for need, image in (("postgres", "PostgreSQL"), ("redis", "Redis")):
+            if click.confirm(f"Add a {image} service?", default=need in backing):
+                backing.add(need)
+            else:
+                backing.discard(need)
+    schema_ref = schema or SCHEMA_NAME
+    text = starter_spec(Choices(project, found.apps, backing, schema_ref))
+    _check_renders(text, target)
+    if schema is None:
+        from dockergen.commands.schema import schema_text
+
+        (path / SCHEMA_NAME).write_text(schema_text(), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    if not quiet:
+        services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
+        click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema is None else ""))
+        todos = [f"  {a.name}: {note}" for a in found.apps for note in a.notes]
+        if todos:
+            click.echo("to do (also marked TODO in the spec):\n" + "\n".join(todos))
+        spec_arg = "" if path.resolve() == Path.cwd() else f" --spec {target}"
+        click.echo(f"next: dockergen render{spec_arg} && dockergen lint{spec_arg}")
+    return 0
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _project_name(name: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = "app" + (f"-{cleaned}" if cleaned else "")
+    return cleaned[:63]
+
+
+def _ask_name(prompt: str, default: str) -> str:
+    from dockergen.spec.model import is_valid_name
+
+    while True:
+        value = click.prompt(prompt, default=default)
+        if is_valid_name(value):
+            return value
+        click.echo("  lowercase letters, digits, - and _, starting with a letter", err=True)
+
+
+def _check_renders(text: str, target: Path) -> None:
+    """The starter must load, validate and render; a failure is a bug in init, not bad input."""
+    from dockergen.pipeline import render
+    from dockergen.spec.load import parse_spec
+
+    parse_spec(text.encode("utf-8"), str(target))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / SPEC_NAME
+        probe.write_text(text, encoding="utf-8")
+        try:
+            render(probe)
+        except DockergenError as exc:
+            raise RuntimeError(f"the starter spec does not render: {exc}") from None

@@ -1,0 +1,199 @@
+"""The text of a starter ``dockergen.yaml``: commented, for the apps ``detect`` found.
+
+Written line by line (not dumped) so that every section can say what it does; values
+that YAML could misread are written as JSON scalars, which YAML reads the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from dockergen.scaffold.detect import App
+
+POSTGRES_IMAGE = "postgres:16-alpine"
+REDIS_IMAGE = "redis:7-alpine"
+
+
+@dataclass
+class Choices:
+    project: str
+    apps: list[App]
+    backing: set[str]  # postgres | redis: services to add
+    schema: str  # what `$schema=` points at
+
+
+def q(value: object) -> str:
+    """A YAML scalar or flow list: plain when safe, else JSON (which YAML reads the same)."""
+    if isinstance(value, str) and value and all(c.isalnum() or c in "._/-" for c in value) and not value[0] in "-." and value not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n"):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    return json.dumps(value)
+
+
+def starter_spec(choices: Choices) -> str:
+    apps = choices.apps
+    sources = sorted({f"{a.context}/{e}" if a.context != "." else e for a in apps for e in a.evidence})
+    out = [
+        f"# yaml-language-server: $schema={choices.schema}",
+        "#",
+        f"# dockergen spec for {choices.project}, started by `dockergen init` from: {', '.join(sources) or 'nothing detected'}.",
+        "# Edit it, then `dockergen render` writes the Dockerfiles, compose.yaml + one overlay per",
+        "# environment, .dockerignore and .env.example; `dockergen lint` checks the result, and",
+        "# `dockergen explain SERVICE --env prod` shows where each value comes from.",
+        "",
+        "version: 1",
+        f"project: {q(choices.project)}",
+        "",
+        "# The five standard environments. Each picks a build stage and a built-in policy:",
+        "environments:",
+        "  dev: {}                  # dev stage, source bind-mounted over the app, reload server",
+        "  test: {}                 # test stage (runs the test suite), state on tmpfs",
+        "  staging: {}              # prod stage; restart, resource limits, rotated logs",
+        "  prod: {}                 # prod stage; restart always, limits, rotated logs, no capabilities",
+        "  podman:                  # prod on rootless podman: :Z labels, host ports >= 1024, localhost/ tags",
+        "    extends: prod",
+        "    engine: podman",
+        "",
+        "services:",
+    ]
+    used_ports: set[int] = set()
+    for app in apps:
+        out += _service(app, choices, used_ports)
+    if "postgres" in choices.backing:
+        out += [
+            "  db:",
+            f"    image: {POSTGRES_IMAGE}   # known image: healthcheck and a data volume are preset",
+            "    environment:",
+            "      POSTGRES_USER: app",
+            "      POSTGRES_DB: app",
+            "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}   # from .env, never the spec",
+            '    security_opt: ["no-new-privileges:true"]',
+            "    environments:",
+            "      dev:",
+            '        ports: ["127.0.0.1:5432:5432"]   # for local tools; never published in prod',
+            "",
+        ]
+    if "redis" in choices.backing:
+        out += [
+            "  cache:",
+            f"    image: {REDIS_IMAGE}        # known image: healthcheck and a data volume are preset",
+            '    security_opt: ["no-new-privileges:true"]',
+            "",
+        ]
+    if "postgres" in choices.backing:
+        out += [
+            "variables:                 # documented in .env.example",
+            "  POSTGRES_PASSWORD:",
+            "    description: Password of the database's `app` user.",
+            "    required: true",
+            "    secret: true",
+            "",
+        ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
+    out = [f"  {app.name}:"]
+    label = f"{app.family}{f' ({app.framework})' if app.framework else ''}"
+    where = "the repository root" if app.context == "." else app.context
+    out.append(f"    description: {q(f'{label} app in {where}')}")
+    for note in app.notes:
+        out.append(f"    # TODO: {note}")
+    out.append("    build:")
+    if app.family == "go":
+        out += _go_build(app)
+    else:
+        out += [
+            f"      family: {app.family}",
+            f"      context: {q(app.context)}",
+            f"      port: {app.port}",
+        ]
+    if app.family == "python":
+        out.append("      python:")
+        out.append(f"        version: {json.dumps(app.python_version)}")
+        out.append(f"        requirements: {q(app.requirements)}")
+        if app.dev_requirements:
+            out.append(f"        dev_requirements: {q(app.dev_requirements)}")
+        if app.test_requirements:
+            out.append(f"        test_requirements: {q(app.test_requirements)}")
+        if app.app_module:
+            out.append(f"        app: {q(app.app_module)}   # the {app.interface.upper()} application object")
+        out.append(f"        interface: {app.interface}")
+        out.append(f"        server: {app.server}         # production server")
+    elif app.family == "node":
+        out.append("      node:")
+        out.append(f"        version: {json.dumps(app.node_version)}")
+        out.append(f"        build_script: {q(app.build_script) if app.build_script else 'null'}   # `npm run <it>` in the builder stage")
+        if app.serve == "nginx":
+            out.append(f"        serve: nginx          # the static build in {app.output}/, served by unprivileged nginx on 8080")
+            out.append(f"        output: {q(app.output)}")
+        elif app.start:
+            out.append(f"        start: {json.dumps(app.start)}")
+    if app.family == "node" or (app.family == "python" and app.app_module):
+        out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
+    host = app.port
+    while host in used_ports:
+        host += 1
+    used_ports.add(host)
+    out.append(f'    ports: ["{host}:{app.port}"]')
+    deps = [name for need, name in (("postgres", "db"), ("redis", "cache")) if need in app.needs and need in choices.backing]
+    if deps:
+        out.append(f"    depends_on: [{', '.join(deps)}]   # waits until they are healthy")
+    env = []
+    if "postgres" in app.needs and "postgres" in choices.backing:
+        env.append("      DATABASE_URL: postgresql://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@db:5432/app")
+    if "redis" in app.needs and "redis" in choices.backing:
+        env.append("      REDIS_URL: redis://cache:6379/0")
+    if env:
+        out += ["    environment:", *env]
+    out += [
+        "    environments:           # per-environment settings override the ones above",
+        "      prod:",
+        "        resources: {limits: {cpus: 1.0, memory: 512M}}   # the built-in default: size it for the app",
+        "",
+    ]
+    return out
+
+
+def _go_build(app: App) -> list[str]:
+    cache = "--mount=type=cache,target=/go/pkg/mod"
+    build_cache = f"{cache} --mount=type=cache,target=/root/.cache/go-build"
+    copy_mod = "COPY go.mod go.sum ./" if app.go_sum else "COPY go.mod ./"
+    steps_builder = [
+        "WORKDIR /src",
+        copy_mod,
+        f"RUN {cache} go mod download",
+        "COPY . .",
+        f'RUN {build_cache} CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app {app.go_main}',
+    ]
+    dev_cmd = json.dumps(f'CMD ["go", "run", "{app.go_main}"]')
+    test_cmd = json.dumps('CMD ["go", "test", "./..."]')
+    lines = [
+        "      family: generic         # your own stages; environments pick dev, test or prod",
+        f"      context: {q(app.context)}",
+        f"      port: {app.port}",
+        "      workdir: /src           # where dev bind-mounts the source",
+        "      stages:",
+        "        - name: builder",
+        f"          from: docker.io/library/golang:{app.go_version}-alpine",
+        "          steps:",
+        *[f"            - {json.dumps(s)}" for s in steps_builder],
+        "        - name: dev",
+        "          from: builder",
+        "          steps:",
+        f"            - {dev_cmd}",
+        "        - name: test",
+        "          from: builder",
+        "          steps:",
+        f"            - {test_cmd}",
+        "        - name: prod",
+        "          from: gcr.io/distroless/static-debian12:nonroot   # no shell, runs as 65532",
+        "          steps:",
+        *[f"            - {json.dumps(s)}" for s in [
+            "COPY --from=builder /out/app /app", "USER 65532:65532", f"EXPOSE {app.port}", 'ENTRYPOINT ["/app"]',
+        ]],
+    ]  # fmt: skip
+    return lines

@@ -12,6 +12,8 @@ from typing import Callable
 import click
 
 from dockergen import __version__
+from dockergen.completion import environments as complete_environments
+from dockergen.completion import services as complete_services
 from dockergen.errors import DockergenError
 
 SPEC_OPTION = click.option(
@@ -54,7 +56,7 @@ def main() -> None:
 
 @main.command()
 @SPEC_OPTION
-@click.option("--env", "envs", multiple=True, help="Only write this environment's overlay (repeatable).")
+@click.option("--env", "envs", multiple=True, shell_complete=complete_environments, help="Only write this environment's overlay (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write the tree here instead of next to the spec (same bytes).")
 @click.option("--force", is_flag=True, help="Overwrite or delete generated files even if edited by hand.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -123,9 +125,9 @@ def absorb(spec: Path, files: tuple[str, ...], dry_run: bool) -> None:
 
 @main.command()
 @SPEC_OPTION
-@click.argument("service")
+@click.argument("service", shell_complete=complete_services)
 @click.argument("key", required=False)
-@click.option("--env", help="Environment (default: the first declared).")
+@click.option("--env", shell_complete=complete_environments, help="Environment (default: the first declared).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def explain(spec: Path, service: str, key: str | None, env: str | None, output_format: str) -> None:
     """Show every resolved value of SERVICE and which layer set it, with file:line.
@@ -145,9 +147,9 @@ def explain(spec: Path, service: str, key: str | None, env: str | None, output_f
 
 @main.command()
 @SPEC_OPTION
-@click.argument("env_a")
-@click.argument("env_b")
-@click.option("--service", help="Only this service.")
+@click.argument("env_a", shell_complete=complete_environments)
+@click.argument("env_b", shell_complete=complete_environments)
+@click.option("--service", shell_complete=complete_services, help="Only this service.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def diff(spec: Path, env_a: str, env_b: str, service: str | None, output_format: str) -> None:
     """What differs between two environments, per service and key.
@@ -164,7 +166,7 @@ def diff(spec: Path, env_a: str, env_b: str, service: str | None, output_format:
 
 @main.command()
 @SPEC_OPTION
-@click.option("--env", "envs", multiple=True, help="Only this environment (repeatable; default: all).")
+@click.option("--env", "envs", multiple=True, shell_complete=complete_environments, help="Only this environment (repeatable; default: all).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "note"]), help="Failing severity (default: the spec's lint.fail_on, else error).")
 @click.option("--hadolint/--no-hadolint", "use_hadolint", default=None, help="Also run hadolint on the rendered Dockerfiles (default: when installed).")

@@ -112,7 +112,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             spec = Path(tmp) / "dockergen.yaml"
             try:
-                import_s, _ = timed([dockergen, "import", str(fixture), "--out", str(spec)], ROOT, args.repeat)
+                import_s, _ = timed([dockergen, "import", str(fixture), "--out", str(spec), "--force"], ROOT, args.repeat)
                 rows.append(("import legacy-monorepo (no --verify)", f"{import_s:.2f} s"))
             except subprocess.CalledProcessError as exc:
                 rows.append(("import legacy-monorepo", f"failed (exit {exc.returncode})"))

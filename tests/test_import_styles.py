@@ -291,3 +291,14 @@ def test_the_import_is_the_same_without_the_compose_cli(tmp_path: Path, style: s
     files = {"clean": CLEAN, "override": OVERRIDE_STYLE, "folder": FOLDER_STYLE}[style]
     root = write_tree(tmp_path / style, files)
     assert analyze(root, ImportOptions(use_cli=False)).spec == analyze(root).spec
+
+
+def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_included(tmp_path: Path) -> None:
+    files = dict(CLEAN)
+    files["Dockerfile"] = files["Dockerfile"].replace("COPY app/ app/", "COPY app/ app/\nCOPY README.md ./")
+    files["README.md"] = "Shop\n"
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", files))
+    assert plan.spec["services"]["api"]["build"]["ignore"] == ["!README.md"]
+    ignore = next(f.content for f in rendered.files if f.path == ".dockerignore").splitlines()
+    assert ignore.index("!README.md") > ignore.index("*.md")
+    assert unexplained(result) == []

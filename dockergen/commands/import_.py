@@ -10,7 +10,7 @@ import click
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import ImportOptions, ImportPlan, analyze
 from dockergen.importer.report import build_report, markdown, terminal
-from dockergen.importer.verify import VerifyResult, verify
+from dockergen.importer.verify import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
 from dockergen.render.yaml_out import dump_yaml
 
@@ -107,7 +107,13 @@ def verify_against(
         )
     verification = verify(plan, rendered, envs or None)
     built = build_report(plan, str(spec), dict(Counter(f.kind for f in rendered.files)), verification)
-    verify_only = type(built)(built.title.replace("import", "verify"), built.summary, tuple(s for s in built.sections if s.title == "Verification"))
+    summary = (
+        f"spec: {spec}; originals: {against} ({len(plan.environments)} environments: "
+        + ", ".join(f"{e.name} = {' + '.join(e.files)}" for e in plan.environments if not envs or e.name in envs) + ")",
+        summary_line(verification),
+    )
+    verify_only = type(built)(f"dockergen verify: {spec} against {against}", summary,
+                              tuple(s for s in built.sections if s.title == "Verification"))  # fmt: skip
     click.echo(terminal(verify_only, verbose), nl=False)
     if report is not None:
         report.write_text(markdown(built), encoding="utf-8")

@@ -57,6 +57,7 @@ class RepoFacts:
     env_example_path: str = ".env.example"
     interpolated: tuple[str, ...] = ()  # ${VAR}s the Compose files read
     dockerignores: frozenset[str] = frozenset()  # folders that have a .dockerignore
+    ignore_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder -> its .dockerignore patterns
 
 
 @dataclass
@@ -436,4 +437,5 @@ def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> 
         interpolated=tuple(sorted(used)),
         dockerignores=frozenset(posixpath.normpath(posixpath.dirname(p) or ".") for p in inventory.dockerignores
                                 if posixpath.basename(p) == ".dockerignore"),  # fmt: skip
+        ignore_patterns={k: tuple(v) for k, v in _ignore_patterns(root, inventory).items()},
     )

@@ -55,6 +55,11 @@ def build_report(
         ),
         Section("Services", ("service", "was called", "Dockerfiles (variant label)", "environments"), _service_rows(plan)),
         Section(
+            "Variants (each carried verbatim as a target; what differs between them)",
+            ("service", "target", "was", "base image", "user", "ports", "healthcheck", "command", "built in"),
+            _variant_rows(plan),
+        ),
+        Section(
             "Decisions",
             ("class", "what", "detail"),
             tuple((d.cls, d.what, d.detail) for d in sorted(plan.decisions, key=lambda d: (CLASSES.index(d.cls), d.what))),
@@ -111,6 +116,36 @@ def _service_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
                 ", ".join(envs.get(service, [])) or "(profile only)",
             )
         )
+    return tuple(rows)
+
+
+def _variant_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
+    from dockergen.importer.compose import dockerfile_path
+    from dockergen.importer.dockerfile import summarise
+
+    built_in: dict[str, list[str]] = {}
+    for env in plan.environments:
+        for service in plan.effective[env.name].services.values():
+            if service.get("build"):
+                path = dockerfile_path(service["build"])
+                if env.name not in built_in.setdefault(path, []):
+                    built_in[path].append(env.name)
+    rows = []
+    for service, merged in sorted(plan.builds.merged.items()):
+        variants = sorted({p for p, _ in merged.stage_map})
+        if len(variants) < 2:
+            continue
+        for path in variants:
+            parsed = plan.dockerfiles[path]
+            last = len(parsed.stages) - 1
+            summary = summarise(parsed, last)
+            command = " ".join(x for x in (summary.entrypoint, summary.cmd) if x) or "-"
+            rows.append((
+                service, merged.stage_map[(path, last)], path, summary.base_image.replace("docker.io/library/", ""),
+                summary.user, " ".join(p.replace("/tcp", "") for p in summary.expose) or "-",
+                (summary.healthcheck or "none").split(" CMD ", 1)[-1], command,
+                ", ".join(built_in.get(path, [])) or "no Compose file",
+            ))  # fmt: skip
     return tuple(rows)
 
 

@@ -19,6 +19,7 @@ from dockergen.importer.compose import Merged, dockerfile_path
 from dockergen.importer.dockerfile import ParsedDockerfile
 from dockergen.importer.factor import factor, resolved
 from dockergen.importer.grouping import Grouping
+from dockergen.importer.ignorefile import newly_excluded
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.settings import convert
 from dockergen.resolve import builtin_layer, merge
@@ -137,6 +138,12 @@ def build_spec(
             entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
         if service in builds.merged:
             entry["build"] = _build_block(builds.merged[service], ignore, ignored_contexts)
+            keep_in = _reincluded(builds.merged[service], parsed, ignore)
+            if keep_in:
+                entry["build"]["ignore"] = [*entry["build"].get("ignore", []), *keep_in]
+                result.decisions.append(Decision(KEPT, f"{service}: .dockerignore", "dockergen's default patterns would leave "
+                                                 f"{', '.join(p[1:] for p in keep_in)} out of the build context, which a COPY "
+                                                 "needs: re-included with `!` patterns", service=service))  # fmt: skip
         elif service in builds.uses:
             entry["uses"] = builds.uses[service]
         entry.update(level)
@@ -226,6 +233,19 @@ def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], clai
         block["ignore"] = patterns
     block["stages"] = [{"name": s["name"], "from": s["from"], "steps": list(s["steps"])} for s in merged.stages]
     return block
+
+
+def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:
+    """``!`` patterns for COPY sources that dockergen's default ``.dockerignore`` would exclude."""
+    key = posixpath.normpath(merged.context[2:] if merged.context.startswith("./") else merged.context)
+    new = [*presets.DOCKERIGNORE_COMMON, *presets.DOCKERIGNORE_BY_FAMILY["generic"], *ignore.get(key, [])]
+    out: list[str] = []
+    for path, context in sorted(merged.contexts.items()):
+        old_key = posixpath.normpath(context[2:] if context.startswith("./") else context)
+        for source in newly_excluded(parsed[path], context, tuple(ignore.get(old_key, [])), merged.context, new):
+            if f"!{source}" not in out:
+                out.append(f"!{source}")
+    return out
 
 
 def _top_level(effective: dict[str, Merged], key: str, notes: list[str]) -> dict[str, Any]:

@@ -51,6 +51,7 @@ class MergedBuild:
     stage_map: dict[tuple[str, int], str]  # (variant path, stage index) -> stage name
     notes: tuple[str, ...] = ()
     obstacles: tuple[str, ...] = field(default=())
+    contexts: dict[str, str] = field(default_factory=dict)  # variant path -> the context it was built from
 
     def target_for(self, variant: str, parsed: ParsedDockerfile, target: str | None) -> str | None:
         index = parsed.target_index(target)
@@ -136,7 +137,8 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
             stages.append({"name": name, "from": source, "steps": steps})
         if variant.context != context:
             notes.append(f"{variant.path}: built from {variant.context} before; COPY sources now relative to {context}")
-    return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles))
+    contexts = {v.path: v.context for v in variants}
+    return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles), contexts)
 
 
 def _unique(name: str, taken: set[str]) -> str:

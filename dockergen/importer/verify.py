@@ -26,6 +26,7 @@ from typing import Any
 from dockergen.importer import compose_cli
 from dockergen.importer.analyze import ImportPlan, project_dir
 from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
+from dockergen.importer.ignorefile import newly_excluded
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNEXPLAINED, UNIFIED
 from dockergen.pipeline import Rendered
 from dockergen.render.overlay import is_appended
@@ -107,6 +108,7 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None) 
     count, diffs = _compare_dockerfiles(plan, rendered_dockerfiles)
     result.dockerfiles_compared = count
     result.differences.extend(diffs)
+    result.differences.extend(_newly_ignored(plan, files))
     result.seconds = time.monotonic() - started
     return result
 
@@ -359,7 +361,7 @@ def _compare_dockerfiles(plan: ImportPlan, rendered: dict[str, ParsedDockerfile]
         for (path, index), stage in sorted(merged.stage_map.items()):
             original = plan.dockerfiles[path]
             count += 1
-            target = original.stages[index].name or f"#{index}"
+            target = original.stages[index].name or ("(last stage)" if index == len(original.stages) - 1 else f"#{index}")
             try:
                 sa = summarise(original, index, None, contexts[path])
                 sb = summarise(mine, stage, None, merged.context)
@@ -373,6 +375,25 @@ def _compare_dockerfiles(plan: ImportPlan, rendered: dict[str, ParsedDockerfile]
                 if sa.fields() == sb.fields():
                     out.append(Difference(None, service, f"{path} stage {target} -> {stage}: instructions", "\n".join(sa.instructions), "\n".join(sb.instructions), UNEXPLAINED, "Dockerfile stage"))
     return count, out
+
+
+def _newly_ignored(plan: ImportPlan, files: dict[str, str]) -> list[Difference]:
+    """A ``COPY`` source the rendered ``.dockerignore`` leaves out of the context (and the
+    original did not) would break that build."""
+    out: list[Difference] = []
+    for service, merged in sorted(plan.builds.merged.items()):
+        context = posixpath.normpath(merged.context[2:] if merged.context.startswith("./") else merged.context)
+        rendered = files.get(posixpath.normpath(posixpath.join(context, ".dockerignore")), "")
+        new = [line.strip() for line in rendered.splitlines() if line.strip() and not line.startswith("#")]
+        for path in sorted({p for p, _ in merged.stage_map}):
+            old_context = _variant_context(plan, path, merged.context)
+            old_key = posixpath.normpath(old_context[2:] if old_context.startswith("./") else old_context)
+            old = plan.facts.ignore_patterns.get(old_key, ())
+            for source in newly_excluded(plan.dockerfiles[path], old_context, old, merged.context, new):
+                out.append(Difference(None, service, f"{path}: COPY {source}", "in the build context",
+                                      "left out by the rendered .dockerignore", UNEXPLAINED,
+                                      "the build would fail or miss files: add a `!` pattern to build.ignore"))  # fmt: skip
+    return out
 
 
 def _variant_context(plan: ImportPlan, path: str, default: str) -> str:

@@ -299,3 +299,17 @@ def schema() -> None:
     from dockergen.commands.schema import schema as command
 
     _run(command)
+
+
+@main.command()
+@SPEC_OPTION
+def doctor(spec: Path) -> None:
+    """Check Docker/podman/buildah/Compose/hadolint and BuildKit on this machine, then run
+    the validators that are installed on what the spec renders to (nothing is written).
+
+    Exit 1 on a finding (a validator rejects the output, or an engine is older than the
+    spec's `engines`); what could not be checked is listed, not counted.
+    """
+    from dockergen.commands.doctor import doctor as command
+
+    _run(lambda: command(spec))

@@ -135,7 +135,8 @@ def test_prompts_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     text = (path / "dockergen.yaml").read_text()
     assert "project: shop" in text and "\n  api:\n" in text and "port: 9000" in text and '"9000:9000"' in text
     assert "{http: /healthz}" in text
-    assert "\n  db:" not in text and "\n  cache:" in text and "DATABASE_URL" not in text
+    assert "\n  db:" not in text and "DATABASE_URL" not in text, "declined although psycopg is used"
+    assert "\n  cache:" in text and "REDIS_URL: redis://cache:6379/0" in text, "asked for: wired to the app"
     assert "lowercase letters" in result.output
     assert dockergen(path, "validate").returncode == 0
 

@@ -139,13 +139,17 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         host += 1
     used_ports.add(host)
     out.append(f'    ports: ["{host}:{app.port}"]')
-    deps = [name for need, name in (("postgres", "db"), ("redis", "cache")) if need in app.needs and need in choices.backing]
+    def wants(need: str) -> bool:
+        """Apps whose dependencies use it; every app when none does (the user asked for it)."""
+        return need in choices.backing and (need in app.needs or not any(need in a.needs for a in choices.apps))
+
+    deps = [name for need, name in (("postgres", "db"), ("redis", "cache")) if wants(need)]
     if deps:
         out.append(f"    depends_on: [{', '.join(deps)}]   # waits until they are healthy")
     env = []
-    if "postgres" in app.needs and "postgres" in choices.backing:
+    if wants("postgres"):
         env.append("      DATABASE_URL: postgresql://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@db:5432/app")
-    if "redis" in app.needs and "redis" in choices.backing:
+    if wants("redis"):
         env.append("      REDIS_URL: redis://cache:6379/0")
     if env:
         out += ["    environment:", *env]

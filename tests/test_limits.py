@@ -1,0 +1,45 @@
+"""Resource bombs get a clear refusal (exit 2, a located message), never a crash or a hang."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAD = "version: 1\nproject: x\nservices:\n  a:\n    image: busybox:1\n    compose:\n"
+
+
+def laughs() -> str:
+    text = HEAD + "      l0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+    for i in range(1, 12):  # 9^12 values once expanded
+        text += f"      l{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+    return text
+
+
+def nested_block(depth: int) -> str:
+    text, indent = HEAD, "      "
+    for i in range(depth):
+        text += f"{indent}k{i}:\n"
+        indent += "  "
+    return text + f"{indent}v: 1\n"
+
+
+CASES = [
+    ("billion-laughs", laughs(), "spec expands to more than 500000 values (YAML aliases?)"),
+    ("oversized", "#" * (5 * 1024 * 1024 + 1), "the limit is 5242880"),
+    ("deep-flow", HEAD + "      x: " + "[" * 20000 + "]" * 20000 + "\n", "nested too deeply"),
+    ("deep-block", nested_block(80), "nested more than 64 levels deep"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_refused_clearly(name: str, text: str, expected: str, tmp_path: Path) -> None:
+    (tmp_path / "dockergen.yaml").write_text(text)
+    result = subprocess.run(
+        [sys.executable, "-m", "dockergen", "render"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["dockergen.yaml"]

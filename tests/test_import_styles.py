@@ -302,3 +302,22 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
     ignore = next(f.content for f in rendered.files if f.path == ".dockerignore").splitlines()
     assert ignore.index("!README.md") > ignore.index("*.md")
     assert unexplained(result) == []
+
+
+def test_without_any_compose_cli_import_works_and_verify_says_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockergen.errors import DockergenError
+    from dockergen.importer import compose_cli
+
+    root = write_tree(tmp_path / "site", OVERRIDE_STYLE)
+    monkeypatch.setenv("DOCKERGEN_COMPOSE", "none")
+    compose_cli.compose_command.cache_clear()
+    try:
+        plan = analyze(root)
+        assert plan.cli is None and {e.name for e in plan.environments} == {"dev", "prod"}
+        spec = root / "dockergen.yaml"
+        spec.write_text(spec_text(plan))
+        with pytest.raises(DockergenError, match="Compose CLI"):
+            verify(plan, render(spec))
+    finally:
+        monkeypatch.delenv("DOCKERGEN_COMPOSE")
+        compose_cli.compose_command.cache_clear()

@@ -105,6 +105,8 @@ def plan_builds(
     taken: set[str] = set()
     for service, dockerfiles in sorted(by_owner.items()):
         _merge_service(root, plan, service, sorted(dockerfiles), uses, parsed, unparsed, taken)
+    # Running another service's image needs that image rendered; otherwise the builds are carried verbatim.
+    plan.uses = {service: owner for service, owner in plan.uses.items() if owner in plan.merged}
     return plan
 
 

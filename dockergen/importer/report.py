@@ -78,13 +78,26 @@ def build_report(
     if review:
         sections.append(Section("Review", ("",), tuple((r,) for r in review)))
     if verification is not None:
-        rows = tuple(
-            (d.cls, d.env or "(all)", d.service or "", d.path, _short(d.original), _short(d.rendered), d.why)
-            for d in sorted(verification.differences, key=lambda d: (d.cls != UNEXPLAINED, d.env or "", d.service or "", d.path))
-        )
         status = ", ".join(f"{env}: {state}" for env, state in verification.compared.items())
-        sections.append(Section("Verification", ("class", "environment", "service", "what", "original", "rendered", "why"), rows, status))
+        sections.append(Section("Verification", ("class", "environments", "service", "what", "original", "rendered", "why"),
+                                verification_rows(plan, verification), status))  # fmt: skip
     return Report(f"dockergen import: {plan.root}", tuple(summary), tuple(sections))
+
+
+def verification_rows(plan: ImportPlan, verification: VerifyResult) -> tuple[tuple[str, ...], ...]:
+    """Every difference, one row per difference and the environments it occurs in."""
+    order = [e.name for e in plan.environments]
+    grouped: dict[tuple[str, ...], list[str]] = {}
+    for d in verification.differences:
+        key = (d.cls, d.service or "", d.path, d.original, d.rendered, d.why)
+        grouped.setdefault(key, []).append(d.env or "(all)")
+    rows = []
+    for (cls, service, path, original, rendered, why), envs in grouped.items():
+        envs = sorted(set(envs), key=lambda e: order.index(e) if e in order else -1)
+        where = "all" if len(envs) == len(order) and len(order) > 1 else ", ".join(envs)
+        rows.append((cls, where, service, path, original, rendered, why))
+    rows.sort(key=lambda r: (r[0] != UNEXPLAINED, CLASSES.index(r[0]) if r[0] in CLASSES else 9, r[2], r[3]))
+    return tuple(rows)
 
 
 def _files_out(counts: dict[str, int]) -> str:
@@ -176,12 +189,9 @@ def terminal(report: Report, verbose: bool = False) -> str:
     lines += [f"  {s}" for s in report.summary]
     for section in report.sections:
         rows = section.rows
-        if section.title == "Verification" and not verbose:
-            rows = tuple(r for r in rows if r[0] == UNEXPLAINED)
-            counts = Counter(r[0] for r in section.rows)
-            title = f"Verification ({', '.join(f'{counts.get(c, 0)} {c}' for c in (KEPT, UNIFIED, CARRIED, BAKED, UNEXPLAINED))}; -v or --report for all)"
-        else:
-            title = section.title
+        title = section.title
+        if section.title == "Verification":
+            title = "Verification (every difference, grouped by the environments it occurs in)"
         lines += ["", title]
         if not rows:
             lines.append("  (none)")

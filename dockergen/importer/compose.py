@@ -530,7 +530,13 @@ def _file_project(
     for key in ("networks", "volumes", "secrets", "configs"):
         block = cf.data.get(key)
         if isinstance(block, dict):
-            out.top.setdefault(key, {}).update({k: (v or {}) for k, v in block.items()})
+            entries = {k: dict(v or {}) for k, v in block.items()}
+            if key in ("secrets", "configs"):
+                paths = Paths(root.resolve(), (root / base).resolve())
+                for entry in entries.values():
+                    if isinstance(entry.get("file"), str):
+                        entry["file"] = paths.rel(entry["file"])
+            out.top.setdefault(key, {}).update(entries)
     return out
 
 
@@ -577,6 +583,10 @@ def from_cli_config(config: dict[str, Any], root: Path) -> Merged:
         block = config.get(key)
         if isinstance(block, dict):
             out.top[key] = {k: _without_default_name(out.name, k, dict(v or {})) for k, v in block.items()}
+            if key in ("secrets", "configs"):
+                for entry in out.top[key].values():
+                    if isinstance(entry.get("file"), str):
+                        entry["file"] = paths.rel(entry["file"])
     if out.top.get("networks", {}).get("default") == {}:
         del out.top["networks"]["default"]
     return out

@@ -74,11 +74,9 @@ def convert(
         if all(v is not None for v in environment.values()):
             out["environment"] = dict(environment)
         else:
-            out["environment"] = {k: v for k, v in environment.items() if v is not None}
-            passed = sorted(k for k, v in environment.items() if v is None)
-            notes.append(f"environment {', '.join(passed)}: passed through from the host without a value; not expressible, left out")
-            if not out["environment"]:
-                del out["environment"]
+            # `KEY` alone passes the host's value through; a spec `null` would remove the key, so
+            # the whole block is carried in Compose's list form instead.
+            extra["environment"] = [k if v is None else f"{k}={v}" for k, v in environment.items()]
     env_files = service.get("env_file")
     if env_files:
         if all(e.get("required", True) for e in env_files):

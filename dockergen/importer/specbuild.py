@@ -176,7 +176,7 @@ def build_spec(
             block["project"] = env.project
         spec["environments"][env.name] = block
     spec["services"] = spec_services
-    for key in ("networks", "volumes", "secrets"):
+    for key in ("networks", "volumes", "secrets", "configs"):
         top = _top_level(effective, key, result.notes)
         if top:
             spec[key] = top

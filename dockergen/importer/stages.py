@@ -68,6 +68,8 @@ def variant_label(path: str, stem: str) -> str:
     rest = rest.strip("._-")
     if stem and rest.startswith(stem.lower()):
         rest = rest[len(stem) :].strip("._-")
+    elif stem and rest.endswith(stem.lower()):  # Dockerfile-api (stem api)
+        rest = rest[: -len(stem)].strip("._-")
     return _name(rest) if rest else DEFAULT_LABEL
 
 

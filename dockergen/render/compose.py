@@ -39,6 +39,8 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
         doc["networks"] = dict(spec.networks)
     if spec.secrets:
         doc["secrets"] = dict(spec.secrets)
+    if spec.configs:
+        doc["configs"] = dict(spec.configs)
     return doc
 
 

@@ -399,6 +399,9 @@ class Spec(Model):
     volumes: dict[str, dict[str, Any] | None] | None = None
     networks: dict[str, dict[str, Any] | None] | None = None
     secrets: dict[str, dict[str, Any]] | None = None
+    configs: dict[str, dict[str, Any]] | None = None
+    """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
+    a service uses one through `compose: {configs: [...]}`."""
     variables: dict[str, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None

@@ -219,7 +219,7 @@ COMPOSE_SET_OPTION = click.option(
 @click.option("--verify", "run_verify", is_flag=True, help="Render the new spec and compare every environment with the originals.")
 @click.option("--force", is_flag=True, help="Replace an existing spec.")
 @click.option("--no-compose-cli", is_flag=True, help="Merge Compose files with dockergen's own loader, not the Compose CLI.")
-@click.option("-v", "--verbose", is_flag=True, help="Print every difference and full table cells.")
+@click.option("-v", "--verbose", is_flag=True, help="Print table cells in full.")
 def import_command(
     path: Path, compose_sets: tuple[str, ...], out: Path | None, report: Path | None, run_verify: bool, force: bool,
     no_compose_cli: bool, verbose: bool,
@@ -246,7 +246,7 @@ def import_command(
 @click.option("--env", "envs", multiple=True, help="Only this environment (repeatable).")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="Also write the report as Markdown.")
 @click.option("--no-compose-cli", is_flag=True, help="Read the original Compose files with dockergen's own loader.")
-@click.option("-v", "--verbose", is_flag=True, help="Print every difference, not only unexplained ones.")
+@click.option("-v", "--verbose", is_flag=True, help="Print table cells in full.")
 def verify(
     spec: Path, against: Path, compose_sets: tuple[str, ...], envs: tuple[str, ...], report: Path | None,
     no_compose_cli: bool, verbose: bool,

@@ -7,9 +7,11 @@ and the import carries on without it.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 import time
+from itertools import islice
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +29,11 @@ from dockergen.importer.compose import (
     merge_files,
     strip_markers,
 )
-from dockergen.importer.discover import Inventory, discover
+from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
 from dockergen.importer.environments import EnvironmentSet, apply_given, infer, label
 from dockergen.importer.grouping import EnvServices, Grouping, env_words, group
-from dockergen.importer.records import KEPT, Decision, FileProblem, Finding
+from dockergen.importer.records import Decision, FileProblem, Finding
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.specbuild import EnvPlan, SpecResult, build_spec
 from dockergen.spec.model import is_valid_name
@@ -301,7 +303,7 @@ def _mounts_source(root: Path, merged: Merged) -> bool:
             if volume.get("type") != "bind" or "$" in source:
                 continue
             folder = root / source
-            if folder.is_dir() and any(p.suffix in SOURCE_SUFFIXES for p in list(folder.rglob("*"))[:2000]):
+            if folder.is_dir() and any(p.suffix in SOURCE_SUFFIXES for p in islice(folder.rglob("*"), 2000)):
                 return True
     return False
 
@@ -410,12 +412,15 @@ def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> 
 
     env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
     requirements = {}
-    for path in sorted(root.rglob("requirements*.txt")):
-        if not any(part in ("node_modules", ".venv", "venv", ".git") for part in path.parts):
-            try:
-                requirements[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                continue
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(files):
+            if name.startswith("requirements") and name.endswith(".txt"):
+                path = Path(folder) / name
+                try:
+                    requirements[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
     example_path = next((p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template")), None)
     used: set[str] = set()
     for rel in loaded:

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from dockergen.importer.analyze import ImportPlan
-from dockergen.importer.records import BAKED, CARRIED, CLASSES, KEPT, UNEXPLAINED, UNIFIED
+from dockergen.importer.records import CLASSES, UNEXPLAINED
 from dockergen.importer.verify import VerifyResult, summary_line
 
 

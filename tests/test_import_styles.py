@@ -385,3 +385,13 @@ def test_dockerfile_dash_service_configs_secrets_and_host_passthrough_variables(
     assert services["api"]["compose"]["environment"] == ["FROM_HOST", "FIXED=1"]
     assert services["worker"]["compose"]["deploy"] == {"replicas": 2}
     assert unexplained(result) == []
+
+
+def test_compose_file_in_dotenv_is_the_default_environment(tmp_path: Path) -> None:
+    files = dict(OVERRIDE_STYLE)
+    files[".env"] = "COMPOSE_FILE=docker-compose.yml:docker-compose.prod.yml\n"
+    del files["docker-compose.override.yml"]
+    plan, _, result = imported(write_tree(tmp_path / "site", files))
+    envs = {e.name: e.files for e in plan.environments}
+    assert envs["prod"] == ("docker-compose.yml", "docker-compose.prod.yml")
+    assert unexplained(result) == []

@@ -31,7 +31,7 @@ from dockergen.importer.compose import (
 )
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
-from dockergen.importer.environments import EnvironmentSet, apply_given, infer, label
+from dockergen.importer.environments import EnvironmentSet, apply_given, env_name, infer, label
 from dockergen.importer.grouping import EnvServices, Grouping, env_words, group
 from dockergen.importer.records import Decision, FileProblem, Finding
 from dockergen.errors import DockergenError, Location
@@ -119,8 +119,9 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
 
     inferred, infer_notes = infer(list(loaded.values()), accepts if cli else None)
     notes.extend(infer_notes)
-    sets = apply_given(inferred, options.compose_sets)
-    for given in options.compose_sets.values():
+    given_sets = dict(options.compose_sets) or _compose_file_variable(root, notes)
+    sets = apply_given(inferred, given_sets)
+    for given in given_sets.values():
         for rel in given:
             if not (root / rel).is_file():
                 problems.append(FileProblem(rel, "given with --compose-set but does not exist"))
@@ -241,6 +242,19 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _compose_file_variable(root: Path, notes: list[str]) -> dict[str, tuple[str, ...]]:
+    """``COMPOSE_FILE`` in ``.env`` is the -f set a bare ``docker compose up`` uses: an environment."""
+    dotenv = read_env_file(root / ".env")
+    value = dotenv.get("COMPOSE_FILE")
+    if not value:
+        return {}
+    separator = dotenv.get("COMPOSE_PATH_SEPARATOR") or (";" if ";" in value else ":")
+    files = tuple(posixpath.normpath(f.strip()) for f in value.split(separator) if f.strip())
+    name = env_name(label(files[-1])) if files and label(files[-1]) else "dev"
+    notes.append(f".env sets COMPOSE_FILE={value}: environment {name} is that set")
+    return {name: files}
 
 
 def project_dir(root: Path, files: tuple[str, ...]) -> Path:

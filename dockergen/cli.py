@@ -294,11 +294,12 @@ def validate(spec: Path) -> None:
 
 
 @main.command()
-def schema() -> None:
+@click.option("--format", "output_format", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
+def schema(output_format: str) -> None:
     """Print the spec's JSON Schema (for editors and CI)."""
     from dockergen.commands.schema import schema as command
 
-    _run(command)
+    _run(lambda: command(output_format))
 
 
 @main.command()

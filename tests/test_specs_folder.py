@@ -51,3 +51,12 @@ def test_reference_output_passes_the_real_tools(tmp_path) -> None:  # noqa: ANN0
     for env in result.project.environments.values():
         checked = compose(tmp_path, [tmp_path / "compose.yaml", tmp_path / env.info.compose_file], "config", "-q", env={"POSTGRES_PASSWORD": "x"})
         assert checked.returncode == 0, (env.info.name, checked.stderr)
+
+
+def test_docs_spec_reference_is_generated_and_up_to_date() -> None:
+    from dockergen.reference import reference_markdown
+
+    text = (ROOT / "docs" / "spec-reference.md").read_text()
+    assert text == reference_markdown(), "run: dockergen schema --format markdown > docs/spec-reference.md"
+    for field in ("healthcheck", "source_mount", "debug_port", "secrets", "flavours"):
+        assert f"| `{field}` |" in text

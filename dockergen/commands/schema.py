@@ -15,7 +15,12 @@ def schema_text() -> str:
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
-def schema() -> int:
-    """Print the spec's JSON Schema."""
-    click.echo(schema_text(), nl=False)
+def schema(output_format: str = "json") -> int:
+    """Print the spec's JSON Schema, or its Markdown reference."""
+    if output_format == "markdown":
+        from dockergen.reference import reference_markdown
+
+        click.echo(reference_markdown(), nl=False)
+    else:
+        click.echo(schema_text(), nl=False)
     return 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockergen.errors import Location
-from dockergen.resolve import EnvironmentInfo, builtin_layer, merge, settings_dump
+from dockergen.resolve import EnvironmentInfo, Layer, builtin_layer, merge, spec_layers
 from dockergen.spec.load import SourceMap
 from dockergen.spec.model import Spec
 
@@ -30,19 +30,10 @@ class Traced:
     origin: Origin
 
 
-def labelled_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[tuple[str, tuple[str, ...] | None, dict[str, Any]]]:
-    """``(label, spec path of the layer or None, layer)`` lowest first, as ``resolve`` merges them."""
+def labelled_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
+    """All five layers, lowest first, as ``resolve`` merges them."""
+    layers = spec_layers(spec, env, name)
     service = spec.services[name]
-    layers: list[tuple[str, tuple[str, ...] | None, dict[str, Any]]] = [("defaults", ("defaults",), settings_dump(spec.defaults))]
-    for env_name in env.chain:
-        declared = (spec.environments or {}).get(env_name)
-        layers.append(
-            (f"environments.{env_name}.defaults", ("environments", env_name, "defaults"), settings_dump(declared.defaults if declared else None))
-        )
-    layers.append((f"services.{name}", ("services", name), settings_dump(service)))
-    for env_name in env.chain:
-        block = (service.environments or {}).get(env_name)
-        layers.append((f"services.{name}.environments.{env_name}", ("services", name, "environments", env_name), settings_dump(block)))
     user = merge(*(layer for _, _, layer in layers))
     built = service.uses is not None or service.build is not None
     builtin = builtin_layer(env.kind, built, user.get("image"))

@@ -260,14 +260,21 @@ def qualify_image(image: str) -> str:
     return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
 
 
-def _layers(spec: Spec, env: EnvironmentInfo, service: Service) -> list[dict[str, Any]]:
-    layers = [settings_dump(spec.defaults)]
+Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec path or None, settings)
+
+
+def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
+    """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit."""
+    service = spec.services[name]
+    layers: list[Layer] = [("defaults", ("defaults",), settings_dump(spec.defaults))]
     for env_name in env.chain:
         declared = (spec.environments or {}).get(env_name)
-        layers.append(settings_dump(declared.defaults if declared else None))
-    layers.append(settings_dump(service))
+        path = ("environments", env_name, "defaults")
+        layers.append((".".join(path), path, settings_dump(declared.defaults if declared else None)))
+    layers.append((f"services.{name}", ("services", name), settings_dump(service)))
     for env_name in env.chain:
-        layers.append(settings_dump((service.environments or {}).get(env_name)))
+        path = ("services", name, "environments", env_name)
+        layers.append((".".join(path), path, settings_dump((service.environments or {}).get(env_name))))
     return layers
 
 
@@ -291,7 +298,7 @@ def _resolve_service(
     plans: dict[tuple[str, str], ImagePlan],
     source: SourceMap,
 ) -> ResolvedService | None:
-    layers = _layers(spec, env, service)
+    layers = [layer for _, _, layer in spec_layers(spec, env, name)]
     user = merge(*layers)
     builder_name = service.uses or (name if service.build else None)
     builtin = builtin_layer(env.kind, builder_name is not None, user.get("image"))

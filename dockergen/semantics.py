@@ -15,7 +15,7 @@ from typing import Any
 
 from dockergen.errors import Problem
 from dockergen.render.compose import environment_document
-from dockergen.render.support import INTERPOLATION, looks_secret
+from dockergen.render.support import is_literal, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
 
@@ -95,10 +95,6 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[
 # ---- secrets -----------------------------------------------------------------------
 
 
-def _is_literal(value: Any) -> bool:
-    return isinstance(value, str) and value != "" and not any(m.group(1) or m.group(4) for m in INTERPOLATION.finditer(value))
-
-
 def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
     spec = project.spec
     problems = []
@@ -128,7 +124,7 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                         _at(source, path, f"build arg {key} looks like a secret: build args are stored in the image history", "use `build.secrets`")
                     )
             for key, value in (service.settings.environment or {}).items():
-                if looks_secret(key) and _is_literal(value):
+                if looks_secret(key) and is_literal(value):
                     path = setter_path(source, env.info, name, "environment") or ("services", name)
                     problems.append(
                         _at(

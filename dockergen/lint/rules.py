@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockergen.render.support import INTERPOLATION, looks_secret
+from dockergen.render.support import INTERPOLATION, is_literal, looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
 
@@ -133,11 +133,6 @@ def _host_binding(item: Any) -> tuple[str, str] | None:
         ip = parts[0]
     host = parts[-2] if len(parts) >= 2 else ""  # "5432" alone: an ephemeral host port
     return ip.strip("[]"), host
-
-
-def _is_literal(value: Any) -> bool:
-    """A non-empty string Compose will not interpolate (``$$`` is a literal ``$``)."""
-    return isinstance(value, str) and value != "" and not any(m.group(1) or m.group(4) for m in INTERPOLATION.finditer(value))
 
 
 def _tag_problem(image: str) -> str | None:
@@ -266,7 +261,7 @@ SECRET_EXEMPT_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_URL", "_URI", "_HOST", "_P
 def _secret_literal(view: ServiceView) -> Iterator[Hit]:
     for key, value in (view.service.settings.environment or {}).items():
         upper = key.upper()
-        if looks_secret(key) and not upper.endswith(SECRET_EXEMPT_SUFFIXES) and _is_literal(value):
+        if looks_secret(key) and not upper.endswith(SECRET_EXEMPT_SUFFIXES) and is_literal(value):
             if str(value).startswith("/run/secrets/"):
                 continue
             yield Hit(f"{key} has a literal value", ("environment", key))
@@ -433,7 +428,7 @@ def _secret_default(view: ServiceView) -> Iterator[Hit]:
             continue
         for match in INTERPOLATION.finditer(value):
             op, default = match.group(2), match.group(3)
-            if op in (":-", "-") and default and _is_literal(default):
+            if op in (":-", "-") and default and is_literal(default):
                 yield Hit(f"{key} defaults to a literal when ${{{match.group(1)}}} is unset", ("environment", key))
                 break
 

@@ -64,6 +64,11 @@ def collect_variables(documents: dict[str, dict[str, Any]]) -> dict[str, Variabl
     return found
 
 
+def is_literal(value: Any) -> bool:
+    """A non-empty string Compose will not interpolate (``$$`` is a literal ``$``)."""
+    return isinstance(value, str) and value != "" and not any(m.group(1) or m.group(4) for m in INTERPOLATION.finditer(value))
+
+
 def looks_secret(name: str) -> bool:
     upper = name.upper()
     return any(word in upper for word in SECRET_WORDS)

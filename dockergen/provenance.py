@@ -48,7 +48,7 @@ def trace(spec: Spec, source: SourceMap, env: EnvironmentInfo, name: str) -> lis
                 del origins[known]  # replaced (or removed) as a whole
             if value is None:
                 continue
-            location = source.locate((*prefix, *path)) if prefix is not None and (*prefix, *path) in source.positions else None
+            location = source.locate((*prefix, *path)) if prefix is not None and source.has((*prefix, *path)) else None
             origins[path] = Traced(path, value, Origin(label, location))
     return sorted(origins.values(), key=lambda t: t.path)
 

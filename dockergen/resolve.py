@@ -349,7 +349,7 @@ def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) ->
     candidates.append(("services", name, key))
     candidates += [("environments", e, "defaults", key) for e in reversed(env.chain)]
     candidates.append(("defaults", key))
-    return next((c for c in candidates if c in source.positions), None)
+    return next((c for c in candidates if source.has(c)), None)
 
 
 def stage_names(build: Build) -> list[str]:
@@ -471,7 +471,7 @@ def _check_dependencies(envs: dict[str, ResolvedEnvironment], spec: Spec, source
 
 def _item_path(source: SourceMap, path: tuple[str | int, ...], dep: str, spec: Spec) -> tuple[str | int, ...]:
     """The list item or mapping key naming ``dep`` under ``path``, when the spec has one."""
-    if (*path, dep) in source.positions:
+    if source.has((*path, dep)):
         return (*path, dep)
     node: Any = spec.model_dump(by_alias=True, exclude_unset=True)
     for part in path:

@@ -129,7 +129,7 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                     problems.append(
                         _at(
                             source,
-                            (*path, key) if (*path, key) in source.positions else path,
+                            (*path, key) if source.has((*path, key)) else path,
                             f"{key} has a literal value in the spec: anyone with the repository can read it",
                             "use `${" + key + "}` (documented in .env.example) or Compose `secrets:`",
                             severity="warning",
@@ -190,7 +190,7 @@ def _healthy_without_healthcheck(env: ResolvedEnvironment, source: SourceMap) ->
             hc = target.healthcheck
             if hc is None or hc.disable:
                 path = setter_path(source, env.info, name, "depends_on") or ("services", name)
-                if (*path, dep) in source.positions:
+                if source.has((*path, dep)):
                     path = (*path, dep)
                 # A third-party image or a hand-written (generic) Dockerfile may carry its own
                 # HEALTHCHECK; an image dockergen writes has none unless the spec says so.

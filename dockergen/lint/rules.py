@@ -458,7 +458,7 @@ def _unpinned_base(view: ImageView) -> Iterator[Hit]:
             candidates = [(*flavoured, "stages", stage.index, "from"), (*svc, "stages", stage.index, "from")]
         else:
             candidates = [(*flavoured, "base_image"), (*svc, "base_image")]
-        spec_path = next((c for c in candidates if c in view.source.positions), svc)
+        spec_path = next((c for c in candidates if view.source.has(c)), svc)
         yield Hit(f"FROM {base} {why}", spec_path=spec_path, file=plan.dockerfile, line=stage.line)
 
 

@@ -3,6 +3,14 @@
 ruamel.yaml's round-trip loader keeps line/column for every mapping key and sequence
 item; we copy those into ``SourceMap`` and hand the rest of the pipeline plain dicts,
 lists and scalars, so nothing downstream depends on ruamel types.
+
+The round-trip loader is pure Python and the largest cost of a big render (0.6 s for
+1,000 services), while most runs never report a position. So a spec is first read with
+ruamel's C loader (libyaml, when ``ruamel.yaml.clib`` is installed); positions are read
+with the round-trip loader only when something asks for one (an error, a warning,
+``explain``, ``lint``). Anything the fast read does not take as plain data -- a syntax
+error, a duplicate key, a tag, a date, too many values -- goes the careful way, which
+produces the data and the error messages exactly as before.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from dockergen.errors import DockergenError, Location, Problem
@@ -20,16 +28,41 @@ from dockergen.errors import DockergenError, Location, Problem
 MAX_SPEC_BYTES = 5 * 1024 * 1024
 # Bounds the expansion of YAML aliases ("billion laughs") when copying to plain data.
 MAX_NODES = 500_000
+MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
 
 
 @dataclass
 class SourceMap:
-    """Where each value of a loaded document sits in its file."""
+    """Where each value of a loaded document sits in its file.
+
+    Built either with its ``positions`` already read, or with the document's ``text``,
+    from which they are read on first use.
+    """
 
     file: str
-    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    data: Any = None
+    text: str | None = field(default=None, repr=False)
+    _positions: dict[Path_, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def positions(self) -> dict[Path_, tuple[int, int]]:
+        if self._positions is None:
+            self._positions = _read_positions(self.text, self.file) if self.text is not None else {}
+        return self._positions
+
+    def has(self, path: Path_) -> bool:
+        """Whether the document sets ``path`` (no positions needed)."""
+        node = self.data
+        for part in path:
+            if isinstance(node, dict) and isinstance(part, str) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                return False
+        return True
 
     def locate(self, path: Path_) -> Location:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -86,6 +119,18 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
         raise DockergenError.single(
             "spec is not valid UTF-8", location=Location(shown, line, col), hint="save it as UTF-8"
         ) from None
+    data = _fast_read(text)
+    if data is not None:
+        return LoadedSpec(path=path or Path(shown), data=data, source=SourceMap(shown, data, text), raw=raw)
+    source = SourceMap(shown, _positions={})
+    source.data = _careful_read(text, source)
+    return LoadedSpec(path=path or Path(shown), data=source.data, source=source, raw=raw)
+
+
+def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
+    """The document via the round-trip loader, recording positions into ``source``;
+    raises ``DockergenError`` for every problem, located."""
+    shown = source.file
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -116,10 +161,78 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
             location=Location(shown, 1, 1),
             hint="start with `version: 1`, `project: ...` and `services: ...`",
         )
-    source = SourceMap(shown)
-    counter = [0]
-    data = _plain(doc, (), source, counter)
-    return LoadedSpec(path=path or Path(shown), data=data, source=source, raw=raw)
+    return _plain(doc, (), source, [0])
+
+
+def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
+    source = SourceMap(shown, _positions={})
+    try:
+        _careful_read(text, source)
+    except DockergenError:
+        # The fast read took this text; should the round-trip loader refuse it, positions
+        # fall back to the file (locate's default) rather than failing the report.
+        return {}
+    return source.positions
+
+
+def _fast_read(text: str) -> dict[str, Any] | None:
+    """The document as plain data via the C loader, or None: no C loader, or the
+    document needs the careful read (any error, a non-string key, a value that is not a
+    plain scalar, deeper than MAX_DEPTH or larger than MAX_NODES)."""
+    if "<<" in text:
+        return None  # merge keys: the safe loader orders merged keys differently
+    try:
+        yaml = YAML(typ="safe", pure=False)
+        if getattr(yaml.Parser, "__name__", "") != "CParser":
+            return None  # ruamel.yaml.clib is missing: its pure-Python fallback saves little
+        yaml.allow_duplicate_keys = False
+        doc = yaml.load(text)
+    except Exception:  # noqa: BLE001 - the careful read reports it precisely
+        return None
+    if not isinstance(doc, dict):
+        return None
+    try:
+        return _copy_plain(doc, 0, [0])
+    except _NotPlain:
+        return None
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy_plain(node: Any, depth: int, counter: list[int]) -> Any:
+    # Mirrors _plain without positions: a fresh copy per alias use, the same limits.
+    counter[0] += 1
+    if depth > MAX_DEPTH or counter[0] > MAX_NODES:
+        raise _NotPlain
+    if type(node) is dict:
+        out = {}
+        for key, value in node.items():
+            if type(key) is not str:
+                raise _NotPlain
+            out[key] = _copy_plain(value, depth + 1, counter)
+        return out
+    if type(node) is list:
+        return [_copy_plain(value, depth + 1, counter) for value in node]
+    if type(node) in _SCALARS:
+        return node
+    raise _NotPlain
+
+
+def _key_position(node: CommentedMap, key: Any) -> tuple[int, int]:
+    """0-based line and column of ``key``; a key brought in by a ``<<`` merge is located
+    in the mapping it came from."""
+    if key in (node.lc.data or ()):
+        return node.lc.key(key)
+    for merged in getattr(node, merge_attrib, []):
+        merged = merged[1] if isinstance(merged, tuple) else merged  # ruamel < 0.19: (index, map)
+        if key in merged:
+            return _key_position(merged, key)
+    return node.lc.line, node.lc.col
 
 
 def _kind(node: Any) -> str:
@@ -134,8 +247,6 @@ def _kind(node: Any) -> str:
         return "a string"
     return f"a {type(node).__name__} value"
 
-
-MAX_DEPTH = 64
 
 
 def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int]) -> Any:
@@ -152,12 +263,11 @@ def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int]) -> Any
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
+            line, col = _key_position(node, key)
             if not isinstance(key, str):
-                line, col = node.lc.key(key)
                 raise DockergenError(
                     [Problem(f"keys must be strings, got {key!r}", Location(source.file, line + 1, col + 1), path)]
                 )
-            line, col = node.lc.key(key)
             source.positions[(*path, key)] = (line + 1, col + 1)
             out[key] = _plain(value, (*path, key), source, counter)
         return out

@@ -1,0 +1,92 @@
+"""Reading the spec: the fast read (ruamel's C loader) gives exactly the data of the
+careful read (round-trip loader, with positions), and positions are read only when
+something asks for one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockergen.spec.load import SourceMap, _careful_read, _fast_read, load_spec, parse_spec
+from tests.test_errors import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = sorted(
+    [*ROOT.glob("examples/*/dockergen.yaml"), ROOT / "specs" / "reference.yaml", *ROOT.glob("tests/fixtures/**/dockergen.yaml")]
+)
+
+# Documents where the two readers could part ways: YAML 1.2 scalars, quoting styles,
+# block scalars, anchors, unicode, empty values, and values the fast read must hand over.
+TRICKY = {
+    "scalars": "a: yes\nb: no\nc: on\nd: 0o17\ne: 017\nf: 0x1F\ng: 1_000\nh: .inf\ni: -.5e3\nj: ~\nk: null\nl: true\n",
+    "strings": "a: 'it''s'\nb: \"tab\\tand \\u00e9\"\nc: |\n  line one\n  line two\nd: >-\n  folded\n  text\ne: plain # comment\n",
+    "anchors": "base: &b {x: 1, y: [1, 2]}\nuse: *b\nlist: [&i item, *i]\n",
+    "unicode": "name: caf\u00e9 \u2603\nemoji: \"\\U0001F600\"\n",
+    "empty": "a:\nb: []\nc: {}\nd: ''\n",
+    "date": "when: 2001-12-14\nstamp: 2001-12-14t21:59:43.10-05:00\n",
+    "merge": "base: &b {x: 1, y: 2}\nuse:\n  z: 0\n  <<: *b\n  x: 3\n",
+    "tag": "a: !custom value\n",
+    "int-key": "1: one\n",
+    "binary": "a: !!binary aGVsbG8=\n",
+}
+
+
+def _both(text: str) -> tuple[object, object]:
+    return _fast_read(text), _careful_read(text, SourceMap("x.yaml", _positions={}))
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_bundled_spec_takes_the_fast_read_and_gets_the_same_data(spec: Path) -> None:
+    fast, careful = _both(spec.read_text(encoding="utf-8"))
+    assert fast is not None, "a plain spec should not need the careful read"
+    # json keeps key order: the order of services and keys reaches the output.
+    assert json.dumps(fast) == json.dumps(careful)
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_tricky_documents_read_the_same_either_way(name: str) -> None:
+    text = TRICKY[name]
+    fast, careful_or_error = _fast_read(text), None
+    try:
+        careful_or_error = _careful_read(text, SourceMap("x.yaml", _positions={}))
+    except Exception as exc:  # noqa: BLE001 - compared below
+        careful_or_error = exc
+    if fast is not None:
+        assert json.dumps(fast) == json.dumps(careful_or_error)
+    # parse_spec returns whatever the careful read returns, or raises what it raises.
+    try:
+        loaded = parse_spec(text.encode(), "x.yaml").data
+    except Exception as exc:  # noqa: BLE001
+        assert type(exc) is type(careful_or_error) and str(exc) == str(careful_or_error)
+    else:
+        assert json.dumps(loaded) == json.dumps(careful_or_error)
+
+
+def test_values_the_fast_read_cannot_take_go_the_careful_way() -> None:
+    for name in ("date", "merge", "tag", "int-key", "binary"):
+        assert _fast_read(TRICKY[name]) is None, name
+
+
+def test_positions_are_read_only_when_asked_for(tmp_path: Path) -> None:
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text("version: 1\nproject: demo\nservices:\n  api:\n    image: nginx\n")
+    loaded = load_spec(spec)
+    assert loaded.source._positions is None
+    assert loaded.source.has(("services", "api", "image")) and not loaded.source.has(("services", "db"))
+    assert loaded.source._positions is None
+    location = loaded.source.locate(("services", "api", "image"))
+    assert (location.line, location.column) == (5, 5)
+
+
+def test_a_key_brought_in_by_a_merge_is_located_where_it_is_written(tmp_path: Path) -> None:
+    (tmp_path / "dockergen.yaml").write_text(
+        "version: 1\nproject: demo\nservices:\n"
+        "  api: &small\n    image: nginx\n    resources: {limits: {memory: 4GiB}}\n"
+        "  worker:\n    <<: *small\n    command: [sleep, '1']\n"
+    )
+    result = run_cli(tmp_path, "validate")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert any(line.startswith("dockergen.yaml:6:") and "services.worker.resources.limits.memory" in line for line in lines), result.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockergen.render.compose import environment_document
+from dockergen.render.compose import Documents
 from dockergen.render.overlay import merge_like_compose
 from dockergen.resolve import ResolvedProject
 
@@ -98,17 +98,19 @@ def settings_edits(service: str, env: str | None, expected: dict[str, Any], chan
 
 
 def absorb_compose(
-    project: ResolvedProject, base: dict[str, Any], overlays: dict[str, dict[str, Any]], edited_envs: list[str]
+    project: ResolvedProject,
+    documents: Documents,
+    base: dict[str, Any],
+    overlays: dict[str, dict[str, Any]],
+    edited_envs: list[str],
 ) -> Absorption:
-    """``base``/``overlays``: the Compose files as they are on disk (edited or not)."""
+    """``documents``: each environment as rendered from the spec; ``base``/``overlays``:
+    the Compose files as they are on disk (edited or not)."""
     result = Absorption()
     per_env: dict[str, dict[str, dict[str, Any]]] = {}
-    expected_docs = {}
     for env in edited_envs:
-        expected = environment_document(project, project.environments[env])
-        expected_docs[env] = expected
         merged = merge_like_compose(base, overlays[env])
-        changes, problems = service_changes(expected, merged)
+        changes, problems = service_changes(documents[env], merged)
         per_env[env] = changes
         result.unexpressible += [f"{env}: {p}" for p in problems]
     all_envs = list(project.environments)
@@ -120,10 +122,10 @@ def absorb_compose(
             everywhere = set(edited_envs) == set(all_envs) and all(v == values[0] for v in values)
             if everywhere and key not in ("enabled",):
                 first = edited_envs[0]
-                result.edits += settings_edits(service, None, expected_docs[first]["services"].get(service, {}), {key: values[0]})
+                result.edits += settings_edits(service, None, documents[first]["services"].get(service, {}), {key: values[0]})
                 continue
             for env, value in zip(edited_envs, values):
                 if value == "<unchanged>":
                     continue
-                result.edits += settings_edits(service, env, expected_docs[env]["services"].get(service, {}), {key: value})
+                result.edits += settings_edits(service, env, documents[env]["services"].get(service, {}), {key: value})
     return result

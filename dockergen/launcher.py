@@ -33,6 +33,12 @@ def _fast_check(argv: list[str]) -> bool:
 def main() -> None:
     if _fast_check(sys.argv[1:]):
         sys.exit(0)
+    # A render allocates millions of small, long-lived objects and few cycles; with the
+    # default thresholds the collector re-walks them ever more often and the run grows
+    # faster than the spec (1,000 -> 2,000 services: 1.1 s -> 2.8 s). mypy does the same.
+    import gc
+
+    gc.set_threshold(200_000, 30, 30)
     from dockergen.cli import main as cli
 
     cli()

@@ -9,6 +9,7 @@ from pathlib import Path
 from dockergen import __version__
 from dockergen.errors import DockergenError, Location
 from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal
+from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
@@ -22,25 +23,29 @@ class Rendered:
     loaded: LoadedSpec
     spec: Spec
     project: ResolvedProject
+    documents: Documents
     files: list[RenderedFile]
 
 
-def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject]:
-    """The resolved project; raises with every error, keeps warnings on the project."""
+def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
+    """The resolved project and each environment's Compose document (built once: the
+    checks read them and the renderer writes them); raises with every error, keeps
+    warnings on the project."""
     loaded = load_spec(spec_path)
     spec = validate(loaded)
     project = resolve(spec, loaded.source)
-    problems = check_project(project, loaded.source, spec_path.parent)
+    documents = environment_documents(project)
+    problems = check_project(project, documents, loaded.source, spec_path.parent)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DockergenError(errors)
-    return loaded, spec, dataclasses.replace(project, warnings=tuple(problems))
+    return loaded, spec, dataclasses.replace(project, warnings=tuple(problems)), documents
 
 
 def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
     """Render every file in memory; ``only_envs`` is only checked here (the writer
     decides which overlays to touch, so the base and the lock never depend on it)."""
-    loaded, spec, project = load_and_resolve(spec_path)
+    loaded, spec, project, documents = load_and_resolve(spec_path)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -56,14 +61,14 @@ def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
             location=loaded.source.locate(("templates",)),
             path=("templates",),
         )
-    files = render_project(project, spec_path.name, templates)
+    files = render_project(project, documents, spec_path.name, templates)
     _check_unique(files, loaded)
     spec_digest, templates_digest = current_inputs(spec_path, spec.templates)
     lock = Lock(spec_digest, templates_digest, spec.templates, __version__)
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
-    return Rendered(loaded, spec, project, sorted(files, key=lambda f: f.path))
+    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path))
 
 
 def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:

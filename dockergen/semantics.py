@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.errors import Problem
-from dockergen.render.compose import environment_document
+from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -23,7 +23,7 @@ PathT = tuple[str | int, ...]
 Finding = tuple  # (path, message, hint[, severity]): a per-environment finding before grouping
 
 
-def check_project(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def check_project(project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
     problems += _paths(project, source, spec_dir)
     problems += _secrets(project, source)
@@ -32,7 +32,7 @@ def check_project(project: ResolvedProject, source: SourceMap, spec_dir: Path) -
         for finding in [
             *_dependency_cycles(env, source),
             *_healthy_without_healthcheck(env, source),
-            *_ports(project, env, source),
+            *_ports(documents[env.info.name], env, source),
         ]:
             path, message, hint, severity = (*finding, "error")[:4]
             per_env.setdefault((path, message, hint, severity), []).append(env.info.name)
@@ -247,10 +247,10 @@ def _published(entry: Any) -> tuple[list[tuple[str, int, str]], str | None]:
     return bindings, None
 
 
-def _ports(project: ResolvedProject, env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
+def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
     problems: list[Finding] = []
     taken: dict[tuple[int, str], list[tuple[str, str]]] = {}
-    services = environment_document(project, env)["services"]
+    services = document["services"]
     for name, doc in services.items():
         path = setter_path(source, env.info, name, "ports") or ("services", name)
         for entry in doc.get("ports", []):

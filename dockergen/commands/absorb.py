@@ -18,7 +18,6 @@ def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
     from dockergen.drift import find_drift
     from dockergen.pipeline import render
     from dockergen.render.overlay import split
-    from dockergen.render.compose import environment_document
     from dockergen.spec.edit import set_values
     from dockergen.write import plan_changes
 
@@ -33,9 +32,7 @@ def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
             return 0
     base_name = rendered.spec.output.compose_file
     overlay_env = {env.info.compose_file: name for name, env in project.environments.items()}
-    expected_base, expected_overlays = split(
-        {name: environment_document(project, env) for name, env in project.environments.items()}
-    )
+    expected_base, expected_overlays = split(rendered.documents)
     base, overlays, edited_envs, refused = expected_base, dict(expected_overlays), [], []
     yaml = YAML(typ="safe", pure=True)
     for relative in files:
@@ -61,7 +58,7 @@ def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
         )
     if not edited_envs:
         return 1
-    absorption = absorb_compose(project, base, overlays, edited_envs)
+    absorption = absorb_compose(project, rendered.documents, base, overlays, edited_envs)
     for problem in absorption.unexpressible:
         click.echo(f"cannot absorb: {problem}", err=True)
     if not absorption.edits:
@@ -90,7 +87,7 @@ def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
 
     leftover = []
     for env in edited_envs:
-        expected = environment_document(again.project, again.project.environments[env])
+        expected = again.documents[env]
         changes, _ = service_changes(expected, merge_like_compose(base, overlays[env]))
         leftover += [f"{env}: services.{s}.{k}" for s, keys in changes.items() for k in keys]
     absorbed = {Path(f).as_posix() for f in files} - set(refused)

@@ -15,14 +15,12 @@ MISSING = "—"
 
 def diff(spec: Path, env_a: str, env_b: str, *, service: str | None, output_format: str) -> int:
     from dockergen.pipeline import load_and_resolve
-    from dockergen.render.compose import environment_document
 
-    _, _, project = load_and_resolve(spec)
+    _, _, project, documents = load_and_resolve(spec)
     for name in (env_a, env_b):
         if name not in project.environments:
             raise DockergenError.single(f"unknown environment {name!r}", hint=f"declared: {', '.join(project.environments)}")
-    doc_a = environment_document(project, project.environments[env_a])["services"]
-    doc_b = environment_document(project, project.environments[env_b])["services"]
+    doc_a, doc_b = documents[env_a]["services"], documents[env_b]["services"]
     names = [n for n in dict.fromkeys([*doc_a, *doc_b]) if service is None or n == service]
     rows: list[tuple[str, str, str, str]] = []
     for name in names:

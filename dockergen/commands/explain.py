@@ -14,7 +14,7 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     from dockergen.pipeline import load_and_resolve
     from dockergen.provenance import trace
 
-    loaded, parsed, project = load_and_resolve(spec)
+    loaded, parsed, project, _ = load_and_resolve(spec)
     if service not in parsed.services:
         raise DockergenError.single(f"unknown service {service!r}", hint=f"services: {', '.join(parsed.services)}")
     env_name = env or next(iter(project.environments))

@@ -18,7 +18,6 @@ from dockergen.lint import hadolint
 from dockergen.lint.rules import RULES, SEVERITIES, Hit, ImageView, Rule, ServiceView, parse_stages
 from dockergen.pipeline import Rendered
 from dockergen.provenance import labelled_layers
-from dockergen.render.compose import environment_document
 from dockergen.spec.model import Lint, LintRule
 
 # hadolint codes that find what a dockergen rule finds; the dockergen finding is kept.
@@ -111,7 +110,7 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
     service_rules = [r for r in active.values() if r.scope == "service"]
     for env_name in chosen:
         env = project.environments[env_name]
-        documents = environment_document(project, env)["services"]
+        documents = rendered.documents[env_name]["services"]
         for name, service in env.services.items():
             layers = labelled_layers(rendered.spec, env.info, name)
             view = ServiceView(env.info, name, service, documents.get(name, {}), stages.get(service.plan.dockerfile, ()) if service.plan else ())

@@ -6,6 +6,7 @@ shared base file and the environment's overlay by ``render.overlay``.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import shlex
 from typing import Any
@@ -20,6 +21,14 @@ SERVICE_KEY_ORDER = [
     "logging", "read_only", "cap_add", "cap_drop", "security_opt", "ulimits", "stop_signal",
     "stop_grace_period", "labels",
 ]  # fmt: skip
+
+
+Documents = dict[str, dict[str, Any]]  # environment name -> its full Compose document
+
+
+def environment_documents(project: ResolvedProject) -> Documents:
+    """Every environment's full Compose document, in declaration order."""
+    return {name: environment_document(project, env) for name, env in project.environments.items()}
 
 
 def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> dict[str, Any]:
@@ -54,7 +63,7 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         plan = service.plan
         context = posixpath.normpath(plan.build.context)
         build: dict[str, Any] = {"context": _relative(context)}
-        dockerfile = posixpath.relpath(plan.dockerfile, context)
+        dockerfile = _relpath(plan.dockerfile, context)
         if dockerfile != "Dockerfile":
             build["dockerfile"] = dockerfile
         build["target"] = service.target
@@ -111,6 +120,11 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
 
         ordered = merge(ordered, s.compose)
     return ordered
+
+
+# posixpath.relpath asks the OS for the working directory on every call; a project has
+# few distinct (Dockerfile, context) pairs and many services sharing them.
+_relpath = functools.lru_cache(maxsize=4096)(posixpath.relpath)
 
 
 def _relative(path: str) -> str:

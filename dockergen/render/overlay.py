@@ -12,6 +12,7 @@ How a value is shared depends on how Compose merges it, declared per path below.
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Any
 
 MISSING = object()
@@ -36,9 +37,12 @@ APPENDED = [
 # Mappings are merged key by key by Compose and recurse here.
 
 
+# One regex for the table: asked once per list in every environment of every service.
+_APPENDED = re.compile("|".join(fnmatch.translate(pattern) for pattern in APPENDED))
+
+
 def is_appended(path: tuple[str, ...]) -> bool:
-    dotted = ".".join(path)
-    return any(fnmatch.fnmatchcase(dotted, pattern) for pattern in APPENDED)
+    return _APPENDED.match(".".join(path)) is not None
 
 
 def split(documents: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.fingerprint import MARK, stamp
-from dockergen.render.compose import environment_document
+from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import render_dockerfile
 from dockergen.render.overlay import split
 from dockergen.render.support import dockerignore, env_example
@@ -31,8 +31,9 @@ class RenderedFile:
     env: str | None = None  # the environment an overlay or snapshot is for
 
 
-def render_project(project: ResolvedProject, spec_name: str, templates: Path | None) -> list[RenderedFile]:
-    """Every generated file but the lock, sorted by path."""
+def render_project(project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None) -> list[RenderedFile]:
+    """Every generated file but the lock, sorted by path; ``documents`` are the
+    environments' Compose documents (``environment_documents(project)``)."""
     spec = project.spec
     files: list[RenderedFile] = []
     for plan in project.images:
@@ -44,7 +45,6 @@ def render_project(project: ResolvedProject, spec_name: str, templates: Path | N
         path = posixpath.normpath(posixpath.join(context, ".dockerignore"))
         files.append(RenderedFile(path, header(spec_name) + "\n" + dockerignore(plans), "dockerignore"))
 
-    documents = {name: environment_document(project, env) for name, env in project.environments.items()}
     base, overlays = split(documents)
     base_name = spec.output.compose_file
     files.append(

@@ -46,7 +46,7 @@ def collect_variables(documents: dict[str, dict[str, Any]]) -> dict[str, Variabl
         elif isinstance(value, list):
             for item in value:
                 visit(item, env)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and "$" in value:
             for match in INTERPOLATION.finditer(value):
                 name = match.group(1) or match.group(4)
                 if not name:

@@ -5,11 +5,14 @@
 Measures, each as a whole process after one warm-up run:
 - `dockergen --help` cold start;
 - `dockergen check` on a clean tree (the largest example) side by side with
-  `docker-compose -f compose.yaml -f compose.prod.yaml config -q` on the same files;
-- `dockergen render` of synthetic specs with 10, 100 and 1,000 services x 5
-  environments (fresh output dir, and again with nothing to change), the fitted
-  per-service slope, and peak memory;
-- `dockergen import` of the legacy-monorepo fixture, when the importer is installed.
+  `docker-compose -f compose.yaml -f compose.prod.yaml config -q` on the same files,
+  twice: with the dockergen this interpreter runs, and installed in a virtualenv of its
+  own, the way pre-commit and pipx install it (``--no-venv`` skips that; it needs pip
+  to reach an index or its cache);
+- `dockergen render` of synthetic specs with 10, 100, 1,000 and 2,000 services x 5
+  environments (fresh output dir, and again with nothing to change), the least-squares
+  slope and intercept with R^2 (how straight the line is), and peak memory;
+- `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -35,20 +37,50 @@ def tool(name: str) -> str:
     return str(local) if local.exists() else (shutil.which(name) or name)
 
 
-def timed(cmd: list[str], cwd: Path, repeat: int, setup=None) -> tuple[float, int]:  # noqa: ANN001
-    """Median wall seconds over ``repeat`` runs after one warm-up, and peak RSS in MB."""
+def timed(cmd: list[str], cwd: Path, repeat: int, fresh=None) -> tuple[float, int]:  # noqa: ANN001
+    """Median wall seconds over ``repeat`` runs after one warm-up, and the largest peak
+    RSS of one run in MB (``wait4`` reports each child's own). ``fresh(i)`` gives extra
+    arguments per run (a new output directory: deleting the last one right before a run
+    would time the file system's cleanup, not dockergen)."""
     samples, peak = [], 0
     for i in range(repeat + 1):
-        if setup:
-            setup()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(cmd + (fresh(i) if fresh else []), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode:
+            raise subprocess.CalledProcessError(child.returncode, cmd)
+        peak = max(peak, usage.ru_maxrss // 1024)
         if i:
             samples.append(elapsed)
-    return statistics.median(samples), peak // 1024
+    return statistics.median(samples), peak
+
+
+def fit(points: list[tuple[int, float]]) -> tuple[float, float, float]:
+    """Least-squares slope, intercept and R^2 of ``points``."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    intercept = my - slope * mx
+    total = sum((y - my) ** 2 for _, y in points)
+    residual = sum((y - intercept - slope * x) ** 2 for x, y in points)
+    return slope, intercept, 1 - residual / total if total else 1.0
+
+
+def isolated_dockergen(tmp: Path) -> str | None:
+    """dockergen installed (not editable, with its dependencies) in a new virtualenv."""
+    venv = tmp / "venv"
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        python = venv / "bin" / "python"
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True, capture_output=True, timeout=600)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        print(f"# own virtualenv skipped: {exc}", file=sys.stderr)
+        return None
+    return str(venv / "bin" / "dockergen")
 
 
 def synthetic_spec(services: int) -> str:
@@ -78,48 +110,61 @@ def synthetic_spec(services: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-venv", dest="venv", action="store_false", help="measure only the dockergen this interpreter runs")
     args = parser.parse_args()
-    dockergen, compose = tool("dockergen"), tool("docker-compose")
+    compose = tool("docker-compose")
     rows: list[tuple[str, str]] = []
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, repeat={args.repeat}")
-
-    help_s, _ = timed([dockergen, "--help"], ROOT, args.repeat)
-    rows.append(("dockergen --help (cold start)", f"{help_s * 1000:.0f} ms"))
-
-    example = max((p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml")), key=lambda p: len(list(p.rglob("Dockerfile*"))))
-    check_s, _ = timed([dockergen, "check"], example, args.repeat)
-    compose_s, _ = timed([compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
-    rows.append((f"dockergen check, clean ({example.name})", f"{check_s * 1000:.0f} ms"))
-    rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
-    rows.append(("ratio check / compose config (goal <= 1.0)", f"{check_s / compose_s:.2f}"))
-
-    points = []
     with tempfile.TemporaryDirectory() as tmp:
-        for count in (10, 100, 1000):
-            work = Path(tmp) / str(count)
-            work.mkdir()
-            (work / "dockergen.yaml").write_text(synthetic_spec(count))
-            out = work / "out"
-            fresh, peak = timed([dockergen, "render", "-q", "--out", str(out)], work, args.repeat, setup=lambda out=out: shutil.rmtree(out, ignore_errors=True))
-            again, _ = timed([dockergen, "render", "-q", "--out", str(out)], work, args.repeat)
-            points.append((count, fresh))
-            rows.append((f"render {count} services x 5 envs (fresh / unchanged)", f"{fresh:.2f} s / {again:.2f} s, peak {peak} MB"))
-    (x0, y0), (x1, y1) = points[0], points[-1]
-    rows.append(("render slope (fitted, 10 -> 1000)", f"{(y1 - y0) / (x1 - x0) * 1000:.2f} ms per service"))
-
-    fixture = ROOT / "tests" / "fixtures" / "legacy-monorepo"
-    if fixture.is_dir():
-        with tempfile.TemporaryDirectory() as tmp:
-            spec = Path(tmp) / "dockergen.yaml"
-            try:
-                import_s, _ = timed([dockergen, "import", str(fixture), "--out", str(spec), "--force"], ROOT, args.repeat)
-                rows.append(("import legacy-monorepo (no --verify)", f"{import_s:.2f} s"))
-            except subprocess.CalledProcessError as exc:
-                rows.append(("import legacy-monorepo", f"failed (exit {exc.returncode})"))
-
+        installs = [("this interpreter", tool("dockergen"))]
+        if args.venv and (own := isolated_dockergen(Path(tmp))):
+            installs.insert(0, ("own virtualenv", own))
+        print(f"# dockergen: {installs[0][0]} ({installs[0][1]}) unless a row says otherwise")
+        measure(rows, installs, compose, args.repeat)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+
+
+def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compose: str, repeat: int) -> None:
+    """Everything with the first install; the check with every install, each run beside
+    a Compose run on the same stack."""
+    dockergen = installs[0][1]
+    help_s, _ = timed([dockergen, "--help"], ROOT, repeat)
+    rows.append(("dockergen --help (cold start)", f"{help_s * 1000:.0f} ms"))
+
+    example = max((p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml")), key=lambda p: len(list(p.rglob("Dockerfile*"))))
+    compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
+    for label, command in installs:
+        check_s, _ = timed([command, "check"], example, repeat)
+        compose_s, _ = timed(compose_cmd, example, repeat)
+        rows.append((f"dockergen check, clean ({example.name}; {label})", f"{check_s * 1000:.0f} ms"))
+        rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
+        rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
+
+    points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for count in (10, 100, 1000, 2000):
+            work = Path(tmp) / str(count)
+            work.mkdir()
+            (work / "dockergen.yaml").write_text(synthetic_spec(count))
+            render = [dockergen, "render", "-q", "--out"]
+            fresh, peak = timed(render, work, repeat, fresh=lambda i, work=work: [str(work / f"out{i}")])
+            again, _ = timed([*render, str(work / "out0")], work, repeat)
+            points.append((count, fresh))
+            rows.append((f"render {count} services x 5 envs (fresh / unchanged)", f"{fresh:.2f} s / {again:.2f} s, peak {peak} MB"))
+    slope, intercept, r2 = fit(points)
+    rows.append(("render fit (least squares, fresh)", f"{slope * 1000:.2f} ms per service + {intercept:.2f} s, R^2 {r2:.4f}"))
+
+    fixture = ROOT / "tests" / "fixtures" / "legacy-monorepo"
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "dockergen.yaml"
+        for label, extra in (("no --verify", []), ("with --verify", ["--verify"])):
+            try:
+                import_s, _ = timed([dockergen, "import", str(fixture), "--out", str(spec), "--force", *extra], ROOT, repeat)
+                rows.append((f"import legacy-monorepo ({label})", f"{import_s:.2f} s"))
+            except subprocess.CalledProcessError as exc:
+                rows.append((f"import legacy-monorepo ({label})", f"failed (exit {exc.returncode})"))
 
 
 if __name__ == "__main__":

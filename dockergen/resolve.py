@@ -229,6 +229,14 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
                     problems.append(
                         Problem(f"unknown flavour {flavour!r}", source.locate(path), path, f"one of: {', '.join(presets.FLAVOURS)}")
                     )
+    # An environment's flavour picks the base image of every preset-built service in it.
+    if any(s.build is not None and s.build.family != "generic" for s in spec.services.values()):
+        for env_name, env in (spec.environments or {}).items():
+            if env.flavour is not None and env.flavour not in presets.FLAVOURS:
+                path = ("environments", env_name, "flavour")
+                problems.append(
+                    Problem(f"unknown flavour {env.flavour!r}", source.locate(path), path, f"one of: {', '.join(presets.FLAVOURS)}")
+                )
 
 
 def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:

@@ -158,6 +158,12 @@ CASES = [
         ("environments.a.extends: extends unknown environment 'zz'", "declared: a"),
         "4:7",
     ),
+    Case(
+        "environment-flavour-unknown",
+        HEAD + "environments:\n  dev: {}\n  alp: {extends: dev, flavour: musl}\nservices:\n  api:\n    build: {family: python, context: .}\n",
+        ("environments.alp.flavour: unknown flavour 'musl'", "one of: slim, alpine"),
+        "5:23",
+    ),
     Case("missing-services", HEAD, ("services: required key is missing",), "1:1"),
     Case(
         "wrong-version",

@@ -503,8 +503,28 @@ ensure_compose() {
   fi
 }
 
+drop_stale_dns() {
+  # aardvark-dns keeps one record file per network in /run; a file whose network podman
+  # no longer has (left by a storage reset) makes it answer service names with dead
+  # addresses when a network of that name comes back.
+  local dir=/run/containers/networks/aardvark-dns f name known dropped=0
+  [[ -d $dir ]] || return 0
+  known=$(podman network ls --format '{{.Name}}')
+  for f in "$dir"/*; do
+    name=$(basename "$f")
+    [[ -f $f && $name != aardvark.pid ]] || continue
+    if ! grep -qxF -- "$name" <<<"$known"; then
+      rm -f -- "$f" && dropped=1 && log "services: dropped stale DNS records of network $name"
+    fi
+  done
+  if ((dropped)) && pid_alive "$dir/aardvark.pid"; then
+    kill -HUP "$(cat "$dir/aardvark.pid")" # aardvark-dns reloads its record files on SIGHUP
+  fi
+}
+
 start_services() {
   mkdir -p "$STATE_DIR" "$(dirname "$SOCK")"
+  drop_stale_dns
   if curl -sf --max-time 2 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1; then
     log "services: API socket $SOCK already answers"
   else

@@ -6,6 +6,7 @@ can see (and a user can override) each default in one place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 STANDARD_ENVIRONMENTS: dict[str, dict[str, Any]] = {
@@ -99,6 +100,71 @@ BASE_IMAGES = {
     ("node", "slim"): "docker.io/library/node:{version}-slim",
     ("node", "alpine"): "docker.io/library/node:{version}-alpine",
 }
+
+
+@dataclass(frozen=True)
+class PackageManager:
+    """How a node build installs, builds and prunes with one package manager."""
+
+    tool: str  # its command
+    lockfile: str
+    cache: str  # its download cache: a BuildKit cache mount, in no layer
+    install: tuple[str, ...]  # exactly what the lockfile says; fails when package.json disagrees
+    prune: tuple[str, ...]  # drops the dev dependencies once the app is built
+    dev_command: tuple[str, ...]
+    test_command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()  # for the install and the stages on it; prod starts from base
+
+    @property
+    def corepack(self) -> bool:
+        return self.tool != "npm"  # npm ships with node; yarn and pnpm come through corepack
+
+
+YARN_CACHE = "/usr/local/share/.cache/yarn"  # where Yarn 1 keeps root's cache by default
+YARN_BERRY_CACHE = "/usr/local/share/.cache/yarn-berry"
+PNPM_STORE = "/pnpm/store"
+PACKAGE_MANAGERS = {
+    "npm": PackageManager(
+        "npm", "package-lock.json", "/root/.npm", ("npm", "ci"), ("npm", "prune", "--omit=dev"),
+        ("npm", "run", "dev"), ("npm", "test"),
+    ),
+    # The cache folder as a flag, not YARN_CACHE_FOLDER: Yarn 1 creates that folder on every
+    # run, which the non-root dev and test stages cannot.
+    "yarn": PackageManager(
+        "yarn", "yarn.lock", YARN_CACHE, ("yarn", "install", "--frozen-lockfile", "--cache-folder", YARN_CACHE),
+        ("yarn", "install", "--frozen-lockfile", "--production", "--cache-folder", YARN_CACHE),  # removes the rest
+        ("yarn", "dev"), ("yarn", "test"),
+    ),
+    "yarn-berry": PackageManager(
+        "yarn", "yarn.lock", YARN_BERRY_CACHE, ("yarn", "install", "--immutable"),
+        ("yarn", "workspaces", "focus", "--all", "--production"),  # built in since Yarn 4
+        ("yarn", "dev"), ("yarn", "test"),
+        env=(
+            ("YARN_CACHE_FOLDER", YARN_BERRY_CACHE),
+            ("YARN_ENABLE_GLOBAL_CACHE", "false"),  # else Yarn 4 ignores YARN_CACHE_FOLDER
+            # Unpacked into node_modules: Plug'n'Play would load the packages from the cache's
+            # zip files, which are in the cache mount, not in the image.
+            ("YARN_NODE_LINKER", "node-modules"),
+            ("YARN_ENABLE_TELEMETRY", "0"),
+        ),
+    ),
+    "pnpm": PackageManager(
+        "pnpm", "pnpm-lock.yaml", PNPM_STORE, ("pnpm", "install", "--frozen-lockfile"), ("pnpm", "prune", "--prod"),
+        ("pnpm", "run", "dev"), ("pnpm", "test"),
+        # The store the install used: prune refuses another one. pnpm 11 reads only pnpm_config_*.
+        env=(("npm_config_store_dir", PNPM_STORE), ("pnpm_config_store_dir", PNPM_STORE)),
+    ),
+}  # fmt: skip
+# corepack runs the yarn/pnpm version package.json's `packageManager` pins, downloaded while
+# the image builds; its home is outside root's, for the non-root dev and test stages.
+COREPACK_ENV = (
+    ("COREPACK_HOME", "/usr/local/share/corepack"),
+    ("COREPACK_ENABLE_DOWNLOAD_PROMPT", "0"),
+    ("COREPACK_ENABLE_AUTO_PIN", "0"),  # never write `packageManager` into a bind-mounted package.json
+)
+NODE_WITHOUT_COREPACK = 25  # the first Node major that no longer bundles corepack
+COREPACK_PACKAGE = "corepack@0.34.7"  # installed from npm there; 0.34 runs on Node 20.10+, 22.11+, 24+
+
 NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:{version}-alpine"
 NGINX_PORT = 8080  # nginx-unprivileged listens here: no root needed for port 80
 NGINX_UID = 101
@@ -121,4 +187,11 @@ DOCKERIGNORE_BY_FAMILY = {
     "python": ["**/__pycache__", "**/*.py[cod]", ".venv", "venv", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".coverage", "htmlcov"],
     "node": ["node_modules", "npm-debug.log*", ".next", "coverage", ".npm"],
     "generic": [],
+}
+DOCKERIGNORE_BY_PACKAGE_MANAGER = {
+    "npm": [],
+    "yarn": ["yarn-error.log"],
+    # Zero-install caches and Plug'n'Play files: the image installs into node_modules.
+    "yarn-berry": [".yarn/cache", ".yarn/unplugged", ".yarn/install-state.gz", ".pnp.*"],
+    "pnpm": [".pnpm-store"],
 }

@@ -324,6 +324,25 @@ def test_paths_and_images_with_dockerfile_syntax_are_refused_at_their_line(field
     assert re.match(rf"^dockergen\.yaml:\d+:\d+: error: services\.api\.{re.escape(field)}: ", stderr), stderr
 
 
+BAD_INSTALL_FILES = [".npmrc\nRUN touch /pwned", ".npmrc .", "/etc/passwd", "../secrets/.npmrc", "a/../../b", ".", "$HOME/.npmrc", "-x"]
+
+
+@pytest.mark.parametrize("path", BAD_INSTALL_FILES, ids=[repr(p) for p in BAD_INSTALL_FILES])
+def test_install_files_outside_the_context_or_with_dockerfile_syntax_are_refused_at_their_line(path: str, tmp_path: Path) -> None:
+    """Each is copied as `COPY <path> <path>`: the destination must stay in the app directory."""
+    service = {"build": {"family": "node", "context": "api", "port": 3000, "node": {"install_files": [".npmrc", path]}}}
+    stderr = render_refused(tmp_path, service)
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.node\.install_files\[1\]: ", stderr), stderr
+
+
+def test_install_files_are_one_copy_each_at_the_same_path(tmp_path: Path) -> None:
+    files = [".npmrc", ".yarn/releases", "packages/a@1/package.json"]
+    service = {"build": {"family": "node", "context": "api", "port": 3000, "node": {"package_manager": "pnpm", "install_files": files}}}
+    commands = render_ok(tmp_path, service)
+    copies = [c.value for c in commands if c.cmd == "COPY" and not c.flags]
+    assert copies[:4] == [("package.json", "pnpm-lock.yaml", "./"), *((f, f) for f in files)]
+
+
 def test_dockerignore_patterns_are_one_line_each(tmp_path: Path) -> None:
     stderr = render_refused(tmp_path, api_service(**{"build.ignore": ["*.log\n!secrets.env"]}))
     assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.ignore\[0\]: ", stderr), stderr

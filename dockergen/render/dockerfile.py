@@ -44,6 +44,7 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
         dq=quote.double_quoted,
         key=quote.key,
         exec=quote.exec_form,
+        command=quote.command,
         instruction=_instruction,
     )
     return env
@@ -120,11 +121,16 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
             "prod_command": py.prod_command or _python_prod_command(py, port),
         }
     node = build.node or _default_node()
+    pm = presets.PACKAGE_MANAGERS[node.package_manager]
     return {
         **common,
         "dev_port": build.port,
-        "dev_command": node.dev_command,
-        "test_command": node.test_command,
+        "pm": pm,
+        "pm_env": [*presets.COREPACK_ENV, *pm.env] if pm.corepack else [],
+        "corepack_install": presets.COREPACK_PACKAGE if pm.corepack and _node_major(node) >= presets.NODE_WITHOUT_COREPACK else None,
+        "install_files": list(node.install_files or []),
+        "dev_command": node.dev_command or pm.dev_command,
+        "test_command": node.test_command or pm.test_command,
         "build_script": node.build_script,
         "serve": node.serve,
         "output": node.output,
@@ -144,6 +150,10 @@ def _default_node():  # type: ignore[no-untyped-def]
     from dockergen.spec.model import Node
 
     return Node()
+
+
+def _node_major(node: Any) -> int:
+    return int(node.version.split(".")[0])
 
 
 def _python_dev_command(py: Any, port: int | None) -> list[str] | None:

@@ -41,6 +41,15 @@ def word(value: object) -> str:
     return text
 
 
+def command(argv: list[str] | tuple[str, ...]) -> str:
+    """A shell-form command line of dockergen's own making: bare words, and unlike ``word``
+    options are meant (``--frozen-lockfile``)."""
+    unsafe = [arg for arg in argv if not SAFE_WORD.match(arg)]
+    if unsafe or not argv:
+        raise UnsafeValue(f"not a command of bare words: {list(argv)!r}")
+    return " ".join(argv)
+
+
 def key(value: object) -> str:
     text = str(value)
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*$", text):

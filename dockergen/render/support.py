@@ -20,7 +20,10 @@ def dockerignore(plans: list[ImagePlan]) -> str:
     """Patterns for one build context shared by ``plans`` (defaults, then the spec's own)."""
     patterns = list(presets.DOCKERIGNORE_COMMON)
     for plan in plans:
-        for pattern in presets.DOCKERIGNORE_BY_FAMILY[plan.build.family] + list(plan.build.ignore or []):
+        build = plan.build
+        manager = build.node.package_manager if build.family == "node" and build.node else "npm"
+        own = presets.DOCKERIGNORE_BY_FAMILY[build.family] + presets.DOCKERIGNORE_BY_PACKAGE_MANAGER[manager]
+        for pattern in own + list(build.ignore or []):
             if pattern not in patterns:
                 patterns.append(pattern)
     return "\n".join(patterns) + "\n"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockergen import presets
+
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",
     "test", "scripts", "examples", "fixtures", "target", "coverage", "site-packages",
@@ -50,6 +52,8 @@ class App:
     output: str = "dist"
     start: list[str] | None = None
     build_script: str | None = None
+    package_manager: str = "npm"  # npm | yarn | yarn-berry | pnpm
+    install_files: list[str] = field(default_factory=list)
     # go
     go_version: str = "1.22"
     go_main: str = "."
@@ -264,6 +268,20 @@ def _python_entry(directory: Path, framework: str | None) -> str | None:
 
 POSTGRES_JS = {"pg", "postgres", "pg-promise", "@prisma/client", "typeorm", "knex", "sequelize", "drizzle-orm"}
 REDIS_JS = {"redis", "ioredis", "bullmq", "bull"}
+NODE_LOCKFILES = {"package-lock.json": "npm", "yarn.lock": "yarn", "pnpm-lock.yaml": "pnpm", "bun.lockb": "bun", "bun.lock": "bun"}
+LOCK_COMMANDS = {
+    "npm": "npm install --package-lock-only",
+    "yarn": "yarn install",
+    "yarn-berry": "yarn install --mode=update-lockfile",
+    "pnpm": "pnpm install --lockfile-only",
+}
+# Files and folders an install reads besides package.json and the lockfile (`node.install_files`).
+INSTALL_FILES = {
+    "npm": [".npmrc", "patches"],
+    "yarn": [".npmrc", ".yarnrc", "patches"],
+    "yarn-berry": [".yarnrc.yml", ".yarn/releases", ".yarn/plugins", ".yarn/patches", "patches"],
+    "pnpm": [".npmrc", "pnpm-workspace.yaml", ".pnpmfile.cjs", "patches"],
+}
 
 
 def _node(directory: Path, context: str) -> App:
@@ -290,16 +308,50 @@ def _node(directory: Path, context: str) -> App:
     else:
         app.framework = next((f for f in ("express", "fastify", "koa", "hono") if f in deps), None)
         app.start = _node_start(scripts, package)
-    for lock in ("package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb"):
-        if (directory / lock).is_file():
-            app.evidence.append(lock)
-    if not (directory / "package-lock.json").is_file():
-        app.notes.append("the node family installs with `npm ci`: commit a package-lock.json (`npm install --package-lock-only`)")
+    app.evidence += [lock for lock in NODE_LOCKFILES if (directory / lock).is_file()]
+    _package_manager(directory, package, app)
     if runtime & POSTGRES_JS:
         app.needs.add("postgres")
     if runtime & REDIS_JS:
         app.needs.add("redis")
     return app
+
+
+def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None:
+    """The manager, the files its install reads, and what the user must do for a reproducible install."""
+    declared = package.get("packageManager")
+    pinned = re.match(r"^(npm|yarn|pnpm|bun)@(\d+)", declared) if isinstance(declared, str) else None
+    app.package_manager = name = _manager_name(directory, pinned, app)
+    manager = presets.PACKAGE_MANAGERS[name]
+    if not (directory / manager.lockfile).is_file():
+        app.notes.append(
+            f"the node family installs {manager.lockfile} with `{' '.join(manager.install)}`: commit it (`{LOCK_COMMANDS[name]}`)"
+        )
+    if manager.corepack and not pinned:
+        app.notes.append(f"pin {manager.tool} for corepack, which runs it in the image: `corepack use {manager.tool}@<version>`")
+    app.install_files = [f for f in INSTALL_FILES[name] if (directory / f).exists()]
+    if package.get("workspaces") or re.search(r"^packages:", _read(directory / "pnpm-workspace.yaml"), re.MULTILINE):
+        app.notes.append("workspaces: add each workspace's package.json to `install_files` (the install sees only those files)")
+
+
+def _manager_name(directory: Path, pinned: re.Match[str] | None, app: App) -> str:
+    """What `packageManager` names (corepack runs it), else whose lockfile is there; Yarn 2+
+    is `yarn-berry`; bun, unsupported, falls back to npm."""
+    locks = [name for lock, name in NODE_LOCKFILES.items() if (directory / lock).is_file()]
+    name = pinned[1] if pinned else locks[0] if locks else "npm"
+    if not pinned and len(set(locks)) > 1:
+        found = ", ".join(sorted(set(locks)))
+        app.notes.append(f"lockfiles of {found}: {name} was picked; delete the others or set `packageManager` in package.json")
+    if name == "bun":
+        app.notes.append("bun is not supported by the node family (npm, yarn or pnpm): install with one of them and commit its lockfile")
+        return "npm"
+    if name == "yarn" and (int(pinned[2]) >= 2 if pinned else _yarn_berry(directory)):
+        return "yarn-berry"
+    return name
+
+
+def _yarn_berry(directory: Path) -> bool:
+    return (directory / ".yarnrc.yml").is_file() or "__metadata:" in _read(directory / "yarn.lock")[:4096]
 
 
 def _node_version(directory: Path, package: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from dockergen import presets
 from dockergen.scaffold.detect import App
 
 POSTGRES_IMAGE = "postgres:16-alpine"
@@ -124,9 +125,14 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         out.append(f"        interface: {app.interface}")
         out.append(f"        server: {app.server}         # production server")
     elif app.family == "node":
+        manager = presets.PACKAGE_MANAGERS[app.package_manager]
         out.append("      node:")
         out.append(f"        version: {json.dumps(app.node_version)}")
-        out.append(f"        build_script: {q(app.build_script) if app.build_script else 'null'}   # `npm run <it>` in the builder stage")
+        out.append(f"        package_manager: {app.package_manager}   # `{' '.join(manager.install)}` from {manager.lockfile}")
+        if app.install_files:
+            out.append(f"        install_files: {json.dumps(app.install_files)}   # read by the install: copied before the source")
+        build_script = q(app.build_script) if app.build_script else "null"
+        out.append(f"        build_script: {build_script}   # `{manager.tool} run <it>` in the builder stage")
         if app.serve == "nginx":
             out.append(f"        serve: nginx          # the static build in {app.output}/, served by unprivileged nginx on 8080")
             out.append(f"        output: {q(app.output)}")

@@ -12,6 +12,7 @@ key, and any other value (lists included) replaces what the lower layer had.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Annotated, Any, Literal
 
@@ -229,17 +230,45 @@ class Python(Model):
     prod_command: list[str] | None = None
 
 
+def _inside_context(path: str) -> str:
+    normal = posixpath.normpath(path)
+    if path.startswith("/") or normal == "." or normal == ".." or normal.startswith("../"):
+        raise ValueError(f"must name a file or folder inside the build context: {path!r}")
+    return path
+
+
+ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
+
+
 class Node(Model):
     version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
+    """Node.js major (or exact) version of the official image. With `base_image`, keep it at
+    that image's major: from 25 on, Node no longer bundles corepack, so yarn and pnpm builds
+    install it from npm."""
+    package_manager: Literal["npm", "yarn", "yarn-berry", "pnpm"] = "npm"
+    """Installs exactly what the committed lockfile says, downloads in a BuildKit cache mount:
+    `npm` (`npm ci`, package-lock.json); `yarn`, Yarn 1 (`yarn install --frozen-lockfile`,
+    yarn.lock); `yarn-berry`, Yarn 2+ (`yarn install --immutable`, yarn.lock; into node_modules,
+    not Plug'n'Play; prod drops dev dependencies with `yarn workspaces focus`, built in since
+    Yarn 4, a plugin before); `pnpm` (`pnpm install --frozen-lockfile`, pnpm-lock.yaml). yarn
+    and pnpm come through corepack, which downloads the version the `packageManager` field of
+    package.json pins (pin one) from the npm registry while the image builds."""
+    install_files: list[ContextPath] | None = None
+    """Files and folders the install reads besides package.json and the lockfile, copied to
+    the same path before the source: `.npmrc`, `.yarnrc.yml`, `.yarn/releases`, `.yarn/patches`,
+    `pnpm-workspace.yaml`, `patches`, each workspace's package.json. List only what exists:
+    copying a missing file fails the build."""
     build_script: DockerWord | None = "build"
-    """npm script that builds the app (`null` for apps without a build step)."""
+    """Script (`<package manager> run <it>`) that builds the app (`null` for apps without a build step)."""
     serve: Literal["node", "nginx"] = "node"
     """`nginx` serves the static build output from an unprivileged nginx image."""
     output: DockerWord = "dist"
     """Build output directory (for `serve: nginx`, or copied into the node runtime)."""
     start: list[str] = ["node", "server.js"]
-    dev_command: list[str] = ["npm", "run", "dev"]
-    test_command: list[str] = ["npm", "test"]
+    dev_command: list[str] | None = None
+    """Default: `npm run dev`, `yarn dev` or `pnpm run dev`, by `package_manager`."""
+    test_command: list[str] | None = None
+    """Default: `npm test`, `yarn test` or `pnpm test`, by `package_manager`."""
     nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
 
 

@@ -117,3 +117,28 @@ def test_waiting_on_a_third_party_image_without_a_spec_healthcheck_is_only_a_war
 def test_ports_with_variables_are_not_judged(tmp_path: Path) -> None:
     spec = HEAD + "services:\n  a: {image: busybox:1, ports: ['${A_PORT:-8080}:80', '127.0.0.1:${B_PORT}:81']}\n"
     assert run(tmp_path, spec).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("POSTGRES_PASSWORD", True), ("PGPASSWORD", True), ("GITHUB_TOKEN", True), ("APIKEY", True), ("api-key", True),
+        ("AWS_SECRET_ACCESS_KEY", True), ("JWT_PRIVATE_KEY", True), ("REDIS_PASS", True), ("db.password", True),
+        # Words, not substrings: none of these holds a secret.
+        ("MONKEY_MODE", False), ("KEYCLOAK_URL", False), ("TOKENIZER_MODEL", False), ("PASSENGER_ENV", False), ("PWD", False),
+        # Points at the secret, or public by design.
+        ("SECRET_KEY_FILE", False), ("DB_PASSWORD_PATH", False), ("TOKEN_URL", False), ("PUBLIC_KEY", False),
+        ("NEXT_PUBLIC_STRIPE_KEY", False), ("COREPACK_INTEGRITY_KEYS", False),
+    ],
+)  # fmt: skip
+def test_secret_names_are_judged_by_their_words(name: str, secret: bool) -> None:
+    from dockergen.render.support import looks_secret
+
+    assert looks_secret(name) is secret
+
+
+def test_build_env_names_that_only_contain_a_secret_word_render(tmp_path: Path) -> None:
+    env = "{MONKEY_MODE: '1', COREPACK_INTEGRITY_KEYS: '0', PIP_TOKEN_FILE: /run/secrets/t}"
+    result = run(tmp_path, HEAD + "services:\n" + API.replace("port: 8000", f"port: 8000, env: {env}"))
+    assert result.returncode == 0, result.stderr
+    assert 'MONKEY_MODE="1"' in (tmp_path / "api" / "Dockerfile").read_text()

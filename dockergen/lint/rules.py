@@ -249,9 +249,6 @@ def _no_healthcheck(view: ServiceView) -> Iterator[Hit]:
         yield Hit("healthcheck disabled", ("healthcheck", "disable"))
 
 
-SECRET_EXEMPT_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_URL", "_URI", "_HOST", "_PORT", "_NAME", "_USER", "_USERNAME")
-
-
 @rule(
     "DG005", "secret-literal", "error",
     summary="An environment variable named like a secret has a literal value in the spec.",
@@ -260,8 +257,7 @@ SECRET_EXEMPT_SUFFIXES = ("_FILE", "_PATH", "_DIR", "_URL", "_URI", "_HOST", "_P
 )  # fmt: skip
 def _secret_literal(view: ServiceView) -> Iterator[Hit]:
     for key, value in (view.service.settings.environment or {}).items():
-        upper = key.upper()
-        if looks_secret(key) and not upper.endswith(SECRET_EXEMPT_SUFFIXES) and is_literal(value):
+        if looks_secret(key) and is_literal(value):
             if str(value).startswith("/run/secrets/"):
                 continue
             yield Hit(f"{key} has a literal value", ("environment", key))
@@ -424,7 +420,7 @@ def _no_new_privileges(view: ServiceView) -> Iterator[Hit]:
 )  # fmt: skip
 def _secret_default(view: ServiceView) -> Iterator[Hit]:
     for key, value in (view.service.settings.environment or {}).items():
-        if not isinstance(value, str) or not looks_secret(key) or key.upper().endswith(SECRET_EXEMPT_SUFFIXES):
+        if not isinstance(value, str) or not looks_secret(key):
             continue
         for match in INTERPOLATION.finditer(value):
             op, default = match.group(2), match.group(3)

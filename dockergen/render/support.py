@@ -13,7 +13,18 @@ from dockergen.spec.model import Spec
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, $VAR; $$ is a literal $.
 INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
+# Secret-like names are judged by their words (split at `_`, `-`, `.`), not substrings:
+# MONKEY_MODE, KEYCLOAK_URL and TOKENIZER_MODEL hold no secret. A word counts when it is one of
+# SECRET_WORDS or, glued, ends in one of SECRET_ENDINGS (DBPASSWORD, GITHUBTOKEN, APIKEY).
+SECRET_WORDS = frozenset(
+    {"PASSWORD", "PASSWD", "PASS", "SECRET", "SECRETS", "TOKEN", "TOKENS", "KEY", "KEYS", "CREDENTIAL", "CREDENTIALS", "PRIVATE"}
+)
+SECRET_ENDINGS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "PRIVKEY", "CREDENTIALS")
+# ...unless the name says its value only points at or names the secret (SECRET_KEY_FILE,
+# TOKEN_URL, DB_PASSWORD_PATH), or is public by design (PUBLIC_KEY, NEXT_PUBLIC_*,
+# COREPACK_INTEGRITY_KEYS: keys to verify signatures with).
+NOT_SECRET_LAST_WORDS = frozenset({"FILE", "PATH", "DIR", "URL", "URI", "HOST", "PORT", "NAME", "USER", "USERNAME"})
+NOT_SECRET_WORDS = frozenset({"PUBLIC", "INTEGRITY"})
 
 
 def dockerignore(plans: list[ImagePlan]) -> str:
@@ -73,8 +84,11 @@ def is_literal(value: Any) -> bool:
 
 
 def looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(word in upper for word in SECRET_WORDS)
+    """Whether a variable named ``name`` probably holds a secret value (see SECRET_WORDS)."""
+    words = [word for word in re.split(r"[_.-]+", name.upper()) if word]
+    if not words or words[-1] in NOT_SECRET_LAST_WORDS or NOT_SECRET_WORDS.intersection(words):
+        return False
+    return any(word in SECRET_WORDS or word.endswith(SECRET_ENDINGS) for word in words)
 
 
 def env_example(spec: Spec, documents: dict[str, dict[str, Any]], header: str, all_envs: list[str]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from dockergen.errors import Problem
 from dockergen.render.compose import Documents
-from dockergen.render.support import is_literal, looks_secret
+from dockergen.render.support import holds_credential, is_literal, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
 
@@ -27,6 +27,7 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
     problems: list[Problem] = []
     problems += _paths(project, source, spec_dir)
     problems += _secrets(project, source)
+    problems += _install_files(project, source, spec_dir)
     per_env: dict[tuple[PathT, str, str | None, str], list[str]] = {}
     for env in project.environments.values():
         for finding in [
@@ -89,6 +90,34 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[
         why = _inside(spec_dir, value)
         if why:
             problems.append(_at(source, path, f"{value!r} {why}", "generated files and build contexts stay inside the spec's directory"))
+    return problems
+
+
+def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+    """``node.install_files`` are COPYed into the deps stage, which the dev and test images
+    build on: a missing one fails the build, a credential in one ships in those images."""
+    problems = []
+    for name, service in project.spec.services.items():
+        node = service.build.node if service.build and service.build.family == "node" else None
+        for index, relative in enumerate(node.install_files or [] if node else []):
+            path = ("services", name, "build", "node", "install_files", index)
+            assert service.build is not None
+            found = spec_dir / service.build.context / relative
+            if not found.exists():
+                problems.append(
+                    _at(
+                        source, path, f"{relative!r} is not in the build context {service.build.context!r}: COPY would fail the build",
+                        "list only the files the install reads that exist",
+                    )
+                )
+            elif holds_credential(found):
+                problems.append(
+                    _at(
+                        source, path, f"{relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
+                        "leave it out and mount it as a build secret: `secrets: {npmrc: {file: <it>}}` at the top level, then "
+                        "`build.secrets: [npmrc]` and `build.env: {NPM_CONFIG_USERCONFIG: /run/secrets/npmrc}`",
+                    )
+                )
     return problems
 
 

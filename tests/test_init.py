@@ -244,3 +244,13 @@ def test_monorepo_gets_one_service_per_app_and_schema_option(tmp_path: Path) -> 
     assert not (tmp_path / "mono" / "dockergen.schema.json").exists()
     assert "\n  api:\n" in text and "context: services/Api" in text and "\n  web:\n" in text and "context: web" in text
     assert dockergen(tmp_path / "mono", "render", "-q").returncode == 0
+
+
+def test_an_npmrc_with_a_token_is_left_out_of_install_files_with_a_note(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "node-pnpm")
+    (repo / ".npmrc").write_text("//registry.npmjs.org/:_authToken=npm_abc123\n")
+    result = invoke("init", str(repo), "--yes")
+    assert result.exit_code == 0, result.output
+    spec = (repo / "dockergen.yaml").read_text()
+    assert 'install_files: ["pnpm-workspace.yaml"]' in spec
+    assert ".npmrc holds a registry credential" in result.output

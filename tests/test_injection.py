@@ -338,6 +338,9 @@ def test_install_files_outside_the_context_or_with_dockerfile_syntax_are_refused
 def test_install_files_are_one_copy_each_at_the_same_path(tmp_path: Path) -> None:
     files = [".npmrc", ".yarn/releases", "packages/a@1/package.json"]
     service = {"build": {"family": "node", "context": "api", "port": 3000, "node": {"package_manager": "pnpm", "install_files": files}}}
+    for relative in files:  # validation refuses install files that are not there
+        (tmp_path / "api" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "api" / relative).write_text("")
     commands = render_ok(tmp_path, service)
     copies = [c.value for c in commands if c.cmd == "COPY" and not c.flags]
     assert copies[:4] == [("package.json", "pnpm-lock.yaml", "./"), *((f, f) for f in files)]

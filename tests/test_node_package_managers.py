@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dockergen.errors import DockergenError
 from dockergen.pipeline import render
 from dockergen.write import write_files
 from tests.tools import hadolint, parse_dockerfile
@@ -61,6 +62,9 @@ def render_web(directory: Path, node: dict[str, Any], build: dict[str, Any] | No
         },
         **top,
     }
+    for relative in node.get("install_files") or []:  # validation refuses install files that are not there
+        (directory / "web" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (directory / "web" / relative).touch()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "dockergen.yaml").write_text(json.dumps(spec, indent=2))
     result = render(directory / "dockergen.yaml")
@@ -244,3 +248,31 @@ def test_dockerignore_keeps_yarn_berry_caches_and_plug_n_play_files_out(tmp_path
     assert {".yarn/cache", ".pnp.*", ".yarn/install-state.gz"} <= set(berry)
     assert not {".yarn/cache", ".pnp.*"} & set(npm)
     assert ".yarn/releases" not in berry, "the release yarnPath points at must reach the build"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "'.npmrc' is not in the build context 'web': COPY would fail the build"),
+        ({".npmrc": "//registry.npmjs.org/:_authToken=npm_abc123\n"}, "'.npmrc' holds a registry credential"),
+    ],
+    ids=["missing", "credential"],
+)
+def test_install_files_must_exist_and_hold_no_credential(files: dict[str, str], message: str, tmp_path: Path) -> None:
+    """They are copied into deps, which the dev and test images build on."""
+    (tmp_path / "web").mkdir()
+    for relative, text in files.items():
+        (tmp_path / "web" / relative).write_text(text)
+    spec = {"version": 1, "project": "shop", "services": {"web": {"build": {"family": "node", "context": "web", "node": {"install_files": [".npmrc"]}}}}}
+    (tmp_path / "dockergen.yaml").write_text(json.dumps(spec, indent=2))
+    with pytest.raises(DockergenError) as caught:
+        render(tmp_path / "dockergen.yaml")
+    assert re.search(r"dockergen\.yaml:\d+:\d+: error: services\.web\.build\.node\.install_files\[0\]: ", str(caught.value))
+    assert message in str(caught.value)
+
+
+def test_an_install_file_that_reads_the_credential_from_a_variable_is_copied(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    path, _ = render_web(tmp_path, {"install_files": [".npmrc"]})
+    assert [c.value for c in stages(path)["deps"][1] if c.cmd == "COPY"][-1] == (".npmrc", ".npmrc")

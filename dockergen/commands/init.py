@@ -105,12 +105,24 @@ def _check_renders(text: str, target: Path) -> None:
     from dockergen.pipeline import render
     from dockergen.spec.load import parse_spec
 
-    parse_spec(text.encode("utf-8"), str(target))
+    import shutil
     import tempfile
 
+    data = parse_spec(text.encode("utf-8"), str(target)).data
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / SPEC_NAME
         probe.write_text(text, encoding="utf-8")
+        # Validation reads the install files (they must exist and hold no credential): the
+        # probe gets copies of the repository's own.
+        for service in data["services"].values():
+            build = service.get("build") or {}
+            for relative in (build.get("node") or {}).get("install_files") or []:
+                origin, copy = target.parent / build["context"] / relative, probe.parent / build["context"] / relative
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                if origin.is_dir():
+                    shutil.copytree(origin, copy, symlinks=True)
+                else:
+                    shutil.copy2(origin, copy)
         try:
             render(probe)
         except DockergenError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dockergen import presets
@@ -89,6 +90,19 @@ def looks_secret(name: str) -> bool:
     if not words or words[-1] in NOT_SECRET_LAST_WORDS or NOT_SECRET_WORDS.intersection(words):
         return False
     return any(word in SECRET_WORDS or word.endswith(SECRET_ENDINGS) for word in words)
+
+
+# A registry credential written into an install file (.npmrc, .yarnrc, .yarnrc.yml); a
+# `${VAR}` reference is not one, npm and yarn read the variable when they run.
+REGISTRY_CREDENTIAL = re.compile(r"(?im)^\s*(?:\S*:)?(?:_authToken|_auth|_password|npmAuthToken|npmAuthIdent)\s*[=:]\s*(?![\"']?\$\{)[\"']?\S")
+
+
+def holds_credential(path: Path) -> bool:
+    """Whether the file at ``path`` (an install file; folders hold none) writes out a credential."""
+    try:
+        return path.is_file() and REGISTRY_CREDENTIAL.search(path.read_text(errors="replace")) is not None
+    except OSError:
+        return False
 
 
 def env_example(spec: Spec, documents: dict[str, dict[str, Any]], header: str, all_envs: list[str]) -> str:

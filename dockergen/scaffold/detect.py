@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import presets
+from dockergen.render.support import holds_credential
 
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",
@@ -329,7 +330,13 @@ def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None
         )
     if manager.corepack and not pinned:
         app.notes.append(f"pin {manager.tool} for corepack, which runs it in the image: `corepack use {manager.tool}@<version>`")
-    app.install_files = [f for f in INSTALL_FILES[name] if (directory / f).exists()]
+    present = [f for f in INSTALL_FILES[name] if (directory / f).exists()]
+    app.install_files = [f for f in present if not holds_credential(directory / f)]
+    for leaked in sorted(set(present) - set(app.install_files)):
+        app.notes.append(
+            f"{leaked} holds a registry credential, so it is not in `install_files` (it would ship in the dev and test images): "
+            "mount it with `build.secrets` and point the tool at /run/secrets/<name>"
+        )
     if package.get("workspaces") or re.search(r"^packages:", _read(directory / "pnpm-workspace.yaml"), re.MULTILINE):
         app.notes.append("workspaces: add each workspace's package.json to `install_files` (the install sees only those files)")
 

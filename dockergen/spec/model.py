@@ -256,8 +256,10 @@ class Node(Model):
     install_files: list[ContextPath] | None = None
     """Files and folders the install reads besides package.json and the lockfile, copied to
     the same path before the source: `.npmrc`, `.yarnrc.yml`, `.yarn/releases`, `.yarn/patches`,
-    `pnpm-workspace.yaml`, `patches`, each workspace's package.json. List only what exists:
-    copying a missing file fails the build."""
+    `pnpm-workspace.yaml`, `patches`, each workspace's package.json. Validation refuses one
+    that does not exist (its COPY would fail the build) and one that writes out a registry
+    credential (`_authToken=...`, `npmAuthToken: ...`; a `${VAR}` reference is fine): the dev
+    and test images build on these layers. Mount such a file with `build.secrets` instead."""
     build_script: DockerWord | None = "build"
     """Script (`<package manager> run <it>`) that builds the app (`null` for apps without a build step)."""
     serve: Literal["node", "nginx"] = "node"

@@ -95,14 +95,15 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[
 
 def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
     """``node.install_files`` are COPYed into the deps stage, which the dev and test images
-    build on: a missing one fails the build, a credential in one ships in those images."""
+    build on: a missing one fails the build, a credential in one ships in those images.
+    Judged where the build context is there (a spec may be rendered before its code)."""
     problems = []
     for name, service in project.spec.services.items():
         node = service.build.node if service.build and service.build.family == "node" else None
-        for index, relative in enumerate(node.install_files or [] if node else []):
+        context = spec_dir / service.build.context if service.build else spec_dir
+        for index, relative in enumerate(node.install_files or [] if node and context.is_dir() else []):
             path = ("services", name, "build", "node", "install_files", index)
-            assert service.build is not None
-            found = spec_dir / service.build.context / relative
+            found = context / relative
             if not found.exists():
                 problems.append(
                     _at(

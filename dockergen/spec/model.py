@@ -256,8 +256,8 @@ class Node(Model):
     install_files: list[ContextPath] | None = None
     """Files and folders the install reads besides package.json and the lockfile, copied to
     the same path before the source: `.npmrc`, `.yarnrc.yml`, `.yarn/releases`, `.yarn/patches`,
-    `pnpm-workspace.yaml`, `patches`, each workspace's package.json. Validation refuses one
-    that does not exist (its COPY would fail the build) and one that writes out a registry
+    `pnpm-workspace.yaml`, `patches`, each workspace's package.json. Where the build context
+    exists, validation refuses one that does not (its COPY would fail the build) and one that writes out a registry
     credential (`_authToken=...`, `npmAuthToken: ...`; a `${VAR}` reference is fine): the dev
     and test images build on these layers. Mount such a file with `build.secrets` instead."""
     build_script: DockerWord | None = "build"

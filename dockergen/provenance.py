@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dockergen.errors import Location
-from dockergen.resolve import EnvironmentInfo, Layer, builtin_layer, merge, spec_layers
+from dockergen.resolve import EnvironmentInfo, Layer, builtin_layer, spec_layers
 from dockergen.spec.load import SourceMap
 from dockergen.spec.model import Spec
 
@@ -34,9 +34,8 @@ def labelled_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     """All five layers, lowest first, as ``resolve`` merges them."""
     layers = spec_layers(spec, env, name)
     service = spec.services[name]
-    user = merge(*(layer for _, _, layer in layers))
     built = service.uses is not None or service.build is not None
-    builtin = builtin_layer(env.kind, built, user.get("image"))
+    builtin = builtin_layer(env.kind, built, [layer for _, _, layer in layers])
     return [(f"built-in ({env.kind}{', built image' if built else ''})", None, builtin), *layers]
 
 

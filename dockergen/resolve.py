@@ -16,6 +16,7 @@ layers.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass
 from typing import Any
@@ -242,7 +243,10 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
 def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
     if model is None:
         return {}
-    return model.model_dump(include=set(ServiceSettings.model_fields), exclude_unset=True, by_alias=True)
+    return model.model_dump(include=_SETTINGS_FIELDS, exclude_unset=True, by_alias=True)
+
+
+_SETTINGS_FIELDS = frozenset(ServiceSettings.model_fields)  # a Service's own keys (build, uses ...) are not settings
 
 
 def image_repository(image: str) -> str:
@@ -286,12 +290,22 @@ def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     return layers
 
 
-def builtin_layer(kind: str, built: bool, image: str | None) -> dict[str, Any]:
-    """Layer 1: the built-in policy for a kind of environment, a built image, a known image."""
+def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Layer 1: the built-in policy for a kind of environment, a built image, a known image
+    (the one the spec ``layers`` settle on: a scalar, so the last one set wins)."""
+    image = None
+    for layer in layers:
+        image = layer.get("image", image)
+    repository = image_repository(image) if image and not built else None
+    return dict(_builtin_layer(kind, built, repository if repository in presets.KNOWN_IMAGES else None))
+
+
+@functools.lru_cache(maxsize=None)
+def _builtin_layer(kind: str, built: bool, known: str | None) -> dict[str, Any]:
+    """Cached: a project asks the same few times for each of its services (callers get a copy)."""
     layer = merge(presets.BY_KIND[kind], presets.BUILT_BY_KIND[kind] if built else {})
-    known = presets.KNOWN_IMAGES.get(image_repository(image)) if image and not built else None
     if known:
-        layer = merge(layer, known)
+        layer = merge(layer, presets.KNOWN_IMAGES[known])
     if built:
         layer["target"] = presets.TARGET_BY_KIND[kind]
     return layer
@@ -307,9 +321,8 @@ def _resolve_service(
     source: SourceMap,
 ) -> ResolvedService | None:
     layers = [layer for _, _, layer in spec_layers(spec, env, name)]
-    user = merge(*layers)
     builder_name = service.uses or (name if service.build else None)
-    builtin = builtin_layer(env.kind, builder_name is not None, user.get("image"))
+    builtin = builtin_layer(env.kind, builder_name is not None, layers)
     # One pass over all layers, so that a `null` anywhere also removes a built-in default.
     merged = merge(builtin, *layers)
     if merged.get("enabled") is False:
@@ -396,7 +409,7 @@ def _plan(
     if build.family == "node" and build.node is not None and build.node.serve == "nginx":
         port = presets.NGINX_PORT
     neutral = ServiceSettings.model_validate(
-        merge(builtin_layer("prod", True, None), settings_dump(spec.defaults), settings_dump(service))
+        merge(builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service))
     )
     plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
     healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 # Older readers (podman-compose, PyYAML) speak YAML 1.1, Compose's go-yaml 1.2: a plain
-# string must read as a string under both.
-_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
+# string must read as a string under both. Their implicit-tag tables (first character ->
+# patterns) are what VersionedResolver.resolve consults; looked up once here, since the
+# resolver re-derives its version on every call.
+_IMPLICIT_TAGS = tuple(VersionedResolver(version=version).versioned_resolver for version in ((1, 1), (1, 2)))
 _INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
 _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r", "\x1b": "\\e", '"': '\\"', "\\": "\\\\"}
 
@@ -49,7 +50,7 @@ def _plain_ok(value: str) -> bool:
         return False
     if ": " in value or " #" in value or value.endswith(":"):
         return False
-    return all(r.resolve(ScalarNode, value, (True, False)) == "tag:yaml.org,2002:str" for r in _RESOLVERS)
+    return not any(regexp.match(value) for table in _IMPLICIT_TAGS for _tag, regexp in table.get(first, ()))
 
 
 def _atom(value: Any) -> str:

@@ -15,6 +15,7 @@ produces the data and the error messages exactly as before.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
 
@@ -175,6 +177,16 @@ def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
     return source.positions
 
 
+class _DocumentResolver(VersionedResolver):
+    """Looks up the implicit-tag table once per document, not once per scalar (ruamel
+    re-derives the YAML version on every call: a third of reading a large spec). A load
+    reads one document, whose ``%YAML`` directive comes before its first scalar."""
+
+    @functools.cached_property
+    def versioned_resolver(self) -> Any:
+        return super().versioned_resolver
+
+
 def _fast_read(text: str) -> dict[str, Any] | None:
     """The document as plain data via the C loader, or None: no C loader, or the
     document needs the careful read (any error, a non-string key, a value that is not a
@@ -183,6 +195,7 @@ def _fast_read(text: str) -> dict[str, Any] | None:
         return None  # merge keys: the safe loader orders merged keys differently
     try:
         yaml = YAML(typ="safe", pure=False)
+        yaml.Resolver = _DocumentResolver
         if getattr(yaml.Parser, "__name__", "") != "CParser":
             return None  # ruamel.yaml.clib is missing: its pure-Python fallback saves little
         yaml.allow_duplicate_keys = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dockergen.spec.model import Spec
+from dockergen.spec.schema import spec_json_schema
 
 
 def _type(node: dict[str, Any], defs: dict[str, Any]) -> str:
@@ -46,7 +46,7 @@ def _section(name: str, model: dict[str, Any], defs: dict[str, Any]) -> list[str
 
 
 def reference_markdown() -> str:
-    schema = Spec.model_json_schema(by_alias=True)
+    schema = spec_json_schema()
     defs = schema.get("$defs", {})
     lines = [
         "# dockergen spec reference",

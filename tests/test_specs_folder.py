@@ -60,3 +60,27 @@ def test_docs_spec_reference_is_generated_and_up_to_date() -> None:
     assert text == reference_markdown(), "run: dockergen schema --format markdown > docs/spec-reference.md"
     for field in ("healthcheck", "source_mount", "debug_port", "secrets", "flavours"):
         assert f"| `{field}` |" in text
+
+
+def test_field_descriptions_follow_pydantics_own_docstring_rule() -> None:
+    """The models skip `use_attribute_docstrings` (slow to import); the schema reads the same
+    docstrings itself. Built with pydantic's rule from the same source, it must be identical."""
+    import sys
+    import types
+    from pathlib import Path
+
+    from dockergen.spec import model
+    from dockergen.spec.schema import spec_json_schema
+
+    source = Path(model.__file__).read_text()
+    assert source.count('ConfigDict(extra="forbid", frozen=True)') == 1
+    twin = types.ModuleType("dockergen_model_with_pydantic_docstrings")
+    twin.__file__ = model.__file__  # pydantic reads each class's source through it
+    sys.modules[twin.__name__] = twin
+    try:
+        exec(compile(source.replace('ConfigDict(extra="forbid", frozen=True)', 'ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)'), model.__file__, "exec"), twin.__dict__)  # noqa: S102
+        expected = twin.Spec.model_json_schema(by_alias=True)
+    finally:
+        del sys.modules[twin.__name__]
+    assert spec_json_schema() == expected
+    assert expected["$defs"]["Node"]["properties"]["package_manager"]["description"].startswith("Installs exactly")

@@ -4,13 +4,13 @@ import json
 
 import click
 
-from dockergen.spec.model import Spec
+from dockergen.spec.schema import spec_json_schema
 
 SCHEMA_ID = "https://dockergen.dev/schema/dockergen.schema.json"
 
 
 def schema_text() -> str:
-    schema = Spec.model_json_schema(by_alias=True)
+    schema = spec_json_schema()
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 

@@ -107,6 +107,18 @@ def synthetic_spec(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def python_loop_seconds() -> float:
+    """Median of 3 runs of a fixed pure-Python loop: how fast this machine runs Python right now."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for step in range(10_000_000):
+            total += step
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
@@ -115,6 +127,7 @@ def main() -> None:
     compose = tool("docker-compose")
     rows: list[tuple[str, str]] = []
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, repeat={args.repeat}")
+    print(f"# machine speed: a 10M-step Python loop takes {python_loop_seconds():.2f} s (compare figures across machines by it)")
     with tempfile.TemporaryDirectory() as tmp:
         installs = [("this interpreter", tool("dockergen"))]
         if args.venv and (own := isolated_dockergen(Path(tmp))):

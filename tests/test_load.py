@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dockergen.spec.load import SourceMap, _careful_read, _fast_read, load_spec, parse_spec
+from dockergen.importer.compose import _read_round_trip
+from dockergen.spec.load import SourceMap, _careful_read, load_spec, parse_spec, read_plain
 from tests.test_errors import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ TRICKY = {
 
 
 def _both(text: str) -> tuple[object, object]:
-    return _fast_read(text), _careful_read(text, SourceMap("x.yaml", _positions={}))
+    return read_plain(text), _careful_read(text, SourceMap("x.yaml", _positions={}))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -45,10 +46,29 @@ def test_every_bundled_spec_takes_the_fast_read_and_gets_the_same_data(spec: Pat
     assert json.dumps(fast) == json.dumps(careful)
 
 
+COMPOSE_FILES = sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.suffix in (".yml", ".yaml") and "compose" in p.name)
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_import_reads_compose_files_the_same_either_way(path: Path) -> None:
+    """`import` reads Compose files with the fast read too, when it can take them."""
+    text = path.read_text(encoding="utf-8")
+    fast = read_plain(text)
+    if fast is not None:
+        assert json.dumps(fast) == json.dumps(_read_round_trip(text))
+    elif "<<" not in text:
+        assert "!" in text, "only tags and merge keys need the round-trip read"
+
+
+def test_import_takes_the_fast_read_for_most_of_the_legacy_compose_files() -> None:
+    taken = [p.name for p in COMPOSE_FILES if read_plain(p.read_text(encoding="utf-8")) is not None]
+    assert len(COMPOSE_FILES) >= 13 and len(taken) >= 9, taken
+
+
 @pytest.mark.parametrize("name", sorted(TRICKY))
 def test_tricky_documents_read_the_same_either_way(name: str) -> None:
     text = TRICKY[name]
-    fast, careful_or_error = _fast_read(text), None
+    fast, careful_or_error = read_plain(text), None
     try:
         careful_or_error = _careful_read(text, SourceMap("x.yaml", _positions={}))
     except Exception as exc:  # noqa: BLE001 - compared below
@@ -66,7 +86,7 @@ def test_tricky_documents_read_the_same_either_way(name: str) -> None:
 
 def test_values_the_fast_read_cannot_take_go_the_careful_way() -> None:
     for name in ("date", "merge", "tag", "int-key", "binary"):
-        assert _fast_read(TRICKY[name]) is None, name
+        assert read_plain(TRICKY[name]) is None, name
 
 
 def test_positions_are_read_only_when_asked_for(tmp_path: Path) -> None:

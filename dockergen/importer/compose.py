@@ -22,6 +22,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import YAMLError
 
+from dockergen.spec.load import read_plain
+
 SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
 
 
@@ -70,6 +72,16 @@ def _tagged(tag: Any, value: Any) -> Any:
     return value
 
 
+def _read_round_trip(text: str) -> Any:
+    try:
+        doc = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        raise ComposeFileError(" ".join(str(exc).split())[:300]) from None
+    except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
+        raise ComposeFileError(f"{type(exc).__name__}: {exc}") from None
+    return _plain(doc) if doc is not None else {}
+
+
 def load_compose_file(root: Path, rel: str) -> ComposeFile:
     """Read and describe one Compose file; raise ``ComposeFileError`` if it is not one."""
     path = root / rel
@@ -77,14 +89,9 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ComposeFileError(f"cannot read: {exc}") from None
-    yaml = YAML(typ="rt")
-    try:
-        doc = yaml.load(text)
-    except YAMLError as exc:
-        raise ComposeFileError(" ".join(str(exc).split())[:300]) from None
-    except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
-        raise ComposeFileError(f"{type(exc).__name__}: {exc}") from None
-    data = _plain(doc) if doc is not None else {}
+    data = read_plain(text)  # the C loader; tags (!reset), merge keys and errors need ruamel's own
+    if data is None:
+        data = _read_round_trip(text)
     if not isinstance(data, dict):
         raise ComposeFileError("not a mapping at the top level")
     services = data.get("services")

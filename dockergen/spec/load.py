@@ -121,7 +121,7 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
         raise DockergenError.single(
             "spec is not valid UTF-8", location=Location(shown, line, col), hint="save it as UTF-8"
         ) from None
-    data = _fast_read(text)
+    data = read_plain(text)
     if data is not None:
         return LoadedSpec(path=path or Path(shown), data=data, source=SourceMap(shown, data, text), raw=raw)
     source = SourceMap(shown, _positions={})
@@ -187,7 +187,7 @@ class _DocumentResolver(VersionedResolver):
         return super().versioned_resolver
 
 
-def _fast_read(text: str) -> dict[str, Any] | None:
+def read_plain(text: str) -> dict[str, Any] | None:
     """The document as plain data via the C loader, or None: no C loader, or the
     document needs the careful read (any error, a non-string key, a value that is not a
     plain scalar, deeper than MAX_DEPTH or larger than MAX_NODES)."""

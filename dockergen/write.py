@@ -145,17 +145,20 @@ def apply(out_dir: Path, changes: list[Change], *, force: bool) -> None:
             ]
         )
     staged: list[tuple[Path, Path]] = []
+    folders: set[Path] = set()  # made or found already: one mkdir per folder, not per file
     try:
         for change in changes:
             if change.action not in ("create", "update"):
                 continue
             assert change.new is not None
             path = target_path(out_dir, change.path)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockergen-tmp", dir=path.parent)
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(fd, 0o644)
                 handle.write(change.new.encode("utf-8"))
-            os.chmod(tmp, 0o644)
             staged.append((Path(tmp), path))
         # Every file is on disk in full before any target is replaced.
         for tmp, path in staged:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockergen.importer.compose import _read_round_trip
-from dockergen.spec.load import SourceMap, _careful_read, load_spec, parse_spec, read_plain
+from dockergen.spec.load import SourceMap, _careful_read, _read_positions, load_spec, parse_spec, read_plain
 from tests.test_errors import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,28 @@ def test_every_bundled_spec_takes_the_fast_read_and_gets_the_same_data(spec: Pat
     assert fast is not None, "a plain spec should not need the careful read"
     # json keeps key order: the order of services and keys reaches the output.
     assert json.dumps(fast) == json.dumps(careful)
+
+
+POSITION_CASES = {
+    "flow": "a: {b: [1, {c: 2}], 'd e': \"x\"}\nf: [ g , h ]\n",
+    "block": "a:\n  - b: 1\n    c:\n      - x\n      -   y\n  -\n    d: 2\nz: |\n  text\n  more\nw: >-\n  f\n",
+    "unicode": "caf\u00e9:\n  na\u00efve: [\u2603, \"\\U0001F600\"]\n  after: 1\n",
+    "comments": "# head\na: 1  # trailing\n\n# between\nb:\n  # inside\n  - 1\n",
+    "aliases": "x: &a {k: [1, 2]}\ny: *a\nz: [&s v, *s]\n",
+}
+
+
+@pytest.mark.parametrize(
+    "text", [*(p.read_text(encoding="utf-8") for p in SPECS), *POSITION_CASES.values(), *TRICKY.values()],
+    ids=[*(str(p.relative_to(ROOT)) for p in SPECS), *POSITION_CASES, *(f"tricky-{name}" for name in TRICKY)],
+)
+def test_positions_from_the_c_composer_are_the_round_trip_loaders(text: str) -> None:
+    """A plain document's positions are read, when asked for, from the C composer's nodes."""
+    if read_plain(text) is None:
+        return  # the careful read took it, positions and all
+    careful = SourceMap("x.yaml", _positions={})
+    _careful_read(text, careful)
+    assert _read_positions(text, "x.yaml") == careful.positions
 
 
 COMPOSE_FILES = sorted(p for p in (ROOT / "tests" / "fixtures").rglob("*") if p.suffix in (".yml", ".yaml") and "compose" in p.name)

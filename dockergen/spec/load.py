@@ -23,6 +23,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
@@ -167,6 +168,17 @@ def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
 
 
 def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
+    """Positions of a document the plain read took: from the C composer's nodes (as the
+    round-trip loader records them: a key's start, a sequence item's start), or, should
+    that fail, from the round-trip loader itself."""
+    try:
+        root = YAML(typ="safe", pure=False).compose(text)
+    except Exception:  # noqa: BLE001 - the round-trip read below reports or tolerates it
+        root = None
+    if isinstance(root, MappingNode):
+        positions: dict[Path_, tuple[int, int]] = {}
+        _node_positions(root, (), positions)
+        return positions
     source = SourceMap(shown, _positions={})
     try:
         _careful_read(text, source)
@@ -175,6 +187,19 @@ def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
         # fall back to the file (locate's default) rather than failing the report.
         return {}
     return source.positions
+
+
+def _node_positions(node: Node, path: Path_, out: dict[Path_, tuple[int, int]]) -> None:
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            out[child] = (key.start_mark.line + 1, key.start_mark.column + 1)
+            _node_positions(value, child, out)
+    elif isinstance(node, SequenceNode):
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            out[child] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            _node_positions(item, child, out)
 
 
 class _DocumentResolver(VersionedResolver):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -89,8 +90,11 @@ def infer(
 
     envs: list[EnvironmentSet] = []
     base_of: dict[str, str] = {}
-    for overlay in overlays:
-        base = _base_for(overlay, complete, labels, accepts, default_files)
+    # Each overlay may ask the Compose CLI about several candidate bases: overlays are
+    # judged side by side (the answers, and so the result, do not depend on the order).
+    with ThreadPoolExecutor(max_workers=max(1, min(len(overlays), 4))) as pool:
+        bases = list(pool.map(lambda overlay: _base_for(overlay, complete, labels, accepts, default_files), overlays))
+    for overlay, base in zip(overlays, bases):
         if base is None:
             notes.append(f"{overlay.path}: an overlay, but no complete file has all its services; not an environment")
             continue

@@ -265,6 +265,14 @@ def test_the_cli_imports_verifies_and_writes_the_report(tmp_path: Path) -> None:
     assert verified.exit_code == 0, verified.output
 
 
+def test_out_dash_is_refused_rather_than_writing_a_file_named_dash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_tree(tmp_path / "shop", CLEAN)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["import", str(root), "--out", "-"])
+    assert result.exit_code == 2 and "--out - (standard output) is not supported" in result.output
+    assert not (tmp_path / "-").exists() and not (root / "dockergen.yaml").exists()
+
+
 def test_verify_fails_on_a_spec_that_changed_behaviour(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "shop", CLEAN)
     runner = CliRunner()

@@ -60,6 +60,13 @@ def import_(
 ) -> int:
     if not path.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(path)), hint="give the repository's root folder")
+    if out is not None and str(out) == "-":
+        # The spec is rendered from where it is written (its build contexts are relative to it).
+        raise DockergenError.single(
+            "--out - (standard output) is not supported: the spec is written, then rendered from its place",
+            location=Location(str(path)),
+            hint="give a file path, e.g. --out /tmp/dockergen.yaml, and `cat` it",
+        )
     spec_path = out if out is not None else path / "dockergen.yaml"
     if spec_path.exists() and not force:
         raise DockergenError.single(

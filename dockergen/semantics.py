@@ -15,7 +15,8 @@ from typing import Any
 
 from dockergen.errors import Problem
 from dockergen.render.compose import Documents
-from dockergen.render.support import holds_credential, is_literal, looks_secret
+from dockergen.render.support import is_literal
+from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
 

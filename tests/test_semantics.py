@@ -132,7 +132,7 @@ def test_ports_with_variables_are_not_judged(tmp_path: Path) -> None:
     ],
 )  # fmt: skip
 def test_secret_names_are_judged_by_their_words(name: str, secret: bool) -> None:
-    from dockergen.render.support import looks_secret
+    from dockergen.sensitive import looks_secret
 
     assert looks_secret(name) is secret
 

@@ -36,6 +36,7 @@ from dockergen.importer.grouping import EnvServices, Grouping, env_words, group
 from dockergen.importer.records import Decision, FileProblem, Finding
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.specbuild import EnvPlan, SpecResult, build_spec
+from dockergen.sensitive import looks_secret
 from dockergen.spec.model import is_valid_name
 
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
@@ -370,8 +371,6 @@ ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
 
 def _variables(root: Path, inventory: Inventory) -> dict[str, dict[str, Any]]:
     """Documented variables from ``.env.example`` (or ``.env.sample``/``.env.template``)."""
-    from dockergen.render.support import looks_secret
-
     candidates = [p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template", ".env.dist")]
     out: dict[str, dict[str, Any]] = {}
     for rel in candidates[:1]:

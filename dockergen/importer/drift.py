@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from dockergen.importer.dockerfile import ParsedDockerfile, normalize_image, summarise
 from dockergen.importer.records import Finding
-from dockergen.render.support import looks_secret
+from dockergen.sensitive import looks_secret
 
 if TYPE_CHECKING:
     from dockergen.importer.analyze import ImportPlan

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockergen.render.support import INTERPOLATION, is_literal, looks_secret
+from dockergen.render.support import INTERPOLATION, is_literal
+from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import presets
-from dockergen.render.support import holds_credential
+from dockergen.sensitive import holds_credential
 
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",

@@ -240,13 +240,13 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
                 )
 
 
+_SETTINGS_FIELDS = frozenset(ServiceSettings.model_fields)  # a Service's own keys (build, uses ...) are not settings
+
+
 def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
     if model is None:
         return {}
     return model.model_dump(include=_SETTINGS_FIELDS, exclude_unset=True, by_alias=True)
-
-
-_SETTINGS_FIELDS = frozenset(ServiceSettings.model_fields)  # a Service's own keys (build, uses ...) are not settings
 
 
 def image_repository(image: str) -> str:

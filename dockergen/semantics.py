@@ -100,15 +100,19 @@ def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) 
     Judged where the build context is there (a spec may be rendered before its code)."""
     problems = []
     for name, service in project.spec.services.items():
-        node = service.build.node if service.build and service.build.family == "node" else None
-        context = spec_dir / service.build.context if service.build else spec_dir
-        for index, relative in enumerate(node.install_files or [] if node and context.is_dir() else []):
+        build = service.build
+        if build is None or build.family != "node" or build.node is None or not build.node.install_files:
+            continue
+        context = spec_dir / build.context
+        if not context.is_dir():
+            continue
+        for index, relative in enumerate(build.node.install_files):
             path = ("services", name, "build", "node", "install_files", index)
             found = context / relative
             if not found.exists():
                 problems.append(
                     _at(
-                        source, path, f"{relative!r} is not in the build context {service.build.context!r}: COPY would fail the build",
+                        source, path, f"{relative!r} is not in the build context {build.context!r}: COPY would fail the build",
                         "list only the files the install reads that exist",
                     )
                 )

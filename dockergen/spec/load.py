@@ -172,7 +172,7 @@ def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
     round-trip loader records them: a key's start, a sequence item's start), or, should
     that fail, from the round-trip loader itself."""
     try:
-        root = YAML(typ="safe", pure=False).compose(text)
+        root = _c_yaml().compose(text)
     except Exception:  # noqa: BLE001 - the round-trip read below reports or tolerates it
         root = None
     if isinstance(root, MappingNode):
@@ -212,6 +212,14 @@ class _DocumentResolver(VersionedResolver):
         return super().versioned_resolver
 
 
+def _c_yaml() -> YAML:
+    """ruamel's safe loader on its C parser (where ruamel.yaml.clib is installed)."""
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _DocumentResolver
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
 def read_plain(text: str) -> dict[str, Any] | None:
     """The document as plain data via the C loader, or None: no C loader, or the
     document needs the careful read (any error, a non-string key, a value that is not a
@@ -219,11 +227,9 @@ def read_plain(text: str) -> dict[str, Any] | None:
     if "<<" in text:
         return None  # merge keys: the safe loader orders merged keys differently
     try:
-        yaml = YAML(typ="safe", pure=False)
-        yaml.Resolver = _DocumentResolver
+        yaml = _c_yaml()
         if getattr(yaml.Parser, "__name__", "") != "CParser":
             return None  # ruamel.yaml.clib is missing: its pure-Python fallback saves little
-        yaml.allow_duplicate_keys = False
         doc = yaml.load(text)
     except Exception:  # noqa: BLE001 - the careful read reports it precisely
         return None

@@ -193,7 +193,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             engine=pick("engine") or "docker",
             flavour=pick("flavour"),
             chain=tuple(chain),
-            compose_file=declared[name].get("compose_file") or spec.output.overlay.format(env=name),
+            compose_file=declared[name].get("compose_file") or spec.output.overlay.replace("{env}", name),
             project=pick("project"),
         )
     return out

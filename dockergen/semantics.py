@@ -19,6 +19,7 @@ from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
+from dockergen.text import is_number
 
 PathT = tuple[str | int, ...]
 Finding = tuple  # (path, message, hint[, severity]): a per-environment finding before grouping
@@ -272,7 +273,7 @@ def _published(entry: Any) -> tuple[list[tuple[str, int, str]], str | None]:
         if value in (None, "") or (isinstance(value, str) and "$" in value):
             continue
         low, _, high = str(value).partition("-")
-        if not low.isdigit() or (high and not high.isdigit()):
+        if not is_number(low) or (high and not is_number(high)):
             return [], f"{entry!r}: {label} port {value!r} is not a number or range"
         first, last = int(low), int(high or low)
         if not (1 <= first <= last <= 65535):

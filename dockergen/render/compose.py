@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService
+from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
@@ -176,11 +177,11 @@ def _unprivileged_port(item: Any) -> Any:
         published = item.get("published")
         if isinstance(published, int) and published < 1024:
             return {**item, "published": published + 8000}
-        if isinstance(published, str) and published.isdigit() and int(published) < 1024:
+        if isinstance(published, str) and is_number(published) and int(published) < 1024:
             return {**item, "published": str(int(published) + 8000)}
         return item
     parts = item.split(":")
-    if len(parts) >= 2 and parts[-2].isdigit() and int(parts[-2]) < 1024:
+    if len(parts) >= 2 and is_number(parts[-2]) and int(parts[-2]) < 1024:
         parts[-2] = str(int(parts[-2]) + 8000)
     return ":".join(parts)
 

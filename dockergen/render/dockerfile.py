@@ -8,14 +8,19 @@ filters of ``render.quote``.
 from __future__ import annotations
 
 import functools
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SecurityError
 
 from dockergen import presets
-from dockergen.errors import DockergenError
+from dockergen.errors import DockergenError, Location
+from dockergen.fingerprint import MARK
 from dockergen.render import quote
+from dockergen.render.sandbox import TemplateLimit, TemplateLoader, TemplateSandbox, template_line
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
 from dockergen.templates_dir import builtin_templates
 
@@ -30,41 +35,96 @@ def _instruction(step: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def template_environment(override_dir: str | None) -> jinja2.Environment:
-    """One Jinja environment: user templates (if any) shadow the built-in ones."""
+def template_environment(override_dir: str | None) -> TemplateSandbox:
+    """One sandboxed Jinja environment: user templates (if any) shadow the built-in ones."""
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
-        loaders.append(jinja2.FileSystemLoader(override_dir))
-    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # Dockerfiles, not HTML: values go through the quote filters instead
+        loaders.append(TemplateLoader(override_dir))
+    loaders.append(TemplateLoader(builtin_templates()))
+    return TemplateSandbox(
+        jinja2.ChoiceLoader(loaders),
+        # Dockerfiles, not HTML: no autoescape; values go through the quote filters instead.
+        filters={
+            "word": quote.word,
+            "dq": quote.double_quoted,
+            "key": quote.key,
+            "exec": quote.exec_form,
+            "command": quote.command,
+            "instruction": _instruction,
+        },
     )
-    env.filters.update(
-        word=quote.word,
-        dq=quote.double_quoted,
-        key=quote.key,
-        exec=quote.exec_form,
-        command=quote.command,
-        instruction=_instruction,
-    )
-    return env
 
 
 def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> str:
     context = dockerfile_context(plan, header)
-    env = template_environment(str(templates) if templates else None)
+    # Keyed by the absolute folder: a relative one means another folder from another directory.
+    env = template_environment(os.path.abspath(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
-        text = env.get_template(name).render(**context)
+        text = env.render(name, context)
     except quote.UnsafeValue as exc:
         raise DockergenError.single(f"{plan.dockerfile}: {exc}", path=("services", plan.service, "build")) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise _template_error(exc.message or str(exc), _shown(exc.filename or name, templates), exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        raise _template_error(f"no template {exc.name!r} in the project's or the built-in templates", *_where(exc, templates, name)) from None
+    except SecurityError as exc:
+        hint = "templates render within fixed bounds of size and work" if isinstance(exc, TemplateLimit) else _SANDBOX_HINT
+        raise _template_error(exc.message or str(exc), *_where(exc, templates, name), hint=hint) from None
     except jinja2.TemplateError as exc:
-        where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', '?')}"
-        raise DockergenError.single(f"template {where}: {exc.message}") from None
-    return _tidy(text)
+        raise _template_error(exc.message or str(exc), *_where(exc, templates, name)) from None
+    except (ArithmeticError, LookupError, RecursionError, TypeError, ValueError) as exc:
+        # Raised by a template's own expression (1/0, a missing key, a macro calling itself
+        # forever): the template's fault, not dockergen's, when a project template is on the stack.
+        where = template_line(exc, os.path.realpath(templates)) if templates else None
+        if where is None:
+            raise
+        raise _template_error(f"{type(exc).__name__}: {exc}", _shown(where[0], templates), where[1]) from None
+    text = _tidy(text)
+    if MARK not in "".join(text.split("\n")[:5]):
+        raise _template_error("the template does not write `{{ header }}` in its first lines (it marks the file as generated)", *_where(None, templates, name))
+    escape = _escape_directive(text)
+    if escape not in (None, "\\"):
+        raise _template_error(
+            f"the template sets the escape character to {escape!r}: the quoting of spec values assumes `\\`", *_where(None, templates, name)
+        )
+    return text
+
+
+# A parser directive (`# escape=...`), as BuildKit reads the first lines of a Dockerfile.
+_DIRECTIVE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*?)[ \t]*")
+
+
+def _escape_directive(text: str) -> str | None:
+    for line in text.split("\n"):
+        match = _DIRECTIVE.fullmatch(line)
+        if match is None:
+            return None
+        if match[1].lower() == "escape":
+            return match[2]
+    return None
+
+
+def _where(exc: BaseException | None, templates: Path | None, name: str) -> tuple[str, int | None]:
+    found = template_line(exc, os.path.realpath(templates)) if templates and exc else None
+    if found is None:
+        return str(templates / name) if templates else name, None
+    return _shown(found[0], templates), found[1]
+
+
+def _shown(file: str, templates: Path | None) -> str:
+    """A project template's path as the spec names its folder (the loader reads absolute paths)."""
+    if templates is None or not os.path.isabs(file):
+        return file
+    relative = os.path.relpath(file, os.path.abspath(templates))
+    return file if relative.startswith("..") else str(templates / relative)
+
+
+_SANDBOX_HINT = "templates render sandboxed: they read the values dockergen passes, call macros and plain string methods, nothing else"
+
+
+def _template_error(message: str, file: str, line: int | None, hint: str | None = None) -> DockergenError:
+    return DockergenError.single(f"template: {message}", location=Location(file, line), hint=hint)
 
 
 def _tidy(text: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.fingerprint import MARK, stamp
+from dockergen.render.comment import comment_lines
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import render_dockerfile
 from dockergen.render.overlay import split
@@ -14,12 +15,11 @@ from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
 from dockergen.resolve import ImagePlan, ResolvedProject
 
-def header(spec_name: str, comment: str = "#", extra: str = "") -> str:
-    lines = [
-        f"{comment} {MARK} from {spec_name}. DO NOT EDIT: edit the spec, then run `dockergen render`.",
-    ]
+def header(spec_name: str, extra: str = "") -> str:
+    """The comment lines every generated file starts with (the first carries the mark)."""
+    lines = comment_lines(f"{MARK} from {spec_name}. DO NOT EDIT: edit the spec, then run `dockergen render`.")
     if extra:
-        lines.append(f"{comment} {extra}")
+        lines += comment_lines(extra)
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockergen import presets
+from dockergen.render import dotenv
+from dockergen.render.comment import comment_lines
 from dockergen.resolve import ImagePlan
 from dockergen.sensitive import looks_secret
 from dockergen.spec.model import Spec
@@ -75,7 +77,7 @@ def is_literal(value: Any) -> bool:
 def env_example(spec: Spec, documents: dict[str, dict[str, Any]], header: str, all_envs: list[str]) -> str:
     uses = collect_variables(documents)
     documented = spec.variables or {}
-    lines = [header, "# Copy to .env and adjust. Compose reads .env from this directory for ${VAR} interpolation.", ""]
+    lines = [header, *comment_lines("Copy to .env and adjust. Compose reads .env from this directory for ${VAR} interpolation."), ""]
     for name in sorted(set(uses) | set(documented)):
         use = uses.get(name, VariableUse(name))
         doc = documented.get(name)
@@ -84,14 +86,19 @@ def env_example(spec: Spec, documents: dict[str, dict[str, Any]], header: str, a
         where = sorted(use.environments)
         scope = "all environments" if where == sorted(all_envs) else ", ".join(where) or "not used by any compose file"
         if doc and doc.description:
-            lines.append(f"# {doc.description}")
+            lines += comment_lines(doc.description)
         notes = ["required" if required else "optional", f"used in: {scope}"]
         if secret:
             notes.append("secret: never commit a real value")
         default = doc.default if doc and doc.default is not None else (sorted(use.defaults)[0] if len(use.defaults) == 1 else "")
         if len(use.defaults) > 1:
             notes.append("defaults differ: " + " / ".join(sorted(use.defaults)))
-        lines.append(f"# {name}: " + "; ".join(notes))
-        lines.append(f"{name}={'' if secret else default}")
+        try:
+            assignment = dotenv.assignment(name, "" if secret else default)
+        except dotenv.Unwritable as exc:
+            notes.append(f"default left out: {exc}")
+            assignment = dotenv.assignment(name, "")
+        lines += comment_lines(f"{name}: " + "; ".join(notes))
+        lines.append(assignment)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

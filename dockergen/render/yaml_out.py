@@ -60,17 +60,43 @@ def _atom(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, int):
         return repr(value)
     if isinstance(value, str):
         return scalar(value)
     raise TypeError(f"cannot emit {type(value).__name__}")
 
 
+def _float(value: float) -> str:
+    """A float every reader reads back as that float: YAML spells infinity and NaN
+    ``.inf``/``.nan``, and YAML 1.1 needs a dot in ``1.0e+20``."""
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    if "e" in text and "." not in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+# YAML allows an implicit key of at most 1024 characters (PyYAML and ruamel enforce it);
+# a longer one is written as an explicit `? key` line with its value on a `:` line.
+_LONGEST_IMPLICIT_KEY = 1000
+
+
 def _mapping(data: dict[str, Any], indent: int, out: list[str]) -> None:
     pad = " " * indent
     for key, value in data.items():
-        head = f"{pad}{scalar(str(key))}:"
+        written = scalar(str(key))
+        if len(written) > _LONGEST_IMPLICIT_KEY:
+            out.append(f"{pad}? {written}")
+            head = f"{pad}:"
+        else:
+            head = f"{pad}{written}:"
         if isinstance(value, dict) and value:
             out.append(head)
             _mapping(value, indent + 2, out)
@@ -109,6 +135,7 @@ def _container_or_atom(value: Any) -> str:
 
 
 def dump_yaml(data: dict[str, Any], header: str) -> str:
+    """``header`` (comment lines, from ``render.comment``) then ``data``."""
     out: list[str] = []
     if data:
         _mapping(data, 0, out)

@@ -27,6 +27,7 @@ from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
+from dockergen.text import forbidden_character
 
 MAX_SPEC_BYTES = 5 * 1024 * 1024
 # Bounds the expansion of YAML aliases ("billion laughs") when copying to plain data.
@@ -89,12 +90,14 @@ class LoadedSpec:
 def load_spec(path: Path) -> LoadedSpec:
     """Read and parse ``path``; raise ``DockergenError`` for anything unreadable."""
     shown = str(path)
-    if any(ord(c) < 32 or ord(c) == 127 for c in path.name):
+    bad = forbidden_character(path.name)
+    if bad is not None:
         # The name is copied into the generated files' header comments, where a line
-        # break would start a new Dockerfile instruction or YAML line.
+        # break (U+2028 included, for Compose) would start a new instruction or YAML line.
         raise DockergenError.single(
-            f"the spec's file name contains a control character: {path.name!r}",
+            f"the spec's file name contains {bad}: {path.name!r}",
             location=Location(shown.encode("unicode_escape").decode("ascii")),
+            hint="rename it: every generated file's header comment names the spec, and no control character may end that line",
         )
     try:
         raw = path.read_bytes()

@@ -19,10 +19,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockergen.render import quote
+from dockergen.text import forbidden_character
 
+# Patterns are whole-string (pydantic's engine anchors `$` at the very end) and spell
+# digits [0-9]: its `\d` also matches `３` and `٣`, which no consumer reads as a number.
 NAME = r"^[a-z][a-z0-9_-]*$"
-DURATION = r"^(\d+(\.\d+)?(us|ms|s|m|h))+$"
-MEMORY = r"^\d+(\.\d+)?([bkmgBKMG][bB]?)?$"
+DURATION = r"^([0-9]+(\.[0-9]+)?(us|ms|s|m|h))+$"
+MEMORY = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
+VERSION = r"^[0-9]+(\.[0-9]+)*$"
 
 Name = Annotated[str, Field(pattern=NAME, max_length=63)]
 Duration = Annotated[str, Field(pattern=DURATION, description="A duration such as `30s`, `1m30s`, `500ms`.")]
@@ -49,14 +53,53 @@ DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
 """One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
-def _one_line(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise ValueError(f"must be one line: {value!r}")
-    return value
+def _ignore_pattern(pattern: str) -> str:
+    bad = forbidden_character(pattern)
+    if bad is not None:
+        raise ValueError(f"a .dockerignore pattern is one line without {bad}: {pattern!r}")
+    if pattern != pattern.strip() or pattern.strip("!").strip() == "":
+        raise ValueError(f"Docker trims spaces around a .dockerignore pattern and skips an empty one: {pattern!r}")
+    if pattern.startswith("#"):
+        raise ValueError(f"a .dockerignore line starting with `#` is a comment, not a pattern: {pattern!r}")
+    return pattern
 
 
-OneLine = Annotated[str, AfterValidator(_one_line)]
-HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$")
+IgnorePattern = Annotated[str, AfterValidator(_ignore_pattern)]
+
+# Characters no generated file's name may hold: they do not survive a checkout on Windows
+# (<>:"|?* and backslash), are globs in .gitattributes and .dockerignore (*?[), or split Compose's
+# short volume syntax (`./context:/app` for the source mount).
+_UNPORTABLE = set('<>:"|?*\\[')
+
+
+def _project_path(path: str) -> str:
+    bad = forbidden_character(path)
+    if bad is not None:
+        raise ValueError(f"a file name may not contain {bad}: {path!r}")
+    unportable = sorted(_UNPORTABLE.intersection(path))
+    if unportable:
+        raise ValueError(f"{path!r} holds {' '.join(unportable)}, which a file name cannot carry everywhere (use letters, digits, `-`, `_`, `.`, `/`)")
+    if path.startswith("-") or any(part != part.strip() for part in path.split("/")):
+        raise ValueError(f"{path!r} may not start with `-` or have a name starting or ending with a space")
+    return path
+
+
+ProjectPath = Annotated[str, AfterValidator(_project_path)]
+"""A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
+
+
+def _container_dir(path: str) -> str:
+    bad = forbidden_character(path)
+    if bad is not None or not path.startswith("/") or ":" in path:
+        # `:` would add a field to the Compose mount (`<volume>:<path>:ro`) it is written into.
+        raise ValueError(f"must be an absolute path in the container, without `:` or control characters: {path!r}")
+    return path
+
+
+ContainerDir = Annotated[str, AfterValidator(_container_dir)]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+"""What Compose interpolates as `${NAME}`, and a `.env` line can set."""
+HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]*")
 Command = str | list[str]
 
 
@@ -88,7 +131,7 @@ class Healthcheck(Model):
     def _plain_path(cls, path: str | None) -> str | None:
         # The path is written into a quoted string of the probe's code, and Compose would
         # interpolate a `$` in it.
-        if path is not None and not HTTP_PATH.match(path):
+        if path is not None and not HTTP_PATH.fullmatch(path):
             raise ValueError(
                 f"{path!r} is not a plain URL path: `/`, then letters, digits and -._~!&()*+,;=:@%/? only "
                 "(percent-encode anything else)"
@@ -165,7 +208,7 @@ class ServiceSettings(Model):
     expose: list[int | str] | None = None
     volumes: list[str | dict[str, Any]] | dict[str, str | dict[str, Any] | None] | None = None
     """Mounts, as a list or as a mapping of names to mounts (merged by name)."""
-    data_dir: str | None = None
+    data_dir: ContainerDir | None = None
     """Directory holding the service's state: a named volume, or a tmpfs in test environments.
     Known images (postgres, redis, ...) have it preset."""
     source_mount: bool | None = None
@@ -175,7 +218,7 @@ class ServiceSettings(Model):
     depends_on: list[str] | dict[str, DependsOn | None] | None = None
     healthcheck: Healthcheck | None = None
     resources: Resources | None = None
-    restart: str | None = Field(None, pattern=r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+    restart: str | None = Field(None, pattern=r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$")
     logging: Logging | None = None
     networks: list[str] | dict[str, dict[str, Any] | None] | None = None
     profiles: list[str] | None = None
@@ -213,7 +256,7 @@ class User(Model):
 
 
 class Python(Model):
-    version: str = Field("3.12", pattern=r"^\d+\.\d+$")
+    version: str = Field("3.12", pattern=r"^[0-9]+\.[0-9]+$")
     requirements: DockerWord | None = "requirements.txt"
     """Runtime requirements (`null` for apps on the standard library only)."""
     dev_requirements: DockerWord | None = None
@@ -243,7 +286,7 @@ ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
 
 
 class Node(Model):
-    version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
+    version: str = Field("20", pattern=VERSION)
     """Node.js major (or exact) version of the official image. With `base_image`, keep it at
     that image's major: from 25 on, Node no longer bundles corepack, so yarn and pnpm builds
     install it from npm."""
@@ -273,7 +316,7 @@ class Node(Model):
     """Default: `npm run dev`, `yarn dev` or `pnpm run dev`, by `package_manager`."""
     test_command: list[str] | None = None
     """Default: `npm test`, `yarn test` or `pnpm test`, by `package_manager`."""
-    nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
+    nginx_version: str = Field("1.27", pattern=VERSION)
 
 
 class Stage(Model):
@@ -290,16 +333,16 @@ class Build(Model):
     """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
 
     family: Literal["python", "node", "generic"]
-    context: str = "."
+    context: ProjectPath = "."
     """Build context, relative to the spec's directory."""
-    dockerfile: str | None = None
+    dockerfile: ProjectPath | None = None
     """Where to write the Dockerfile, relative to the spec (default `<context>/Dockerfile`)."""
     image: str | None = None
     """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
-    workdir: DockerWord = Field("/app", pattern=r"^/")
-    flavour: str | None = None
+    workdir: Annotated[DockerWord, AfterValidator(_container_dir)] = "/app"
+    flavour: Name | None = None
     """Base image flavour: `slim` (Debian) or `alpine`; environments can pick another one."""
     base_image: DockerWord | None = None
     """Override the flavour's base image (keep it pinned to a tag)."""
@@ -312,13 +355,13 @@ class Build(Model):
     secrets: list[Name] | None = None
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
-    ignore: list[OneLine] | None = None
+    ignore: list[IgnorePattern] | None = None
     """Extra `.dockerignore` patterns for this context."""
     python: Python | None = None
     node: Node | None = None
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
-    flavours: dict[str, dict[str, Any]] | None = None
+    flavours: dict[Name, dict[str, Any]] | None = None
     """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
 
     @model_validator(mode="after")
@@ -346,9 +389,9 @@ class Environment(Model):
     kind: Literal["dev", "test", "staging", "prod"] | None = None
     """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod)."""
     engine: Literal["docker", "podman"] | None = None
-    flavour: str | None = None
+    flavour: Name | None = None
     """Base image flavour for every built service (e.g. `alpine`)."""
-    compose_file: str | None = None
+    compose_file: ProjectPath | None = None
     project: Name | None = None
     """Compose project name in this environment (default: the spec's `project`); it prefixes
     volume, network and container names, so two environments with different names can run
@@ -359,18 +402,24 @@ class Environment(Model):
 class Engines(Model):
     """Minimum engine versions the output must work with; features are used only where all support them."""
 
-    compose: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    docker: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    podman: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    buildah: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    compose: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
+    docker: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
+    podman: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
+    buildah: str | None = Field(None, pattern=r"^[0-9]+(\.[0-9]+){0,2}$")
+
+
+def _overlay_pattern(pattern: str) -> str:
+    if pattern.count("{env}") != 1 or pattern.replace("{env}", "").count("{") + pattern.replace("{env}", "").count("}"):
+        raise ValueError(f"an overlay name holds `{{env}}` once and no other braces: {pattern!r}")
+    return pattern
 
 
 class Output(Model):
-    compose_file: str = "compose.yaml"
-    overlay: str = Field("compose.{env}.yaml", pattern=r"\{env\}")
+    compose_file: ProjectPath = "compose.yaml"
+    overlay: Annotated[ProjectPath, AfterValidator(_overlay_pattern)] = "compose.{env}.yaml"
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
-    env_example: str = ".env.example"
-    snapshots: str | None = None
+    env_example: ProjectPath = ".env.example"
+    snapshots: ProjectPath | None = None
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
     each environment. Off by default; the files are generated (checked and locked) like the rest."""
@@ -384,7 +433,7 @@ class Variable(Model):
 
 
 LintSeverity = Literal["error", "warning", "note", "off"]
-LintRuleId = Annotated[str, Field(pattern=r"^(DG\d{3}|hadolint/[A-Z]+\d+)$")]
+LintRuleId = Annotated[str, Field(pattern=r"^(DG[0-9]{3}|hadolint/[A-Z]+[0-9]+)$")]
 
 
 class LintRule(Model):
@@ -414,7 +463,7 @@ class Spec(Model):
     project: Name
     engines: Engines = Engines()
     output: Output = Output()
-    templates: str | None = None
+    templates: ProjectPath | None = None
     """Directory (relative to the spec) whose templates override the built-in ones."""
     defaults: ServiceSettings | None = None
     environments: dict[Name, Environment] | None = None
@@ -426,7 +475,7 @@ class Spec(Model):
     configs: dict[str, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
     a service uses one through `compose: {configs: [...]}`."""
-    variables: dict[str, Variable] | None = None
+    variables: dict[VariableName, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None
     """Settings of `dockergen lint`: the failing severity, rules turned off or re-graded."""
@@ -440,4 +489,4 @@ class Spec(Model):
 
 
 def is_valid_name(name: str) -> bool:
-    return re.match(NAME, name) is not None
+    return re.fullmatch(r"[a-z][a-z0-9_-]*", name) is not None and len(name) <= 63

@@ -1,0 +1,181 @@
+"""A project's template folder cannot run code, read outside itself or make a render hang:
+every command that renders (render, check, validate, lint, doctor) refuses a hostile
+template with a located exit-2 error, and nothing it asked for happened."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import dockerfile
+import pytest
+
+from tests.test_injection import run_cli
+
+# One case reads `model_fields` off an instance, as an attacker would; pydantic warns.
+pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_fields' attribute")
+
+SPEC = """\
+version: 1
+project: demo
+templates: tpl
+environments: {prod: {}}
+services:
+  api:
+    build: {family: python, context: api, port: 8000, python: {app: "app:app"}}
+"""
+# Each would create PWNED in the project, or print a line of /etc/passwd, if it ran.
+ESCAPES = {
+    "mro-subclasses": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "cycler-globals": "{{ cycler.__init__.__globals__.os.system('touch PWNED') }}",
+    "lipsum-globals": "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
+    "joiner-globals": "{{ joiner.__init__.__globals__.os.system('touch PWNED') }}",
+    "namespace-globals": "{{ namespace.__init__.__globals__.os.system('touch PWNED') }}",
+    "self-reference": "{{ self._TemplateReference__context.parent }}",
+    "range-globals": "{{ range.__func__.__globals__ }}",
+    "model-method": "{{ user.model_validate.__globals__ }}",
+    "model-fields-type": "{{ user.model_fields['name'].annotation.mro() }}",
+    "attr-filter": "{{ (user|attr('__class__')).__init__.__globals__ }}",
+    "str-format-attribute": "{{ '{0.__class__.__init__.__globals__}'.format(user) }}",
+    "format-map": "{{ '{x}'.format_map({'x': 1}) }}",
+    "include-absolute": "{% include '/etc/passwd' %}",
+    "include-parent": "{% include '../../../../../../etc/passwd' %}",
+    "import-parent": "{% import '../dockergen.yaml' as spec %}{{ spec }}",
+    "extends-parent": "{% extends '../../../../etc/passwd' %}",
+    "dict-global": "{{ dict(a=1) }}",
+}
+BOMBS = {
+    "string-repeat": ('{{ "x" * 1000000000 }}', "more than"),
+    "list-repeat": ("{{ [0] * 1000000000 }}", "more than"),
+    "power": ("{{ 9 ** 9 ** 9 }}", "bits"),
+    "printf-width": ('{{ "%999999999s" % "x" }}', "format width"),
+    "printf-star": ('{{ "%*s"|format(1000000000, "x") }}', "format width"),
+    "center": ('{{ "x"|center(1000000000) }}', "over the limit"),
+    "indent": ('{{ ("x\\n" * 100000)|indent(1000) }}', "too long"),
+    "replace": ('{{ ("x" * 1000)|replace("x", "x" * 1000)|replace("x", "x" * 1000) }}', "too long"),
+    "join": ('{{ range(5000)|list|join("x" * 1000) }}', "too long"),
+    "concat-doubling": ("{% set a = 'x' * 1000 %}" + "{% set a = a ~ a %}" * 20 + "{{ a }}", "more than"),
+    "range": ("{% for i in range(100000000) %}{% endfor %}", "steps of work"),
+    "nested-loops": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}", "steps of work"),
+    "recursive-loop": ("{% for x in [[1, 1]] recursive %}{{ loop([x, x]) }}{% endfor %}", ""),
+    "recursion": ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+    "output": ('{% for i in range(5000) %}{{ "x" * 999999 }}{% endfor %}', "longer than"),
+    "random-is-not-deterministic": ("{{ [1, 2]|random }}", "random"),
+}
+COMMANDS = ["render", "check", "validate", "lint", "doctor"]
+
+
+def project(tmp_path: Path, template: str) -> Path:
+    (tmp_path / "api").mkdir(parents=True)
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    (tmp_path / "tpl" / "python.Dockerfile.j2").write_text(template)
+    return tmp_path
+
+
+def assert_refused(root: Path, *args: str, why: str = "") -> str:
+    before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    result = run_cli(root, *args)
+    output = result.stdout + result.stderr
+    assert result.exit_code == 2, (args, output, result.exception)
+    assert re.match(r"^tpl/python\.Dockerfile\.j2(:\d+)?: error: template: ", result.stderr), result.stderr
+    assert why in result.stderr, result.stderr
+    assert "Traceback" not in output and "root:x:0:0" not in output
+    assert not (root / "PWNED").exists(), "the template ran code"
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before, "nothing is written"
+    return result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("template", ESCAPES.values(), ids=list(ESCAPES))
+def test_a_template_cannot_reach_python_or_files_outside_its_folder(template: str, command: str, tmp_path: Path) -> None:
+    assert_refused(project(tmp_path, template), command)
+
+
+@pytest.mark.parametrize(("template", "why"), BOMBS.values(), ids=list(BOMBS))
+def test_a_template_cannot_make_the_render_unbounded(template: str, why: str, tmp_path: Path) -> None:
+    assert_refused(project(tmp_path, template), "render", why=why)
+
+
+def test_a_symbolic_link_out_of_the_template_folder_is_refused(tmp_path: Path) -> None:
+    root = project(tmp_path, '{% include "passwd.j2" %}')
+    (root / "tpl" / "passwd.j2").symlink_to("/etc/passwd")
+    assert "leaves the template folder" in assert_refused(root, "render")
+    (root / "tpl" / "python.Dockerfile.j2").unlink()
+    (root / "tpl" / "python.Dockerfile.j2").symlink_to("/etc/passwd")
+    for command in COMMANDS:
+        assert_refused(root, command)
+
+
+def test_a_linked_folder_out_of_the_template_folder_is_refused(tmp_path: Path) -> None:
+    root = project(tmp_path, '{% include "etc/passwd" %}')
+    (root / "tpl" / "etc").symlink_to("/etc")
+    assert "leaves the template folder" in assert_refused(root, "render")
+
+
+def test_a_fifo_template_is_refused_without_being_opened(tmp_path: Path) -> None:
+    root = project(tmp_path, "")
+    (root / "tpl" / "python.Dockerfile.j2").unlink()
+    os.mkfifo(root / "tpl" / "python.Dockerfile.j2")
+    assert "not a regular file" in assert_refused(root, "render")
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [(b"\xff\xfe{{ header }}", "not UTF-8"), (b"#" * 1_000_001, "larger than")],
+    ids=["not-utf8", "too-large"],
+)
+def test_an_unreadable_template_is_a_located_error(content: bytes, why: str, tmp_path: Path) -> None:
+    root = project(tmp_path, "")
+    (root / "tpl" / "python.Dockerfile.j2").write_bytes(content)
+    assert why in assert_refused(root, "render")
+
+
+@pytest.mark.parametrize(
+    ("template", "line"),
+    [("FROM x\n{% if %}\n", 2), ("FROM x\n\n{{ 1 / 0 }}\n", 3), ("{{ header }}\n{{ nope.x }}\n", 2)],
+    ids=["syntax", "zero-division", "undefined"],
+)
+def test_a_template_error_names_the_template_line(template: str, line: int, tmp_path: Path) -> None:
+    stderr = assert_refused(project(tmp_path, template), "render")
+    assert stderr.startswith(f"tpl/python.Dockerfile.j2:{line}: error: template: "), stderr
+
+
+def test_a_template_may_not_change_the_escape_character(tmp_path: Path) -> None:
+    """The quoting of spec values (render/quote.py) assumes BuildKit's default `\\`."""
+    stderr = assert_refused(project(tmp_path, "# escape=`\n{{ header }}\nFROM {{ base_image|word }}\n"), "render")
+    assert "escape character" in stderr
+
+
+def test_a_template_must_write_the_header(tmp_path: Path) -> None:
+    """Without it the file would not be marked generated (and `check` could not see edits)."""
+    assert "header" in assert_refused(project(tmp_path, "FROM alpine\n"), "render")
+
+
+def test_a_template_written_with_the_sandbox_s_means_renders(tmp_path: Path) -> None:
+    """Data, macros of its own and the built-in ones, loops, conditionals, filters and plain
+    string methods are all a template needs."""
+    template = """\
+# syntax=docker/dockerfile:1
+{{ header }}
+{% import "_macros.j2" as m %}
+{% import "parts/labels.j2" as parts %}
+FROM {{ base_image|word }} AS prod
+{{ parts.team("payments") }}
+{{ m.env_block(env) }}{% for name in ["a", "b"] if name != "b" %}
+LABEL {{ ("x-" ~ name)|key }}={{ loop.index|dq }}
+{% endfor %}
+{% if workdir.startswith("/") %}WORKDIR {{ workdir|word }}{% endif %}
+USER {{ user.uid }}:{{ user.gid }}
+CMD {{ prod_command|exec }}
+"""
+    root = project(tmp_path, template)
+    (root / "tpl" / "parts").mkdir()
+    (root / "tpl" / "parts" / "labels.j2").write_text('{% macro team(name) %}LABEL team={{ name|upper|dq }}{% endmacro %}')
+    (root / "tpl" / "parts" / "alias.j2").symlink_to("labels.j2")  # a link inside the folder is fine
+    result = run_cli(root, "render", "-q")
+    assert result.exit_code == 0, result.stderr
+    commands = dockerfile.parse_string((root / "api" / "Dockerfile").read_text())
+    assert [c.cmd for c in commands] == ["FROM", "LABEL", "LABEL", "WORKDIR", "USER", "CMD"]
+    assert commands[1].value == ("team", '"PAYMENTS"') and commands[2].value == ("x-a", '"1"')

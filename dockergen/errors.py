@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockergen.text import visible
+
 
 @dataclass(frozen=True)
 class Location:
@@ -41,7 +43,8 @@ class Problem:
         text = f"{where}{self.severity}: {field_path}{self.message}"
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        # One line, whatever a key, a file name or a template put in it.
+        return visible(text, allowed="")
 
 
 def format_path(path: tuple[str | int, ...]) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from dockergen.errors import Problem
 from dockergen.render.compose import Documents
-from dockergen.render.support import is_literal
+from dockergen.render.support import interpolation_error, is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -30,6 +30,7 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
     problems += _paths(project, source, spec_dir)
     problems += _secrets(project, source)
     problems += _install_files(project, source, spec_dir)
+    problems += _interpolations(project, documents, source)
     per_env: dict[tuple[PathT, str, str | None, str], list[str]] = {}
     for env in project.environments.values():
         for finding in [
@@ -126,6 +127,38 @@ def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) 
                     )
                 )
     return problems
+
+
+# ---- interpolation ---------------------------------------------------------------
+
+
+def _interpolations(project: ResolvedProject, documents: Documents, source: SourceMap) -> list[Problem]:
+    """A ``${`` Compose cannot interpolate fails ``docker compose`` on every command:
+    reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``)."""
+    refused = {text: why for doc in documents.values() for text in _values(doc) if (why := interpolation_error(text))}
+    if not refused:
+        return []
+    problems = []
+    for path, text in _strings(project.spec.model_dump(by_alias=True, exclude_unset=True)):
+        why = interpolation_error(text)
+        if why and any(text in value for value in refused):
+            problems.append(_at(source, path, f"{text!r}: {why}, so Compose would refuse the file", "write `$$` for a literal `$`"))
+    return problems
+
+
+def _values(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _values(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in _values(value)]
+    return [node] if isinstance(node, str) else []
+
+
+def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else None
+    if items is None:
+        return [(path, node)] if isinstance(node, str) else []
+    return [found for key, value in items for found in _strings(value, (*path, key))]
 
 
 # ---- secrets -----------------------------------------------------------------------

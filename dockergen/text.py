@@ -40,6 +40,12 @@ def forbidden_character(text: str, allowed: str = "") -> str | None:
     return None
 
 
+def visible(text: str, allowed: str = "\t") -> str:
+    """``text`` with every character ``forbidden_character`` names shown as ``\\uXXXX``:
+    one line, and nothing a terminal or editor would act on or hide."""
+    return "".join(char if char in allowed or forbidden_character(char) is None else f"\\u{ord(char):04x}" for char in text)
+
+
 def is_number(text: str) -> bool:
     """ASCII digits only: what Compose, Docker and the kernel read as a number."""
     return _ASCII_NUMBER.fullmatch(text) is not None

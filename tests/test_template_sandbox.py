@@ -79,7 +79,7 @@ def assert_refused(root: Path, *args: str, why: str = "") -> str:
     result = run_cli(root, *args)
     output = result.stdout + result.stderr
     assert result.exit_code == 2, (args, output, result.exception)
-    assert re.match(r"^tpl/python\.Dockerfile\.j2(:\d+)?: error: template: ", result.stderr), result.stderr
+    assert re.match(r"^tpl/python\.Dockerfile\.j2(:\d+)?: error: template python\.Dockerfile\.j2: ", result.stderr), result.stderr
     assert why in result.stderr, result.stderr
     assert "Traceback" not in output and "root:x:0:0" not in output
     assert not (root / "PWNED").exists(), "the template ran code"
@@ -139,7 +139,7 @@ def test_an_unreadable_template_is_a_located_error(content: bytes, why: str, tmp
 )
 def test_a_template_error_names_the_template_line(template: str, line: int, tmp_path: Path) -> None:
     stderr = assert_refused(project(tmp_path, template), "render")
-    assert stderr.startswith(f"tpl/python.Dockerfile.j2:{line}: error: template: "), stderr
+    assert stderr.startswith(f"tpl/python.Dockerfile.j2:{line}: error: template python.Dockerfile.j2: "), stderr
 
 
 def test_a_template_may_not_change_the_escape_character(tmp_path: Path) -> None:

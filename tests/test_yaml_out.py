@@ -8,8 +8,11 @@ import re
 
 import pytest
 import yaml as pyyaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from dockergen.render.comment import comment_lines
 from dockergen.render.yaml_out import dump_yaml
 
 TRICKY = [
@@ -83,3 +86,34 @@ def test_same_layout_as_ruamel_for_compose_shaped_data() -> None:
     # Same layout; we quote with double quotes, and also YAML 1.1 booleans.
     expected = re.sub(r"'([^'\n]*)'", r'"\1"', buffer.getvalue()).replace("B: yes", 'B: "yes"')
     assert dump_yaml(doc, "#") == "#\n" + expected
+
+
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from("\n\r\x85\u2028\u2029\x00\x1b\t\ufeff\"'\\:#-?&*!|>%@`{}[],$ ~yn01e."), st.characters(codec="utf-8")),
+    max_size=12,
+)
+SCALARS = st.one_of(HOSTILE_TEXT, st.integers(), st.floats(), st.booleans(), st.none(), st.text(min_size=1000, max_size=1100))
+DOCUMENTS = st.recursive(
+    SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.one_of(HOSTILE_TEXT, st.text(min_size=1020, max_size=1100)), inner, max_size=3)), max_leaves=12
+)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, with NaN equal to itself."""
+    if isinstance(a, float) and isinstance(b, float) and a != a:
+        return b != b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b and type(a) is type(b)
+
+
+@given(doc=st.dictionaries(HOSTILE_TEXT, DOCUMENTS, max_size=4), header=HOSTILE_TEXT)
+@settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_document_and_header_read_back_the_same_in_yaml_1_1_and_1_2(doc: dict, header: str) -> None:
+    """Keys of any length (an implicit key stops at 1024 characters), any float (inf, nan,
+    1e+20), a header comment holding any line break: every reader sees ``doc``, nothing more."""
+    text = dump_yaml(doc, "\n".join(comment_lines(header)))
+    for load in (YAML(typ="safe", pure=True).load, pyyaml.safe_load, lambda t: pyyaml.load(t, Loader=pyyaml.CSafeLoader)):
+        assert _same(load(text) or {}, doc), text

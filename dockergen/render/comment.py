@@ -10,15 +10,9 @@ early nor hide what follows it.
 
 from __future__ import annotations
 
-from dockergen.text import forbidden_character
+from dockergen.text import visible
 
 
 def comment_lines(text: str) -> list[str]:
     """``text`` as comment lines, one per ``\\n``-separated line."""
-    return [("# " + "".join(_shown(char) for char in line)).rstrip() for line in text.split("\n")]
-
-
-def _shown(char: str) -> str:
-    if forbidden_character(char, allowed="\t") is None:
-        return char
-    return f"\\u{ord(char):04x}"
+    return [("# " + visible(line)).rstrip() for line in text.split("\n")]

@@ -124,7 +124,7 @@ _SANDBOX_HINT = "templates render sandboxed: they read the values dockergen pass
 
 
 def _template_error(message: str, file: str, line: int | None, hint: str | None = None) -> DockergenError:
-    return DockergenError.single(f"template: {message}", location=Location(file, line), hint=hint)
+    return DockergenError.single(f"template {os.path.basename(file)}: {message}", location=Location(file, line), hint=hint)
 
 
 def _tidy(text: str) -> str:

@@ -18,6 +18,52 @@ from dockergen.spec.model import Spec
 INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPERATOR = re.compile(r":?[-+?]")
+
+
+def interpolation_error(text: str) -> str | None:
+    """Why Compose would refuse to interpolate ``text`` (a ``${`` that is not
+    ``${NAME}``, ``${NAME:-default}``, ``-``, ``:?``, ``?``, ``:+``, ``+``), or None.
+    Stricter than Compose in one place: a default holds braces only as ``${...}``."""
+    at = 0
+    while (at := text.find("$", at)) != -1:
+        if text.startswith("$$", at) or not text.startswith("${", at):
+            at += 2 if text.startswith("$$", at) else 1
+            continue
+        at, error = _braced(text, at)
+        if error:
+            return error
+    return None
+
+
+def _braced(text: str, start: int) -> tuple[int, str | None]:
+    name = _VARIABLE.match(text, start + 2)
+    if name is None:
+        return start, f"`${{` at character {start + 1} does not start a variable name"
+    at = name.end()
+    if text.startswith("}", at):
+        return at + 1, None
+    operator = _OPERATOR.match(text, at)
+    if at == len(text):
+        return start, f"`${{{name[0]}` is not closed with `}}`"
+    if operator is None:
+        return start, f"`${{{name[0]}` is followed by neither `}}` nor one of :- - :? ? :+ +"
+    at = operator.end()
+    while at < len(text):
+        if text[at] == "}":
+            return at + 1, None
+        if text.startswith("${", at):
+            at, error = _braced(text, at)
+            if error:
+                return at, error
+        elif text[at] == "{":
+            return at, f"the default of `${{{name[0]}` holds a `{{` that does not start `${{`"
+        else:
+            at += 2 if text.startswith("$$", at) else 1
+    return start, f"`${{{name[0]}` is not closed with `}}`"
+
+
 def dockerignore(plans: list[ImagePlan]) -> str:
     """Patterns for one build context shared by ``plans`` (defaults, then the spec's own)."""
     patterns = list(presets.DOCKERIGNORE_COMMON)
@@ -45,8 +91,7 @@ def collect_variables(documents: dict[str, dict[str, Any]]) -> dict[str, Variabl
 
     def visit(value: Any, env: str) -> None:
         if isinstance(value, dict):
-            for k, v in value.items():
-                visit(k, env)
+            for v in value.values():  # Compose interpolates values, never keys
                 visit(v, env)
         elif isinstance(value, list):
             for item in value:

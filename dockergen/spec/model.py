@@ -73,6 +73,8 @@ _UNPORTABLE = set('<>:"|?*\\[')
 
 
 def _project_path(path: str) -> str:
+    if path.strip("./") == "" and path != ".":
+        raise ValueError(f"not a file or folder name: {path!r}")
     bad = forbidden_character(path)
     if bad is not None:
         raise ValueError(f"a file name may not contain {bad}: {path!r}")

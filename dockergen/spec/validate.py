@@ -6,6 +6,7 @@ import difflib
 import types
 import typing
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -100,10 +101,26 @@ def _unknown_key_hint(path: tuple[str | int, ...], known: set[str]) -> str:
 
 
 def validate(loaded: LoadedSpec) -> model.Spec:
+    unwritable = list(_lone_surrogates(loaded.data))
+    if unwritable:
+        raise DockergenError([Problem(message, loaded.source.locate(path), path, _SURROGATE_HINT) for path, message in unwritable])
     try:
         return model.Spec.model_validate(loaded.data)
     except ValidationError as exc:
         raise DockergenError(_problems(exc, loaded)) from None
+
+
+_SURROGATE_HINT = "a YAML `\\u` escape names one code point: write the character itself, or `\\U0001F600` for one beyond U+FFFF"
+
+
+def _lone_surrogates(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Strings no generated file can hold (UTF-8 has no lone surrogates), keys included."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        for text, where in ((key, "key"), (value, "value")):
+            if isinstance(text, str) and any("\ud800" <= char <= "\udfff" for char in text):
+                yield (*path, key), f"the {where} {text!r} holds a lone surrogate, which no UTF-8 file can carry"
+        yield from _lone_surrogates(value, (*path, key))
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:

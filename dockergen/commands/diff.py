@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from dockergen.errors import DockergenError
+from dockergen.text import visible
 
 MISSING = "—"
 
@@ -41,7 +42,7 @@ def diff(spec: Path, env_a: str, env_b: str, *, service: str | None, output_form
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     widths[2] = min(widths[2], 48)
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell)[:48].ljust(widths[i]) if i < 3 else str(cell) for i, cell in enumerate(row)))
+        click.echo("  ".join(visible(str(cell))[:48].ljust(widths[i]) if i < 3 else visible(str(cell)) for i, cell in enumerate(row)))
     return 0
 
 

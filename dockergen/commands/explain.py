@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dockergen.errors import DockergenError
+from dockergen.text import visible
 
 
 def explain(spec: Path, service: str, *, env: str | None, key: str | None, output_format: str) -> int:
@@ -59,9 +60,9 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
         click.echo("  not part of this environment (enabled: false)")
     width = max([len(".".join(t.path)) for t in rows] + [len(k) for k, _ in derived] + [10])
     for t in rows:
-        value = json.dumps(t.value) if not isinstance(t.value, str) else t.value
+        value = visible(json.dumps(t.value) if not isinstance(t.value, str) else t.value)  # a terminal acts on ESC
         where = f"  {t.origin.location}" if t.origin.location else ""
         click.echo(f"  {'.'.join(t.path):<{width}}  {value:<28}  {t.origin.layer}{where}")
     for name, value in derived if key is None else [d for d in derived if d[0].startswith(key)]:
-        click.echo(f"  {name:<{width}}  {value:<28}  derived")
+        click.echo(f"  {name:<{width}}  {visible(value):<28}  derived")
     return 0

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from dockergen.text import visible
+
 STYLE = {"error": {"fg": "red", "bold": True}, "warning": {"fg": "yellow"}, "note": {"fg": "cyan"}}
 
 
@@ -68,7 +70,7 @@ def _text(spec: Path, result, *, quiet: bool, verbose: bool) -> None:  # noqa: A
         where = f" [{', '.join(f.environments)}]" if f.environments and len(f.environments) < len(result.environments) else ""
         severity = click.style(f.severity, **STYLE[f.severity])
         title = f.rule if f.rule.endswith(f"/{f.name}") else f"{f.rule} {f.name}"
-        click.echo(f"{f.location}: {severity}: {title}: {subject}{f.message}{where}")
+        click.echo(f"{visible(str(f.location))}: {severity}: {title}: {visible(subject + f.message + where)}")  # spec values, one line
         if quiet:
             continue
         if verbose:

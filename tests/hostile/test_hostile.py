@@ -32,4 +32,4 @@ def test_hostile_case(case: Case, tmp_path: Path) -> None:
 
 def test_the_corpus_covers_every_class() -> None:
     classes = {c.name.split("/")[0] for c in CASES}
-    assert {"3-user-content", "4-paths", "5-bounds", "6-one-run"} <= classes
+    assert {"1-injection", "2-templates", "3-user-content", "4-paths", "5-bounds", "6-one-run"} <= classes

@@ -284,6 +284,32 @@ def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) ->
     _run(lambda: command(path, yes=yes, force=force, schema=schema, quiet=quiet))
 
 
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@SPEC_OPTION
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="The tree was rendered with --out DIR.")
+@click.option("--print", "print_only", is_flag=True, help="Print the Compose command instead of running it.")
+@click.argument("env", shell_complete=complete_environments)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tuple[str, ...]) -> None:
+    """Run the Compose CLI on environment ENV: `-p <project> -f compose.yaml -f <overlay> ARGS...`.
+
+    \b
+    The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
+    (`podman compose`, `podman-compose`), whichever is installed; an environment with
+    `engine: podman` prefers Docker Compose on podman's socket. DOCKERGEN_COMPOSE picks
+    one. Compose's exit code is passed through; 127 when no Compose CLI is installed.
+
+    \b
+    Examples:
+      dockergen compose dev up --watch
+      dockergen compose test run --rm api
+      dockergen compose prod config
+    """
+    from dockergen.commands.compose import compose as command
+
+    _run(lambda: command(spec, env, list(args), out=out, print_only=print_only))
+
+
 @main.command()
 @SPEC_OPTION
 def validate(spec: Path) -> None:

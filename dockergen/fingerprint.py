@@ -141,24 +141,29 @@ def current_inputs(spec_path: str | os.PathLike[str], templates_dir: str | None)
     return spec, templates_digest(override)
 
 
-def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
-    """True only if the tree is exactly what a render would write: the lock is intact and
-    matches the current spec, templates and version, and every file it lists is intact
-    and has the recorded fingerprint. Anything else: False (take the full path)."""
+def clean_lock(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Lock | None:
+    """The lock, only if the tree is exactly what a render would write: the lock is intact
+    and matches the current spec, templates and version, and every file it lists is intact
+    and has the recorded fingerprint. Anything else: None (take the full path)."""
     out_dir = os.fspath(out_dir)
     try:
         lock = Lock.from_text(_read(os.path.join(out_dir, LOCK_NAME)).decode("utf-8"))
         if lock is None or lock.version != __version__:
-            return False
+            return None
         if (lock.spec, lock.templates) != current_inputs(spec_path, lock.templates_dir):
-            return False
+            return None
         for relative, recorded in lock.files.items():
             seal = read_seal(_read(os.path.join(out_dir, relative)))
             if not seal.intact or seal.recorded != recorded:
-                return False
-        return gitattributes_current(out_dir, lock.files)
+                return None
+        return lock if gitattributes_current(out_dir, lock.files) else None
     except (OSError, UnicodeDecodeError):
-        return False
+        return None
+
+
+def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
+    """True only if the tree is exactly what a render would write (``clean_lock``)."""
+    return clean_lock(spec_path, out_dir) is not None
 
 
 GITATTRIBUTES = ".gitattributes"

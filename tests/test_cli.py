@@ -63,7 +63,9 @@ def project(tmp_path: Path) -> Path:
 
 def summary_count(stdout: str) -> int:
     """How many files the summary line says were written (changed)."""
-    match = re.search(r"^(\d+) (?:written|changed)\b", stdout, re.MULTILINE)
+    if re.match(r"nothing to change: the \d+ generated files match ", stdout):
+        return 0
+    match = re.search(r"^(\d+) of \d+ files written in ", stdout, re.MULTILINE)
     assert match, stdout
     return int(match[1])
 

@@ -20,13 +20,22 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from dockergen.render import quote
 
+
+def matching(pattern: str, means: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A string field that must match ``pattern``; ``means`` says in words what it accepts.
+    It is the error message (``must be <means>``) and, in the JSON Schema, editors'
+    ``patternErrorMessage``; a test fails on a pattern without one."""
+    return Field(default, pattern=pattern, json_schema_extra={"patternErrorMessage": f"must be {means}"}, **kwargs)
+
+
 NAME = r"^[a-z][a-z0-9_-]*$"
 DURATION = r"^(\d+(\.\d+)?(us|ms|s|m|h))+$"
+VERSION = r"^\d+(\.\d+){0,2}$"
 MEMORY = r"^\d+(\.\d+)?([bkmgBKMG][bB]?)?$"
 
-Name = Annotated[str, Field(pattern=NAME, max_length=63)]
-Duration = Annotated[str, Field(pattern=DURATION, description="A duration such as `30s`, `1m30s`, `500ms`.")]
-Memory = Annotated[str, Field(pattern=MEMORY, description="A memory size such as `512M` or `1G`.")]
+Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
+Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
 
@@ -66,7 +75,7 @@ class Healthcheck(Model):
     """How to tell that the service is ready. Give `http` for a generated, dependency-free
     probe, or `test` for your own command."""
 
-    http: str | None = Field(None, pattern=r"^/")
+    http: str | None = matching(r"^/", "a path starting with / (e.g. /health)", None)
     """HTTP path probed on the service's `port` (e.g. `/health`); any status below 400 is healthy."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the HTTP probe connects to inside the container (default: the build's `port`)."""
@@ -173,7 +182,7 @@ class ServiceSettings(Model):
     depends_on: list[str] | dict[str, DependsOn | None] | None = None
     healthcheck: Healthcheck | None = None
     resources: Resources | None = None
-    restart: str | None = Field(None, pattern=r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+    restart: str | None = matching(r"^(no|always|unless-stopped|on-failure(:\d+)?)$", "one of no, always, unless-stopped, on-failure or on-failure:N", None)
     logging: Logging | None = None
     networks: list[str] | dict[str, dict[str, Any] | None] | None = None
     profiles: list[str] | None = None
@@ -205,18 +214,18 @@ class Packages(Model):
 
 
 class User(Model):
-    name: str = Field("app", pattern=r"^[a-z_][a-z0-9_-]*$")
+    name: str = matching(r"^[a-z_][a-z0-9_-]*$", "a Linux user name: lowercase letters, digits, '_' or '-', not starting with a digit", "app")
     uid: int = Field(10001, ge=1, le=2**31 - 1)
     gid: int = Field(10001, ge=1, le=2**31 - 1)
 
 
 class Python(Model):
-    version: str = Field("3.12", pattern=r"^\d+\.\d+$")
+    version: str = matching(r"^\d+\.\d+$", "a Python version as major.minor, e.g. \"3.12\" (quoted, or YAML reads 3.10 as 3.1)", "3.12")
     requirements: DockerWord | None = "requirements.txt"
     """Runtime requirements (`null` for apps on the standard library only)."""
     dev_requirements: DockerWord | None = None
     test_requirements: DockerWord | None = None
-    app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    app: str | None = matching(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", "module:attribute, e.g. app.main:app", None)
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
     server: Literal["gunicorn", "uvicorn"] = "gunicorn"
@@ -241,7 +250,7 @@ ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
 
 
 class Node(Model):
-    version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
+    version: str = matching(r"^\d+(\.\d+)*$", "a version number such as 20 or 20.11.1", "20")
     """Node.js major (or exact) version of the official image. With `base_image`, keep it at
     that image's major: from 25 on, Node no longer bundles corepack, so yarn and pnpm builds
     install it from npm."""
@@ -271,7 +280,7 @@ class Node(Model):
     """Default: `npm run dev`, `yarn dev` or `pnpm run dev`, by `package_manager`."""
     test_command: list[str] | None = None
     """Default: `npm test`, `yarn test` or `pnpm test`, by `package_manager`."""
-    nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
+    nginx_version: str = matching(r"^\d+(\.\d+)*$", "a version number such as 1.27", "1.27")
 
 
 class Stage(Model):
@@ -305,12 +314,12 @@ class Build(Model):
     """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
-    workdir: DockerWord = Field("/app", pattern=r"^/")
+    workdir: DockerWord = matching(r"^/", "an absolute path (starting with /)", "/app")
     flavour: str | None = None
     """Base image flavour: `slim` (Debian) or `alpine`; environments can pick another one."""
     base_image: DockerWord | None = None
     """Override the flavour's base image (keep it pinned to a tag)."""
-    digest: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$")
+    digest: str | None = matching(r"^sha256:[0-9a-f]{64}$", "sha256: followed by 64 lowercase hex digits", None)
     packages: Packages | None = None
     user: User = User()
     env: dict[DockerKey, DockerValue] | None = None
@@ -366,15 +375,15 @@ class Environment(Model):
 class Engines(Model):
     """Minimum engine versions the output must work with; features are used only where all support them."""
 
-    compose: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    docker: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    podman: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    buildah: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    compose: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    docker: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    podman: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    buildah: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
 
 
 class Output(Model):
     compose_file: str = "compose.yaml"
-    overlay: str = Field("compose.{env}.yaml", pattern=r"\{env\}")
+    overlay: str = matching(r"\{env\}", "a file name containing {env}, e.g. compose.{env}.yaml", "compose.{env}.yaml")
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
     env_example: str = ".env.example"
     snapshots: str | None = None
@@ -391,7 +400,7 @@ class Variable(Model):
 
 
 LintSeverity = Literal["error", "warning", "note", "off"]
-LintRuleId = Annotated[str, Field(pattern=r"^(DG\d{3}|hadolint/[A-Z]+\d+)$")]
+LintRuleId = Annotated[str, matching(r"^(DG\d{3}|hadolint/[A-Z]+\d+)$", "a rule ID such as DG005 or hadolint/DL3008 (`dockergen lint --list-rules`)")]
 
 
 class LintRule(Model):

@@ -81,6 +81,7 @@ def test_hand_edit_is_drift_and_render_refuses_to_clobber_it(repo: Path) -> None
     assert not fast_clean(repo / "dockergen.yaml", repo)
     code, out = check(repo)
     assert code == 1 and "compose.prod.yaml: edited by hand" in out
+    assert "`dockergen render` would refuse to overwrite compose.prod.yaml" in out and "`dockergen absorb`" in out
     result = run(repo, "render")
     assert result.returncode == 1
     assert "compose.prod.yaml" in result.stderr and "+  restart: always" not in result.stderr
@@ -97,6 +98,7 @@ def test_spec_changed_since_the_last_render(repo: Path) -> None:
     code, out = check(repo)
     assert code == 1 and "the spec changed since the last render" in out
     assert "compose.yaml" in out
+    assert "run `dockergen render` (see --diff)" in out and "absorb" not in out
 
 
 def test_comment_only_spec_change_is_reported_on_the_lock_alone(repo: Path) -> None:

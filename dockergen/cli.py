@@ -262,9 +262,10 @@ def verify(
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
 @click.option("-y", "--yes", is_flag=True, help="Take every default; never prompt.")
 @click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml.")
-@click.option("--schema", metavar="URL|PATH", help="What the spec's `$schema=` line points at (default: write dockergen.schema.json beside it).")
+@click.option("--schema", metavar="URL|PATH", help="Start the spec with a `$schema=` line pointing here (editor completion).")
+@click.option("--schema-file", is_flag=True, help="Also write dockergen.schema.json beside the spec and point the `$schema=` line at it.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) -> None:
+def init(path: Path, yes: bool, force: bool, schema: str | None, schema_file: bool, quiet: bool) -> None:
     """Write a commented starter dockergen.yaml for the project in PATH.
 
     \b
@@ -281,7 +282,7 @@ def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) ->
     """
     from dockergen.commands.init import init as command
 
-    _run(lambda: command(path, yes=yes, force=force, schema=schema, quiet=quiet))
+    _run(lambda: command(path, yes=yes, force=force, schema=schema, schema_file=schema_file, quiet=quiet))
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

@@ -15,33 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockergen import presets
-from dockergen.importer.buildplan import BuildPlan
-from dockergen.importer.compose import Merged, dockerfile_path
-from dockergen.importer.dockerfile import ParsedDockerfile
-from dockergen.importer.factor import factor, resolved
-from dockergen.importer.grouping import Grouping
-from dockergen.importer.ignorefile import newly_excluded
+from dockergen.importer.group.builds import BuildPlan
+from dockergen.importer.read.compose import Merged, dockerfile_path
+from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.factor.layers import factor, resolved
+from dockergen.importer.group.services import Grouping
+from dockergen.importer.read.ignorefile import newly_excluded
+from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.settings import convert
+from dockergen.importer.factor.settings import convert
 from dockergen.resolve import builtin_layer, merge
 
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
 NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
-
-
-@dataclass(frozen=True)
-class EnvPlan:
-    name: str
-    files: tuple[str, ...]
-    parent: str | None
-    kind: str
-    engine: str
-    project: str
-    why: str
-
-    @property
-    def command(self) -> str:
-        return "docker compose " + " ".join(f"-f {f}" for f in self.files)
 
 
 @dataclass

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from dockergen.importer.environments import KIND_WORDS, tokens
+from dockergen.importer.environments.infer import KIND_WORDS, tokens
 from dockergen.spec.model import is_valid_name
 
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 from functools import lru_cache
 
-from dockergen.importer.dockerfile import ParsedDockerfile
+from dockergen.importer.read.dockerfile import ParsedDockerfile
 
 
 def ignored(path: str, patterns: list[str] | tuple[str, ...]) -> bool:

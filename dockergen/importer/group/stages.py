@@ -27,7 +27,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from dockergen.importer.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
+from dockergen.importer.read.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
 from dockergen.resolve import qualify_image
 
 DEFAULT_LABEL = "default"

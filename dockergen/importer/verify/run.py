@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.errors import DockergenError, Location
-from dockergen.importer import compose_cli
-from dockergen.importer.analyze import ImportPlan, project_dir
-from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
-from dockergen.importer.ignorefile import newly_excluded
+from dockergen.importer.read import compose_cli
+from dockergen.importer.group.builds import guess_context
+from dockergen.importer.plan import ImportPlan
+from dockergen.importer.read.compose_cli import project_dir
+from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
+from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNEXPLAINED, UNIFIED
 from dockergen.pipeline import Rendered
 from dockergen.render.overlay import is_appended
@@ -413,8 +415,6 @@ def _variant_context(plan: ImportPlan, path: str, default: str) -> str:
             build = service.get("build")
             if build and posixpath.normpath(posixpath.join(build.get("context", "."), build.get("dockerfile") or "Dockerfile")) == path:
                 return build.get("context", ".")
-    from dockergen.importer.buildplan import guess_context
-
     return guess_context(plan.root, path, plan.dockerfiles[path]) if path in plan.dockerfiles else default
 
 

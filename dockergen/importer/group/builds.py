@@ -14,10 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockergen.importer.dockerfile import ParsedDockerfile
-from dockergen.importer.environments import ENV_WORDS
-from dockergen.importer.grouping import sanitize
-from dockergen.importer.stages import DEFAULT_LABEL, MergedBuild, Variant, common_context, merge_variants, variant_label
+from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.environments.infer import ENV_WORDS
+from dockergen.importer.group.services import sanitize
+from dockergen.importer.group.stages import DEFAULT_LABEL, MergedBuild, Variant, common_context, merge_variants, variant_label
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-from dockergen.importer.compose import ComposeFile
+from dockergen.importer.read.compose import ComposeFile
 
 BASE_WORDS = {"base", "common", "shared", "core"}
 KIND_WORDS = {
@@ -79,7 +79,6 @@ def infer(
 ) -> tuple[list[EnvironmentSet], list[str]]:
     """Environments from ``files`` (loaded, readable ones) and notes on what was decided."""
     notes: list[str] = []
-    by_path = {f.path: f for f in files}
     referenced = {p for f in files for p in (*f.includes, *f.extends_files)}
     included = {p for f in files for p in f.includes}
     labels = {f.path: label(f.path) for f in files}

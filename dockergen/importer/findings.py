@@ -1,4 +1,4 @@
-"""Detectors for accidental drift between variants and environments.
+"""Findings: accidental inconsistencies between variants and environments (what to review).
 
 Each detector is a pure function of the ``ImportPlan`` (the files' contents it needs were
 read by ``analyze`` into ``plan.facts``) and returns ``Finding``s. They look for the
@@ -15,42 +15,18 @@ import json
 import posixpath
 import re
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from dockergen.importer.dockerfile import ParsedDockerfile, normalize_image, summarise
+from dockergen.importer.read.interpolate import VAR, interpolate
+from dockergen.importer.read.dockerfile import ParsedDockerfile, normalize_image, summarise
+from dockergen.importer.plan import ImportPlan
 from dockergen.importer.records import Finding
 from dockergen.sensitive import looks_secret
 
-if TYPE_CHECKING:
-    from dockergen.importer.analyze import ImportPlan
-
 REVIEW = "kept as is (the spec reproduces it): review"
-VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 SYNONYMS = [{"dev", "development", "develop", "local"}, {"test", "testing", "tests", "ci"}, {"staging", "stage", "stg"},
             {"prod", "production", "prd", "live"}]  # fmt: skip
 IPV4 = re.compile(r"(?<![\d.])(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})(?![\d.])")
-
-
-def interpolate(text: str, values: dict[str, str]) -> str:
-    """Compose's ``${VAR}`` rules with ``values`` (unset and empty as Compose treats them)."""
-
-    def repl(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group(1) or m.group(4)
-        op, arg = m.group(2), m.group(3) or ""
-        value = values.get(name)
-        if op == ":-":
-            return value if value else interpolate(arg, values)
-        if op == "-":
-            return value if value is not None else interpolate(arg, values)
-        if op == ":+":
-            return interpolate(arg, values) if value else ""
-        if op == "+":
-            return interpolate(arg, values) if value is not None else ""
-        return value or ""
-
-    return VAR.sub(repl, text)
 
 
 def detect(plan: ImportPlan) -> list[Finding]:
@@ -174,7 +150,7 @@ RUNTIMES = {"python", "node", "ruby", "golang", "openjdk", "eclipse-temurin", "p
 
 
 def _resolved_base(parsed: ParsedDockerfile, base: str) -> str:
-    from dockergen.importer.dockerfile import substitute
+    from dockergen.importer.read.dockerfile import substitute
 
     return substitute(base, {k: v for k, v in parsed.global_args})
 
@@ -222,7 +198,7 @@ def image_versions(plan: ImportPlan) -> list[Finding]:
                 if majors[tag] != majors[main]:
                     out.append(Finding("", f"{service} runs {tag} in {', '.join(envs)}",
                                        f"every other environment runs {main} ({', '.join(mine[main])})", REVIEW, service))  # fmt: skip
-    from dockergen.importer.compose import dockerfile_path
+    from dockergen.importer.read.compose import dockerfile_path
 
     for env, canonical, _, service in _services_by_env(plan):
         build = service.get("build")
@@ -379,7 +355,7 @@ def _family(name: str) -> str:
 
 
 def tag_collisions(plan: ImportPlan) -> list[Finding]:
-    from dockergen.importer.compose import dockerfile_path
+    from dockergen.importer.read.compose import dockerfile_path
 
     roots = {e.name: e.name if not e.parent else next(x.name for x in plan.environments if x.name == _root(plan, e.name)) for e in plan.environments}
     builds: dict[str, set[tuple[str, str]]] = defaultdict(set)  # tag -> {(dockerfile/target, where)}
@@ -455,7 +431,7 @@ def command_repeats_cmd(plan: ImportPlan) -> list[Finding]:
         build = service.get("build")
         if not build:
             continue
-        from dockergen.importer.compose import dockerfile_path
+        from dockergen.importer.read.compose import dockerfile_path
 
         path = dockerfile_path(build)
         parsed = plan.dockerfiles.get(path)
@@ -512,7 +488,7 @@ def outliers(plan: ImportPlan) -> list[Finding]:
                 listed = ", ".join(f"{n}: {services[n]['image']}" for n in odd)
                 out.append(Finding("", f"{env.name}: image naming of {', '.join(odd)} differs",
                                    f"{listed}; the other {count} follow {main}", REVIEW))  # fmt: skip
-        from dockergen.importer.compose import dockerfile_path
+        from dockergen.importer.read.compose import dockerfile_path
 
         word = env.name.split("-")[0]
         built = {n: dockerfile_path(s["build"]) for n, s in services.items() if s.get("build") and word in (s.get("image") or "")}
@@ -533,7 +509,7 @@ BUILD_TIME = re.compile(r"^(NEXT_PUBLIC_|VITE_|REACT_APP_|NUXT_PUBLIC_|GATSBY_|P
 
 def build_time_env_at_runtime(plan: ImportPlan) -> list[Finding]:
     out = []
-    from dockergen.importer.compose import dockerfile_path
+    from dockergen.importer.read.compose import dockerfile_path
 
     for env, canonical, _, service in _services_by_env(plan):
         build = service.get("build")
@@ -667,7 +643,7 @@ HOST_REF = re.compile(r"(?:https?://|--tcp[= ])([a-z][a-z0-9_-]*)[:/]")
 def unknown_hosts_in_cmd(plan: ImportPlan) -> list[Finding]:
     out = []
     names_by_env = {e.name: set(plan.effective[e.name].services) for e in plan.environments}
-    from dockergen.importer.compose import dockerfile_path
+    from dockergen.importer.read.compose import dockerfile_path
 
     users_of: dict[str, set[str]] = defaultdict(set)
     for env, _, _, service in _services_by_env(plan):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +72,11 @@ def compose_version() -> str | None:
 
 def minimal_env() -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+
+
+def project_dir(root: Path, files: tuple[str, ...]) -> Path:
+    """Compose's project directory for a ``-f`` set: the first file's folder."""
+    return (root / posixpath.dirname(files[0])).resolve() if files else root
 
 
 def run_config(request: ConfigRequest) -> ConfigResult:

@@ -114,12 +114,16 @@ def _ticker_running() -> bool:
 
 def doctor(spec: Path) -> int:
     """Report on tools and validate the rendered output of ``spec``; 1 on a finding."""
+    from dockergen.terminal import progress
+
     report = Report()
-    tools = find_tools()
-    _check_tools(report, tools)
-    if spec.is_file():
-        _check_output(report, tools, spec)
-    else:
+    with progress("looking for docker, podman, buildah, Compose and hadolint") as step:
+        tools = find_tools()
+        _check_tools(report, tools)
+        if spec.is_file():
+            step.update(f"rendering {spec} and running the validators on it")
+            _check_output(report, tools, spec)
+    if not spec.is_file():
         report.section = "rendered output"
         report.add("skip", f"{spec}: no such spec, so nothing rendered was validated (give --spec)")
     _print(report)
@@ -344,13 +348,15 @@ def _compose_schema(report: Report, out: Path, paths: list[str]) -> None:
 
 
 def _print(report: Report) -> None:
+    from dockergen import terminal
+
     section = None
     for sect, status, text in report.lines:
         if sect != section:
             click.echo(sect)
             section = sect
         first, *rest = text.splitlines() or [""]
-        click.echo(f"  {status:<5} {first}")
+        click.echo(f"  {terminal.word(f'{status:<5}')} {first}")
         for line in rest:
             click.echo(f"        {line}")
     not_checked = [text.splitlines()[0] for _, status, text in report.lines if status == "skip"]

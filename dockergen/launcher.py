@@ -13,14 +13,17 @@ import sys
 
 
 def _fast_path(argv: list[str]) -> bool:
-    """True when ``argv`` is a plain ``check`` or ``render`` and the tree is already clean
-    (``render`` then says so, unless quiet)."""
-    if not argv or argv[0] not in ("check", "render"):
+    """True when ``argv`` is a plain ``check``, ``render`` or ``validate`` and the tree is
+    exactly what the last render wrote from this very spec, templates and version: the
+    render then proved the spec valid, and there is nothing to write (both say so)."""
+    if not argv or argv[0] not in ("check", "render", "validate"):
         return False
     spec, out, quiet, rest = "dockergen.yaml", None, False, argv[1:]
     while rest:
         option = rest.pop(0)
         name, _, value = option.partition("=")
+        if name == "--out" and argv[0] == "validate":
+            return False
         if name in ("--spec", "--out") and (value or rest):
             value = value or rest.pop(0)
             spec, out = (value, out) if name == "--spec" else (spec, value)
@@ -28,13 +31,18 @@ def _fast_path(argv: list[str]) -> bool:
             quiet = True
         else:
             return False  # --diff, --env, --force, --help ...: the full CLI handles them
-    from dockergen.fingerprint import clean_lock
+    from dockergen.fingerprint import LOCK_NAME, clean_lock, replay_warnings
 
     lock = clean_lock(spec, out if out is not None else os.path.dirname(spec) or ".")
     if lock is None:
         return False
+    if argv[0] != "check":
+        for warning in replay_warnings(lock, spec):
+            print(warning, file=sys.stderr)
     if argv[0] == "render" and not quiet:
         print(nothing_to_change(len(lock.files), spec))
+    elif argv[0] == "validate":
+        print(f"{spec}: valid (unchanged since the last render, which checked it: {LOCK_NAME} and the files match)")
     return True
 
 
@@ -51,6 +59,9 @@ def main() -> None:
     import gc
 
     gc.set_threshold(200_000, 30, 30)
+    # pydantic looks for plugins among every installed distribution's entry points when the
+    # first model is built (importlib.metadata and a scan of site-packages); dockergen has none.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dockergen.cli import main as cli
 
     cli()

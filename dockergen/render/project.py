@@ -44,13 +44,18 @@ def _own_files(project: ResolvedProject, spec_name: str) -> list[str]:
 
 
 def _relative_inside(path: str, context: str) -> str | None:
-    """``path`` as a pattern anchored at ``context`` (both relative to the spec), or None
-    when it lies outside it. Patterns that the defaults cover are left to them."""
-    relative = posixpath.relpath(path.rstrip("/"), context)
-    if relative == "." or relative.startswith("../"):
+    """``path`` as a pattern anchored at ``context`` (both normalized, relative to the spec),
+    or None when it lies outside it. Patterns that the defaults cover are left to them.
+    String prefixes, not ``relpath``: this runs once per generated file and context."""
+    bare = path.rstrip("/")
+    if context == ".":
+        relative = bare
+    elif bare.startswith(context + "/"):
+        relative = bare[len(context) + 1 :]
+    else:
         return None
-    if any(fnmatch.fnmatchcase(relative, pattern) for pattern in presets.DOCKERIGNORE_COMMON):
-        return None  # `Dockerfile*`, `compose*.yaml` ... are in every .dockerignore already
+    if relative.startswith("../") or any(fnmatch.fnmatchcase(relative, pattern) for pattern in presets.DOCKERIGNORE_COMMON):
+        return None  # outside, or `Dockerfile*`, `compose*.yaml` ..., which every .dockerignore has already
     return relative + ("/" if path.endswith("/") else "")
 
 

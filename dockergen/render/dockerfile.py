@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 from jinja2.sandbox import SecurityError
 
 from dockergen import presets
 from dockergen.errors import DockergenError, Location
 from dockergen.fingerprint import MARK
 from dockergen.render import quote
-from dockergen.render.sandbox import TemplateLimit, TemplateLoader, TemplateSandbox, template_line
+from dockergen.render.sandbox import TemplateLimit, TemplateLoader, TemplateSandbox, compiler_fingerprint, template_line
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
 from dockergen.templates_dir import builtin_templates
 
@@ -32,6 +33,32 @@ _STEP_LINE_BREAK = "\0"
 
 def _instruction(step: str) -> str:
     return quote.instruction(step).replace("\n", _STEP_LINE_BREAK)
+
+
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs in Jinja's per-user cache directory (0700, owner
+    checked): compiling them was a fifth of a small project's render. Jinja keys each entry by
+    the template's source checksum and its own and Python's versions, so an edited template
+    or an upgrade recompiles. A cache that cannot be written never fails a render.
+
+    Code compiled by another compiler (an unsandboxed one, an older sandbox) is never reused:
+    the key holds the sandbox compiler's own fingerprint, which the checksum does not."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return super().get_cache_key(f"{compiler_fingerprint()}:{name}", filename)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _TemplateCache(pattern="dockergen-%s.cache")
+    except (OSError, RuntimeError):  # no safe per-user directory: compile every time
+        return None
 
 
 @functools.lru_cache(maxsize=8)
@@ -52,6 +79,7 @@ def template_environment(override_dir: str | None) -> TemplateSandbox:
             "command": quote.command,
             "instruction": _instruction,
         },
+        bytecode_cache=_template_cache(),
     )
 
 

@@ -15,6 +15,8 @@ work budget per render is spent by every loop iteration, call and produced strin
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import stat
@@ -104,8 +106,10 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
     code_generator_class = _BoundedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "%", "+"})
 
-    def __init__(self, loader: jinja2.BaseLoader, filters: dict[str, Callable[..., Any]]) -> None:
-        super().__init__(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    def __init__(self, loader: jinja2.BaseLoader, filters: dict[str, Callable[..., Any]], bytecode_cache: jinja2.BytecodeCache | None = None) -> None:
+        super().__init__(
+            loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False, bytecode_cache=bytecode_cache
+        )
         self.globals = {"range": self._range}
         self.filters = {name: _bounded_filter(self, name, f) for name, f in {**self.filters, **filters}.items() if name != "random"}
         self._work = 0
@@ -237,6 +241,14 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
         _check_printf(left)
     elif operator == "+" and isinstance(left, sized) and isinstance(right, sized) and len(left) + len(right) > MAX_STRING:
         raise TemplateLimit(f"a value of more than {MAX_STRING} items or characters")
+
+
+@functools.lru_cache(maxsize=1)
+def compiler_fingerprint() -> str:
+    """What compiled template code depends on besides its source: this module (the code
+    generator and the sandbox's hooks) and Jinja's version."""
+    with open(__file__, "rb") as handle:
+        return hashlib.sha256(handle.read() + jinja2.__version__.encode()).hexdigest()[:16]
 
 
 def template_line(exc: BaseException, root: str) -> tuple[str, int] | None:

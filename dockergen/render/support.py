@@ -13,6 +13,7 @@ from dockergen.render.comment import comment_lines
 from dockergen.resolve import ImagePlan
 from dockergen.sensitive import looks_secret
 from dockergen.spec.model import Spec
+from dockergen.text import forbidden_character
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, $VAR; $$ is a literal $.
 INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -64,9 +65,22 @@ def _braced(text: str, start: int) -> tuple[int, str | None]:
     return start, f"`${{{name[0]}` is not closed with `}}`"
 
 
-def dockerignore(plans: list[ImagePlan]) -> str:
-    """Patterns for one build context shared by ``plans`` (defaults, then the spec's own)."""
+def ignore_line(path: str) -> str | None:
+    """The .dockerignore line matching exactly ``path`` (a file or ``folder/``), or None when
+    none can: Docker's pattern reader takes ``\\`` as an escape, ``*?[`` as globs, a leading
+    ``#`` as a comment and ``!`` as an exception, and trims spaces (a leading ``/`` it drops)."""
+    if path != path.strip() or forbidden_character(path) is not None:
+        return None
+    escaped = re.sub(r"([\\*?\[])", r"\\\1", path)
+    return "/" + escaped if escaped.startswith(("#", "!")) else escaped
+
+
+def dockerignore(plans: list[ImagePlan], own_files: list[str]) -> str:
+    """Patterns for one build context shared by ``plans``: defaults, dockergen's own files in
+    the context (``own_files``, relative to it: the spec, the lock, generated files whose
+    names no default covers), then the spec's own patterns."""
     patterns = list(presets.DOCKERIGNORE_COMMON)
+    patterns += [line for path in own_files if (line := ignore_line(path)) and line not in patterns]
     for plan in plans:
         build = plan.build
         manager = build.node.package_manager if build.family == "node" and build.node else "npm"

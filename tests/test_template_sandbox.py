@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import dockerfile
@@ -179,3 +181,22 @@ CMD {{ prod_command|exec }}
     commands = dockerfile.parse_string((root / "api" / "Dockerfile").read_text())
     assert [c.cmd for c in commands] == ["FROM", "LABEL", "LABEL", "WORKDIR", "USER", "CMD"]
     assert commands[1].value == ("team", '"PAYMENTS"') and commands[2].value == ("x-a", '"1"')
+
+
+def test_code_another_compiler_cached_for_the_template_is_not_run(tmp_path: Path) -> None:
+    """Compiled templates are cached per user between runs; code compiled without the
+    sandbox (by an older dockergen, say) for the very same source is never loaded: it would
+    compute `*` unchecked (the sandbox compiles operators to its own bounded calls)."""
+    root = project(tmp_path / "p", '{{ header }}\nLABEL size={{ ("x" * 2000000)|length }}\n')
+    cache_root = tmp_path / "tmp"
+    cache_root.mkdir()
+    prime = (
+        "import jinja2, sys; env = jinja2.Environment(loader=jinja2.FileSystemLoader(sys.argv[1]),"
+        " bytecode_cache=jinja2.FileSystemBytecodeCache(pattern='dockergen-%s.cache')); env.get_template('python.Dockerfile.j2')"
+    )
+    env = {**os.environ, "TMPDIR": str(cache_root)}
+    subprocess.run([sys.executable, "-c", prime, str(root / "tpl")], check=True, env=env)
+    assert list(cache_root.rglob("dockergen-*.cache")), "the unsandboxed compile was cached"
+    result = subprocess.run([sys.executable, "-m", "dockergen", "render"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "error: template python.Dockerfile.j2: repeating would make a value of more than" in result.stderr

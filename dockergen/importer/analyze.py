@@ -47,6 +47,7 @@ from dockergen.importer.read.interpolate import VAR, interpolate
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
 from dockergen.spec.model import is_valid_name
+from dockergen.text import is_number
 
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
 
@@ -306,7 +307,7 @@ def _podman_blockers(merged: Merged) -> str:
     )
     low = sorted(
         {f"{n}: {p.get('published')}" for n, s in merged.services.items() for p in s.get("ports", [])
-         if str(p.get("published", "")).isdigit() and int(p["published"]) < 1024}  # fmt: skip
+         if is_number(str(p.get("published", ""))) and int(p["published"]) < 1024}  # fmt: skip
     )
     built = sorted(n for n, s in merged.services.items() if s.get("build") and not str(s.get("image", "")).startswith("localhost/"))
     parts = []

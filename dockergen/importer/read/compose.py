@@ -23,6 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import YAMLError
 
 from dockergen.spec.load import read_plain
+from dockergen.text import is_number
 
 SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
 # Every key of a Compose service (the compose-spec schema, plus the legacy 2.x ones), so
@@ -305,7 +306,7 @@ def parse_port(text: str) -> dict[str, Any]:
     published = parts[-2] if len(parts) >= 2 else None
     host_ip = parts[0].strip("[]") if len(parts) == 3 else None
     return {
-        "target": int(target) if target.isdigit() else target,
+        "target": int(target) if is_number(target) else target,
         "published": published or None,
         "host_ip": host_ip or None,
         "protocol": proto or "tcp",
@@ -327,7 +328,7 @@ def _ports(value: Any, paths: Paths) -> list[dict[str, Any]]:
                     port[extra] = item[extra]
         else:
             port = parse_port(str(item))
-        if isinstance(port.get("target"), str) and port["target"].isdigit():
+        if isinstance(port.get("target"), str) and is_number(port["target"]):
             port["target"] = int(port["target"])
         out.append({k: v for k, v in port.items() if v is not None})
     return out

@@ -15,6 +15,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from dockergen.text import is_number
+
 # Instructions BuildKit knows; anything else is "not understood".
 KNOWN = {
     "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME",
@@ -64,7 +66,7 @@ class ParsedDockerfile:
         for stage in self.stages:
             if stage.name == lowered:
                 return stage.index
-        if ref.isdigit() and int(ref) < len(self.stages):
+        if is_number(ref) and int(ref) < len(self.stages):
             return int(ref)
         return None
 

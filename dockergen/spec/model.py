@@ -513,7 +513,7 @@ class Engines(Model):
 
 def _overlay_pattern(pattern: str) -> str:
     if pattern.count("{env}") != 1 or pattern.replace("{env}", "").count("{") + pattern.replace("{env}", "").count("}"):
-        raise ValueError(f"an overlay name holds `{{env}}` once and no other braces: {pattern!r}")
+        raise ValueError(f"must be a file name containing {{env}} once and no other braces, e.g. compose.{{env}}.yaml: {pattern!r}")
     return pattern
 
 

@@ -49,7 +49,7 @@ from dockergen.spec import model
 from dockergen.text import forbidden_character
 from tests.tools import compose
 
-EXAMPLES = int(os.environ.get("DOCKERGEN_PROPERTY_EXAMPLES", "250"))
+EXAMPLES = int(os.environ.get("DOCKERGEN_PROPERTY_EXAMPLES", "400"))
 PROFILE = settings(
     max_examples=EXAMPLES,
     derandomize=True,

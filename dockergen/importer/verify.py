@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Location
 from dockergen.importer import compose_cli
 from dockergen.importer.analyze import ImportPlan, project_dir
@@ -343,9 +344,19 @@ def _classify(path: str, va: Any, vb: Any, kind: str, engine: str, a: dict, b: d
     if path == "healthcheck.test" and isinstance(va, list) and isinstance(vb, list) and engine == "podman":
         if va[:1] == ["CMD"] and vb[:1] == ["CMD-SHELL"] and len(vb) == 2 and shlex.split(vb[1]) == va[1:]:
             return BAKED, "exec form with spaces written as CMD-SHELL (podman 4.3 splits arguments, containers/podman#26519); same command"
+    if path == "healthcheck" and va is None and isinstance(vb, dict) and _own_probe(vb, b):
+        return BAKED, "runs another service's image: a probe of its own (or none), not that image's HEALTHCHECK"
     if path == "logging" and va is None and kind in ("staging", "prod"):
         return BAKED, f"log rotation added (kind {kind})"
     return UNEXPLAINED, ""
+
+
+def _own_probe(healthcheck: dict, service: dict) -> bool:
+    """The probe dockergen gives a `uses` service: a preset for its command, or `disable`."""
+    if healthcheck == {"disable": True}:
+        return True
+    probe = probe_for(service.get("entrypoint"), service.get("command"))
+    return probe is not None and probe.test is not None and healthcheck.get("test") == list(probe.test)
 
 
 def _show(value: Any) -> str:

@@ -108,8 +108,12 @@ def _assert_healthy(stack: eng.Stack, config: dict[str, Any]) -> None:
     for name in stack.services:
         state = stack.inspect(name)["State"]
         assert state["Status"] == "running", f"{name}: {state['Status']}\n{stack.diagnostics()}"
-        if config["services"][name].get("healthcheck", {}).get("test"):
+        healthcheck = config["services"][name].get("healthcheck", {})
+        if healthcheck.get("test"):
             assert stack.health(name) == "healthy", f"{name}: health {stack.health(name)}\n{stack.diagnostics()}"
+        elif healthcheck.get("disable"):
+            # e.g. a `uses` service on an image whose HEALTHCHECK probes another program
+            assert stack.health(name) == "none", f"{name}: the image's probe still runs: {stack.health(name)}"
 
 
 def _assert_health_endpoints_answer_from_the_host(stack: eng.Stack, config: dict[str, Any]) -> None:

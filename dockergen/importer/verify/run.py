@@ -166,6 +166,11 @@ def _compare_env(
             out.append(Difference(env, name, "service name", old_name, name, UNIFIED,
                                   f"one name in every environment; {old_name} stays a network alias"))  # fmt: skip
         a, b = dict(a), dict(b)
+        builder = _shared_builder(ours, name, b) if "build" in a else None
+        if builder is not None:
+            b["build"] = ours[builder]["build"]  # the same build, compared like any other
+            out.append(Difference(env, name, "build", "built here", f"built once, by {builder}", BAKED,
+                                  "one service per image name carries the build: Compose would build the shared image again"))  # fmt: skip
         out.extend(_compare_build(plan, env, name, old_name, a, b, rendered, original.get("name"), mine.get("name")))
         out.extend(_compare_service(env, name, a, b, info.kind, info.engine))
     only_new = {
@@ -197,6 +202,13 @@ def _renamed_refs(service: dict[str, Any], rename: dict[str, str]) -> dict[str, 
     if isinstance(mode, str) and mode.startswith("service:"):
         out["network_mode"] = "service:" + rename.get(mode[8:], mode[8:])
     return out
+
+
+def _shared_builder(services: dict[str, Any], name: str, service: dict[str, Any]) -> str | None:
+    """The service that builds the image ``service`` runs without a build of its own."""
+    if "build" in service or not service.get("image"):
+        return None
+    return next((n for n, s in services.items() if n != name and s.get("build") and s.get("image") == service["image"]), None)
 
 
 def _top(block: dict[str, Any]) -> dict[str, Any]:

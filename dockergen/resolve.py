@@ -269,8 +269,9 @@ def image_repository(image: str) -> str:
 
 def qualify_image(image: str) -> str:
     """Fully qualify a Docker Hub short name; podman refuses short names without an alias,
-    and the long form means the same thing to Docker."""
-    if "$" in image or has_registry(image):
+    and the long form means the same thing to Docker. ``scratch`` is no image but the empty
+    base, and stays as it is."""
+    if "$" in image or image == "scratch" or has_registry(image):
         return image
     return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
 

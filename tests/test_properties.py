@@ -500,7 +500,8 @@ _UNREADABLE = re.compile(r"yaml: (line|construct|unmarshal|control)|failed to re
 
 def _compose_keys(case: Written) -> frozenset[str] | str:
     files = [case.directory / f for f in case.compose_files]
-    result = compose(case.directory, files, "--env-file", str(case.directory / case.env_example), "config", "--format", "json")
+    # Every profile on: which services a profile name activates is Compose's reading of a value.
+    result = compose(case.directory, files, "--env-file", str(case.directory / case.env_example), "--profile", "*", "config", "--format", "json")
     if result.returncode != 0:
         return result.stderr.strip()
     text = case.place.as_name(case.text)

@@ -25,9 +25,9 @@ import json
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import tempfile
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +41,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from dockergen.errors import DockergenError
-from dockergen.fingerprint import LOCK_NAME, gitattributes_block
+from dockergen.fingerprint import gitattributes_block
 from dockergen.pipeline import Rendered, render
 from dockergen.render import dotenv, support
 from dockergen.render.comment import comment_lines
 from dockergen.spec import model
+from dockergen.spec.validate import alternatives
 from dockergen.text import forbidden_character
 from tests.tools import compose
 
@@ -57,6 +58,9 @@ PROFILE = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+# Every render's folder goes here; the test makes it and removes it.
+WORK = os.path.join(tempfile.gettempdir(), f"dockergen-property-{os.getpid()}")
 
 # A spec holding every model of the spec at least once (test_the_base_spec_holds_every_model),
 # with values that render: each string place below it starts from a valid value.
@@ -151,7 +155,7 @@ BASE: dict[str, Any] = {
             "target": "run",
             "build": {"family": "generic", "context": "job", "stages": [{"name": "run", "from": "alpine:3.20", "steps": ["RUN true"]}]},
         },
-        "db": {"image": "example/db:1", "environment": {"DB_PASSWORD": "${DB_PASSWORD}"}, "uses": None},
+        "db": {"image": "example/db:1", "environment": {"DB_PASSWORD": "${DB_PASSWORD}"}},
     },
     "volumes": {"cache": None},
     "networks": {"back": None},
@@ -160,7 +164,6 @@ BASE: dict[str, Any] = {
     "variables": {"DB_PASSWORD": {"description": "the database password", "default": "", "secret": True}},
     "lint": {"rules": {"DG001": {"severity": "warning", "exclude": ["db"]}}},
 }
-del BASE["services"]["db"]["uses"]  # (listed above only to show the key exists; `uses` needs a built service)
 
 # Text that some consumer reads as syntax, mixed with arbitrary characters.
 FRAGMENTS = [
@@ -179,17 +182,8 @@ HOSTILE = st.lists(
 # ---- string places, from the model ------------------------------------------------------
 
 
-def _alternatives(annotation: Any) -> list[Any]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _alternatives(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return [alt for arg in typing.get_args(annotation) for alt in _alternatives(arg)]
-    return [annotation]
-
-
 def _takes_text(annotation: Any) -> bool:
-    return any(alt is str or alt is Any for alt in _alternatives(annotation))
+    return any(alt is str or alt is Any for alt in alternatives(annotation))
 
 
 def _is_model(alt: Any) -> bool:
@@ -225,7 +219,7 @@ class Place:
 
 
 def _filler(annotation: Any) -> Any:
-    alts = _alternatives(annotation)
+    alts = alternatives(annotation)
     if str in alts:
         return "v"
     if any(_is_model(alt) for alt in alts):
@@ -235,7 +229,7 @@ def _filler(annotation: Any) -> Any:
 
 def _places_of_field(path: tuple[str | int, ...], annotation: Any) -> list[Place]:
     places = []
-    alts = _alternatives(annotation)
+    alts = alternatives(annotation)
     if _takes_text(annotation):
         places.append(Place(path, "value"))
     for alt in alts:
@@ -253,7 +247,7 @@ def _places_of_field(path: tuple[str | int, ...], annotation: Any) -> list[Place
 def _instances(data: Any, annotation: Any, path: tuple[str | int, ...] = ()) -> list[tuple[type[BaseModel], tuple[str | int, ...]]]:
     """Every model instance in ``data`` (typed ``annotation``) with its path."""
     found = []
-    for alt in _alternatives(annotation):
+    for alt in alternatives(annotation):
         origin, args = typing.get_origin(alt), typing.get_args(alt)
         if _is_model(alt) and isinstance(data, dict):
             found.append((alt, path))
@@ -440,7 +434,7 @@ def harmless(place: Place) -> tuple[str, Meaning, Written]:
     candidates = [node] if place.how == "value" and isinstance(node, str) else []
     candidates += ["x", "a.b", "/x", "1", "30s", "512m", "3.12", "DG001", "no", "x.yaml", "compose.{env}.yaml", "sha256:" + "0" * 64]
     for candidate in candidates:
-        directory = Path(tempfile.mkdtemp(prefix="dockergen-property-"))
+        directory = Path(tempfile.mkdtemp(dir=WORK))
         rendered = render_in(directory, place.apply(BASE, candidate))
         if isinstance(rendered, Rendered):
             return candidate, meaning(rendered, place.as_name(candidate), base_names()), written(place, candidate, directory, rendered)
@@ -475,7 +469,7 @@ SEEN: list[Written] = []  # successful hostile renders, judged by the real tools
 @given(place=st.sampled_from(sorted(places(), key=str)), text=HOSTILE)
 @PROFILE
 def _one_place(place: Place, text: str) -> None:
-    directory = Path(tempfile.mkdtemp(prefix="dockergen-property-"))
+    directory = Path(tempfile.mkdtemp(dir=WORK))
     rendered = render_in(directory, place.apply(BASE, text))
     if isinstance(rendered, DockergenError):
         _located(rendered)
@@ -486,10 +480,15 @@ def _one_place(place: Place, text: str) -> None:
 
 def test_no_spec_string_changes_what_the_files_say() -> None:
     SEEN.clear()
-    _one_place()
-    judged = SEEN[:: max(1, len(SEEN) // 60)]  # the real tools on a spread of them: ~1 s each
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        problems = [p for p in pool.map(_judge_with_real_tools, judged) if p]
+    os.makedirs(WORK, exist_ok=True)
+    try:
+        _one_place()
+        judged = SEEN[:: max(1, len(SEEN) // 60)]  # the real tools on a spread of them: ~1 s each
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            problems = [p for p in pool.map(_judge_with_real_tools, judged) if p]
+    finally:
+        harmless.cache_clear()
+        shutil.rmtree(WORK, ignore_errors=True)
     assert not problems, "\n".join(problems)
 
 

@@ -14,19 +14,11 @@ import dockerfile
 import pytest
 
 from tests.test_injection import run_cli
+from tests.test_templates import SPEC  # a python service, `templates: tpl`
 
 # One case reads `model_fields` off an instance, as an attacker would; pydantic warns.
 pytestmark = pytest.mark.filterwarnings("ignore:Accessing the 'model_fields' attribute")
 
-SPEC = """\
-version: 1
-project: demo
-templates: tpl
-environments: {prod: {}}
-services:
-  api:
-    build: {family: python, context: api, port: 8000, python: {app: "app:app"}}
-"""
 # Each would create PWNED in the project, or print a line of /etc/passwd, if it ran.
 ESCAPES = {
     "mro-subclasses": "{{ ''.__class__.__mro__[1].__subclasses__() }}",

@@ -32,13 +32,13 @@ def _field_names(cls: type[BaseModel]) -> dict[str, Any]:
     return {info.alias or name: info.annotation for name, info in cls.model_fields.items()}
 
 
-def _expand(annotation: Any) -> list[Any]:
+def alternatives(annotation: Any) -> list[Any]:
     """The alternatives of an annotation: union members, with ``Annotated`` unwrapped."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _expand(typing.get_args(annotation)[0])
+        return alternatives(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        return [alt for arg in typing.get_args(annotation) for alt in _expand(arg)]
+        return [alt for arg in typing.get_args(annotation) for alt in alternatives(arg)]
     return [annotation]
 
 
@@ -48,7 +48,7 @@ def _models_at(path: tuple[str | int, ...]) -> list[type[BaseModel]]:
     for part in path:
         nxt: list[Any] = []
         for annotation in current:
-            for alt in _expand(annotation):
+            for alt in alternatives(annotation):
                 origin = typing.get_origin(alt)
                 if isinstance(alt, type) and issubclass(alt, BaseModel):
                     if isinstance(part, str) and part in _field_names(alt):
@@ -60,7 +60,7 @@ def _models_at(path: tuple[str | int, ...]) -> list[type[BaseModel]]:
         current = nxt
     found: list[type[BaseModel]] = []
     for annotation in current:
-        for alt in _expand(annotation):
+        for alt in alternatives(annotation):
             if isinstance(alt, type) and issubclass(alt, BaseModel) and alt not in found:
                 found.append(alt)
     return found
@@ -76,7 +76,7 @@ def _nested_path(start: list[type[BaseModel]], key: str) -> str | None:
         if prefix and key in fields:
             return f"{prefix}.{key}"
         for name, annotation in fields.items():
-            for alt in _expand(annotation):
+            for alt in alternatives(annotation):
                 if isinstance(alt, type) and issubclass(alt, BaseModel) and alt not in seen:
                     seen.add(alt)
                     queue.append((alt, f"{prefix}.{name}" if prefix else name))

@@ -618,7 +618,11 @@ class Spec(Model):
     output: Output = Output()
     """Names of the generated Compose files and snapshots."""
     templates: ProjectPath | None = None
-    """Directory (relative to the spec) whose templates override the built-in ones."""
+    """Directory (relative to the spec) whose templates override the built-in ones. They
+    render sandboxed, in `check`, `validate`, `lint` and `doctor` too: they read the values
+    dockergen passes and call macros, loop helpers and plain string methods, nothing else
+    (no `str.format`); they include only files of this folder or the built-in templates; a
+    render is bounded in size and work."""
     registry: Registry | None = None
     """Registry (and namespace) prefixed to every built image whose name has none, e.g.
     `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""

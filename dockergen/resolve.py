@@ -477,7 +477,7 @@ def _plan(
     raw.pop("flavours", None)
     path = ("services", name, "build", "flavours", flavour)
     try:
-        build = Build.model_validate(merge(raw, overrides))
+        build = Build.model_validate(merge(raw, overrides), context={})
     except Exception as exc:  # pydantic.ValidationError, reported with the flavour's position
         raise DockergenError.single(f"invalid flavour override: {exc}", location=source.locate(path), path=path) from None
     default_flavour = flavour == (service.build.flavour or "slim")

@@ -502,3 +502,40 @@ def test_the_spec_s_name_in_dockerignore_matches_only_the_spec(name: str, line: 
     assert result.exit_code == 0, result.stderr
     lines = (tmp_path / ".dockerignore").read_text().split("\n")
     assert line in lines and name not in lines
+
+
+def escaped_generic_service(steps: list[str], escape: str) -> dict[str, Any]:
+    service = generic_service(steps)
+    service["build"]["directives"] = {"escape": escape}
+    service["build"]["global_args"] = ["BASE=alpine"]
+    return service
+
+
+@pytest.mark.parametrize(
+    ("escape", "bad", "good"),
+    [("`", "RUN echo swallowed `", "RUN dir C:\\"), ("\\", "RUN echo swallowed \\", "RUN echo `")],
+    ids=["backtick", "backslash"],
+)
+def test_steps_are_checked_under_the_escape_the_dockerfile_declares(escape: str, bad: str, good: str, tmp_path: Path) -> None:
+    """Under `# escape=`` ` a trailing backtick continues the line and a trailing `\\` is text."""
+    stderr = render_refused(tmp_path / "bad", escaped_generic_service(["RUN true", bad, "USER 10001"], escape))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.stages\[0\]\.steps\[1\]: .*swallow", stderr), stderr
+    (tmp_path / "good").mkdir()
+    write_spec(tmp_path / "good", escaped_generic_service([good, "USER 10001"], escape))
+    result = run_cli(tmp_path / "good", "render", "-q")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "good" / "api" / "Dockerfile").read_text()
+    assert [c.cmd for c in dockerfile.parse_string(text)] == ["ARG", "FROM", step_cmd(good), "USER"]
+    if escape != "\\":
+        assert text.split("\n")[1] == f"# escape={escape}"
+
+
+def step_cmd(step: str) -> str:
+    return step.split()[0]
+
+
+def test_a_global_arg_is_checked_under_the_declared_escape(tmp_path: Path) -> None:
+    service = escaped_generic_service(["RUN true"], "`")
+    service["build"]["global_args"] = ["A=1 `"]
+    stderr = render_refused(tmp_path, service)
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.global_args: .*swallow", stderr), stderr

@@ -31,8 +31,8 @@ from dockergen.templates_dir import builtin_templates
 _STEP_LINE_BREAK = "\0"
 
 
-def _instruction(step: str) -> str:
-    return quote.instruction(step).replace("\n", _STEP_LINE_BREAK)
+def _instruction(step: str, escape: str = "\\") -> str:
+    return quote.instruction(step, escape).replace("\n", _STEP_LINE_BREAK)
 
 
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
@@ -73,6 +73,8 @@ def template_environment(override_dir: str | None) -> TemplateSandbox:
         # Dockerfiles, not HTML: no autoescape; values go through the quote filters instead.
         filters={
             "word": quote.word,
+            "arg_word": quote.arg_word,
+            "directive": quote.directive,
             "dq": quote.double_quoted,
             "key": quote.key,
             "exec": quote.exec_form,
@@ -111,10 +113,10 @@ def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> s
     text = _tidy(text)
     if MARK not in "".join(text.split("\n")[:5]):
         raise _template_error("the template does not write `{{ header }}` in its first lines (it marks the file as generated)", *_where(None, templates, name))
-    escape = _escape_directive(text)
-    if escape not in (None, "\\"):
+    escape, declared = _escape_directive(text) or "\\", context.get("escape", "\\")
+    if escape != declared:
         raise _template_error(
-            f"the template sets the escape character to {escape!r}: the quoting of spec values assumes `\\`", *_where(None, templates, name)
+            f"the template sets the escape character to {escape!r}, the spec to {declared!r}: the quoting of spec values follows the spec", *_where(None, templates, name)
         )
     return text
 
@@ -199,7 +201,8 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "secrets": list(build.secrets or []),
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages}
+        directives = build.directives or {}
+        return {"header": header, "stages": build.stages, "global_args": build.global_args or [], "directives": directives, "escape": directives.get("escape", "\\")}
     common["base_image"] = base_image(plan)
     if build.family == "python":
         py = build.python or _default_python()

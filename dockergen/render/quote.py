@@ -56,6 +56,32 @@ def command(argv: list[str] | tuple[str, ...]) -> str:
     return " ".join(argv)
 
 
+# A word with build-argument references: `${NODE_VERSION}`, `$TARGETPLATFORM`, `${TAG:-latest}`.
+_ARG_WORD = re.compile(r"(?:[A-Za-z0-9._+/@:=~%,-]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][A-Za-z0-9._+/@:=~%,-]*)?\})+")
+
+
+def arg_word(value: object) -> str:
+    """A bare word that may name build arguments (``FROM node:${NODE_VERSION}-alpine``,
+    ``--platform=$BUILDPLATFORM``): the characters of ``word`` plus whole ``$NAME`` /
+    ``${NAME}`` / ``${NAME:-default}`` references, which BuildKit expands and nothing else."""
+    text = str(value)
+    if not _ARG_WORD.fullmatch(text) or text.startswith("-"):
+        raise UnsafeValue(f"not allowed here (letters, digits, ._+/@:=~%,- and ${{ARG}} references only): {text!r}")
+    return text
+
+
+_DIRECTIVES = {"syntax": re.compile(r"[A-Za-z0-9._+/@:=~%,-]+"), "escape": re.compile(r"[\\`]"), "check": re.compile(r"[A-Za-z0-9_;=,.-]+")}
+
+
+def directive(name: str, value: object) -> str:
+    """A parser directive line (``# syntax=...``, ``# escape=```, ``# check=skip=...``)."""
+    text = str(value)
+    rule = _DIRECTIVES.get(name)
+    if rule is None or not rule.fullmatch(text):
+        raise UnsafeValue(f"not a parser directive dockergen writes: {name}={text!r}")
+    return f"# {name}={text}"
+
+
 def key(value: object) -> str:
     text = str(value)
     if not _KEY.fullmatch(text):
@@ -72,12 +98,14 @@ STEP_INSTRUCTIONS = frozenset(
 _SENTINEL = "LABEL dockergen.end-of-step=1"
 
 
-def instruction(step: str) -> str:
+def instruction(step: str, escape: str = "\\") -> str:
     """``step`` as written into a Dockerfile when it is exactly one instruction, as BuildKit's
-    own parser reads it with another instruction after it; trailing line breaks dropped.
+    own parser reads it with another instruction after it, under the Dockerfile's ``escape``
+    character (a trailing ``\\`` continues a line only where it is the escape); trailing line
+    breaks dropped.
 
     A step may span lines only when they are one instruction: a closed heredoc
-    (``RUN <<EOF`` ... ``EOF``) or an internal ``\\`` continuation."""
+    (``RUN <<EOF`` ... ``EOF``) or an internal continuation."""
     import dockerfile  # BuildKit's parser (Go); only specs with generic stages need it
 
     text = step.rstrip("\n")
@@ -86,19 +114,21 @@ def instruction(step: str) -> str:
         raise UnsafeValue(f"a step may not contain {bad}: {step!r}")
     if not text.strip():
         raise UnsafeValue("a step may not be empty")
+    head = "" if escape == "\\" else directive("escape", escape) + "\n"
+    first_line = 1 + head.count("\n")
     lines = text.count("\n") + 1
     try:
-        parsed = dockerfile.parse_string(f"{text}\n{_SENTINEL}\n")
+        parsed = dockerfile.parse_string(f"{head}{text}\n{_SENTINEL}\n")
     except dockerfile.GoParseError as exc:
         raise UnsafeValue(f"BuildKit cannot parse the step ({exc}): {step!r}") from None
-    if not parsed or parsed[-1].original != _SENTINEL or parsed[-1].start_line != lines + 1:
-        raise UnsafeValue(f"the step would swallow the next instruction (an open heredoc or a trailing `\\`): {step!r}")
+    if not parsed or parsed[-1].original != _SENTINEL or parsed[-1].start_line != first_line + lines:
+        raise UnsafeValue(f"the step would swallow the next instruction (an open heredoc or a trailing `{escape}`): {step!r}")
     if len(parsed) == 1:
         raise UnsafeValue(f"a step must be a Dockerfile instruction, not only a comment: {step!r}")
     if len(parsed) > 2:
         raise UnsafeValue(f"a step is one instruction, this is {len(parsed) - 1} (give each its own item): {step!r}")
     first = parsed[0]
-    if first.start_line != 1:
+    if first.start_line != first_line:
         raise UnsafeValue(f"a step starts with its instruction, not a comment or blank line: {step!r}")
     name, sub = first.cmd.upper(), (first.sub_cmd or "").upper()
     if name == "FROM":

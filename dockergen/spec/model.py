@@ -17,7 +17,7 @@ import posixpath
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from dockergen.render import quote
 from dockergen.text import forbidden_character
@@ -58,7 +58,17 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 """A bare word in a Dockerfile: package name, path, image."""
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
-DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+DockerArgWord = Annotated[str, _dockerfile_rule(quote.arg_word)]
+"""A bare word that may name build arguments (`node:${NODE_VERSION}-alpine`)."""
+
+
+def _escape(info: ValidationInfo) -> str:
+    """The escape character of the Dockerfile being validated (``Build`` puts a declared one
+    in the validation context)."""
+    return (info.context or {}).get("escape", "\\")
+
+
+DockerInstruction = Annotated[str, AfterValidator(lambda step, info: quote.instruction(step, _escape(info)))]
 """One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
@@ -420,8 +430,10 @@ class Node(Model):
 class Stage(Model):
     name: Name
     """Stage name (`FROM ... AS <name>`); environments pick one with `build.target`."""
-    from_: DockerWord = Field(alias="from")
-    """Base image or an earlier stage's name."""
+    from_: DockerArgWord = Field(alias="from")
+    """Base image or an earlier stage's name; may name build arguments (`node:${NODE_VERSION}-alpine`)."""
+    platform: DockerArgWord | None = None
+    """`FROM --platform=...` (e.g. `$BUILDPLATFORM` for a stage that cross-compiles)."""
     steps: list[DockerInstruction] = []
     """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
     FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
@@ -475,8 +487,46 @@ class Build(Model):
     """Settings of the `node` family."""
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
+    global_args: list[str] | None = None
+    """`generic` family: `ARG` declarations before the first stage, each what follows `ARG`
+    (`NODE_VERSION=20`, `TARGETOS TARGETARCH`); stages' `from` may use them."""
+    directives: dict[Literal["syntax", "escape", "check"], str] | None = None
+    """`generic` family: parser directives on top of the Dockerfile (`syntax`, default
+    `docker/dockerfile:1`; `escape`, e.g. a backtick; `check`, e.g. `skip=JSONArgsRecommended`)."""
     flavours: dict[Name, dict[str, Any]] | None = None
     """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
+
+    @field_validator("global_args")
+    @classmethod
+    def _each_one_arg(cls, items: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        for item in items or []:
+            quote.instruction(f"ARG {item}", _escape(info))  # exactly one ARG instruction, as BuildKit reads it
+        return items
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _steps_under_the_declared_escape(cls, data: Any, handler: Any, info: ValidationInfo) -> Build:
+        """Steps and global ARGs are parsed with the escape character the Dockerfile will
+        declare (`directives.escape`): under a backtick a trailing `\\` is text, a trailing `` ` `` is not."""
+        directives = data.get("directives") if isinstance(data, dict) else None
+        escape = directives.get("escape") if isinstance(directives, dict) else None
+        if not isinstance(escape, str) or info.context is None:
+            return handler(data)
+        outer = info.context.get("escape")
+        info.context["escape"] = escape
+        try:
+            return handler(data)
+        finally:
+            info.context.pop("escape")
+            if outer is not None:
+                info.context["escape"] = outer
+
+    @field_validator("directives")
+    @classmethod
+    def _directives_written_safely(cls, items: dict[str, str] | None) -> dict[str, str] | None:
+        for name, value in (items or {}).items():
+            quote.directive(name, value)
+        return items
 
     @model_validator(mode="after")
     def _family_block(self) -> Build:

@@ -106,7 +106,7 @@ def validate(loaded: LoadedSpec) -> model.Spec:
     if unwritable:
         raise DockergenError([Problem(message, loaded.source.locate(path), path, _SURROGATE_HINT) for path, message in unwritable])
     try:
-        return model.Spec.model_validate(loaded.data)
+        return model.Spec.model_validate(loaded.data, context={})  # carries a Dockerfile's escape to its steps
     except ValidationError as exc:
         raise DockergenError(_problems(exc, loaded)) from None
 

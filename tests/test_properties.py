@@ -199,18 +199,19 @@ class Place:
     path: tuple[str | int, ...]
     how: str
     filler: Any = None  # the value next to a key
+    key: str = "k"  # the key next to a value
 
     def apply(self, spec: dict[str, Any], text: str) -> dict[str, Any]:
         spec = copy.deepcopy(spec)
         node = spec
         for part in self.path[:-1]:
             node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
-        value = {"value": text, "item": [text], "key": {text: self.filler}, "entry": {"k": text}}[self.how]
+        value = {"value": text, "item": [text], "key": {text: self.filler}, "entry": {self.key: text}}[self.how]
         node[self.path[-1]] = value
         return spec
 
     def __str__(self) -> str:
-        return ".".join(map(str, self.path)) + f" ({self.how})"
+        return ".".join(map(str, self.path)) + (f" ({self.how} of {self.key})" if self.how == "entry" else f" ({self.how})")
 
     def as_name(self, text: str) -> str | None:
         """``text`` when the files may carry it as a name (a key, a list item that becomes
@@ -240,7 +241,8 @@ def _places_of_field(path: tuple[str | int, ...], annotation: Any) -> list[Place
             if _takes_text(args[0]):
                 places.append(Place(path, "key", _filler(args[1])))
             if _takes_text(args[1]):
-                places.append(Place(path, "entry"))
+                names = typing.get_args(args[0]) if typing.get_origin(args[0]) is typing.Literal else ("k",)
+                places += [Place(path, "entry", key=name) for name in names]  # every key a Literal allows
     return places
 
 

@@ -454,15 +454,22 @@ def expected(place: Place, text: str) -> Meaning:
         dockerfiles["dockerfile/job/slim"] = ("FROM", dockerfile.parse_string(text)[0].cmd.upper())
     if where.endswith(".healthcheck.test") and "$" in text:  # Compose interpolates it: not baked into the image
         dockerfiles = {k: tuple(c for c in v if c != "HEALTHCHECK") for k, v in dockerfiles.items()}
-    if where.endswith(".volumes") and place.how != "key":  # a named volume's source is declared at the top
-        yaml_keys = {k: frozenset(p for p in v if not p.startswith("/volumes/")) for k, v in yaml_keys.items()}
-    return Meaning(dockerfiles, yaml_keys, want.files)
+    return Meaning(dockerfiles, _comparable_keys(place, yaml_keys), want.files)
 
 
 def _comparable(place: Place, got: Meaning) -> Meaning:
-    if ".".join(map(str, place.path)).endswith(".volumes") and place.how != "key":
-        return Meaning(got.dockerfiles, {k: frozenset(p for p in v if not p.startswith("/volumes/")) for k, v in got.yaml_keys.items()}, got.files)
-    return got
+    return Meaning(got.dockerfiles, _comparable_keys(place, got.yaml_keys), got.files)
+
+
+def _comparable_keys(place: Place, yaml_keys: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Leave out the keys the value itself decides: a mount's named volume is declared at the
+    top; a logging driver that rotates (json-file, local) gets rotation options, others none."""
+    where = ".".join(map(str, place.path))
+    if where.endswith(".volumes") and place.how != "key":
+        return {k: frozenset(p for p in v if not p.startswith("/volumes/")) for k, v in yaml_keys.items()}
+    if where.endswith(".logging.driver"):
+        return {k: frozenset(p for p in v if not re.search(r"/logging(/|$)", p)) for k, v in yaml_keys.items()}
+    return yaml_keys
 
 
 SEEN: list[Written] = []  # successful hostile renders, judged by the real tools at the end

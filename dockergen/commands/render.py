@@ -32,6 +32,8 @@ def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool 
         for change in changes:
             if change.changes:
                 click.echo(f"{verbs[change.action]:<9} {change.path}")
+        for note in rendered.notes:
+            click.echo(note.render())
         changed = sum(c.changes for c in changes)
         click.echo(f"{changed} changed, {len(changes) - changed} unchanged")
     return 0

@@ -41,12 +41,12 @@ def test_every_kubernetes_file_is_sealed_and_locked(project: Path) -> None:
 
 def test_a_hand_edit_fails_check_and_render_refuses_it(project: Path) -> None:
     patch = project / "k8s" / "overlays" / "prod" / "api-deployment.yaml"
-    patch.write_text(patch.read_text().replace("replicas: 2", "replicas: 9"))
+    patch.write_text(patch.read_text().replace("cpu: 250m", "cpu: 900m"))
     check = dockergen("check", "--spec", "dockergen.yaml", cwd=project)
     assert check.returncode == 1 and "k8s/overlays/prod/api-deployment.yaml: edited by hand" in check.stdout
     refused = dockergen("render", "--spec", "dockergen.yaml", cwd=project)
     assert refused.returncode == 1 and "refusing to overwrite" in refused.stderr
-    assert "replicas: 9" in patch.read_text()
+    assert "cpu: 900m" in patch.read_text()
 
 
 def test_turning_kubernetes_off_removes_its_files(project: Path) -> None:

@@ -45,6 +45,8 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 """A bare word in a Dockerfile: package name, path, image."""
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
+DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+"""One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
 def _one_line(value: str) -> str:
@@ -326,19 +328,10 @@ class Stage(Model):
     name: Name
     from_: DockerWord = Field(alias="from")
     """Base image or an earlier stage's name."""
-    steps: list[str] = []
-    """Dockerfile instructions, one per item, rendered verbatim (the escape hatch)."""
-
-    @field_validator("steps")
-    @classmethod
-    def _one_instruction_each(cls, steps: list[str]) -> list[str]:
-        for step in steps:
-            if "\n" in step or "\r" in step:
-                raise ValueError("each step is one Dockerfile instruction on one line")
-            if step.rstrip().endswith("\\"):
-                # A trailing line continuation would join the next instruction to this one.
-                raise ValueError(f"a step may not end with `\\` (it would swallow the next instruction): {step!r}")
-        return steps
+    steps: list[DockerInstruction] = []
+    """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
+    FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
+    they are one instruction: a closed heredoc (`RUN <<EOF` ... `EOF`) or a `\\` continuation."""
 
 
 class Build(Model):

@@ -68,6 +68,7 @@ def test_an_environment_that_stops_deploying_loses_its_overlay(project: Path) ->
 
 
 def test_the_summary_notes_what_kubernetes_leaves_out(project: Path) -> None:
+    shutil.rmtree(project / "k8s")
     result = dockergen("render", "--spec", "dockergen.yaml", cwd=project)
     assert "dockergen.yaml:24:5: note: services.api.build: left out of Kubernetes" in result.stdout
 
@@ -104,3 +105,43 @@ def test_unit_conversions() -> None:
     assert split_image("registry:5000/team/app:1.2@sha256:" + "a" * 64).name == "registry:5000/team/app"
     assert split_image("registry:5000/team/app").tag is None
     assert parse("a$${B}${C:-x$$y}$D") == ["a${B}", Ref("C", "x$y", ":-"), Ref("D", None, None)]
+
+
+LINT_SPEC = """\
+version: 1
+project: demo
+output: {kubernetes: k8s}
+services:
+  web:
+    image: nginx
+    cap_add: [NET_ADMIN]
+  db:
+    image: postgres:16-alpine
+    environments:
+      prod:
+        kubernetes: {replicas: 2}
+  tool:
+    image: busybox:1.36
+    healthcheck: {test: ["CMD", "sh", "-c", "test -f /tmp/ok"]}
+    resources: {limits: {memory: 64M}}
+environments:
+  prod:
+    defaults:
+      resources: {limits: {memory: null}}
+"""
+
+
+def test_lint_locates_the_kubernetes_findings_in_the_spec(tmp_path: Path) -> None:
+    from dockergen.lint.engine import run
+    from dockergen.pipeline import render
+
+    (tmp_path / "dockergen.yaml").write_text(LINT_SPEC)
+    found = {(f.rule, f.service, f.location.line) for f in run(render(tmp_path / "dockergen.yaml"), use_hadolint=False).findings}
+    assert ("DG018", "web", 5) in found  # no healthcheck: no liveness probe
+    assert ("DG019", "web", 20) in found  # the environment removes the memory limit
+    assert ("DG020", "web", 6) in found  # `nginx`: latest
+    assert ("DG021", "web", 7) in found  # cap_add
+    assert ("DG022", "db", 12) in found  # two replicas on a ReadWriteOnce claim
+    assert ("DG023", "tool", 15) in found  # `sh -c "test -f ..."`: not plain words
+    assert ("DG023", "db", 8) in found  # the postgres preset's probe needs a shell
+    assert not {rule for rule, service, _ in found if service == "tool"} & {"DG018", "DG019", "DG020", "DG021", "DG022"}

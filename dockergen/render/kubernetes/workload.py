@@ -291,7 +291,6 @@ class _Workload:
             container["resources"] = resources
         first_port = ports[0].target if ports and ports[0].protocol == "TCP" else None
         container.update(probe_rules.probes(self.service, "http" if http_port else None, first_port, self.defaults))
-        self._podman_probe_note(container)
         security = self._container_security()
         container["securityContext"] = security
         mounts, volumes, has_claim = self._volumes()
@@ -678,15 +677,6 @@ class _Workload:
             else:
                 self.ctx.note((*self.where("labels"), key), "left out of Kubernetes: not a valid annotation key")
         return out
-
-    def _podman_probe_note(self, container: dict[str, Any]) -> None:
-        command = container.get("livenessProbe", {}).get("exec", {}).get("command")
-        if command and not probe_rules.podman_safe(command):
-            self.ctx.note(
-                self.where("healthcheck"),
-                "podman's `kube play` runs this liveness probe as one unquoted shell line, which changes it "
-                "(the manifests are right for a cluster)",
-            )
 
     # ---- resources besides the Deployment ------------------------------------------------
 

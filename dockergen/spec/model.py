@@ -172,19 +172,20 @@ class DependsOn(Model):
 
 K8S_LABEL = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
 """A Kubernetes DNS-1123 label: a namespace, a Secret's name."""
+K8S_LABEL_MEANS = "a Kubernetes name: at most 63 lowercase letters, digits and '-', starting with a letter"
 
 
 class KubernetesIngress(Model):
     """An Ingress routing `host` + `path` to the service's HTTP port (its HTTP healthcheck's
     port, else the build's `port`)."""
 
-    host: str = Field(pattern=r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", max_length=253)
+    host: str = matching(r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", "a lowercase DNS name such as api.example.com (or *.example.com)", max_length=253)
     """Host name the Ingress answers for (e.g. `api.example.com`; `*.example.com` for a wildcard)."""
-    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~!&()*+,;=:@%/-]*$")
+    path: str = matching(r"^/[A-Za-z0-9._~!&()*+,;=:@%/-]*$", "a URL path starting with / (letters, digits and -._~!&()*+,;=:@%/)", "/")
     """Path prefix routed to the service."""
-    class_name: str | None = Field(None, pattern=K8S_LABEL)
+    class_name: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
     """`ingressClassName` (e.g. `nginx`); default: the cluster's default class."""
-    tls_secret: str | None = Field(None, pattern=K8S_LABEL)
+    tls_secret: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
     """TLS Secret (created by you or cert-manager) that terminates HTTPS for `host`."""
 
 
@@ -195,9 +196,9 @@ class KubernetesService(Model):
     replicas: int | None = Field(None, ge=0, le=1000)
     """Pods of the Deployment (default 1). A service with a persistent volume keeps 1: its
     volume is ReadWriteOnce."""
-    storage: str | None = Field(None, pattern=r"^[1-9][0-9]{0,5}(Mi|Gi|Ti)$")
+    storage: str | None = matching(r"^[1-9][0-9]{0,5}(Mi|Gi|Ti)$", "a size in Mi, Gi or Ti such as 10Gi", None)
     """Size requested by the PersistentVolumeClaim of each named volume the service mounts (default `1Gi`)."""
-    storage_class: str | None = Field(None, pattern=r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+    storage_class: str | None = matching(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", "a Kubernetes name: lowercase letters, digits, '-' and '.'", None)
     """`storageClassName` of those claims (default: the cluster's default class)."""
     wait_for_dependencies: bool | None = None
     """Add an init container that waits until every `depends_on` service answers on its
@@ -212,7 +213,7 @@ class KubernetesEnvironment(Model):
 
     deploy: bool = True
     """Render an overlay for this environment."""
-    namespace: str | None = Field(None, pattern=K8S_LABEL)
+    namespace: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
     """Namespace the overlay deploys to (default `<project>-<environment>`)."""
 
 
@@ -536,7 +537,9 @@ class Output(Model):
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
     each environment. Off by default; the files are generated (checked and locked) like the rest."""
-    kubernetes: Annotated[str, AfterValidator(_inside_project)] | None = Field(None, pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+    kubernetes: Annotated[str, AfterValidator(_inside_project)] | None = matching(
+        r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "a folder path relative to the spec, such as k8s or deploy/k8s", None
+    )
     """Directory (relative to the spec) for Kubernetes manifests: a kustomize base and one
     overlay per deploying environment (`kubectl apply -k <dir>/overlays/prod`). Off by default."""
 

@@ -146,3 +146,12 @@ def test_lint_locates_the_kubernetes_findings_in_the_spec(tmp_path: Path) -> Non
     assert ("DG023", "tool", 15) in found  # `sh -c "test -f ..."`: not plain words
     assert ("DG023", "db", 8) in found  # the postgres preset's probe needs a shell
     assert not {rule for rule, service, _ in found if service == "tool"} & {"DG018", "DG019", "DG020", "DG021", "DG022"}
+
+
+def test_a_command_kubernetes_cannot_split_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "dockergen.yaml").write_text(
+        "version: 1\nproject: demo\noutput: {kubernetes: k8s}\nservices:\n  web:\n    image: 'nginx:1.27'\n    command: \"echo 'unclosed\"\n"
+    )
+    result = dockergen("render", "--spec", "dockergen.yaml", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "dockergen.yaml:7:5: error: services.web.command: cannot split the command into words for Kubernetes" in result.stderr

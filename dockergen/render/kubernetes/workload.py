@@ -391,7 +391,16 @@ class _Workload:
         value = getattr(self.settings, key)
         if value is None:
             return None
-        words = shlex.split(value) if isinstance(value, str) else list(value)
+        try:
+            words = shlex.split(value) if isinstance(value, str) else list(value)
+        except ValueError as exc:  # an unclosed quote: Compose cannot split it either
+            path = self.where(key)
+            raise DockergenError.single(
+                f"cannot split the {key} into words for Kubernetes: {exc}",
+                location=self.ctx.source.locate(path),
+                path=path,
+                hint="write it as a list of words",
+            ) from None
         return [self._expandable(word, (*self.where(key),)) for word in words]
 
     def _expandable(self, text: str, path: PathT) -> str:

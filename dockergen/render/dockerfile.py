@@ -85,8 +85,9 @@ def template_environment(override_dir: str | None) -> TemplateSandbox:
     )
 
 
-def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> str:
-    context = dockerfile_context(plan, header)
+def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, *, probe: bool = False) -> str:
+    """``probe``: ship ``dockergen-probe`` (the Kubernetes liveness probe of HTTP healthchecks)."""
+    context = {**dockerfile_context(plan, header), "probe": probe}
     # Keyed by the absolute folder: a relative one means another folder from another directory.
     env = template_environment(os.path.abspath(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
@@ -155,6 +156,14 @@ _SANDBOX_HINT = "templates render sandboxed: they read the values dockergen pass
 
 def _template_error(message: str, file: str, line: int | None, hint: str | None = None) -> DockergenError:
     return DockergenError.single(f"template {os.path.basename(file)}: {message}", location=Location(file, line), hint=hint)
+
+
+def ships_probe(plan: ImagePlan) -> bool:
+    """Whether the image can have ``dockergen-probe``: python builds and node builds served by node."""
+    build = plan.build
+    if build.family == "node":
+        return build.node is None or build.node.serve == "node"
+    return build.family == "python"
 
 
 def _tidy(text: str) -> str:

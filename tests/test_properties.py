@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import tempfile
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,11 @@ BASE: dict[str, Any] = {
     "version": 1,
     "project": "demo",
     "engines": {"compose": "2.20", "docker": "24.0", "podman": "4.9", "buildah": "1.33"},
-    "output": {"compose_file": "compose.yaml", "overlay": "compose.{env}.yaml", "env_example": ".env.example", "snapshots": "snapshots"},
+    "output": {"compose_file": "compose.yaml", "overlay": "compose.{env}.yaml", "env_example": ".env.example", "snapshots": "snapshots", "kubernetes": "k8s"},
     "defaults": {"logging": {"driver": "json-file", "options": {"max-size": "10m"}}},
     "environments": {
         "dev": {"description": "local", "defaults": {"labels": {"tier": "dev"}}},
-        "prod": {"compose_file": "compose.production.yaml", "project": "demo-prod", "flavour": "slim"},
+        "prod": {"compose_file": "compose.production.yaml", "project": "demo-prod", "flavour": "slim", "kubernetes": {"namespace": "demo"}},
     },
     "services": {
         "api": {
@@ -132,6 +132,7 @@ BASE: dict[str, Any] = {
             "platform": "linux/amd64",
             "userns_mode": "host",
             "compose": {"x-note": "kept"},
+            "kubernetes": {"replicas": 2, "storage": "10Gi", "storage_class": "standard", "ingress": {"host": "api.example.com", "path": "/", "class_name": "nginx", "tls_secret": "api-tls"}},
             "environments": {"dev": {"environment": {"DEBUG": "1"}}},
         },
         "web": {
@@ -198,7 +199,7 @@ class Place:
 
     path: tuple[str | int, ...]
     how: str
-    filler: Any = None  # the value next to a key
+    filler: Any = field(default=None, compare=False)  # the value next to a key (a dict is no hash key)
     key: str = "k"  # the key next to a value
 
     def apply(self, spec: dict[str, Any], text: str) -> dict[str, Any]:
@@ -298,6 +299,9 @@ class Meaning:
     dockerfiles: dict[str, tuple[str, ...]]  # dockerfile/<service>/<flavour> -> instruction names
     yaml_keys: dict[str, frozenset[str]]  # <kind>/<env> -> every key path
     files: tuple[str, ...]  # <kind>/<env or service/flavour> of every file
+    # Kubernetes manifests (path in the folder -> every key path): compared apart, since many
+    # of their keys are made from values (a numeric user, an os/arch platform, a network name).
+    manifests: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
 
 PLACEHOLDER = "<the value>"
@@ -332,10 +336,14 @@ def meaning(rendered: Rendered, text: str | None, names: frozenset[str] = frozen
         return PLACEHOLDER if text is not None and name == text and name not in names else str(name)
 
     by_path = {plan.dockerfile: f"{plan.service}/{shown(plan.flavour)}" for plan in rendered.project.images}
-    dockerfiles, yaml_keys, env_names, files, referenced = {}, {}, [], [], set()
+    dockerfiles, yaml_keys, manifests, env_names, files, referenced = {}, {}, {}, [], [], set()
     for f in rendered.files:
         f.content.encode("utf-8")  # the writer will have to
         label = f"{f.kind}/{shown(f.env) if f.env else by_path.get(f.path, '')}"
+        if f.kind == "kubernetes":
+            if f.path.endswith(".yaml"):
+                manifests[f.path.split("/", 1)[-1]] = frozenset(_key_paths(pyyaml.load(f.content, Loader=pyyaml.CSafeLoader), shown))
+            continue
         files.append(label)
         if f.kind == "dockerfile":
             dockerfiles[label] = tuple(c.cmd.upper() for c in dockerfile.parse_string(f.content))
@@ -347,7 +355,7 @@ def meaning(rendered: Rendered, text: str | None, names: frozenset[str] = frozen
             env_names = _dotenv_names(f.content)
     documented = set((rendered.spec.variables or {}).keys())
     assert sorted(env_names) == sorted(referenced | documented), ".env.example sets exactly what Compose reads, once each"
-    return Meaning(dockerfiles, yaml_keys, tuple(sorted(files)))
+    return Meaning(dockerfiles, yaml_keys, tuple(sorted(files)), manifests)
 
 
 # What compose-go interpolates in a value: `$$` is a `$`, else `$NAME` or `${NAME...`.
@@ -461,14 +469,25 @@ def _comparable(place: Place, got: Meaning) -> Meaning:
     return Meaning(got.dockerfiles, _comparable_keys(place, got.yaml_keys), got.files)
 
 
+def _injected_manifest_keys(got: Meaning, want: Meaning, text: str) -> list[str]:
+    """Manifest keys the harmless render does not have that are made of the text itself: a
+    key a value could only add by injection (a key a value decides, such as `runAsUser`, is
+    dockergen's own word)."""
+    new = [path for name, keys in got.manifests.items() for path in keys - want.manifests.get(name, frozenset())]
+    return [path for path in new if any(part and part in text for part in path.replace("[", "/").split("/"))]
+
+
 def _comparable_keys(place: Place, yaml_keys: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
     """Leave out the keys the value itself decides: a mount's named volume is declared at the
-    top; a logging driver that rotates (json-file, local) gets rotation options, others none."""
+    top; a logging driver that rotates (json-file, local) gets rotation options, others none;
+    a platform names a node selector."""
     where = ".".join(map(str, place.path))
     if where.endswith(".volumes") and place.how != "key":
-        return {k: frozenset(p for p in v if not p.startswith("/volumes/")) for k, v in yaml_keys.items()}
+        return {k: frozenset(p for p in v if not re.match(r"/volumes(/|$)", p)) for k, v in yaml_keys.items()}
     if where.endswith(".logging.driver"):
         return {k: frozenset(p for p in v if not re.search(r"/logging(/|$)", p)) for k, v in yaml_keys.items()}
+    if where.endswith(".platform"):  # `os/arch` becomes a Kubernetes node selector
+        return {k: frozenset(p for p in v if "/nodeSelector" not in p) for k, v in yaml_keys.items()}
     return yaml_keys
 
 
@@ -483,7 +502,11 @@ def _one_place(place: Place, text: str) -> None:
     if isinstance(rendered, DockergenError):
         _located(rendered)
         return
-    assert _comparable(place, meaning(rendered, place.as_name(text), base_names())) == expected(place, text), (str(place), text)
+    got, want = _comparable(place, meaning(rendered, place.as_name(text), base_names())), expected(place, text)
+    if text.strip() == "":  # an empty value may leave a key out (Compose and Kubernetes read it as unset)
+        got = Meaning(got.dockerfiles, {k: v | want.yaml_keys.get(k, frozenset()) for k, v in got.yaml_keys.items()}, got.files)
+    assert got == want, (str(place), text)
+    assert not _injected_manifest_keys(got, want, text), (str(place), text)
     SEEN.append(written(place, text, directory, rendered))
 
 

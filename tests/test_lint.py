@@ -43,6 +43,8 @@ CASES: dict[str, tuple[str, str]] = {
     "DG015": (f"db:\n    {DB}", f"db:\n    {DB}\n    security_opt: [\"no-new-privileges:true\"]"),
     "DG016": ("app:\n    " + GENERIC.format(image="alpine", steps='"USER 10001"'), "app:\n    " + GENERIC.format(image='"alpine:3.20"', steps='"USER 10001"')),
     "DG017": (f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:-postgres}}\"}}", f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:?set PGPASS}}\"}}"),
+    # (services, services, top level of the failing spec, of the passing one)
+    "DG018": (f"db:\n    {DB}\n    secrets: [k]", f"db:\n    {DB}\n    secrets: [k]", "secrets:\n  k: {file: /run/host/k}\n", "secrets:\n  k: {file: ./k.txt}\n"),
 }
 
 
@@ -67,11 +69,12 @@ def test_every_rule_has_a_case_and_a_complete_entry() -> None:
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
 def test_rule_fires_on_its_failing_spec_and_not_on_the_passing_one(rule_id: str, tmp_path: Path) -> None:
-    failing, passing = CASES[rule_id]
+    failing, passing, *top = CASES[rule_id]
+    bad_extra, good_extra = top or ("", "")
     (tmp_path / "bad").mkdir()
     (tmp_path / "good").mkdir()
-    bad = [f for f in findings(write_spec(tmp_path / "bad", failing)) if f.rule == rule_id]
-    good = [f for f in findings(write_spec(tmp_path / "good", passing)) if f.rule == rule_id]
+    bad = [f for f in findings(write_spec(tmp_path / "bad", failing, bad_extra)) if f.rule == rule_id]
+    good = [f for f in findings(write_spec(tmp_path / "good", passing, good_extra)) if f.rule == rule_id]
     assert bad, f"{rule_id} did not fire"
     assert good == [], [f.message for f in good]
     assert all(f.location.file.endswith("dockergen.yaml") and f.location.line for f in bad)

@@ -254,6 +254,14 @@ def run(case: Case, workdir: Path) -> Result:
     return result
 
 
+def run_safely(case: Case, workdir: Path) -> Result:
+    """``run``, with a case that cannot even be set up reported as its failure."""
+    try:
+        return run(case, workdir)
+    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others' results
+        return Result(case, -1, "", "", 0.0, {}, {}, [], [f"the case is broken: {type(exc).__name__}: {exc}"])
+
+
 def _limit_memory() -> None:
     # Reading /dev/zero to the end must fail in the child, not exhaust the machine.
     import resource
@@ -385,21 +393,15 @@ def main() -> int:
         selected = [Case(c.name, c.folder, {**c.spec, "timeout": args.timeout}) for c in selected]
     tally = {"cases": 0, "as expected": 0, "rejected cleanly (exit 2)": 0, "tracebacks/exit 3": 0, "hangs": 0,
              "files written on a failed run": 0, "user files lost": 0, "touched outside": 0}  # fmt: skip
-    def one(case: Case) -> Result | str:
+    def one(case: Case) -> Result:
         with tempfile.TemporaryDirectory() as tmp:
-            try:
-                return run(case, Path(tmp))
-            except Exception as exc:  # noqa: BLE001 - a broken case is reported, the run goes on
-                return f"BROKEN {case.name}: {exc}"
+            return run_safely(case, Path(tmp))
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, selected))
     for result in results:
-        if isinstance(result, str):
-            print(result)
-            continue
         case = result.case
         created, modified, deleted = changed_paths(result)
         tally["cases"] += 1

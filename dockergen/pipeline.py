@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
             path=("templates",),
         )
     try:  # before rendering: every template file is checked to be a regular file first
-        lock = Lock(spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__)
+        lock = Lock(spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)
@@ -106,6 +107,19 @@ def _shown(path: str, spec_dir: Path) -> str:
         return Path(path).relative_to(spec_dir).as_posix()
     except ValueError:
         return path
+
+
+def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:
+    """The warnings, located relative to the spec's folder: the lock is the same bytes
+    whatever directory dockergen ran from."""
+    out = []
+    for warning in project.warnings:
+        at = ""
+        if warning.location is not None:
+            relative = os.path.relpath(warning.location.file, spec_path.parent)
+            at = str(dataclasses.replace(warning.location, file=relative.replace(os.sep, "/")))
+        out.append({"at": at, "text": dataclasses.replace(warning, location=None).render()})
+    return out
 
 
 def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:

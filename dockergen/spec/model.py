@@ -7,7 +7,8 @@ descriptions become the schema's documentation.
 Service settings (``ServiceSettings``) appear at four levels that ``resolve`` layers:
 ``defaults`` < ``environments.<env>.defaults`` < ``services.<svc>`` <
 ``services.<svc>.environments.<env>``. Mappings deep-merge, a ``null`` value removes a
-key, and any other value (lists included) replaces what the lower layer had.
+key, and any other value (lists included) replaces what the lower layer had; a ``logging``
+with another ``driver`` replaces the lower one whole, as in Compose.
 """
 
 from __future__ import annotations
@@ -145,9 +146,11 @@ class Resources(Model):
 
 class Logging(Model):
     driver: str | None = None
-    """`json-file`, `local`, `journald`, ...; `json-file` and `local` rotate with `max-size`/`max-file`."""
-    options: dict[str, str] | None = None
-    """Options of the logging driver, e.g. `{max-size: 10m, max-file: "3"}` for json-file."""
+    """`json-file`, `local`, `journald`, ...; `json-file` and `local` rotate with `max-size`/`max-file`.
+    Another driver than a lower layer's replaces that layer's logging whole."""
+    options: dict[str, str | None] | None = None
+    """Options of the logging driver, e.g. `{max-size: 10m, max-file: "3"}` for json-file;
+    `null` removes one a lower layer set (e.g. the built-in `max-file`)."""
 
 
 class PortSpec(Model):

@@ -52,18 +52,32 @@ def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozen
         problems = node_problems(root, shown, allowed_tags)
         return yaml.constructor.construct_document(root), problems
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
-        if "duplicate key" in message:
-            hint = "each key may appear once per mapping"
-        raise DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint) from None
+        raise _syntax_error(exc, shown) from None
+    except NotImplementedError:
+        # ruamel's round-trip reader gives up on some comment layouts ("overlap in comment")
+        # before it reaches the syntax error behind them; the safe reader names that error.
+        try:
+            YAML(typ="safe").load(text)
+        except MarkedYAMLError as exc:
+            raise _syntax_error(exc, shown) from None
+        raise DockergenError.single(
+            "YAML comments laid out in a way the reader cannot place", location=Location(shown), hint="put each comment on a line of its own"
+        ) from None
     except YAMLError as exc:
         message = " ".join(str(getattr(exc, "reason", None) or exc).split("\n")[0].split())
         raise DockergenError.single(f"YAML error: {message}", location=_at_offset(text, shown, getattr(exc, "position", None))) from None
     except RecursionError:
         raise DockergenError.single("values are nested too deeply to read", location=Location(shown)) from None
+
+
+def _syntax_error(exc: MarkedYAMLError, shown: str) -> DockergenError:
+    mark = exc.problem_mark or exc.context_mark
+    loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+    message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+    hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
+    if "duplicate key" in message:
+        hint = "each key may appear once per mapping"
+    return DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint)
 
 
 _FLOW_TOKENS = re.compile(r"""[\[\]{}'"#\n]""")

@@ -80,8 +80,10 @@ def _syntax_error(exc: MarkedYAMLError, shown: str) -> DockergenError:
     return DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint)
 
 
-_FLOW_TOKENS = re.compile(r"""[\[\]{}'"#\n]""")
-_VALUE_STARTS = frozenset(":-?[{,")
+_FLOW_TOKENS = re.compile(r"""[\[\]{}'"#|>\n]""")
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]*[ \t]*(#.*)?$")
+_BLOCK_STARTS = frozenset(":-?")
+_FLOW_STARTS = frozenset(":-?[{,")
 
 
 def _refuse_deep_flow(text: str, shown: str) -> None:
@@ -99,7 +101,9 @@ def _refuse_deep_flow(text: str, shown: str) -> None:
             line_start = position + 1
             continue
         before = text[line_start:position].rstrip()
-        starts_value = not before or before[-1] in _VALUE_STARTS
+        # In block context a value starts after `:`, `-`, `?` or first on a line; inside a
+        # flow collection also after a bracket or a comma.
+        starts_value = not before or before[-1] in (_FLOW_STARTS if depth else _BLOCK_STARTS)
         if char == "#":
             if not before or text[position - 1] in " \t":
                 end = text.find("\n", position)
@@ -109,7 +113,13 @@ def _refuse_deep_flow(text: str, shown: str) -> None:
             if starts_value:
                 at = _quote_end(text, position, char)
             continue
-        if char in "[{" and (starts_value or depth):
+        if char in "|>":
+            line_end = text.find("\n", position)
+            line_end = len(text) if line_end == -1 else line_end
+            if starts_value and not depth and _BLOCK_HEADER.match(text, position, line_end):
+                at = _block_end(text, line_start, line_end)  # a literal or folded block: text, not YAML
+            continue
+        if char in "[{" and starts_value:
             depth += 1
             if depth > MAX_DEPTH:
                 line = text.count("\n", 0, position) + 1
@@ -117,6 +127,22 @@ def _refuse_deep_flow(text: str, shown: str) -> None:
                                             location=Location(shown, line, position - line_start + 1))  # fmt: skip
         elif char in "]}" and depth:
             depth -= 1
+
+
+def _block_end(text: str, line_start: int, line_end: int) -> int:
+    """Where the block scalar introduced on the line at ``line_start`` ends: at the first
+    non-blank line indented no deeper than that line."""
+    header = text[line_start:line_end]
+    indent = len(header) - len(header.lstrip(" "))
+    at = line_end
+    while at < len(text):
+        end = text.find("\n", at + 1)
+        end = len(text) if end == -1 else end
+        line = text[at + 1 : end]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            return at
+        at = end
+    return len(text)
 
 
 def _quote_end(text: str, start: int, quote: str) -> int:

@@ -63,12 +63,12 @@ def mutate_data(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return data
 
 
-def mutate_text(text: str, rng: random.Random) -> str:
+def mutate_text(text: str, rng: random.Random, bits: list[str] = YAML_BITS) -> str:
     for _ in range(rng.randint(1, 4)):
         at = rng.randrange(len(text))
         roll = rng.random()
         if roll < 0.4:
-            text = text[:at] + rng.choice(YAML_BITS) + text[at:]
+            text = text[:at] + rng.choice(bits) + text[at:]
         elif roll < 0.7:
             text = text[:at] + text[at + rng.randint(1, 20) :]
         else:
@@ -161,20 +161,6 @@ def deadline() -> Any:
     signal.signal(signal.SIGALRM, previous)
 
 
-def mutate_dockerfile(text: str, rng: random.Random) -> str:
-    for _ in range(rng.randint(1, 4)):
-        at = rng.randrange(len(text))
-        roll = rng.random()
-        if roll < 0.5:
-            text = text[:at] + rng.choice(DOCKERFILE_BITS) + text[at:]
-        elif roll < 0.75:
-            text = text[:at] + text[at + rng.randint(1, 30) :]
-        else:
-            start = rng.randrange(len(text))
-            text = text[:at] + text[start : start + rng.randint(1, 120)] + text[at:]
-    return text
-
-
 def _mutated_data(data: Any, rng: random.Random) -> Any:
     try:
         return mutate_data(data, rng)
@@ -202,7 +188,7 @@ def test_mutated_import_inputs_import_or_are_reported(tmp_path: Path, deadline: 
             (root / name).write_text(text, encoding="utf-8")
         target = rng.choice(sorted(SPRAWL))
         if target == "Dockerfile" or target == ".env":
-            mutant = mutate_dockerfile(SPRAWL[target], rng)
+            mutant = mutate_text(SPRAWL[target], rng, DOCKERFILE_BITS)
         elif rng.random() < 0.5:
             mutant = mutate_text(SPRAWL[target], rng)
         else:

@@ -99,7 +99,7 @@ def _listed(data: Any, path: PathT) -> list[tuple[PathT, Any]]:
     """The entries of a field that takes one path or a list of them (or of ``{path: ...}``)."""
     value = _at_path(data, path)
     entries = [(path, value)] if not isinstance(value, list) else [((*path, i), v) for i, v in enumerate(value)]
-    return [((*where, "path"), v["path"]) if isinstance(v, dict) else (where, v) for where, v in entries]
+    return [((*where, "path"), v.get("path")) if isinstance(v, dict) else (where, v) for where, v in entries]
 
 
 # (spec path, value, folder it is relative to, absolute allowed): every path a spec names.

@@ -66,6 +66,8 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
     )
     env.filters.update(
         word=quote.word,
+        arg_word=quote.arg_word,
+        directive=quote.directive,
         dq=quote.double_quoted,
         key=quote.key,
         exec=quote.exec_form,
@@ -133,7 +135,7 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "secrets": list(build.secrets or []),
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages}
+        return {"header": header, "stages": build.stages, "global_args": build.global_args or [], "directives": build.directives or {}}
     common["base_image"] = base_image(plan)
     if build.family == "python":
         py = build.python or _default_python()

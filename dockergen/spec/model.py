@@ -56,6 +56,8 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
 DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+DockerArgWord = Annotated[str, _dockerfile_rule(quote.arg_word)]
+"""A bare word that may name build arguments (`node:${NODE_VERSION}-alpine`)."""
 """One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
@@ -377,8 +379,10 @@ class Node(Model):
 class Stage(Model):
     name: Name
     """Stage name (`FROM ... AS <name>`); environments pick one with `build.target`."""
-    from_: DockerWord = Field(alias="from")
-    """Base image or an earlier stage's name."""
+    from_: DockerArgWord = Field(alias="from")
+    """Base image or an earlier stage's name; may name build arguments (`node:${NODE_VERSION}-alpine`)."""
+    platform: DockerArgWord | None = None
+    """`FROM --platform=...` (e.g. `$BUILDPLATFORM` for a stage that cross-compiles)."""
     steps: list[DockerInstruction] = []
     """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
     FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
@@ -432,8 +436,28 @@ class Build(Model):
     """Settings of the `node` family."""
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
+    global_args: list[str] | None = None
+    """`generic` family: `ARG` declarations before the first stage, each what follows `ARG`
+    (`NODE_VERSION=20`, `TARGETOS TARGETARCH`); stages' `from` may use them."""
+    directives: dict[Literal["syntax", "escape", "check"], str] | None = None
+    """`generic` family: parser directives on top of the Dockerfile (`syntax`, default
+    `docker/dockerfile:1`; `escape`, e.g. a backtick; `check`, e.g. `skip=JSONArgsRecommended`)."""
     flavours: dict[str, dict[str, Any]] | None = None
     """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
+
+    @field_validator("global_args")
+    @classmethod
+    def _each_one_arg(cls, items: list[str] | None) -> list[str] | None:
+        for item in items or []:
+            quote.instruction(f"ARG {item}")  # exactly one ARG instruction, as BuildKit reads it
+        return items
+
+    @field_validator("directives")
+    @classmethod
+    def _directives_written_safely(cls, items: dict[str, str] | None) -> dict[str, str] | None:
+        for name, value in (items or {}).items():
+            quote.directive(name, value)
+        return items
 
     @model_validator(mode="after")
     def _family_block(self) -> Build:

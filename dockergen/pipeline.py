@@ -9,8 +9,9 @@ from pathlib import Path
 
 from dockergen import __version__
 from dockergen.errors import DockergenError, Location, Problem
-from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, templates_digest
+from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
+from dockergen.render.kubernetes import kubernetes_files
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
@@ -27,6 +28,7 @@ class Rendered:
     project: ResolvedProject
     documents: Documents
     files: list[RenderedFile]
+    notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
 
 
 def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
@@ -95,11 +97,13 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)
+    k8s_files, notes = kubernetes_files(project, loaded.source, spec_path.name)
+    files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
     _check_unique(files, loaded)
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
-    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path))
+    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes))
 
 
 def _shown(path: str, spec_dir: Path) -> str:

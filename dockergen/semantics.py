@@ -109,7 +109,7 @@ Named = tuple[PathT, Any, str, bool]
 def named_paths(data: dict[str, Any]) -> list[Named]:
     found: list[Named] = []
     output = _mapping(data.get("output"))
-    for key in ("compose_file", "overlay", "env_example", "snapshots"):
+    for key in ("compose_file", "overlay", "env_example", "snapshots", "kubernetes"):
         value = output.get(key)
         found.append((("output", key), value.replace("{env}", "env") if isinstance(value, str) else value, ".", False))
     found.append((("templates",), data.get("templates"), ".", False))

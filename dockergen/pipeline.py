@@ -56,7 +56,7 @@ def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedS
             problems += exc.problems
             project, data = None, salvage(data, exc.problems)
     if project is not None:
-        problems += check_project(project, documents, loaded.source, spec_path.parent)
+        problems += check_project(project, documents, loaded.source, spec_path.parent, data)
     errors = _unique([p for p in problems if p.severity == "error"])
     if errors or project is None:
         raise DockergenError(errors)

@@ -29,10 +29,15 @@ Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment 
 # findings with one ``same`` key are one problem whose message differs by environment
 
 
-def check_project(project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def check_project(
+    project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None
+) -> list[Problem]:
+    """``data``: the spec data the project was resolved from (default the whole file; the
+    part left when other problems set some aside, so that those are not reported twice)."""
+    data = (source.data or {}) if data is None else data
     problems: list[Problem] = []
-    problems += _paths(project, source, spec_dir)
-    problems += _outputs_over_inputs(project, source, spec_dir)
+    problems += _paths(project, source, spec_dir, data)
+    problems += _outputs_over_inputs(project, source, spec_dir, data)
     problems += _secrets(project, source)
     problems += _install_files(project, source, spec_dir)
     # One problem per finding however many environments have it; a finding that differs
@@ -152,9 +157,9 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
     return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
 
 
-def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
     problems, outside = [], set()
-    for path, value, base, absolute_ok in named_paths(source.data or {}):
+    for path, value, base, absolute_ok in named_paths(data):
         if base in outside:
             continue  # relative to a context already reported as outside: no cascade
         why = outside_reason(spec_dir, value, base=base, absolute_ok=absolute_ok)
@@ -191,11 +196,11 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
     return [(posixpath.normpath(path), where) for path, where in out]
 
 
-def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
     """No generated file may be written over the spec, the lock, .gitattributes, a template
     or a file the spec reads (an env file, a requirements file, a secret ...)."""
     inputs: dict[str, str] = {posixpath.normpath(Path(source.file).name): "the spec", LOCK_NAME: "dockergen's lock", GITATTRIBUTES: ".gitattributes (dockergen keeps only its block there)"}
-    for where, value, base, _ in named_paths(source.data or {}):
+    for where, value, base, _ in named_paths(data):
         if where[0] not in ("output", "templates") and where[-1] not in ("context", "dockerfile", "build", "compose_file"):
             inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
     templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None

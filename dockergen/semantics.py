@@ -314,10 +314,14 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                             severity="warning",
                         )
                     )
-            for secret in service.settings.secrets or []:
-                if secret not in (spec.secrets or {}):
+            declared = set(spec.secrets or {})
+            for env_name in env.info.chain:  # an environment may declare secrets of its own
+                declared |= set(getattr((spec.environments or {}).get(env_name), "secrets", None) or {})
+            for item in service.settings.secrets or []:
+                secret = item.get("source") if isinstance(item, dict) else item
+                if secret not in declared:
                     path = setter_path(source, env.info, name, "secrets") or ("services", name)
-                    problems.append(_at(source, path, f"secret {secret!r} is not declared", "declare it under the top-level `secrets:`"))
+                    problems.append(_at(source, path, f"secret {secret!r} is not declared", "declare it under the top-level `secrets:` (or the environment's)"))
     return problems
 
 

@@ -392,7 +392,7 @@ def test_dockerfile_dash_service_configs_secrets_and_host_passthrough_variables(
     assert plan.spec["secrets"] == {"db_password": {"file": "./secret.txt"}}
     # A variable passed through from the host keeps its list form (a spec null would drop it).
     assert services["api"]["compose"]["environment"] == ["FROM_HOST", "FIXED=1"]
-    assert services["worker"]["compose"]["deploy"] == {"replicas": 2}
+    assert services["worker"]["deploy"] == {"replicas": 2} and "compose" not in services["worker"]
     assert unexplained(result) == []
 
 

@@ -141,6 +141,10 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
                 location = source.locate(hit.spec_path) if hit.spec_path else Location(_shown(rendered, plan.dockerfile), hit.line)
                 add(rule, hit, plan.service, None, location, None)
 
+    for rule in [r for r in active.values() if r.scope == "project"]:
+        for hit in rule.check(rendered.spec):
+            add(rule, hit, None, None, source.locate(hit.spec_path or ()), None)
+
     findings = list(grouped.values())
     lint_run = None
     wanted = config.hadolint if use_hadolint is None else use_hadolint

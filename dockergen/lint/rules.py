@@ -9,6 +9,7 @@ spec layer that set it. IDs are never reused: a retired rule keeps its number.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from dockergen.render.support import INTERPOLATION, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
+from dockergen.spec.model import Spec
 
 SEVERITIES = ("error", "warning", "note")  # highest first
 PROD = frozenset({"staging", "prod"})  # kinds of environment that run for real
@@ -72,7 +74,7 @@ class Rule:
     why: str  # why it matters, one line
     fix: str  # what to do, one line
     check: Callable[[Any], Iterable[Hit]]
-    scope: str = "service"  # service | image
+    scope: str = "service"  # service | image | project (the whole spec)
     kinds: frozenset[str] | None = None  # kinds of environment checked (None: all)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -435,6 +437,23 @@ def _secret_default(view: ServiceView) -> Iterator[Hit]:
             if op in (":-", "-") and default and is_literal(default):
                 yield Hit(f"{key} defaults to a literal when ${{{match.group(1)}}} is unset", ("environment", key))
                 break
+
+
+# ---- rules on the whole spec -----------------------------------------------------------
+
+
+@rule(
+    "DG024", "host-file", "warning", scope="project",
+    summary="A top-level secret or config is read from an absolute path on the host, outside the project.",
+    why="The rendered files then work only on machines with that file at that path, and a review of the repository cannot see it.",
+    fix="Keep the file in the project (git-ignored), or take the secret from an environment variable (`environment: VAR`).",
+)  # fmt: skip
+def _host_file(spec: Spec) -> Iterator[Hit]:
+    for kind in ("secrets", "configs"):
+        for name, entry in (getattr(spec, kind) or {}).items():
+            file = entry.get("file") if isinstance(entry, dict) else None
+            if isinstance(file, str) and os.path.isabs(file):
+                yield Hit(f"{kind[:-1]} {name!r} reads {file!r}, an absolute path on the host", spec_path=(kind, name, "file"))
 
 
 # ---- rules on a rendered Dockerfile --------------------------------------------------

@@ -16,12 +16,22 @@ from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
-    "image", "build", "platform", "profiles", "command", "entrypoint", "working_dir", "user",
-    "userns_mode", "init", "environment", "env_file", "secrets", "ports", "expose", "volumes",
-    "tmpfs", "networks", "extra_hosts", "depends_on", "healthcheck", "restart", "deploy",
-    "logging", "read_only", "cap_add", "cap_drop", "security_opt", "ulimits", "stop_signal",
-    "stop_grace_period", "labels",
+    "image", "build", "container_name", "hostname", "domainname", "platform", "profiles", "command",
+    "entrypoint", "working_dir", "user", "group_add", "userns_mode", "init", "stdin_open", "tty",
+    "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes", "volumes_from",
+    "tmpfs", "devices", "network_mode", "networks", "links", "external_links", "extra_hosts", "dns",
+    "dns_search", "pid", "ipc", "depends_on", "healthcheck", "restart", "deploy", "mem_limit",
+    "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota", "cpuset", "shm_size",
+    "pids_limit", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
+    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels",
 ]  # fmt: skip
+# Settings Compose takes as they are: written under their own name.
+AS_THEY_ARE = (
+    "container_name", "hostname", "domainname", "stdin_open", "tty", "privileged", "network_mode", "pid", "ipc",
+    "links", "external_links", "volumes_from", "configs", "sysctls", "devices", "dns", "dns_search", "group_add",
+    "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
+    "cpuset", "pull_policy",
+)  # fmt: skip
 
 
 Documents = dict[str, dict[str, Any]]  # environment name -> its full Compose document
@@ -111,7 +121,11 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
     for key in ("env_file", "secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
         value = getattr(s, key)
         if value:
-            out[key] = list(value)
+            out[key] = [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v for v in value]
+    for key in AS_THEY_ARE:
+        value = getattr(s, key)
+        if value is not None:
+            out[key] = value
     ports = _ports(s.ports, podman)
     debug_port = _debug_port(service)
     if debug_port is not None:
@@ -132,10 +146,13 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
     if s.restart is not None:
         out["restart"] = s.restart
+    deploy = dict(s.deploy or {})
     if s.resources is not None:
         resources = s.resources.model_dump(exclude_none=True)
         if resources:
-            out["deploy"] = {"resources": resources}
+            deploy["resources"] = resources
+    if deploy:
+        out["deploy"] = deploy
     if s.logging is not None:
         logging = s.logging.model_dump(exclude_none=True)
         if logging:

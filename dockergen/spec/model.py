@@ -227,6 +227,15 @@ class Logging(Model):
     `null` removes one a lower layer set (e.g. the built-in `max-file`)."""
 
 
+class EnvFile(Model):
+    path: str
+    """The file, relative to the spec."""
+    required: bool | None = None
+    """`false`: a missing file is skipped (Compose 2.24+)."""
+    format: str | None = None
+    """`raw`: values read as they are, no quotes or interpolation (Compose 2.30+)."""
+
+
 class PortSpec(Model):
     target: int = Field(ge=1, le=65535)
     """Port inside the container."""
@@ -236,6 +245,12 @@ class PortSpec(Model):
     """Host address to bind (`127.0.0.1` keeps the port off the network)."""
     protocol: Literal["tcp", "udp"] | None = None
     """`tcp` (default) or `udp`."""
+    mode: Literal["host", "ingress"] | None = None
+    """`host` publishes on each node (Swarm); `ingress` (default) through the routing mesh."""
+    name: str | None = None
+    """A name for the port mapping."""
+    app_protocol: str | None = None
+    """The application protocol (`http`, `grpc` ...)."""
 
 
 class DependsOn(Model):
@@ -315,7 +330,7 @@ class ServiceSettings(Model):
     """Overrides the image's `ENTRYPOINT` (a list, or a string run by a shell)."""
     environment: dict[str, EnvValue] | None = None
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
-    env_file: list[str] | None = None
+    env_file: list[str | EnvFile] | None = None
     """Files of `KEY=value` lines Compose loads into the container's environment."""
     ports: list[str | int | PortSpec] | dict[str, str | int | PortSpec | None] | None = None
     """Published ports, as a list (replaced as a whole by a higher layer) or a mapping of
@@ -370,8 +385,9 @@ class ServiceSettings(Model):
     """Signal sent to stop the container (default SIGTERM)."""
     working_dir: str | None = None
     """Working directory of the container's command, overriding the image's."""
-    secrets: list[str] | None = None
-    """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run time."""
+    secrets: list[str | dict[str, Any]] | None = None
+    """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run
+    time: a name, or Compose's long form `{source, target, uid, gid, mode}`."""
     extra_hosts: list[str] | None = None
     """Extra `/etc/hosts` entries (`host:address`)."""
     ulimits: dict[str, int | dict[str, int]] | None = None
@@ -380,6 +396,65 @@ class ServiceSettings(Model):
     """Target platform of the image, e.g. `linux/amd64`."""
     userns_mode: str | None = None
     """User namespace mode (e.g. `keep-id` on podman, `host`)."""
+    container_name: str | None = None
+    """Compose `container_name`: a fixed name (one container per environment, then)."""
+    hostname: str | None = None
+    """Compose `hostname` inside the container."""
+    domainname: str | None = None
+    """Compose `domainname` inside the container."""
+    stdin_open: bool | None = None
+    """Compose `stdin_open` (`docker run -i`)."""
+    tty: bool | None = None
+    """Compose `tty` (`docker run -t`)."""
+    privileged: bool | None = None
+    """Compose `privileged`: every capability and device (avoid; `cap_add` names what is needed)."""
+    network_mode: str | None = None
+    """Compose `network_mode`: `host`, `none`, `service:<name>` or `container:<name>`."""
+    pid: str | None = None
+    """Compose `pid` namespace (`host`, `service:<name>`)."""
+    ipc: str | None = None
+    """Compose `ipc` namespace (`host`, `shareable`, `service:<name>`)."""
+    links: list[str] | None = None
+    """Legacy Compose `links` (`db`, `db:database`): an alias on the default network."""
+    external_links: list[str] | None = None
+    """Legacy Compose `external_links` to containers outside the project."""
+    volumes_from: list[str] | None = None
+    """Compose `volumes_from`: mount every volume of another service (`<name>[:ro]`)."""
+    configs: list[str | dict[str, Any]] | None = None
+    """Compose `configs` the service mounts: a name, or `{source, target, uid, gid, mode}`."""
+    sysctls: dict[str, str | int] | list[str] | None = None
+    """Compose `sysctls` (kernel parameters in the container's namespaces)."""
+    devices: list[str | dict[str, Any]] | None = None
+    """Compose `devices` (`/dev/net/tun:/dev/net/tun`)."""
+    dns: list[str] | str | None = None
+    """Compose `dns` servers."""
+    dns_search: list[str] | str | None = None
+    """Compose `dns_search` domains."""
+    group_add: list[str | int] | None = None
+    """Compose `group_add`: extra groups for the container's user."""
+    shm_size: str | int | None = None
+    """Compose `shm_size` (`/dev/shm`, e.g. `2gb` for a browser)."""
+    pids_limit: int | None = None
+    """Compose `pids_limit`."""
+    mem_limit: str | int | None = None
+    """Compose (2.x) `mem_limit`; `resources.limits.memory` is the same for Compose v2."""
+    memswap_limit: str | int | None = None
+    """Compose (2.x) `memswap_limit`."""
+    mem_reservation: str | int | None = None
+    """Compose (2.x) `mem_reservation`."""
+    cpus: float | str | None = None
+    """Compose (2.x) `cpus`."""
+    cpu_shares: int | None = None
+    """Compose (2.x) `cpu_shares` (relative weight)."""
+    cpu_quota: int | str | None = None
+    """Compose (2.x) `cpu_quota`."""
+    cpuset: str | None = None
+    """Compose `cpuset` (`0-3`, `0,1`)."""
+    deploy: dict[str, Any] | None = None
+    """Compose `deploy` keys beyond `resources` (`replicas`, `placement`, `update_config`,
+    `restart_policy` ...), merged with what `resources` renders."""
+    pull_policy: str | None = None
+    """Compose `pull_policy` (`always`, `missing`, `never`, `build`)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None

@@ -18,12 +18,12 @@ from dockergen import presets
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-from dockergen.importer.factor.layers import diff, factor, resolved
+from dockergen.importer.factor.layers import diff, factor, inert, resolved
 from dockergen.importer.group.services import Grouping
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.factor.settings import convert
+from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
@@ -113,6 +113,10 @@ def build_spec(
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
+    if "healthcheck" in defaults or any((s or {}).get("healthcheck") for per_env in targets.values() for s in per_env.values()):
+        # No preset probe, and Docker's own timings under every service's: each then says only what differs.
+        engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
+        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
     spec_services: dict[str, Any] = {}
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
@@ -146,7 +150,7 @@ def build_spec(
                 continue
             result.targets[(env.name, service)] = want
             got = resolved(level, blocks, chains[env.name], below[env.name])
-            extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled"}
+            extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled" and not inert(k, v)}
             if {k: got.get(k) for k in want} != want or extra:
                 result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
     spec: dict[str, Any] = {"version": 1, "project": project}

@@ -80,6 +80,8 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             flow = None if key in BLOCK or path == ("services",) or _has_comments(here, comments) else _flow(value)
             if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
                 out.append(f"{head} {flow}")
+            elif key == "defaults" and isinstance(value, dict) and all(_flow_item(v) is not None for v in value.values()):
+                out.extend(_wrapped(head, value, indent))  # a policy switch per entry: one line for them all
             elif isinstance(value, dict):
                 out.append(head)
                 _mapping(value, here, indent + 2, comments, out)
@@ -131,12 +133,27 @@ def _literal(value: Any) -> list[str] | None:
     return value.split("\n")
 
 
+def _wrapped(head: str, value: dict[str, Any], indent: int) -> list[str]:
+    """A flow mapping over several lines (``defaults: {a: 1, b: 2,`` / ``  c: 3}``)."""
+    parts = [f"{atom(str(k), flow=True)}: {_flow_item(v)}" for k, v in value.items()]
+    lines, line = [], f"{head} {{"
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else "}")
+        if len(line) + 1 + len(piece) > WIDTH and not line.endswith("{"):
+            lines.append(line)
+            line = " " * (indent + 2) + piece
+        else:
+            line = f"{line}{'' if line.endswith('{') else ' '}{piece}"
+    lines.append(line)
+    return lines
+
+
 def _flow(value: Any) -> str | None:
     """``value`` as a flow collection, when every part of it can be one."""
     if isinstance(value, list):
         parts = [_flow_item(v) for v in value]
         return None if any(p is None for p in parts) else "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
-    if isinstance(value, dict) and len(value) <= 4:
+    if isinstance(value, dict):
         parts = []
         for k, v in value.items():
             item = _flow_item(v)

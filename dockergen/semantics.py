@@ -35,6 +35,7 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
             *_dependency_cycles(env, source),
             *_healthy_without_healthcheck(env, source),
             *_ports(documents[env.info.name], env, source),
+            *_graceful_shutdown(env, source),
         ]:
             path, message, hint, severity = (*finding, "error")[:4]
             per_env.setdefault((path, message, hint, severity), []).append(env.info.name)
@@ -298,4 +299,38 @@ def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap
                     if other != name and (ip == other_ip or ip in ("", "0.0.0.0") or other_ip in ("", "0.0.0.0")):
                         problems.append((path, f"host port {port}/{proto} is published by both {other!r} and {name!r}", "give one of them another host port"))
                 taken.setdefault((port, proto), []).append((ip, name))
+    return problems
+
+
+# ---- shutdown ----------------------------------------------------------------------
+
+_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+DEFAULT_STOP_GRACE = 10.0  # seconds Docker and podman wait after SIGTERM unless told otherwise
+
+
+def duration_seconds(text: str) -> float:
+    """``1m30s`` -> 90.0 (the model's Duration syntax)."""
+    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in re.findall(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)", text))
+
+
+def _graceful_shutdown(env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
+    """A server told to drain for longer than the engine waits is killed mid-request."""
+    problems: list[Finding] = []
+    for name, service in env.services.items():
+        py = service.plan.build.python if service.plan is not None else None
+        if py is None or py.tuning is None or py.tuning.graceful_timeout is None or service.settings.command is not None:
+            continue
+        grace = service.settings.stop_grace_period
+        seconds = duration_seconds(grace) if grace else DEFAULT_STOP_GRACE
+        if py.tuning.graceful_timeout >= seconds:
+            path = setter_path(source, env.info, name, "stop_grace_period") or ("services", service.plan.service, "build", "python", "tuning", "graceful_timeout")
+            problems.append(
+                (
+                    path,
+                    f"the server drains for {py.tuning.graceful_timeout} s on shutdown, but the engine kills {name!r} "
+                    f"{seconds:g} s after SIGTERM (stop_grace_period{'' if grace else ', default'})",
+                    f"set `stop_grace_period` above it, e.g. {py.tuning.graceful_timeout + 5}s",
+                    "warning",
+                )
+            )
     return problems

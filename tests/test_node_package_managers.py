@@ -16,7 +16,8 @@ import pytest
 from dockergen.errors import DockergenError
 from dockergen.pipeline import render
 from dockergen.write import write_files
-from tests.tools import hadolint, parse_dockerfile
+from tests.tools import dockerfile_stages as stages
+from tests.tools import hadolint
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,6 @@ def render_web(directory: Path, node: dict[str, Any], build: dict[str, Any] | No
     result = render(directory / "dockergen.yaml")
     write_files(directory, result.files)
     return directory / "web" / "Dockerfile", result
-
-
-def stages(path: Path) -> dict[str, tuple[str, list[Any]]]:
-    """Stage name -> (what it is FROM, its instructions), as BuildKit reads the file."""
-    out: dict[str, tuple[str, list[Any]]] = {}
-    for c in parse_dockerfile(path):
-        if c.cmd == "FROM":
-            out[c.value[2].lower()] = (c.value[0], [])
-        else:
-            out[next(reversed(out))][1].append(c)
-    return out
 
 
 def cache_targets(run: Any) -> list[str]:

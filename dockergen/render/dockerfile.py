@@ -168,12 +168,32 @@ def _python_dev_command(py: Any, port: int | None) -> list[str] | None:
     return ["python", "-m", "debugpy", "--listen", f"0.0.0.0:{py.debug_port}", "-m", *server]
 
 
+# Flag of each `python.tuning` field, per production server.
+_TUNING_FLAGS = {
+    "gunicorn": {
+        "timeout": "--timeout", "keep_alive": "--keep-alive", "max_requests": "--max-requests",
+        "max_requests_jitter": "--max-requests-jitter", "graceful_timeout": "--graceful-timeout",
+    },
+    "uvicorn": {
+        "keep_alive": "--timeout-keep-alive", "max_requests": "--limit-max-requests",
+        "max_requests_jitter": "--limit-max-requests-jitter", "graceful_timeout": "--timeout-graceful-shutdown",
+    },
+}  # fmt: skip
+
+
 def _python_prod_command(py: Any, port: int | None) -> list[str] | None:
     if py.app is None or port is None:
         return None
-    if py.server == "uvicorn" and py.interface == "asgi":
-        return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers)]
-    command = ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(py.workers), "--access-logfile", "-"]
+    uvicorn = py.server == "uvicorn" and py.interface == "asgi"
+    tuning = [] if py.tuning is None else [
+        part
+        for name, flag in _TUNING_FLAGS["uvicorn" if uvicorn else "gunicorn"].items()
+        if (value := getattr(py.tuning, name)) is not None
+        for part in (flag, str(value))
+    ]  # fmt: skip
+    if uvicorn:
+        return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers), *tuning]
+    command = ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(py.workers), "--access-logfile", "-", *tuning]
     if py.interface == "asgi":
         command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
     return [*command, py.app]

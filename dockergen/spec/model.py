@@ -210,6 +210,35 @@ class User(Model):
     gid: int = Field(10001, ge=1, le=2**31 - 1)
 
 
+class ServerTuning(Model):
+    """Production server settings, written as flags of the generated prod command (gunicorn,
+    or uvicorn with `server: uvicorn`); all in seconds or requests. Unset ones keep the
+    server's own default."""
+
+    timeout: int | None = Field(None, ge=1, le=86400)
+    """gunicorn `--timeout`: a worker silent this long is killed and replaced (gunicorn only;
+    uvicorn has no such timeout)."""
+    keep_alive: int | None = Field(None, ge=0, le=3600)
+    """How long an idle keep-alive connection stays open: gunicorn `--keep-alive`, uvicorn
+    `--timeout-keep-alive`. Keep it above the idle timeout of a load balancer in front."""
+    max_requests: int | None = Field(None, ge=1)
+    """Restart a worker after this many requests (bounds slow memory leaks): gunicorn
+    `--max-requests`, uvicorn `--limit-max-requests`."""
+    max_requests_jitter: int | None = Field(None, ge=0)
+    """Add a random 0..N to `max_requests` per worker so that workers do not restart together:
+    gunicorn `--max-requests-jitter`, uvicorn `--limit-max-requests-jitter` (uvicorn 0.41+)."""
+    graceful_timeout: int | None = Field(None, ge=0, le=3600)
+    """Seconds workers get to finish in-flight requests on shutdown: gunicorn `--graceful-timeout`,
+    uvicorn `--timeout-graceful-shutdown`. Keep it below the service's `stop_grace_period`
+    (10 s unless set), after which the engine kills the container."""
+
+    @model_validator(mode="after")
+    def _jitter_needs_max(self) -> ServerTuning:
+        if self.max_requests_jitter is not None and self.max_requests is None:
+            raise ValueError("`max_requests_jitter` needs `max_requests`")
+        return self
+
+
 class Python(Model):
     version: str = Field("3.12", pattern=r"^\d+\.\d+$")
     requirements: DockerWord | None = "requirements.txt"
@@ -222,12 +251,27 @@ class Python(Model):
     server: Literal["gunicorn", "uvicorn"] = "gunicorn"
     """Production server: gunicorn (with uvicorn workers for ASGI) or uvicorn."""
     workers: int = Field(2, ge=1, le=256)
+    """Worker processes of the production server."""
+    tuning: ServerTuning | None = None
+    """Timeouts and worker recycling of the production server, e.g.
+    `{timeout: 60, keep_alive: 75, max_requests: 1000, max_requests_jitter: 100, graceful_timeout: 25}`."""
     debug_port: int | None = Field(None, ge=1, le=65535)
     """Run the dev server under debugpy listening here (add `debugpy` to `dev_requirements`);
     dev environments publish it on 127.0.0.1."""
     dev_command: list[str] | None = None
     test_command: list[str] = ["python", "-m", "pytest", "-q"]
     prod_command: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _tuning_applies(self) -> Python:
+        if self.tuning is None:
+            return self
+        if self.prod_command is not None:
+            raise ValueError("`tuning` shapes the generated prod command; with `prod_command`, write the flags there")
+        uvicorn = self.server == "uvicorn" and self.interface == "asgi"
+        if uvicorn and self.tuning.timeout is not None:
+            raise ValueError("uvicorn has no worker `timeout` (gunicorn's `--timeout`); use `server: gunicorn` or leave it out")
+        return self
 
 
 def _inside_context(path: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from deepmerge import Merger
 
-from dockergen import presets
+from dockergen import durations, presets
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec.load import SourceMap
@@ -352,7 +352,7 @@ def _resolve_service(
         image = qualify_image(image) if plan is None else image
         if env.engine == "podman" and plan is not None and not image.startswith("localhost/"):
             image = f"localhost/{image}"
-    target = settings.target if plan is not None else None
+    target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
     if plan is not None and target not in stage_names(plan.build):
         path = setter_path(source, env, name, "target") or ("services", name)
         raise DockergenError.single(
@@ -374,11 +374,7 @@ def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) ->
 
 
 def stage_names(build: Build) -> list[str]:
-    if build.family == "generic":
-        return [stage.name for stage in build.stages or []]
-    if build.family == "python":
-        return ["base", "builder", "dev", "test", "prod"]
-    return ["base", "deps", "dev", "test", "builder", "prod"]
+    return build.stage_list()
 
 
 def _plan(
@@ -435,18 +431,25 @@ def _healthcheck(
         test = tuple(hc.test) if isinstance(hc.test, list) else ("CMD-SHELL", hc.test)
         if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
             test = ("CMD", *test)
-    elif hc.http is not None:
-        test = _http_probe(hc.http, hc.port or (plan.container_port if plan else None), plan, path, source)
-    else:
-        return None
     timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "port", "disable"})}
+    if hc.test is None and hc.http is not None:
+        test = _http_probe(hc.http, hc.port or (plan.container_port if plan else None), plan, path, source, timing["timeout"])
+    elif hc.test is None:
+        return None
     if not (supported("start_interval", engines) and engine != "podman"):
         timing.pop("start_interval", None)
     return ResolvedHealthcheck(test=test, **timing)
 
 
+def probe_timeout(timeout: str) -> float:
+    """Seconds the generated probe waits for an answer: a second less than the engine's
+    `timeout` (so that a slow app fails the probe, not the engine's kill), half of a short one."""
+    limit = durations.seconds(timeout)
+    return round(limit - 1 if limit >= 2 else limit / 2, 3)
+
+
 def _http_probe(
-    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap
+    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str
 ) -> tuple[str, ...]:
     hc_path = (*path, "healthcheck", "http")
     if plan is None or plan.build.family == "generic":
@@ -465,11 +468,15 @@ def _http_probe(
         raise DockergenError.single("the health path may not contain quotes or spaces", location=source.locate(hc_path), path=hc_path)
     # Probes use what the image already has (no curl/wget) and contain no spaces, because
     # podman 4.3 splits exec-form healthcheck arguments on whitespace (containers/podman#26519).
+    wait = probe_timeout(timeout)
     if plan.build.family == "python":
-        return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout=4)")
+        return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout={wait:g})")
     if plan.build.node is not None and plan.build.node.serve == "nginx":
-        return ("CMD", "wget", "-q", "--spider", url)
-    return ("CMD", "node", "-e", f"fetch('{url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))")
+        return ("CMD", "wget", "-q", "--spider", "-T", f"{max(1, int(wait))}", url)  # busybox wget: whole seconds
+    return (
+        "CMD", "node", "-e",
+        f"fetch('{url}',{{signal:AbortSignal.timeout({int(wait * 1000)})}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+    )  # fmt: skip
 
 
 def _check_dependencies(envs: dict[str, ResolvedEnvironment], spec: Spec, source: SourceMap, problems: list[Problem]) -> None:

@@ -13,12 +13,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dockergen import durations
 from dockergen.errors import Problem
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
+from dockergen.spec.model import ARG_NAME
 
 PathT = tuple[str | int, ...]
 Finding = tuple  # (path, message, hint[, severity]): a per-environment finding before grouping
@@ -154,6 +156,15 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
     for env in project.environments.values():
         for name, service in env.services.items():
             for key, value in (service.settings.build_args or {}).items():
+                if service.plan is not None and not ARG_NAME.fullmatch(key):
+                    path = setter_path(source, env.info, name, "build_args") or ("services", name)
+                    problems.append(
+                        _at(
+                            source, (*path, key) if source.has((*path, key)) else path,
+                            f"build arg {key!r} cannot be declared as an `ARG` (letters, digits and `_`, not starting with a digit)",
+                            "rename it: the Dockerfile declares every build arg so that it takes effect",
+                        )
+                    )
                 if looks_secret(key):
                     path = setter_path(source, env.info, name, "build_args") or ("services", name)
                     problems.append(
@@ -304,13 +315,7 @@ def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap
 
 # ---- shutdown ----------------------------------------------------------------------
 
-_UNIT_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 DEFAULT_STOP_GRACE = 10.0  # seconds Docker and podman wait after SIGTERM unless told otherwise
-
-
-def duration_seconds(text: str) -> float:
-    """``1m30s`` -> 90.0 (the model's Duration syntax)."""
-    return sum(float(n) * _UNIT_SECONDS[unit] for n, unit in re.findall(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)", text))
 
 
 def _graceful_shutdown(env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
@@ -321,7 +326,7 @@ def _graceful_shutdown(env: ResolvedEnvironment, source: SourceMap) -> list[Find
         if py is None or py.tuning is None or py.tuning.graceful_timeout is None or service.settings.command is not None:
             continue
         grace = service.settings.stop_grace_period
-        seconds = duration_seconds(grace) if grace else DEFAULT_STOP_GRACE
+        seconds = durations.seconds(grace) if grace else DEFAULT_STOP_GRACE
         if py.tuning.graceful_timeout >= seconds:
             path = setter_path(source, env.info, name, "stop_grace_period") or ("services", service.plan.service, "build", "python", "tuning", "graceful_timeout")
             problems.append(

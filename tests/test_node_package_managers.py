@@ -98,7 +98,7 @@ def test_buildkit_reads_every_stage_and_every_target_the_environments_use(manage
     path, result = render_web(tmp_path, {"package_manager": manager})
     found = stages(path)
     assert {name: parent for name, (parent, _) in found.items()} == {
-        "base": "docker.io/library/node:20-slim", "deps": "base", "dev": "deps", "test": "deps", "builder": "deps", "prod": "base",
+        "base": "docker.io/library/node:${NODE_VERSION}-slim", "deps": "base", "dev": "deps", "test": "deps", "builder": "deps", "prod": "base",
     }  # fmt: skip
     targets = {s.target for env in result.project.environments.values() for s in env.services.values()}
     assert targets == {"dev", "test", "prod"} and targets <= set(found)

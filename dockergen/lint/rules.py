@@ -395,9 +395,10 @@ def _dev_in_prod(view: ServiceView) -> Iterator[Hit]:
     plan = service.plan
     if plan is None:
         return
-    if plan.build.family != "generic" and service.target in ("dev", "test"):
+    stage = plan.build.builtin_stage(service.target)
+    if plan.build.family != "generic" and stage in ("dev", "test"):
         yield Hit(f"builds the {service.target!r} stage", ("target",))
-    if settings.debug_port and plan.build.python is not None and plan.build.python.debug_port and service.target == "dev":
+    if settings.debug_port and plan.build.python is not None and plan.build.python.debug_port and stage == "dev":
         yield Hit("publishes the debugger port", ("debug_port",))
 
 

@@ -167,7 +167,7 @@ def _debug_port(service: ResolvedService) -> int | None:
     plan = service.plan
     if not service.settings.debug_port or plan is None or plan.build.python is None:
         return None
-    return plan.build.python.debug_port if service.target == "dev" else None
+    return plan.build.python.debug_port if plan.build.builtin_stage(service.target) == "dev" else None
 
 
 def _unprivileged_port(item: Any) -> Any:

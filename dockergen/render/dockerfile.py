@@ -8,6 +8,7 @@ filters of ``render.quote``.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.render import quote
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
+from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, Python
 from dockergen.templates_dir import builtin_templates
 
 
@@ -46,12 +48,14 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
         exec=quote.exec_form,
         command=quote.command,
         instruction=_instruction,
+        image=_image,
     )
     return env
 
 
-def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> str:
-    context = dockerfile_context(plan, header)
+def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = ()) -> str:
+    """``build_args``: the names the environments pass to this build (each is declared)."""
+    context = dockerfile_context(plan, header, build_args)
     env = template_environment(str(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
@@ -75,23 +79,35 @@ def _tidy(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def base_image(plan: ImagePlan) -> str:
+def base_image(plan: ImagePlan) -> tuple[str, tuple[str, str] | None]:
+    """The first ``FROM``'s image and the global ``ARG`` it reads, ``(name, default)``: the
+    official image's version, pinned to a patch release and overridable with a build arg.
+    A ``base_image`` or ``digest`` names one image exactly: no ARG then."""
     build = plan.build
+    if build.family == "python":
+        arg, version, patches = "PYTHON_VERSION", (build.python or Python()).version, presets.PYTHON_PATCH_RELEASES
+    else:
+        arg, version, patches = "NODE_VERSION", (build.node or Node()).version, presets.NODE_PATCH_RELEASES
     if build.base_image:
         image = build.base_image
-    else:
-        version = build.python.version if build.family == "python" and build.python else None
-        if build.family == "node":
-            version = (build.node.version if build.node else "20")
-        elif version is None:
-            version = "3.12"
+    elif build.digest:
         image = presets.BASE_IMAGES[(build.family, plan.flavour)].format(version=version)
-    return f"{image}@{build.digest}" if build.digest else image
+    else:
+        return presets.BASE_IMAGES[(build.family, plan.flavour)].format(version="${" + arg + "}"), (arg, patches.get(version, version))
+    return (f"{image}@{build.digest}" if build.digest else image), None
 
 
-def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
+def _image(value: str) -> str:
+    """An image reference; ``${PYTHON_VERSION}``/``${NODE_VERSION}`` are dockergen's own."""
+    quote.word(re.sub(r"\$\{(PYTHON|NODE)_VERSION\}", "v", value))
+    return value
+
+
+def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...] = ()) -> dict[str, Any]:
     build = plan.build
     packages = build.packages
+    stages = presets.TEMPLATE_STAGES.get(build.family, tuple(build.stage_list()))
+    hooks = build.hooks or Hooks()
     common: dict[str, Any] = {
         "header": header,
         "flavour": plan.flavour,
@@ -104,23 +120,34 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "healthcheck": _image_healthcheck(plan.healthcheck),
         "port": plan.container_port,
         "secrets": list(build.secrets or []),
+        "names": {stage: build.stage_name(stage) for stage in stages},
+        "args": stage_args(build, stages, build_args),
+        "writable": list(build.writable or []),
+        "prod_exclude": list(build.prod_exclude) if build.prod_exclude is not None else _default_prod_exclude(build),
+        "hooks": {
+            "system": hooks.system or [],
+            "before_install": hooks.before_install or [],
+            "after_install": hooks.after_install or [],
+            "after_source": hooks.after_source or [],
+            "stages": {stage: (hooks.stages or {}).get(build.stage_name(stage)) or (hooks.stages or {}).get(stage) or [] for stage in stages},
+        },
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages}
-    common["base_image"] = base_image(plan)
+        return {"header": header, "stages": build.stages, "args": common["args"]}
+    common["base_from"], common["version_arg"] = base_image(plan)
+    # The image itself, the version filled in: what project templates may write after FROM.
+    common["base_image"] = common["base_from"].replace("${" + common["version_arg"][0] + "}", common["version_arg"][1]) if common["version_arg"] else common["base_from"]
     if build.family == "python":
-        py = build.python or _default_python()
+        py = build.python or Python()
         port = plan.container_port
         return {
             **common,
-            "requirements": py.requirements,
-            "dev_requirements": py.dev_requirements,
-            "test_requirements": py.test_requirements,
+            "install": python_install(py),
             "dev_command": py.dev_command or _python_dev_command(py, port),
             "test_command": py.test_command,
             "prod_command": py.prod_command or _python_prod_command(py, port),
         }
-    node = build.node or _default_node()
+    node = build.node or Node()
     pm = presets.PACKAGE_MANAGERS[node.package_manager]
     return {
         **common,
@@ -140,16 +167,64 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
     }
 
 
-def _default_python():  # type: ignore[no-untyped-def]
-    from dockergen.spec.model import Python
+def stage_args(build: Build, stages: tuple[str, ...], build_args: tuple[str, ...]) -> dict[str, list[tuple[str, str | None]]]:
+    """Stage -> the ``ARG``s declared right after its ``FROM``, ``(name, default)``: the
+    build's own ``args`` (in their stages) and every name an environment passes."""
+    declared: dict[str, BuildArg] = {}
+    for name, value in sorted((build.args or {}).items()):
+        declared[name] = value if isinstance(value, BuildArg) else BuildArg(default=value)
+    for name in sorted(set(build_args) - set(declared) - set(presets.GLOBAL_ARGS) - PREDEFINED_ARGS):
+        declared[name] = BuildArg()
+    out: dict[str, list[tuple[str, str | None]]] = {stage: [] for stage in stages}
+    for name, arg in declared.items():
+        wanted = {build.builtin_stage(s) for s in arg.stages} if arg.stages is not None else set(stages)
+        for stage in stages:
+            if stage in wanted:
+                out[stage].append((name, arg.default))
+    return out
 
-    return Python()
+
+def test_manifests(py: Python) -> list[str]:
+    """pip's files of the test stage: the dev requirements too (where pytest often is), then
+    the test ones."""
+    return [f for f in (py.dev_requirements, py.test_requirements) if f and f != PYPROJECT] if py.package_manager == "pip" else []
 
 
-def _default_node():  # type: ignore[no-untyped-def]
-    from dockergen.spec.model import Node
+PYPROJECT = "pyproject.toml"
 
-    return Node()
+
+def python_install(py: Python) -> dict[str, Any]:
+    """What the builder, dev and test stages copy and run to install into /opt/venv; the
+    commands are dockergen's own words and the spec's file names, quoted here."""
+    installer = presets.PYTHON_INSTALLERS[py.package_manager]
+    if py.package_manager != "pip":
+        tool = [installer.binary, *installer.install]
+        everything = quote.command([installer.binary, *installer.install_all])
+        return {
+            "installer": installer, "venv": installer.tool != "uv", "manifests": list(installer.manifests),
+            "runtime": quote.command(tool), "dev": ([], everything), "test": ([], everything),
+        }  # fmt: skip
+    pyproject = py.requirements == PYPROJECT
+    runtime = f"{presets.PYPROJECT_REQUIREMENTS} > /tmp/requirements.txt && pip install -r /tmp/requirements.txt" if pyproject else (
+        f"pip install -r {quote.word(py.requirements)}" if py.requirements else None
+    )  # fmt: skip
+
+    def extra(files: list[str]) -> tuple[list[str], str | None]:
+        words = [f"-r {quote.word(f)}" for f in files]
+        if pyproject:  # every dependency group and extra of pyproject.toml too
+            return files, f"{presets.PYPROJECT_REQUIREMENTS} all > /tmp/requirements-all.txt && pip install -r /tmp/requirements-all.txt {' '.join(words)}".rstrip()
+        return files, f"pip install {' '.join(words)}" if words else None
+
+    return {
+        "installer": installer, "venv": True, "manifests": [py.requirements] if py.requirements else [], "runtime": runtime,
+        "dev": extra([f for f in [py.dev_requirements] if f and f != PYPROJECT]), "test": extra(test_manifests(py)),
+    }  # fmt: skip
+
+
+def _default_prod_exclude(build: Build) -> list[str]:
+    own = presets.PROD_EXCLUDE[build.family]
+    py = (build.python or Python()) if build.family == "python" else None
+    return [*own, *test_manifests(py)] if py is not None else list(own)
 
 
 def _node_major(node: Any) -> int:

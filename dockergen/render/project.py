@@ -37,7 +37,11 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     spec = project.spec
     files: list[RenderedFile] = []
     for plan in project.images:
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates), "dockerfile"))
+        build_args = sorted({
+            name for env in project.environments.values() for service in env.services.values()
+            if service.plan == plan for name in service.settings.build_args or {}
+        })  # fmt: skip
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args)), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)

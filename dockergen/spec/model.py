@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dockergen import presets
 from dockergen.render import quote
 
 NAME = r"^[a-z][a-z0-9_-]*$"
@@ -240,11 +241,29 @@ class ServerTuning(Model):
 
 
 class Python(Model):
-    version: str = Field("3.12", pattern=r"^\d+\.\d+$")
+    version: str = Field("3.12", pattern=r"^\d+\.\d+(\.\d+)?$")
+    """Python version of the official base image: `3.12` is pinned to that minor's latest
+    patch release known to this dockergen (`ARG PYTHON_VERSION`, overridable with a build arg);
+    `3.12.7` pins one yourself."""
+    package_manager: Literal["pip", "uv", "poetry", "pdm"] = "pip"
+    """Installs into the virtualenv /opt/venv, which prod copies without the tools: `pip`
+    (`requirements` files, or `requirements: pyproject.toml` for the `[project]` dependencies
+    of a project without a lockfile); `uv` (`uv sync --locked` from uv.lock); `poetry`
+    (`poetry install` from poetry.lock); `pdm` (`pdm install --check --frozen-lockfile` from
+    pdm.lock). The lockfile tools install exactly the lockfile and fail when pyproject.toml has
+    moved on from it; prod gets the main dependencies, dev and test every dependency group;
+    the project itself is not installed (its source runs from `workdir`). uv, Poetry and PDM
+    are installed from PyPI (pinned) into /opt/tools of the builder stage; downloads stay in
+    BuildKit cache mounts."""
     requirements: DockerWord | None = "requirements.txt"
-    """Runtime requirements (`null` for apps on the standard library only)."""
+    """pip only: runtime requirements (`pyproject.toml`: its `[project] dependencies`; `null`
+    for apps on the standard library only)."""
     dev_requirements: DockerWord | None = None
+    """pip only: requirements of the dev stage (debugpy, reloaders). The test stage installs
+    them too."""
     test_requirements: DockerWord | None = None
+    """pip only: requirements of the test stage (pytest and its plugins), installed after
+    `dev_requirements`."""
     app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
@@ -260,10 +279,16 @@ class Python(Model):
     dev environments publish it on 127.0.0.1."""
     dev_command: list[str] | None = None
     test_command: list[str] = ["python", "-m", "pytest", "-q"]
+    """Command of the test stage; validation warns when it runs pytest and nothing the stage
+    installs names pytest."""
     prod_command: list[str] | None = None
 
     @model_validator(mode="after")
     def _tuning_applies(self) -> Python:
+        if self.package_manager != "pip":
+            given = sorted(f for f in ("requirements", "dev_requirements", "test_requirements") if f in self.model_fields_set and getattr(self, f))
+            if given:
+                raise ValueError(f"{self.package_manager} installs from its lockfile and pyproject.toml: `{'`, `'.join(given)}` is for pip")
         if self.tuning is None:
             return self
         if self.prod_command is not None:
@@ -282,6 +307,18 @@ def _inside_context(path: str) -> str:
 
 
 ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
+
+
+def _writable(path: str) -> str:
+    normal = posixpath.normpath(path)
+    if normal in ("/", ".") or normal == ".." or normal.startswith("../") or "/../" in f"{normal}/":
+        raise ValueError(f"must name a directory (absolute, or inside `workdir`), not {path!r}")
+    if any(c in path for c in "*?["):
+        raise ValueError(f"must be a directory, not a pattern: {path!r}")
+    return path
+
+
+WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
 
 
 class Node(Model):
@@ -318,6 +355,19 @@ class Node(Model):
     nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
 
 
+def _one_instruction(step: str) -> str:
+    if "\n" in step or "\r" in step:
+        raise ValueError("each step is one Dockerfile instruction on one line")
+    if step.rstrip().endswith("\\"):
+        # A trailing line continuation would join the next instruction to this one.
+        raise ValueError(f"a step may not end with `\\` (it would swallow the next instruction): {step!r}")
+    return step
+
+
+Instruction = Annotated[str, AfterValidator(_one_instruction)]
+"""One Dockerfile instruction, rendered verbatim (the escape hatch)."""
+
+
 class Stage(Model):
     name: Name
     from_: DockerWord = Field(alias="from")
@@ -329,12 +379,57 @@ class Stage(Model):
     @classmethod
     def _one_instruction_each(cls, steps: list[str]) -> list[str]:
         for step in steps:
-            if "\n" in step or "\r" in step:
-                raise ValueError("each step is one Dockerfile instruction on one line")
-            if step.rstrip().endswith("\\"):
-                # A trailing line continuation would join the next instruction to this one.
-                raise ValueError(f"a step may not end with `\\` (it would swallow the next instruction): {step!r}")
+            _one_instruction(step)
         return steps
+
+
+ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Docker passes these without an ARG and keeps them out of the image history; declaring
+# one would put the proxy (and any password in it) into the history.
+PREDEFINED_ARGS = frozenset(
+    name for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for name in (base, base.lower())
+)
+
+
+def _arg_name(name: str) -> str:
+    if not ARG_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a build argument name (letters, digits and `_`, not starting with a digit)")
+    if name in PREDEFINED_ARGS:
+        raise ValueError(f"{name} is predefined: every build sees it without an `ARG`, and declaring it would store it in the image history")
+    return name
+
+
+ArgName = Annotated[str, AfterValidator(_arg_name)]
+
+
+class BuildArg(Model):
+    """A build argument the Dockerfile declares."""
+
+    default: DockerValue | None = None
+    """Value when the build passes none (`null`: empty)."""
+    stages: list[Name] | None = None
+    """Stages that declare it (default: every stage of the Dockerfile). An `ARG` is seen by
+    the steps after it in its stage only, and a new value reruns every `RUN` after it: give a
+    value that changes on every build (a commit) only the stages that need it, e.g. `[prod]`."""
+
+
+class Hooks(Model):
+    """Your own Dockerfile instructions at named points of the built-in python and node
+    templates, one instruction per item (like `stages[].steps`), run as root."""
+
+    system: list[Instruction] | None = None
+    """In `base`, after the OS packages and the app user: CA certificates, system tweaks."""
+    before_install: list[Instruction] | None = None
+    """Before the dependency install (python `builder`, node `deps`), after its build
+    packages: index credentials, tool configuration."""
+    after_install: list[Instruction] | None = None
+    """Right after the dependency install, in the same stage: model downloads into the
+    virtualenv, `prisma generate` on the node modules."""
+    after_source: list[Instruction] | None = None
+    """After the source is copied into `dev`, `test` and `prod` (python) or `dev`, `test` and
+    `builder` (node; `prod` copies the built app): `collectstatic`, code generation."""
+    stages: dict[Name, list[Instruction]] | None = None
+    """Steps at the end of the named stage, before its `USER`, `EXPOSE`, `HEALTHCHECK` and `CMD`."""
 
 
 class Build(Model):
@@ -364,7 +459,27 @@ class Build(Model):
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
     ignore: list[OneLine] | None = None
-    """Extra `.dockerignore` patterns for this context."""
+    """Extra `.dockerignore` patterns for this context. They apply to every stage: to keep
+    tests out of prod use `prod_exclude`, not `tests/` here (the test stage needs them)."""
+    args: dict[ArgName, BuildArg | DockerValue | None] | None = None
+    """Build arguments (`ARG`) the built-in templates declare, as `NAME: default`, `NAME: null`
+    or `NAME: {default, stages}`, for your `hooks` and for tools that read them from the
+    environment while dependencies install (`PIP_INDEX_URL`, `npm_config_registry`). Every key
+    of a service's `build_args` (in any environment) is declared too, in every stage."""
+    prod_exclude: list[ContextPath] | None = None
+    """Paths of the build context the prod image leaves out. Default:
+    `tests`, `test`, `conftest.py` and the dev/test requirement files (python); `tests`,
+    `test`, `__tests__` (node). A list replaces the default; `[]` ships everything."""
+    writable: list[WritablePath] | None = None
+    """Directories the app user may write at run time (created and owned by it in the dev,
+    test and prod stages): logs, uploads, a volume's mount point. Everything else the image
+    ships is owned by root, so the running app cannot rewrite its own code. Relative paths
+    are inside `workdir`."""
+    hooks: Hooks | None = None
+    """Extra steps at named points of the built-in python and node templates."""
+    stage_names: dict[Literal["base", "builder", "deps", "dev", "test", "source", "prod"], Name] | None = None
+    """Names for the built-in stages, e.g. `{prod: production, dev: development}`: the Dockerfile,
+    `target`s and `hooks.stages` use them (the built-in names keep working as `target`)."""
     python: Python | None = None
     node: Node | None = None
     stages: list[Stage] | None = None
@@ -378,7 +493,43 @@ class Build(Model):
             raise ValueError("the generic family needs `stages`")
         if self.family != "generic" and self.stages:
             raise ValueError(f"`stages` is only for the generic family, not {self.family}")
+        if self.family == "generic":
+            for name in ("hooks", "stage_names", "prod_exclude", "writable"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"`{name}` is for the built-in python and node templates; a generic build writes its stages itself")
+            return self
+        built_in = presets.TEMPLATE_STAGES[self.family]
+        renamed = self.stage_names or {}
+        wrong = sorted(set(renamed) - set(built_in))
+        if wrong:
+            raise ValueError(f"the {self.family} template has no stage {', '.join(wrong)} (stages: {', '.join(built_in)})")
+        names = self.stage_list()
+        if len(set(names)) != len(names):
+            raise ValueError(f"`stage_names` gives two stages one name: {', '.join(names)}")
+        known = {*names, *built_in}
+        for where, stages in [("hooks.stages", list((self.hooks.stages if self.hooks else None) or {})),
+                              *[(f"args.{k}.stages", v.stages or []) for k, v in (self.args or {}).items() if isinstance(v, BuildArg)]]:  # fmt: skip
+            unknown = [stage for stage in stages if stage not in known]
+            if unknown:
+                raise ValueError(f"`{where}` names no stage of the {self.family} template: {', '.join(unknown)} (stages: {', '.join(names)})")
         return self
+
+    def stage_list(self) -> list[str]:
+        """The Dockerfile's stage names, in order (built-in templates: after `stage_names`)."""
+        if self.family == "generic":
+            return [stage.name for stage in self.stages or []]
+        return [(self.stage_names or {}).get(stage, stage) for stage in presets.TEMPLATE_STAGES[self.family]]
+
+    def stage_name(self, name: str) -> str:
+        """A stage's name in the Dockerfile: a built-in name follows `stage_names`."""
+        return (self.stage_names or {}).get(name, name) if self.family != "generic" else name
+
+    def builtin_stage(self, name: str | None) -> str | None:
+        """What a Dockerfile stage is in the built-in template (``production`` -> ``prod``)."""
+        for builtin, renamed in (self.stage_names or {}).items():
+            if renamed == name:
+                return builtin
+        return name
 
 
 class Service(ServiceSettings):

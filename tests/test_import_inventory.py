@@ -16,10 +16,11 @@ from typing import Any, Callable
 
 import pytest
 
-from dockergen.commands.import_ import spec_text
-from dockergen.importer import compose_cli
-from dockergen.importer.analyze import ImportPlan, analyze
-from dockergen.importer.dockerfile import TargetSummary, parse_dockerfile, summarise
+from dockergen.importer.spec.text import spec_text
+from dockergen.importer.read import compose_cli
+from dockergen.importer.analyze import analyze
+from dockergen.importer.plan import ImportPlan
+from dockergen.importer.read.dockerfile import TargetSummary, parse_dockerfile, summarise
 from dockergen.importer.report import build_report, markdown
 from dockergen.pipeline import render
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dockergen.commands.import_ import spec_text
-from dockergen.importer.analyze import ImportOptions, ImportPlan, analyze
+from dockergen.importer.spec.text import spec_text
+from dockergen.importer.analyze import analyze
+from dockergen.importer.plan import ImportOptions, ImportPlan
 from dockergen.importer.records import UNEXPLAINED
-from dockergen.importer.verify import VerifyResult, verify
+from dockergen.importer.verify.run import VerifyResult, verify
 from dockergen.pipeline import Rendered, render
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-monorepo"

@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from dockergen.cli import main
-from dockergen.commands.import_ import spec_text
-from dockergen.importer.analyze import ImportOptions, analyze
-from dockergen.importer.verify import VerifyResult, verify
+from dockergen.importer.spec.text import spec_text
+from dockergen.importer.analyze import analyze
+from dockergen.importer.plan import ImportOptions
+from dockergen.importer.verify.run import VerifyResult, verify
 from dockergen.pipeline import render
 
 
@@ -314,7 +315,7 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
 
 def test_without_any_compose_cli_import_works_and_verify_says_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dockergen.errors import DockergenError
-    from dockergen.importer import compose_cli
+    from dockergen.importer.read import compose_cli
 
     root = write_tree(tmp_path / "site", OVERRIDE_STYLE)
     monkeypatch.setenv("DOCKERGEN_COMPOSE", "none")

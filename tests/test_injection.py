@@ -304,7 +304,76 @@ def test_generic_step_ending_in_a_line_continuation_is_refused(tmp_path: Path) -
     stage = {"name": "prod", "from": "alpine:3.20", "steps": ["RUN echo hi \\", "USER 10001"]}
     service = {"target": "prod", "build": {"family": "generic", "stages": [stage]}}
     stderr = render_refused(tmp_path, service)
-    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.stages\[0\]\.steps: ", stderr), stderr
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.stages\[0\]\.steps\[0\]: ", stderr), stderr
+
+
+def generic_service(steps: list[str]) -> dict[str, Any]:
+    stage = {"name": "prod", "from": "alpine:3.20", "steps": steps}
+    return {"target": "prod", "build": {"family": "generic", "context": "api", "stages": [stage]}}
+
+
+# Each is one instruction over several lines; the import carries heredoc Dockerfiles this way.
+MULTI_LINE_STEPS = [
+    "RUN <<EOF\nset -e\necho hi\nEOF",
+    "RUN <<EOF\nset -e\necho hi\nEOF\n",  # a YAML block scalar's final line break
+    'RUN <<"EOF"\necho "$HOME" \\\n\n\n  indented  \nEOF',
+    "COPY <<EOF /etc/app.conf\nkey = value\n\n# a comment in the file, not in the Dockerfile\n[section]   \nEOF",
+    "RUN <<-EOT sh\n\techo tabs\n\tEOT",
+    "RUN <<A <<B\necho a\nA\necho b\nB",
+    "RUN apt-get update \\\n && apt-get install -y curl",
+    "RUN set -e; \\\n# a comment line inside the continuation\n    echo done",
+]
+
+
+@pytest.mark.parametrize("step", MULTI_LINE_STEPS, ids=[repr(s) for s in MULTI_LINE_STEPS])
+def test_a_multi_line_step_that_is_one_instruction_is_written_verbatim(step: str, tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    write_spec(tmp_path, generic_service([step, "USER 10001"]))
+    result = run_cli(tmp_path, "render", "-q")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "api" / "Dockerfile").read_text()
+    assert step.rstrip("\n") + "\nUSER 10001\n" in text, "heredoc bodies keep their blank lines and spaces"
+    commands = dockerfile.parse_string(text)
+    assert [c.cmd.upper() for c in commands] == ["FROM", step.split()[0], "USER"]
+    assert commands[-1].original == "USER 10001"
+
+
+BAD_STEPS = {
+    "open-heredoc": ("RUN <<EOF\necho hi", "unterminated heredoc"),
+    "heredoc-terminator-indented": ("RUN <<EOF\necho hi\n  EOF", "unterminated heredoc"),
+    "trailing-continuation": ("RUN echo hi \\", "swallow the next instruction"),
+    "continuation-then-blank": ("RUN echo hi \\\n", "swallow the next instruction"),
+    "two-instructions": ("RUN echo hi\nUSER root", "this is 2"),
+    "three-instructions": ("RUN a\nRUN b\nRUN c", "this is 3"),
+    "heredoc-then-instruction": ("RUN <<EOF\nx\nEOF\nUSER root", "this is 2"),
+    "comment-only": ("# just a comment", "not only a comment"),
+    "escape-directive": ("# escape=`", "not only a comment"),
+    "syntax-directive": ("# syntax=evil/frontend", "not only a comment"),
+    "comment-before": ("# note\nRUN echo hi", "not a comment or blank line"),
+    "blank-before": ("\nRUN echo hi", "not a comment or blank line"),
+    "from": ("FROM alpine AS evil", "may not be FROM"),
+    "from-lowercase": ("from alpine", "may not be FROM"),
+    "onbuild-from": ("ONBUILD FROM alpine", "cannot trigger FROM"),
+    "unknown-instruction": ("RNU echo hi", "not a Dockerfile instruction"),
+    "no-arguments": ("RUN", "needs arguments"),
+    "empty": ("", "may not be empty"),
+    "blank": ("   ", "may not be empty"),
+    "carriage-return": ("RUN a\rUSER root", "line break"),
+    "crlf": ("RUN a\r\nUSER root", "line break"),
+    "nul-truncates-the-parser": ("RUN echo ok\0\nUSER root", "control character"),
+    "line-separator": ("RUN echo a\u2028USER root", "line break"),
+    "next-line": ("RUN echo a\x85USER root", "line break"),
+    "escape-char": ("RUN echo \x1b[2Khidden", "control character"),
+    "bidi-override": ("RUN echo \u202eevil", "invisible formatting character"),
+}
+
+
+@pytest.mark.parametrize(("step", "why"), BAD_STEPS.values(), ids=list(BAD_STEPS))
+def test_a_step_that_is_not_exactly_one_instruction_is_refused_at_its_line(step: str, why: str, tmp_path: Path) -> None:
+    stderr = render_refused(tmp_path, generic_service(["RUN true", step]))
+    assert re.match(r"^dockergen\.yaml:\d+:\d+: error: services\.api\.build\.stages\[0\]\.steps\[1\]: ", stderr), stderr
+    assert why in stderr, stderr
+    assert "\n" not in stderr.rstrip("\n"), "the message stays on one line"
 
 
 def test_generic_steps_are_one_instruction_each(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dockergen.importer.compose import _read_round_trip
+from dockergen.importer.read.compose import _read_round_trip
 from dockergen.spec.load import SourceMap, _careful_read, _read_positions, load_spec, parse_spec, read_plain
 from tests.test_errors import run_cli
 

@@ -8,14 +8,12 @@ from pathlib import Path
 import click
 
 from dockergen.errors import DockergenError, Location
-from dockergen.importer.analyze import ImportOptions, ImportPlan, analyze
+from dockergen.importer.analyze import analyze
+from dockergen.importer.plan import ImportOptions
 from dockergen.importer.report import build_report, markdown, terminal
-from dockergen.importer.verify import VerifyResult, summary_line, verify
+from dockergen.importer.spec.text import spec_text
+from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
-from dockergen.render.yaml_out import dump_yaml
-
-SCHEMA_LINE = "# yaml-language-server: $schema=https://dockergen.dev/schema/dockergen.schema.json"
-
 
 def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
     """``ENV=FILE[,FILE...]`` (``ENV=`` drops an inferred environment)."""
@@ -26,25 +24,6 @@ def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
             raise DockergenError.single(f"--compose-set {value!r}: expected ENV=FILE[,FILE...]", location=Location("command line"))
         out[name.strip()] = tuple(f.strip() for f in files.split(",") if f.strip())
     return out
-
-
-def spec_text(plan: ImportPlan) -> str:
-    inv = plan.inventory
-    header = "\n".join(
-        [
-            SCHEMA_LINE,
-            f"# Imported by `dockergen import` from {len(inv.dockerfiles)} Dockerfiles and {len(inv.compose_files)} Compose files.",
-            "# Each environment resolves to what its original files said; prove it with `dockergen verify --against .`.",
-            "# After reviewing the migration report: `dockergen render --force` (it replaces the files it merged).",
-        ]
-    )
-    text = dump_yaml(plan.spec, header)
-    note = (
-        "# dockergen's built-in policies (restart, resource limits, dropped capabilities, source bind mounts,\n"
-        "# data volumes, preset healthchecks) are switched off here, so that every environment keeps exactly\n"
-        "# what its files said; delete a line to adopt that policy (`dockergen verify` then lists the change).\n"
-    )
-    return text.replace("\ndefaults:\n", "\n" + note + "defaults:\n", 1)
 
 
 def import_(

@@ -1,20 +1,20 @@
 """``dockergen import``: turn an existing sprawl of Dockerfiles and Compose files into one spec.
 
-The package is a pipeline of small steps, each a module with one job:
+The package is the import's pipeline, one folder (or module) per step, in order:
 
-``discover``      find Dockerfiles/Containerfiles, Compose files, env files in a tree
-``dockerfile``    parse a Dockerfile with BuildKit's parser into plain values; summarise a target
-``compose``       read Compose files (ruamel: anchors, merge keys) and normalise services
-``compose_cli``   the real Compose CLI: effective config per ``-f`` set, run concurrently
-``environments``  which ``-f`` combination is which environment (from names, or given)
-``grouping``      one canonical service per logical service across environments
-``stages``        the Dockerfile variants of a service as the stages of one generic Dockerfile
-``settings``      an effective Compose service as spec settings (``compose:`` for the rest)
-``factor``        per-environment settings factored into service level + environment blocks
-``analyze``       the orchestration: files in -> an ``ImportPlan`` (spec + decisions + findings)
-``drift``         detectors for accidental drift between variants and environments
-``report``        the migration report (terminal table and Markdown)
-``verify``        render the spec and compare every environment semantically with the originals
+``discover``      find Dockerfiles/Containerfiles, Compose files, env and ignore files in a tree
+``read/``         Dockerfiles (BuildKit's parser), Compose files (ruamel; the Compose CLI's
+                  effective config per ``-f`` set), env files, ignore files: plain values
+``environments/`` which ``-f`` chain is which environment (from names, contents, or given)
+``group/``        one canonical service per logical service; each image's Dockerfile variants
+                  as the stages of one generic Dockerfile
+``factor/``       an effective Compose service as spec settings (``compose:`` for the rest),
+                  factored into service level + environment blocks
+``spec/``         the spec document and its text
+``verify/``       render the spec and compare every environment and target with the originals
 
-Only ``analyze``, ``compose_cli`` and ``verify`` do I/O; everything else is pure.
+``plan`` holds the values the steps pass on; ``analyze`` runs the steps (files in -> an
+``ImportPlan``); ``findings`` reads the plan for accidental inconsistencies between
+variants and environments; ``report`` prints the migration report. Only ``analyze``,
+``read/compose_cli`` and ``verify`` do I/O; everything else is pure.
 """

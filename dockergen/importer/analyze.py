@@ -1,8 +1,12 @@
 """The import, end to end: a repository in, an ``ImportPlan`` (spec + decisions + findings) out.
 
-This module does the reading (files, the Compose CLI); every decision is made by the pure
-modules it calls. A file it cannot read or understand is recorded as a ``FileProblem``
-and the import carries on without it.
+The steps, in order: ``discover`` (which files), ``read`` (Dockerfiles, Compose files, env
+and ignore files), ``environments`` (which ``-f`` chain is which environment), ``group``
+(one service per logical service, one Dockerfile per image), ``factor`` (per-environment
+settings into spec layers) and ``spec`` (the spec document); ``findings`` then reads the
+plan for accidental inconsistencies. This module does the reading (files, the Compose CLI);
+every decision is made by the pure modules it calls. A file it cannot read or understand is
+recorded as a ``FileProblem`` and the import carries on without it.
 """
 
 from __future__ import annotations
@@ -11,15 +15,20 @@ import os
 import posixpath
 import re
 import time
-from itertools import islice
 from collections import Counter
-from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
 
-from dockergen.importer import compose_cli
-from dockergen.importer.buildplan import BuildPlan, BuildUse, plan_builds
-from dockergen.importer.compose import (
+from dockergen.errors import DockergenError, Location
+from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
+from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
+from dockergen.importer.environments.sources import compose_file_variable
+from dockergen.importer.findings import detect
+from dockergen.importer.group.builds import BuildUse, plan_builds
+from dockergen.importer.group.services import EnvServices, env_words, group
+from dockergen.importer.plan import EnvPlan, ImportOptions, ImportPlan, RepoFacts
+from dockergen.importer.read import compose_cli
+from dockergen.importer.read.compose import (
     ComposeFile,
     ComposeFileError,
     Merged,
@@ -29,62 +38,15 @@ from dockergen.importer.compose import (
     merge_files,
     strip_markers,
 )
-from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
-from dockergen.importer.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
-from dockergen.importer.environments import EnvironmentSet, apply_given, env_name, infer, label
-from dockergen.importer.grouping import EnvServices, Grouping, env_words, group
-from dockergen.importer.records import Decision, FileProblem, Finding
-from dockergen.errors import DockergenError, Location
-from dockergen.importer.specbuild import EnvPlan, SpecResult, build_spec
-from dockergen.sensitive import looks_secret
+from dockergen.importer.read.compose_cli import project_dir
+from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
+from dockergen.importer.read.envfile import documented_variables, read_env_file
+from dockergen.importer.read.interpolate import VAR
+from dockergen.importer.records import FileProblem
+from dockergen.importer.spec.assemble import SpecResult, build_spec
 from dockergen.spec.model import is_valid_name
 
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    compose_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    use_cli: bool = True
-
-
-@dataclass(frozen=True)
-class RepoFacts:
-    """File contents the drift detectors read (gathered here, so that they stay pure)."""
-
-    dotenv: dict[str, str] = field(default_factory=dict)  # the root .env (Compose's interpolation values)
-    env_files: dict[str, dict[str, str]] = field(default_factory=dict)  # root-relative path -> its variables
-    requirements: dict[str, str] = field(default_factory=dict)  # requirements*.txt -> text
-    compose_files: dict[str, ComposeFile] = field(default_factory=dict)
-    env_example: dict[str, str] | None = None
-    env_example_path: str = ".env.example"
-    interpolated: tuple[str, ...] = ()  # ${VAR}s the Compose files read
-    dockerignores: frozenset[str] = frozenset()  # folders that have a .dockerignore
-    ignore_patterns: dict[str, tuple[str, ...]] = field(default_factory=dict)  # folder -> its .dockerignore patterns
-
-
-@dataclass
-class ImportPlan:
-    root: Path
-    inventory: Inventory
-    environments: list[EnvPlan]
-    effective: dict[str, Merged]
-    dockerfiles: dict[str, ParsedDockerfile]
-    builds: BuildPlan
-    grouping: Grouping
-    spec: dict[str, Any]
-    targets: dict[tuple[str, str], dict[str, Any]]
-    decisions: list[Decision]
-    findings: list[Finding] = field(default_factory=list)
-    problems: list[FileProblem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    cli: str | None = None
-    seconds: float = 0.0
-    facts: RepoFacts = field(default_factory=RepoFacts)
-
-    def renamed(self, env: str) -> dict[str, str]:
-        """original service name -> canonical, for one environment."""
-        return {orig: canon for (e, orig), canon in self.grouping.canonical.items() if e == env}
 
 
 def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
@@ -120,7 +82,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
 
     inferred, infer_notes = infer(list(loaded.values()), accepts if cli else None)
     notes.extend(infer_notes)
-    given_sets = dict(options.compose_sets) or _compose_file_variable(root, notes)
+    given_sets = dict(options.compose_sets) or compose_file_variable(root, notes)
     sets = apply_given(inferred, given_sets)
     for given in given_sets.values():
         for rel in given:
@@ -181,7 +143,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         builds,
         parsed,
         _ignore_patterns(root, inventory),
-        _variables(root, inventory),
+        documented_variables(root, inventory),
     )
     notes.extend(result.notes)
     plan = ImportPlan(
@@ -200,8 +162,6 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         cli=" ".join(cli) if cli else None,
         facts=_facts(root, inventory, loaded),
     )
-    from dockergen.importer.drift import detect  # detectors read the whole plan
-
     plan.findings = detect(plan)
     plan.seconds = time.monotonic() - started
     return plan
@@ -243,24 +203,6 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
-
-
-def _compose_file_variable(root: Path, notes: list[str]) -> dict[str, tuple[str, ...]]:
-    """``COMPOSE_FILE`` in ``.env`` is the -f set a bare ``docker compose up`` uses: an environment."""
-    dotenv = read_env_file(root / ".env")
-    value = dotenv.get("COMPOSE_FILE")
-    if not value:
-        return {}
-    separator = dotenv.get("COMPOSE_PATH_SEPARATOR") or (";" if ";" in value else ":")
-    files = tuple(posixpath.normpath(f.strip()) for f in value.split(separator) if f.strip())
-    name = env_name(label(files[-1])) if files and label(files[-1]) else "dev"
-    notes.append(f".env sets COMPOSE_FILE={value}: environment {name} is that set")
-    return {name: files}
-
-
-def project_dir(root: Path, files: tuple[str, ...]) -> Path:
-    """Compose's project directory for a ``-f`` set: the first file's folder."""
-    return (root / posixpath.dirname(files[0])).resolve() if files else root
 
 
 def _restore_consistency(cli: Merged, own: Merged) -> None:
@@ -366,63 +308,7 @@ def _ignore_patterns(root: Path, inventory: Inventory) -> dict[str, list[str]]:
     return out
 
 
-ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
-
-
-def _variables(root: Path, inventory: Inventory) -> dict[str, dict[str, Any]]:
-    """Documented variables from ``.env.example`` (or ``.env.sample``/``.env.template``)."""
-    candidates = [p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template", ".env.dist")]
-    out: dict[str, dict[str, Any]] = {}
-    for rel in candidates[:1]:
-        try:
-            lines = (root / rel).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        comment: list[str] = []
-        for line in lines:
-            stripped = line.strip()
-            if stripped.startswith("#"):
-                text = stripped.lstrip("#").strip()
-                if text and not re.match(r"^[-=]+", text):
-                    comment.append(text)
-                continue
-            match = ENV_LINE.match(line)
-            if not match:
-                comment = []
-                continue
-            name, value = match.group(1), match.group(2).strip().strip("'\"")
-            entry: dict[str, Any] = {}
-            if comment:
-                entry["description"] = " ".join(comment)
-            if value and not looks_secret(name):
-                entry["default"] = value
-            if looks_secret(name):
-                entry["secret"] = True
-            out[name] = entry or {}
-            comment = []
-    return out
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines the way Compose reads an env file (quotes stripped, comments skipped)."""
-    out: dict[str, str] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return out
-    for line in lines:
-        match = ENV_LINE.match(line)
-        if match and not line.lstrip().startswith("#"):
-            value = match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            out[match.group(1)] = value
-    return out
-
-
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> RepoFacts:
-    from dockergen.importer.drift import VAR
-
     env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
     requirements = {}
     for folder, dirs, files in os.walk(root):

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from dockergen.importer.analyze import ImportPlan
+from dockergen.importer.plan import ImportPlan
 from dockergen.importer.records import CLASSES, UNEXPLAINED
-from dockergen.importer.verify import VerifyResult, summary_line
+from dockergen.importer.verify.run import VerifyResult, summary_line
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def _service_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
 
 
 def _variant_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
-    from dockergen.importer.compose import dockerfile_path
-    from dockergen.importer.dockerfile import summarise
+    from dockergen.importer.read.compose import dockerfile_path
+    from dockergen.importer.read.dockerfile import summarise
 
     built_in: dict[str, list[str]] = {}
     for env in plan.environments:

@@ -22,10 +22,13 @@ from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, 
 from dockergen.templates_dir import builtin_templates
 
 
+# A step's own line breaks travel as NUL (which no step may contain) through the tidy pass:
+# a heredoc's body is data, its blank lines and trailing spaces included.
+_STEP_LINE_BREAK = "\0"
+
+
 def _instruction(step: str) -> str:
-    if "\n" in step or "\r" in step:
-        raise quote.UnsafeValue(f"a step must be one line: {step!r}")
-    return step
+    return quote.instruction(step).replace("\n", _STEP_LINE_BREAK)
 
 
 @functools.lru_cache(maxsize=8)
@@ -69,14 +72,16 @@ def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, buil
 
 
 def _tidy(text: str) -> str:
-    """Collapse runs of blank lines left by optional blocks; end with one newline."""
+    """Collapse runs of blank lines left by optional blocks; end with one newline. Lines
+    are what BuildKit reads as lines (``\n`` only: ``splitlines`` would also split on
+    U+2028, turning a value into an instruction)."""
     lines: list[str] = []
-    for line in text.rstrip().splitlines():
-        line = line.rstrip()
+    for line in text.rstrip(" \t\n").split("\n"):
+        line = line.rstrip(" \t")
         if line == "" and (not lines or lines[-1] == ""):
             continue
         lines.append(line)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).replace(_STEP_LINE_BREAK, "\n") + "\n"
 
 
 def base_image(plan: ImagePlan) -> tuple[str, tuple[str, str] | None]:

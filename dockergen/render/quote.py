@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import re
 
-SAFE_WORD = re.compile(r"^[A-Za-z0-9._+/@:=~%,-]+$")
+from dockergen.text import forbidden_character
+
+SAFE_WORD = re.compile(r"[A-Za-z0-9._+/@:=~%,-]+")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 class UnsafeValue(ValueError):
@@ -25,8 +28,11 @@ def exec_form(argv: list[str] | tuple[str, ...]) -> str:
 def double_quoted(value: object) -> str:
     """A double-quoted ENV/LABEL value that Docker reads back literally (no ``$`` expansion)."""
     text = str(value)
-    if "\n" in text or "\r" in text:
-        raise UnsafeValue(f"line breaks are not allowed in Dockerfile values: {text!r}")
+    bad = forbidden_character(text, allowed="\t")
+    if bad is not None:
+        # Double quotes have no escape for these: a line break would end the instruction.
+        kind = "line breaks are" if bad.startswith("a line break") else f"{bad} is"
+        raise UnsafeValue(f"{kind} not allowed in Dockerfile values: {text!r}")
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return f'"{escaped}"'
 
@@ -34,7 +40,7 @@ def double_quoted(value: object) -> str:
 def word(value: object) -> str:
     """A bare word (package name, path, key): only characters with no meaning to the builder."""
     text = str(value)
-    if not SAFE_WORD.match(text):
+    if not SAFE_WORD.fullmatch(text):
         raise UnsafeValue(f"not allowed here (letters, digits and ._+/@:=~%,- only): {text!r}")
     if text.startswith("-"):
         raise UnsafeValue(f"may not start with `-` (a command would read it as an option): {text!r}")
@@ -44,7 +50,7 @@ def word(value: object) -> str:
 def command(argv: list[str] | tuple[str, ...]) -> str:
     """A shell-form command line of dockergen's own making: bare words, and unlike ``word``
     options are meant (``--frozen-lockfile``)."""
-    unsafe = [arg for arg in argv if not SAFE_WORD.match(arg)]
+    unsafe = [arg for arg in argv if not SAFE_WORD.fullmatch(arg)]
     if unsafe or not argv:
         raise UnsafeValue(f"not a command of bare words: {list(argv)!r}")
     return " ".join(argv)
@@ -52,6 +58,55 @@ def command(argv: list[str] | tuple[str, ...]) -> str:
 
 def key(value: object) -> str:
     text = str(value)
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_.-]*$", text):
+    if not _KEY.fullmatch(text):
         raise UnsafeValue(f"not a valid ENV/LABEL key: {text!r}")
+    return text
+
+
+# Instructions a stage may contain; FROM is not one of them (a stage's `from` writes it).
+STEP_INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+# Written after a step when BuildKit's parser checks it: a step that opens a heredoc or a
+# `\` continuation swallows it, one that holds two instructions puts one before it.
+_SENTINEL = "LABEL dockergen.end-of-step=1"
+
+
+def instruction(step: str) -> str:
+    """``step`` as written into a Dockerfile when it is exactly one instruction, as BuildKit's
+    own parser reads it with another instruction after it; trailing line breaks dropped.
+
+    A step may span lines only when they are one instruction: a closed heredoc
+    (``RUN <<EOF`` ... ``EOF``) or an internal ``\\`` continuation."""
+    import dockerfile  # BuildKit's parser (Go); only specs with generic stages need it
+
+    text = step.rstrip("\n")
+    bad = forbidden_character(text, allowed="\t\n")
+    if bad:
+        raise UnsafeValue(f"a step may not contain {bad}: {step!r}")
+    if not text.strip():
+        raise UnsafeValue("a step may not be empty")
+    lines = text.count("\n") + 1
+    try:
+        parsed = dockerfile.parse_string(f"{text}\n{_SENTINEL}\n")
+    except dockerfile.GoParseError as exc:
+        raise UnsafeValue(f"BuildKit cannot parse the step ({exc}): {step!r}") from None
+    if not parsed or parsed[-1].original != _SENTINEL or parsed[-1].start_line != lines + 1:
+        raise UnsafeValue(f"the step would swallow the next instruction (an open heredoc or a trailing `\\`): {step!r}")
+    if len(parsed) == 1:
+        raise UnsafeValue(f"a step must be a Dockerfile instruction, not only a comment: {step!r}")
+    if len(parsed) > 2:
+        raise UnsafeValue(f"a step is one instruction, this is {len(parsed) - 1} (give each its own item): {step!r}")
+    first = parsed[0]
+    if first.start_line != 1:
+        raise UnsafeValue(f"a step starts with its instruction, not a comment or blank line: {step!r}")
+    name, sub = first.cmd.upper(), (first.sub_cmd or "").upper()
+    if name == "FROM":
+        raise UnsafeValue("a step may not be FROM: each stage's `from` writes its FROM (start another stage instead)")
+    if name not in STEP_INSTRUCTIONS:
+        raise UnsafeValue(f"{first.cmd!r} is not a Dockerfile instruction: {step!r}")
+    if not first.value:
+        raise UnsafeValue(f"{name} needs arguments: {step!r}")
+    if name == "ONBUILD" and sub in ("FROM", "ONBUILD", "MAINTAINER"):
+        raise UnsafeValue(f"ONBUILD cannot trigger {sub}: {step!r}")
     return text

@@ -46,6 +46,8 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 """A bare word in a Dockerfile: package name, path, image."""
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
+DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+"""One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
 def _one_line(value: str) -> str:
@@ -355,32 +357,14 @@ class Node(Model):
     nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
 
 
-def _one_instruction(step: str) -> str:
-    if "\n" in step or "\r" in step:
-        raise ValueError("each step is one Dockerfile instruction on one line")
-    if step.rstrip().endswith("\\"):
-        # A trailing line continuation would join the next instruction to this one.
-        raise ValueError(f"a step may not end with `\\` (it would swallow the next instruction): {step!r}")
-    return step
-
-
-Instruction = Annotated[str, AfterValidator(_one_instruction)]
-"""One Dockerfile instruction, rendered verbatim (the escape hatch)."""
-
-
 class Stage(Model):
     name: Name
     from_: DockerWord = Field(alias="from")
     """Base image or an earlier stage's name."""
-    steps: list[str] = []
-    """Dockerfile instructions, one per item, rendered verbatim (the escape hatch)."""
-
-    @field_validator("steps")
-    @classmethod
-    def _one_instruction_each(cls, steps: list[str]) -> list[str]:
-        for step in steps:
-            _one_instruction(step)
-        return steps
+    steps: list[DockerInstruction] = []
+    """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
+    FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
+    they are one instruction: a closed heredoc (`RUN <<EOF` ... `EOF`) or a `\\` continuation."""
 
 
 ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -417,18 +401,18 @@ class Hooks(Model):
     """Your own Dockerfile instructions at named points of the built-in python and node
     templates, one instruction per item (like `stages[].steps`), run as root."""
 
-    system: list[Instruction] | None = None
+    system: list[DockerInstruction] | None = None
     """In `base`, after the OS packages and the app user: CA certificates, system tweaks."""
-    before_install: list[Instruction] | None = None
+    before_install: list[DockerInstruction] | None = None
     """Before the dependency install (python `builder`, node `deps`), after its build
     packages: index credentials, tool configuration."""
-    after_install: list[Instruction] | None = None
+    after_install: list[DockerInstruction] | None = None
     """Right after the dependency install, in the same stage: model downloads into the
     virtualenv, `prisma generate` on the node modules."""
-    after_source: list[Instruction] | None = None
+    after_source: list[DockerInstruction] | None = None
     """After the source is copied into `dev`, `test` and `prod` (python) or `dev`, `test` and
     `builder` (node; `prod` copies the built app): `collectstatic`, code generation."""
-    stages: dict[Name, list[Instruction]] | None = None
+    stages: dict[Name, list[DockerInstruction]] | None = None
     """Steps at the end of the named stage, before its `USER`, `EXPOSE`, `HEALTHCHECK` and `CMD`."""
 
 

@@ -1,0 +1,1 @@
+"""Step 5, factor: each environment's service as spec settings, factored into the spec's layers."""

@@ -1,0 +1,195 @@
+"""Which service owns which Dockerfiles, and each owner's one merged Dockerfile.
+
+A Dockerfile belongs to the canonical service that builds it in most environments; one
+that no Compose file builds goes to the service its name starts with (``backend.debug.
+Dockerfile`` -> ``backend``) or becomes a service of its own. A service that only ever
+builds another service's Dockerfile runs that image (``uses``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.environments.infer import ENV_WORDS
+from dockergen.importer.group.services import sanitize
+from dockergen.importer.group.stages import DEFAULT_LABEL, MergedBuild, Variant, common_context, merge_variants, variant_label
+
+
+@dataclass(frozen=True)
+class BuildUse:
+    env: str
+    service: str  # canonical
+    dockerfile: str  # root-relative
+    context: str  # root-relative ("." or "./x")
+    target: str | None
+    args: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class BuildPlan:
+    owner: dict[str, str] = field(default_factory=dict)  # Dockerfile -> owning service
+    merged: dict[str, MergedBuild] = field(default_factory=dict)  # service -> its merged Dockerfile
+    fallback: dict[str, list[str]] = field(default_factory=dict)  # service -> why its Dockerfiles stay as they are
+    uses: dict[str, str] = field(default_factory=dict)  # service -> the service whose image it runs
+    unreferenced: dict[str, str] = field(default_factory=dict)  # Dockerfile -> service (built by no Compose file)
+    new_services: list[str] = field(default_factory=list)  # services that exist only for such a Dockerfile
+    labels: dict[str, str] = field(default_factory=dict)  # Dockerfile -> variant label
+    notes: list[str] = field(default_factory=list)
+
+
+VARIANT_WORDS = ENV_WORDS | {"debug", "optimized", "optimised", "build", "base", "runtime", "arm64", "amd64", "gpu", "cuda",
+                              "minimal", "distroless", "musl", "bookworm", "bullseye", "jammy", "ubi", "rootless"}  # fmt: skip
+
+
+def stem_of(path: str) -> str:
+    """The image a Dockerfile is for: ``docker/backend.alpine.Dockerfile`` -> ``backend``;
+    ``api/Dockerfile.dev`` -> ``api``; ``docker/Dockerfile-worker`` -> ``worker`` (a suffix that
+    is not a variant word names the image, as in ``Dockerfile-api``, ``Dockerfile.worker``)."""
+    name = posixpath.basename(path)
+    lower = name.lower()
+    match = re.match(r"^(docker|container)file[._-]?(.*)$", lower)
+    if match:
+        rest = match.group(2)
+        if rest and re.split(r"[._-]", rest)[0] not in VARIANT_WORDS:
+            return re.split(r"[.]", rest, maxsplit=1)[0]
+        folder = posixpath.basename(posixpath.dirname(path))
+        return folder if folder not in ("", ".", "docker", "dockerfiles", "containers", "build") else ""
+    return re.split(r"[.]", name, maxsplit=1)[0] if "." in name else name
+
+
+def family_of(path: str) -> tuple[str, str]:
+    """Dockerfiles of one image: same folder, same stem (``web/Dockerfile``, ``web/Dockerfile.prod``;
+    ``docker/api.Dockerfile``, ``docker/api.alpine.Dockerfile``)."""
+    return posixpath.dirname(path), stem_of(path).lower()
+
+
+def plan_builds(
+    root: Path,
+    uses: list[BuildUse],
+    parsed: dict[str, ParsedDockerfile],
+    unparsed: dict[str, str],
+    services: list[str],
+) -> BuildPlan:
+    plan = BuildPlan()
+    families: dict[tuple[str, str], set[str]] = {}
+    for path in [*parsed, *unparsed, *(u.dockerfile for u in uses)]:
+        families.setdefault(family_of(path), set()).add(path)
+    builders: dict[tuple[str, str], Counter[str]] = {}
+    for use in uses:
+        builders.setdefault(family_of(use.dockerfile), Counter())[use.service] += 1
+    family_owner: dict[tuple[str, str], str] = {}
+    for family, counts in builders.items():
+        stem = family[1]
+        # Most builds wins; on a tie, the service the files are named after.
+        family_owner[family] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != stem, kv[0]))[0][0]
+    for family, paths in sorted(families.items()):
+        owner = family_owner.get(family)
+        if owner is None:
+            stem = family[1]
+            name = sanitize(stem) if stem else sanitize(root.resolve().name)
+            by_stem = next((o for f, o in family_owner.items() if f[1] == stem and stem), None)
+            owner = by_stem or (name if name in services else None)
+            if owner is None:
+                owner = name or sanitize(posixpath.basename(sorted(paths)[0]))
+                if owner not in services and owner not in plan.new_services:
+                    plan.new_services.append(owner)
+        for path in paths:
+            plan.owner[path] = owner
+            if not any(u.dockerfile == path for u in uses):
+                plan.unreferenced[path] = owner
+    # A service that owns nothing but builds another's Dockerfiles runs that image.
+    built_by: dict[str, set[str]] = {}
+    for use in uses:
+        built_by.setdefault(use.service, set()).add(plan.owner[use.dockerfile])
+    for service, owners in built_by.items():
+        owns = any(owner == service for owner in plan.owner.values())
+        if not owns and len(owners) == 1:
+            plan.uses[service] = next(iter(owners))
+    by_owner: dict[str, list[str]] = {}
+    for dockerfile, service in plan.owner.items():
+        by_owner.setdefault(service, []).append(dockerfile)
+    taken: set[str] = set()
+    for service, dockerfiles in sorted(by_owner.items()):
+        _merge_service(root, plan, service, sorted(dockerfiles), uses, parsed, unparsed, taken)
+    # Running another service's image needs that image rendered; otherwise the builds are carried verbatim.
+    plan.uses = {service: owner for service, owner in plan.uses.items() if owner in plan.merged}
+    return plan
+
+
+def _merge_service(
+    root: Path,
+    plan: BuildPlan,
+    service: str,
+    dockerfiles: list[str],
+    uses: list[BuildUse],
+    parsed: dict[str, ParsedDockerfile],
+    unparsed: dict[str, str],
+    taken: set[str],
+) -> None:
+    broken = [f"{d}: {unparsed[d]}" for d in dockerfiles if d in unparsed or d not in parsed]
+    if broken:
+        plan.fallback[service] = [*broken]
+        return
+    stem = Counter(stem_of(d) for d in dockerfiles).most_common(1)[0][0]
+    variants = []
+    labels: set[str] = set()
+    for dockerfile in dockerfiles:
+        mine = [u for u in uses if u.dockerfile == dockerfile]
+        contexts = Counter(u.context for u in mine)
+        context = contexts.most_common(1)[0][0] if contexts else guess_context(root, dockerfile, parsed[dockerfile])
+        if len(contexts) > 1:
+            plan.notes.append(f"{dockerfile}: built from several contexts ({', '.join(sorted(contexts))}); using {context}")
+        label = variant_label(dockerfile, stem)
+        base, n = label, 2
+        while label in labels:
+            label, n = f"{base}-{n}", n + 1
+        labels.add(label)
+        plan.labels[dockerfile] = label
+        args = tuple(sorted({u.args for u in mine if u.args}))
+        variants.append(Variant(dockerfile, parsed[dockerfile], label, context, args))
+    use_count = Counter(u.dockerfile for u in uses)
+    variants.sort(key=lambda v: (v.label != DEFAULT_LABEL, -use_count[v.path], v.path))
+    contexts = [v.context for v in variants]
+    context = Counter(contexts).most_common(1)[0][0]
+    if len(set(contexts)) > 1:
+        context = common_context(contexts)
+    primary = variants[0]
+    single = len(variants) == 1
+    dockerfile = primary.path if primary.label == DEFAULT_LABEL or single else _plain_name(primary.path, primary.label)
+    if dockerfile in taken:
+        dockerfile = posixpath.join(posixpath.dirname(dockerfile), f"{service}.Dockerfile")
+    taken.add(dockerfile)
+    merged = merge_variants(service, variants, dockerfile, context)
+    if merged.obstacles:
+        plan.fallback[service] = list(merged.obstacles)
+        return
+    plan.merged[service] = merged
+
+
+def _plain_name(path: str, label: str) -> str:
+    folder, name = posixpath.split(path)
+    plain = re.sub(rf"[._-]{re.escape(label)}(?=[._-]|$)", "", name, count=1, flags=re.IGNORECASE)
+    return posixpath.join(folder, plain or "Dockerfile")
+
+
+def guess_context(root: Path, dockerfile: str, parsed: ParsedDockerfile) -> str:
+    """The folder under which this Dockerfile's ``COPY`` sources exist: the root, or its own."""
+    sources = [
+        src
+        for stage in parsed.stages
+        for ins in stage.instructions
+        if ins.cmd in ("COPY", "ADD") and not any(f.startswith("--from=") for f in ins.flags)
+        for src in ins.value[:-1]
+        if "$" not in src and "*" not in src and "://" not in src
+    ]
+    folder = posixpath.dirname(dockerfile)
+    candidates = ["."] + ([f"./{folder}"] if folder else [])
+    for candidate in candidates:
+        if all((root / candidate / src.lstrip("/")).exists() for src in sources):
+            return candidate
+    return "."

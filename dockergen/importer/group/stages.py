@@ -1,0 +1,229 @@
+"""The Dockerfile variants of one service as the stages of one generic Dockerfile.
+
+Every variant (``backend.Dockerfile``, ``backend.alpine.Dockerfile``, ...) keeps its
+instructions verbatim; what changes is only what one file with many targets needs:
+
+* stages are named ``<label>`` (a variant's last stage: the target environments build)
+  and ``<label>-<stage>`` (its intermediate stages), and every ``FROM``/``--from``/
+  ``--mount=from=`` reference follows the new names;
+* ``ARG``s declared before the first ``FROM`` are substituted into ``FROM`` (the generic
+  template writes stages only); an in-stage ``ARG X`` that inherited such a default keeps
+  it as ``ARG X=<default>``;
+* base images are written fully qualified (``docker.io/library/python:3.11-slim``: the same
+  image; podman refuses short names);
+* a variant built from another context (``./backend``) has its ``COPY``/``ADD`` sources
+  rewritten to the shared context, so all targets build from one context;
+* stages identical after all that are written once.
+
+A variant that cannot be carried this way (heredocs, ``FROM --platform``, an escape
+directive, ``FROM`` depending on a build argument that environments set differently)
+is reported as an obstacle, and the service keeps its original Dockerfiles.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from dockergen.importer.read.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
+from dockergen.resolve import qualify_image
+
+DEFAULT_LABEL = "default"
+
+
+@dataclass(frozen=True)
+class Variant:
+    path: str  # root-relative Dockerfile path
+    parsed: ParsedDockerfile
+    label: str
+    context: str  # root-relative build context it is built with
+    build_args: tuple[tuple[tuple[str, str], ...], ...] = ()  # the args each use passes
+
+
+@dataclass(frozen=True)
+class MergedBuild:
+    service: str
+    context: str
+    dockerfile: str
+    stages: tuple[dict, ...]  # {"name", "from", "steps"}
+    stage_map: dict[tuple[str, int], str]  # (variant path, stage index) -> stage name
+    notes: tuple[str, ...] = ()
+    obstacles: tuple[str, ...] = field(default=())
+    contexts: dict[str, str] = field(default_factory=dict)  # variant path -> the context it was built from
+
+    def target_for(self, variant: str, parsed: ParsedDockerfile, target: str | None) -> str | None:
+        index = parsed.target_index(target)
+        return None if index is None else self.stage_map.get((variant, index))
+
+
+def variant_label(path: str, stem: str) -> str:
+    """``docker/backend.alpine.Dockerfile`` (stem ``backend``) -> ``alpine``; plain -> ``default``."""
+    name = posixpath.basename(path)
+    lower = name.lower()
+    rest = lower
+    for kw in ("dockerfile", "containerfile"):
+        rest = re.sub(rf"(^|[._-]){kw}([._-]|$)", r"\1\2", rest)
+    rest = rest.strip("._-")
+    if stem and rest.startswith(stem.lower()):
+        rest = rest[len(stem) :].strip("._-")
+    elif stem and rest.endswith(stem.lower()):  # Dockerfile-api (stem api)
+        rest = rest[: -len(stem)].strip("._-")
+    return _name(rest) if rest else DEFAULT_LABEL
+
+
+def _name(text: str) -> str:
+    out = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    if not out or not out[0].isalpha():
+        out = f"v-{out}" if out else DEFAULT_LABEL
+    return out[:63]
+
+
+def common_context(contexts: list[str]) -> str:
+    parts = [posixpath.normpath(c.lstrip("./") or ".").split("/") if c not in (".", "./") else [] for c in contexts]
+    prefix: list[str] = []
+    for items in zip(*parts):
+        if len(set(items)) != 1:
+            break
+        prefix.append(items[0])
+    return "./" + "/".join(prefix) if prefix else "."
+
+
+def merge_variants(service: str, variants: list[Variant], dockerfile: str, context: str) -> MergedBuild:
+    """One Dockerfile for ``variants`` (the primary variant first)."""
+    obstacles: list[str] = []
+    notes: list[str] = []
+    single = len(variants) == 1
+    stages: list[dict] = []
+    seen: dict[tuple, str] = {}
+    taken: set[str] = set()
+    stage_map: dict[tuple[str, int], str] = {}
+    for variant in variants:
+        parsed = variant.parsed
+        for problem in parsed.obstacles:
+            obstacles.append(f"{variant.path}: {problem}")
+        defaults = {k: v for k, v in parsed.global_args}
+        _check_from_args(variant, defaults, obstacles)
+        local: dict[int, str] = {}
+        last = len(parsed.stages) - 1
+        for stage in parsed.stages:
+            if single:
+                wanted = stage.name or (DEFAULT_LABEL if stage.index == last else f"stage-{stage.index}")
+            elif stage.index == last:
+                wanted = variant.label
+            else:
+                own = stage.name or f"stage-{stage.index}"
+                wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
+            base = substitute(stage.base, defaults)
+            parent = parsed.stage_index(base)
+            if parent is not None and parent < stage.index:
+                source = local[parent]
+            else:
+                if "$" in base:
+                    obstacles.append(f"{variant.path}: FROM {stage.base} cannot be resolved")
+                source = qualify_image(base)
+            steps = [
+                _rewrite(ins, parsed, stage.index, local, variant, context, defaults, obstacles)
+                for ins in stage.instructions
+            ]
+            key = (source, tuple(steps))
+            if key in seen:
+                local[stage.index] = seen[key]
+                stage_map[(variant.path, stage.index)] = seen[key]
+                continue
+            name = _unique(_name(wanted), taken)
+            seen[key] = name
+            local[stage.index] = name
+            stage_map[(variant.path, stage.index)] = name
+            stages.append({"name": name, "from": source, "steps": steps})
+        if variant.context != context:
+            notes.append(f"{variant.path}: built from {variant.context} before; COPY sources now relative to {context}")
+    contexts = {v.path: v.context for v in variants}
+    return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles), contexts)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate = f"{name}-{n}"[:63]
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _check_from_args(variant: Variant, defaults: dict, obstacles: list[str]) -> None:
+    for stage in variant.parsed.stages:
+        if "$" not in stage.base:
+            continue
+        plain = substitute(stage.base, defaults)
+        for args in variant.build_args:
+            with_args = substitute(stage.base, {**defaults, **dict(args)})
+            if with_args != plain:
+                obstacles.append(
+                    f"{variant.path}: FROM {stage.base} is {with_args} with the build args an environment passes, not {plain}"
+                )
+
+
+FROM_FLAG = re.compile(r"(--from=)(\S+)")
+MOUNT_FROM = re.compile(r"(--mount=\S*?\bfrom=)([^,\s]+)")
+MOUNT_SOURCE = re.compile(r"(--mount=\S*?\b(?:source|src)=)([^,\s]+)")
+
+
+def _rewrite(ins, parsed: ParsedDockerfile, here: int, local: dict[int, str], variant: Variant, context: str,  # noqa: ANN001
+             defaults: dict, obstacles: list[str]) -> str:  # fmt: skip
+    text = collapse_ws(ins.original.rstrip().rstrip("\\"))
+
+    def stage_ref(match: re.Match[str]) -> str:
+        ref = match.group(2)
+        target = parsed.stage_index(ref)
+        if target is not None and target < here:
+            return match.group(1) + local[target]
+        return match.group(0)
+
+    prefix_end = _flags_end(text, ins)
+    head, tail = text[:prefix_end], text[prefix_end:]
+    head = FROM_FLAG.sub(stage_ref, head)
+    head = MOUNT_FROM.sub(stage_ref, head)
+    moved = variant.context != context
+    offset = posixpath.relpath(variant.context, context) if moved else "."
+    if moved and ins.cmd == "RUN" and "type=bind" in head and "from=" not in head:
+        head = MOUNT_SOURCE.sub(lambda m: m.group(1) + repo_path(offset, m.group(2)), head)
+    if ins.cmd in ("COPY", "ADD") and moved and not any(f.startswith("--from=") for f in ins.flags):
+        sources = [repo_path(offset, src) for src in ins.value[:-1]]
+        args = [*sources, ins.value[-1]]
+        if ins.json or any(" " in a for a in args):
+            tail = " " + json.dumps(args)
+        else:
+            tail = " " + " ".join(args)
+    if ins.cmd == "ONBUILD" and moved and ins.sub_cmd in ("COPY", "ADD"):
+        obstacles.append(f"{variant.path}: line {ins.line}: ONBUILD {ins.sub_cmd} under a moved build context")
+    if ins.cmd == "ARG":
+        items = []
+        for item in ins.value:
+            key, sep, _ = item.partition("=")
+            if not sep and defaults.get(key) is not None:
+                items.append(f"{key}={_quote_arg(defaults[key])}")
+            else:
+                items.append(item)
+        if items != list(ins.value):
+            return "ARG " + " ".join(items)
+    return head + tail
+
+
+def _quote_arg(value: str) -> str:
+    return value if re.match(r"^[A-Za-z0-9._+/@:=~%,-]*$", value) and value else json.dumps(value)
+
+
+def _flags_end(text: str, ins) -> int:  # noqa: ANN001
+    """Where the instruction's flags end (keyword and ``--flag`` words), in ``text``."""
+    pos = len(ins.cmd) if text[: len(ins.cmd)].upper() == ins.cmd else text.find(" ")
+    if ins.cmd == "ONBUILD" and ins.sub_cmd:
+        match = re.match(rf"\s*{ins.sub_cmd}", text[pos:], re.IGNORECASE)
+        if match:
+            pos += match.end()
+    while True:
+        match = re.match(r"\s+--\S+", text[pos:])
+        if not match:
+            return pos
+        pos += match.end()

@@ -1,0 +1,113 @@
+"""The real Compose CLI, used for what only it does exactly: each ``-f`` set's effective config.
+
+``DOCKERGEN_COMPOSE`` chooses the binary (a path, or ``none`` to work without it); by default
+``docker-compose`` on the PATH, then ``docker compose``. Calls run concurrently (a thread
+pool around subprocesses) with a fixed, minimal environment so that the machine's variables
+never leak into a comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class ConfigRequest:
+    project_dir: Path
+    files: tuple[Path, ...]
+    interpolate: bool = False
+    all_profiles: bool = True
+
+
+@dataclass(frozen=True)
+class ConfigResult:
+    request: ConfigRequest
+    config: dict[str, Any] | None
+    error: str | None
+
+
+@lru_cache(maxsize=1)
+def compose_command() -> tuple[str, ...] | None:
+    """The Compose CLI as an argv prefix, or None when there is none."""
+    chosen = os.environ.get("DOCKERGEN_COMPOSE")
+    if chosen is not None:
+        if chosen.lower() in ("", "none", "0", "false"):
+            return None
+        return tuple(chosen.split())
+    found = shutil.which("docker-compose")
+    if found:
+        return (found,)
+    docker = shutil.which("docker")
+    if docker:
+        try:
+            probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        if probe.returncode == 0:
+            return (docker, "compose")
+    return None
+
+
+def compose_version() -> str | None:
+    command = compose_command()
+    if command is None:
+        return None
+    try:
+        out = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def minimal_env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+
+
+def project_dir(root: Path, files: tuple[str, ...]) -> Path:
+    """Compose's project directory for a ``-f`` set: the first file's folder."""
+    return (root / posixpath.dirname(files[0])).resolve() if files else root
+
+
+def run_config(request: ConfigRequest) -> ConfigResult:
+    command = compose_command()
+    if command is None:
+        return ConfigResult(request, None, "no Compose CLI")
+    argv = [*command, "--project-directory", str(request.project_dir)]
+    for f in request.files:
+        argv += ["-f", str(f)]
+    if request.all_profiles:
+        argv += ["--profile", "*"]
+    argv += ["config", "--format", "json"]
+    if not request.interpolate:
+        argv.append("--no-interpolate")
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=minimal_env(), cwd=request.project_dir)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return ConfigResult(request, None, f"{type(exc).__name__}: {exc}")
+    if out.returncode != 0:
+        lines = [line for line in out.stderr.splitlines() if "is obsolete" not in line]
+        return ConfigResult(request, None, " ".join(lines).strip() or f"exit {out.returncode}")
+    try:
+        return ConfigResult(request, json.loads(out.stdout), None)
+    except json.JSONDecodeError as exc:
+        return ConfigResult(request, None, f"unreadable output: {exc}")
+
+
+def run_configs(requests: list[ConfigRequest]) -> list[ConfigResult]:
+    """Run every request concurrently; results in the order of ``requests``."""
+    if not requests:
+        return []
+    workers = min(len(requests), max(4, (os.cpu_count() or 2) * 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run_config, requests))

@@ -1,0 +1,1 @@
+"""Step 6, spec: the spec document and its text."""

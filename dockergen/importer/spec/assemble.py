@@ -1,0 +1,332 @@
+"""Assemble the spec: environments, services (factored settings + build), top-level blocks.
+
+Built-in policies that would change behaviour (restart policies, resource limits, dropped
+capabilities, source bind mounts, data volumes, preset healthchecks) are switched off in
+the spec's ``defaults`` so that every environment resolves to what its files say. Log
+rotation is the one preset kept where an environment of kind staging/prod had none: it
+changes nothing but how much disk the logs may take.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockergen import presets
+from dockergen.importer.group.builds import BuildPlan
+from dockergen.importer.read.compose import Merged, dockerfile_path
+from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.factor.layers import factor, resolved
+from dockergen.importer.group.services import Grouping
+from dockergen.importer.read.ignorefile import newly_excluded
+from dockergen.importer.plan import EnvPlan
+from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
+from dockergen.importer.factor.settings import convert
+from dockergen.resolve import builtin_layer, merge
+
+KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
+NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
+
+
+@dataclass
+class SpecResult:
+    spec: dict[str, Any]
+    targets: dict[tuple[str, str], dict[str, Any]]  # (env, canonical) -> settings it must resolve to
+    decisions: list[Decision] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def chain_of(envs: dict[str, EnvPlan], name: str) -> tuple[str, ...]:
+    chain = [name]
+    while envs[chain[-1]].parent in envs and envs[chain[-1]].parent not in chain:
+        chain.append(envs[chain[-1]].parent)  # type: ignore[arg-type]
+    return tuple(reversed(chain))
+
+
+def build_spec(
+    project: str,
+    envs: list[EnvPlan],
+    effective: dict[str, Merged],
+    grouping: Grouping,
+    builds: BuildPlan,
+    parsed: dict[str, ParsedDockerfile],
+    ignore: dict[str, list[str]],
+    variables: dict[str, dict[str, Any]],
+) -> SpecResult:
+    by_name = {e.name: e for e in envs}
+    chains = {e.name: chain_of(by_name, e.name) for e in envs}
+    result = SpecResult({}, {})
+    targets: dict[str, dict[str, dict[str, Any] | None]] = {c: {e.name: None for e in envs} for c in grouping.order}
+    for service in builds.new_services:
+        targets.setdefault(service, {e.name: None for e in envs})
+    originals: dict[str, dict[str, list[str]]] = {}
+    named_volumes: set[str] = set()
+    built = set(builds.merged) | set(builds.uses)
+    fallback_target: dict[str, str] = {c: m.stages[-1]["name"] for c, m in builds.merged.items()}
+    for env in envs:
+        merged = effective[env.name]
+        for original, service in merged.services.items():
+            canonical = grouping.canonical[(env.name, original)]
+            originals.setdefault(canonical, {}).setdefault(original, []).append(env.name)
+
+            def rename(other: str, env_name: str = env.name) -> str:
+                return grouping.canonical.get((env_name, other), other)
+
+            try:
+                target, passthrough = _build_choice(canonical, service, builds, parsed, fallback_target)
+                conversion = convert(
+                    service,
+                    rename=rename,
+                    alias=original if original != canonical else None,
+                    target=target,
+                    build_passthrough=passthrough,
+                )
+            except Exception as exc:  # noqa: BLE001 - one odd service must not stop the import
+                result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
+                continue
+            settings = dict(conversion.settings)
+            if service.get("build") is not None and "image" not in settings:
+                settings["image"] = f"{env.project}-{original}"
+            targets[canonical][env.name] = settings
+            named_volumes.update(conversion.named_volumes)
+            for note in conversion.notes:
+                result.notes.append(f"{env.name}: {original}: {note}")
+    for service in builds.new_services:
+        merged_build = builds.merged.get(service)
+        for env in envs:
+            settings: dict[str, Any] = {"image": f"{env.project}-{service}", "profiles": [service]}
+            if merged_build is not None:
+                settings["target"] = merged_build.stages[-1]["name"]
+            targets[service][env.name] = settings
+
+    below_by: dict[tuple[str, str], dict[str, Any]] = {}
+    preset_keys: set[str] = set()
+    for service, per_env in targets.items():
+        for env in envs:
+            layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}])
+            below_by[(service, env.name)] = layer
+            preset_keys |= set(layer) - {"target"}
+    kept = set().union(*KEPT_PRESETS.values())
+    defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
+    spec_services: dict[str, Any] = {}
+    ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
+    for service in sorted(builds.merged):
+        _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
+    for service, per_env in targets.items():
+        below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
+        keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
+        level, blocks = factor(per_env, chains, below, keep)
+        entry: dict[str, Any] = {}
+        names = originals.get(service, {})
+        if names and (len(names) > 1 or service not in names):
+            entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
+        if service in builds.merged:
+            entry["build"] = _build_block(builds.merged[service], ignore, ignored_contexts)
+            keep_in = _reincluded(builds.merged[service], parsed, ignore)
+            if keep_in:
+                entry["build"]["ignore"] = [*entry["build"].get("ignore", []), *keep_in]
+                result.decisions.append(Decision(KEPT, f"{service}: .dockerignore", "dockergen's default patterns would leave "
+                                                 f"{', '.join(p[1:] for p in keep_in)} out of the build context, which a COPY "
+                                                 "needs: re-included with `!` patterns", service=service))  # fmt: skip
+        elif service in builds.uses:
+            entry["uses"] = builds.uses[service]
+        entry.update(level)
+        if blocks:
+            entry["environments"] = {env.name: blocks[env.name] for env in envs if env.name in blocks}
+        spec_services[service] = entry
+        for env in envs:
+            want = per_env[env.name]
+            if want is None:
+                continue
+            result.targets[(env.name, service)] = want
+            got = resolved(level, blocks, chains[env.name], below[env.name])
+            extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled"}
+            if {k: got.get(k) for k in want} != want or extra:
+                result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
+    spec: dict[str, Any] = {"version": 1, "project": project}
+    if defaults:
+        spec["defaults"] = defaults
+    spec["environments"] = {}
+    for env in envs:
+        block: dict[str, Any] = {"description": f"was: {env.command}"}
+        if env.parent:
+            block["extends"] = env.parent
+        block["kind"] = env.kind
+        parent_engine = by_name[env.parent].engine if env.parent in by_name else "docker"
+        if env.engine != parent_engine or env.engine != "docker":
+            block["engine"] = env.engine
+        if env.project != project:
+            block["project"] = env.project
+        spec["environments"][env.name] = block
+    spec["services"] = spec_services
+    for key in ("networks", "volumes", "secrets", "configs"):
+        top = _top_level(effective, key, result.notes)
+        if top:
+            spec[key] = top
+    if variables:
+        spec["variables"] = variables
+    result.spec = spec
+    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, project))
+    return result
+
+
+def _dotted(key: str, value: Any) -> str:
+    if isinstance(value, dict) and key == "build":
+        return ", ".join(f"build.{k}" for k in sorted(value))
+    return key
+
+
+def _build_choice(
+    canonical: str,
+    service: dict[str, Any],
+    builds: BuildPlan,
+    parsed: dict[str, ParsedDockerfile],
+    fallback_target: dict[str, str],
+) -> tuple[str | None, dict[str, Any] | None]:
+    """(target stage, build keys to carry verbatim) for one service in one environment."""
+    own = fallback_target.get(canonical)
+    build = service.get("build")
+    if build is None:
+        return own, None
+    dockerfile = dockerfile_path(build)
+    owner = builds.owner.get(dockerfile)
+    merged = builds.merged.get(owner) if owner else None
+    stage = merged.target_for(dockerfile, parsed[dockerfile], build.get("target")) if merged and dockerfile in parsed else None
+    if merged is not None and stage is not None:
+        if owner == canonical or builds.uses.get(canonical) == owner:
+            return stage, None
+        context = merged.context
+        relative = posixpath.relpath(merged.dockerfile, posixpath.normpath(context))
+        return own, {"context": context, "dockerfile": relative, "target": stage}
+    carried = {k: v for k, v in build.items() if k != "args"}
+    if build.get("args"):
+        carried["args"] = build["args"]
+    return own, carried
+
+
+def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], claim: str | None = None) -> dict[str, Any]:
+    """The generic ``build`` block; a context's ``.dockerignore`` patterns go to the first service
+    (by name) built there (``claim`` pass), since the renderer unites them per context."""
+    context = merged.context[2:] if merged.context.startswith("./") else merged.context
+    block: dict[str, Any] = {"family": "generic", "context": context or "."}
+    default_path = posixpath.normpath(posixpath.join(context or ".", "Dockerfile"))
+    if merged.dockerfile != default_path:
+        block["dockerfile"] = merged.dockerfile
+    key = posixpath.normpath(context or ".")
+    patterns = ignore.get(key)
+    owner = f"{key}:{merged.service}"
+    if claim is not None:
+        if patterns and not any(d.startswith(f"{key}:") for d in done):
+            done.add(owner)
+        return block
+    if patterns and owner in done:
+        block["ignore"] = patterns
+    block["stages"] = [{"name": s["name"], "from": s["from"], "steps": list(s["steps"])} for s in merged.stages]
+    return block
+
+
+def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:
+    """``!`` patterns for COPY sources that dockergen's default ``.dockerignore`` would exclude."""
+    key = posixpath.normpath(merged.context[2:] if merged.context.startswith("./") else merged.context)
+    new = [*presets.DOCKERIGNORE_COMMON, *presets.DOCKERIGNORE_BY_FAMILY["generic"], *ignore.get(key, [])]
+    out: list[str] = []
+    for path, context in sorted(merged.contexts.items()):
+        old_key = posixpath.normpath(context[2:] if context.startswith("./") else context)
+        for source in newly_excluded(parsed[path], context, tuple(ignore.get(old_key, [])), merged.context, new):
+            if f"!{source}" not in out:
+                out.append(f"!{source}")
+    return out
+
+
+def _top_level(effective: dict[str, Merged], key: str, notes: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for env, merged in effective.items():
+        for name, config in (merged.top.get(key) or {}).items():
+            config = {k: v for k, v in config.items() if not (key == "networks" and k == "driver" and v == "bridge")}
+            if name == "default" and not config:
+                continue
+            if name in out and out[name] != config:
+                if not out[name]:
+                    out[name] = config
+                elif config:
+                    notes.append(f"{key}.{name}: declared differently in {env}; keeping the first declaration")
+                continue
+            out.setdefault(name, config)
+    return {k: (v or None) for k, v in out.items() if v or key != "volumes"}
+
+
+def _decisions(
+    envs: list[EnvPlan],
+    grouping: Grouping,
+    builds: BuildPlan,
+    services: dict[str, Any],
+    originals: dict[str, dict[str, list[str]]],
+    targets: dict[str, dict[str, dict[str, Any] | None]],
+    project: str,
+) -> list[Decision]:
+    out: list[Decision] = []
+    projects: dict[str, list[str]] = {}
+    for env in envs:
+        if env.project != project:
+            projects.setdefault(env.project, []).append(env.name)
+    for name, names in projects.items():
+        out.append(Decision(KEPT, f"project name {name}", f"kept in {', '.join(names)}: volumes, networks and containers keep "
+                            "their names (`environments.<env>.project`)", envs=tuple(names)))  # fmt: skip
+    for service, names in originals.items():
+        renamed = {n: e for n, e in names.items() if n != service}
+        if renamed:
+            detail = ", ".join(f"{n} ({', '.join(e)})" for n, e in renamed.items())
+            why = grouping.why.get(service) or "the same service under an environment prefix/suffix"
+            out.append(Decision(UNIFIED, f"service name {service}", f"was {detail}: one name in every environment ({why}); "
+                                "the old name stays a network alias, so URLs and hostnames keep resolving", service=service,
+                                envs=tuple(sorted({x for e in renamed.values() for x in e}))))  # fmt: skip
+    for service, merged in builds.merged.items():
+        variants = sorted({path for (path, _) in merged.stage_map})
+        distinct = len(merged.stages)
+        total = len(merged.stage_map)
+        if len(variants) == 1:
+            out.append(Decision(CARRIED, f"{service}: {variants[0]}", f"carried as the generic stages of {merged.dockerfile} "
+                                f"({distinct} stage{'s' if distinct != 1 else ''}); instructions verbatim, base images fully qualified",
+                                service=service))  # fmt: skip
+            continue
+        out.append(Decision(CARRIED, f"{service}: {len(variants)} Dockerfiles -> {merged.dockerfile}",
+                            f"{', '.join(variants)} become the targets of one generic Dockerfile ({distinct} stages"
+                            f"{f'; {total - distinct} identical ones written once' if total > distinct else ''}): "
+                            + ", ".join(f"{p} -> {merged.stage_map[(p, max(i for (q, i) in merged.stage_map if q == p))]}" for p in variants)
+                            + "; instructions verbatim, base images fully qualified", service=service))  # fmt: skip
+        for note in merged.notes:
+            out.append(Decision(UNIFIED, f"{service}: build context", f"{note}; the context's .dockerignore now applies", service=service))
+    for dockerfile, service in builds.unreferenced.items():
+        label = builds.labels.get(dockerfile)
+        if service in builds.new_services:
+            out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: carried as service {service} behind profile "
+                                f"`{service}` (docker compose --profile {service} run {service})", service=service))  # fmt: skip
+        elif service in builds.merged:
+            stage = builds.merged[service].stage_map.get((dockerfile, max(i for (p, i) in builds.merged[service].stage_map if p == dockerfile)))
+            out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: kept as target `{stage}` of "
+                                f"{builds.merged[service].dockerfile} (label {label})", service=service))  # fmt: skip
+    for service, why in builds.fallback.items():
+        out.append(Decision(CARRIED, f"{service}: Dockerfiles kept as they are", "; ".join(why) + " - the environments build the original files (compose `build:` carried verbatim)", service=service))
+    for service, per_env in targets.items():
+        present = {e: t for e, t in per_env.items() if t is not None}
+        keys = sorted({k for t in present.values() for k in t} - {"enabled", "compose"})
+        varying = []
+        for key in keys:
+            values = {json.dumps(t.get(key), sort_keys=True) for t in present.values()}
+            if len(values) > 1:
+                varying.append(f"{key} ({len(values)} values)")
+        if varying and len(present) > 1:
+            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying)
+                                + " - written as `services." + service + ".environments.<env>` blocks", service=service))  # fmt: skip
+        carried = sorted({_dotted(k, v) for t in present.values() for k, v in (t.get("compose") or {}).items()})
+        if carried:
+            out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", "no spec field holds these (exactly): "
+                                "merged verbatim into the Compose service through the `compose:` escape hatch", service=service))  # fmt: skip
+    for env in envs:
+        if env.kind in KEPT_PRESETS:
+            out.append(Decision(BAKED, f"log rotation in {env.name}", "services without a `logging` setting get json-file "
+                                f"{presets.BY_KIND[env.kind]['logging']['options']['max-size']} x "
+                                f"{presets.BY_KIND[env.kind]['logging']['options']['max-file']} (kind {env.kind})", envs=(env.name,)))  # fmt: skip
+    return out

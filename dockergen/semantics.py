@@ -13,14 +13,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dockergen import durations
+from dockergen import durations, manifests
 from dockergen.errors import Problem
+from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import ARG_NAME
+from dockergen.spec.model import ARG_NAME, Build
 
 PathT = tuple[str | int, ...]
 Finding = tuple  # (path, message, hint[, severity]): a per-environment finding before grouping
@@ -30,7 +31,8 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
     problems: list[Problem] = []
     problems += _paths(project, source, spec_dir)
     problems += _secrets(project, source)
-    problems += _install_files(project, source, spec_dir)
+    problems += _manifests(project, source, spec_dir)
+    problems += _test_stages(project, source, spec_dir)
     per_env: dict[tuple[PathT, str, str | None, str], list[str]] = {}
     for env in project.environments.values():
         for finding in [
@@ -97,37 +99,123 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[
     return problems
 
 
-def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
-    """``node.install_files`` are COPYed into the deps stage, which the dev and test images
-    build on: a missing one fails the build, a credential in one ships in those images.
-    Judged where the build context is there (a spec may be rendered before its code)."""
+def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+    """Files the built-in templates COPY by name (requirements, lockfiles, node's
+    install_files): a missing one fails the build, and an install file with a credential
+    ships in the dev and test images, which build on those layers. Judged where the build
+    context is there (a spec may be rendered before its code)."""
     problems = []
     for name, service in project.spec.services.items():
         build = service.build
-        if build is None or build.family != "node" or build.node is None or not build.node.install_files:
+        if build is None or build.family == "generic" or not (spec_dir / build.context).is_dir():
             continue
         context = spec_dir / build.context
-        if not context.is_dir():
-            continue
-        for index, relative in enumerate(build.node.install_files):
-            path = ("services", name, "build", "node", "install_files", index)
-            found = context / relative
+        for manifest in manifests.copied(build, name):
+            found = context / manifest.relative
             if not found.exists():
                 problems.append(
                     _at(
-                        source, path, f"{relative!r} is not in the build context {build.context!r}: COPY would fail the build",
-                        "list only the files the install reads that exist",
+                        source, manifest.path, f"{manifest.relative!r} is not in the build context {build.context!r}: its COPY would fail the build",
+                        _missing_hint(build, manifest.relative),
                     )
                 )
-            elif holds_credential(found):
+            elif manifest.path[-2:-1] == ("install_files",) and holds_credential(found):
                 problems.append(
                     _at(
-                        source, path, f"{relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
+                        source, manifest.path, f"{manifest.relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
                         "leave it out and mount it as a build secret: `secrets: {npmrc: {file: <it>}}` at the top level, then "
                         "`build.secrets: [npmrc]` and `build.env: {NPM_CONFIG_USERCONFIG: /run/secrets/npmrc}`",
                     )
                 )
     return problems
+
+
+_LOCK_COMMANDS = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock", "package-lock.json": "npm install --package-lock-only",
+                  "yarn.lock": "yarn install", "pnpm-lock.yaml": "pnpm install --lockfile-only"}  # fmt: skip
+
+
+def _missing_hint(build: Build, relative: str) -> str:
+    if relative in _LOCK_COMMANDS:
+        return f"create and commit it (`{_LOCK_COMMANDS[relative]}`), or pick the package manager the project uses"
+    if build.family == "python" and relative.startswith("requirements"):
+        return "name the file the project has, `requirements: pyproject.toml` for a pyproject-only project, or `null` for none"
+    return "list only files that exist"
+
+
+def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+    """A python test stage must have its tests and pytest: `.dockerignore` patterns apply to
+    every stage, and the test stage installs only what its manifests name."""
+    tested = {
+        service.plan.service
+        for env in project.environments.values() for service in env.services.values()
+        if service.plan is not None and service.plan.build.builtin_stage(service.target) == "test"
+    }  # fmt: skip
+    problems = []
+    for name in sorted(tested):
+        build = project.spec.services[name].build
+        if build is None or build.family != "python":
+            continue
+        context = spec_dir / build.context
+        problems += _ignored_tests(name, build, context, source)
+        py = build.python
+        command = py.test_command if py else ["python", "-m", "pytest"]
+        # A hook or an own base image may bring pytest: only the templates' installs are judged.
+        hooked = "pytest" in repr(build.hooks) or build.base_image is not None
+        if context.is_dir() and manifests.runs_pytest(command) and not hooked:
+            names = manifests.installed_for_tests(build, context)
+            if names is not None and "pytest" not in names:
+                path = ("services", name, "build", "python")
+                where = "pyproject.toml" if (py and (py.package_manager != "pip" or py.requirements == "pyproject.toml")) else "the requirement files"
+                problems.append(
+                    _at(
+                        source, path if source.has(path) else ("services", name, "build"),
+                        f"the test stage runs pytest, but nothing it installs ({where}) names pytest",
+                        "add pytest to the test or dev requirements (pip: `test_requirements`; uv, Poetry, PDM: a dependency group), "
+                        "or set `python.test_command`",
+                    )
+                )
+    return problems
+
+
+def _ignored_tests(name: str, build: Build, context: Path, source: SourceMap) -> list[Problem]:
+    patterns = [p.strip() for p in build.ignore or []]
+    if not patterns:
+        return []
+    found = _test_files(context) if context.is_dir() else ["tests/test_app.py"]
+    left_out = [f for f in found if ignored(f, patterns)]
+    if not found or len(left_out) < len(found):
+        return []
+    first = left_out[0]
+    index = next(i for i in range(len(patterns)) if ignored(first, patterns[: i + 1]))
+    return [
+        _at(
+            source, ("services", name, "build", "ignore", index),
+            f"{patterns[index]!r} leaves the test suite ({first}{' ...' if len(left_out) > 1 else ''}) out of the build context, so the test stage has no tests to run",
+            "drop it: prod never ships the tests (`prod_exclude`, default tests, test, conftest.py), the test stage needs them",
+        )
+    ]
+
+
+_TEST_FILE = re.compile(r"test_\w*\.py|\w+_test\.py")
+_NOT_SOURCE = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "build", "dist"}
+
+
+def _test_files(context: Path, limit: int = 5000) -> list[str]:
+    """Context-relative test modules pytest would collect, by its default file names (a bounded walk)."""
+    out: list[str] = []
+    stack = [context]
+    while stack and len(out) < limit:
+        directory = stack.pop()
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink() and entry.name not in _NOT_SOURCE and len(entry.relative_to(context).parts) < 6:
+                stack.append(entry)
+            elif entry.is_file() and _TEST_FILE.fullmatch(entry.name):
+                out.append(entry.relative_to(context).as_posix())
+    return sorted(out)
 
 
 # ---- secrets -----------------------------------------------------------------------

@@ -311,10 +311,17 @@ def _inside_context(path: str) -> str:
 ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
 
 
+# Handing one of these to the app user would let it replace programs, libraries or the
+# virtualenv the image runs.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/opt/venv", "/opt/tools", "/proc", "/root", "/sbin", "/sys", "/usr")
+
+
 def _writable(path: str) -> str:
     normal = posixpath.normpath(path)
-    if normal in ("/", ".") or normal == ".." or normal.startswith("../") or "/../" in f"{normal}/":
-        raise ValueError(f"must name a directory (absolute, or inside `workdir`), not {path!r}")
+    if normal in ("/", ".", "/var", "/opt", "/srv", "/home") or ".." in path.split("/"):
+        raise ValueError(f"must name a directory of its own (absolute, or inside `workdir`), without `..`: {path!r}")
+    if any(normal == d or normal.startswith(f"{d}/") for d in SYSTEM_DIRS):
+        raise ValueError(f"{path!r} is part of the system or the virtualenv: the app user may not own it (pick e.g. /var/log/<app> or a folder in `workdir`)")
     if any(c in path for c in "*?["):
         raise ValueError(f"must be a directory, not a pattern: {path!r}")
     return path

@@ -24,6 +24,11 @@ TARGET_BY_KIND = {"dev": "dev", "test": "test", "staging": "prod", "prod": "prod
 PROD_EXCLUDE = {"python": ("tests", "test", "conftest.py"), "node": ("tests", "test", "__tests__"), "generic": ()}
 # Build arguments the built-in templates declare before the first FROM (the base image's version).
 GLOBAL_ARGS = ("PYTHON_VERSION", "NODE_VERSION")
+# OCI annotations read from build args (declared last in prod, so a new commit reruns no
+# step), and the `oci` field giving each one's default.
+OCI_ARGS = (("source", "OCI_SOURCE"), ("version", "OCI_VERSION"), ("revision", "OCI_REVISION"), ("created", "OCI_CREATED"))
+OCI_FIXED = ("url", "documentation", "vendor", "licenses", "authors")
+OCI_PREFIX = "org.opencontainers.image."
 # The stages of the built-in templates, in order.
 TEMPLATE_STAGES = {
     "python": ("base", "builder", "dev", "test", "source", "prod"),

@@ -80,6 +80,7 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[
         (("output", "compose_file"), spec.output.compose_file),
         (("output", "overlay"), spec.output.overlay.replace("{env}", "env")),
         (("output", "env_example"), spec.output.env_example),
+        *([(("output", "bake"), spec.output.bake)] if spec.output.bake else []),
     ]
     if spec.templates:
         candidates.append((("templates",), spec.templates))

@@ -9,7 +9,8 @@ from typing import Any
 from dockergen.pipeline import Rendered, render
 from dockergen.write import write_files
 
-APP_FILES = {"requirements.txt": "fastapi\nuvicorn\n", "app/__init__.py": "", "app/main.py": "app = object()\n"}
+# pytest among the runtime requirements only so that the test stage validates; tests of that check bring their own files.
+APP_FILES = {"requirements.txt": "fastapi\nuvicorn\npytest\n", "app/__init__.py": "", "app/main.py": "app = object()\n"}
 
 
 def python_spec(python: dict[str, Any] | None = None, build: dict[str, Any] | None = None, **service: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dockergen.errors import DockergenError
 from dockergen.resolve import probe_timeout
-from tests.python_specs import python_spec, render_python, render_spec
+from tests.python_specs import APP_FILES, python_spec, render_python, render_spec
 from tests.tools import compose_config, dockerfile_stages, hadolint
 
 PYTHON_STAGES = ["base", "builder", "dev", "test", "source", "prod"]
@@ -23,9 +23,10 @@ NODE_STAGES = ["base", "deps", "dev", "test", "builder", "prod"]
 
 
 def args_of(instructions: list[Any]) -> dict[str, str | None]:
+    """The ARGs of a stage, less the OCI annotations' own (tests/test_build_metadata.py)."""
     out: dict[str, str | None] = {}
     for c in instructions:
-        if c.cmd == "ARG":
+        if c.cmd == "ARG" and not c.value[0].startswith("OCI_"):
             name, _, default = c.value[0].partition("=")
             out[name] = (default[1:-1] if default.startswith('"') else default) if "=" in c.value[0] else None
     return out
@@ -83,7 +84,7 @@ def test_declared_args_have_their_defaults_and_stages_and_quote_safely(tmp_path:
 
 def test_proxy_args_are_passed_but_never_declared(tmp_path: Path) -> None:
     path, _ = render_python(tmp_path, build_args={"HTTPS_PROXY": "http://user:pw@proxy:3128", "no_proxy": "localhost"})
-    assert [line for line in path.read_text().splitlines() if line.startswith("ARG")] == ["ARG PYTHON_VERSION=3.12.16"]
+    assert [line for line in path.read_text().splitlines() if line.startswith("ARG") and "OCI_" not in line] == ["ARG PYTHON_VERSION=3.12.16"]
     with pytest.raises(DockergenError, match="HTTP_PROXY is predefined"):
         render_python(tmp_path / "b", build={"args": {"HTTP_PROXY": None}})
 
@@ -148,7 +149,8 @@ def test_without_a_timeout_the_probe_follows_the_built_in_one(tmp_path: Path) ->
 
 
 def test_prod_copies_the_code_from_a_stage_that_dropped_the_tests_and_dev_manifests(tmp_path: Path) -> None:
-    path, _ = render_python(tmp_path, {"dev_requirements": "requirements-dev.txt", "test_requirements": "requirements-test.txt"})
+    files = {**APP_FILES, "requirements-dev.txt": "", "requirements-test.txt": ""}
+    path, _ = render_python(tmp_path, {"dev_requirements": "requirements-dev.txt", "test_requirements": "requirements-test.txt"}, files=files)
     stages = dockerfile_stages(path)
     source = stages["source"][1]
     assert [c.cmd for c in source] == ["COPY", "RUN"]
@@ -191,7 +193,7 @@ def test_dev_and_test_stages_still_give_the_user_the_source(tmp_path: Path) -> N
 
 def test_every_variant_passes_hadolint(tmp_path: Path) -> None:
     build = {"args": {"A": "1", "B": {"stages": ["prod"]}}, "writable": ["var/log", "/data"], "prod_exclude": ["tests", "notebooks"]}
-    path, _ = render_python(tmp_path, {"dev_requirements": "requirements-dev.txt"}, build=build, build_args={"C": "x"})
+    path, _ = render_python(tmp_path, {"dev_requirements": "requirements-dev.txt"}, build=build, build_args={"C": "x"}, files={**APP_FILES, "requirements-dev.txt": ""})
     assert hadolint(path).returncode == 0, hadolint(path).stdout
     render_spec(tmp_path / "n", node_spec(build=build), NODE_FILES)
     node = tmp_path / "n" / "api" / "Dockerfile"

@@ -17,6 +17,7 @@ from tests.python_specs import APP_FILES, python_spec, render_python, render_spe
 from tests.tools import dockerfile_stages
 
 TESTS = {"tests/test_app.py": "def test_ok():\n    assert True\n"}
+NO_PYTEST = {**APP_FILES, "requirements.txt": "fastapi\nuvicorn\n"}
 PIP_FILES = {**APP_FILES, **TESTS, "requirements-dev.txt": "debugpy\npytest==8.3.0\n", "requirements-test.txt": "httpx\n"}
 
 
@@ -42,10 +43,10 @@ def test_the_test_stage_installs_the_dev_requirements_where_pytest_often_is(tmp_
 @pytest.mark.parametrize(
     ("python", "files"),
     [
-        ({"dev_requirements": "requirements-dev.txt"}, {**APP_FILES, "requirements-dev.txt": "debugpy\n"}),
-        ({}, APP_FILES),
+        ({"dev_requirements": "requirements-dev.txt"}, {**NO_PYTEST, "requirements-dev.txt": "debugpy\n"}),
+        ({}, NO_PYTEST),
         # an include that names no pytest either
-        ({"test_requirements": "req/test.txt"}, {**APP_FILES, "req/test.txt": "-r base.txt\nhttpx\n", "req/base.txt": "anyio\n"}),
+        ({"test_requirements": "req/test.txt"}, {**NO_PYTEST, "req/test.txt": "-r base.txt\nhttpx\n", "req/base.txt": "anyio\n"}),
         ({"package_manager": "uv"}, {**APP_FILES, "uv.lock": "", "pyproject.toml": '[project]\nname = "a"\ndependencies = ["fastapi"]\n'}),
     ],
 )

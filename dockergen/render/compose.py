@@ -71,6 +71,9 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["args"] = dict(sorted(s.build_args.items()))
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
+        for key in ("platforms", "cache_from", "cache_to", "sbom", "provenance"):
+            if getattr(plan.build, key) is not None:
+                build[key] = getattr(plan.build, key)
         out["build"] = build
     for key in ("platform", "profiles", "command", "entrypoint", "working_dir", "user", "userns_mode", "init"):
         value = getattr(s, key)

@@ -18,7 +18,7 @@ from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.render import quote
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
-from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, Python
+from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, Oci, Python
 from dockergen.templates_dir import builtin_templates
 
 
@@ -56,9 +56,12 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
     return env
 
 
-def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = ()) -> str:
-    """``build_args``: the names the environments pass to this build (each is declared)."""
-    context = dockerfile_context(plan, header, build_args)
+def render_dockerfile(
+    plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = (), oci: dict[str, Any] | None = None
+) -> str:
+    """``build_args``: the names the environments pass to this build (each is declared);
+    ``oci``: the prod image's annotations (``oci_labels``)."""
+    context = {**dockerfile_context(plan, header, build_args), "oci": oci or oci_labels(None, None, plan)}
     env = template_environment(str(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
@@ -172,13 +175,31 @@ def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...]
     }
 
 
+def oci_labels(oci: Oci | None, description: str | None, plan: ImagePlan) -> dict[str, Any]:
+    """The prod stage's ``ARG``s and ``LABEL``s of the OCI annotations, ``{"args": [(name,
+    default)], "labels": [(key, value as written)]}``; keys ``build.labels`` sets are left to it."""
+    oci = oci or Oci()
+    own = set(plan.build.labels or {})
+    args, labels = [], []
+    for field, arg in presets.OCI_ARGS:
+        key = presets.OCI_PREFIX + field
+        if key not in own:
+            args.append((arg, getattr(oci, field, None) or ""))
+            labels.append((key, '"${' + quote.key(arg) + '}"'))
+    fixed = [("title", plan.service), ("description", description), *((f, getattr(oci, f)) for f in presets.OCI_FIXED)]
+    for field, value in fixed:
+        if value is not None and presets.OCI_PREFIX + field not in own:
+            labels.append((presets.OCI_PREFIX + field, quote.double_quoted(value)))
+    return {"args": args, "labels": sorted(labels)}
+
+
 def stage_args(build: Build, stages: tuple[str, ...], build_args: tuple[str, ...]) -> dict[str, list[tuple[str, str | None]]]:
     """Stage -> the ``ARG``s declared right after its ``FROM``, ``(name, default)``: the
     build's own ``args`` (in their stages) and every name an environment passes."""
     declared: dict[str, BuildArg] = {}
     for name, value in sorted((build.args or {}).items()):
         declared[name] = value if isinstance(value, BuildArg) else BuildArg(default=value)
-    for name in sorted(set(build_args) - set(declared) - set(presets.GLOBAL_ARGS) - PREDEFINED_ARGS):
+    for name in sorted(set(build_args) - set(declared) - set(presets.GLOBAL_ARGS) - {arg for _, arg in presets.OCI_ARGS} - PREDEFINED_ARGS):
         declared[name] = BuildArg()
     out: dict[str, list[tuple[str, str | None]]] = {stage: [] for stage in stages}
     for name, arg in declared.items():

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.fingerprint import MARK, stamp
+from dockergen.render.bake import bake_file
 from dockergen.render.compose import Documents
-from dockergen.render.dockerfile import render_dockerfile
+from dockergen.render.dockerfile import oci_labels, render_dockerfile
 from dockergen.render.overlay import split
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
@@ -27,7 +28,7 @@ def header(spec_name: str, comment: str = "#", extra: str = "") -> str:
 class RenderedFile:
     path: str  # posix, relative to the output directory
     content: str
-    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | lock
+    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | bake | lock
     env: str | None = None  # the environment an overlay or snapshot is for
 
 
@@ -41,7 +42,8 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
             name for env in project.environments.values() for service in env.services.values()
             if service.plan == plan for name in service.settings.build_args or {}
         })  # fmt: skip
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args)), "dockerfile"))
+        oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args), oci), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)
@@ -66,6 +68,8 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
             note = f"Environment {name!r} fully merged ({base_name} + {env.info.compose_file}), for review; run with the pair."
             path = posixpath.normpath(posixpath.join(spec.output.snapshots, f"{name}.yaml"))
             files.append(RenderedFile(path, dump_yaml(documents[name], header(spec_name, extra=note)), "snapshot", name))
+    if spec.output.bake:
+        files.append(RenderedFile(posixpath.normpath(spec.output.bake), bake_file(project, header(spec_name), spec.output.bake), "bake"))
     files.append(
         RenderedFile(
             spec.output.env_example,

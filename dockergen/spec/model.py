@@ -328,6 +328,10 @@ def _writable(path: str) -> str:
 
 
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
+Platform = Annotated[str, Field(pattern=r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")]
+"""An OCI platform, `os/arch[/variant]`."""
+CacheLocation = Annotated[str, Field(pattern=r"^type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*$")]
+"""A BuildKit cache location, `type=<kind>,key=value,...`."""
 
 
 class Node(Model):
@@ -468,6 +472,21 @@ class Build(Model):
     are inside `workdir`."""
     hooks: Hooks | None = None
     """Extra steps at named points of the built-in python and node templates."""
+    platforms: list[Platform] | None = None
+    """Platforms to build for with BuildKit (`linux/amd64`, `linux/arm64`): Compose `build.platforms`
+    and the Bake file's targets. Building several needs a builder that can (buildx with QEMU
+    or native nodes); the base images must exist for each."""
+    cache_from: list[CacheLocation] | None = None
+    """External build caches to read, as BuildKit writes them: `type=registry,ref=ghcr.io/acme/api:cache`,
+    `type=gha`, `type=local,src=.buildx-cache` (Compose `build.cache_from`, Bake `cache-from`)."""
+    cache_to: list[CacheLocation] | None = None
+    """Where to export the build cache: `type=registry,ref=ghcr.io/acme/api:cache,mode=max`
+    (Compose `build.cache_to`, Bake `cache-to`); usually set only where CI builds."""
+    sbom: bool | None = None
+    """Attach an SBOM attestation to the pushed image (BuildKit; Compose `build.sbom`, Bake `attest`)."""
+    provenance: bool | Literal["min", "max"] | None = None
+    """Attach a SLSA provenance attestation (`max` records the build's full inputs; Compose
+    `build.provenance`, Bake `attest`)."""
     stage_names: dict[Literal["base", "builder", "deps", "dev", "test", "source", "prod"], Name] | None = None
     """Names for the built-in stages, e.g. `{prod: production, dev: development}`: the Dockerfile,
     `target`s and `hooks.stages` use them (the built-in names keep working as `target`)."""
@@ -567,6 +586,36 @@ class Output(Model):
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
     each environment. Off by default; the files are generated (checked and locked) like the rest."""
+    bake: str | None = None
+    """Also write a Buildx Bake file at this path (relative to the spec), e.g. `docker-bake.hcl`:
+    a target `<service>-<env>` per built service and environment, a group per environment
+    (`default`: prod), with the tags, build args, platforms, caches and attestations of the
+    Compose files. `docker buildx bake prod --print` shows what it builds."""
+
+
+class Oci(Model):
+    """OCI annotations (`org.opencontainers.image.*` labels) of every prod image dockergen
+    builds. `title` is the service's name and `description` its description; `source`,
+    `version`, `revision` and `created` come from build args (`OCI_SOURCE`, `OCI_VERSION`,
+    `OCI_REVISION`, `OCI_CREATED`) whose defaults are the values here (revision and created:
+    empty), so the Dockerfile is the same on every machine and CI passes the commit and time:
+    `--build-arg OCI_REVISION=$(git rev-parse HEAD) --build-arg OCI_CREATED=$(date -u +%FT%TZ)`.
+    A key set in `build.labels` wins."""
+
+    source: DockerValue | None = None
+    """URL of the source repository, e.g. `https://github.com/acme/shop`."""
+    version: DockerValue | None = None
+    """Version of the packaged software (default: empty; CI usually passes a tag)."""
+    url: DockerValue | None = None
+    """Where to find more about the image."""
+    documentation: DockerValue | None = None
+    """URL of its documentation."""
+    vendor: DockerValue | None = None
+    """Who distributes it."""
+    licenses: DockerValue | None = None
+    """SPDX license expression, e.g. `MIT` or `Apache-2.0`."""
+    authors: DockerValue | None = None
+    """Contact people or groups, e.g. `Platform team <platform@example.com>`."""
 
 
 class Variable(Model):
@@ -623,6 +672,8 @@ class Spec(Model):
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None
     """Settings of `dockergen lint`: the failing severity, rules turned off or re-graded."""
+    oci: Oci | None = None
+    """OCI annotations of the prod images (the labels are there even without this block)."""
 
     @field_validator("services")
     @classmethod

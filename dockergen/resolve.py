@@ -263,8 +263,9 @@ def image_repository(image: str) -> str:
 
 def qualify_image(image: str) -> str:
     """Fully qualify a Docker Hub short name; podman refuses short names without an alias,
-    and the long form means the same thing to Docker."""
-    if "$" in image:
+    and the long form means the same thing to Docker. ``scratch`` is no image but the empty
+    base, and stays as it is."""
+    if "$" in image or image == "scratch":
         return image
     first = image.split("/", 1)[0]
     if "/" in image and ("." in first or ":" in first or first == "localhost"):

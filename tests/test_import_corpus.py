@@ -60,9 +60,7 @@ def _print_figures(request: pytest.FixtureRequest) -> Any:
 # Projects the importer does not yet get right (issue 14 is being worked on): each must
 # fail, so that the one that starts passing leaves this list.
 NOT_YET = set("""
-addon-monitoring aspect-files build-arg-variants chain-go containerfile-ruby devcontainer django-cookie hardened host-binds
-ignore-files interpolation makefile-stacks network-modes nfs-volumes override-node
-rails-sidekiq secrets-configs spring-maven swarm-deploy yaml-anchors
+addon-monitoring containerfile-ruby spring-maven swarm-deploy
 """.split())
 
 
@@ -79,7 +77,8 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
     assert figures.unexplained == 0, result.stdout[-6000:]
     project = first / name
     spec = yaml.safe_load((project / "dockergen.yaml").read_text())
-    chains = {env: _chain(block) for env, block in spec["environments"].items()}
+    runs = {env: _run(block) for env, block in spec["environments"].items()}
+    chains = {env: files for env, (files, _, _) in runs.items()}
     assert sorted(chains.values()) == sorted(tuple(c) for c in EXPECTED[name]), chains
 
     # Another checkout, elsewhere and deeper: every path must mean the same there.
@@ -89,22 +88,25 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
                               capture_output=True, text=True, timeout=300)  # fmt: skip
     assert rendered.returncode == 0, rendered.stderr
     problems: list[str] = []
-    for env, chain in chains.items():
-        original = _config(project, chain)
-        mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), project_dir=second)
+    for env, (chain, flags, env_file) in runs.items():
+        original = _config(project, chain, flags)
+        moved = ("--env-file", str(second / env_file)) if env_file else ()
+        mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), moved, project_dir=second)
         problems += [f"{env}: {p}" for p in _compare(project, second, original, mine, spec, env)]
     assert problems == [], "\n".join(problems)
 
 
-def _chain(block: dict[str, Any]) -> tuple[str, ...]:
-    match = re.fullmatch(r"was: docker compose((?: -f \S+)+)", block.get("description", ""))
+def _run(block: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    """The files an environment was, the -p its own command gave, and the .env it read when
+    that is not the root's (from its description)."""
+    match = re.fullmatch(r"was: docker compose(?: -p (\S+))?((?: -f \S+)+)(?: \(its \.env: (\S+);.*\))?", block.get("description", ""))
     assert match, f"an imported environment says which files it was: {block}"
-    return tuple(match.group(1).split(" -f ")[1:])
+    return tuple(match.group(2).split(" -f ")[1:]), (("--project-name", match.group(1)) if match.group(1) else ()), match.group(3)
 
 
-def _config(root: Path, files: tuple[str, ...], project_dir: Path | None = None) -> dict[str, Any]:
+def _config(root: Path, files: tuple[str, ...], flags: tuple[str, ...] = (), project_dir: Path | None = None) -> dict[str, Any]:
     folder = project_dir or (root / posixpath.dirname(files[0])).resolve()
-    result = compose(folder, [root / f for f in files], "--profile", "*", "config", "--format", "json")
+    result = compose(folder, [root / f for f in files], *flags, "--profile", "*", "config", "--format", "json")
     assert result.returncode == 0, f"{files}: {result.stderr}"
     return json.loads(result.stdout)
 
@@ -140,7 +142,7 @@ def _paths(doc: Any, root: str) -> Any:
     if isinstance(doc, list):
         return [_paths(v, root) for v in doc]
     if isinstance(doc, str):
-        return doc.replace(root, "<checkout>")
+        return doc.replace(root, "<checkout>").replace(str(Path(root).parent), "<checkout>/..")
     return doc
 
 

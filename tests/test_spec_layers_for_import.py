@@ -1,5 +1,6 @@
-"""Two spec behaviours the importer relies on: `null` removes a built-in default, and an
-environment can keep its own Compose project name."""
+"""Spec behaviours the importer relies on: `null` removes a built-in default, an
+environment can keep its own Compose project name, and its own top-level volumes,
+networks, secrets and configs."""
 
 from __future__ import annotations
 
@@ -47,3 +48,47 @@ def test_environment_project_name_is_used_and_inherited(tmp_path: Path) -> None:
     assert docs["dev"]["name"] == "shop"
     assert docs["prod"]["name"] == "shop-prod"
     assert docs["podman"]["name"] == "shop-prod"
+
+
+TOP_LEVEL = """\
+version: 1
+project: site
+services:
+  web:
+    image: nginx:1.27
+    volumes: ["uploads:/srv/uploads"]
+    secrets: [key]
+volumes:
+  uploads:
+    driver: local
+    driver_opts: {type: nfs, o: "addr=10.0.0.5,rw", device: ":/exports/up"}
+secrets:
+  key: {file: ./key.txt}
+environments:
+  dev:
+    volumes: {uploads: {driver_opts: null}}
+  prod:
+    secrets: {key: {file: null, external: true, name: prod_key}}
+  canary:
+    extends: prod
+    volumes: {uploads: {driver_opts: {o: "addr=10.0.0.6,rw"}}}
+"""
+
+
+def test_environments_declare_their_own_top_level_objects_over_the_specs(tmp_path: Path) -> None:
+    from tests.tools import compose_config
+
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text(TOP_LEVEL)
+    (tmp_path / "key.txt").write_text("k\n")
+    rendered = render(spec)
+    for f in rendered.files:
+        if f.path.endswith(".yaml") and f.path != "dockergen.yaml":
+            (tmp_path / f.path).write_text(f.content)
+    docs = {env: compose_config(tmp_path, [tmp_path / "compose.yaml", tmp_path / f"compose.{env}.yaml"]) for env in ("dev", "prod", "canary")}
+    assert docs["dev"]["volumes"]["uploads"] == {"name": "site_uploads", "driver": "local"}
+    assert docs["prod"]["volumes"]["uploads"]["driver_opts"] == {"type": "nfs", "o": "addr=10.0.0.5,rw", "device": ":/exports/up"}
+    assert docs["canary"]["volumes"]["uploads"]["driver_opts"]["o"] == "addr=10.0.0.6,rw"
+    assert docs["dev"]["secrets"]["key"]["file"] == str(tmp_path / "key.txt")
+    assert docs["prod"]["secrets"]["key"] == {"name": "prod_key", "external": True}
+    assert docs["canary"]["secrets"] == docs["prod"]["secrets"]

@@ -22,7 +22,7 @@ from pathlib import Path
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
-from dockergen.importer.environments.sources import compose_file_variable
+from dockergen.importer.environments.sources import command_files, compose_file_variable
 from dockergen.importer.findings import detect
 from dockergen.importer.group.builds import BuildUse, plan_builds
 from dockergen.importer.group.services import EnvServices, env_words, group
@@ -35,13 +35,15 @@ from dockergen.importer.read.compose import (
     dockerfile_path,
     from_cli_config,
     load_compose_file,
+    looks_like_compose,
     merge_files,
+    path_spellings,
     strip_markers,
 )
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
 from dockergen.importer.read.envfile import documented_variables, read_env_file
-from dockergen.importer.read.interpolate import VAR
+from dockergen.importer.read.interpolate import VAR, interpolate
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
 from dockergen.spec.model import is_valid_name
@@ -75,14 +77,26 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
             loaded[rel] = load_compose_file(root, rel)
         except ComposeFileError as exc:
             problems.append(FileProblem(rel, f"not a Compose file dockergen can read: {exc}"))
+    bare = compose_file_variable(root)
+    declared = command_files(root, inventory.command_files)
+    named = {f for chain in [*declared, *([bare] if bare else [])] for f in chain.files}
+    for rel in sorted((named | set(inventory.maybe_compose)) - set(loaded)):
+        try:
+            candidate = load_compose_file(root, rel)
+        except ComposeFileError as exc:
+            if rel in named:
+                problems.append(FileProblem(rel, f"run with -f, but not a Compose file dockergen can read: {exc}"))
+            continue
+        if rel in named or looks_like_compose(candidate):
+            loaded[rel] = candidate
 
     def accepts(files: tuple[str, ...]) -> bool:
         request = compose_cli.ConfigRequest(project_dir(root, files), tuple(root / f for f in files), interpolate=True)
         return compose_cli.run_config(request).error is None
 
-    inferred, infer_notes = infer(list(loaded.values()), accepts if cli else None)
+    inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
     notes.extend(infer_notes)
-    given_sets = dict(options.compose_sets) or compose_file_variable(root, notes)
+    given_sets = dict(options.compose_sets)
     sets = apply_given(inferred, given_sets)
     for given in given_sets.values():
         for rel in given:
@@ -132,6 +146,10 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         if use.dockerfile not in parsed and use.dockerfile not in unparsed:
             unparsed[use.dockerfile] = "missing"
             problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
+    # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
+    # (Dockerfile.notes); it is reported above, and no service is made for it.
+    built = {u.dockerfile for u in uses}
+    unparsed = {path: why for path, why in unparsed.items() if path in built}
     builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order))
     notes.extend(builds.notes)
     project = _project(root, envs)
@@ -173,7 +191,9 @@ def _effective(
     """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
     results = (
-        compose_cli.run_configs([compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files)) for s in sets])
+        compose_cli.run_configs(
+            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project) for s in sets]
+        )
         if use_cli
         else []
     )
@@ -185,8 +205,9 @@ def _effective(
         merged = None
         if result is not None and result.config is not None:
             try:
-                merged = from_cli_config(result.config, root)
+                merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]))
                 _restore_consistency(merged, own)
+                merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
                 problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
                 merged = None
@@ -203,6 +224,15 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:
+    """The CLI's project name, except where the files' ``name:`` interpolates a variable: the
+    CLI was asked not to interpolate, so that one is read with the project's ``.env``."""
+    if own is None or "$" not in own:
+        return cli
+    values = read_env_file(project_dir(root, files) / ".env")
+    return re.sub(r"[^a-z0-9_-]", "", interpolate(own, values).lower()) or cli
 
 
 def _restore_consistency(cli: Merged, own: Merged) -> None:
@@ -229,7 +259,10 @@ def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merg
                 engine = "docker"
                 notes.append(f"{s.name}: named podman, but rendered as engine docker: {blockers}")
         name = s.name if is_valid_name(s.name) else f"env-{s.name}"
-        plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, merged.name or "default", s.why)
+        folder = posixpath.dirname(s.files[0]) if s.files else ""
+        env_file = posixpath.join(folder, ".env") if folder and (root / folder / ".env").is_file() else None
+        plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, merged.name or "default", s.why,
+                                s.project, env_file)  # fmt: skip
     return list(plans.values())
 
 
@@ -275,7 +308,10 @@ def _podman_blockers(merged: Merged) -> str:
         {f"{n}: {p.get('published')}" for n, s in merged.services.items() for p in s.get("ports", [])
          if str(p.get("published", "")).isdigit() and int(p["published"]) < 1024}  # fmt: skip
     )
+    built = sorted(n for n, s in merged.services.items() if s.get("build") and not str(s.get("image", "")).startswith("localhost/"))
     parts = []
+    if built:
+        parts.append("built images it would name localhost/... (" + ", ".join(built[:4]) + ")")
     if unlabelled:
         parts.append("bind mounts without an SELinux label, which it would add (" + ", ".join(unlabelled[:4]) + ")")
     if low:

@@ -28,10 +28,19 @@ class EnvPlan:
     engine: str
     project: str
     why: str
+    project_flag: str | None = None  # the -p its own command gives (Compose is asked with it too)
+    env_file: str | None = None  # the .env its interpolation reads, when not the root's (its project directory is elsewhere)
 
     @property
     def command(self) -> str:
-        return "docker compose " + " ".join(f"-f {f}" for f in self.files)
+        flag = f"-p {self.project_flag} " if self.project_flag else ""
+        return f"docker compose {flag}" + " ".join(f"-f {f}" for f in self.files)
+
+    @property
+    def description(self) -> str:
+        """What the environment was, as the spec records it (``was: <command>``)."""
+        moved = f" (its .env: {self.env_file}; run the rendered files with --env-file {self.env_file})" if self.env_file else ""
+        return f"was: {self.command}{moved}"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import posixpath
 import shlex
 from typing import Any
 
-from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService
+from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService, merge
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
@@ -39,18 +39,31 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
     for name, service in env.services.items():
         services[name] = _service(service, env, named_volumes)
     doc: dict[str, Any] = {"name": env.info.project or spec.project, "services": services}
-    declared_volumes = dict(spec.volumes or {})
+    declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):
         declared_volumes.setdefault(volume, None)
     if declared_volumes:
         doc["volumes"] = {k: declared_volumes[k] for k in sorted(declared_volumes)}
-    if spec.networks:
-        doc["networks"] = dict(spec.networks)
-    if spec.secrets:
-        doc["secrets"] = dict(spec.secrets)
-    if spec.configs:
-        doc["configs"] = dict(spec.configs)
+    for key in ("networks", "secrets", "configs"):
+        declared = _declared(spec, env, key)
+        if declared:
+            doc[key] = declared
     return doc
+
+
+def _declared(spec: Any, env: ResolvedEnvironment, key: str) -> dict[str, Any]:
+    """The spec's top-level ``key`` with the environment's own declarations over it (its
+    ``extends`` chain, parent first): a mapping deep-merges into one of that name, ``null``
+    removes a key; an emptied declaration is written as Compose's bare ``name:``."""
+    out: dict[str, Any] = dict(getattr(spec, key) or {})
+    for name in env.info.chain:
+        block = getattr((spec.environments or {}).get(name), key, None) if spec.environments else None
+        for item, config in (block or {}).items():
+            if config is None:
+                out[item] = out.get(item)
+            else:
+                out[item] = merge(out.get(item) or {}, config) or None
+    return out
 
 
 def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str]) -> dict[str, Any]:
@@ -119,8 +132,6 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             out[key] = value
     ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
     if s.compose:
-        from dockergen.resolve import merge
-
         ordered = merge(ordered, s.compose)
     return ordered
 

@@ -566,6 +566,17 @@ class Environment(Model):
     volume, network and container names, so two environments with different names can run
     side by side and keep their own data."""
     defaults: ServiceSettings | None = None
+    volumes: dict[str, dict[str, Any] | None] | None = None
+    """Top-level `volumes` as this environment declares them, over the spec's (along
+    `extends`, parent first): a mapping deep-merges into the declaration of that name,
+    `null` removes a key (e.g. `uploads: {driver_opts: null}`), e.g. an NFS volume in prod only."""
+    networks: dict[str, dict[str, Any] | None] | None = None
+    """Top-level `networks` as this environment declares them, over the spec's (the rule of `volumes`)."""
+    secrets: dict[str, dict[str, Any] | None] | None = None
+    """Top-level `secrets` as this environment declares them, over the spec's (the rule of
+    `volumes`), e.g. a file in dev and `external: true` in prod."""
+    configs: dict[str, dict[str, Any] | None] | None = None
+    """Top-level `configs` as this environment declares them, over the spec's (the rule of `volumes`)."""
 
 
 class Engines(Model):

@@ -1,16 +1,27 @@
-"""Which ``-f`` combination of Compose files forms which environment.
+"""Which chain of Compose files is which environment.
 
-Inferred from names and contents, the way people lay these files out:
+The chains a project runs itself come first (``sources``: ``COMPOSE_FILE`` in ``.env``,
+Makefiles, scripts, ``devcontainer.json``). The rest is inferred from names and contents,
+the way people lay these files out:
 
-* ``docker-compose.yml`` / ``compose.yaml`` (+ ``*.override.*``, which Compose loads by
-  itself) is the local development environment, ``dev``;
-* a file that is complete on its own (every service names an image, a build or an
-  ``extends``) is an environment named after its label (``docker-compose.staging.yml`` ->
-  ``staging``; ``deploy/prod/compose.yaml`` -> ``prod``), unless it is named as a shared
-  base (``base``, ``common``, ``shared``) or only ever included/extended;
-* a file with services that name neither (an overlay) goes on top of the complete file
-  whose services it completes; ties go to the file whose name shares most words with it,
-  and, when a Compose CLI is installed, to the first combination it accepts.
+* a bare ``docker compose up`` is an environment: ``COMPOSE_FILE``, else the default file
+  (``compose.yaml`` / ``docker-compose.yml``) with ``compose.override.yaml``, which Compose
+  loads by itself; the default file alone is one more when nothing but the override
+  builds on it (it is how the stack runs without the development overlay);
+* a file complete on its own (every service names an image, a build or an ``extends``)
+  is an environment named after its label (``docker-compose.staging.yml`` -> ``staging``;
+  ``deploy/prod/compose.yaml`` -> ``prod``), unless it is a shared base (named so and
+  used as one), or only included/extended;
+* an overlay (services that name neither, or a named file next to the default one with
+  some of its services) goes on top of the complete file whose services it completes;
+  ties go to the file whose name shares most words with it, and, with a Compose CLI, to
+  the first combination it accepts;
+* an overlay that only overrides what another overlay of the same base sets (and sets
+  something only that one sets) extends that overlay's chain, at any length
+  (``compose.yaml`` + ``compose.prod.yaml`` + ``compose.staging.yaml``);
+* an add-on (an overlay that adds services of its own and names no kind of environment,
+  such as ``compose.monitoring.yaml``) is offered on top of every chain of its base,
+  never alone.
 
 ``--compose-set ENV=FILE[,FILE...]`` replaces or adds an environment (``ENV=`` drops one).
 Kinds (dev/test/staging/prod) and the podman engine come from the name's words.
@@ -22,8 +33,9 @@ import posixpath
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
+from dockergen.importer.environments.sources import DeclaredChain
 from dockergen.importer.read.compose import ComposeFile
 
 BASE_WORDS = {"base", "common", "shared", "core"}
@@ -35,17 +47,21 @@ KIND_WORDS = {
 }
 ENV_WORDS = set().union(*KIND_WORDS.values()) | {"podman", "docker", "alpine", "slim"}
 DEFAULT_STEMS = {"", "docker-compose", "compose"}
+DEV_LABELS = {"dev", "development", "develop", "local"}
+
+Accepts = Callable[[tuple[str, ...]], bool]
 
 
 @dataclass(frozen=True)
 class EnvironmentSet:
     name: str
     files: tuple[str, ...]
-    parent: str | None  # the environment whose files this one extends (an overlay's base)
+    parent: str | None  # the environment whose files this one extends (a prefix of its chain)
     kind: str | None  # None: decide from contents
     engine: str
     given: bool
     why: str
+    project: str | None = None  # -p / --project-name the project's own command gives
 
 
 def label(path: str) -> str:
@@ -74,83 +90,218 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+def is_default(path: str) -> bool:
+    return label(path) == "" and posixpath.basename(path).lower().split(".")[0] in DEFAULT_STEMS
+
+
+@dataclass
+class _Chain:
+    files: tuple[str, ...]
+    name: str
+    why: str
+    project: str | None = None
+    given: bool = False
+
+
 def infer(
-    files: list[ComposeFile], accepts: Callable[[tuple[str, ...]], bool] | None = None
+    files: list[ComposeFile],
+    declared: list[DeclaredChain] = (),  # type: ignore[assignment]
+    bare: DeclaredChain | None = None,
+    accepts: Accepts | None = None,
 ) -> tuple[list[EnvironmentSet], list[str]]:
-    """Environments from ``files`` (loaded, readable ones) and notes on what was decided."""
+    """Environments from ``files`` (loaded, readable ones), the chains the project runs
+    itself (``declared``; ``bare``: its ``COMPOSE_FILE``), and notes on what was decided."""
     notes: list[str] = []
+    by_path = {f.path: f for f in files}
+    labels = {f.path: label(f.path) for f in files}
     referenced = {p for f in files for p in (*f.includes, *f.extends_files)}
     included = {p for f in files for p in f.includes}
-    labels = {f.path: label(f.path) for f in files}
-    defaults = {posixpath.dirname(f.path): f for f in files if labels[f.path] == "" and f.complete}
-    overlays = [f for f in files if not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels)]
-    complete = [f for f in files if f.complete and labels[f.path] != "override" and f.path not in included]
-    default_files = [f for f in complete if labels[f.path] == "" and posixpath.basename(f.path).lower().split(".")[0] in DEFAULT_STEMS]
+    defaults = {posixpath.dirname(f.path): f for f in files if is_default(f.path) and f.complete}
+    overlays = [f for f in files if f.path not in included and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels))]
+    overlay_paths = {f.path for f in overlays}
+    roots = [f for f in files if f.complete and f.path not in overlay_paths and f.path not in included]
+    chains: list[_Chain] = []
 
-    envs: list[EnvironmentSet] = []
-    base_of: dict[str, str] = {}
-    # Each overlay may ask the Compose CLI about several candidate bases: overlays are
-    # judged side by side (the answers, and so the result, do not depend on the order).
-    with ThreadPoolExecutor(max_workers=max(1, min(len(overlays), 4))) as pool:
-        bases = list(pool.map(lambda overlay: _base_for(overlay, complete, labels, accepts, default_files), overlays))
-    for overlay, base in zip(overlays, bases):
+    def add(chain: _Chain) -> None:
+        if all(c.files != chain.files for c in chains):
+            chains.append(chain)
+
+    for d in ([bare] if bare else []) + list(declared):
+        if all(f in by_path for f in d.files):
+            add(_Chain(d.files, _declared_name(d, labels), f"run by {d.source}", d.project, given=True))
+        else:
+            notes.append(f"{d.source} runs {' + '.join(d.files)}, which are not all Compose files dockergen can read")
+    in_declared = {f for c in chains for f in c.files[1:]}
+    first_of_declared = {c.files[0] for c in chains}
+
+    # A bare `docker compose up`: the default file of the root folder, with its override.
+    default = defaults.get("")
+    override = next((o for o in overlays if labels[o.path] == "override" and posixpath.dirname(o.path) == ""), None)
+    if bare is None and default is not None:
+        files_up = (default.path, override.path) if override else (default.path,)
+        # With a development overlay of its own (compose.dev.yaml), the default file is the other way it runs.
+        dev_overlay = any(labels[o.path] in DEV_LABELS and posixpath.dirname(o.path) == "" for o in overlays if o is not override)
+        name = "prod" if dev_overlay and not override else "dev"
+        add(_Chain(files_up, name, "a bare `docker compose up`" + (" (the override is loaded by itself)" if override else "")))
+
+    base_of: dict[str, ComposeFile] = {}
+    pending = [o for o in overlays if o.path not in in_declared and not (o is override and bare is None)]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(pending), 4))) as pool:
+        bases = list(pool.map(lambda o: _base_for(o, roots, labels, accepts, defaults), pending))
+    for overlay, base in zip(pending, bases):
         if base is None:
             notes.append(f"{overlay.path}: an overlay, but no complete file has all its services; not an environment")
-            continue
-        base_of[overlay.path] = base.path
+        else:
+            base_of[overlay.path] = base
+    addons = {o.path for o in pending if o.path in base_of and _is_addon(o, base_of[o.path], labels)}
+    plain = [o for o in pending if o.path in base_of and o.path not in addons]
+    extends = _overlay_parents(plain, base_of)
+    order = _by_depth([o.path for o in plain], extends)
+    overlay_chain: dict[str, tuple[str, ...]] = {}
+    for path in order:
+        parent = extends.get(path)
+        if parent and accepts is not None and not accepts((*overlay_chain[parent], path)):
+            notes.append(f"{path}: refines {parent}, but the Compose CLI does not accept the two together")
+            parent = None
+        head = overlay_chain[parent] if parent else (base_of[path].path,)
+        overlay_chain[path] = (*head, path)
+        why = f"overlay on {' + '.join(head)}" + (f" (it only refines what {parent} sets)" if parent else "")
+        name = "dev" if labels[path] in ("override", "") else labels[path]
+        add(_Chain(overlay_chain[path], name, why))
 
-    # A default file with an override or a dev overlay is their base, not an environment alone.
-    has_override = {
-        base_of[o.path] for o in overlays
-        if o.path in base_of and labels[o.path] in ("override", "dev", "development", "develop", "local")
-        and labels[base_of[o.path]] == ""
-    }  # fmt: skip
-    names: dict[str, str] = {}  # file -> env name (for complete files that are environments)
-    for f in complete:
-        lab = labels[f.path]
-        folder = posixpath.basename(posixpath.dirname(f.path))
-        if lab == "" and folder:
-            lab = folder
-        if f.path in has_override:
-            notes.append(f"{f.path}: the base of a development overlay, not an environment alone "
-                         f"(add one with --compose-set NAME={f.path} if it is one)")
+    # Roots alone.
+    built_on = {base_of[o].path for o in base_of} | first_of_declared
+    for f in roots:
+        lab = labels[f.path] or posixpath.basename(posixpath.dirname(f.path))
+        if f.path in in_declared:
+            continue  # a later file of a chain the project runs
+        if f is default and bare is None:
+            continue  # the bare `docker compose up` above
+        if f is default and bare is not None:
+            notes.append(f"{f.path}: .env's COMPOSE_FILE says what a bare `docker compose up` runs")
             continue
-        if set(tokens(lab)) & BASE_WORDS and (f.path in base_of.values() or f.path in referenced):
+        if set(tokens(lab)) & BASE_WORDS and (f.path in built_on or f.path in referenced):
             notes.append(f"{f.path}: a shared base (named so, and used as one), not an environment of its own")
             continue
-        if lab == "":
-            lab = "dev"
-        names[f.path] = lab
-    envs_by_file: dict[str, str] = {}
+        if f.path in referenced:
+            notes.append(f"{f.path}: included or extended by another file, not an environment of its own")
+            continue
+        add(_Chain((f.path,), lab or "dev", "complete on its own"))
+    if default is not None and override is not None and bare is None and default.path not in built_on:
+        add(_Chain((default.path,), "prod", "the default file without its override: how the stack runs outside development"))
+
+    # Add-ons, on every chain of their base.
+    for path in sorted(addons):
+        base = base_of[path].path
+        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons)]
+        for chain in targets or [_Chain((base,), "", "")]:
+            files_on = (*chain.files, path)
+            if accepts is not None and not accepts(files_on):
+                notes.append(f"{path}: the Compose CLI does not accept it on {' + '.join(chain.files)}")
+                continue
+            name = labels[path] if len(chain.files) == 1 else f"{chain.name}-{labels[path]}"
+            add(_Chain(files_on, name, f"add-on {path} on {' + '.join(chain.files)}"))
+    return _sets(chains), notes
+
+
+def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:
+    last = labels.get(chain.files[-1], "")
+    if last not in ("", "override") and kind_of(last):
+        return last
+    if chain.name and not chain.name.startswith("."):
+        return chain.name
+    folder = posixpath.basename(posixpath.dirname(chain.files[-1]))
+    return last if last not in ("", "override") else (folder or "dev")
+
+
+def _sets(chains: list[_Chain]) -> list[EnvironmentSet]:
+    """Names in the order the chains were found (the project's own first), parents (the
+    longest chain that is a prefix) shortest chains first."""
+    out: list[EnvironmentSet] = []
     taken: set[str] = set()
-    for f in complete:
-        if f.path not in names:
-            continue
-        name = _unique(env_name(names[f.path]), taken)
-        envs_by_file[f.path] = name
-        envs.append(EnvironmentSet(name, (f.path,), None, kind_of(name), _engine(name, None), False, "complete on its own"))
-    for overlay in overlays:
-        base = base_of.get(overlay.path)
-        if base is None:
-            continue
-        lab = labels[overlay.path]
-        name = _unique(env_name("dev" if lab in ("override", "") else lab), taken)
-        parent = envs_by_file.get(base)
-        parent_env = next((e for e in envs if e.name == parent), None)
-        kind = kind_of(name) or (parent_env.kind if parent_env else None)
-        engine = _engine(name, parent_env.engine if parent_env else None)
-        why = f"overlay on {base}"
-        envs.append(EnvironmentSet(name, (base, overlay.path), parent, kind, engine, False, why))
-    return envs, notes
+    names = {c.files: _unique(env_name(c.name), taken) for c in chains}
+    by_files: dict[tuple[str, ...], EnvironmentSet] = {}
+    for chain in sorted(chains, key=lambda c: len(c.files)):
+        name = names[chain.files]
+        parent = next((by_files[chain.files[:n]] for n in range(len(chain.files) - 1, 0, -1) if chain.files[:n] in by_files), None)
+        kind = kind_of(name) or (parent.kind if parent else None)
+        engine = _engine(name, parent.engine if parent else None)
+        env = EnvironmentSet(name, chain.files, parent.name if parent else None, kind, engine, chain.given, chain.why, chain.project)
+        by_files[chain.files] = env
+        out.append(env)
+    order = {c.files: i for i, c in enumerate(chains)}
+    return sorted(out, key=lambda e: order[e.files])
 
 
 def _completes(f: ComposeFile, defaults: dict[str, ComposeFile], labels: dict[str, str]) -> bool:
-    """A named file next to the default one, with some of its services and no project name
-    of its own: an overlay even when its services look complete (``web: {image: x:1.2}``)."""
+    """A file named as a variant of the default one next to it (``compose.ci.yaml``), with some
+    or all of its services and no project name of its own: an overlay even when its services
+    look complete (``web: {image: x:1.2}``)."""
     base = defaults.get(posixpath.dirname(f.path))
     if base is None or base.path == f.path or f.name or labels[f.path] == "":
         return False
-    return set(f.services) < set(base.services)
+    stem = posixpath.basename(base.path).lower().split(".")[0]
+    if not re.match(rf"{re.escape(stem)}[._-]", posixpath.basename(f.path).lower()):
+        return False  # podman-compose.yml is a file of its own, compose.ci.yaml a variant of compose.yaml
+    return set(f.services) <= set(base.services)
+
+
+def _is_addon(overlay: ComposeFile, base: ComposeFile, labels: dict[str, str]) -> bool:
+    """Services of its own, and a name that is no kind of environment (``monitoring``)."""
+    own = set(overlay.services) - set(base.services) - set(overlay.partial_services)
+    return bool(own) and kind_of(labels[overlay.path]) is None and "podman" not in tokens(labels[overlay.path])
+
+
+def _leaves(data: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    if isinstance(data, dict) and data:
+        out: set[tuple[str, ...]] = set()
+        for key, value in data.items():
+            out |= _leaves(value, (*prefix, str(key)))
+        return out
+    return {prefix}
+
+
+def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile]) -> dict[str, str]:
+    """overlay -> the overlay whose chain it extends: it sets nothing its base and that one
+    do not, and something only that one sets (and not the other way round)."""
+    leaves = {o.path: _leaves(o.services) for o in overlays}
+    base_leaves = {b.path: _leaves(b.services) for b in base_of.values()}
+    out: dict[str, str] = {}
+    for o in overlays:
+        base = base_of[o.path].path
+        best = None
+        for p in overlays:
+            if p is o or base_of[p.path].path != base:
+                continue
+            mine, theirs, under = leaves[o.path], leaves[p.path], base_leaves[base]
+            refines = mine <= theirs | under and mine & (theirs - under)
+            mutual = theirs <= mine | under
+            if refines and not mutual:
+                score = len(mine & (theirs - under))
+                if best is None or score > best[0]:
+                    best = (score, p.path)
+        if best is not None:
+            out[o.path] = best[1]
+    # Cycles cannot be chains: keep only parents that lead back to the base.
+    for path in list(out):
+        seen = {path}
+        node = out.get(path)
+        while node is not None and node not in seen:
+            seen.add(node)
+            node = out.get(node)
+        if node is not None:
+            out.pop(path, None)
+    return out
+
+
+def _by_depth(paths: list[str], parents: dict[str, str]) -> list[str]:
+    def depth(path: str) -> int:
+        n = 0
+        while path in parents:
+            path, n = parents[path], n + 1
+        return n
+
+    return sorted(paths, key=lambda p: (depth(p), paths.index(p)))
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -168,20 +319,18 @@ def _engine(name: str, parent: str | None) -> str:
 
 def _base_for(
     overlay: ComposeFile,
-    complete: list[ComposeFile],
+    roots: list[ComposeFile],
     labels: dict[str, str],
-    accepts: Callable[[tuple[str, ...]], bool] | None,
-    default_files: list[ComposeFile],
+    accepts: Accepts | None,
+    defaults: dict[str, ComposeFile],
 ) -> ComposeFile | None:
     folder = posixpath.dirname(overlay.path)
-    if labels[overlay.path] == "override":
-        same_dir = [f for f in default_files if posixpath.dirname(f.path) == folder]
-        if same_dir:
-            return same_dir[0]
+    if labels[overlay.path] == "override" and folder in defaults:
+        return defaults[folder]
     needed = set(overlay.partial_services)
     own_words = set(tokens(labels[overlay.path])) - {"docker", "compose"}
     ranked = []
-    for candidate in complete:
+    for candidate in roots:
         if candidate.path == overlay.path:
             continue
         names = set(candidate.services)
@@ -190,9 +339,8 @@ def _base_for(
         coverage = len(set(overlay.services) & names)
         words = set(tokens(labels[candidate.path])) - {"docker", "compose"}
         shared = len(own_words & words) / max(1, len(own_words | words))
-        is_default = candidate in default_files
         same_folder = posixpath.dirname(candidate.path) == folder
-        ranked.append((-coverage, -shared, not same_folder, not is_default, candidate.path, candidate))
+        ranked.append((-coverage, -shared, not same_folder, not is_default(candidate.path), candidate.path, candidate))
     ranked.sort(key=lambda r: r[:5])
     if accepts is not None:
         for *_, candidate in ranked:

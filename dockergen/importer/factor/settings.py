@@ -242,8 +242,10 @@ def long_volume(v: dict[str, Any]) -> dict[str, Any]:
             out[key] = v[key]
     if out["type"] == "bind":
         bind = {k: v[k] for k in ("selinux", "propagation") if v.get(k)}
-        bind["create_host_path"] = bool(v.get("create_host_path"))
-        out["bind"] = bind
+        if v.get("create_host_path") is not None:
+            bind["create_host_path"] = v["create_host_path"]
+        if bind:
+            out["bind"] = bind
     volume = {k: v[k] for k in ("nocopy", "subpath") if v.get(k)}
     if volume:
         out["volume"] = volume

@@ -25,6 +25,20 @@ from ruamel.yaml.error import YAMLError
 from dockergen.spec.load import read_plain
 
 SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
+# Every key of a Compose service (the compose-spec schema, plus the legacy 2.x ones), so
+# that a YAML file named otherwise (local.yml, helm values) is taken for one only when it is.
+COMPOSE_SERVICE_KEYS = frozenset("""
+annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs container_name cpu_count
+cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpus cpuset credential_spec depends_on deploy
+develop device_cgroup_rules devices dns dns_opt dns_search domainname entrypoint env_file environment expose extends
+external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation label_file labels links logging
+mac_address mem_limit mem_reservation mem_swappiness memswap_limit models network_mode networks oom_kill_disable
+oom_score_adj pid pids_limit platform ports post_start pre_start pre_stop privileged profiles provider pull_policy
+pull_refresh_after read_only restart runtime scale secrets security_opt shm_size stdin_open stop_grace_period
+stop_signal storage_opt sysctls tmpfs tty ulimits umask use_api_socket user userns_mode uts volumes volumes_from
+working_dir volume_driver net
+""".split())
+COMPOSE_TOP_KEYS = frozenset({"version", "name", "services", "volumes", "networks", "secrets", "configs", "include", "models"})
 
 
 class ComposeFileError(ValueError):
@@ -135,6 +149,16 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
     )
 
 
+def looks_like_compose(cf: ComposeFile) -> bool:
+    """A file named otherwise that reads as a Compose file: Compose's top-level keys only,
+    every service a mapping of Compose service keys, one of them with an image or a build."""
+    if set(cf.data) - COMPOSE_TOP_KEYS and not all(str(k).startswith("x-") for k in set(cf.data) - COMPOSE_TOP_KEYS):
+        return False
+    if not cf.services or not all(set(s) <= COMPOSE_SERVICE_KEYS | {k for k in s if str(k).startswith("x-")} for s in cf.services.values()):
+        return False
+    return any(set(s) & set(SERVICE_KEYS_WITH_IMAGE) for s in cf.services.values())
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -146,24 +170,70 @@ def _as_list(value: Any) -> list[Any]:
 
 @dataclass(frozen=True)
 class Paths:
-    """How to turn the paths of one source into repository-relative ones."""
+    """How to spell the host paths of one source so that they mean the same on any checkout:
+    a path written relative stays relative (to the repository root, ``./x`` or ``../x``),
+    one written absolute stays absolute, ``~`` and ``$VAR`` stay as written.
+
+    The Compose CLI's ``config`` has resolved every path (absolute, ``~`` expanded); with
+    ``spelled`` (absolute path -> how the files wrote it) they are written back as written,
+    else as root-relative when inside the root."""
 
     root: Path  # absolute
     base: Path  # absolute: what relative paths in this source are relative to
+    spelled: dict[str, str] | None = None  # the CLI's resolved paths -> the files' spelling
 
     def rel(self, value: str) -> str:
-        """A filesystem path as ``./x`` relative to the root (``.`` for the root itself)."""
-        if "$" in value or value.startswith("~"):
+        if "$" in value or value.startswith("~") or "://" in value or value.startswith("git@"):
             return value
-        p = Path(value)
-        absolute = p if p.is_absolute() else (self.base / p)
-        absolute = Path(posixpath.normpath(absolute.as_posix()))
+        if self.spelled is not None:
+            if value in self.spelled:
+                return self.spelled[value]
+            if not value.startswith("/"):
+                return value
+            absolute = Path(posixpath.normpath(value))
+            if absolute == self.root or self.root in absolute.parents:
+                return self._inside(absolute)
+            return value
+        if value.startswith("/"):
+            return posixpath.normpath(value) if value != "/" else "/"
+        return self._inside(Path(posixpath.normpath((self.base / value).as_posix())))
+
+    def _inside(self, absolute: Path) -> str:
         try:
             rel = absolute.relative_to(self.root).as_posix()
         except ValueError:
-            rel = posixpath.relpath(absolute.as_posix(), self.root.as_posix())
-            return rel
+            return posixpath.relpath(absolute.as_posix(), self.root.as_posix())
         return "." if rel == "." else f"./{rel}"
+
+
+def path_spellings(merged: Merged, root: Path, home: str) -> dict[str, str]:
+    """Absolute path -> how ``merged`` (dockergen's own merge of the files) spells it, for
+    every host path of a relative or home spelling: what the CLI's resolved paths were."""
+    out: dict[str, str] = {}
+
+    def note(spelling: Any) -> None:
+        if not isinstance(spelling, str) or "$" in spelling or "://" in spelling or spelling.startswith("/"):
+            return
+        if spelling.startswith("~"):
+            resolved = home + spelling[1:] if spelling == "~" or spelling.startswith("~/") else None
+        else:
+            resolved = posixpath.normpath((root / spelling).as_posix())
+        if resolved:
+            out.setdefault(resolved, spelling)
+
+    for service in merged.services.values():
+        for volume in service.get("volumes") or []:
+            if volume.get("type") == "bind":
+                note(volume.get("source"))
+        for item in service.get("env_file") or []:
+            note(item.get("path"))
+        build = service.get("build")
+        if isinstance(build, dict):
+            note(build.get("context"))
+    for key in ("secrets", "configs"):
+        for entry in (merged.top.get(key) or {}).values():
+            note(entry.get("file"))
+    return out
 
 
 def normalize_service(raw: dict[str, Any], paths: Paths) -> dict[str, Any]:
@@ -283,8 +353,8 @@ def volume_entry(item: Any, paths: Paths) -> dict[str, Any]:
             entry["selinux"] = bind["selinux"]
         if bind.get("propagation"):
             entry["propagation"] = bind["propagation"]
-        if entry["type"] == "bind":
-            entry["create_host_path"] = bool(bind.get("create_host_path", False))
+        if entry["type"] == "bind" and bind.get("create_host_path") is not None:
+            entry["create_host_path"] = bool(bind["create_host_path"])
         if item.get("consistency"):
             entry["consistency"] = item["consistency"]
         volume = item.get("volume") or {}
@@ -577,9 +647,10 @@ def _resolve_extends(
     return merge_service(inherited, own)
 
 
-def from_cli_config(config: dict[str, Any], root: Path) -> Merged:
-    """The Compose CLI's ``config --no-interpolate --format json`` output, normalised."""
-    paths = Paths(root.resolve(), root.resolve())
+def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] | None = None) -> Merged:
+    """The Compose CLI's ``config --no-interpolate --format json`` output, normalised; its
+    resolved host paths written back as the files spell them (``spelled``)."""
+    paths = Paths(root.resolve(), root.resolve(), spelled or {})
     out = Merged(str(config.get("name")) if config.get("name") else None)
     for name, service in (config.get("services") or {}).items():
         try:

@@ -28,6 +28,8 @@ class ConfigRequest:
     files: tuple[Path, ...]
     interpolate: bool = False
     all_profiles: bool = True
+    project_name: str | None = None  # the -p a project's own command gives
+    env_file: Path | None = None  # --env-file: a .env read from elsewhere than the project directory
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ def run_config(request: ConfigRequest) -> ConfigResult:
     if command is None:
         return ConfigResult(request, None, "no Compose CLI")
     argv = [*command, "--project-directory", str(request.project_dir)]
+    if request.project_name:
+        argv += ["--project-name", request.project_name]
+    if request.env_file:
+        argv += ["--env-file", str(request.env_file)]
     for f in request.files:
         argv += ["-f", str(f)]
     if request.all_profiles:

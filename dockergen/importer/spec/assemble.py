@@ -18,7 +18,7 @@ from dockergen import presets
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-from dockergen.importer.factor.layers import factor, resolved
+from dockergen.importer.factor.layers import diff, factor, resolved
 from dockergen.importer.group.services import Grouping
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
@@ -150,7 +150,7 @@ def build_spec(
         spec["defaults"] = defaults
     spec["environments"] = {}
     for env in envs:
-        block: dict[str, Any] = {"description": f"was: {env.command}"}
+        block: dict[str, Any] = {"description": env.description}
         if env.parent:
             block["extends"] = env.parent
         block["kind"] = env.kind
@@ -162,9 +162,11 @@ def build_spec(
         spec["environments"][env.name] = block
     spec["services"] = spec_services
     for key in ("networks", "volumes", "secrets", "configs"):
-        top = _top_level(effective, key, result.notes)
+        top, per_env = _top_level(envs, chains, effective, key)
         if top:
             spec[key] = top
+        for env_name, block in per_env.items():
+            spec["environments"][env_name][key] = block
     if variables:
         spec["variables"] = variables
     result.spec = spec
@@ -240,21 +242,31 @@ def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[s
     return out
 
 
-def _top_level(effective: dict[str, Merged], key: str, notes: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for env, merged in effective.items():
-        for name, config in (merged.top.get(key) or {}).items():
-            config = {k: v for k, v in config.items() if not (key == "networks" and k == "driver" and v == "bridge")}
-            if name == "default" and not config:
-                continue
-            if name in out and out[name] != config:
-                if not out[name]:
-                    out[name] = config
-                elif config:
-                    notes.append(f"{key}.{name}: declared differently in {env}; keeping the first declaration")
-                continue
-            out.setdefault(name, config)
-    return {k: (v or None) for k, v in out.items() if v or key != "volumes"}
+def _top_level(
+    envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], effective: dict[str, Merged], key: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The top-level ``key`` (networks, volumes ...): each name's most common declaration at
+    the spec's top level, and per environment what differs from it (over its parents')."""
+    declared: dict[str, dict[str, dict[str, Any]]] = {}  # name -> env -> config
+    for env in envs:
+        for name, config in (effective[env.name].top.get(key) or {}).items():
+            if not (name == "default" and not config):
+                declared.setdefault(name, {})[env.name] = config
+    top: dict[str, Any] = {}
+    for name, by_env in declared.items():
+        spellings = [json.dumps(c, sort_keys=True) for c in by_env.values()]
+        top[name] = json.loads(max(spellings, key=lambda s: (spellings.count(s), -spellings.index(s))))
+    blocks: dict[str, dict[str, Any]] = {}
+    for env in envs:
+        for name, want in sorted((n, c[env.name]) for n, c in declared.items() if env.name in c):
+            below = merge({name: top[name]}, *(blocks.get(e, {}) for e in chains[env.name][:-1])).get(name) or {}
+            change = diff(below, want)
+            if change:
+                blocks.setdefault(env.name, {})[name] = change
+            elif not want and below:
+                blocks.setdefault(env.name, {})[name] = {k: None for k in below}
+    written = {k: (v or None) for k, v in top.items() if v or key != "volumes"}
+    return written, blocks
 
 
 def _decisions(

@@ -98,8 +98,10 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None) 
                 continue
             base = out / rendered.spec.output.compose_file
             overlay = out / info.info.compose_file
-            requests.append(compose_cli.ConfigRequest(project_dir(plan.root, env.files), tuple(plan.root / f for f in env.files), interpolate=True))
-            requests.append(compose_cli.ConfigRequest(plan.root, (base, overlay), interpolate=True))
+            requests.append(compose_cli.ConfigRequest(project_dir(plan.root, env.files), tuple(plan.root / f for f in env.files),
+                                                      interpolate=True, project_name=env.project_flag))  # fmt: skip
+            requests.append(compose_cli.ConfigRequest(plan.root, (base, overlay), interpolate=True,
+                                                      env_file=plan.root / env.env_file if env.env_file else None))  # fmt: skip
             pairs.append((env.name, len(requests) - 2, len(requests) - 1))
         results = compose_cli.run_configs(requests)
         result.compose_calls = len(requests)
@@ -204,8 +206,6 @@ def _top(block: dict[str, Any]) -> dict[str, Any]:
         config = dict(config or {})
         if config.get("ipam") == {}:
             config.pop("ipam")
-        if config.get("driver") == "bridge":
-            config.pop("driver")
         out[name] = config
     return out
 

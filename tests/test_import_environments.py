@@ -1,0 +1,150 @@
+"""How `dockergen import` finds environments: the chains a project runs itself (Makefiles,
+scripts, package.json, devcontainer.json, .env) and those it infers from the files."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dockergen.importer.analyze import analyze
+from dockergen.importer.environments.sources import command_files, compose_file_variable
+from dockergen.importer.plan import ImportOptions
+
+SERVICE = "services:\n  app:\n    image: nginx:1.27\n"
+OVERLAY = "services:\n  app:\n    environment: {MODE: %s}\n"
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def chains(root: Path, *sources: str) -> list[tuple[tuple[str, ...], str | None, str | None]]:
+    return [(c.files, c.name, c.project) for c in command_files(root, sources)]
+
+
+def test_makefile_variables_targets_and_project_names(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "ops/base.yml": SERVICE, "ops/dev.yml": OVERLAY % "dev", "ops/prod.yml": OVERLAY % "prod",
+        "Makefile": (
+            "NAME ?= shop\nFILES = -f ops/base.yml\nDC := docker compose -p $(NAME) $(FILES)\n"
+            "export DC\n\n.PHONY: dev prod logs\n"
+            "dev: ## run it\n\t$(DC) -f ops/dev.yml up --build\n"
+            "prod:\n\t@${DC} --file=ops/prod.yml \\\n\t\tup -d\n"
+            "logs:\n\t$(DC) logs -f\n"
+        ),
+    })  # fmt: skip
+    assert chains(root, "Makefile") == [
+        (("ops/base.yml", "ops/dev.yml"), "dev", "shop"),
+        (("ops/base.yml", "ops/prod.yml"), "prod", "shop"),
+    ]
+
+
+def test_shell_arrays_branches_continuations_and_other_clients(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "compose.yaml": SERVICE, "compose.ci.yaml": OVERLAY % "ci", "compose.e2e.yaml": OVERLAY % "e2e",
+        "tools/test.sh": (
+            "#!/usr/bin/env bash\ncd \"$(dirname \"$0\")/..\"\n"
+            "# docker compose -f compose.yaml -f compose.commented.yaml up   (a comment, not a call)\n"
+            "if [[ $1 == e2e ]]; then\n  FILES=(-f compose.yaml\n         -f compose.e2e.yaml)\nelse\n"
+            "  FILES=(-f compose.yaml -f compose.ci.yaml)\nfi\n"
+            "COMPOSE_PROFILES=tests docker-compose \"${FILES[@]}\" run --rm app\n"
+            "podman compose -f compose.yaml -p other up -d\n"
+            "docker compose -f compose.yaml down\n"
+        ),
+    })  # fmt: skip
+    assert chains(root, "tools/test.sh") == [
+        (("compose.yaml", "compose.e2e.yaml"), "test", None),
+        (("compose.yaml", "compose.ci.yaml"), "test", None),
+        (("compose.yaml",), "test", "other"),
+    ]
+
+
+def test_package_json_devcontainer_and_dotenv(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "docker-compose.yml": SERVICE, "docker-compose.local.yml": OVERLAY % "local", ".devcontainer/compose.yaml": OVERLAY % "vsc",
+        "package.json": json.dumps({"scripts": {"stack": "docker compose -f docker-compose.yml -f docker-compose.local.yml up", "x": 1}}),
+        ".devcontainer/devcontainer.json": (
+            '// VS Code reads JSON with comments\n{\n  "name": "a // not a comment",\n  /* block */\n'
+            '  "dockerComposeFile": ["../docker-compose.yml", "compose.yaml",],\n}\n'
+        ),
+        ".env": "COMPOSE_PATH_SEPARATOR=;\nCOMPOSE_FILE=docker-compose.yml;docker-compose.local.yml\n",
+    })  # fmt: skip
+    assert chains(root, "package.json", ".devcontainer/devcontainer.json") == [
+        (("docker-compose.yml", "docker-compose.local.yml"), "stack", None),
+        (("docker-compose.yml", ".devcontainer/compose.yaml"), "devcontainer", None),
+    ]
+    declared = compose_file_variable(root)
+    assert declared is not None and declared.files == ("docker-compose.yml", "docker-compose.local.yml")
+
+
+def test_a_call_naming_files_that_do_not_exist_or_a_variable_it_cannot_expand_is_no_chain(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"compose.yaml": SERVICE, "run.sh": "docker compose -f compose.yaml -f gone.yaml up\ndocker compose -f $UNKNOWN up\n"})
+    assert chains(root, "run.sh") == []
+
+
+FILE = st.sampled_from(["compose.yaml", "compose.a.yaml", "deploy/b.yml", "c d.yaml"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(files=st.lists(FILE, min_size=1, max_size=4, unique=True), style=st.data())
+def test_every_spelling_of_the_file_flags_is_read_back(tmp_path_factory, files: list[str], style: st.DataObject) -> None:  # noqa: ANN001
+    root = tmp_path_factory.mktemp("p")
+    tree(root, {f: SERVICE for f in files})
+    words = []
+    for f in files:
+        spelling = style.draw(st.sampled_from(["-f {}", "--file {}", "--file={}", "-f{}"]))
+        words.append(spelling.format(shlex.quote(f)) if "=" not in spelling and not spelling.startswith("-f{") else shlex.quote(spelling.format(f)))
+    client = style.draw(st.sampled_from(["docker compose", "docker-compose", "/usr/local/bin/docker-compose", "podman compose"]))
+    joiner = style.draw(st.sampled_from([" ", " \\\n    "]))
+    (root / "up.sh").write_text(f"#!/bin/sh\nset -e\n{client}{joiner}{joiner.join(words)} up -d\n")
+    assert [c.files for c in command_files(root, ("up.sh",))] == [tuple(files)]
+
+
+def envs(root: Path) -> dict[str, tuple[str, ...]]:
+    return {e.name: e.files for e in analyze(root, ImportOptions(use_cli=True)).environments}
+
+
+def test_three_file_chains_add_ons_and_the_override(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "compose.yaml": "services:\n  api:\n    image: api:1\n    environment: {A: 1}\n",
+        "compose.override.yaml": "services:\n  api:\n    ports: ['8000:8000']\n",
+        "compose.prod.yaml": "services:\n  api:\n    restart: always\n    deploy: {replicas: 3}\n    environment: {A: 2}\n",
+        "compose.staging.yaml": "services:\n  api:\n    deploy: {replicas: 1}\n",
+        "compose.metrics.yaml": "services:\n  api:\n    labels: {scrape: 'true'}\n  exporter:\n    image: exporter:1\n    depends_on: [api]\n",
+    })  # fmt: skip
+    assert envs(root) == {
+        "dev": ("compose.yaml", "compose.override.yaml"),
+        "prod": ("compose.yaml", "compose.prod.yaml"),
+        "staging": ("compose.yaml", "compose.prod.yaml", "compose.staging.yaml"),
+        "dev-metrics": ("compose.yaml", "compose.override.yaml", "compose.metrics.yaml"),
+        "prod-metrics": ("compose.yaml", "compose.prod.yaml", "compose.metrics.yaml"),
+        "staging-metrics": ("compose.yaml", "compose.prod.yaml", "compose.staging.yaml", "compose.metrics.yaml"),
+    }
+
+
+def test_the_default_file_alone_runs_too_when_only_its_override_builds_on_it(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"docker-compose.yml": SERVICE, "docker-compose.override.yml": OVERLAY % "dev", "podman-compose.yml": SERVICE})
+    assert envs(root) == {
+        "dev": ("docker-compose.yml", "docker-compose.override.yml"),
+        "podman": ("podman-compose.yml",),
+        "prod": ("docker-compose.yml",),
+    }
+
+
+def test_yaml_files_named_otherwise_are_compose_files_only_when_they_read_as_one(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "local.yml": "services:\n  web:\n    image: nginx\n    ports: ['80:80']\n",
+        "helm/values.yaml": "services:\n  web:\n    image: nginx\n    port: 80\n",
+        ".gitlab-ci.yml": "services:\n  - postgres:16\ntest:\n  script: [pytest]\n",
+        "mkdocs.yml": "site_name: x\nnav: []\n",
+    })  # fmt: skip
+    plan = analyze(root)
+    assert {e.name: e.files for e in plan.environments} == {"local": ("local.yml",)}
+    assert plan.problems == []

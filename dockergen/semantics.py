@@ -108,7 +108,7 @@ def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> l
     problems = []
     for name, service in project.spec.services.items():
         build = service.build
-        if build is None or build.family == "generic" or not (spec_dir / build.context).is_dir():
+        if build is None or build.family == "generic" or not has_code(spec_dir / build.context):
             continue
         context = spec_dir / build.context
         for manifest in manifests.copied(build, name):
@@ -131,6 +131,15 @@ def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> l
     return problems
 
 
+def has_code(context: Path) -> bool:
+    """The build context holds something besides what dockergen writes into it (a spec may
+    be rendered before its code, into an empty folder)."""
+    try:
+        return any(not (e.name == ".dockerignore" or e.name.startswith("Dockerfile")) for e in context.iterdir())
+    except OSError:
+        return False
+
+
 _LOCK_COMMANDS = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock", "package-lock.json": "npm install --package-lock-only",
                   "yarn.lock": "yarn install", "pnpm-lock.yaml": "pnpm install --lockfile-only"}  # fmt: skip
 
@@ -144,8 +153,8 @@ def _missing_hint(build: Build, relative: str) -> str:
 
 
 def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
-    """A python test stage must have its tests and pytest: `.dockerignore` patterns apply to
-    every stage, and the test stage installs only what its manifests name."""
+    """A python test stage an environment runs must have its tests: `.dockerignore` patterns
+    apply to every stage (whether it has pytest is lint's DG018)."""
     tested = {
         service.plan.service
         for env in project.environments.values() for service in env.services.values()
@@ -156,25 +165,7 @@ def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) ->
         build = project.spec.services[name].build
         if build is None or build.family != "python":
             continue
-        context = spec_dir / build.context
-        problems += _ignored_tests(name, build, context, source)
-        py = build.python
-        command = py.test_command if py else ["python", "-m", "pytest"]
-        # A hook or an own base image may bring pytest: only the templates' installs are judged.
-        hooked = "pytest" in repr(build.hooks) or build.base_image is not None
-        if context.is_dir() and manifests.runs_pytest(command) and not hooked:
-            names = manifests.installed_for_tests(build, context)
-            if names is not None and "pytest" not in names:
-                path = ("services", name, "build", "python")
-                where = "pyproject.toml" if (py and (py.package_manager != "pip" or py.requirements == "pyproject.toml")) else "the requirement files"
-                problems.append(
-                    _at(
-                        source, path if source.has(path) else ("services", name, "build"),
-                        f"the test stage runs pytest, but nothing it installs ({where}) names pytest",
-                        "add pytest to the test or dev requirements (pip: `test_requirements`; uv, Poetry, PDM: a dependency group), "
-                        "or set `python.test_command`",
-                    )
-                )
+        problems += _ignored_tests(name, build, spec_dir / build.context, source)
     return problems
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.pipeline import render
 from dockergen.write import write_files
@@ -63,7 +64,8 @@ def render_web(directory: Path, node: dict[str, Any], build: dict[str, Any] | No
         },
         **top,
     }
-    for relative in node.get("install_files") or []:  # validation refuses install files that are not there
+    manager = presets.PACKAGE_MANAGERS[node.get("package_manager", "npm")]
+    for relative in ["package.json", manager.lockfile, *(node.get("install_files") or [])]:  # validation refuses copied files that are not there
         (directory / "web" / relative).parent.mkdir(parents=True, exist_ok=True)
         (directory / "web" / relative).touch()
     directory.mkdir(parents=True, exist_ok=True)
@@ -243,8 +245,8 @@ def test_dockerignore_keeps_yarn_berry_caches_and_plug_n_play_files_out(tmp_path
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({}, "'.npmrc' is not in the build context 'web': COPY would fail the build"),
-        ({".npmrc": "//registry.npmjs.org/:_authToken=npm_abc123\n"}, "'.npmrc' holds a registry credential"),
+        ({"package.json": "{}", "package-lock.json": "{}"}, "'.npmrc' is not in the build context 'web': its COPY would fail the build"),
+        ({"package.json": "{}", "package-lock.json": "{}", ".npmrc": "//registry.npmjs.org/:_authToken=npm_abc123\n"}, "'.npmrc' holds a registry credential"),
     ],
     ids=["missing", "credential"],
 )

@@ -4,6 +4,7 @@ by name exists: otherwise validate, lint, render and doctor stop with a located 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -50,11 +51,14 @@ def test_the_test_stage_installs_the_dev_requirements_where_pytest_often_is(tmp_
         ({"package_manager": "uv"}, {**APP_FILES, "uv.lock": "", "pyproject.toml": '[project]\nname = "a"\ndependencies = ["fastapi"]\n'}),
     ],
 )
-def test_a_test_stage_whose_installs_name_no_pytest_is_a_located_error(python: dict[str, Any], files: dict[str, str], tmp_path: Path) -> None:
+def test_a_test_stage_whose_installs_name_no_pytest_is_a_lint_finding_at_the_build(python: dict[str, Any], files: dict[str, str], tmp_path: Path) -> None:
     if python.get("package_manager"):
         files = {k: v for k, v in files.items() if k != "requirements.txt"}
-    (found,) = [p for p in problems(tmp_path, python_spec(python), files) if "pytest" in p]
-    assert re.match(r".*dockergen\.yaml:\d+:\d+: error: services\.api\.build(\.python)?: the test stage runs pytest", found), found
+    render_spec(tmp_path, python_spec(python), files)
+    result = cli(tmp_path, "lint", "--format", "json")
+    (found,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "DG018"]
+    assert found["severity"] == "warning" and "the test stage runs pytest, but nothing it installs" in found["message"]
+    assert found["location"]["file"].endswith("dockergen.yaml") and found["location"]["line"]
 
 
 @pytest.mark.parametrize(
@@ -70,6 +74,8 @@ def test_a_test_stage_whose_installs_name_no_pytest_is_a_located_error(python: d
 )
 def test_pytest_declared_anywhere_the_test_stage_installs_is_enough(python: dict[str, Any], files: dict[str, str], tmp_path: Path) -> None:
     render_python(tmp_path, python, files={**files, "app/main.py": ""})
+    findings = json.loads(cli(tmp_path, "lint", "--format", "json", "--no-hadolint").stdout)["findings"]
+    assert not [f for f in findings if f["rule"] == "DG018"]
 
 
 def test_without_its_code_the_spec_still_renders(tmp_path: Path) -> None:

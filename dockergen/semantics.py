@@ -154,7 +154,7 @@ def _missing_hint(build: Build, relative: str) -> str:
 
 def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
     """A python test stage an environment runs must have its tests: `.dockerignore` patterns
-    apply to every stage (whether it has pytest is lint's DG018)."""
+    apply to every stage (whether it has pytest is lint's DG030)."""
     tested = {
         service.plan.service
         for env in project.environments.values() for service in env.services.values()

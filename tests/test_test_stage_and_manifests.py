@@ -56,7 +56,7 @@ def test_a_test_stage_whose_installs_name_no_pytest_is_a_lint_finding_at_the_bui
         files = {k: v for k, v in files.items() if k != "requirements.txt"}
     render_spec(tmp_path, python_spec(python), files)
     result = cli(tmp_path, "lint", "--format", "json")
-    (found,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "DG018"]
+    (found,) = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "DG030"]
     assert found["severity"] == "warning" and "the test stage runs pytest, but nothing it installs" in found["message"]
     assert found["location"]["file"].endswith("dockergen.yaml") and found["location"]["line"]
 
@@ -75,7 +75,7 @@ def test_a_test_stage_whose_installs_name_no_pytest_is_a_lint_finding_at_the_bui
 def test_pytest_declared_anywhere_the_test_stage_installs_is_enough(python: dict[str, Any], files: dict[str, str], tmp_path: Path) -> None:
     render_python(tmp_path, python, files={**files, "app/main.py": ""})
     findings = json.loads(cli(tmp_path, "lint", "--format", "json", "--no-hadolint").stdout)["findings"]
-    assert not [f for f in findings if f["rule"] == "DG018"]
+    assert not [f for f in findings if f["rule"] == "DG030"]
 
 
 def test_without_its_code_the_spec_still_renders(tmp_path: Path) -> None:

@@ -464,7 +464,7 @@ def _unpinned_base(view: ImageView) -> Iterator[Hit]:
 
 
 @rule(
-    "DG018", "test-stage-without-pytest", "warning", scope="image",
+    "DG030", "test-stage-without-pytest", "warning", scope="image",
     summary="A python test stage runs pytest, but nothing it installs names pytest.",
     why="The test image cannot run its own command: `No module named pytest`.",
     fix="Add pytest to `test_requirements`/`dev_requirements` (pip) or a dependency group (uv, Poetry, PDM), or set `python.test_command`.",

@@ -107,6 +107,46 @@ def synthetic_spec(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def alternating(commands: list[tuple[list[str], Path]], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
+    """Median seconds of each command, run in turns (a, b, a, b ...) after one warm-up each, so
+    that a change in the machine's load hits them alike; ``fresh(i)`` as in ``timed``, for the first."""
+    samples: list[list[float]] = [[] for _ in commands]
+    for i in range(repeat + 1):
+        for n, (cmd, cwd) in enumerate(commands):
+            extra = fresh(i) if fresh and n == 0 else []
+            start = time.perf_counter()
+            subprocess.run(cmd + extra, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            if i:
+                samples[n].append(time.perf_counter() - start)
+    return [statistics.median(s) for s in samples]
+
+
+def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
+    """render (full, and with nothing to change) and validate of the example, each in turns
+    with Compose reading the same stack."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = str(example / "dockergen.yaml")
+        out = lambda i: [str(Path(tmp) / f"out{i}")]  # noqa: E731 - a new tree: the full path every run
+        cases = [
+            ("render (full: a fresh --out tree)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
+            ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
+            ("validate", [dockergen, "validate", "--spec", spec], None),
+        ]
+        for name, cmd, fresh in cases:
+            ours, theirs = alternating([(cmd, ROOT), (compose_cmd, example)], repeat, fresh)
+            rows.append((f"dockergen {name}, {example.name} / compose config -q", f"{ours * 1000:.0f} / {theirs * 1000:.0f} ms = {ours / theirs:.2f}"))
+
+
+def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, repeat: int) -> None:
+    """1,000 services x 5 environments: a full render beside Compose reading base + prod."""
+    (tmp / "dockergen.yaml").write_text(synthetic_spec(1000))
+    subprocess.run([dockergen, "render", "-q"], cwd=tmp, check=True, capture_output=True)
+    render = [dockergen, "render", "-q", "--out"]
+    compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
+    ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
+    rows.append(("render 1,000 services x 5 envs / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+
+
 def python_loop_seconds() -> float:
     """Median of 3 runs of a fixed pure-Python loop: how fast this machine runs Python right now."""
     times = []
@@ -123,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-venv", dest="venv", action="store_false", help="measure only the dockergen this interpreter runs")
+    parser.add_argument("--ratios", action="store_true", help="only the side-by-side ratios with Compose (no scaling series, no import)")
     args = parser.parse_args()
     compose = tool("docker-compose")
     rows: list[tuple[str, str]] = []
@@ -133,13 +174,13 @@ def main() -> None:
         if args.venv and (own := isolated_dockergen(Path(tmp))):
             installs.insert(0, ("own virtualenv", own))
         print(f"# dockergen: {installs[0][0]} ({installs[0][1]}) unless a row says otherwise")
-        measure(rows, installs, compose, args.repeat)
+        measure(rows, installs, compose, args.repeat, ratios_only=args.ratios)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
 
 
-def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compose: str, repeat: int) -> None:
+def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compose: str, repeat: int, *, ratios_only: bool = False) -> None:
     """Everything with the first install; the check with every install, each run beside
     a Compose run on the same stack."""
     dockergen = installs[0][1]
@@ -154,8 +195,13 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append((f"dockergen check, clean ({example.name}; {label})", f"{check_s * 1000:.0f} ms"))
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
+    side_by_side(rows, dockergen, compose_cmd, example, repeat)
 
     points = []
+    with tempfile.TemporaryDirectory() as tmp:
+        large(rows, dockergen, compose, Path(tmp), repeat)
+    if ratios_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for count in (10, 100, 1000, 2000):
             work = Path(tmp) / str(count)

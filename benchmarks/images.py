@@ -40,6 +40,7 @@ from dockergen.resolve import ImagePlan  # noqa: E402
 
 SIZE_TARGET = 0.60
 REBUILD_TARGET = 0.20
+BENCH_TAG = "localhost/dockergen-bench"
 
 NAIVE_PYTHON = """\
 # Naive single-stage image (the legacy backend.Dockerfile style): build tools stay in the image.
@@ -146,7 +147,7 @@ def measure(example: Path, plan: ImagePlan, work: Path) -> list[Result]:
         shutil.copytree(example / plan.build.context, context, ignore=shutil.ignore_patterns("__pycache__", "node_modules", "dist", ".pytest_cache"))
         dockerfile = context / "Dockerfile.bench"
         dockerfile.write_text(naive_text if variant == "naive" else rendered_dockerfile.read_text())
-        tag = f"localhost/dockergen-bench/{example.name}-{plan.service}:{variant}"
+        tag = f"{BENCH_TAG}/{example.name}-{plan.service}:{variant}"
         target = "prod" if variant == "rendered" else None
         marker = install_marker if variant == "naive" else ("npm ci" if plan.build.family == "node" else "pip install -r")
         cold, _ = build(context, dockerfile, tag, target=target, no_cache=True)
@@ -200,6 +201,38 @@ def main() -> int:
         examples = [e for e in examples if e.name in options.example]
     results: list[Result] = []
     started = time.monotonic()
+    before = image_ids()
+    try:
+        return _run(options, examples, results, started)
+    finally:
+        if not options.keep:
+            removed = remove_created(before, [f"{BENCH_TAG}/{r.example}-{r.service}:{r.variant}" for r in results])
+            print(f"removed the {removed} image(s) this run created, intermediate ones included (--keep keeps them)", file=sys.stderr)
+
+
+def image_ids() -> set[str]:
+    """Every image in podman's storage, intermediate ones included."""
+    return set(podman("images", "--all", "--quiet", "--no-trunc").stdout.split())
+
+
+def remove_created(before: set[str], tags: list[str]) -> int:
+    """Remove the benchmark's tags, then every image that appeared during the run: the
+    stages, the layers of each build and the images a rebuild superseded. Those go without
+    --force, so an image another build on this machine uses (a parent, a running container's)
+    stays; passes repeat while a child removed in one frees its parent for the next."""
+    created = image_ids() - before
+    subprocess.run(["podman", "rmi", "--force", *tags], capture_output=True, timeout=600)
+    left = image_ids() & created
+    while left:
+        subprocess.run(["podman", "rmi", *sorted(left)], capture_output=True, timeout=600)
+        still = image_ids() & left
+        if still == left:
+            break
+        left = still
+    return len(created) - len(left)
+
+
+def _run(options: argparse.Namespace, examples: list[Path], results: list[Result], started: float) -> int:
     with tempfile.TemporaryDirectory(prefix="dockergen-bench-") as tmp:
         for example in examples:
             project = render(example / "dockergen.yaml").project
@@ -215,9 +248,6 @@ def main() -> int:
     print(table(results))
     if options.json:
         options.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
-    if not options.keep:
-        tags = [f"localhost/dockergen-bench/{r.example}-{r.service}:{r.variant}" for r in results]
-        subprocess.run(["podman", "rmi", "-f", *tags], capture_output=True, timeout=300)
     return 0
 
 

@@ -262,9 +262,10 @@ def verify(
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
 @click.option("-y", "--yes", is_flag=True, help="Take every default; never prompt.")
 @click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml.")
-@click.option("--schema", metavar="URL|PATH", help="What the spec's `$schema=` line points at (default: write dockergen.schema.json beside it).")
+@click.option("--schema", metavar="URL|PATH", help="Start the spec with a `$schema=` line pointing here (editor completion).")
+@click.option("--schema-file", is_flag=True, help="Also write dockergen.schema.json beside the spec and point the `$schema=` line at it.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) -> None:
+def init(path: Path, yes: bool, force: bool, schema: str | None, schema_file: bool, quiet: bool) -> None:
     """Write a commented starter dockergen.yaml for the project in PATH.
 
     \b
@@ -281,7 +282,33 @@ def init(path: Path, yes: bool, force: bool, schema: str | None, quiet: bool) ->
     """
     from dockergen.commands.init import init as command
 
-    _run(lambda: command(path, yes=yes, force=force, schema=schema, quiet=quiet))
+    _run(lambda: command(path, yes=yes, force=force, schema=schema, schema_file=schema_file, quiet=quiet))
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@SPEC_OPTION
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="The tree was rendered with --out DIR.")
+@click.option("--print", "print_only", is_flag=True, help="Print the Compose command instead of running it.")
+@click.argument("env", shell_complete=complete_environments)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tuple[str, ...]) -> None:
+    """Run the Compose CLI on environment ENV: `-p <project> -f compose.yaml -f <overlay> ARGS...`.
+
+    \b
+    The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
+    (`podman compose`, `podman-compose`), whichever is installed; an environment with
+    `engine: podman` prefers Docker Compose on podman's socket. DOCKERGEN_COMPOSE picks
+    one. Compose's exit code is passed through; 127 when no Compose CLI is installed.
+
+    \b
+    Examples:
+      dockergen compose dev up --watch
+      dockergen compose test run --rm api
+      dockergen compose prod config
+    """
+    from dockergen.commands.compose import compose as command
+
+    _run(lambda: command(spec, env, list(args), out=out, print_only=print_only))
 
 
 @main.command()

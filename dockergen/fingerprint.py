@@ -98,20 +98,28 @@ def templates_digest(override_dir: str | os.PathLike[str] | None) -> str:
 class Lock:
     """``dockergen.lock``: the inputs and outputs of the last render."""
 
-    def __init__(self, spec: str, templates: str, templates_dir: str | None, version: str, files: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, spec: str, templates: str, templates_dir: str | None, version: str, files: dict[str, str] | None = None,
+        warnings: list[dict[str, str]] | None = None,
+    ) -> None:  # fmt: skip
         self.spec = spec
         self.templates = templates
         self.templates_dir = templates_dir
         self.version = version
         self.files: dict[str, str] = dict(files or {})
+        # The render's warnings, so that a run confirmed from the lock shows them again:
+        # {"at": "dockergen.yaml:12:5" (relative to the spec's folder) or "", "text": "warning: ..."}.
+        self.warnings: list[dict[str, str]] = list(warnings or [])
 
     def to_text(self) -> str:
-        body = {
+        body: dict[str, object] = {
             "generated_by": "dockergen; do not edit (rewritten by `dockergen render`)",
             "version": self.version,
             "inputs": {"spec": self.spec, "templates": self.templates, "templates_dir": self.templates_dir},
             "files": dict(sorted(self.files.items())),
         }
+        if self.warnings:
+            body["warnings"] = self.warnings
         body["lock"] = digest(json.dumps(body, sort_keys=True).encode())
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
@@ -124,7 +132,8 @@ class Lock:
             if recorded != digest(json.dumps(body, sort_keys=True).encode()):
                 return None
             inputs = body["inputs"]
-            return cls(inputs["spec"], inputs["templates"], inputs["templates_dir"], body["version"], dict(body["files"]))
+            warnings = [{"at": str(w["at"]), "text": str(w["text"])} for w in body.get("warnings", [])]
+            return cls(inputs["spec"], inputs["templates"], inputs["templates_dir"], body["version"], dict(body["files"]), warnings)
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -141,24 +150,35 @@ def current_inputs(spec_path: str | os.PathLike[str], templates_dir: str | None)
     return spec, templates_digest(override)
 
 
-def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
-    """True only if the tree is exactly what a render would write: the lock is intact and
-    matches the current spec, templates and version, and every file it lists is intact
-    and has the recorded fingerprint. Anything else: False (take the full path)."""
+def clean_lock(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Lock | None:
+    """The lock, only if the tree is exactly what a render would write: the lock is intact
+    and matches the current spec, templates and version, and every file it lists is intact
+    and has the recorded fingerprint. Anything else: None (take the full path)."""
     out_dir = os.fspath(out_dir)
     try:
         lock = Lock.from_text(_read(os.path.join(out_dir, LOCK_NAME)).decode("utf-8"))
         if lock is None or lock.version != __version__:
-            return False
+            return None
         if (lock.spec, lock.templates) != current_inputs(spec_path, lock.templates_dir):
-            return False
+            return None
         for relative, recorded in lock.files.items():
             seal = read_seal(_read(os.path.join(out_dir, relative)))
             if not seal.intact or seal.recorded != recorded:
-                return False
-        return gitattributes_current(out_dir, lock.files)
+                return None
+        return lock if gitattributes_current(out_dir, lock.files) else None
     except (OSError, UnicodeDecodeError):
-        return False
+        return None
+
+
+def replay_warnings(lock: Lock, spec_path: str | os.PathLike[str]) -> list[str]:
+    """The lock's warnings as the render printed them, located from where the spec is now."""
+    folder = os.path.dirname(os.fspath(spec_path))
+    return [f"{os.path.join(folder, w['at'])}: {w['text']}" if w["at"] else w["text"] for w in lock.warnings]
+
+
+def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:
+    """True only if the tree is exactly what a render would write (``clean_lock``)."""
+    return clean_lock(spec_path, out_dir) is not None
 
 
 GITATTRIBUTES = ".gitattributes"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +65,24 @@ def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
     files = render_project(project, documents, spec_path.name, templates)
     _check_unique(files, loaded)
     spec_digest, templates_digest = current_inputs(spec_path, spec.templates)
-    lock = Lock(spec_digest, templates_digest, spec.templates, __version__)
+    lock = Lock(spec_digest, templates_digest, spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
     return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path))
+
+
+def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:
+    """The warnings, located relative to the spec's folder: the lock is the same bytes
+    whatever directory dockergen ran from."""
+    out = []
+    for warning in project.warnings:
+        at = ""
+        if warning.location is not None:
+            relative = os.path.relpath(warning.location.file, spec_path.parent)
+            at = str(dataclasses.replace(warning.location, file=relative.replace(os.sep, "/")))
+        out.append({"at": at, "text": dataclasses.replace(warning, location=None).render()})
+    return out
 
 
 def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:

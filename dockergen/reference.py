@@ -52,7 +52,7 @@ def reference_markdown() -> str:
         "# dockergen spec reference",
         "",
         "Generated from the spec's models by `dockergen schema --format markdown`; do not edit.",
-        "An annotated example using every field: [specs/reference.yaml](../specs/reference.yaml).",
+        "An annotated example using every field: `specs/reference.yaml` in the repository.",
         "",
     ]
     lines += _section("Spec", schema, defs)

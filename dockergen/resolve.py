@@ -9,7 +9,8 @@ Layers, lowest first (each a plain dict, so the merge rule is one function):
 5. ``services.<svc>.environments.<env>`` (the ``extends`` chain, parent first)
 
 Merge rule (``merge``): mapping + mapping deep-merges, ``null`` removes the key, anything
-else (lists included) replaces. The result is validated again and turned into plain
+else (lists included) replaces. As in Compose, a ``logging`` that names another ``driver``
+replaces the one below as a whole (the options of one driver mean nothing to another). The result is validated again and turned into plain
 ``ResolvedService`` values that the renderers read; nothing below this module looks at
 layers.
 """
@@ -35,11 +36,29 @@ def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
     for key, value in nxt.items():
         if value is None:
             out.pop(key, None)
+        elif not path and replaces_whole(key, out.get(key), value):
+            out[key] = _without_nulls(value)
         elif key in out:
             out[key] = merger.value_strategy(path + [key], out[key], value)
         else:
-            out[key] = value
+            out[key] = _without_nulls(value)
     return out
+
+
+def replaces_whole(key: str, below: Any, above: Any) -> bool:
+    """Whether setting ``above`` over ``below`` replaces it instead of merging: a ``logging``
+    naming another driver (one driver's options mean nothing to another)."""
+    return (
+        key == "logging" and isinstance(below, dict) and isinstance(above, dict)
+        and above.get("driver") not in (None, below.get("driver"))
+    )  # fmt: skip
+
+
+def _without_nulls(value: Any) -> Any:
+    """A mapping set where the layer below had none: its ``null``s have nothing to remove."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    return value
 
 
 _MERGER = Merger([(dict, [_merge_mapping])], ["override"], ["override"])

@@ -182,7 +182,7 @@ def main() -> int:
         source = LEGACY if name == "legacy-monorepo" else CORPUS / name
         figures, result = measure(name, source, workdir, args.python_path)
         if figures.crashed:
-            print(f"--- {name}: exit {result.returncode}\n{result.stderr[-1500:]}", file=sys.stderr)
+            print(f"--- {name}: exit {result.returncode}: {' | '.join(result.stderr.strip().splitlines()[-2:])[:300]}", file=sys.stderr)
         rows.append(figures)
     print(table(rows))
     if args.keep is None:

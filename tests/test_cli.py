@@ -63,7 +63,9 @@ def project(tmp_path: Path) -> Path:
 
 def summary_count(stdout: str) -> int:
     """How many files the summary line says were written (changed)."""
-    match = re.search(r"^(\d+) (?:written|changed)\b", stdout, re.MULTILINE)
+    if re.match(r"nothing to change: the \d+ generated files match ", stdout):
+        return 0
+    match = re.search(r"^(\d+) of \d+ files written in ", stdout, re.MULTILINE)
     assert match, stdout
     return int(match[1])
 
@@ -215,3 +217,22 @@ def test_unknown_command_and_option_are_usage_errors(project: Path) -> None:
         assert result.returncode == 2
         assert "Usage:" in result.stderr and "Traceback" not in result.stderr
     assert list(files(project)) == ["dockergen.yaml"]
+
+
+def test_dockerignore_keeps_dockergens_own_files_out_of_a_context_that_holds_them(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "dockergen.yaml").write_text(
+        "version: 1\nproject: one\noutput: {overlay: 'deploy/{env}.yml', snapshots: review}\n"
+        "environments: {dev: {}, prod: {}}\nservices:\n"
+        "  web:\n    build: {family: python, context: ., port: 8000, python: {app: 'app:app'}, dockerfile: infra/app.Dockerfile}\n"
+        "  worker:\n    build: {family: python, context: worker, python: {prod_command: [python, w.py], dev_command: [python, w.py]}}\n"
+    )
+    assert run_cli(tmp_path, "render", "-q").returncode == 0
+    root = (tmp_path / ".dockerignore").read_text().splitlines()
+    for own in ("dockergen.yaml", "dockergen.lock", "deploy/dev.yml", "deploy/prod.yml", "infra/app.Dockerfile", "review/"):
+        assert own in root, own
+    assert "compose.yaml" not in root and "compose*.yaml" in root, "covered by the default pattern"
+    # A context beside the spec holds none of them: nothing to add.
+    inner = (tmp_path / "worker" / ".dockerignore").read_text()
+    assert "dockergen" not in inner.split("\n", 2)[2] and "deploy/" not in inner

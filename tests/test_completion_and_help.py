@@ -87,3 +87,10 @@ def test_help_and_check_import_nothing_heavy() -> None:
     assert imported(ROOT, "--help") & heavy == set()
     assert imported(ROOT, "lint", "--help") & heavy == set()
     assert imported(PLATFORM, "check") & (heavy | {"click"}) == set(), "a clean tree is confirmed before click loads"
+    assert imported(PLATFORM, "render") & (heavy | {"click"}) == set(), "an unchanged tree too, when render is asked"
+    assert imported(PLATFORM, "render", "-q") & (heavy | {"click"}) == set()
+
+
+def test_rich_loads_only_for_a_terminal() -> None:
+    modules = imported(PLATFORM, "diff", "dev", "prod")
+    assert "pydantic" in modules and "rich" not in modules, "piped output is plain text, without rich"

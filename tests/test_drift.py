@@ -81,6 +81,7 @@ def test_hand_edit_is_drift_and_render_refuses_to_clobber_it(repo: Path) -> None
     assert not fast_clean(repo / "dockergen.yaml", repo)
     code, out = check(repo)
     assert code == 1 and "compose.prod.yaml: edited by hand" in out
+    assert "`dockergen render` would refuse to overwrite compose.prod.yaml" in out and "`dockergen absorb`" in out
     result = run(repo, "render")
     assert result.returncode == 1
     assert "compose.prod.yaml" in result.stderr and "+  restart: always" not in result.stderr
@@ -97,6 +98,7 @@ def test_spec_changed_since_the_last_render(repo: Path) -> None:
     code, out = check(repo)
     assert code == 1 and "the spec changed since the last render" in out
     assert "compose.yaml" in out
+    assert "run `dockergen render` (see --diff)" in out and "absorb" not in out
 
 
 def test_comment_only_spec_change_is_reported_on_the_lock_alone(repo: Path) -> None:
@@ -217,3 +219,27 @@ def test_bad_spec_exits_2(repo: Path) -> None:
     (repo / "dockergen.yaml").write_text("version: 1\nproject: shop\nservices: [\n")
     code, out = check(repo)
     assert code == 2 and "dockergen.yaml:" in out and "Traceback" not in out
+
+
+def test_render_and_validate_of_an_unchanged_tree_take_the_fast_path_and_replay_warnings(tmp_path: Path) -> None:
+    warned = SPEC.replace("  db:\n    image: postgres:16-alpine\n", "  db:\n    image: postgres:16-alpine\n    environment: {DB_PASSWORD: hunter2}\n")
+    repo = tmp_path / "deploy"
+    for folder in ("api", "worker"):
+        (repo / folder).mkdir(parents=True)
+    (repo / "dockergen.yaml").write_text(warned)
+    first = run(tmp_path, "render", "--spec", "deploy/dockergen.yaml")
+    assert first.returncode == 0 and "warning: services.db.environment.DB_PASSWORD" in first.stderr
+    lock = (repo / "dockergen.lock").read_bytes()
+    again = run(tmp_path, "render", "--spec", "deploy/dockergen.yaml")
+    assert again.stdout == "nothing to change: the 9 generated files match deploy/dockergen.yaml\n"
+    assert again.stderr == first.stderr, "the lock's warnings, as the render printed them"
+    valid = run(tmp_path, "validate", "--spec", "deploy/dockergen.yaml")
+    assert valid.returncode == 0 and "valid (unchanged since the last render" in valid.stdout and valid.stderr == first.stderr
+    # From the spec's own folder the lock is the same bytes, and the warnings are located from there.
+    assert run(repo, "render", "--force", "--env", "dev").returncode == 0
+    assert (repo / "dockergen.lock").read_bytes() == lock
+    assert run(repo, "validate").stderr.startswith("dockergen.yaml:")
+    # Any change takes the full path again.
+    (repo / "dockergen.yaml").write_text(warned.replace("postgres:16", "postgres:17"))
+    full = run(tmp_path, "validate", "--spec", "deploy/dockergen.yaml")
+    assert "valid (3 services" in full.stdout

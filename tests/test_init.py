@@ -110,8 +110,8 @@ def test_starter_spec_renders_and_passes_check_lint_hadolint_and_compose(repo: s
     result = invoke("init", str(path), "--yes")
     assert result.exit_code == 0, result.output
     text = (path / "dockergen.yaml").read_text()
-    assert text.startswith("# yaml-language-server: $schema=dockergen.schema.json\n")
-    assert (path / "dockergen.schema.json").read_text() == schema_text()
+    assert text.startswith("# Completion and checks in editors: `dockergen schema > dockergen.schema.json`")
+    assert not (path / "dockergen.schema.json").exists(), "no 72 KB file dropped into the project by default"
     for needle in EXPECTED[repo]:
         assert needle in text, needle
     assert text.count("\n  dev: {}") == 1 and "extends: prod" in text, "the five standard environments"
@@ -254,3 +254,11 @@ def test_an_npmrc_with_a_token_is_left_out_of_install_files_with_a_note(tmp_path
     spec = (repo / "dockergen.yaml").read_text()
     assert 'install_files: ["pnpm-workspace.yaml"]' in spec
     assert ".npmrc holds a registry credential" in result.output
+
+
+def test_schema_file_on_request(tmp_path: Path) -> None:
+    path = make_repo(tmp_path, sorted(REPOS)[0])
+    result = invoke("init", str(path), "--yes", "--schema-file")
+    assert result.exit_code == 0, result.output
+    assert (path / "dockergen.yaml").read_text().startswith("# yaml-language-server: $schema=dockergen.schema.json\n")
+    assert (path / "dockergen.schema.json").read_text() == schema_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_drift import SPEC, git, rendered_repo
+from tests.test_drift import SPEC, git, rendered_repo, run
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +18,14 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def try_repo(repo: Path, hook: str, home: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(repo: Path, hook: str, home: Path, files: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The hook as a commit of ``files`` runs it (default: every file)."""
     exe = shutil.which("pre-commit")
     assert exe, "pre-commit is not installed (pip install -e '.[test]')"
     env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    which = ["--files", *files] if files is not None else ["--all-files"]
     return subprocess.run(
-        [exe, "try-repo", str(ROOT), hook, "--all-files"], cwd=repo, capture_output=True, text=True, env=env, timeout=600
+        [exe, "try-repo", str(ROOT), hook, *which], cwd=repo, capture_output=True, text=True, env=env, timeout=600
     )
 
 
@@ -54,3 +56,41 @@ def test_hooks_pass_on_a_clean_tree_fail_on_a_hand_edit_and_render_fixes_it(tmp_
     git(tmp_path, "add", "-A")
     again = try_repo(tmp_path, "dockergen-check", pre_commit_home)
     assert again.returncode == 0, again.stdout
+
+
+CUSTOM_PATHS = {
+    # spec change, a generated file it puts under a name no pattern would guess
+    "dockerfile": (
+        SPEC.replace('python: {app: "app:app"}}', 'python: {app: "app:app"}, dockerfile: infrastructure/docker/app.Dockerfile}'),
+        "infrastructure/docker/app.Dockerfile",
+    ),
+    "overlay": (SPEC.replace("environments: {dev", "output: {overlay: 'deploy/{env}.yml'}\nenvironments: {dev"), "deploy/prod.yml"),
+    "snapshot": (SPEC.replace("environments: {dev", "output: {snapshots: review}\nenvironments: {dev"), "review/prod.yaml"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUSTOM_PATHS))
+def test_a_hand_edit_under_a_custom_name_is_never_skipped(case: str, tmp_path: Path, pre_commit_home: Path) -> None:
+    """A commit that touches only that file (or nothing dockergen knows) still runs the hooks."""
+    spec, edited = CUSTOM_PATHS[case]
+    (tmp_path / "api").mkdir()
+    (tmp_path / "worker").mkdir()
+    (tmp_path / "dockergen.yaml").write_text(spec)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "config", "user.email", "t@example.com")
+    git(tmp_path, "config", "user.name", "t")
+    assert run(tmp_path, "render", "-q").returncode == 0
+    assert (tmp_path / edited).is_file()
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "render")
+
+    path = tmp_path / edited
+    path.write_text(path.read_text() + "# a hot-fix\n")
+    (tmp_path / "notes.txt").write_text("unrelated\n")
+    git(tmp_path, "add", "-A")
+    for files in ([edited], ["notes.txt"]):
+        result = try_repo(tmp_path, "dockergen-check", pre_commit_home, files=files)
+        assert "Skipped" not in result.stdout, result.stdout
+        assert result.returncode == 1 and f"{edited}: edited by hand" in result.stdout, result.stdout
+        refused = try_repo(tmp_path, "dockergen-render", pre_commit_home, files=files)
+        assert refused.returncode == 1 and "a hot-fix" in path.read_text(), refused.stdout

@@ -92,3 +92,15 @@ def test_environments_declare_their_own_top_level_objects_over_the_specs(tmp_pat
     assert docs["dev"]["secrets"]["key"]["file"] == str(tmp_path / "key.txt")
     assert docs["prod"]["secrets"]["key"] == {"name": "prod_key", "external": True}
     assert docs["canary"]["secrets"] == docs["prod"]["secrets"]
+
+
+def test_logging_with_another_driver_replaces_the_one_below_and_null_removes_an_option() -> None:
+    from dockergen.resolve import merge
+
+    rotation = {"logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}}
+    syslog = {"logging": {"driver": "syslog", "options": {"tag": "web"}}}
+    assert merge(rotation, syslog) == syslog
+    assert merge(rotation, {"logging": {"options": {"max-file": None, "tag": "x"}}}) == {
+        "logging": {"driver": "json-file", "options": {"max-size": "10m", "tag": "x"}}
+    }
+    assert merge({}, {"logging": {"options": {"max-file": None}}}) == {"logging": {"options": {}}}

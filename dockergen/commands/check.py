@@ -51,5 +51,19 @@ def _report(drift: list, output_format: str, spec: Path) -> int:  # list[Drift]
     elif drift:
         for item in drift:
             click.echo(f"{item.path}: {item.reason}")
-        click.echo(f"{len(drift)} file(s) drifted from {spec}; run `dockergen render` (see --diff)", err=True)
+        click.echo(f"{len(drift)} file(s) drifted from {spec}; {_next_step(drift, spec)}", err=True)
     return 1 if drift else 0
+
+
+def _next_step(drift: list, spec: Path) -> str:  # list[Drift]
+    """What to run: `render` rewrites what it may; files it would refuse to touch (hand
+    edits, foreign files) need `absorb`, or `render --force` to discard them."""
+    spec_arg = "" if spec == Path("dockergen.yaml") else f" --spec {spec}"
+    blocked = [d for d in drift if d.change.blocked]
+    if not blocked:
+        return f"run `dockergen render{spec_arg}` (see --diff)"
+    names = ", ".join(d.path for d in blocked)
+    return (
+        f"`dockergen render` would refuse to overwrite {names}: keep the edit with `dockergen absorb{spec_arg}` "
+        f"(it turns a Compose edit into a spec change), or discard it with `dockergen render{spec_arg} --force` (see --diff)"
+    )

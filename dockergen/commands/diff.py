@@ -38,6 +38,11 @@ def diff(spec: Path, env_a: str, env_b: str, *, service: str | None, output_form
         click.echo(f"{env_a} and {env_b} are the same" + (f" for {service}" if service else ""))
         return 0
     header = ("service", "key", env_a, env_b)
+    from dockergen import terminal
+
+    if terminal.styled():
+        terminal.table(header, rows)
+        return 0
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(4)]
     widths[2] = min(widths[2], 48)
     for row in [header, *rows]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -21,9 +20,10 @@ from pathlib import Path
 
 import click
 
+from dockergen.compose_tool import ROOTFUL_PODMAN_SOCKET as PODMAN_SOCKET
+from dockergen.compose_tool import docker_compose, socket_answers
 from dockergen.features import FEATURES, effective_engines
 
-PODMAN_SOCKET = "/run/podman/podman.sock"
 TICKER_PID = "/run/container-sandbox/ticker.pid"  # written by tools/container-sandbox-setup.sh
 TIMEOUT = 60
 
@@ -78,17 +78,6 @@ def _vtuple(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split("."))
 
 
-def _socket_answers(path: str) -> bool:
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(3)
-            s.connect(path)
-            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
-            return b" 200 " in s.recv(64)
-    except OSError:
-        return False
-
-
 def find_tools() -> Tools:
     docker = _tool_version(["docker", "--version"])
     docker_server = buildx = None
@@ -98,12 +87,10 @@ def find_tools() -> Tools:
             version = _version(server.stdout)
             docker_server = f"{version} (podman)" if "Podman Engine" in server.stdout else version
         buildx = _tool_version(["docker", "buildx", "version"])
-    compose: list[str] | None = None
-    compose_version = None
-    if docker and (v := _tool_version(["docker", "compose", "version", "--short"])):
-        compose, compose_version = ["docker", "compose"], v
-    elif v := _tool_version(["docker-compose", "version", "--short"]):
-        compose, compose_version = ["docker-compose"], v
+    found = docker_compose()
+    compose = [os.path.basename(found[0]), *found[1:]] if found else None
+    compose_version = _tool_version([*found, "version", "--short"]) if found else None
+    podman_compose_cli = shutil.which("podman-compose")
     return Tools(
         docker=docker,
         docker_server=docker_server,
@@ -112,7 +99,7 @@ def find_tools() -> Tools:
         buildah=_tool_version(["buildah", "--version"]),
         compose=compose,
         compose_version=compose_version,
-        podman_compose=_tool_version(["podman-compose", "version"]),
+        podman_compose=_tool_version([podman_compose_cli, "version"]) if podman_compose_cli else None,
         hadolint=_tool_version(["hadolint", "--version"]),
     )
 
@@ -127,12 +114,16 @@ def _ticker_running() -> bool:
 
 def doctor(spec: Path) -> int:
     """Report on tools and validate the rendered output of ``spec``; 1 on a finding."""
+    from dockergen.terminal import progress
+
     report = Report()
-    tools = find_tools()
-    _check_tools(report, tools)
-    if spec.is_file():
-        _check_output(report, tools, spec)
-    else:
+    with progress("looking for docker, podman, buildah, Compose and hadolint") as step:
+        tools = find_tools()
+        _check_tools(report, tools)
+        if spec.is_file():
+            step.update(f"rendering {spec} and running the validators on it")
+            _check_output(report, tools, spec)
+    if not spec.is_file():
         report.section = "rendered output"
         report.add("skip", f"{spec}: no such spec, so nothing rendered was validated (give --spec)")
     _print(report)
@@ -146,7 +137,7 @@ def _check_tools(report: Report, tools: Tools) -> None:
             report.add("ok", f"docker {tools.docker}, engine {tools.docker_server} reachable")
         else:
             hint = ""
-            if tools.podman and _socket_answers(PODMAN_SOCKET) and not os.environ.get("DOCKER_HOST"):
+            if tools.podman and socket_answers(PODMAN_SOCKET) and not os.environ.get("DOCKER_HOST"):
                 hint = f"; podman's Docker API answers: export DOCKER_HOST=unix://{PODMAN_SOCKET}"
             report.add("warn", f"docker {tools.docker} (client only: no engine reachable{hint})")
     else:
@@ -212,7 +203,7 @@ def _check_output(report: Report, tools: Tools, spec: Path) -> None:
         _hadolint(report, tools, project_dir, out, [f.path for f in dockerfiles])
         _buildkit_parser(report, out, [f.path for f in dockerfiles])
         _buildx_check(report, tools, project_dir, out, rendered)
-        _compose_config(report, tools, project_dir, out, base, overlays)
+        _compose_config(report, tools, project_dir, out, base, overlays, _placeholders(rendered, project_dir))
         _compose_schema(report, out, [base, *overlays])
 
 
@@ -296,21 +287,41 @@ def _buildx_check(report: Report, tools: Tools, project_dir: Path, out: Path, re
     report.add("FAIL" if findings else "ok", "docker buildx build --check: " + ("\n".join(findings) if findings else "no warning"))
 
 
-def _compose_config(report: Report, tools: Tools, project_dir: Path, out: Path, base: str, overlays: list[str]) -> None:
+def _placeholders(rendered, project_dir: Path) -> dict[str, str]:  # noqa: ANN001
+    """A stand-in value for each required ``${VAR:?}`` that neither the shell nor the
+    project's .env sets: doctor judges the files, not whether this machine has the secrets."""
+    from dockergen.render.support import collect_variables
+
+    dotenv = project_dir / ".env"
+    in_dotenv = set()
+    if dotenv.is_file():
+        in_dotenv = {line.split("=", 1)[0].strip() for line in dotenv.read_text(errors="replace").splitlines() if "=" in line}
+    return {
+        name: "dockergen-doctor-placeholder"
+        for name, use in collect_variables(rendered.documents).items()
+        if use.required and name not in os.environ and name not in in_dotenv
+    }
+
+
+def _compose_config(
+    report: Report, tools: Tools, project_dir: Path, out: Path, base: str, overlays: list[str], placeholders: dict[str, str]
+) -> None:
     if not tools.compose:
         report.add("skip", "compose config: no Compose CLI, compose files not validated by Compose")
         return
     failed = []
+    env = {**os.environ, **placeholders}
     for overlay in overlays:
         cmd = [*tools.compose, "--project-directory", str(project_dir), "-f", str(out / base), "-f", str(out / overlay), "config", "-q"]
-        result = _run(cmd)
+        result = _run(cmd, env=env)
         if result is None or result.returncode != 0:
             failed.append(f"{base} + {overlay}: {(result.stderr if result else 'timed out').strip()[-800:]}")
     label = f"{' '.join(tools.compose)} config"
     if failed:
         report.add("FAIL", f"{label}: " + "\n".join(failed))
     else:
-        report.add("ok", f"{label}: {base} + each of {len(overlays)} overlay(s)")
+        given = f" (placeholders for the required {', '.join(sorted(placeholders))}: set them in .env to run)" if placeholders else ""
+        report.add("ok", f"{label}: {base} + each of {len(overlays)} overlay(s){given}")
 
 
 def _compose_schema(report: Report, out: Path, paths: list[str]) -> None:
@@ -337,13 +348,15 @@ def _compose_schema(report: Report, out: Path, paths: list[str]) -> None:
 
 
 def _print(report: Report) -> None:
+    from dockergen import terminal
+
     section = None
     for sect, status, text in report.lines:
         if sect != section:
             click.echo(sect)
             section = sect
         first, *rest = text.splitlines() or [""]
-        click.echo(f"  {status:<5} {first}")
+        click.echo(f"  {terminal.word(f'{status:<5}')} {first}")
         for line in rest:
             click.echo(f"        {line}")
     not_checked = [text.splitlines()[0] for _, status, text in report.lines if status == "skip"]

@@ -57,11 +57,19 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     click.echo(f"{service} in {env_name} (kind {info.kind}, engine {info.engine}, layers along {' -> '.join(info.chain)})")
     if resolved is None:
         click.echo("  not part of this environment (enabled: false)")
+    shown_derived = derived if key is None else [d for d in derived if d[0].startswith(key)]
+    from dockergen import terminal
+
+    if terminal.styled():
+        cells = [(".".join(t.path), t.value if isinstance(t.value, str) else json.dumps(t.value), t.origin.layer,
+                  str(t.origin.location or "")) for t in rows]  # fmt: skip
+        terminal.table(("key", "value", "layer", "set at"), [*cells, *((n, v, "derived", "") for n, v in shown_derived)])
+        return 0
     width = max([len(".".join(t.path)) for t in rows] + [len(k) for k, _ in derived] + [10])
     for t in rows:
         value = json.dumps(t.value) if not isinstance(t.value, str) else t.value
         where = f"  {t.origin.location}" if t.origin.location else ""
         click.echo(f"  {'.'.join(t.path):<{width}}  {value:<28}  {t.origin.layer}{where}")
-    for name, value in derived if key is None else [d for d in derived if d[0].startswith(key)]:
+    for name, value in shown_derived:
         click.echo(f"  {name:<{width}}  {value:<28}  derived")
     return 0

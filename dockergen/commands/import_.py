@@ -10,10 +10,11 @@ import click
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions
-from dockergen.importer.report import build_report, markdown, terminal
+from dockergen.importer.report import Report, build_report, markdown, terminal
 from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
+from dockergen.terminal import progress
 
 def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
     """``ENV=FILE[,FILE...]`` (``ENV=`` drops an inferred environment)."""
@@ -51,25 +52,44 @@ def import_(
         raise DockergenError.single(
             "the spec already exists", location=Location(str(spec_path)), hint="pass --force to replace it, or --out another path"
         )
-    plan = analyze(path, ImportOptions(parse_compose_sets(compose_sets), use_cli))
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(spec_text(plan), encoding="utf-8")
-    try:
-        rendered = render(spec_path)
-    except DockergenError as exc:
-        for problem in exc.problems:
-            click.echo(problem.render(), err=True)
-        click.echo(f"the spec written to {spec_path} does not render: a bug in dockergen import, please report it", err=True)
-        return 3
-    verification = verify(plan, rendered) if run_verify else None
+    with progress(f"reading the Dockerfiles and Compose files in {path}") as step:
+        plan = analyze(path, ImportOptions(parse_compose_sets(compose_sets), use_cli))
+        spec_path.parent.mkdir(parents=True, exist_ok=True)
+        spec_path.write_text(spec_text(plan), encoding="utf-8")
+        step.update(f"rendering {spec_path}")
+        try:
+            rendered = render(spec_path)
+        except DockergenError as exc:
+            for problem in exc.problems:
+                click.echo(problem.render(), err=True)
+            click.echo(f"the spec written to {spec_path} does not render: a bug in dockergen import, please report it", err=True)
+            return 3
+        step.update("verifying every environment against the originals (Compose config, BuildKit's parser)")
+        verification = verify(plan, rendered) if run_verify else None
     built = build_report(plan, str(spec_path), dict(Counter(f.kind for f in rendered.files)), verification)
-    click.echo(terminal(built, verbose), nl=False)
+    show(built, verbose)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(markdown(built), encoding="utf-8")
         click.echo(f"report written to {report}")
     click.echo(f"spec written to {spec_path}")
     return _exit(verification)
+
+
+def show(built: Report, verbose: bool) -> None:
+    """The report as tables with colour on a terminal, as aligned text otherwise."""
+    from dockergen import terminal as term
+
+    if not term.styled():
+        click.echo(terminal(built, verbose), nl=False)
+        return
+    click.echo(click.style(built.title, bold=True) + "\n\n" + "\n".join(f"  {s}" for s in built.summary))
+    for section in built.sections:
+        click.echo()
+        if section.rows:
+            term.table(section.header, section.rows, title=section.title)
+        else:
+            click.echo(f"{section.title}\n  (none)")
 
 
 def _exit(verification: VerifyResult | None) -> int:
@@ -82,8 +102,10 @@ def verify_against(
     """``dockergen verify --against PATH``: the spec against the original files in PATH."""
     if not against.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(against)))
-    plan = analyze(against, ImportOptions(parse_compose_sets(compose_sets), use_cli))
-    rendered: Rendered = render(spec)
+    with progress(f"reading the original files in {against}") as step:
+        plan = analyze(against, ImportOptions(parse_compose_sets(compose_sets), use_cli))
+        step.update(f"rendering {spec}")
+        rendered: Rendered = render(spec)
     unknown = [e for e in envs if e not in {p.name for p in plan.environments}]
     if unknown:
         raise DockergenError.single(
@@ -91,7 +113,8 @@ def verify_against(
             location=Location(str(against)),
             hint=f"found: {', '.join(p.name for p in plan.environments)}",
         )
-    verification = verify(plan, rendered, envs or None)
+    with progress("comparing every environment (Compose config, BuildKit's parser)"):
+        verification = verify(plan, rendered, envs or None)
     built = build_report(plan, str(spec), dict(Counter(f.kind for f in rendered.files)), verification)
     summary = (
         f"spec: {spec}; originals: {against} ({len(plan.environments)} environments: "
@@ -100,7 +123,7 @@ def verify_against(
     )
     verify_only = type(built)(f"dockergen verify: {spec} against {against}", summary,
                               tuple(s for s in built.sections if s.title == "Verification"))  # fmt: skip
-    click.echo(terminal(verify_only, verbose), nl=False)
+    show(verify_only, verbose)
     if report is not None:
         report.write_text(markdown(built), encoding="utf-8")
         click.echo(f"report written to {report}")

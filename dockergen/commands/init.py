@@ -19,7 +19,9 @@ SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
 
 
-def init(path: Path, *, yes: bool = False, force: bool = False, schema: str | None = None, quiet: bool = False) -> int:
+def init(
+    path: Path, *, yes: bool = False, force: bool = False, schema: str | None = None, schema_file: bool = False, quiet: bool = False
+) -> int:
     from dockergen.scaffold.detect import detect
     from dockergen.scaffold.starter import Choices, starter_spec
 
@@ -60,17 +62,17 @@ def init(path: Path, *, yes: bool = False, force: bool = False, schema: str | No
                 backing.add(need)
             else:
                 backing.discard(need)
-    schema_ref = schema or SCHEMA_NAME
+    schema_ref = schema or (SCHEMA_NAME if schema_file else None)
     text = starter_spec(Choices(project, found.apps, backing, schema_ref))
     _check_renders(text, target)
-    if schema is None:
+    if schema_file:
         from dockergen.commands.schema import schema_text
 
         (path / SCHEMA_NAME).write_text(schema_text(), encoding="utf-8")
     target.write_text(text, encoding="utf-8")
     if not quiet:
         services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
-        click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema is None else ""))
+        click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema_file else ""))
         todos = [f"  {a.name}: {note}" for a in found.apps for note in a.notes]
         if todos:
             click.echo("to do (also marked TODO in the spec):\n" + "\n".join(todos))

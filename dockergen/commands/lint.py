@@ -62,7 +62,16 @@ def _json(spec: Path, result) -> dict:  # noqa: ANN001 - engine.Result
 
 
 def _text(spec: Path, result, *, quiet: bool, verbose: bool) -> None:  # noqa: ANN001 - engine.Result
+    from dockergen import terminal
+
     shown = [f for f in result.findings if not quiet or f.fails(result.fail_on)]
+    if shown and terminal.styled() and not quiet and not verbose:
+        rows = [
+            (str(f.location), f.severity, f.rule, f.service or "", f.message, f.fix)
+            for f in shown
+        ]
+        terminal.table(("where", "severity", "rule", "service", "finding", "fix"), rows, colour_column=1)
+        shown = []
     for f in shown:
         subject = f"{f.service}: " if f.service else ""
         where = f" [{', '.join(f.environments)}]" if f.environments and len(f.environments) < len(result.environments) else ""
@@ -102,6 +111,13 @@ def list_rules(output_format: str = "text") -> int:
             for r in RULES.values()
         ]  # fmt: skip
         click.echo(json.dumps(rows, indent=2))
+        return 0
+    from dockergen import terminal
+
+    if terminal.styled():
+        rows = [(r.id, r.name, r.severity, "staging/prod" if r.kinds else "all envs", r.summary) for r in RULES.values()]
+        terminal.table(("rule", "name", "severity", "checks", "finds"), rows, colour_column=2)
+        click.echo("hadolint/<code>: hadolint's findings on the rendered Dockerfiles, when hadolint is installed")
         return 0
     width = max(len(r.name) for r in RULES.values())
     for r in RULES.values():

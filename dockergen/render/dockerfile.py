@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 
 from dockergen import presets
 from dockergen.errors import DockergenError
@@ -31,6 +32,26 @@ def _instruction(step: str) -> str:
     return quote.instruction(step).replace("\n", _STEP_LINE_BREAK)
 
 
+class _TemplateCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs in Jinja's per-user cache directory (0700, owner
+    checked): compiling them was a fifth of a small project's render. Jinja keys each entry by
+    the template's source checksum and its own and Python's versions, so an edited template
+    or an upgrade recompiles. A cache that cannot be written never fails a render."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _template_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _TemplateCache(pattern="dockergen-%s.cache")
+    except (OSError, RuntimeError):  # no safe per-user directory: compile every time
+        return None
+
+
 @functools.lru_cache(maxsize=8)
 def template_environment(override_dir: str | None) -> jinja2.Environment:
     """One Jinja environment: user templates (if any) shadow the built-in ones."""
@@ -43,6 +64,7 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # Dockerfiles, not HTML: values go through the quote filters instead
+        bytecode_cache=_template_cache(),
     )
     env.filters.update(
         word=quote.word,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockergen.fingerprint import MARK, stamp
+from dockergen import presets
+from dockergen.fingerprint import LOCK_NAME, MARK, stamp
 from dockergen.render.bake import bake_file
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile
@@ -32,6 +34,32 @@ class RenderedFile:
     env: str | None = None  # the environment an overlay or snapshot is for
 
 
+def _own_files(project: ResolvedProject, spec_name: str) -> list[str]:
+    """What dockergen reads or writes beside the spec, none of which an image needs; a
+    change to one must not invalidate a build's cache."""
+    spec = project.spec
+    own = [spec_name, LOCK_NAME, spec.output.compose_file, *(env.info.compose_file for env in project.environments.values())]
+    own += [plan.dockerfile for plan in project.images] + ([spec.output.bake] if spec.output.bake else [])
+    own += [directory + "/" for directory in (spec.output.snapshots, spec.templates) if directory]
+    return list(dict.fromkeys(posixpath.normpath(p) + ("/" if p.endswith("/") else "") for p in own))
+
+
+def _relative_inside(path: str, context: str) -> str | None:
+    """``path`` as a pattern anchored at ``context`` (both normalized, relative to the spec),
+    or None when it lies outside it. Patterns that the defaults cover are left to them.
+    String prefixes, not ``relpath``: this runs once per generated file and context."""
+    bare = path.rstrip("/")
+    if context == ".":
+        relative = bare
+    elif bare.startswith(context + "/"):
+        relative = bare[len(context) + 1 :]
+    else:
+        return None
+    if relative.startswith("../") or any(fnmatch.fnmatchcase(relative, pattern) for pattern in presets.DOCKERIGNORE_COMMON):
+        return None  # outside, or `Dockerfile*`, `compose*.yaml` ..., which every .dockerignore has already
+    return relative + ("/" if path.endswith("/") else "")
+
+
 def render_project(project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None) -> list[RenderedFile]:
     """Every generated file but the lock, sorted by path; ``documents`` are the
     environments' Compose documents (``environment_documents(project)``)."""
@@ -47,9 +75,11 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)
+    own = _own_files(project, spec_name)
     for context, plans in sorted(by_context.items()):
         path = posixpath.normpath(posixpath.join(context, ".dockerignore"))
-        files.append(RenderedFile(path, header(spec_name) + "\n" + dockerignore(plans), "dockerignore"))
+        inside = [_relative_inside(f, context) for f in own]
+        files.append(RenderedFile(path, header(spec_name) + "\n" + dockerignore(plans, [f for f in inside if f]), "dockerignore"))
 
     base, overlays = split(documents)
     base_name = spec.output.compose_file

@@ -16,9 +16,12 @@ from dockergen.spec.model import Spec
 INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def dockerignore(plans: list[ImagePlan]) -> str:
-    """Patterns for one build context shared by ``plans`` (defaults, then the spec's own)."""
+def dockerignore(plans: list[ImagePlan], own_files: list[str]) -> str:
+    """Patterns for one build context shared by ``plans``: defaults, dockergen's own files in
+    the context (``own_files``, relative to it: the spec, the lock, generated files whose
+    names no default covers), then the spec's own patterns."""
     patterns = list(presets.DOCKERIGNORE_COMMON)
+    patterns += [path for path in own_files if path not in patterns]
     for plan in plans:
         build = plan.build
         manager = build.node.package_manager if build.family == "node" and build.node else "npm"

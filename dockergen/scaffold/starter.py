@@ -28,7 +28,7 @@ class Choices:
     project: str
     apps: list[App]
     backing: set[str]  # postgres | redis: services to add
-    schema: str  # what `$schema=` points at
+    schema: str | None  # what `$schema=` points at; None: say how to get one
 
 
 def q(value: object) -> str:
@@ -44,9 +44,17 @@ def q(value: object) -> str:
 def starter_spec(choices: Choices) -> str:
     apps = choices.apps
     sources = sorted({f"{a.context}/{e}" if a.context != "." else e for a in apps for e in a.evidence})
+    modeline = (
+        [f"# yaml-language-server: $schema={choices.schema}", "#"]
+        if choices.schema
+        else [
+            "# Completion and checks in editors: `dockergen schema > dockergen.schema.json`, then make",
+            "# `# yaml-language-server: $schema=dockergen.schema.json` this file's first line.",
+            "#",
+        ]
+    )
     out = [
-        f"# yaml-language-server: $schema={choices.schema}",
-        "#",
+        *modeline,
         f"# dockergen spec for {choices.project}, started by `dockergen init` from: {', '.join(sources) or 'nothing detected'}.",
         "# Edit it, then `dockergen render` writes the Dockerfiles, compose.yaml + one overlay per",
         "# environment, .dockerignore and .env.example; `dockergen lint` checks the result, and",

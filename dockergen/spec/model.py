@@ -7,7 +7,8 @@ descriptions become the schema's documentation.
 Service settings (``ServiceSettings``) appear at four levels that ``resolve`` layers:
 ``defaults`` < ``environments.<env>.defaults`` < ``services.<svc>`` <
 ``services.<svc>.environments.<env>``. Mappings deep-merge, a ``null`` value removes a
-key, and any other value (lists included) replaces what the lower layer had.
+key, and any other value (lists included) replaces what the lower layer had; a ``logging``
+with another ``driver`` replaces the lower one whole, as in Compose.
 """
 
 from __future__ import annotations
@@ -21,13 +22,22 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from dockergen import presets
 from dockergen.render import quote
 
+
+def matching(pattern: str, means: str, default: Any = ..., **kwargs: Any) -> Any:
+    """A string field that must match ``pattern``; ``means`` says in words what it accepts.
+    It is the error message (``must be <means>``) and, in the JSON Schema, editors'
+    ``patternErrorMessage``; a test fails on a pattern without one."""
+    return Field(default, pattern=pattern, json_schema_extra={"patternErrorMessage": f"must be {means}"}, **kwargs)
+
+
 NAME = r"^[a-z][a-z0-9_-]*$"
 DURATION = r"^(\d+(\.\d+)?(us|ms|s|m|h))+$"
+VERSION = r"^\d+(\.\d+){0,2}$"
 MEMORY = r"^\d+(\.\d+)?([bkmgBKMG][bB]?)?$"
 
-Name = Annotated[str, Field(pattern=NAME, max_length=63)]
-Duration = Annotated[str, Field(pattern=DURATION, description="A duration such as `30s`, `1m30s`, `500ms`.")]
-Memory = Annotated[str, Field(pattern=MEMORY, description="A memory size such as `512M` or `1G`.")]
+Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
+Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
 
@@ -69,18 +79,22 @@ class Healthcheck(Model):
     """How to tell that the service is ready. Give `http` for a generated, dependency-free
     probe, or `test` for your own command."""
 
-    http: str | None = Field(None, pattern=r"^/")
+    http: str | None = matching(r"^/", "a path starting with / (e.g. /health)", None)
     """HTTP path probed on the service's `port` (e.g. `/health`); any status below 400 is healthy."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the HTTP probe connects to inside the container (default: the build's `port`)."""
     test: Command | None = None
     """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
     interval: Duration | None = None
+    """Time between two probes (Compose's default: 30s)."""
     timeout: Duration | None = None
+    """How long one probe may take before it counts as failed."""
     start_period: Duration | None = None
+    """Grace time after start during which failing probes do not count."""
     start_interval: Duration | None = None
     """Only rendered where every declared engine supports it (not podman 4.3 / buildah 1.28)."""
     retries: int | None = Field(None, ge=1, le=1000)
+    """Consecutive failures after which the container is unhealthy."""
     disable: bool | None = None
     """Turn off a healthcheck inherited from a lower layer or from the image."""
 
@@ -108,40 +122,56 @@ class Healthcheck(Model):
 
 class Limits(Model):
     cpus: float | None = Field(None, gt=0, le=1024)
+    """CPU limit in cores (`0.5`, `2`)."""
     memory: Memory | None = None
+    """Memory limit (`512M`, `1G`); the container is killed above it."""
     pids: int | None = Field(None, ge=1)
+    """Maximum number of processes in the container."""
 
 
 class Reservations(Model):
     cpus: float | None = Field(None, gt=0, le=1024)
+    """CPU cores reserved for the container."""
     memory: Memory | None = None
+    """Memory reserved for the container (`256M`)."""
 
 
 class Resources(Model):
     """Rendered as `deploy.resources`."""
 
     limits: Limits | None = None
+    """Upper bounds (Compose `deploy.resources.limits`)."""
     reservations: Reservations | None = None
+    """What the container is guaranteed (Compose `deploy.resources.reservations`)."""
 
 
 class Logging(Model):
     driver: str | None = None
-    """`json-file`, `local`, `journald`, ...; `json-file` and `local` rotate with `max-size`/`max-file`."""
-    options: dict[str, str] | None = None
+    """`json-file`, `local`, `journald`, ...; `json-file` and `local` rotate with `max-size`/`max-file`.
+    Another driver than a lower layer's replaces that layer's logging whole."""
+    options: dict[str, str | None] | None = None
+    """Options of the logging driver, e.g. `{max-size: 10m, max-file: "3"}` for json-file;
+    `null` removes one a lower layer set (e.g. the built-in `max-file`)."""
 
 
 class PortSpec(Model):
     target: int = Field(ge=1, le=65535)
+    """Port inside the container."""
     published: int | str | None = None
+    """Port on the host (a number or a range such as `8000-8010`; default: a random free one)."""
     host_ip: str | None = None
+    """Host address to bind (`127.0.0.1` keeps the port off the network)."""
     protocol: Literal["tcp", "udp"] | None = None
+    """`tcp` (default) or `udp`."""
 
 
 class DependsOn(Model):
     condition: Literal["service_started", "service_healthy", "service_completed_successfully"] | None = None
     """Default: `service_healthy` when the dependency has a healthcheck, else `service_started`."""
     required: bool | None = None
+    """`false`: start even when the dependency is not part of the stack (Compose 2.20+)."""
     restart: bool | None = None
+    """Restart this service when Compose restarts the dependency."""
 
 
 class ServiceSettings(Model):
@@ -154,16 +184,21 @@ class ServiceSettings(Model):
     target: str | None = None
     """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
     build_args: dict[str, str] | None = None
+    """Build arguments (`ARG`s) passed to the build; secret-looking names are refused (use
+    `build.secrets`)."""
     command: Command | None = None
     """Replaces the image's command. A string is split by Compose, not run by a shell."""
     entrypoint: Command | None = None
+    """Overrides the image's `ENTRYPOINT` (a list, or a string run by a shell)."""
     environment: dict[str, EnvValue] | None = None
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
     env_file: list[str] | None = None
+    """Files of `KEY=value` lines Compose loads into the container's environment."""
     ports: list[str | int | PortSpec] | dict[str, str | int | PortSpec | None] | None = None
     """Published ports, as a list (replaced as a whole by a higher layer) or a mapping of
     names to ports (merged by name; `null` removes one)."""
     expose: list[int | str] | None = None
+    """Ports other services reach on the network, without publishing them on the host."""
     volumes: list[str | dict[str, Any]] | dict[str, str | dict[str, Any] | None] | None = None
     """Mounts, as a list or as a mapping of names to mounts (merged by name)."""
     data_dir: str | None = None
@@ -174,28 +209,54 @@ class ServiceSettings(Model):
     debug_port: bool | None = None
     """Publish the build's `python.debug_port` on 127.0.0.1 (on by default in dev)."""
     depends_on: list[str] | dict[str, DependsOn | None] | None = None
+    """Services to start first: a list of names, or a mapping of name to `{condition, required,
+    restart}`; waits for `service_healthy` when the dependency has a healthcheck."""
     healthcheck: Healthcheck | None = None
+    """How to tell the service is ready; `depends_on` waits for it."""
     resources: Resources | None = None
-    restart: str | None = Field(None, pattern=r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+    """CPU and memory limits and reservations (`deploy.resources`); staging and prod get built-in limits."""
+    restart: str | None = matching(r"^(no|always|unless-stopped|on-failure(:\d+)?)$", "one of no, always, unless-stopped, on-failure or on-failure:N", None)
+    """Restart policy: `no`, `always`, `unless-stopped` or `on-failure[:N]` (built in: `always` in
+    prod, `unless-stopped` in staging, `no` in test)."""
     logging: Logging | None = None
+    """Logging driver and options (built in for staging and prod: json-file with rotation)."""
     networks: list[str] | dict[str, dict[str, Any] | None] | None = None
+    """Networks to join: a list of names, or a mapping of name to its options (aliases, ipv4_address ...)."""
     profiles: list[str] | None = None
+    """Compose profiles: the service only starts when one of them is enabled (`--profile`)."""
     labels: dict[str, str] | None = None
+    """Container labels."""
     user: str | None = None
+    """User (`name`, `uid` or `uid:gid`) the container runs as, overriding the image's."""
     init: bool | None = None
+    """Run an init process as PID 1 that reaps zombies and forwards signals (on for built services in
+    prod)."""
     read_only: bool | None = None
+    """Mount the container's root file system read-only (give writable paths with `tmpfs` or volumes)."""
     tmpfs: list[str] | None = None
+    """Paths mounted as in-memory file systems."""
     cap_add: list[str] | None = None
+    """Linux capabilities to add."""
     cap_drop: list[str] | None = None
+    """Linux capabilities to drop (`ALL` for built services in prod)."""
     security_opt: list[str] | None = None
+    """Security options, e.g. `no-new-privileges:true`."""
     stop_grace_period: Duration | None = None
+    """How long Compose waits after the stop signal before it kills the container."""
     stop_signal: str | None = None
+    """Signal sent to stop the container (default SIGTERM)."""
     working_dir: str | None = None
+    """Working directory of the container's command, overriding the image's."""
     secrets: list[str] | None = None
+    """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run time."""
     extra_hosts: list[str] | None = None
+    """Extra `/etc/hosts` entries (`host:address`)."""
     ulimits: dict[str, int | dict[str, int]] | None = None
+    """Resource limits of the container's processes (`nofile`, `nproc` ...)."""
     platform: str | None = None
+    """Target platform of the image, e.g. `linux/amd64`."""
     userns_mode: str | None = None
+    """User namespace mode (e.g. `keep-id` on podman, `host`)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
 
@@ -208,9 +269,12 @@ class Packages(Model):
 
 
 class User(Model):
-    name: str = Field("app", pattern=r"^[a-z_][a-z0-9_-]*$")
+    name: str = matching(r"^[a-z_][a-z0-9_-]*$", "a Linux user name: lowercase letters, digits, '_' or '-', not starting with a digit", "app")
+    """Name of the non-root user the image runs as."""
     uid: int = Field(10001, ge=1, le=2**31 - 1)
+    """Its fixed user ID (the same on every machine, so file ownership on volumes is stable)."""
     gid: int = Field(10001, ge=1, le=2**31 - 1)
+    """Its fixed group ID."""
 
 
 class ServerTuning(Model):
@@ -243,7 +307,7 @@ class ServerTuning(Model):
 
 
 class Python(Model):
-    version: str = Field("3.12", pattern=r"^\d+\.\d+(\.\d+)?$")
+    version: str = matching(r"^\d+\.\d+(\.\d+)?$", "a Python version as major.minor or major.minor.patch, e.g. \"3.12\" (quoted, or YAML reads 3.10 as 3.1)", "3.12")
     """Python version of the official base image: `3.12` is pinned to that minor's latest
     patch release known to this dockergen (`ARG PYTHON_VERSION`, overridable with a build arg);
     `3.12.7` pins one yourself."""
@@ -266,9 +330,10 @@ class Python(Model):
     test_requirements: DockerWord | None = None
     """pip only: requirements of the test stage (pytest and its plugins), installed after
     `dev_requirements`."""
-    app: str | None = Field(None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    app: str | None = matching(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", "module:attribute, e.g. app.main:app", None)
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
+    """Whether `app` is an ASGI or a WSGI application; picks the dev and prod servers' mode."""
     server: Literal["gunicorn", "uvicorn"] = "gunicorn"
     """Production server: gunicorn (with uvicorn workers for ASGI) or uvicorn."""
     workers: int = Field(2, ge=1, le=256)
@@ -280,10 +345,12 @@ class Python(Model):
     """Run the dev server under debugpy listening here (add `debugpy` to `dev_requirements`);
     dev environments publish it on 127.0.0.1."""
     dev_command: list[str] | None = None
+    """Command of the dev stage (default: a reloading server for `app`)."""
     test_command: list[str] = ["python", "-m", "pytest", "-q"]
-    """Command of the test stage; validation warns when it runs pytest and nothing the stage
-    installs names pytest."""
+    """Command of the test stage (lint DG030 warns when it runs pytest and nothing the stage
+    installs names pytest)."""
     prod_command: list[str] | None = None
+    """Command of the prod stage (default: the production server for `app`); required without `app`."""
 
     @model_validator(mode="after")
     def _tuning_applies(self) -> Python:
@@ -328,14 +395,14 @@ def _writable(path: str) -> str:
 
 
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
-Platform = Annotated[str, Field(pattern=r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")]
+Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
 """An OCI platform, `os/arch[/variant]`."""
-CacheLocation = Annotated[str, Field(pattern=r"^type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*$")]
+CacheLocation = Annotated[str, matching(r"^type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*$", "a BuildKit cache location, type=<kind>,key=value,..., e.g. type=registry,ref=ghcr.io/acme/api:cache")]
 """A BuildKit cache location, `type=<kind>,key=value,...`."""
 
 
 class Node(Model):
-    version: str = Field("20", pattern=r"^\d+(\.\d+)*$")
+    version: str = matching(r"^\d+(\.\d+)*$", "a version number such as 20 or 20.11.1", "20")
     """Node.js major (or exact) version of the official image. With `base_image`, keep it at
     that image's major: from 25 on, Node no longer bundles corepack, so yarn and pnpm builds
     install it from npm."""
@@ -361,15 +428,18 @@ class Node(Model):
     output: DockerWord = "dist"
     """Build output directory (for `serve: nginx`, or copied into the node runtime)."""
     start: list[str] = ["node", "server.js"]
+    """Command of the prod stage."""
     dev_command: list[str] | None = None
     """Default: `npm run dev`, `yarn dev` or `pnpm run dev`, by `package_manager`."""
     test_command: list[str] | None = None
     """Default: `npm test`, `yarn test` or `pnpm test`, by `package_manager`."""
-    nginx_version: str = Field("1.27", pattern=r"^\d+(\.\d+)*$")
+    nginx_version: str = matching(r"^\d+(\.\d+)*$", "a version number such as 1.27", "1.27")
+    """Version of the unprivileged nginx image that serves a static build (`serve: nginx`)."""
 
 
 class Stage(Model):
     name: Name
+    """Stage name (`FROM ... AS <name>`); environments pick one with `build.target`."""
     from_: DockerWord = Field(alias="from")
     """Base image or an earlier stage's name."""
     steps: list[DockerInstruction] = []
@@ -431,6 +501,7 @@ class Build(Model):
     """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
 
     family: Literal["python", "node", "generic"]
+    """How the image is built: `python` and `node` use the built-in templates, `generic` your own `stages`."""
     context: str = "."
     """Build context, relative to the spec's directory."""
     dockerfile: str | None = None
@@ -439,17 +510,22 @@ class Build(Model):
     """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
-    workdir: DockerWord = Field("/app", pattern=r"^/")
+    workdir: DockerWord = matching(r"^/", "an absolute path (starting with /)", "/app")
+    """Directory the app is copied to and runs in."""
     flavour: str | None = None
     """Base image flavour: `slim` (Debian) or `alpine`; environments can pick another one."""
     base_image: DockerWord | None = None
     """Override the flavour's base image (keep it pinned to a tag)."""
-    digest: str | None = Field(None, pattern=r"^sha256:[0-9a-f]{64}$")
+    digest: str | None = matching(r"^sha256:[0-9a-f]{64}$", "sha256: followed by 64 lowercase hex digits", None)
+    """Pins the base image by digest as well as by tag (`sha256:...`)."""
     packages: Packages | None = None
+    """OS packages: `build` for the build stage only, `runtime` for the images that run."""
     user: User = User()
+    """The non-root user every stage that runs the app uses."""
     env: dict[DockerKey, DockerValue] | None = None
     """`ENV` baked into the image (never secrets)."""
     labels: dict[DockerKey, DockerValue] | None = None
+    """Image labels (`LABEL`), e.g. OCI annotations."""
     secrets: list[Name] | None = None
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
@@ -491,7 +567,9 @@ class Build(Model):
     """Names for the built-in stages, e.g. `{prod: production, dev: development}`: the Dockerfile,
     `target`s and `hooks.stages` use them (the built-in names keep working as `target`)."""
     python: Python | None = None
+    """Settings of the `python` family."""
     node: Node | None = None
+    """Settings of the `node` family."""
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
     flavours: dict[str, dict[str, Any]] | None = None
@@ -544,7 +622,9 @@ class Build(Model):
 
 class Service(ServiceSettings):
     description: str | None = None
+    """What the service is for (a comment in the rendered files)."""
     build: Build | None = None
+    """How to build the service's image; omit it (and give `image`) for a stock image."""
     uses: Name | None = None
     """Run the image another service builds (e.g. a worker on the API's image)."""
     environments: dict[str, ServiceSettings] | None = None
@@ -553,19 +633,24 @@ class Service(ServiceSettings):
 
 class Environment(Model):
     description: str | None = None
+    """What the environment is for."""
     extends: Name | None = None
     """Start from another environment's settings (its defaults and the services' blocks for it)."""
     kind: Literal["dev", "test", "staging", "prod"] | None = None
     """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod)."""
     engine: Literal["docker", "podman"] | None = None
+    """Container engine the environment runs on: `docker` (default) or `podman` (SELinux labels, ports
+    >= 1024, `localhost/` tags)."""
     flavour: str | None = None
     """Base image flavour for every built service (e.g. `alpine`)."""
     compose_file: str | None = None
+    """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     project: Name | None = None
     """Compose project name in this environment (default: the spec's `project`); it prefixes
     volume, network and container names, so two environments with different names can run
     side by side and keep their own data."""
     defaults: ServiceSettings | None = None
+    """Settings for every service in this environment (above the spec's `defaults`, below the services)."""
     volumes: dict[str, dict[str, Any] | None] | None = None
     """Top-level `volumes` as this environment declares them, over the spec's (along
     `extends`, parent first): a mapping deep-merges into the declaration of that name,
@@ -582,17 +667,23 @@ class Environment(Model):
 class Engines(Model):
     """Minimum engine versions the output must work with; features are used only where all support them."""
 
-    compose: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    docker: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    podman: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
-    buildah: str | None = Field(None, pattern=r"^\d+(\.\d+){0,2}$")
+    compose: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    """Oldest Docker Compose version the output must work with."""
+    docker: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    """Oldest Docker Engine version."""
+    podman: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    """Oldest podman version."""
+    buildah: str | None = matching(VERSION, "a version such as 2.20 or 24.0.7 (quoted)", None)
+    """Oldest buildah version (podman's builder)."""
 
 
 class Output(Model):
     compose_file: str = "compose.yaml"
-    overlay: str = Field("compose.{env}.yaml", pattern=r"\{env\}")
+    """Name of the Compose file every environment shares."""
+    overlay: str = matching(r"\{env\}", "a file name containing {env}, e.g. compose.{env}.yaml", "compose.{env}.yaml")
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
     env_example: str = ".env.example"
+    """Where the documented list of `${VAR}`s goes."""
     snapshots: str | None = None
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
@@ -631,13 +722,17 @@ class Oci(Model):
 
 class Variable(Model):
     description: str | None = None
+    """What the variable is for (a comment in `.env.example`)."""
     default: str | None = None
+    """Default value written to `.env.example`."""
     required: bool = False
+    """Compose refuses to start without a value."""
     secret: bool = False
+    """Never written with a value to `.env.example`."""
 
 
 LintSeverity = Literal["error", "warning", "note", "off"]
-LintRuleId = Annotated[str, Field(pattern=r"^(DG\d{3}|hadolint/[A-Z]+\d+)$")]
+LintRuleId = Annotated[str, matching(r"^(DG\d{3}|hadolint/[A-Z]+\d+)$", "a rule ID such as DG005 or hadolint/DL3008 (`dockergen lint --list-rules`)")]
 
 
 class LintRule(Model):
@@ -664,18 +759,28 @@ class Spec(Model):
     """A dockergen spec: the single source of truth for a project's containers."""
 
     version: Literal[1] = 1
+    """Version of the spec format; always `1`."""
     project: Name
+    """Project name: the Compose project, the prefix of image names, volumes and networks."""
     engines: Engines = Engines()
+    """Oldest engine versions the output must run on; features newer than these are left out."""
     output: Output = Output()
+    """Names of the generated Compose files and snapshots."""
     templates: str | None = None
     """Directory (relative to the spec) whose templates override the built-in ones."""
     defaults: ServiceSettings | None = None
+    """Settings for every service in every environment (the lowest layer after the built-in one)."""
     environments: dict[Name, Environment] | None = None
     """Environments to render (default: dev, test, staging, prod, podman)."""
     services: dict[Name, Service]
+    """The services, by name (lowercase letters, digits, `-`, `_`)."""
     volumes: dict[str, dict[str, Any] | None] | None = None
+    """Top-level named volumes (Compose `volumes`); known images get theirs automatically."""
     networks: dict[str, dict[str, Any] | None] | None = None
+    """Top-level networks (Compose `networks`)."""
     secrets: dict[str, dict[str, Any]] | None = None
+    """Top-level secrets (Compose `secrets`): files or variables mounted at `/run/secrets/<name>`;
+    `build.secrets` uses them at build time."""
     configs: dict[str, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
     a service uses one through `compose: {configs: [...]}`."""

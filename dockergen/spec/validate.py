@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import functools
+import re
 import types
 import typing
 from collections import deque
@@ -14,7 +16,6 @@ from dockergen.errors import DockergenError, Problem
 from dockergen.spec import model
 from dockergen.spec.load import LoadedSpec
 
-_MEMORY_HINT = "a number and one of the units b, k, m, g, kb, mb, gb, without a space: 512m, 1G, 4GB"
 
 
 def _all_field_names() -> set[str]:
@@ -136,6 +137,48 @@ _MODEL_NAMES = {
 }
 
 
+def _pattern_message(path: tuple[str | int, ...], pattern: str) -> str:
+    """What a pattern means in words (``model.matching``): the field's own, else the named
+    type's (``Name``, ``Duration`` ... in a list or as a mapping key)."""
+    if path and isinstance(path[-1], str):
+        for cls in _models_at(path[:-1]):
+            info = next((i for n, i in cls.model_fields.items() if (i.alias or n) == path[-1]), None)
+            extra = info.json_schema_extra if info is not None else None
+            if isinstance(extra, dict) and "patternErrorMessage" in extra:
+                return str(extra["patternErrorMessage"])
+    return _pattern_messages().get(pattern, f"must match {pattern}")
+
+
+@functools.cache
+def _pattern_messages() -> dict[str, str]:
+    """Each pattern of the model and its ``patternErrorMessage``, read from the JSON Schema
+    (an optional field carries the message beside the ``anyOf`` that holds the pattern)."""
+    found: dict[str, str] = {}
+
+    def visit(node: Any, message: str | None) -> None:
+        if isinstance(node, dict):
+            message = node.get("patternErrorMessage", message)
+            if "pattern" in node and message:
+                found.setdefault(node["pattern"], message)
+            for key, value in node.items():
+                visit(value, message if key in ("anyOf", "oneOf", "allOf") else None)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value, message)
+
+    visit(model.Spec.model_json_schema(), None)
+    return found
+
+
+def _literal_message(error: dict[str, Any]) -> str:
+    """``must be one of: a, b (got 'x')`` and the closest allowed value, if one is close."""
+    allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", str(error.get("ctx", {}).get("expected", "")))
+    got = error.get("input")
+    text = f"must be one of: {', '.join(allowed)} (got {got!r})" if allowed else error["msg"]
+    close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6) if isinstance(got, str) else []
+    return text + (f"; did you mean {close[0]!r}?" if close else "")
+
+
 def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
     grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for error in exc.errors():
@@ -165,14 +208,12 @@ def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
                 if e["type"] == "value_error":
                     text = text.removeprefix("Value error, ")
                 if e["type"] == "string_pattern_mismatch":
-                    text = f"{e.get('input')!r} does not match the expected format"
+                    text = f"{_pattern_message(path, e['ctx']['pattern'])} (got {e.get('input')!r})"
+                if e["type"] == "literal_error":
+                    text = _literal_message(e)
                 if text not in messages:
                     messages.append(text)
             message = "; or ".join(messages[:3])
-            if path and path[-1] == "memory":
-                hint = _MEMORY_HINT
-            elif any(e["type"] == "string_pattern_mismatch" and "(us|ms|s|m|h)" in str(e.get("ctx")) for e in errors):
-                hint = "durations look like 30s, 1m30s, 500ms"
         problems.append(Problem(message, loaded.source.locate(path), path, hint))
     problems.sort(key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
     return problems

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockergen.resolve import merge
+from dockergen.resolve import merge, replaces_whole
 
 MISSING = object()
 # Values Compose replaces as a whole (a spec layer replaces them too): never diffed inside.
@@ -51,7 +51,7 @@ def diff(below: dict[str, Any], want: dict[str, Any], keep: frozenset[str] = fro
         current = below.get(key, MISSING)
         if current == value:
             continue
-        if isinstance(current, dict) and isinstance(value, dict) and key not in WHOLE:
+        if isinstance(current, dict) and isinstance(value, dict) and key not in WHOLE and not replaces_whole(key, current, value):
             sub = diff(current, value)
             if sub:
                 out[key] = sub

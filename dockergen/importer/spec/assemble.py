@@ -146,6 +146,10 @@ def build_spec(
             if {k: got.get(k) for k in want} != want or extra:
                 result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
     spec: dict[str, Any] = {"version": 1, "project": project}
+    if any("start_interval" in (t or {}).get("healthcheck", {}) for per_env in targets.values() for t in per_env.values()):
+        # Only engines that know `start_interval` get it from the renderer (features.py).
+        spec["engines"] = {"docker": "25.0", "compose": "2.20.2"}
+        result.notes.append("a healthcheck sets start_interval: the spec targets Docker Engine 25+ and Compose 2.20.2+ (`engines`)")
     if defaults:
         spec["defaults"] = defaults
     spec["environments"] = {}
@@ -154,8 +158,9 @@ def build_spec(
         if env.parent:
             block["extends"] = env.parent
         block["kind"] = env.kind
-        parent_engine = by_name[env.parent].engine if env.parent in by_name else "docker"
-        if env.engine != parent_engine or env.engine != "docker":
+        # Written where the spec would infer another engine: a parent's, or a standard name's (podman).
+        inferred = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("engine") or (by_name[env.parent].engine if env.parent in by_name else "docker")
+        if env.engine != inferred or env.engine != "docker":
             block["engine"] = env.engine
         if env.project != project:
             block["project"] = env.project

@@ -311,7 +311,9 @@ def _normal(service: dict[str, Any]) -> dict[str, Any]:
     if s.get("restart") == "no":
         del s["restart"]
     hc = s.get("healthcheck")
-    if isinstance(hc, dict):
+    if isinstance(hc, dict) and hc.get("disable"):
+        s["healthcheck"] = {"disable": True}  # what else a disabled healthcheck says has no effect
+    elif isinstance(hc, dict):
         s["healthcheck"] = {k: v for k, v in hc.items() if HEALTHCHECK_DEFAULTS.get(k) != v}
     deploy = s.get("deploy")
     if isinstance(deploy, dict):

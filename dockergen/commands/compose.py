@@ -1,0 +1,79 @@
+"""``dockergen compose ENV [ARGS...]``: the real Compose CLI on one environment's files.
+
+Runs ``<compose> -p <project> -f <base> -f <overlay> ARGS...`` (the CLI found by
+``compose_tool`` for the environment's engine) in place of dockergen, so Compose owns the
+terminal, the signals and the exit code.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from dockergen.compose_tool import INSTALL_HINT, find_compose
+from dockergen.errors import DockergenError, Location
+
+NO_COMPOSE = 127  # as a shell says for a command it cannot find
+
+
+def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], str]:
+    """The argv prefix (``-p``/``-f`` included) for ``env`` and the environment's engine."""
+    from dockergen.pipeline import load_and_resolve
+
+    _, parsed, project, _ = load_and_resolve(spec)
+    if env not in project.environments:
+        close = difflib.get_close_matches(env, list(project.environments), n=1)
+        raise DockergenError.single(
+            f"unknown environment {env!r}",
+            location=Location(str(spec)),
+            hint=(f"did you mean {close[0]!r}? " if close else "") + f"declared: {', '.join(project.environments)}",
+        )
+    info = project.environments[env].info
+    out_dir = out if out is not None else spec.parent
+    files = [out_dir / parsed.output.compose_file, out_dir / info.compose_file]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        spec_arg = "" if spec == Path("dockergen.yaml") else f" --spec {shlex.quote(str(spec))}"
+        raise DockergenError.single(
+            f"not rendered yet: {', '.join(missing)} missing",
+            location=Location(str(spec)),
+            hint=f"run `dockergen render{spec_arg}` first",
+        )
+    argv = ["-p", info.project or parsed.project]
+    for f in files:
+        argv += ["-f", str(f)]
+    return argv, info.engine
+
+
+def compose(spec: Path, env: str, args: list[str], *, out: Path | None = None, print_only: bool = False) -> int:
+    from dockergen.fingerprint import fast_clean
+
+    selection, engine = compose_command(spec, env, out)
+    cli = find_compose(engine)
+    if cli is None:
+        click.echo(f"error: no Compose CLI found for the {env!r} environment (engine: {engine}); {INSTALL_HINT}", err=True)
+        return NO_COMPOSE
+    argv = [*cli.argv, *selection, *args]
+    if print_only:
+        click.echo(shlex.join([*(f"{k}={v}" for k, v in cli.env.items()), *argv]))
+        return 0
+    if not fast_clean(spec, out if out is not None else spec.parent):
+        click.echo(
+            f"warning: the generated files differ from {spec} (`dockergen check` says why; `dockergen render` updates them); "
+            "running them as they are",
+            err=True,
+        )
+    if cli.note:
+        click.echo(f"note: {cli.note}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(argv[0], argv, {**os.environ, **cli.env})
+    except OSError as exc:
+        click.echo(f"error: cannot run {cli.name}: {exc.strerror}; {INSTALL_HINT}", err=True)
+        return NO_COMPOSE

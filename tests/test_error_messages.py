@@ -1,0 +1,71 @@
+"""Validation errors say what a value must look like, in words taken from the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dockergen.errors import DockergenError
+from dockergen.pipeline import load_and_resolve
+from dockergen.spec.schema import spec_json_schema
+
+BASE = """\
+version: 1
+project: shop
+services:
+  api:
+    image: nginx:1.27
+"""
+
+
+def patterns_without_words(node: Any, where: str = "", message: str | None = None) -> list[str]:
+    """Every schema location with a ``pattern`` but no ``patternErrorMessage`` on it or on
+    the optional field around it."""
+    missing: list[str] = []
+    if isinstance(node, dict):
+        message = node.get("patternErrorMessage", message)
+        if "pattern" in node and not message:
+            missing.append(where or "(root)")
+        for key, value in node.items():
+            inherited = message if key in ("anyOf", "oneOf", "allOf") else None
+            missing += patterns_without_words(value, f"{where}.{key}" if where else key, inherited)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            missing += patterns_without_words(value, f"{where}[{index}]", message)
+    return missing
+
+
+def test_every_pattern_of_the_spec_says_what_it_accepts() -> None:
+    missing = patterns_without_words(spec_json_schema())
+    assert not missing, "give these fields `matching(pattern, 'what it accepts')` in spec/model.py:\n" + "\n".join(missing)
+
+
+def messages(tmp_path: Path, text: str) -> list[str]:
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text(text)
+    with pytest.raises(DockergenError) as caught:
+        load_and_resolve(spec)
+    return [p.render() for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("project: shop", "project: Shop"), "project: must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Shop')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {http: health}"), "healthcheck.http: must be a path starting with / (e.g. /health) (got 'health')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {test: [CMD, 'true'], interval: 5 s}"), "healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms (got '5 s')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    restart: sometimes"), "restart: must be one of no, always, unless-stopped, on-failure or on-failure:N (got 'sometimes')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    resources: {limits: {memory: 512 MB}}"), "memory: must be a size such as 512m"),
+        (("services:", "engines: {docker: latest}\nservices:"), "engines.docker: must be a version such as 2.20 or 24.0.7"),
+        (("services:", "environments: {dev: {engine: dockr}}\nservices:"), "environments.dev.engine: must be one of: docker, podman (got 'dockr'); did you mean 'docker'?"),
+        (("services:", "environments: {dev: {kind: production}}\nservices:"), "environments.dev.kind: must be one of: dev, test, staging, prod (got 'production')"),
+        (("services:", "environments: {Dev: {}}\nservices:"), "must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Dev')"),
+        (("services:", "output: {overlay: compose.yaml}\nservices:"), "output.overlay: must be a file name containing {env}"),
+    ],
+)
+def test_the_message_names_the_expected_format(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    found = messages(tmp_path, BASE.replace(*change, 1))
+    assert any(expected in line for line in found), found
+    assert not any("does not match the expected format" in line or "Input should be" in line for line in found), found

@@ -73,7 +73,7 @@ def test_build_args_reach_the_node_build_script_and_install(tmp_path: Path) -> N
 
 
 def test_declared_args_have_their_defaults_and_stages_and_quote_safely(tmp_path: Path) -> None:
-    args = {"GIT_SHA": {"stages": ["prod"]}, "INDEX": 'https://x.example/"$HOME"', "EMPTY": None}
+    args = {"GIT_SHA": {"stages": ["prod"]}, "INDEX": 'https://x.example/"$HOME"', "EMPTY": {}}
     path, _ = render_python(tmp_path, build={"args": args})
     stages = dockerfile_stages(path)
     assert args_of(stages["prod"][1]) == {"EMPTY": None, "GIT_SHA": None, "INDEX": 'https://x.example/\\"\\$HOME\\"'}

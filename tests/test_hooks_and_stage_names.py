@@ -152,7 +152,7 @@ def test_dev_settings_still_follow_a_renamed_dev_stage(tmp_path: Path) -> None:
     [
         ({"prod": "dev"}, "gives two stages one name"),
         ({"deps": "x"}, "has no stage deps"),
-        ({"prod": "Prod"}, "'Prod' does not match"),
+        ({"prod": "Prod"}, "stage_names.prod: must be lowercase letters"),
     ],
 )
 def test_stage_names_must_be_unique_names_of_template_stages(names: dict[str, str], message: str, tmp_path: Path) -> None:

@@ -471,7 +471,7 @@ class BuildArg(Model):
     """A build argument the Dockerfile declares."""
 
     default: DockerValue | None = None
-    """Value when the build passes none (`null`: empty)."""
+    """Value when the build passes none (unset: empty)."""
     stages: list[Name] | None = None
     """Stages that declare it (default: every stage of the Dockerfile). An `ARG` is seen by
     the steps after it in its stage only, and a new value reruns every `RUN` after it: give a
@@ -532,9 +532,9 @@ class Build(Model):
     ignore: list[OneLine] | None = None
     """Extra `.dockerignore` patterns for this context. They apply to every stage: to keep
     tests out of prod use `prod_exclude`, not `tests/` here (the test stage needs them)."""
-    args: dict[ArgName, BuildArg | DockerValue | None] | None = None
-    """Build arguments (`ARG`) the built-in templates declare, as `NAME: default`, `NAME: null`
-    or `NAME: {default, stages}`, for your `hooks` and for tools that read them from the
+    args: dict[ArgName, BuildArg | DockerValue] | None = None
+    """Build arguments (`ARG`) the built-in templates declare, as `NAME: default`, `NAME: {}`
+    (no default) or `NAME: {default, stages}`, for your `hooks` and for tools that read them from the
     environment while dependencies install (`PIP_INDEX_URL`, `npm_config_registry`). Every key
     of a service's `build_args` (in any environment) is declared too, in every stage."""
     prod_exclude: list[ContextPath] | None = None

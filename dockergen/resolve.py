@@ -17,6 +17,7 @@ layers.
 
 from __future__ import annotations
 
+import copy
 import functools
 import posixpath
 from dataclasses import dataclass
@@ -414,7 +415,9 @@ def _plan(
     raw.pop("flavours", None)
     path = ("services", name, "build", "flavours", flavour)
     try:
-        build = Build.model_validate(merge(raw, overrides))
+        # The flavour's overrides onto the build as written: its own `null`s (`requirements:
+        # null`, no requirements at all) are values here, not removals from a layer below.
+        build = Build.model_validate(_MERGER.merge(copy.deepcopy(raw), overrides) if overrides else raw)
     except Exception as exc:  # pydantic.ValidationError, reported with the flavour's position
         raise DockergenError.single(f"invalid flavour override: {exc}", location=source.locate(path), path=path) from None
     default_flavour = flavour == (service.build.flavour or "slim")

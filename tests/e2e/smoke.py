@@ -79,9 +79,33 @@ def _published(stack: Stack, service: str, target: int) -> int:
     return int(out.rsplit(":", 1)[1])
 
 
+def uv_fastapi_celery(stack: Stack) -> None:
+    body = _json(stack, "api", 8000, "/db")
+    assert "PostgreSQL" in body["version"] and int(body["visits"]) >= 1, body
+    # The OCI labels of the uv-built prod image, and its code owned by root.
+    labels = stack.inspect("api")["Config"]["Labels"]
+    assert labels["org.opencontainers.image.title"] == "api" and labels["org.opencontainers.image.source"].startswith("https://"), labels
+    assert "denied" in stack.exec("api", "sh", "-c", "touch /app/app/main.py 2>/dev/null || echo denied")
+    if "worker" not in stack.containers():
+        return
+    task = _json(stack, "api", 8000, "/tasks/multiply?x=6&y=7", data={}, expect=202)["task_id"]
+
+    def done() -> dict | None:
+        result = _json(stack, "api", 8000, f"/tasks/{task}")
+        return result if result["state"] == "SUCCESS" else None
+
+    assert eventually(done, timeout=30, what="celery task round trip through redis")["result"] == 42
+    # beat schedules `tick` every 2 s; the worker runs it and counts in Redis. beat writes its
+    # schedule into the one directory the app user owns.
+    first = _json(stack, "api", 8000, "/beat")["ticks"]
+    eventually(lambda: _json(stack, "api", 8000, "/beat")["ticks"] > first, timeout=30, what="beat ticks reach the worker")
+    assert "beat-schedule" in stack.exec("beat", "ls", "/var/lib/celery")
+
+
 SMOKE: dict[str, Callable[[Stack], None]] = {
     "fastapi-celery": fastapi_celery,
     "microservices": microservices,
     "observability": observability,
     "platform": platform,
+    "uv-fastapi-celery": uv_fastapi_celery,
 }

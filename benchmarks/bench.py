@@ -127,10 +127,14 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
     with tempfile.TemporaryDirectory() as tmp:
         spec = str(example / "dockergen.yaml")
         out = lambda i: [str(Path(tmp) / f"out{i}")]  # noqa: E731 - a new tree: the full path every run
+        unlocked = Path(tmp) / "unlocked"  # the example without its lock: nothing to confirm, all to check
+        shutil.copytree(example, unlocked)
+        (unlocked / "dockergen.lock").unlink()
         cases = [
             ("render (full: a fresh --out tree)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
             ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
-            ("validate", [dockergen, "validate", "--spec", spec], None),
+            ("validate (full: no lock to confirm it)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
+            ("validate (unchanged since the render)", [dockergen, "validate", "--spec", spec], None),
         ]
         for name, cmd, fresh in cases:
             ours, theirs = alternating([(cmd, ROOT), (compose_cmd, example)], repeat, fresh)

@@ -14,7 +14,8 @@ STANDARD_ENVIRONMENTS: dict[str, dict[str, Any]] = {
     "test": {"kind": "test"},
     "staging": {"kind": "staging"},
     "prod": {"kind": "prod"},
-    "podman": {"kind": "prod", "engine": "podman"},
+    # prod on rootless podman: everything prod says (limits, ports, settings) carries over.
+    "podman": {"kind": "prod", "engine": "podman", "extends": "prod"},
 }
 
 # The build stage each kind of environment runs (a built-in name; `build.stage_names` may rename it).

@@ -18,18 +18,21 @@ layers.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from deepmerge import Merger
 
 from dockergen import durations, presets
+from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Build, Engines, Service, ServiceSettings, Spec
+from dockergen.spec.model import Build, Engines, Healthcheck, Service, ServiceSettings, Spec
 
 
 def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
@@ -82,6 +85,7 @@ class EnvironmentInfo:
     chain: tuple[str, ...]  # root ... self, along `extends`
     compose_file: str
     project: str | None = None  # Compose project name, when not the spec's
+    registry: str | None = None  # prefix of built images without a registry
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,7 @@ class ResolvedHealthcheck:
     start_interval: str | None = None
     retries: int | None = None
     disable: bool = False
+    note: str | None = None  # why dockergen chose this probe (or none) for a `uses` service
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             chain=tuple(chain),
             compose_file=declared[name].get("compose_file") or spec.output.overlay.format(env=name),
             project=pick("project"),
+            registry=pick("registry") or spec.registry,
         )
     return out
 
@@ -285,10 +291,7 @@ def qualify_image(image: str) -> str:
     """Fully qualify a Docker Hub short name; podman refuses short names without an alias,
     and the long form means the same thing to Docker. ``scratch`` is no image but the empty
     base, and stays as it is."""
-    if "$" in image or image == "scratch":
-        return image
-    first = image.split("/", 1)[0]
-    if "/" in image and ("." in first or ":" in first or first == "localhost"):
+    if "$" in image or image == "scratch" or has_registry(image):
         return image
     return f"docker.io/{image}" if "/" in image else f"docker.io/library/{image}"
 
@@ -363,17 +366,10 @@ def _resolve_service(
             path=path,
             hint="give it an image, a build, or `uses: <service>`",
         )
-    healthcheck = _healthcheck(settings, plan, engines, env.engine, ("services", name), source)
-    image = settings.image
-    if plan is not None and image is None:
-        image = f"{spec.project}/{builder_name}:${{TAG:-{env.name}}}"
-        if plan.flavour != (spec.services[builder_name].build.flavour or "slim"):  # type: ignore[union-attr]
-            image = f"{spec.project}/{builder_name}:${{TAG:-{env.name}}}-{plan.flavour}"
-    if image is not None:
-        image = qualify_image(image) if plan is None else image
-        if env.engine == "podman" and plan is not None and not image.startswith("localhost/"):
-            image = f"localhost/{image}"
     target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
+    probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
+    healthcheck = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
+    image = qualify_image(settings.image) if settings.image is not None else None
     if plan is not None and target not in stage_names(plan.build):
         path = setter_path(source, env, name, "target") or ("services", name)
         raise DockergenError.single(
@@ -382,7 +378,70 @@ def _resolve_service(
             path=path,
             hint=f"stages: {', '.join(stage_names(plan.build))}",
         )
+    if plan is not None:
+        assert target is not None and builder_name is not None
+        # A `uses` service runs its builder's image, under the builder's name, unless it
+        # names its own (then it is a second image from the same Dockerfile).
+        own = settings.image if service.uses is not None else None
+        if service.uses is not None and own is None:
+            _refuse_own_build_args(source, env, name, service.uses)
+        image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name))
     return ResolvedService(name, settings, image, plan, target, healthcheck)
+
+
+def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str, exact: str | None) -> str:
+    """The name of the image ``plan`` builds for ``target`` in ``env``: the one rule (see
+    ``Build.image``) that Compose, podman, ``explain`` and every other output read through
+    ``ResolvedService.image``. ``exact`` is the builder's own ``image`` setting, if any."""
+    if exact is not None:
+        name = exact
+    else:
+        repository, tag = split_tag(plan.build.image or f"{project}/{plan.service}")
+        if env.registry and not has_registry(repository):
+            repository = f"{env.registry.rstrip('/')}/{repository}"
+        if tag is None:
+            tag = f"${{TAG:-{env.name}}}"
+            if plan.build.builtin_stage(target) != presets.TARGET_BY_KIND[env.kind]:
+                tag += f"-{target}"
+        elif plan.build.builtin_stage(target) != presets.TARGET_BY_KIND["prod"]:
+            tag += f"-{target}"
+        if not plan.default_flavour:
+            tag += f"-{plan.flavour}"
+        name = f"{repository}:{tag}"
+    if env.engine == "podman" and not has_registry(name) and not name.startswith("$"):
+        name = f"localhost/{name}"  # where podman keeps what it built
+    return name
+
+
+def split_tag(image: str) -> tuple[str, str | None]:
+    """``ghcr.io:443/acme/api:1.0`` -> ``("ghcr.io:443/acme/api", "1.0")``."""
+    head, _, last = image.rpartition("/")
+    if ":" in last and not last.startswith("${"):
+        last, _, tag = last.partition(":")
+        return f"{head}/{last}" if head else last, tag
+    return image, None
+
+
+def has_registry(image: str) -> bool:
+    """Whether the name starts with a registry host (``ghcr.io/...``, ``localhost:5000/...``)."""
+    first, slash, _ = image.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str) -> str | None:
+    return merge(*(layer for _, _, layer in spec_layers(spec, env, builder))).get("image")
+
+
+def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, builder: str) -> None:
+    """Build args of its own would make the builder's image name stand for two images."""
+    path = setter_path(source, env, name, "build_args")
+    if path is not None and path[:2] == ("services", name):
+        raise DockergenError.single(
+            f"runs the image {builder!r} builds under its name, so it cannot have build args of its own",
+            location=source.locate(path),
+            path=path,
+            hint=f"set `build_args` on {builder!r}, or give this service an `image` name of its own",
+        )
 
 
 def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
@@ -469,6 +528,30 @@ def probe_timeout(timeout: str) -> float:
     `timeout` (so that a slow app fails the probe, not the engine's kill), half of a short one."""
     limit = durations.seconds(timeout)
     return round(limit - 1 if limit >= 2 else limit / 2, 3)
+
+
+def _uses_healthcheck(
+    settings: ServiceSettings, builder: str, probe: Callable[[ServiceSettings], ResolvedHealthcheck | None]
+) -> ResolvedHealthcheck:
+    """A `uses` service never runs its builder's probe (the image's ``HEALTHCHECK``): it gets
+    the one it declares, a preset for its command, or an explicit ``disable`` saying why.
+    ``probe`` resolves a healthcheck setting for this service (``_healthcheck``)."""
+    declared = settings.healthcheck or Healthcheck()
+    if declared.disable or declared.test is not None or declared.http is not None:
+        resolved = probe(settings)
+        assert resolved is not None
+        return resolved
+    known = probe_for(settings.entrypoint, settings.command)
+    if known is None:
+        note = f"runs {builder}'s image, whose probe checks {builder}, not this service: declare `healthcheck`"
+        return ResolvedHealthcheck(test=None, disable=True, note=note)
+    if known.test is None and known.http is None:
+        return ResolvedHealthcheck(test=None, disable=True, note=f"{known.note}; it runs without a probe")
+    preset: dict[str, Any] = {"test": list(known.test)} if known.test else {"http": known.http[1], "port": known.http[0]}  # type: ignore[index]
+    chosen = Healthcheck.model_validate({**preset, **known.timing, **declared.model_dump(exclude_none=True)})
+    resolved = probe(settings.model_copy(update={"healthcheck": chosen}))
+    assert resolved is not None
+    return dataclasses.replace(resolved, note=f"preset for `{known.program}`: {known.note}")
 
 
 def _http_probe(

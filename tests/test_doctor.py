@@ -92,3 +92,19 @@ def test_a_missing_spec_is_reported_not_fatal(tmp_path: Path) -> None:
     result = _doctor(tmp_path / "dockergen.yaml", path=str(tmp_path / "empty-bin"))
     assert result.returncode == 0
     assert "no such spec" in result.stdout
+
+
+def test_a_fresh_init_project_passes_with_placeholders_for_required_variables(tmp_path: Path) -> None:
+    """`init` writes `${POSTGRES_PASSWORD:?...}`: no .env yet is not a finding about the files."""
+    app = tmp_path / "shop" / "api"
+    app.mkdir(parents=True)
+    (app / "requirements.txt").write_text("fastapi\nuvicorn\npsycopg[binary]\n")
+    (app / "main.py").write_text("from fastapi import FastAPI\napp = FastAPI()\n")
+    env = {k: v for k, v in os.environ.items() if k != "POSTGRES_PASSWORD"}
+    init = subprocess.run([sys.executable, "-m", "dockergen", "init", "--yes"], cwd=app.parent, capture_output=True, text=True, env=env, timeout=120)
+    assert init.returncode == 0, init.stderr
+    assert "POSTGRES_PASSWORD:?" in (app.parent / "dockergen.yaml").read_text()
+    result = subprocess.run([sys.executable, "-m", "dockergen", "doctor"], cwd=app.parent, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FAIL" not in result.stdout
+    assert "config: compose.yaml + each of 5 overlay(s) (placeholders for the required POSTGRES_PASSWORD" in result.stdout

@@ -121,6 +121,14 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
             continue
         sa, sb = dict(theirs[old]), dict(ours[new])
         sb = _without_alias(sb, old) if old != new else sb
+        if (spec["services"].get(new) or {}).get("uses"):
+            # A service on another's image: built once, by the service that owns the name
+            # (issue 15 item 13), and never running that image's HEALTHCHECK (item 2).
+            builder = next((s for n, s in ours.items() if n != new and s.get("build") and s.get("image") == sb.get("image")), None)
+            if builder is not None and "build" in sa and "build" not in sb:
+                sb["build"] = builder["build"]
+            if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
+                sb.pop("healthcheck")
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]
     for key in ("networks", "volumes", "secrets", "configs"):
         if (a.get(key) or {}) != (b.get(key) or {}):

@@ -132,3 +132,14 @@ def test_a_key_brought_in_by_a_merge_is_located_where_it_is_written(tmp_path: Pa
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if "error:" in line]
     assert any(line.startswith("dockergen.yaml:6:") and "services.worker.resources.limits.memory" in line for line in lines), result.stderr
+
+
+def test_a_syntax_error_behind_a_comment_ruamel_cannot_place_is_located(tmp_path: Path) -> None:
+    # ruamel's round-trip reader raises NotImplementedError ("overlap in comment") here
+    # instead of the syntax error.
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text("version: 1\nproject: p\nservices:      # one\n  b with it\n\nc:             # two\n  d: 1\n  - e\n")
+    result = run_cli(tmp_path, "validate", "--spec", str(spec))
+    assert result.returncode == 2
+    assert "dockergen.yaml:8:3: error: YAML syntax: did not find expected key" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr

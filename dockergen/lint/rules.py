@@ -249,6 +249,10 @@ def _no_healthcheck(view: ServiceView) -> Iterator[Hit]:
     hc = view.service.healthcheck
     if hc is None:
         yield Hit("no healthcheck", ("healthcheck",))
+    elif hc.disable and hc.note is not None:
+        # Disabled by dockergen for a `uses` service: the service is to blame, not the
+        # builder whose probe it does not run.
+        yield Hit(f"no healthcheck: {hc.note}", spec_path=("services", view.name, "command" if view.service.settings.command else "uses"))
     elif hc.disable:
         yield Hit("healthcheck disabled", ("healthcheck", "disable"))
 

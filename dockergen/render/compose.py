@@ -36,8 +36,9 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
     spec = project.spec
     services: dict[str, Any] = {}
     named_volumes: set[str] = set()
+    builders = image_builders(env)
     for name, service in env.services.items():
-        services[name] = _service(service, env, named_volumes)
+        services[name] = _service(service, env, named_volumes, name in builders)
     doc: dict[str, Any] = {"name": env.info.project or spec.project, "services": services}
     declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):
@@ -49,6 +50,21 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
         if declared:
             doc[key] = declared
     return doc
+
+
+def image_builders(env: ResolvedEnvironment) -> set[str]:
+    """The services that carry ``build:``: one per image name. Compose builds every service
+    with a ``build`` section, so a worker on the API's image would build it a second time;
+    without one it runs the image its builder built (Compose does not pull an image another
+    service of the project builds). The builder itself is preferred, else the first."""
+    owners: dict[str, str] = {}
+    for name, service in env.services.items():
+        if service.plan is None or service.image is None:
+            continue
+        current = owners.get(service.image)
+        if current is None or (name == service.plan.service and current != name):
+            owners[service.image] = name
+    return set(owners.values())
 
 
 def _declared(spec: Any, env: ResolvedEnvironment, key: str) -> dict[str, Any]:
@@ -66,13 +82,13 @@ def _declared(spec: Any, env: ResolvedEnvironment, key: str) -> dict[str, Any]:
     return out
 
 
-def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str]) -> dict[str, Any]:
+def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str], builds: bool) -> dict[str, Any]:
     s = service.settings
     podman = env.info.engine == "podman"
     out: dict[str, Any] = {}
     if service.image is not None:
         out["image"] = service.image
-    if service.plan is not None:
+    if service.plan is not None and builds:
         plan = service.plan
         context = posixpath.normpath(plan.build.context)
         build: dict[str, Any] = {"context": _relative(context)}

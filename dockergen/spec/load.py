@@ -130,6 +130,16 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
     return LoadedSpec(path=path or Path(shown), data=source.data, source=source, raw=raw)
 
 
+def _syntax_error(exc: MarkedYAMLError, shown: str) -> DockergenError:
+    mark = exc.problem_mark or exc.context_mark
+    loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
+    message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+    hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
+    if "duplicate key" in message:
+        hint = "each key may appear once per mapping"
+    return DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint)
+
+
 def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
     """The document via the round-trip loader, recording positions into ``source``;
     raises ``DockergenError`` for every problem, located."""
@@ -139,13 +149,17 @@ def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
     try:
         doc = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-        message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
-        if "duplicate key" in message:
-            hint = "each key may appear once per mapping"
-        raise DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint) from None
+        raise _syntax_error(exc, shown) from None
+    except NotImplementedError:
+        # ruamel's round-trip reader gives up on some comment layouts ("overlap in comment")
+        # before it reaches the syntax error behind them; the safe reader names that error.
+        try:
+            YAML(typ="safe").load(text)
+        except MarkedYAMLError as exc:
+            raise _syntax_error(exc, shown) from None
+        raise DockergenError.single(
+            "YAML comments laid out in a way the reader cannot place", location=Location(shown), hint="put each comment on a line of its own"
+        ) from None
     except YAMLError as exc:
         raise DockergenError.single(f"YAML error: {exc}", location=Location(shown)) from None
     except RecursionError:

@@ -67,6 +67,27 @@ def _one_line(value: str) -> str:
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+
+# Docker's reference grammar (distribution/reference), with `${VAR}` interpolation allowed
+# anywhere: Compose fills it in before the engine sees the name.
+_INTERPOLATED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?+](?:[^{}]|\{[^{}]*\})*)?\}")
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?)"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+REGISTRY = re.compile(rf"{_HOST}(?:/{_COMPONENT})*")
+BUILT_IMAGE = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?")
+
+
+def _reference_rule(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(_INTERPOLATED.sub("x", value)):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+BuiltImage = Annotated[str, _reference_rule(BUILT_IMAGE, "an image name (`[registry/]path[:tag]`, lower case, no digest)")]
+Registry = Annotated[str, _reference_rule(REGISTRY, "a registry with an optional namespace (`ghcr.io/acme`)")]
 HTTP_PATH = re.compile(r"^/[A-Za-z0-9._~!&()*+,;=:@%/?-]*$")
 Command = str | list[str]
 
@@ -180,7 +201,10 @@ class ServiceSettings(Model):
     enabled: bool | None = None
     """`false` leaves the service out of an environment (e.g. a mail catcher only in dev)."""
     image: str | None = None
-    """Image to run for services that build nothing (e.g. `postgres:16-alpine`)."""
+    """Image to run for services that build nothing (e.g. `postgres:16-alpine`). On a service
+    with a `build`, the exact name (tag included) of the built image in that layer's
+    environments, replacing the rule of `build.image`; a `uses` service that names its own
+    builds that name itself (otherwise it runs its builder's, built once)."""
     target: str | None = None
     """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
     build_args: dict[str, str] | None = None
@@ -506,8 +530,15 @@ class Build(Model):
     """Build context, relative to the spec's directory."""
     dockerfile: str | None = None
     """Where to write the Dockerfile, relative to the spec (default `<context>/Dockerfile`)."""
-    image: str | None = None
-    """Tag for the built image (default `<project>/<service>:${TAG:-latest}`)."""
+    image: BuiltImage | None = None
+    """Name of the built image, e.g. `ghcr.io/acme/api` (default `<project>/<service>`), prefixed
+    with `registry` when it names no registry. Without a tag, each environment tags it
+    `${TAG:-<env>}`, plus `-<stage>` when the environment builds a stage other than its kind's
+    (`dev`, `test`, `prod`); with a tag (`ghcr.io/acme/api:1.0`) every environment uses that
+    tag for the `prod` stage and `<tag>-<stage>` for the others. A non-default flavour appends
+    `-<flavour>`. Services that `uses:` this one run the same name; an `engine: podman`
+    environment prefixes `localhost/` to a name without a registry. A service's `image`
+    setting, when given, is the exact name instead."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
     workdir: DockerWord = matching(r"^/", "an absolute path (starting with /)", "/app")
@@ -626,7 +657,13 @@ class Service(ServiceSettings):
     build: Build | None = None
     """How to build the service's image; omit it (and give `image`) for a stock image."""
     uses: Name | None = None
-    """Run the image another service builds (e.g. a worker on the API's image)."""
+    """Run the image another service builds (e.g. a worker on the API's image), under the
+    name that service's image has in each environment. It never runs that image's probe
+    (its `HEALTHCHECK` checks the builder): without a `healthcheck` of its own, a known
+    command gets a preset (`celery worker`: `celery inspect ping` for its own node; `arq
+    --check`; Celery Flower: `GET /healthcheck`) and any other command an explicit
+    `healthcheck: {disable: true}` (Celery beat, rq and dramatiq answer no probe), which
+    lint reports on this service."""
     environments: dict[str, ServiceSettings] | None = None
     """Per-environment settings: the highest layer."""
 
@@ -643,6 +680,8 @@ class Environment(Model):
     >= 1024, `localhost/` tags)."""
     flavour: str | None = None
     """Base image flavour for every built service (e.g. `alpine`)."""
+    registry: Registry | None = None
+    """Registry prefix of the built images in this environment (default: the spec's `registry`)."""
     compose_file: str | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     project: Name | None = None
@@ -768,10 +807,16 @@ class Spec(Model):
     """Names of the generated Compose files and snapshots."""
     templates: str | None = None
     """Directory (relative to the spec) whose templates override the built-in ones."""
+    registry: Registry | None = None
+    """Registry (and namespace) prefixed to every built image whose name has none, e.g.
+    `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""
     defaults: ServiceSettings | None = None
     """Settings for every service in every environment (the lowest layer after the built-in one)."""
     environments: dict[Name, Environment] | None = None
-    """Environments to render (default: dev, test, staging, prod, podman)."""
+    """Environments to render. Default: `dev`, `test`, `staging`, `prod`, and `podman`, which
+    `extends: prod` (prod's settings, limits and per-service `environments.prod` blocks, on
+    rootless podman: `localhost/` image names, `:Z` bind mounts, host ports from 1024).
+    Declaring `environments` replaces the defaults; write `extends` yourself there."""
     services: dict[Name, Service]
     """The services, by name (lowercase letters, digits, `-`, `_`)."""
     volumes: dict[str, dict[str, Any] | None] | None = None

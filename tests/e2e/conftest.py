@@ -78,3 +78,15 @@ def merged_config(stack: eng.Stack) -> dict[str, Any]:
     if key not in _CONFIGS:
         _CONFIGS[key] = stack.config()
     return _CONFIGS[key]
+
+
+def require_images(images: list[str]) -> None:
+    """Skip (with the reason) for images no stand-in can provide; otherwise a missing image
+    is a set-up problem: a failure on CI, a skip with the set-up command elsewhere."""
+    missing = [image for image in dict.fromkeys(images) if not eng.image_exists(image)]
+    for image in missing:
+        reason = eng.unavailable_reason(image)
+        if reason:
+            pytest.skip(reason)
+    if missing:
+        not_available(f"image(s) not present locally: {', '.join(missing)}")

@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e import engine as eng
 from tests.e2e.cases import STACK_CASES, TARGET_CASES, StackCase, TargetCase
-from tests.e2e.conftest import merged_config, not_available, rendered_copy
+from tests.e2e.conftest import merged_config, rendered_copy, require_images
 from tests.e2e.smoke import SMOKE
 
 HEALTH_URL = re.compile(r"http://(?:127\.0\.0\.1|localhost):(\d+)(/[^\s'\"]*)")
@@ -25,18 +25,6 @@ def _stack(engine: eng.Engine, workdir: Path, files: tuple[str, ...] | list[str]
     return eng.Stack(engine, workdir, list(files), eng.PROJECT_PREFIX + name)
 
 
-def _require_images(images: list[str]) -> None:
-    """Skip (with the reason) for images no stand-in can provide; otherwise a missing image
-    is a set-up problem: a failure on CI, a skip with the set-up command elsewhere."""
-    missing = [image for image in dict.fromkeys(images) if not eng.image_exists(image)]
-    for image in missing:
-        reason = eng.unavailable_reason(image)
-        if reason:
-            pytest.skip(reason)
-    if missing:
-        not_available(f"image(s) not present locally: {', '.join(missing)}")
-
-
 # ---- builds ---------------------------------------------------------------------------
 
 
@@ -44,7 +32,7 @@ def _require_images(images: list[str]) -> None:
 def test_every_target_an_environment_uses_builds_with_podman(case: TargetCase, engine: eng.Engine, workspace: Path) -> None:
     workdir = rendered_copy(case.example, workspace)
     dockerfile = workdir / case.dockerfile
-    _require_images(eng.base_images(dockerfile))
+    require_images(eng.base_images(dockerfile))
 
     # Tag the image with every name the environments' compose files give it, qualified the
     # way the Docker API does, so Compose finds it without building again.
@@ -87,7 +75,7 @@ def test_stack_comes_up_healthy_and_works(case: StackCase, engine: eng.Engine, w
         dependants = [s for s, svc in config["services"].items() if name in (svc.get("depends_on") or {}) and s not in case.left_out]
         assert not dependants, f"{name} cannot run here ({reason}) but {dependants} depend on it"
     stack.services = [s for s in config["services"] if s not in case.left_out]
-    _require_images([eng.docker_reference(config["services"][s]["image"]) for s in stack.services if not config["services"][s].get("build")])
+    require_images([eng.docker_reference(config["services"][s]["image"]) for s in stack.services if not config["services"][s].get("build")])
     with eng.running(stack, config):
         _assert_healthy(stack, config)
         _assert_health_endpoints_answer_from_the_host(stack, config)
@@ -108,8 +96,12 @@ def _assert_healthy(stack: eng.Stack, config: dict[str, Any]) -> None:
     for name in stack.services:
         state = stack.inspect(name)["State"]
         assert state["Status"] == "running", f"{name}: {state['Status']}\n{stack.diagnostics()}"
-        if config["services"][name].get("healthcheck", {}).get("test"):
+        healthcheck = config["services"][name].get("healthcheck", {})
+        if healthcheck.get("test"):
             assert stack.health(name) == "healthy", f"{name}: health {stack.health(name)}\n{stack.diagnostics()}"
+        elif healthcheck.get("disable"):
+            # e.g. a `uses` service on an image whose HEALTHCHECK probes another program
+            assert stack.health(name) == "none", f"{name}: the image's probe still runs: {stack.health(name)}"
 
 
 def _assert_health_endpoints_answer_from_the_host(stack: eng.Stack, config: dict[str, Any]) -> None:

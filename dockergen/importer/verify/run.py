@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.read import compose_cli
 from dockergen.importer.group.builds import guess_context
@@ -167,6 +168,11 @@ def _compare_env(
             out.append(Difference(env, name, "service name", old_name, name, UNIFIED,
                                   f"one name in every environment; {old_name} stays a network alias"))  # fmt: skip
         a, b = dict(a), dict(b)
+        builder = _shared_builder(ours, name, b) if "build" in a else None
+        if builder is not None:
+            b["build"] = ours[builder]["build"]  # the same build, compared like any other
+            out.append(Difference(env, name, "build", "built here", f"built once, by {builder}", BAKED,
+                                  "one service per image name carries the build: Compose would build the shared image again"))  # fmt: skip
         out.extend(_compare_build(plan, env, name, old_name, a, b, rendered, original.get("name"), mine.get("name")))
         out.extend(_compare_service(env, name, a, b, info.kind, info.engine))
     only_new = {
@@ -198,6 +204,13 @@ def _renamed_refs(service: dict[str, Any], rename: dict[str, str]) -> dict[str, 
     if isinstance(mode, str) and mode.startswith("service:"):
         out["network_mode"] = "service:" + rename.get(mode[8:], mode[8:])
     return out
+
+
+def _shared_builder(services: dict[str, Any], name: str, service: dict[str, Any]) -> str | None:
+    """The service that builds the image ``service`` runs without a build of its own."""
+    if "build" in service or not service.get("image"):
+        return None
+    return next((n for n, s in services.items() if n != name and s.get("build") and s.get("image") == service["image"]), None)
 
 
 def _top(block: dict[str, Any]) -> dict[str, Any]:
@@ -347,9 +360,19 @@ def _classify(path: str, va: Any, vb: Any, kind: str, engine: str, a: dict, b: d
     if path == "healthcheck.test" and isinstance(va, list) and isinstance(vb, list) and engine == "podman":
         if va[:1] == ["CMD"] and vb[:1] == ["CMD-SHELL"] and len(vb) == 2 and shlex.split(vb[1]) == va[1:]:
             return BAKED, "exec form with spaces written as CMD-SHELL (podman 4.3 splits arguments, containers/podman#26519); same command"
+    if path == "healthcheck" and va is None and isinstance(vb, dict) and _own_probe(vb, b):
+        return BAKED, "runs another service's image: a probe of its own (or none), not that image's HEALTHCHECK"
     if path == "logging" and va is None and kind in ("staging", "prod"):
         return BAKED, f"log rotation added (kind {kind})"
     return UNEXPLAINED, ""
+
+
+def _own_probe(healthcheck: dict, service: dict) -> bool:
+    """The probe dockergen gives a `uses` service: a preset for its command, or `disable`."""
+    if healthcheck == {"disable": True}:
+        return True
+    probe = probe_for(service.get("entrypoint"), service.get("command"))
+    return probe is not None and probe.test is not None and healthcheck.get("test") == list(probe.test)
 
 
 def _show(value: Any) -> str:

@@ -29,13 +29,18 @@ def fastapi_celery(stack: Stack) -> None:
     assert "PostgreSQL" in version, version
     if "worker" not in stack.containers():
         return
-    task = _json(stack, "api", 8000, "/tasks/add?x=2&y=3", data={}, expect=202)["task_id"]
+    assert _task_round_trip(stack, "/tasks/add?x=2&y=3") == 5
+
+
+def _task_round_trip(stack: Stack, enqueue: str) -> object:
+    """POST ``enqueue`` on the api, then the task's result once the worker has run it."""
+    task = _json(stack, "api", 8000, enqueue, data={}, expect=202)["task_id"]
 
     def done() -> dict | None:
         body = _json(stack, "api", 8000, f"/tasks/{task}")
         return body if body["state"] == "SUCCESS" else None
 
-    assert eventually(done, timeout=30, what="celery task round trip through redis")["result"] == 5
+    return eventually(done, timeout=30, what="celery task round trip through redis")["result"]
 
 
 def microservices(stack: Stack) -> None:
@@ -88,13 +93,7 @@ def uv_fastapi_celery(stack: Stack) -> None:
     assert "denied" in stack.exec("api", "sh", "-c", "touch /app/app/main.py 2>/dev/null || echo denied")
     if "worker" not in stack.containers():
         return
-    task = _json(stack, "api", 8000, "/tasks/multiply?x=6&y=7", data={}, expect=202)["task_id"]
-
-    def done() -> dict | None:
-        result = _json(stack, "api", 8000, f"/tasks/{task}")
-        return result if result["state"] == "SUCCESS" else None
-
-    assert eventually(done, timeout=30, what="celery task round trip through redis")["result"] == 42
+    assert _task_round_trip(stack, "/tasks/multiply?x=6&y=7") == 42
     # beat schedules `tick` every 2 s; the worker runs it and counts in Redis. beat writes its
     # schedule into the one directory the app user owns.
     first = _json(stack, "api", 8000, "/beat")["ticks"]

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen import __version__
-from dockergen.errors import DockergenError, Location
-from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal
+from dockergen.errors import DockergenError, Location, Problem
+from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal, stamp
 from dockergen.render.compose import Documents, environment_documents
+from dockergen.render.kubernetes import kubernetes_files
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
@@ -26,6 +27,7 @@ class Rendered:
     project: ResolvedProject
     documents: Documents
     files: list[RenderedFile]
+    notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
 
 
 def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
@@ -63,13 +65,15 @@ def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
             path=("templates",),
         )
     files = render_project(project, documents, spec_path.name, templates)
+    k8s_files, notes = kubernetes_files(project, loaded.source, spec_path.name)
+    files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
     _check_unique(files, loaded)
     spec_digest, templates_digest = current_inputs(spec_path, spec.templates)
     lock = Lock(spec_digest, templates_digest, spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
-    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path))
+    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes))
 
 
 def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:

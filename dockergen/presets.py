@@ -115,6 +115,12 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
 # `ARG PYTHON_VERSION=3.12.16`. Update with dockergen releases; a build arg overrides it.
 PYTHON_PATCH_RELEASES = {"3.10": "3.10.22", "3.11": "3.11.18", "3.12": "3.12.16", "3.13": "3.13.18", "3.14": "3.14.10", "3.15": "3.15.2"}
 NODE_PATCH_RELEASES = {"18": "18.20.8", "20": "20.20.2", "22": "22.23.3", "24": "24.21.0", "25": "25.9.0", "26": "26.10.0"}
+# The port a known image listens on, for the Kubernetes Service in front of it (Compose
+# needs none: every container port is reachable on the network).
+KNOWN_PORTS = {
+    "postgres": 5432, "redis": 6379, "valkey/valkey": 6379, "mysql": 3306, "mariadb": 3306, "mongo": 27017,
+    "rabbitmq": 5672, "prom/prometheus": 9090, "grafana/grafana": 3000, "nginx": 80, "memcached": 11211,
+}  # fmt: skip
 
 BASE_IMAGES = {
     ("python", "slim"): "docker.io/library/python:{version}-slim",

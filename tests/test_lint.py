@@ -48,6 +48,18 @@ CASES: dict[str, tuple[str, str]] = {
               "api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml, test_command: [python, -m, unittest]}}"),
 }
 
+# The Kubernetes rules look at the manifests, rendered when the spec asks for them.
+K8S = "output: {kubernetes: k8s}\n"
+CASES.update({
+    "DG018": ('cache:\n    image: "redis:7.2"\n    healthcheck: {disable: true}', 'cache:\n    image: "redis:7.2"'),
+    "DG019": (f"db:\n    {DB}\n    environments: {{prod: {{resources: {{limits: {{cpus: null}}}}}}}}", f"db:\n    {DB}"),
+    "DG020": ("cache:\n    image: redis\n    healthcheck: {test: [CMD, redis-cli, ping]}", 'cache:\n    image: "redis:7.2"'),
+    "DG021": (f"db:\n    {DB}\n    cap_add: [NET_ADMIN]", f"db:\n    {DB}"),
+    "DG022": (f"db:\n    {DB}\n    kubernetes: {{replicas: 2}}", f"db:\n    {DB}\n    kubernetes: {{replicas: 1}}"),
+    "DG023": (f"db:\n    {DB}", f"db:\n    {DB}\n    healthcheck: {{test: [CMD, pg_isready, -U, postgres]}}"),
+})
+EXTRA = {rule: K8S for rule in ("DG018", "DG019", "DG020", "DG021", "DG022", "DG023")}
+
 
 def write_spec(directory: Path, services: str, extra: str = "") -> Path:
     spec = directory / "dockergen.yaml"
@@ -73,8 +85,9 @@ def test_rule_fires_on_its_failing_spec_and_not_on_the_passing_one(rule_id: str,
     failing, passing = CASES[rule_id]
     (tmp_path / "bad").mkdir()
     (tmp_path / "good").mkdir()
-    bad = [f for f in findings(write_spec(tmp_path / "bad", failing)) if f.rule == rule_id]
-    good = [f for f in findings(write_spec(tmp_path / "good", passing)) if f.rule == rule_id]
+    extra = EXTRA.get(rule_id, "")
+    bad = [f for f in findings(write_spec(tmp_path / "bad", failing, extra)) if f.rule == rule_id]
+    good = [f for f in findings(write_spec(tmp_path / "good", passing, extra)) if f.rule == rule_id]
     assert bad, f"{rule_id} did not fire"
     assert good == [], [f.message for f in good]
     assert all(f.location.file.endswith("dockergen.yaml") and f.location.line for f in bad)

@@ -179,6 +179,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         notes=notes,
         cli=" ".join(cli) if cli else None,
         facts=_facts(root, inventory, loaded),
+        comments=result.comments,
     )
     plan.findings = detect(plan)
     plan.seconds = time.monotonic() - started

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import manifests
+from dockergen.render.kubernetes.probes import podman_safe
+from dockergen.render.kubernetes.values import split_image
 from dockergen.render.support import INTERPOLATION, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
@@ -54,6 +56,7 @@ class ServiceView:
     service: ResolvedService
     doc: dict[str, Any]  # the service as the environment's Compose document has it
     stages: tuple[Stage, ...] = ()  # of the Dockerfile it builds or uses
+    kubernetes: dict[str, Any] | None = None  # its Deployment, where the environment deploys to Kubernetes
 
 
 @dataclass(frozen=True)
@@ -487,6 +490,109 @@ def _test_stage_without_pytest(view: ImageView) -> Iterator[Hit]:
         where = "pyproject.toml" if py.package_manager != "pip" or py.requirements == "pyproject.toml" else "the requirement files"
         yield Hit(f"the test stage runs pytest, but nothing it installs ({where}) names pytest", spec_path=at if view.source.has(at) else at[:3])
 
+
+
+
+# ---- rules on a service's Kubernetes Deployment (``ServiceView.kubernetes``) ---------
+
+K8S = ("kubernetes",)
+
+
+def _container(view: ServiceView) -> dict[str, Any] | None:
+    if view.kubernetes is None:
+        return None
+    return view.kubernetes["spec"]["template"]["spec"]["containers"][0]
+
+
+@rule(
+    "DG018", "kubernetes-no-liveness-probe", "warning", tags=K8S,
+    summary="A service deployed to Kubernetes has no liveness probe.",
+    why="Without one the kubelet never restarts a hung process, and without readiness a Service routes to pods that cannot answer.",
+    fix="Add `healthcheck: {http: /health}` (python/node builds) or `healthcheck: {test: [...]}`: probes are made from it.",
+)  # fmt: skip
+def _no_liveness(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is not None and "livenessProbe" not in container:
+        yield Hit("no liveness probe in Kubernetes (no usable healthcheck)", ("healthcheck",))
+
+
+@rule(
+    "DG019", "kubernetes-no-limits", "warning", tags=K8S,
+    summary="A container deployed to Kubernetes lacks a memory or CPU limit.",
+    why="A pod without limits can take a node's memory or CPU from every other pod; the scheduler cannot plan around it.",
+    fix="Set `resources.limits: {cpus: ..., memory: ...}` (and `reservations` for the requests) for the environment.",
+)  # fmt: skip
+def _no_limits(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    limits = container.get("resources", {}).get("limits", {})
+    missing = [kind for kind in ("memory", "cpu") if kind not in limits]
+    if missing:
+        yield Hit(f"no {' or '.join(missing)} limit in Kubernetes", ("resources", "limits"))
+
+
+@rule(
+    "DG020", "kubernetes-mutable-tag", "warning", tags=K8S,
+    summary="A Kubernetes container runs an image without a tag or with `latest`.",
+    why="Nodes pull `latest` whenever they like: replicas of one Deployment can run different code, and a rollback rolls back nothing.",
+    fix="Give the image a version tag or digest; for built images set the tag per environment with `kustomize edit set image`.",
+)  # fmt: skip
+def _mutable_tag(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    image = split_image(container["image"])
+    if image.digest is None and image.tag in (None, "latest"):
+        plan = view.service.plan
+        spec_path = ("services", plan.service, "build", "image") if plan is not None else None
+        yield Hit(f"image {container['image']!r} has {'no tag' if image.tag is None else 'the `latest` tag'}", ("image",), spec_path=spec_path)
+
+
+@rule(
+    "DG021", "kubernetes-privileged", "warning", tags=K8S,
+    summary="A Kubernetes container adds capabilities or runs as root.",
+    why="Pod Security `baseline` refuses most added capabilities and `restricted` any root user; each is a wider door out of the container.",
+    fix="Drop `cap_add`, and run as a numeric non-root `user` (dockergen's images do already).",
+)  # fmt: skip
+def _privileged(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    added = container["securityContext"].get("capabilities", {}).get("add")
+    if added:
+        yield Hit(f"adds capabilities {', '.join(added)}", ("cap_add",))
+    pod = view.kubernetes["spec"]["template"]["spec"]  # type: ignore[index]
+    if pod["securityContext"].get("runAsUser") == 0:
+        yield Hit("runs as uid 0", ("user",))
+
+
+@rule(
+    "DG022", "kubernetes-replicas-on-volume", "error", tags=K8S,
+    summary="A Deployment with a persistent volume has more than one replica.",
+    why="Its claim is ReadWriteOnce: the second pod cannot mount it (or, on one node, two databases write one directory).",
+    fix="Keep `kubernetes.replicas: 1` for services with a data volume, or move the state out of the service.",
+)  # fmt: skip
+def _replicas_on_volume(view: ServiceView) -> Iterator[Hit]:
+    if view.kubernetes is None:
+        return
+    spec = view.kubernetes["spec"]
+    volumes = spec["template"]["spec"].get("volumes", [])
+    if spec["replicas"] > 1 and any("persistentVolumeClaim" in v for v in volumes):
+        yield Hit(f"{spec['replicas']} replicas share a ReadWriteOnce volume", ("kubernetes", "replicas"))
+
+
+@rule(
+    "DG023", "kubernetes-probe-not-plain", "note", tags=K8S,
+    summary="A liveness probe's arguments are not plain words.",
+    why="podman's `kube play` (4.3) joins probe arguments into one unquoted shell line, which changes such a probe; a cluster runs it as written.",
+    fix="Use a single-word command (a script in the image) or plain arguments, if the manifests must also run on podman.",
+)  # fmt: skip
+def _probe_not_plain(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    command = (container or {}).get("livenessProbe", {}).get("exec", {}).get("command")
+    if command and not podman_safe(command):
+        yield Hit("podman's kube play would run this liveness probe as one unquoted shell line", ("healthcheck",))
 
 def parse_stages(text: str) -> tuple[Stage, ...]:
     """The stages of a rendered Dockerfile, with each stage's ``USER`` lines."""

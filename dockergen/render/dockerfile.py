@@ -68,6 +68,8 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
     )
     env.filters.update(
         word=quote.word,
+        arg_word=quote.arg_word,
+        directive=quote.directive,
         dq=quote.double_quoted,
         key=quote.key,
         exec=quote.exec_form,
@@ -79,11 +81,12 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
 
 
 def render_dockerfile(
-    plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = (), oci: dict[str, Any] | None = None
+    plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = (), oci: dict[str, Any] | None = None, *, probe: bool = False
 ) -> str:
     """``build_args``: the names the environments pass to this build (each is declared);
-    ``oci``: the prod image's annotations (``oci_labels``)."""
-    context = {**dockerfile_context(plan, header, build_args), "oci": oci or oci_labels(None, None, plan)}
+    ``oci``: the prod image's annotations (``oci_labels``); ``probe``: ship ``dockergen-probe``
+    (the Kubernetes liveness probe of HTTP healthchecks)."""
+    context = {**dockerfile_context(plan, header, build_args), "oci": oci or oci_labels(None, None, plan), "probe": probe}
     env = template_environment(str(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
@@ -94,6 +97,14 @@ def render_dockerfile(
         where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', '?')}"
         raise DockergenError.single(f"template {where}: {exc.message}") from None
     return _tidy(text)
+
+
+def ships_probe(plan: ImagePlan) -> bool:
+    """Whether the image can have ``dockergen-probe``: python builds and node builds served by node."""
+    build = plan.build
+    if build.family == "node":
+        return build.node is None or build.node.serve == "node"
+    return build.family == "python"
 
 
 def _tidy(text: str) -> str:
@@ -163,7 +174,7 @@ def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...]
         },
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages, "args": common["args"]}
+        return {"header": header, "stages": build.stages, "args": common["args"], "global_args": build.global_args or [], "directives": build.directives or {}}
     common["base_from"], common["version_arg"] = base_image(plan)
     # The image itself, the version filled in: what project templates may write after FROM.
     common["base_image"] = common["base_from"].replace("${" + common["version_arg"][0] + "}", common["version_arg"][1]) if common["version_arg"] else common["base_from"]

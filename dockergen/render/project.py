@@ -11,7 +11,7 @@ from dockergen import presets
 from dockergen.fingerprint import LOCK_NAME, MARK, stamp
 from dockergen.render.bake import bake_file
 from dockergen.render.compose import Documents
-from dockergen.render.dockerfile import oci_labels, render_dockerfile
+from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
 from dockergen.render.overlay import split
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
@@ -70,8 +70,9 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
             name for env in project.environments.values() for service in env.services.values()
             if service.plan == plan for name in service.settings.build_args or {}
         })  # fmt: skip
+        probe = spec.output.kubernetes is not None and ships_probe(plan)
         oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args), oci), "dockerfile"))
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args), oci, probe=probe), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)

@@ -57,6 +57,8 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
 DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+DockerArgWord = Annotated[str, _dockerfile_rule(quote.arg_word)]
+"""A bare word that may name build arguments (`node:${NODE_VERSION}-alpine`)."""
 """One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
@@ -195,6 +197,53 @@ class DependsOn(Model):
     """Restart this service when Compose restarts the dependency."""
 
 
+K8S_LABEL = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+"""A Kubernetes DNS-1123 label: a namespace, a Secret's name."""
+K8S_LABEL_MEANS = "a Kubernetes name: at most 63 lowercase letters, digits and '-', starting with a letter"
+
+
+class KubernetesIngress(Model):
+    """An Ingress routing `host` + `path` to the service's HTTP port (its HTTP healthcheck's
+    port, else the build's `port`)."""
+
+    host: str = matching(r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", "a lowercase DNS name such as api.example.com (or *.example.com)", max_length=253)
+    """Host name the Ingress answers for (e.g. `api.example.com`; `*.example.com` for a wildcard)."""
+    path: str = matching(r"^/[A-Za-z0-9._~!&()*+,;=:@%/-]*$", "a URL path starting with / (letters, digits and -._~!&()*+,;=:@%/)", "/")
+    """Path prefix routed to the service."""
+    class_name: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """`ingressClassName` (e.g. `nginx`); default: the cluster's default class."""
+    tls_secret: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """TLS Secret (created by you or cert-manager) that terminates HTTPS for `host`."""
+
+
+class KubernetesService(Model):
+    """Settings only the Kubernetes output reads (with `output.kubernetes` set); they layer
+    per environment like every other setting."""
+
+    replicas: int | None = Field(None, ge=0, le=1000)
+    """Pods of the Deployment (default 1). A service with a persistent volume keeps 1: its
+    volume is ReadWriteOnce."""
+    storage: str | None = matching(r"^[1-9][0-9]{0,5}(Mi|Gi|Ti)$", "a size in Mi, Gi or Ti such as 10Gi", None)
+    """Size requested by the PersistentVolumeClaim of each named volume the service mounts (default `1Gi`)."""
+    storage_class: str | None = matching(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", "a Kubernetes name: lowercase letters, digits, '-' and '.'", None)
+    """`storageClassName` of those claims (default: the cluster's default class)."""
+    wait_for_dependencies: bool | None = None
+    """Add an init container that waits until every `depends_on` service answers on its
+    port (python and node builds; it runs the service's own image). Off by default: a
+    Service only routes to ready pods, and the app's restarts cover the rest."""
+    ingress: KubernetesIngress | None = None
+    """Route outside HTTP traffic to the service through an Ingress."""
+
+
+class KubernetesEnvironment(Model):
+    """How an environment deploys to Kubernetes."""
+
+    deploy: bool = True
+    """Render an overlay for this environment."""
+    namespace: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """Namespace the overlay deploys to (default `<project>-<environment>`)."""
+
+
 class ServiceSettings(Model):
     """Settings of one service; every field can be set per environment."""
 
@@ -283,6 +332,8 @@ class ServiceSettings(Model):
     """User namespace mode (e.g. `keep-id` on podman, `host`)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
+    kubernetes: KubernetesService | None = None
+    """Kubernetes-only settings: replicas, volume size, Ingress, an init container that waits for dependencies."""
 
 
 class Packages(Model):
@@ -464,8 +515,10 @@ class Node(Model):
 class Stage(Model):
     name: Name
     """Stage name (`FROM ... AS <name>`); environments pick one with `build.target`."""
-    from_: DockerWord = Field(alias="from")
-    """Base image or an earlier stage's name."""
+    from_: DockerArgWord = Field(alias="from")
+    """Base image or an earlier stage's name; may name build arguments (`node:${NODE_VERSION}-alpine`)."""
+    platform: DockerArgWord | None = None
+    """`FROM --platform=...` (e.g. `$BUILDPLATFORM` for a stage that cross-compiles)."""
     steps: list[DockerInstruction] = []
     """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
     FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
@@ -603,8 +656,28 @@ class Build(Model):
     """Settings of the `node` family."""
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
+    global_args: list[str] | None = None
+    """`generic` family: `ARG` declarations before the first stage, each what follows `ARG`
+    (`NODE_VERSION=20`, `TARGETOS TARGETARCH`); stages' `from` may use them."""
+    directives: dict[Literal["syntax", "escape", "check"], str] | None = None
+    """`generic` family: parser directives on top of the Dockerfile (`syntax`, default
+    `docker/dockerfile:1`; `escape`, e.g. a backtick; `check`, e.g. `skip=JSONArgsRecommended`)."""
     flavours: dict[str, dict[str, Any]] | None = None
     """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
+
+    @field_validator("global_args")
+    @classmethod
+    def _each_one_arg(cls, items: list[str] | None) -> list[str] | None:
+        for item in items or []:
+            quote.instruction(f"ARG {item}")  # exactly one ARG instruction, as BuildKit reads it
+        return items
+
+    @field_validator("directives")
+    @classmethod
+    def _directives_written_safely(cls, items: dict[str, str] | None) -> dict[str, str] | None:
+        for name, value in (items or {}).items():
+            quote.directive(name, value)
+        return items
 
     @model_validator(mode="after")
     def _family_block(self) -> Build:
@@ -690,6 +763,10 @@ class Environment(Model):
     side by side and keep their own data."""
     defaults: ServiceSettings | None = None
     """Settings for every service in this environment (above the spec's `defaults`, below the services)."""
+    kubernetes: bool | KubernetesEnvironment | None = None
+    """Whether (and how) `output.kubernetes` renders an overlay for this environment.
+    Default: yes for environments of kind staging or prod on the docker engine (a podman
+    environment is the Compose setup for one host, with `localhost/` image names)."""
     volumes: dict[str, dict[str, Any] | None] | None = None
     """Top-level `volumes` as this environment declares them, over the spec's (along
     `extends`, parent first): a mapping deep-merges into the declaration of that name,
@@ -716,6 +793,12 @@ class Engines(Model):
     """Oldest buildah version (podman's builder)."""
 
 
+def _inside_project(path: str) -> str:
+    if any(part in (".", "..") for part in path.split("/")):
+        raise ValueError(f"must be a folder inside the project, without `.` or `..`: {path!r}")
+    return path
+
+
 class Output(Model):
     compose_file: str = "compose.yaml"
     """Name of the Compose file every environment shares."""
@@ -727,6 +810,11 @@ class Output(Model):
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
     each environment. Off by default; the files are generated (checked and locked) like the rest."""
+    kubernetes: Annotated[str, AfterValidator(_inside_project)] | None = matching(
+        r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "a folder path relative to the spec, such as k8s or deploy/k8s", None
+    )
+    """Directory (relative to the spec) for Kubernetes manifests: a kustomize base and one
+    overlay per deploying environment (`kubectl apply -k <dir>/overlays/prod`). Off by default."""
     bake: str | None = None
     """Also write a Buildx Bake file at this path (relative to the spec), e.g. `docker-bake.hcl`:
     a target `<service>-<env>` per built service and environment, a group per environment

@@ -26,6 +26,7 @@ from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.factor.settings import convert
 from dockergen.resolve import builtin_layer, merge
 
+DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
 NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
 
@@ -36,6 +37,7 @@ class SpecResult:
     targets: dict[tuple[str, str], dict[str, Any]]  # (env, canonical) -> settings it must resolve to
     decisions: list[Decision] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    comments: dict[tuple, tuple[str, ...]] = field(default_factory=dict)  # spec path -> comment lines above it
 
 
 def chain_of(envs: dict[str, EnvPlan], name: str) -> tuple[str, ...]:
@@ -100,6 +102,7 @@ def build_spec(
             if merged_build is not None:
                 settings["target"] = merged_build.stages[-1]["name"]
             targets[service][env.name] = settings
+    _short_depends_on(targets)
 
     below_by: dict[tuple[str, str], dict[str, Any]] = {}
     preset_keys: set[str] = set()
@@ -124,6 +127,7 @@ def build_spec(
             entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
         if service in builds.merged:
             entry["build"] = _build_block(builds.merged[service], ignore, ignored_contexts)
+            result.comments.update(build_comments(builds.merged[service], ("services", service, "build")))
             keep_in = _reincluded(builds.merged[service], parsed, ignore)
             if keep_in:
                 entry["build"]["ignore"] = [*entry["build"].get("ignore", []), *keep_in]
@@ -157,7 +161,10 @@ def build_spec(
         block: dict[str, Any] = {"description": env.description}
         if env.parent:
             block["extends"] = env.parent
-        block["kind"] = env.kind
+        # Written where the spec would infer another kind: a standard name's, else the parent's, else prod.
+        kind = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("kind") or (by_name[env.parent].kind if env.parent in by_name else "prod")
+        if env.kind != kind:
+            block["kind"] = env.kind
         # Written where the spec would infer another engine: a parent's, or a standard name's (podman).
         inferred = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("engine") or (by_name[env.parent].engine if env.parent in by_name else "docker")
         if env.engine != inferred or env.engine != "docker":
@@ -177,6 +184,23 @@ def build_spec(
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, project))
     return result
+
+
+def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:
+    """``depends_on: [db]`` where every condition is the one the renderer gives anyway:
+    ``service_healthy`` for a dependency with a healthcheck there, else ``service_started``."""
+    for per_env in targets.values():
+        for env, settings in per_env.items():
+            deps = (settings or {}).get("depends_on")
+            if not isinstance(deps, dict):
+                continue
+            implied = {}
+            for name in deps:
+                hc = (targets.get(name, {}).get(env) or {}).get("healthcheck") or {}
+                healthy = not hc.get("disable") and bool(hc.get("test") or hc.get("http"))
+                implied[name] = {"condition": "service_healthy" if healthy else "service_started"}
+            if deps == implied:
+                settings["depends_on"] = sorted(deps)  # type: ignore[index]  # (their order means nothing)
 
 
 def _dotted(key: str, value: Any) -> str:
@@ -230,8 +254,32 @@ def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], clai
         return block
     if patterns and owner in done:
         block["ignore"] = patterns
-    block["stages"] = [{"name": s["name"], "from": s["from"], "steps": list(s["steps"])} for s in merged.stages]
+    directives = {k: v for k, v in merged.directives if k in ("syntax", "escape", "check")}
+    if directives.get("syntax") == DEFAULT_SYNTAX:
+        del directives["syntax"]
+    if directives:
+        block["directives"] = directives
+    if merged.global_args:
+        block["global_args"] = list(merged.global_args)
+    block["stages"] = [
+        {"name": s["name"], "from": s["from"], **({"platform": s["platform"]} if s.get("platform") else {}), "steps": list(s["steps"])}
+        for s in merged.stages
+    ]
     return block
+
+
+def build_comments(merged: Any, path: tuple) -> dict[tuple, tuple[str, ...]]:
+    """The original Dockerfiles' comments, where they sat: above the first stage (or the ``ARG``s
+    before it), above each stage, above each step (spec paths -> comment lines)."""
+    out: dict[tuple, tuple[str, ...]] = {}
+    if merged.comments:
+        out[(*path, "global_args" if merged.global_args else "stages")] = merged.comments
+    for i, stage in enumerate(merged.stages):
+        if stage.get("comments"):
+            out[(*path, "stages", i)] = stage["comments"]
+        for j, lines in stage.get("step_comments", {}).items():
+            out[(*path, "stages", i, "steps", j)] = lines
+    return out
 
 
 def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:

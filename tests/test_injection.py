@@ -498,6 +498,7 @@ def test_the_spec_s_name_in_dockerignore_matches_only_the_spec(name: str, line: 
     service = api_service()
     service["build"]["context"] = "."
     write_spec(tmp_path, service, name=name)
+    (tmp_path / "requirements.txt").write_text("")  # the context holds code: its manifests must exist
     result = run_cli(tmp_path, "render", "-q", "--spec", name)
     assert result.exit_code == 0, result.stderr
     lines = (tmp_path / ".dockerignore").read_text().split("\n")

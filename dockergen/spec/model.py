@@ -869,8 +869,9 @@ class Build(Model):
 
 
 class Service(ServiceSettings):
-    description: str | None = None
-    """What the service is for (a comment in the rendered files)."""
+    description: DockerValue | None = None
+    """What the service is for, on one line: the `org.opencontainers.image.description` label
+    of the image it builds."""
     build: Build | None = None
     """How to build the service's image; omit it (and give `image`) for a stock image."""
     uses: Name | None = None
@@ -965,7 +966,7 @@ class Output(Model):
     )
     """Directory (relative to the spec) for Kubernetes manifests: a kustomize base and one
     overlay per deploying environment (`kubectl apply -k <dir>/overlays/prod`). Off by default."""
-    bake: str | None = None
+    bake: ProjectPath | None = None
     """Also write a Buildx Bake file at this path (relative to the spec), e.g. `docker-bake.hcl`:
     a target `<service>-<env>` per built service and environment, a group per environment
     (`default`: prod), with the tags, build args, platforms, caches and attestations of the
@@ -1084,6 +1085,15 @@ class Spec(Model):
         if not services:
             raise ValueError("declare at least one service")
         return services
+
+
+def is_project_path(path: str) -> bool:
+    """Whether a spec can name ``path`` as a file or folder of the project (``ProjectPath``)."""
+    try:
+        _project_path(path)
+    except ValueError:
+        return False
+    return True
 
 
 def is_valid_name(name: str) -> bool:

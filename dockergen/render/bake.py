@@ -17,6 +17,7 @@ from dockergen.resolve import ResolvedProject
 
 
 def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
+    """``header``: the comment lines the file starts with."""
     base = posixpath.dirname(posixpath.normpath(bake_path))
     targets: dict[str, dict[str, Any]] = {}
     groups: dict[str, list[str]] = {}
@@ -59,7 +60,7 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
             targets[target] = body
             groups.setdefault(env_name, []).append(target)
     default = "prod" if "prod" in groups else next(iter(groups), None)
-    lines = [header, "# Build every image of an environment: docker buildx bake <env> (`default`: prod)."]
+    lines = [header]
     for name in dict.fromkeys(variables):
         lines += ["", f"variable {hcl.literal(name)} {{", f"  default = {hcl.literal(defaults.get(name, ''))}", "}"]
     if default is not None:

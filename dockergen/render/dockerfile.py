@@ -287,7 +287,7 @@ def oci_labels(oci: Oci | None, description: str | None, plan: ImagePlan) -> dic
         key = presets.OCI_PREFIX + field
         if key not in own:
             args.append((arg, getattr(oci, field, None) or ""))
-            labels.append((key, '"${' + quote.key(arg) + '}"'))
+            labels.append((key, quote.arg_reference(arg)))
     fixed = [("title", plan.service), ("description", description), *((f, getattr(oci, f)) for f in presets.OCI_FIXED)]
     for field, value in fixed:
         if value is not None and presets.OCI_PREFIX + field not in own:

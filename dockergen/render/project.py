@@ -19,6 +19,9 @@ from dockergen.render.yaml_out import dump_yaml
 from dockergen.resolve import ImagePlan, ResolvedProject
 
 
+_BAKE_USAGE = "Build every image of an environment: docker buildx bake <env> (`default`: prod)."
+
+
 def header(spec_name: str, extra: str = "") -> str:
     """The comment lines every generated file starts with (the first carries the mark)."""
     lines = comment_lines(f"{MARK} from {spec_name}. DO NOT EDIT: edit the spec, then run `dockergen render`.")
@@ -101,7 +104,7 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
             path = posixpath.normpath(posixpath.join(spec.output.snapshots, f"{name}.yaml"))
             files.append(RenderedFile(path, dump_yaml(documents[name], header(spec_name, extra=note)), "snapshot", name))
     if spec.output.bake:
-        files.append(RenderedFile(posixpath.normpath(spec.output.bake), bake_file(project, header(spec_name), spec.output.bake), "bake"))
+        files.append(RenderedFile(posixpath.normpath(spec.output.bake), bake_file(project, header(spec_name, extra=_BAKE_USAGE), spec.output.bake), "bake"))
     files.append(
         RenderedFile(
             spec.output.env_example,

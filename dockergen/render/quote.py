@@ -89,6 +89,11 @@ def key(value: object) -> str:
     return text
 
 
+def arg_reference(name: object) -> str:
+    """A double-quoted ENV/LABEL value that BuildKit fills with the build argument ``name``."""
+    return '"${' + key(name) + '}"'
+
+
 # Instructions a stage may contain; FROM is not one of them (a stage's `from` writes it).
 STEP_INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()

@@ -18,6 +18,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from dockergen.importer.plan import ImportPlan
+from dockergen.render.comment import comment_lines
 from dockergen.render.yaml_out import atom, dump_yaml, scalar
 from dockergen.spec.load import read_plain
 from dockergen.text import forbidden_character
@@ -61,9 +62,7 @@ def _reads_back(text: str, data: dict[str, Any]) -> bool:
 
 
 def _comment(path: tuple, indent: int, comments: Comments, out: list[str]) -> None:
-    for line in comments.get(path, ()):
-        bad = forbidden_character(line, allowed="\t")
-        out.append(" " * indent + ("#" if not line else "# " + (line if bad is None else "".join(c if c.isprintable() else "?" for c in line))))
+    out.extend(" " * indent + line for text in comments.get(path, ()) for line in comment_lines(text))
 
 
 def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments, out: list[str]) -> None:

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import manifests, presets
+from dockergen.render.quote import SAFE_WORD
 from dockergen.safe_read import read_regular
 from dockergen.sensitive import holds_credential
+from dockergen.spec.model import is_project_path
 
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",
@@ -92,7 +94,9 @@ def _candidates(root: Path) -> list[Path]:
 
 def _subdirs(path: Path) -> list[Path]:
     try:
-        return [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIP_DIRS]
+        # A folder the spec cannot name as a build context (a line break, `:`, `*` in its
+        # name) is no app the starter could describe.
+        return [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in SKIP_DIRS and is_project_path(p.name)]
     except OSError:
         return []
 
@@ -264,15 +268,15 @@ def _group_names(pyproject: dict[str, Any], poetry: Any) -> set[str]:
 
 def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> str:
     pinned = _read(directory / ".python-version").strip()
-    match = re.match(r"^(\d+)\.(\d+)", pinned)
+    match = re.match(r"^([0-9]+)\.([0-9]+)", pinned)
     if match:
         return f"{match[1]}.{match[2]}"
     requires = str(project.get("requires-python") or (poetry.get("dependencies", {}).get("python") if isinstance(poetry, dict) else "") or "")
-    match = re.search(r"(?:==|~=|\^|~)\s*(\d+)\.(\d+)", requires)
+    match = re.search(r"(?:==|~=|\^|~)\s*([0-9]+)\.([0-9]+)", requires)
     if match:
         return f"{match[1]}.{match[2]}"
     # `>=3.13`: the lowest it allows when that is newer than the default.
-    match = re.search(r">=\s*3\.(\d+)", requires)
+    match = re.search(r">=\s*3\.([0-9]+)", requires)
     if match and int(match[1]) > 12:
         return f"3.{match[1]}"
     return "3.12"
@@ -357,7 +361,7 @@ def _node(directory: Path, context: str) -> App:
 def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None:
     """The manager, the files its install reads, and what the user must do for a reproducible install."""
     declared = package.get("packageManager")
-    pinned = re.match(r"^(npm|yarn|pnpm|bun)@(\d+)", declared) if isinstance(declared, str) else None
+    pinned = re.match(r"^(npm|yarn|pnpm|bun)@([0-9]+)", declared) if isinstance(declared, str) else None
     app.package_manager = name = _manager_name(directory, pinned, app)
     manager = presets.PACKAGE_MANAGERS[name]
     if not (directory / manager.lockfile).is_file():
@@ -399,7 +403,7 @@ def _yarn_berry(directory: Path) -> bool:
 
 def _node_version(directory: Path, package: dict[str, Any]) -> str:
     for text in (_read(directory / ".nvmrc"), _read(directory / ".node-version"), str((package.get("engines") or {}).get("node") or "")):
-        match = re.search(r"(\d+)", text.strip().lstrip("v"))
+        match = re.search(r"([0-9]+)", text.strip().lstrip("v"))
         if match and 14 <= int(match[1]) <= 40:
             return match[1]
     return "20"
@@ -421,14 +425,15 @@ def _node_start(scripts: dict[str, Any], package: dict[str, Any]) -> list[str]:
 
 def _go(directory: Path, context: str) -> App:
     app = App(_service_name(context, "app"), context, "go", 8080, ["go.mod"])
-    match = re.search(r"^go\s+(\d+\.\d+)", _read(directory / "go.mod"), re.MULTILINE)
+    match = re.search(r"^go[ \t]+([0-9]+\.[0-9]+)", _read(directory / "go.mod"), re.MULTILINE)
     if match:
         app.go_version = match[1]
     app.go_sum = (directory / "go.sum").is_file()
     if app.go_sum:
         app.evidence.append("go.sum")
     if not (directory / "main.go").is_file():
-        mains = sorted(p.parent for p in directory.glob("cmd/*/main.go"))
+        # Only a package path the build step can carry as a bare word.
+        mains = sorted(p.parent for p in directory.glob("cmd/*/main.go") if SAFE_WORD.fullmatch(p.parent.name))
         if mains:
             app.go_main = "./" + mains[0].relative_to(directory).as_posix()
     app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "

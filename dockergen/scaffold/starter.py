@@ -6,10 +6,11 @@ that YAML could misread are written as JSON scalars, which YAML reads the same.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from dockergen import presets
+from dockergen.render.comment import comment_lines
+from dockergen.render.yaml_out import atom
 from dockergen.scaffold.detect import App
 
 POSTGRES_IMAGE = "postgres:16-alpine"
@@ -32,20 +33,17 @@ class Choices:
 
 
 def q(value: object) -> str:
-    """A YAML scalar or flow list: plain when safe, else JSON (which YAML reads the same)."""
-    if isinstance(value, str) and value and all(c.isalnum() or c in "._/-" for c in value) and not value[0] in "-." and value not in ("yes", "no", "on", "off", "true", "false", "null", "y", "n"):
-        try:
-            float(value)
-        except ValueError:
-            return value
-    return json.dumps(value)
+    """A YAML scalar or flow list, written to be read back as it is in a block or a flow collection."""
+    if isinstance(value, list):
+        return "[" + ", ".join(atom(item, flow=True) for item in value) + "]"
+    return atom(value, flow=True)
 
 
 def starter_spec(choices: Choices) -> str:
     apps = choices.apps
     sources = sorted({f"{a.context}/{e}" if a.context != "." else e for a in apps for e in a.evidence})
     modeline = (
-        [f"# yaml-language-server: $schema={choices.schema}", "#"]
+        [*comment_lines(f"yaml-language-server: $schema={choices.schema}"), "#"]
         if choices.schema
         else [
             "# Completion and checks in editors: `dockergen schema > dockergen.schema.json`, then make",
@@ -55,7 +53,7 @@ def starter_spec(choices: Choices) -> str:
     )
     out = [
         *modeline,
-        f"# dockergen spec for {choices.project}, started by `dockergen init` from: {', '.join(sources) or 'nothing detected'}.",
+        *comment_lines(f"dockergen spec for {choices.project}, started by `dockergen init` from: {', '.join(sources) or 'nothing detected'}."),
         "# Edit it, then `dockergen render` writes the Dockerfiles, compose.yaml + one overlay per",
         "# environment, .dockerignore and .env.example; `dockergen lint` checks the result, and",
         "# `dockergen explain SERVICE --env prod` shows where each value comes from.",
@@ -117,7 +115,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
     where = "the repository root" if app.context == "." else app.context
     out.append(f"    description: {q(f'{label} app in {where}')}")
     for note in app.notes:
-        out.append(f"    # TODO: {note}")
+        out += ["    " + line for line in comment_lines(f"TODO: {note}")]
     out.append("    build:")
     if app.family == "go":
         out += _go_build(app)
@@ -129,7 +127,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         ]
     if app.family == "python":
         out.append("      python:")
-        out.append(f"        version: {json.dumps(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
+        out.append(f"        version: {q(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
         install = PYTHON_INSTALLS["pyproject" if app.requirements == "pyproject.toml" else app.manager]
         out.append(f"        package_manager: {app.manager}   # {install}")
         if app.manager == "pip":
@@ -147,17 +145,17 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
     elif app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         out.append("      node:")
-        out.append(f"        version: {json.dumps(app.node_version)}")
+        out.append(f"        version: {q(app.node_version)}")
         out.append(f"        package_manager: {app.package_manager}   # `{' '.join(manager.install)}` from {manager.lockfile}")
         if app.install_files:
-            out.append(f"        install_files: {json.dumps(app.install_files)}   # read by the install: copied before the source")
+            out.append(f"        install_files: {q(app.install_files)}   # read by the install: copied before the source")
         build_script = q(app.build_script) if app.build_script else "null"
         out.append(f"        build_script: {build_script}   # `{manager.tool} run <it>` in the builder stage")
         if app.serve == "nginx":
             out.append(f"        serve: nginx          # the static build in {app.output}/, served by unprivileged nginx on 8080")
             out.append(f"        output: {q(app.output)}")
         elif app.start:
-            out.append(f"        start: {json.dumps(app.start)}")
+            out.append(f"        start: {q(app.start)}")
         if app.framework == "next":
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
     if app.family == "node" or (app.family == "python" and app.app_module):
@@ -201,8 +199,8 @@ def _go_build(app: App) -> list[str]:
         "COPY . .",
         f'RUN {build_cache} CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/app {app.go_main}',
     ]
-    dev_cmd = json.dumps(f'CMD ["go", "run", "{app.go_main}"]')
-    test_cmd = json.dumps('CMD ["go", "test", "./..."]')
+    dev_cmd = q(f'CMD ["go", "run", "{app.go_main}"]')
+    test_cmd = q('CMD ["go", "test", "./..."]')
     lines = [
         "      family: generic         # your own stages; environments pick dev, test or prod",
         f"      context: {q(app.context)}",
@@ -212,7 +210,7 @@ def _go_build(app: App) -> list[str]:
         "        - name: builder",
         f"          from: docker.io/library/golang:{app.go_version}-alpine",
         "          steps:",
-        *[f"            - {json.dumps(s)}" for s in steps_builder],
+        *[f"            - {q(s)}" for s in steps_builder],
         "        - name: dev",
         "          from: builder",
         "          steps:",
@@ -224,7 +222,7 @@ def _go_build(app: App) -> list[str]:
         "        - name: prod",
         "          from: gcr.io/distroless/static-debian12:nonroot   # no shell, runs as 65532",
         "          steps:",
-        *[f"            - {json.dumps(s)}" for s in [
+        *[f"            - {q(s)}" for s in [
             "COPY --from=builder /out/app /app", "USER 65532:65532", f"EXPOSE {app.port}", 'ENTRYPOINT ["/app"]',
         ]],
     ]  # fmt: skip

@@ -1,0 +1,3 @@
+module example.com/svc
+
+go １.２２

@@ -2,7 +2,8 @@
 comments where they belong.
 
 * small collections on one line (``ports: [8000:8000]``, ``depends_on: [db]``,
-  ``environment: {MODE: dev}``) when they fit, block style otherwise;
+  ``environment: {MODE: dev}``) when they fit, long lists and settings read as one (a
+  command, a healthcheck, the policy switches) over a few; a Dockerfile's steps one per line;
 * multi-line steps (heredocs) as literal blocks;
 * the Dockerfiles' comments above the steps and stages they described.
 
@@ -81,7 +82,7 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             out.append(f"{head} {'{}' if isinstance(value, dict) else '[]'}")
         else:
             # A service's own `environments` may take one line; the spec's structure stays block.
-            structural = (key in BLOCK and len(path) < 2) or path == ("services",) or key in ("build", "stages")
+            structural = (key in BLOCK and len(path) < 2) or path == ("services",) or key in ("build", "stages", "steps")
             flow = None if structural or _has_comments(here, comments) else _flow(value)
             if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
                 out.append(f"{head} {flow}")

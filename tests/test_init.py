@@ -77,12 +77,12 @@ REPOS: dict[str, dict[str, str]] = {
     },
 }
 EXPECTED = {
-    "python-pip": ("family: python", 'app: "app.main:app"', "dev_requirements: requirements-dev.txt", "db:"),
+    "python-pip": ("family: python", 'app: app.main:app', "dev_requirements: requirements-dev.txt", "db:"),
     "python-poetry": ("interface: wsgi", 'version: "3.11"', "package_manager: poetry", "cache:"),
-    "node-next": ("family: node", "package_manager: npm", '"node_modules/.bin/next", "start"', "healthcheck: {http: /}"),
-    "node-yarn": ("package_manager: yarn   #", 'install_files: [".yarnrc"]', "`yarn run <it>`", '"node", "server.js"'),
-    "node-yarn-berry": ("package_manager: yarn-berry", 'install_files: [".yarnrc.yml", ".yarn/releases"]', "build_script: null"),
-    "node-pnpm": ("package_manager: pnpm", 'install_files: [".npmrc", "pnpm-workspace.yaml"]', "corepack use pnpm@", "db:"),
+    "node-next": ("family: node", "package_manager: npm", '[node_modules/.bin/next, start, "-p", "3000"]', "healthcheck: {http: /}"),
+    "node-yarn": ("package_manager: yarn   #", 'install_files: [.yarnrc]', "`yarn run <it>`", '[node, server.js]'),
+    "node-yarn-berry": ("package_manager: yarn-berry", 'install_files: [.yarnrc.yml, .yarn/releases]', "build_script: null"),
+    "node-pnpm": ("package_manager: pnpm", 'install_files: [.npmrc, pnpm-workspace.yaml]', "corepack use pnpm@", "db:"),
     "go": ("family: generic", "golang:1.22-alpine", "./cmd/server", "distroless", "db:"),
 }
 
@@ -252,7 +252,7 @@ def test_an_npmrc_with_a_token_is_left_out_of_install_files_with_a_note(tmp_path
     result = invoke("init", str(repo), "--yes")
     assert result.exit_code == 0, result.output
     spec = (repo / "dockergen.yaml").read_text()
-    assert 'install_files: ["pnpm-workspace.yaml"]' in spec
+    assert 'install_files: [pnpm-workspace.yaml]' in spec
     assert ".npmrc holds a registry credential" in result.output
 
 

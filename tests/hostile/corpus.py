@@ -359,6 +359,9 @@ def judge(result: Result, project: Path) -> list[str]:
     return failures
 
 
+_LACKS_FAILED = "what must not be there is: "
+
+
 def _after(check: dict[str, Any], result: Result, project: Path) -> list[str]:
     """``{file: P, contains: RE}``, ``{file: P, lacks: RE}``, ``{absent: P}``, ``{unchanged: P}``."""
     if "absent" in check:
@@ -373,7 +376,7 @@ def _after(check: dict[str, Any], result: Result, project: Path) -> list[str]:
     if "contains" in check and not re.search(check["contains"], text, re.MULTILINE):
         return [f"{check['file']} does not match {check['contains']!r}"]
     if "lacks" in check and re.search(check["lacks"], text, re.MULTILINE):
-        return [f"{check['file']} matches {check['lacks']!r}"]
+        return [f"{_LACKS_FAILED}{check['file']} matches {check['lacks']!r}"]
     return []
 
 
@@ -395,8 +398,8 @@ def main() -> int:
     selected = [c for c in cases() if not args.filter or any(f in c.name for f in args.filter)]
     if args.timeout:
         selected = [Case(c.name, c.folder, {**c.spec, "timeout": args.timeout}) for c in selected]
-    tally = {"cases": 0, "as expected": 0, "rejected cleanly (exit 2)": 0, "tracebacks/exit 3": 0, "hangs": 0,
-             "files written on a failed run": 0, "user files lost": 0, "touched outside": 0}  # fmt: skip
+    figures = ("cases", "as expected", "rejected cleanly (exit 2)", "tracebacks/exit 3", "injections", "hangs",
+               "files written on a failed run", "user files lost", "touched outside")  # fmt: skip
     def one(case: Case) -> Result:
         with tempfile.TemporaryDirectory() as tmp:
             return run_safely(case, Path(tmp), args.tree.resolve() if args.tree else None)
@@ -405,21 +408,32 @@ def main() -> int:
 
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, selected))
+    # One column per class and the total: the issue asks for the figures split by class.
+    classes = sorted({r.case.name.split("/")[0] for r in results})
+    tally = {column: dict.fromkeys(figures, 0) for column in [*classes, "all"]}
     for result in results:
         case = result.case
         created, modified, deleted = changed_paths(result)
-        tally["cases"] += 1
-        tally["as expected"] += not result.failures
-        tally["rejected cleanly (exit 2)"] += result.code == 2 and not result.crashed
-        tally["tracebacks/exit 3"] += result.crashed
-        tally["hangs"] += result.hung
-        tally["files written on a failed run"] += len(created + modified + deleted) if result.code != 0 else 0
-        tally["user files lost"] += len(user_content_lost(result))
-        tally["touched outside"] += len(result.outside_changed)
+        counts = {
+            "cases": 1,
+            "as expected": not result.failures,
+            "rejected cleanly (exit 2)": result.code == 2 and not result.crashed,
+            "tracebacks/exit 3": result.crashed,
+            # A file says what the case says it must not (a `lacks` check failed).
+            "injections": any(f.startswith(_LACKS_FAILED) for f in result.failures) and result.code == 0,
+            "hangs": result.hung,
+            "files written on a failed run": len(created + modified + deleted) if result.code != 0 else 0,
+            "user files lost": len(user_content_lost(result)),
+            "touched outside": len(result.outside_changed),
+        }
+        for column in (case.name.split("/")[0], "all"):
+            for name, value in counts.items():
+                tally[column][name] += int(value)
         if result.failures:
             print(f"FAIL {case.name}" + ("".join(f"\n    {f}" for f in result.failures) if args.verbose else ""))
-    for name, value in tally.items():
-        print(f"{name:>32}: {value}")
+    print(f"{'':>32}" + "".join(f"{column:>15}" for column in tally))
+    for name in figures:
+        print(f"{name:>32}" + "".join(f"{tally[column][name]:>15}" for column in tally))
     return 0
 
 

@@ -17,6 +17,7 @@ import pytest
 from dockergen.pipeline import Rendered, render
 from dockergen.render.kubernetes import deploying
 from dockergen.render.kubernetes.workload import Notes, environment_manifests
+from dockergen.resolve import probe_timeout
 from dockergen.sensitive import looks_secret
 from tests.conftest import EXAMPLES, ROOT
 from tests.k8s_tools import kustomize, scan, validate
@@ -204,7 +205,8 @@ def test_built_overlay_matches_the_resolved_environment(example: Path, env: str)
             if hc.http is not None:
                 port, path = hc.http
                 assert container["readinessProbe"]["httpGet"]["path"] == path
-                assert live["exec"]["command"] == ["/usr/local/bin/dockergen-probe", f"http://127.0.0.1:{port}{path}"]
+                wait = f"{probe_timeout(hc.timeout or '30s'):g}"  # the Compose probe's own wait
+                assert live["exec"]["command"] == ["/usr/local/bin/dockergen-probe", f"http://127.0.0.1:{port}{path}", wait]
             else:
                 assert live["exec"]["command"][-1].split()[-1] in hc.test[-1].replace("$$", "$")  # Compose's escape
         # resources

@@ -6,6 +6,7 @@ and each built overlay is the resolved environment."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 from functools import lru_cache
@@ -218,6 +219,14 @@ def test_built_overlay_matches_the_resolved_environment(example: Path, env: str)
             mount = next(m for m in container["volumeMounts"] if m["mountPath"] == s.data_dir)
             volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
             assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in docs
+        # a read-only root file system still writes where the image lets its user write
+        if container["securityContext"]["readOnlyRootFilesystem"]:
+            plan = service.plan
+            writable = [posixpath.join(plan.build.workdir, d) for d in plan.build.writable or []] if plan else []
+            for directory in ["/tmp", *writable]:
+                mount = next(m for m in container["volumeMounts"] if m["mountPath"] == directory)
+                volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+                assert "emptyDir" in volume or "persistentVolumeClaim" in volume, (name, directory)
         # the image's non-root user
         if service.plan is not None and service.plan.build.family != "generic":
             assert pod["securityContext"]["runAsNonRoot"] is True

@@ -79,6 +79,7 @@ def mounted(docs: list[dict[str, Any]], service: str) -> dict[str, tuple[str, st
             secret = volumes[mount["name"]]
             (item,) = secret["items"]
             assert mount["subPath"] == item["path"] and mount["readOnly"] is True
+            assert secret["optional"] is False  # podman 4.3's kube play crashes without it
             out[item["key"]] = (mount["mountPath"], secret["secretName"], item["mode"])
     return out
 

@@ -658,7 +658,8 @@ class _Workload:
             self.mounted.append((path, MountedSecret(secret, source, _origin(source, options))))
             out.append((
                 {"name": volume, "mountPath": posixpath.normpath(target), "subPath": source, "readOnly": True},
-                {"name": volume, "secret": {"secretName": secret, "items": [{"key": source, "path": source, "mode": 0o444 if mode is None else mode}]}},
+                # `optional: false` is the default; podman 4.3's kube play crashes without it (podman#16636).
+                {"name": volume, "secret": {"secretName": secret, "items": [{"key": source, "path": source, "mode": 0o444 if mode is None else mode}], "optional": False}},
             ))  # fmt: skip
         return out
 

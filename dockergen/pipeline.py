@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen import __version__
+from dockergen.disk_checks import Check
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
@@ -31,7 +32,9 @@ class Rendered:
     notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
 
 
-def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
+def load_and_resolve(
+    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None
+) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
     """The resolved project and each environment's Compose document (built once: the
     checks read them and the renderer writes them); raises with every error, keeps
     warnings on the project. ``raw``: the spec's bytes as they are about to be written
@@ -39,7 +42,8 @@ def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedS
 
     Every problem in one run: when reading, the schema or resolving fails, the parts of
     the spec that failed are set aside (``spec.salvage``) and the rest still goes through
-    the later phases, so their problems are reported too; nothing is rendered then."""
+    the later phases, so their problems are reported too; nothing is rendered then.
+    ``checks`` receives the checks that read the project's files (for the lock)."""
     loaded = load_spec(spec_path, keep_going=True) if raw is None else parse_spec(raw, str(spec_path), spec_path)
     problems: list[Problem] = list(loaded.problems)
     data: dict | None = salvage(loaded.data, problems) if problems else loaded.data
@@ -56,7 +60,7 @@ def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedS
             problems += exc.problems
             project, data = None, salvage(data, exc.problems)
     if project is not None:
-        problems += check_project(project, documents, loaded.source, spec_path.parent, data)
+        problems += check_project(project, documents, loaded.source, spec_path.parent, data, checks)
     errors = _unique([p for p in problems if p.severity == "error"])
     if errors or project is None:
         raise DockergenError(errors)
@@ -76,7 +80,8 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | None = None) -> Rendered:
     """Render every file in memory; ``only_envs`` is only checked here (the writer
     decides which overlays to touch, so the base and the lock never depend on it)."""
-    loaded, spec, project, documents = load_and_resolve(spec_path, raw)
+    checks: list[Check] = []
+    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -86,6 +91,8 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
                 hint=f"declared: {', '.join(project.environments)}",
             )
     templates = (spec_path.parent / spec.templates) if spec.templates else None
+    if spec.templates:
+        checks.append(["folder", spec.templates])
     if templates is not None and not templates.is_dir():
         raise DockergenError.single(
             f"template directory {spec.templates!r} does not exist",
@@ -93,7 +100,9 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
             path=("templates",),
         )
     try:  # before rendering: every template file is checked to be a regular file first
-        lock = Lock(spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
+        lock = Lock(
+            spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path), checks=checks
+        )
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)

@@ -244,10 +244,16 @@ def clean_lock(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str
         return None
 
 
-def replay_warnings(lock: Lock, spec_path: str | os.PathLike[str]) -> list[str]:
-    """The lock's warnings as the render printed them, located from where the spec is now."""
+def nothing_to_change(count: int, spec: str) -> str:
+    """What ``render`` says when the tree already is what it would write."""
+    return f"nothing to change: the {count} generated files match {spec}"
+
+
+def replay_warnings(lock: Lock, spec_path: str | os.PathLike[str], problems: list[dict[str, str]] | None = None) -> list[str]:
+    """The lock's warnings (or other ``problems`` recorded like them) as the render printed
+    them, located from where the spec is now."""
     folder = os.path.dirname(os.fspath(spec_path))
-    return [f"{os.path.join(folder, w['at'])}: {w['text']}" if w["at"] else w["text"] for w in lock.warnings]
+    return [f"{os.path.join(folder, w['at'])}: {w['text']}" if w["at"] else w["text"] for w in (lock.warnings if problems is None else problems)]
 
 
 def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:

@@ -13,7 +13,8 @@ from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.kubernetes import kubernetes_files
-from dockergen.render.project import RenderedFile, render_project
+from dockergen.render.project import render_project
+from dockergen.render.rendered_file import RenderedFile
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
@@ -101,7 +102,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
         )
     try:  # before rendering: every template file is checked to be a regular file first
         lock = Lock(
-            spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path), checks=checks
+            spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=relative_problems(project.warnings, spec_path), checks=checks
         )
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
@@ -122,11 +123,11 @@ def _shown(path: str, spec_dir: Path) -> str:
         return path
 
 
-def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:
-    """The warnings, located relative to the spec's folder: the lock is the same bytes
-    whatever directory dockergen ran from."""
+def relative_problems(problems: tuple[Problem, ...], spec_path: Path) -> list[dict[str, str]]:
+    """Warnings or notes, located relative to the spec's folder (the lock is the same bytes
+    whatever directory dockergen ran from); ``fingerprint.replay_warnings`` prints them."""
     out = []
-    for warning in project.warnings:
+    for warning in problems:
         at = ""
         if warning.location is not None:
             relative = os.path.relpath(warning.location.file, spec_path.parent)

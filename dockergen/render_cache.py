@@ -11,7 +11,8 @@ produced (the lock among them), its warnings and notes and the few facts its sum
 prints, so the output is the same bytes.
 
 Entries live under ``$XDG_CACHE_HOME/dockergen`` (default ``~/.cache/dockergen``), never in
-the project; at most ``MAX_ENTRIES``, the least recently used go first. A cache that cannot
+the project; at most ``MAX_ENTRIES``, the least recently used go first;
+``DOCKERGEN_NO_CACHE=1`` turns the cache off. A cache that cannot
 be read or written is no cache: the render takes the full path. Only the console script
 uses it (``launcher``), so a render inside another program (or a test that patches
 dockergen) never stores or replays anything.
@@ -38,8 +39,11 @@ MAX_ENTRIES = 64
 ENTRY_LIMIT = 256 * 1024 * 1024  # a 10,000-service render is ~60 MB of files
 
 
-def folder() -> str:
-    """Where the entries live (the XDG base directory rule: a relative XDG_CACHE_HOME is ignored)."""
+def folder() -> str | None:
+    """Where the entries live (the XDG base directory rule: a relative XDG_CACHE_HOME is
+    ignored); None when ``DOCKERGEN_NO_CACHE`` is set to anything but empty."""
+    if os.environ.get("DOCKERGEN_NO_CACHE"):
+        return None
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
@@ -66,8 +70,11 @@ def _code_signature() -> str:
 
 
 def _entry_path(spec_path: str, raw: bytes) -> str:
+    where = folder()
+    if where is None:
+        raise FileNotFoundError("the render cache is off (DOCKERGEN_NO_CACHE)")
     h = sha256(json.dumps([FORMAT, __version__, _code_signature(), os.path.basename(spec_path)]).encode() + b"\0" + raw)
-    return os.path.join(folder(), h.hexdigest()[:32] + ".json")
+    return os.path.join(where, h.hexdigest()[:32] + ".json")
 
 
 class Cached:

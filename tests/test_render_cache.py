@@ -121,12 +121,22 @@ def test_a_damaged_entry_is_no_entry(tmp_path: Path) -> None:
         assert not replayed(again) and output(again) == output(full)
 
 
-def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_relative_xdg_cache_home_is_ignored_and_no_cache_is_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
     assert render_cache.folder() == str(tmp_path / "home" / ".cache" / "dockergen" / "renders")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert render_cache.folder() == str(tmp_path / "xdg" / "dockergen" / "renders")
+    monkeypatch.setenv("DOCKERGEN_NO_CACHE", "1")
+    assert render_cache.folder() is None
+
+
+def test_no_cache_turns_it_off(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    project = unlocked_copy(tmp_path, "project")
+    assert run(project, cache, "validate", DOCKERGEN_NO_CACHE="1").returncode == 0 and not cache.exists()
+    assert run(project, cache, "validate").returncode == 0
+    assert not replayed(run(project, cache, "validate", DOCKERGEN_NO_CACHE="1"))
 
 
 def test_a_render_inside_another_program_stores_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -137,18 +137,19 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
         unlocked = Path(tmp) / "unlocked"  # the example without its lock: nothing to confirm, all to check
         shutil.copytree(example, unlocked)
         (unlocked / "dockergen.lock").unlink()
-        edited = []  # a spec whose bytes no run saw before: nothing in the render cache
-        for i in range(repeat + 1):
-            copy = Path(tmp) / f"edited{i}"
-            shutil.copytree(unlocked, copy)
-            (copy / "dockergen.yaml").write_text((unlocked / "dockergen.yaml").read_text() + f"# edit {i}\n")
-            edited.append(str(copy / "dockergen.yaml"))
+        edited: dict[str, list[str]] = {}  # per case, a spec whose bytes no run saw before: not in the render cache
+        for case in ("render", "validate"):
+            for i in range(repeat + 1):
+                copy = Path(tmp) / f"edited-{case}-{i}"
+                shutil.copytree(unlocked, copy)
+                (copy / "dockergen.yaml").write_text((unlocked / "dockergen.yaml").read_text() + f"# {case} edit {i}\n")
+                edited.setdefault(case, []).append(str(copy / "dockergen.yaml"))
         cases = [
             ("render (a fresh --out tree; from the render cache)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
-            ("render (after an edit: cache miss, the full path)", [dockergen, "render", "-q", "--spec"], lambda i: [edited[i]]),
+            ("render (after an edit: cache miss, the full path)", [dockergen, "render", "-q", "--spec"], lambda i: [edited["render"][i]]),
             ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
             ("validate (no lock; from the render cache)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
-            ("validate (after an edit: cache miss, the full path)", [dockergen, "validate", "--spec"], lambda i: [edited[i]]),
+            ("validate (after an edit: cache miss, the full path)", [dockergen, "validate", "--spec"], lambda i: [edited["validate"][i]]),
             ("validate (unchanged since the render)", [dockergen, "validate", "--spec", spec], None),
         ]
         for name, cmd, fresh in cases:

@@ -19,16 +19,12 @@ from dockergen.fingerprint import LOCK_NAME, Lock, clean_lock
 
 SPEC = """\
 version: 1
-project: shop
+project: rechecked
 environments: {dev: {}, test: {}, prod: {}}
 services:
   api:
-    build:
-      family: python
-      context: api
-      port: 8000
-      python: {app: "app:app", test_requirements: requirements-test.txt}
-      ignore: ["tests/slow/"]
+    build: {family: python, context: api, port: 8000, ignore: ["tests/slow/"],
+            python: {app: "app:app", test_requirements: requirements-test.txt}}
     env_file: [config/api.env]
     healthcheck: {http: /health}
   web:

@@ -26,6 +26,7 @@ except ImportError:  # pragma: no cover - depends on the Python version
         from hashlib import sha256  # type: ignore[no-redef]
 
 from dockergen import __version__
+from dockergen.disk_checks import failing, valid_checks
 from dockergen.safe_read import Unreadable, read_regular
 from dockergen.text import forbidden_character
 
@@ -113,7 +114,7 @@ class Lock:
 
     def __init__(
         self, spec: str, templates: str, templates_dir: str | None, version: str, files: dict[str, str] | None = None,
-        warnings: list[dict[str, str]] | None = None,
+        warnings: list[dict[str, str]] | None = None, checks: list[list] | None = None,
     ) -> None:  # fmt: skip
         self.spec = spec
         self.templates = templates
@@ -123,6 +124,9 @@ class Lock:
         # The render's warnings, so that a run confirmed from the lock shows them again:
         # {"at": "dockergen.yaml:12:5" (relative to the spec's folder) or "", "text": "warning: ..."}.
         self.warnings: list[dict[str, str]] = list(warnings or [])
+        # What validation read from the project's files (``disk_checks``), run again by a
+        # render or validate confirmed from the lock; None in a lock written before them.
+        self.checks = checks
 
     def to_text(self) -> str:
         body: dict[str, object] = {
@@ -133,6 +137,9 @@ class Lock:
         }
         if self.warnings:
             body["warnings"] = self.warnings
+        if self.checks is not None:
+            unique = {json.dumps(c): c for c in self.checks}
+            body["checks"] = [unique[key] for key in sorted(unique)]
         body["lock"] = digest(json.dumps(body, sort_keys=True).encode())
         return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
@@ -162,8 +169,11 @@ class Lock:
         warnings = body.get("warnings", [])
         if not isinstance(warnings, list) or not all(isinstance(w, dict) and isinstance(w.get("at"), str) and isinstance(w.get("text"), str) for w in warnings):
             raise ValueError("not a dockergen lock (its warnings are of the wrong shape)")
+        checks = body.get("checks")
+        if checks is not None and not valid_checks(checks):
+            raise ValueError("not a dockergen lock (its checks are of the wrong shape)")
         return cls(inputs["spec"], inputs["templates"], inputs["templates_dir"], body["version"], files,
-                   [{"at": w["at"], "text": w["text"]} for w in warnings])  # fmt: skip
+                   [{"at": w["at"], "text": w["text"]} for w in warnings], checks)  # fmt: skip
 
     @classmethod
     def from_text(cls, text: str) -> Lock | None:
@@ -214,12 +224,13 @@ def current_inputs(spec_path: str | os.PathLike[str], templates_dir: str | None)
 
 def clean_lock(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> Lock | None:
     """The lock, only if the tree is exactly what a render would write: the lock is intact
-    and matches the current spec, templates and version, and every file it lists is intact
-    and has the recorded fingerprint. Anything else: None (take the full path)."""
+    and matches the current spec, templates and version, every file it lists is intact
+    and has the recorded fingerprint, and every check of the project's files that the
+    render passed still passes. Anything else: None (take the full path)."""
     out_dir = os.fspath(out_dir)
     try:
         lock, _ = read_lock(out_dir)
-        if lock is None or lock.version != __version__:
+        if lock is None or lock.version != __version__ or lock.checks is None:
             return None
         if (lock.spec, lock.templates) != current_inputs(spec_path, lock.templates_dir):
             return None
@@ -227,15 +238,23 @@ def clean_lock(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str
             seal = read_seal(_read(os.path.join(out_dir, relative)))
             if not seal.intact or seal.recorded != recorded:
                 return None
-        return lock if gitattributes_current(out_dir, lock.files) else None
+        if not gitattributes_current(out_dir, lock.files):
+            return None
+        return lock if failing(lock.checks, os.path.dirname(os.fspath(spec_path)) or ".") is None else None
     except (OSError, TemplateUnreadable, MalformedBlock):
         return None
 
 
-def replay_warnings(lock: Lock, spec_path: str | os.PathLike[str]) -> list[str]:
-    """The lock's warnings as the render printed them, located from where the spec is now."""
+def nothing_to_change(count: int, spec: str) -> str:
+    """What ``render`` says when the tree already is what it would write."""
+    return f"nothing to change: the {count} generated files match {spec}"
+
+
+def replay_warnings(lock: Lock, spec_path: str | os.PathLike[str], problems: list[dict[str, str]] | None = None) -> list[str]:
+    """The lock's warnings (or other ``problems`` recorded like them) as the render printed
+    them, located from where the spec is now."""
     folder = os.path.dirname(os.fspath(spec_path))
-    return [f"{os.path.join(folder, w['at'])}: {w['text']}" if w["at"] else w["text"] for w in lock.warnings]
+    return [f"{os.path.join(folder, w['at'])}: {w['text']}" if w["at"] else w["text"] for w in (lock.warnings if problems is None else problems)]
 
 
 def fast_clean(spec_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> bool:

@@ -31,7 +31,7 @@ from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Build, Engines, Healthcheck, Service, ServiceSettings, Spec
+from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec
 
 
 def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
@@ -122,6 +122,7 @@ class ResolvedService:
     plan: ImagePlan | None  # the Dockerfile this service builds or reuses
     target: str | None
     healthcheck: ResolvedHealthcheck | None
+    test_of: str | None = None  # a test runner split off the service of this name (``_test_runners``)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
                 continue
             if rs is not None:
                 services[name] = rs
+        if env.kind == "test":
+            try:
+                services = _test_runners(spec, env, services, source)
+            except DockergenError as exc:
+                problems.extend(exc.problems)
         resolved[env.name] = ResolvedEnvironment(env, services)
     _check_dependencies(resolved, spec, source, problems)
     if problems:
@@ -301,11 +307,16 @@ Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec pat
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit."""
     service = spec.services[name]
-    layers: list[Layer] = [("defaults", ("defaults",), settings_dump(spec.defaults))]
+    built = service.build is not None or service.uses is not None
+
+    def scoped(defaults: Defaults | None) -> dict[str, Any]:
+        return settings_dump(defaults) if defaults is not None and (built or defaults.scope == "all") else {}
+
+    layers: list[Layer] = [("defaults", ("defaults",), scoped(spec.defaults))]
     for env_name in env.chain:
         declared = (spec.environments or {}).get(env_name)
         path = ("environments", env_name, "defaults")
-        layers.append((".".join(path), path, settings_dump(declared.defaults if declared else None)))
+        layers.append((".".join(path), path, scoped(declared.defaults if declared else None)))
     layers.append((f"services.{name}", ("services", name), settings_dump(service)))
     for env_name in env.chain:
         path = ("services", name, "environments", env_name)
@@ -313,24 +324,25 @@ def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     return layers
 
 
-def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]]) -> dict[str, Any]:
+def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]], uses: bool = False) -> dict[str, Any]:
     """Layer 1: the built-in policy for a kind of environment, a built image, a known image
-    (the one the spec ``layers`` settle on: a scalar, so the last one set wins)."""
+    (the one the spec ``layers`` settle on: a scalar, so the last one set wins). ``uses``:
+    the service runs another's image, so it serves in a test environment (no suite of its own)."""
     image = None
     for layer in layers:
         image = layer.get("image", image)
     repository = image_repository(image) if image and not built else None
-    return dict(_builtin_layer(kind, built, repository if repository in presets.KNOWN_IMAGES else None))
+    return dict(_builtin_layer(kind, built, repository if repository in presets.KNOWN_IMAGES else None, uses))
 
 
 @functools.lru_cache(maxsize=None)
-def _builtin_layer(kind: str, built: bool, known: str | None) -> dict[str, Any]:
+def _builtin_layer(kind: str, built: bool, known: str | None, uses: bool) -> dict[str, Any]:
     """Cached: a project asks the same few times for each of its services (callers get a copy)."""
     layer = merge(presets.BY_KIND[kind], presets.BUILT_BY_KIND[kind] if built else {})
     if known:
         layer = merge(layer, presets.KNOWN_IMAGES[known])
     if built:
-        layer["target"] = presets.TARGET_BY_KIND[kind]
+        layer["target"] = presets.SERVING_TARGET if uses and kind == "test" else presets.TARGET_BY_KIND[kind]
     return layer
 
 
@@ -345,7 +357,7 @@ def _resolve_service(
 ) -> ResolvedService | None:
     layers = [layer for _, _, layer in spec_layers(spec, env, name)]
     builder_name = service.uses or (name if service.build else None)
-    builtin = builtin_layer(env.kind, builder_name is not None, layers)
+    builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
     # One pass over all layers, so that a `null` anywhere also removes a built-in default.
     merged = merge(builtin, *layers)
     if merged.get("enabled") is False:
@@ -441,6 +453,53 @@ def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, b
             path=path,
             hint=f"set `build_args` on {builder!r}, or give this service an `image` name of its own",
         )
+
+
+TEST_RUN = ResolvedHealthcheck(test=None, disable=True, note="a test run, not a server: it exits when the suite is done")
+
+
+def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, ResolvedService], source: SourceMap) -> dict[str, ResolvedService]:
+    """What a test environment is: each built service runs its test suite (its ``test``
+    stage) against what it depends on, and exits. A service another one waits for must serve
+    instead, so there it runs its serving stage and its suite runs beside it as
+    ``<name>-test``, with the same settings and dependencies."""
+    waited_for = {
+        dep
+        for s in services.values()
+        for dep, entry in (dict.fromkeys(s.settings.depends_on) if isinstance(s.settings.depends_on, list) else (s.settings.depends_on or {})).items()
+        if entry is None or entry.condition != "service_completed_successfully"
+    }
+    out: dict[str, ResolvedService] = {}
+    for name, service in services.items():
+        if service.plan is None or service.target != presets.TARGET_BY_KIND["test"] or spec.services[name].uses is not None:
+            out[name] = service
+            continue
+        # A test run serves nothing: no probe, no published port.
+        run = dataclasses.replace(service, healthcheck=TEST_RUN, settings=service.settings.model_copy(update={"ports": None}))
+        if name not in waited_for:
+            out[name] = run
+            continue
+        runner = f"{name}-test"
+        if runner in spec.services:
+            path = ("services", runner)
+            raise DockergenError.single(
+                f"is the name {name}'s test suite runs under in environment {env.name!r} (other services wait for {name}, so {name} serves there)",
+                location=source.locate(path),
+                path=path,
+                hint="rename this service",
+            )
+        stages = stage_names(service.plan.build)
+        serving = presets.SERVING_TARGET if presets.SERVING_TARGET in stages else stages[-1]
+        exact = _declared_image(spec, env, name)
+        out[name] = dataclasses.replace(service, target=serving, image=built_image(spec.project, env, service.plan, serving, exact))
+        image = run.image if exact is None else _suffixed(exact, "test")
+        out[runner] = dataclasses.replace(run, name=runner, image=image, test_of=name)
+    return out
+
+
+def _suffixed(image: str, suffix: str) -> str:
+    repository, tag = split_tag(image)
+    return f"{repository}:{tag}-{suffix}" if tag else f"{repository}:{suffix}"
 
 
 def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:

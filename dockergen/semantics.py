@@ -152,6 +152,8 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                 )
     for env in project.environments.values():
         for name, service in env.services.items():
+            if service.test_of is not None:
+                continue  # a copy of a service checked under its own name
             for key, value in (service.settings.build_args or {}).items():
                 if looks_secret(key):
                     path = setter_path(source, env.info, name, "build_args") or ("services", name)

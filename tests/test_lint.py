@@ -26,7 +26,7 @@ DB = 'image: "postgres:16.4-alpine"'
 
 # rule: (services that trigger it, services that do not): as alike as possible.
 CASES: dict[str, tuple[str, str]] = {
-    "DG001": (f"db:\n    {DB}\n    environments: {{prod: {{resources: null}}}}", f"db:\n    {DB}"),
+    "DG001": (f"db:\n    {DB}", f"db:\n    {DB}\n    environments: {{prod: {{resources: {{limits: {{cpus: 2.0, memory: 2G}}}}}}}}"),
     "DG002": ("cache:\n    image: redis\n    healthcheck: {test: [CMD, redis-cli, ping]}", 'cache:\n    image: "redis:7.2"'),
     "DG003": (f"db:\n    {DB}\n    environments: {{prod: {{user: \"0:0\"}}}}", f"db:\n    {DB}\n    environments: {{prod: {{user: \"999:999\"}}}}"),
     "DG004": ('web:\n    image: "nginx:1.27-alpine"', 'web:\n    image: "nginx:1.27-alpine"\n    healthcheck: {test: [CMD, wget, -q, --spider, "http://127.0.0.1/"]}'),
@@ -43,7 +43,11 @@ CASES: dict[str, tuple[str, str]] = {
     "DG015": (f"db:\n    {DB}", f"db:\n    {DB}\n    security_opt: [\"no-new-privileges:true\"]"),
     "DG016": ("app:\n    " + GENERIC.format(image="alpine", steps='"USER 10001"'), "app:\n    " + GENERIC.format(image='"alpine:3.20"', steps='"USER 10001"')),
     "DG017": (f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:-postgres}}\"}}", f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:?set PGPASS}}\"}}"),
+    "DG018": (f"db:\n    {DB}", f"db:\n    {DB}"),
 }
+# Top-level blocks a case needs besides its services (bad, good).
+URL = 'DATABASE_URL: "postgresql://app:${DB_PASSWORD}@db/app"'
+TOP_LEVEL = {"DG018": (f"defaults: {{environment: {{{URL}, TZ: UTC}}}}\n", f"defaults: {{scope: built, environment: {{{URL}}}}}\n")}
 
 
 def write_spec(directory: Path, services: str, extra: str = "") -> Path:
@@ -70,8 +74,9 @@ def test_rule_fires_on_its_failing_spec_and_not_on_the_passing_one(rule_id: str,
     failing, passing = CASES[rule_id]
     (tmp_path / "bad").mkdir()
     (tmp_path / "good").mkdir()
-    bad = [f for f in findings(write_spec(tmp_path / "bad", failing)) if f.rule == rule_id]
-    good = [f for f in findings(write_spec(tmp_path / "good", passing)) if f.rule == rule_id]
+    top_bad, top_good = TOP_LEVEL.get(rule_id, ("", ""))
+    bad = [f for f in findings(write_spec(tmp_path / "bad", failing, top_bad)) if f.rule == rule_id]
+    good = [f for f in findings(write_spec(tmp_path / "good", passing, top_good)) if f.rule == rule_id]
     assert bad, f"{rule_id} did not fire"
     assert good == [], [f.message for f in good]
     assert all(f.location.file.endswith("dockergen.yaml") and f.location.line for f in bad)

@@ -133,6 +133,8 @@ class Healthcheck(Model):
     @field_validator("test")
     @classmethod
     def _no_continuation(cls, test: Command | None) -> Command | None:
+        if test is not None and (not test or (isinstance(test, list) and test[0] in ("CMD", "CMD-SHELL") and len(test) == 1)):
+            raise ValueError("names no command (use `disable: true` to turn the healthcheck off)")
         shell = test if isinstance(test, str) else test[1] if test and len(test) == 2 and test[0] == "CMD-SHELL" else None
         if shell is not None and shell.rstrip().endswith("\\"):
             # In a Dockerfile's shell-form HEALTHCHECK it would continue into the next instruction.
@@ -282,6 +284,15 @@ class ServiceSettings(Model):
     """User namespace mode (e.g. `keep-id` on podman, `host`)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
+
+
+class Defaults(ServiceSettings):
+    """Settings for many services at once, and which services they reach."""
+
+    scope: Literal["all", "built"] = "all"
+    """`all`: every service; `built`: only the services dockergen builds (and those that `uses`
+    one), so application settings such as `DATABASE_URL` or credentials stay out of stock
+    images like postgres and redis (`lint` warns when such a variable reaches one)."""
 
 
 class Packages(Model):
@@ -467,7 +478,13 @@ class Environment(Model):
     extends: Name | None = None
     """Start from another environment's settings (its defaults and the services' blocks for it)."""
     kind: Literal["dev", "test", "staging", "prod"] | None = None
-    """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod)."""
+    """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod).
+    In a `test` environment each built service runs its test suite (its `test` stage, no
+    probe, no published port) against what it depends on, and exits: `docker compose -f
+    compose.yaml -f compose.test.yaml run --rm <service>` runs one suite. A built service that
+    other services wait for serves there instead (its `prod` stage, its healthcheck) and its
+    suite runs beside it as `<service>-test`; a `uses` service serves too. The overlay's
+    header lists the suites."""
     engine: Literal["docker", "podman"] | None = None
     """Container engine the environment runs on: `docker` (default) or `podman` (SELinux labels, ports
     >= 1024, `localhost/` tags)."""
@@ -481,8 +498,8 @@ class Environment(Model):
     """Compose project name in this environment (default: the spec's `project`); it prefixes
     volume, network and container names, so two environments with different names can run
     side by side and keep their own data."""
-    defaults: ServiceSettings | None = None
-    """Settings for every service in this environment (above the spec's `defaults`, below the services)."""
+    defaults: Defaults | None = None
+    """Settings for the services in this environment (above the spec's `defaults`, below the services)."""
     volumes: dict[str, dict[str, Any] | None] | None = None
     """Top-level `volumes` as this environment declares them, over the spec's (along
     `extends`, parent first): a mapping deep-merges into the declaration of that name,
@@ -573,8 +590,9 @@ class Spec(Model):
     registry: Registry | None = None
     """Registry (and namespace) prefixed to every built image whose name has none, e.g.
     `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""
-    defaults: ServiceSettings | None = None
-    """Settings for every service in every environment (the lowest layer after the built-in one)."""
+    defaults: Defaults | None = None
+    """Settings for every service (with `scope: built`, every built one) in every environment
+    (the lowest layer after the built-in one)."""
     environments: dict[Name, Environment] | None = None
     """Environments to render. Default: `dev`, `test`, `staging`, `prod`, and `podman`, which
     `extends: prod` (prod's settings, limits and per-service `environments.prod` blocks, on

@@ -18,6 +18,10 @@ FEATURES: dict[str, dict[str, str | None]] = {
     # `HEALTHCHECK --start-interval` / compose `healthcheck.start_interval`: Docker Engine 25;
     # buildah 1.28 rejects the flag and podman 4.3 has no such option.
     "start_interval": {"docker": "25.0", "compose": "2.20.2", "podman": None, "buildah": None},
+    # `develop.watch` (`docker compose watch`) left its experimental `x-develop` form in 2.22.
+    "develop_watch": {"compose": "2.22"},
+    # `env_file: [{path, required: false}]`: Compose 2.24; older releases refuse the long form.
+    "env_file_required": {"compose": "2.24"},
 }
 
 

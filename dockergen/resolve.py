@@ -31,7 +31,8 @@ from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec
+from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
+from dockergen.watch import watch_rules
 
 
 def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
@@ -123,6 +124,7 @@ class ResolvedService:
     target: str | None
     healthcheck: ResolvedHealthcheck | None
     test_of: str | None = None  # a test runner split off the service of this name (``_test_runners``)
+    watch: tuple[WatchRule, ...] = ()  # Compose `develop.watch` rules, in dev environments
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
         if spec.environments is not None
         else presets.STANDARD_ENVIRONMENTS
     )
+    override = _override_file(spec, source, declared)
     out: dict[str, EnvironmentInfo] = {}
     for name in declared:
         chain = [name]
@@ -223,11 +226,45 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             engine=pick("engine") or "docker",
             flavour=pick("flavour"),
             chain=tuple(chain),
-            compose_file=declared[name].get("compose_file") or spec.output.overlay.format(env=name),
+            compose_file=declared[name].get("compose_file")
+            or (override if name == spec.output.override else spec.output.overlay.format(env=name)),
             project=pick("project"),
             registry=pick("registry") or spec.registry,
         )
     return out
+
+
+# Compose reads `<base>.override.<ext>` next to these base files by itself.
+OVERRIDABLE = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _override_file(spec: Spec, source: SourceMap, declared: dict[str, Any]) -> str | None:
+    """The override file's name for ``output.override``; raises when Compose would not read it."""
+    if spec.output.override is None:
+        return None
+    path = ("output", "override")
+    if spec.output.override not in declared:
+        raise DockergenError.single(
+            f"names no environment: {spec.output.override!r}", location=source.locate(path), path=path, hint=f"declared: {', '.join(declared)}"
+        )
+    name = override_name(spec.output.compose_file)
+    if name is None:
+        raise DockergenError.single(
+            f"Compose reads an override file only next to {', '.join(OVERRIDABLE)}, not {spec.output.compose_file!r}",
+            location=source.locate(path),
+            path=path,
+            hint="rename `output.compose_file`, or drop `output.override`",
+        )
+    return name
+
+
+def override_name(compose_file: str) -> str | None:
+    """``compose.yaml`` -> ``compose.override.yaml``: the file Compose reads with it by itself."""
+    folder, base = posixpath.split(compose_file)
+    if base not in OVERRIDABLE:
+        return None
+    stem, ext = base.rsplit(".", 1)
+    return posixpath.join(folder, f"{stem}.override.{ext}")
 
 
 def _check_references(spec: Spec, source: SourceMap, envs: dict[str, EnvironmentInfo], problems: list[Problem]) -> None:
@@ -359,7 +396,7 @@ def _resolve_service(
     builder_name = service.uses or (name if service.build else None)
     builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
     # One pass over all layers, so that a `null` anywhere also removes a built-in default.
-    merged = merge(builtin, *layers)
+    merged = _highest_probe(merge(builtin, *layers), [builtin, *layers])
     if merged.get("enabled") is False:
         return None
     settings = ServiceSettings.model_validate(merged)
@@ -397,7 +434,15 @@ def _resolve_service(
         if service.uses is not None and own is None:
             _refuse_own_build_args(source, env, name, service.uses)
         image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name))
-    return ResolvedService(name, settings, image, plan, target, healthcheck)
+    watch: tuple[WatchRule, ...] = ()
+    if plan is not None and env.kind == "dev" and settings.watch and supported("develop_watch", engines):
+        try:
+            watch = watch_rules(settings.watch, plan.build)
+        except ValueError as exc:
+            where = setter_path(source, env, name, "watch") or ("services", name)
+            raise DockergenError.single(str(exc), location=source.locate(where), path=where) from None
+        settings = settings.model_copy(update={"source_mount": False})  # sync takes the bind mount's place
+    return ResolvedService(name, settings, image, plan, target, healthcheck, watch=watch)
 
 
 def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str, exact: str | None) -> str:
@@ -502,6 +547,22 @@ def _suffixed(image: str, suffix: str) -> str:
     return f"{repository}:{tag}-{suffix}" if tag else f"{repository}:{suffix}"
 
 
+PROBES = ("test", "http", "tcp")
+
+
+def _highest_probe(merged: dict[str, Any], layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A healthcheck's probe (`test`, `http` or `tcp`) replaces a lower layer's, whichever
+    kind either is: a service's `tcp: 5432` replaces the preset `test` of its image."""
+    hc = merged.get("healthcheck")
+    if not isinstance(hc, dict) or sum(key in hc for key in PROBES) < 2:
+        return merged
+    for layer in reversed(layers):
+        chosen = [key for key in PROBES if key in (layer.get("healthcheck") or {})]
+        if chosen:
+            return {**merged, "healthcheck": {k: v for k, v in hc.items() if k not in PROBES or k in chosen}}
+    return merged
+
+
 def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
     """The spec path of the highest layer that sets ``key`` for ``name`` in ``env``."""
     candidates = [("services", name, "environments", e, key) for e in reversed(env.chain)]
@@ -546,9 +607,8 @@ def _plan(
     port = build.port
     if build.family == "node" and build.node is not None and build.node.serve == "nginx":
         port = presets.NGINX_PORT
-    neutral = ServiceSettings.model_validate(
-        merge(builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service))
-    )
+    neutral_layers = [builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service)]
+    neutral = ServiceSettings.model_validate(_highest_probe(merge(*neutral_layers), neutral_layers))
     plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
     healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)
     plan = ImagePlan(name, flavour, build, dockerfile, port, healthcheck, default_flavour)
@@ -575,9 +635,11 @@ def _healthcheck(
             test = ("CMD", *test)
     elif hc.http is not None:
         test = _http_probe(hc.http, hc.port or (plan.container_port if plan else None), plan, path, source)
+    elif hc.tcp is not None:
+        test = _tcp_probe(hc.tcp, plan, path, source)
     else:
         return None
-    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "port", "disable"})}
+    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "tcp", "port", "disable"})}
     if not (supported("start_interval", engines) and engine != "podman"):
         timing.pop("start_interval", None)
     return ResolvedHealthcheck(test=test, **timing)
@@ -590,7 +652,7 @@ def _uses_healthcheck(
     the one it declares, a preset for its command, or an explicit ``disable`` saying why.
     ``probe`` resolves a healthcheck setting for this service (``_healthcheck``)."""
     declared = settings.healthcheck or Healthcheck()
-    if declared.disable or declared.test is not None or declared.http is not None:
+    if declared.disable or declared.test is not None or declared.http is not None or declared.tcp is not None:
         resolved = probe(settings)
         assert resolved is not None
         return resolved
@@ -605,6 +667,21 @@ def _uses_healthcheck(
     resolved = probe(settings.model_copy(update={"healthcheck": chosen}))
     assert resolved is not None
     return dataclasses.replace(resolved, note=f"preset for `{known.program}`: {known.note}")
+
+
+def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap) -> tuple[str, ...]:
+    """A connect to ``port`` with the image's own interpreter; no spaces (podman 4.3, see below)."""
+    if plan is None or plan.build.family == "generic" or (plan.build.node is not None and plan.build.node.serve == "nginx"):
+        hc_path = (*path, "healthcheck", "tcp")
+        raise DockergenError.single(
+            "a TCP healthcheck is generated only for python builds and node builds served by node",
+            location=source.locate(hc_path),
+            path=hc_path,
+            hint="give `healthcheck.test` with a command your image has",
+        )
+    if plan.build.family == "python":
+        return ("CMD", "python", "-c", f"__import__('socket').create_connection(('127.0.0.1',{port}),4).close()")
+    return ("CMD", "node", "-e", f"require('net').connect({port},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))")
 
 
 def _http_probe(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.errors import Problem
+from dockergen.features import supported
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
@@ -35,6 +36,7 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
             *_dependency_cycles(env, source),
             *_healthy_without_healthcheck(env, source),
             *_ports(documents[env.info.name], env, source),
+            *_compose_features(documents[env.info.name], env, project, source),
         ]:
             path, message, hint, severity = (*finding, "error")[:4]
             per_env.setdefault((path, message, hint, severity), []).append(env.info.name)
@@ -46,6 +48,30 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
     for problem in problems:
         seen.setdefault(problem.render(), problem)
     return sorted(seen.values(), key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
+
+
+def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: ResolvedProject, source: SourceMap) -> list[Finding]:
+    """Service settings Compose reads only in some releases, or only with a declaration."""
+    out: list[Finding] = []
+    declared = doc.get("configs") or {}
+    for name, service in env.services.items():
+        if service.test_of is not None:
+            continue  # a copy of a service checked under its own name
+        s = service.settings
+        if any(not isinstance(f, str) and not f.required for f in s.env_file or []) and not supported("env_file_required", project.engines):
+            path = setter_path(source, env.info, name, "env_file") or ("services", name)
+            out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24; engines.compose is {project.engines.compose}",
+                        "declare `engines: {compose: \"2.24\"}` (with the other engines you target)"))  # fmt: skip
+        for config in s.configs or []:
+            source_name = config if isinstance(config, str) else config.source
+            if source_name not in declared:
+                path = setter_path(source, env.info, name, "configs") or ("services", name)
+                out.append((path, f"config {source_name!r} is not declared", "declare it under the top-level `configs:`"))
+        if env.info.kind == "dev" and s.watch and service.plan is not None and not supported("develop_watch", project.engines):
+            path = setter_path(source, env.info, name, "watch") or ("services", name)
+            out.append((path, f"watch is left out: `docker compose watch` needs Docker Compose 2.22, engines.compose is {project.engines.compose}; "
+                        "the source stays bind-mounted", "declare `engines: {compose: \"2.22\"}` to get it", "warning"))  # fmt: skip
+    return out
 
 
 def _at(source: SourceMap, path: PathT, message: str, hint: str | None = None, severity: str = "error") -> Problem:

@@ -15,8 +15,8 @@ from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, Resolved
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
-    "image", "build", "platform", "profiles", "command", "entrypoint", "working_dir", "user",
-    "userns_mode", "init", "environment", "env_file", "secrets", "ports", "expose", "volumes",
+    "image", "build", "develop", "platform", "profiles", "command", "entrypoint", "working_dir", "user",
+    "userns_mode", "init", "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes",
     "tmpfs", "networks", "extra_hosts", "depends_on", "healthcheck", "restart", "deploy",
     "logging", "read_only", "cap_add", "cap_drop", "security_opt", "ulimits", "stop_signal",
     "stop_grace_period", "labels",
@@ -107,10 +107,17 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             out[key] = value
     if s.environment:
         out["environment"] = dict(s.environment)
-    for key in ("env_file", "secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
+    if service.watch:
+        out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
+    for key in ("secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
         value = getattr(s, key)
         if value:
             out[key] = list(value)
+    if s.env_file:
+        # a required file as the plain path, which every Compose release reads
+        out["env_file"] = [f if isinstance(f, str) else f.path if f.required else {"path": f.path, "required": False} for f in s.env_file]
+    if s.configs:
+        out["configs"] = [c if isinstance(c, str) else c.model_dump(exclude_none=True) for c in s.configs]
     ports = _ports(s.ports, podman)
     debug_port = _debug_port(service)
     if debug_port is not None:

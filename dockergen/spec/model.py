@@ -92,7 +92,15 @@ Command = str | list[str]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # `x-` keys are the author's, as in Compose (notes, anchors for `<<` merges): ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True) | ConfigDict(json_schema_extra={"patternProperties": {"^x-": {}}})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(key, str) and key.startswith("x-") for key in data):
+            return {key: value for key, value in data.items() if not (isinstance(key, str) and key.startswith("x-"))}
+        return data
 
 
 class Healthcheck(Model):
@@ -103,6 +111,9 @@ class Healthcheck(Model):
     """HTTP path probed on the service's `port` (e.g. `/health`); any status below 400 is healthy."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the HTTP probe connects to inside the container (default: the build's `port`)."""
+    tcp: int | None = Field(None, ge=1, le=65535)
+    """Port that must accept a TCP connection inside the container: a generated probe with the
+    image's own interpreter (python and node builds), for servers without an HTTP endpoint."""
     test: Command | None = None
     """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
     interval: Duration | None = None
@@ -141,6 +152,13 @@ class Healthcheck(Model):
             raise ValueError(f"a shell healthcheck may not end with `\\`: {shell!r}")
         return test
 
+    @model_validator(mode="after")
+    def _one_probe(self) -> Healthcheck:
+        given = [key for key in ("http", "tcp", "test") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one probe, not {' and '.join(given)}")
+        return self
+
 
 class Limits(Model):
     cpus: float | None = Field(None, gt=0, le=1024)
@@ -151,11 +169,35 @@ class Limits(Model):
     """Maximum number of processes in the container."""
 
 
+class Device(Model):
+    """A device the container reserves (`deploy.resources.reservations.devices`), e.g. a GPU:
+    `{capabilities: [gpu], driver: nvidia, count: all}`."""
+
+    capabilities: list[str] = Field(min_length=1)
+    """What the device must offer (`[gpu]`; `[gpu, compute, utility]`)."""
+    driver: str | None = None
+    """Device driver (`nvidia`)."""
+    count: int | Literal["all"] | None = None
+    """How many devices (`1`, `all`); not with `device_ids`."""
+    device_ids: list[str] | None = None
+    """Exactly these devices (`["0", "3"]`); not with `count`."""
+    options: dict[str, str] | None = None
+    """Driver-specific options."""
+
+    @model_validator(mode="after")
+    def _count_or_ids(self) -> Device:
+        if self.count is not None and self.device_ids is not None:
+            raise ValueError("give `count` or `device_ids`, not both")
+        return self
+
+
 class Reservations(Model):
     cpus: float | None = Field(None, gt=0, le=1024)
     """CPU cores reserved for the container."""
     memory: Memory | None = None
     """Memory reserved for the container (`256M`)."""
+    devices: list[Device] | None = None
+    """Devices reserved for the container, e.g. GPUs."""
 
 
 class Resources(Model):
@@ -196,6 +238,53 @@ class DependsOn(Model):
     """Restart this service when Compose restarts the dependency."""
 
 
+class EnvFile(Model):
+    path: str
+    """The file, relative to the spec."""
+    required: bool = True
+    """`false`: a missing file is skipped instead of failing `docker compose up`."""
+
+
+class ConfigMount(Model):
+    source: str
+    """A config declared under the top-level `configs:`."""
+    target: str | None = None
+    """Where it appears in the container (default `/<source>`)."""
+    uid: str | None = None
+    """Owner of the file in the container (a user ID, e.g. `"101"`)."""
+    gid: str | None = None
+    """Group of the file in the container."""
+    mode: int | None = Field(None, ge=0, le=0o777)
+    """File mode, e.g. `0o440` (YAML `0440` is octal too)."""
+
+
+def _inside_project(path: str) -> str:
+    normal = posixpath.normpath(path)
+    if path.startswith(("/", "~")) or normal == ".." or normal.startswith("../"):
+        raise ValueError(f"must be a path inside the project: {path!r}")
+    return path
+
+
+class WatchRule(Model):
+    """One rule of Compose's `develop.watch`."""
+
+    action: Literal["sync", "rebuild", "sync+restart", "restart", "sync+exec"]
+    """`sync` copies changed files into the container, `rebuild` builds the image again and
+    recreates the container, `sync+restart` syncs then restarts it."""
+    path: Annotated[str, AfterValidator(_inside_project)]
+    """What to watch, relative to the spec."""
+    target: str | None = Field(None, pattern=r"^/")
+    """Where `sync` copies to in the container."""
+    ignore: list[str] | None = None
+    """Patterns under `path` that never trigger the rule."""
+
+    @model_validator(mode="after")
+    def _sync_has_target(self) -> WatchRule:
+        if self.action.startswith("sync") and self.target is None:
+            raise ValueError(f"a `{self.action}` rule needs a `target` in the container")
+        return self
+
+
 class ServiceSettings(Model):
     """Settings of one service; every field can be set per environment."""
 
@@ -217,8 +306,9 @@ class ServiceSettings(Model):
     """Overrides the image's `ENTRYPOINT` (a list, or a string run by a shell)."""
     environment: dict[str, EnvValue] | None = None
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
-    env_file: list[str] | None = None
-    """Files of `KEY=value` lines Compose loads into the container's environment."""
+    env_file: list[str | EnvFile] | None = None
+    """Files of `KEY=value` lines Compose loads into the container's environment: a path, or
+    `{path: .env.local, required: false}` for a file that may be missing (Compose 2.24)."""
     ports: list[str | int | PortSpec] | dict[str, str | int | PortSpec | None] | None = None
     """Published ports, as a list (replaced as a whole by a higher layer) or a mapping of
     names to ports (merged by name; `null` removes one)."""
@@ -274,6 +364,15 @@ class ServiceSettings(Model):
     """Working directory of the container's command, overriding the image's."""
     secrets: list[str] | None = None
     """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run time."""
+    configs: list[str | ConfigMount] | None = None
+    """Configs (declared under the top-level `configs:`) mounted read-only: a name (at
+    `/<name>`) or `{source, target, uid, gid, mode}`."""
+    watch: bool | list[WatchRule] | None = None
+    """Compose's `develop.watch` in dev environments, for `docker compose watch` (Compose
+    2.22): `true` syncs the build context into the `workdir` and rebuilds the image when a
+    dependency manifest changes (requirements files; package.json, the lockfile and
+    `install_files`), in place of the source bind mount; or your own rules. With an older
+    `engines.compose`, dev keeps the bind mount and `render` says so."""
     extra_hosts: list[str] | None = None
     """Extra `/etc/hosts` entries (`host:address`)."""
     ulimits: dict[str, int | dict[str, int]] | None = None
@@ -533,6 +632,11 @@ class Output(Model):
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
     env_example: str = ".env.example"
     """Where the documented list of `${VAR}`s goes."""
+    override: Name | None = None
+    """Environment whose overlay is written as Compose's override file (`compose.override.yaml`
+    next to `compose.yaml`), so a plain `docker compose up` starts it; usually `dev`. Off by
+    default: many repositories keep a hand-written, git-ignored `compose.override.yaml`, and
+    `render` never overwrites a file it did not write."""
     snapshots: str | None = None
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
@@ -609,7 +713,7 @@ class Spec(Model):
     `build.secrets` uses them at build time."""
     configs: dict[str, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
-    a service uses one through `compose: {configs: [...]}`."""
+    a service mounts one with `configs: [name]` or `configs: [{source: name, target: /etc/...}]`."""
     variables: dict[str, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None

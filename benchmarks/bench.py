@@ -12,7 +12,8 @@ Measures, each as a whole process after one warm-up run:
 - `dockergen render` of synthetic specs with 10, 100, 1,000 and 2,000 services x 5
   environments (fresh output dir, and again with nothing to change), the least-squares
   slope and intercept with R^2 (how straight the line is), and peak memory;
-- `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``.
+- `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``;
+- `dockergen check` and `render` of fastapi-celery with its Kubernetes output off and on.
 """
 
 from __future__ import annotations
@@ -151,6 +152,29 @@ def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, 
     rows.append(("render 1,000 services x 5 envs / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
 
 
+def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat: int) -> None:
+    """`check` (the fast path on a clean tree) and a full render of an example, with its
+    Kubernetes output off and on, in turns."""
+    example = ROOT / "examples" / "fastapi-celery"
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = {}
+        for label in ("off", "on"):
+            tree = Path(tmp) / label
+            shutil.copytree(example, tree, ignore=shutil.ignore_patterns("k8s"))
+            spec = tree / "dockergen.yaml"
+            if label == "off":
+                spec.write_text(spec.read_text().replace("output:\n  kubernetes: k8s\n", ""))
+            subprocess.run([dockergen, "render", "-q"], cwd=tree, check=True, capture_output=True)
+            trees[label] = tree
+        files = {label: sum(1 for p in tree.rglob("*") if p.is_file()) for label, tree in trees.items()}
+        off, on = alternating([([dockergen, "check"], trees["off"]), ([dockergen, "check"], trees["on"])], repeat)
+        rows.append((f"dockergen check, clean, {example.name}: Kubernetes off / on ({files['off']} / {files['on']} files)", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+        render = [dockergen, "render", "-q", "--out"]
+        off, _ = timed(render, trees["off"], repeat, fresh=lambda i: [str(Path(tmp) / f"render-off-{i}")])
+        on, _ = timed(render, trees["on"], repeat, fresh=lambda i: [str(Path(tmp) / f"render-on-{i}")])
+        rows.append((f"dockergen render (full: a fresh --out tree), {example.name}: Kubernetes off / on", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+
+
 def python_loop_seconds() -> float:
     """Median of 3 runs of a fixed pure-Python loop: how fast this machine runs Python right now."""
     times = []
@@ -200,6 +224,7 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
     side_by_side(rows, dockergen, compose_cmd, example, repeat)
+    kubernetes_side_by_side(rows, dockergen, repeat)
 
     points = []
     with tempfile.TemporaryDirectory() as tmp:

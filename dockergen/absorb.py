@@ -39,7 +39,9 @@ def service_changes(expected: dict[str, Any], edited: dict[str, Any]) -> tuple[d
     for key in sorted(set(expected) | set(edited)):
         if key != "services" and expected.get(key) != edited.get(key):
             problems.append(f"top-level `{key}` changed: declare it in the spec's `{key}:`")
-    exp_services, new_services = expected.get("services", {}), edited.get("services", {})
+    exp_services, new_services = expected.get("services", {}), edited.get("services") or {}
+    if not isinstance(new_services, dict):
+        return {}, [*problems, "`services` is not a mapping of services"]
     for name in new_services:
         if name not in exp_services:
             problems.append(f"service `{name}` is new: add it to the spec's `services:`")
@@ -48,6 +50,13 @@ def service_changes(expected: dict[str, Any], edited: dict[str, Any]) -> tuple[d
             changes[name] = {"enabled": False}
             continue
         new = new_services[name]
+        if not isinstance(new, dict):
+            problems.append(f"service `{name}` is not a mapping of settings")
+            continue
+        misshapen = [key for key in ("healthcheck", "deploy", "logging") if key in new and not isinstance(new[key], dict)]
+        problems += [f"services.{name}.{key} is not a mapping, as Compose needs it" for key in misshapen]
+        if misshapen:
+            continue
         diff = {k: new.get(k, REMOVED) for k in set(exp) | set(new) if exp.get(k) != new.get(k)}
         if diff:
             changes[name] = diff

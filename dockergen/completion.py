@@ -15,9 +15,10 @@ STANDARD_ENVIRONMENTS = ("dev", "test", "staging", "prod", "podman")  # presets.
 def _spec(ctx: Any) -> dict[str, Any]:
     spec = ctx.params.get("spec") or Path("dockergen.yaml")
     try:
-        from ruamel.yaml import YAML
+        from dockergen.safe_read import read_regular
+        from dockergen.spec.load import parse_spec
 
-        data = YAML(typ="safe", pure=True).load(Path(spec).read_text(encoding="utf-8"))
+        data = parse_spec(read_regular(spec), str(spec)).data  # the spec's own reader and limits
     except Exception:  # noqa: BLE001 - a broken spec completes nothing
         return {}
     return data if isinstance(data, dict) else {}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from dockergen import __version__
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME, current_inputs
-from dockergen.write import Change, previous_lock
+from dockergen.write import Change, lock_state
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,10 @@ class Drift:
 
 def find_drift(spec_path: Path, out_dir: Path, changes: list[Change], templates_dir: str | None) -> list[Drift]:
     outdated_reason = _outdated_reason(spec_path, out_dir, templates_dir)
+    _, why = lock_state(out_dir)
+    untrusted = None
+    if why is not None:
+        untrusted = f"cannot be trusted: {why}" if why.startswith("edited by hand") else f"cannot be read: {why}"
     drift = []
     for change in changes:
         if not change.changes:
@@ -34,6 +38,8 @@ def find_drift(spec_path: Path, out_dir: Path, changes: list[Change], templates_
             if change.blocked:
                 why += f" (and it was {change.blocked})"
             drift.append(Drift(change.path, "stale", why, change))
+        elif change.path == LOCK_NAME and untrusted:
+            drift.append(Drift(change.path, "untrusted-lock", f"{untrusted}; `dockergen render` rewrites it", change))
         elif change.path == LOCK_NAME:
             drift.append(Drift(change.path, "outdated", outdated_reason, change))
         elif change.blocked == "not written by dockergen":
@@ -46,9 +52,9 @@ def find_drift(spec_path: Path, out_dir: Path, changes: list[Change], templates_
 
 
 def _outdated_reason(spec_path: Path, out_dir: Path, templates_dir: str | None) -> str:
-    lock = previous_lock(out_dir)
+    lock, why = lock_state(out_dir)
     if lock is None:
-        return f"out of date ({LOCK_NAME} is missing or was edited)"
+        return f"out of date ({LOCK_NAME} " + ("is missing)" if why is None else f"cannot be used: {why})")
     if lock.version != __version__:
         return f"out of date: rendered by dockergen {lock.version}, this is {__version__}"
     spec_digest, templates_digest = current_inputs(spec_path, templates_dir)
@@ -60,8 +66,9 @@ def _outdated_reason(spec_path: Path, out_dir: Path, templates_dir: str | None) 
 
 
 def unified_diff(change: Change) -> str:
-    before = (change.current or "").splitlines(keepends=True)
-    after = (change.new or "").splitlines(keepends=True)
+    # For reading only: the bytes on disk are never rewritten from this text.
+    before = (change.current or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    after = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
     label_a = f"a/{change.path}" if change.current is not None else "/dev/null"
     label_b = f"b/{change.path}" if change.new is not None else "/dev/null"
     return "".join(difflib.unified_diff(before, after, label_a, label_b))

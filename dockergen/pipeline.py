@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen import __version__
-from dockergen.errors import DockergenError, Location
-from dockergen.fingerprint import LOCK_NAME, Lock, current_inputs, read_seal
+from dockergen.errors import DockergenError, Location, Problem
+from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
+from dockergen.render.kubernetes import kubernetes_files
 from dockergen.render.project import RenderedFile, render_project
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
-from dockergen.spec.load import LoadedSpec, load_spec
+from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
 from dockergen.spec.model import Spec
+from dockergen.spec.salvage import salvage
 from dockergen.spec.validate import validate
 
 
@@ -26,27 +28,55 @@ class Rendered:
     project: ResolvedProject
     documents: Documents
     files: list[RenderedFile]
+    notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
 
 
-def load_and_resolve(spec_path: Path) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
+def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
     """The resolved project and each environment's Compose document (built once: the
     checks read them and the renderer writes them); raises with every error, keeps
-    warnings on the project."""
-    loaded = load_spec(spec_path)
-    spec = validate(loaded)
-    project = resolve(spec, loaded.source)
-    documents = environment_documents(project)
-    problems = check_project(project, documents, loaded.source, spec_path.parent)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
+    warnings on the project. ``raw``: the spec's bytes as they are about to be written
+    there (absorb, import), instead of the file.
+
+    Every problem in one run: when reading, the schema or resolving fails, the parts of
+    the spec that failed are set aside (``spec.salvage``) and the rest still goes through
+    the later phases, so their problems are reported too; nothing is rendered then."""
+    loaded = load_spec(spec_path, keep_going=True) if raw is None else parse_spec(raw, str(spec_path), spec_path)
+    problems: list[Problem] = list(loaded.problems)
+    data: dict | None = salvage(loaded.data, problems) if problems else loaded.data
+    project = None
+    for _ in range(MAX_ROUNDS):
+        if data is None:
+            break
+        try:
+            spec = validate(dataclasses.replace(loaded, data=data))
+            project = resolve(spec, loaded.source)
+            documents = environment_documents(project)
+            break
+        except DockergenError as exc:
+            problems += exc.problems
+            project, data = None, salvage(data, exc.problems)
+    if project is not None:
+        problems += check_project(project, documents, loaded.source, spec_path.parent, data)
+    errors = _unique([p for p in problems if p.severity == "error"])
+    if errors or project is None:
         raise DockergenError(errors)
     return loaded, spec, dataclasses.replace(project, warnings=tuple(problems)), documents
 
 
-def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
+MAX_ROUNDS = 12  # each round sets aside at least one failed part of the spec
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: dict[str, Problem] = {}
+    for problem in problems:
+        seen.setdefault(problem.render(), problem)
+    return sorted(seen.values(), key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
+
+
+def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | None = None) -> Rendered:
     """Render every file in memory; ``only_envs`` is only checked here (the writer
     decides which overlays to touch, so the base and the lock never depend on it)."""
-    loaded, spec, project, documents = load_and_resolve(spec_path)
+    loaded, spec, project, documents = load_and_resolve(spec_path, raw)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -62,14 +92,25 @@ def render(spec_path: Path, only_envs: list[str] | None = None) -> Rendered:
             location=loaded.source.locate(("templates",)),
             path=("templates",),
         )
+    try:  # before rendering: every template file is checked to be a regular file first
+        lock = Lock(spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
+    except TemplateUnreadable as exc:
+        raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)
+    k8s_files, notes = kubernetes_files(project, loaded.source, spec_path.name)
+    files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
     _check_unique(files, loaded)
-    spec_digest, templates_digest = current_inputs(spec_path, spec.templates)
-    lock = Lock(spec_digest, templates_digest, spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
-    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path))
+    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes))
+
+
+def _shown(path: str, spec_dir: Path) -> str:
+    try:
+        return Path(path).relative_to(spec_dir).as_posix()
+    except ValueError:
+        return path
 
 
 def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:

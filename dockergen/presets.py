@@ -104,6 +104,13 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
     },
 }
 
+# The port a known image listens on, for the Kubernetes Service in front of it (Compose
+# needs none: every container port is reachable on the network).
+KNOWN_PORTS = {
+    "postgres": 5432, "redis": 6379, "valkey/valkey": 6379, "mysql": 3306, "mariadb": 3306, "mongo": 27017,
+    "rabbitmq": 5672, "prom/prometheus": 9090, "grafana/grafana": 3000, "nginx": 80, "memcached": 11211,
+}  # fmt: skip
+
 BASE_IMAGES = {
     ("python", "slim"): "docker.io/library/python:{version}-slim",
     ("python", "alpine"): "docker.io/library/python:{version}-alpine",

@@ -100,6 +100,7 @@ class ResolvedHealthcheck:
     retries: int | None = None
     disable: bool = False
     note: str | None = None  # why dockergen chose this probe (or none) for a `uses` service
+    http: tuple[int, str] | None = None  # (port, path) of a generated HTTP probe
 
 
 @dataclass(frozen=True)
@@ -629,12 +630,15 @@ def _healthcheck(
         return None
     if hc.disable:
         return ResolvedHealthcheck(test=None, disable=True)
+    http = None
     if hc.test is not None:
         test = tuple(hc.test) if isinstance(hc.test, list) else ("CMD-SHELL", hc.test)
         if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
             test = ("CMD", *test)
     elif hc.http is not None:
-        test = _http_probe(hc.http, hc.port or (plan.container_port if plan else None), plan, path, source)
+        port = hc.port or (plan.container_port if plan else None)
+        test = _http_probe(hc.http, port, plan, path, source)
+        http = (port, hc.http) if port is not None else None
     elif hc.tcp is not None:
         test = _tcp_probe(hc.tcp, plan, path, source)
     else:
@@ -642,7 +646,7 @@ def _healthcheck(
     timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "tcp", "port", "disable"})}
     if not (supported("start_interval", engines) and engine != "podman"):
         timing.pop("start_interval", None)
-    return ResolvedHealthcheck(test=test, **timing)
+    return ResolvedHealthcheck(test=test, http=http, **timing)
 
 
 def _uses_healthcheck(

@@ -7,30 +7,44 @@ resolution stays a pure layering step.
 
 from __future__ import annotations
 
-import os
+import errno
 import posixpath
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
-from dockergen.errors import Problem
+from dockergen.containment import outside_reason
+from dockergen.errors import Problem, format_path
+from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import supported
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
+from dockergen.safe_read import kind_of
 from dockergen.spec.load import SourceMap
 
 PathT = tuple[str | int, ...]
-Finding = tuple  # (path, message, hint[, severity]): a per-environment finding before grouping
+Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment finding before grouping;
+# findings with one ``same`` key are one problem whose message differs by environment
 
 
-def check_project(project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def check_project(
+    project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None
+) -> list[Problem]:
+    """``data``: the spec data the project was resolved from (default the whole file; the
+    part left when other problems set some aside, so that those are not reported twice)."""
+    data = (source.data or {}) if data is None else data
     problems: list[Problem] = []
-    problems += _paths(project, source, spec_dir)
+    problems += _paths(project, source, spec_dir, data)
+    problems += _outputs_over_inputs(project, source, spec_dir, data)
     problems += _secrets(project, source)
     problems += _install_files(project, source, spec_dir)
-    per_env: dict[tuple[PathT, str, str | None, str], list[str]] = {}
+    # One problem per finding however many environments have it; a finding that differs
+    # only in its details per environment (a clash the podman port shift moves) is one too.
+    per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
+    hints: dict[tuple[Any, ...], tuple[PathT, str | None, str]] = {}
     for env in project.environments.values():
         for finding in [
             *_dependency_cycles(env, source),
@@ -38,12 +52,17 @@ def check_project(project: ResolvedProject, documents: Documents, source: Source
             *_ports(documents[env.info.name], env, source),
             *_compose_features(documents[env.info.name], env, project, source),
         ]:
-            path, message, hint, severity = (*finding, "error")[:4]
-            per_env.setdefault((path, message, hint, severity), []).append(env.info.name)
+            path, message, hint, severity, same = (*finding, *("error", None)[len(finding) - 3 :])
+            key = (path, same or message, hint, severity)
+            hints[key] = (path, hint, severity)
+            per_env.setdefault(key, {}).setdefault(message, []).append(env.info.name)
     everywhere = list(project.environments)
-    for (path, message, hint, severity), envs in per_env.items():
-        where = "" if envs == everywhere else f" (in {', '.join(envs)})"
-        problems.append(_at(source, path, message + where, hint, severity))
+    for key, variants in per_env.items():
+        path, hint, severity = hints[key]
+        (message, envs), *others = sorted(variants.items(), key=lambda item: -len(item[1]))
+        where = [] if envs == everywhere and not others else [f"in {', '.join(envs)}"]
+        where += [f"{', '.join(e)}: {m}" for m, e in others]
+        problems.append(_at(source, path, message + (f" ({'; '.join(where)})" if where else ""), hint, severity))
     seen: dict[str, Problem] = {}
     for problem in problems:
         seen.setdefault(problem.render(), problem)
@@ -58,7 +77,7 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
         if service.test_of is not None:
             continue  # a copy of a service checked under its own name
         s = service.settings
-        if any(not isinstance(f, str) and not f.required for f in s.env_file or []) and not supported("env_file_required", project.engines):
+        if any(not isinstance(f, str) and f.required is False for f in s.env_file or []) and not supported("env_file_required", project.engines):
             path = setter_path(source, env.info, name, "env_file") or ("services", name)
             out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24; engines.compose is {project.engines.compose}",
                         "declare `engines: {compose: \"2.24\"}` (with the other engines you target)"))  # fmt: skip
@@ -81,43 +100,163 @@ def _at(source: SourceMap, path: PathT, message: str, hint: str | None = None, s
 # ---- paths -------------------------------------------------------------------------
 
 
-def _inside(spec_dir: Path, relative: str) -> str | None:
-    """Why ``relative`` (a path in the spec) is not inside the project, or None."""
-    if os.path.isabs(relative) or relative.startswith("~"):
-        return "must be a relative path inside the project"
-    normal = posixpath.normpath(relative.replace("\\", "/"))
-    if normal == ".." or normal.startswith("../"):
-        return "leaves the project directory"
-    root = spec_dir.resolve()
-    resolved = (spec_dir / normal).resolve()
-    if resolved != root and root not in resolved.parents:
-        return "resolves (through a symbolic link) outside the project directory"
-    return None
+def _settings_blocks(data: dict[str, Any]) -> list[PathT]:
+    """Where a block of service settings can sit in a spec (each layer)."""
+    blocks: list[PathT] = [("defaults",)]
+    for env in _mapping(data.get("environments")):
+        blocks.append(("environments", env, "defaults"))
+    for name, service in _mapping(data.get("services")).items():
+        blocks.append(("services", name))
+        blocks += [("services", name, "environments", env) for env in _mapping(service.get("environments") if isinstance(service, dict) else None)]
+    return blocks
 
 
-def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
-    spec = project.spec
-    candidates: list[tuple[PathT, str]] = [
-        (("output", "compose_file"), spec.output.compose_file),
-        (("output", "overlay"), spec.output.overlay.replace("{env}", "env")),
-        (("output", "env_example"), spec.output.env_example),
-    ]
-    if spec.templates:
-        candidates.append((("templates",), spec.templates))
-    for name, env in (spec.environments or {}).items():
-        if env.compose_file:
-            candidates.append((("environments", name, "compose_file"), env.compose_file))
-    for name, service in spec.services.items():
-        if service.build is not None:
-            candidates.append((("services", name, "build", "context"), service.build.context))
-            if service.build.dockerfile:
-                candidates.append((("services", name, "build", "dockerfile"), service.build.dockerfile))
-    problems = []
-    for path, value in candidates:
-        why = _inside(spec_dir, value)
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _at_path(data: Any, path: PathT) -> Any:
+    for part in path:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _listed(data: Any, path: PathT) -> list[tuple[PathT, Any]]:
+    """The entries of a field that takes one path or a list of them (or of ``{path: ...}``)."""
+    value = _at_path(data, path)
+    entries = [(path, value)] if not isinstance(value, list) else [((*path, i), v) for i, v in enumerate(value)]
+    return [((*where, "path"), v.get("path")) if isinstance(v, dict) else (where, v) for where, v in entries]
+
+
+# (spec path, value, folder it is relative to, absolute allowed): every path a spec names.
+Named = tuple[PathT, Any, str, bool]
+
+
+def named_paths(data: dict[str, Any]) -> list[Named]:
+    found: list[Named] = []
+    output = _mapping(data.get("output"))
+    for key in ("compose_file", "overlay", "env_example", "snapshots", "kubernetes"):
+        value = output.get(key)
+        found.append((("output", key), value.replace("{env}", "env") if isinstance(value, str) else value, ".", False))
+    found.append((("templates",), data.get("templates"), ".", False))
+    for name, env in _mapping(data.get("environments")).items():
+        found.append((("environments", name, "compose_file"), _mapping(env).get("compose_file"), ".", False))
+    for block in _settings_blocks(data):
+        found += [(where, value, ".", False) for where, value in _listed(data, (*block, "env_file"))]
+        compose = (*block, "compose")
+        build = _at_path(data, (*compose, "build"))
+        if isinstance(build, dict):
+            context = build.get("context", ".")
+            found.append(((*compose, "build", "context"), build.get("context"), ".", False))
+            if isinstance(context, str):
+                found.append(((*compose, "build", "dockerfile"), build.get("dockerfile"), context, False))
+            for key, value in _mapping(build.get("additional_contexts")).items():
+                if isinstance(value, str) and not re.match(r"^[a-z-]+:", value):  # docker-image://, service:, https:// ...
+                    found.append(((*compose, "build", "additional_contexts", key), value, ".", False))
+        else:
+            found.append(((*compose, "build"), build, ".", False))
+        found += [(where, value, ".", False) for where, value in _listed(data, (*compose, "env_file"))]
+        found += [(where, value, ".", False) for where, value in _listed(data, (*compose, "label_file"))]
+        found.append(((*compose, "extends", "file"), _at_path(data, (*compose, "extends", "file")), ".", False))
+    for name, service in _mapping(data.get("services")).items():
+        build = _mapping(_mapping(service).get("build"))
+        if not build:
+            continue
+        here = ("services", name, "build")
+        context = build.get("context", ".") if isinstance(build.get("context", "."), str) else "."
+        found.append(((*here, "context"), build.get("context"), ".", False))
+        found.append(((*here, "dockerfile"), build.get("dockerfile"), ".", False))
+        for flavour, override in _mapping(build.get("flavours")).items():
+            for key in ("context", "dockerfile"):
+                found.append(((*here, "flavours", flavour, key), _mapping(override).get(key), ".", False))
+        for key in ("requirements", "dev_requirements", "test_requirements"):
+            found.append(((*here, "python", key), _at_path(build, ("python", key)), context, False))
+        found += [(where, value, context, False) for where, value in _listed(data, (*here, "node", "install_files"))]
+    for kind in ("secrets", "configs"):
+        for name, entry in _mapping(data.get(kind)).items():
+            found.append(((kind, name, "file"), _mapping(entry).get("file"), ".", True))
+    return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
+
+
+def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
+    problems, outside = [], set()
+    for path, value, base, absolute_ok in named_paths(data):
+        if base in outside:
+            continue  # relative to a context already reported as outside: no cascade
+        why = outside_reason(spec_dir, value, base=base, absolute_ok=absolute_ok)
+        if why and path[-1] == "context":
+            outside.add(value)
         if why:
-            problems.append(_at(source, path, f"{value!r} {why}", "generated files and build contexts stay inside the spec's directory"))
+            hint = "paths in the spec are relative to its folder and stay inside it" + (
+                "; a host file outside the project needs an absolute path" if absolute_ok else "")  # fmt: skip
+            problems.append(_at(source, path, f"{value!r} {why}", hint))
+    for name, service in project.spec.services.items():
+        if service.build is None:
+            continue
+        context = spec_dir / service.build.context
+        kind = _not_a_folder(context)
+        if kind:
+            path = ("services", name, "build", "context")
+            problems.append(_at(source, path, f"{service.build.context!r} is {kind}, not a directory", "a build context is a folder"))
     return problems
+
+
+def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, PathT]]:
+    """Every file render writes (but the lock), with the spec field that names it."""
+    spec = project.spec
+    out: list[tuple[str, PathT]] = [(spec.output.compose_file, ("output", "compose_file")), (spec.output.env_example, ("output", "env_example"))]
+    for name, env in project.environments.items():
+        own = ("environments", name, "compose_file")
+        out.append((env.info.compose_file, own if source.has(own) else ("output", "overlay")))
+        if spec.output.snapshots:
+            out.append((posixpath.join(spec.output.snapshots, f"{name}.yaml"), ("output", "snapshots")))
+    for plan in project.images:
+        here = ("services", plan.service, "build")
+        out.append((plan.dockerfile, (*here, "dockerfile") if source.has((*here, "dockerfile")) else (*here, "context")))
+        out.append((posixpath.join(plan.build.context, ".dockerignore"), (*here, "context")))
+    return [(posixpath.normpath(path), where) for path, where in out]
+
+
+def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
+    """No generated file may be written over the spec, the lock, .gitattributes, a template
+    or a file the spec reads (an env file, a requirements file, a secret ...)."""
+    inputs: dict[str, str] = {posixpath.normpath(Path(source.file).name): "the spec", LOCK_NAME: "dockergen's lock", GITATTRIBUTES: ".gitattributes (dockergen keeps only its block there)"}
+    for where, value, base, _ in named_paths(data):
+        if where[0] not in ("output", "templates") and where[-1] not in ("context", "dockerfile", "build", "compose_file"):
+            inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
+    templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None
+    resolved = {_resolved(spec_dir, path): why for path, why in inputs.items()}
+    problems = []
+    for path, where in _outputs(project, source):
+        why = inputs.get(path) or resolved.get(_resolved(spec_dir, path))
+        if why is None and templates and (path == templates or path.startswith(templates.rstrip("/") + "/")):
+            why = f"a file of the template directory {project.spec.templates!r}"
+        if why:
+            problems.append(_at(source, where, f"writes {path!r}, which is {why}", "give the generated file another name"))
+    return problems
+
+
+def _resolved(spec_dir: Path, relative: str) -> str:
+    try:
+        return str((spec_dir / relative).resolve())
+    except (OSError, RuntimeError):
+        return relative
+
+
+def _not_a_folder(path: Path) -> str | None:
+    """What ``path`` is when it exists and is no folder (None: a folder, or nothing yet)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return "a symbolic link loop" if exc.errno == errno.ELOOP else f"unreadable ({exc.strerror})"
+    return None if stat.S_ISDIR(info.st_mode) else kind_of(info.st_mode) or "a file"
 
 
 def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
@@ -135,7 +274,12 @@ def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) 
         for index, relative in enumerate(build.node.install_files):
             path = ("services", name, "build", "node", "install_files", index)
             found = context / relative
-            if not found.exists():
+            if outside_reason(spec_dir, relative, base=build.context):
+                continue  # reported by _paths, and never read
+            kind = _not_a_folder(found)
+            if kind and kind != "a file":
+                problems.append(_at(source, path, f"{relative!r} is {kind}: COPY cannot copy it", "list regular files and folders"))
+            elif not found.exists():
                 problems.append(
                     _at(
                         source, path, f"{relative!r} is not in the build context {build.context!r}: COPY would fail the build",
@@ -198,10 +342,14 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                             severity="warning",
                         )
                     )
-            for secret in service.settings.secrets or []:
-                if secret not in (spec.secrets or {}):
+            declared = set(spec.secrets or {})
+            for env_name in env.info.chain:  # an environment may declare secrets of its own
+                declared |= set(getattr((spec.environments or {}).get(env_name), "secrets", None) or {})
+            for item in service.settings.secrets or []:
+                secret = item.get("source") if isinstance(item, dict) else item
+                if secret not in declared:
                     path = setter_path(source, env.info, name, "secrets") or ("services", name)
-                    problems.append(_at(source, path, f"secret {secret!r} is not declared", "declare it under the top-level `secrets:`"))
+                    problems.append(_at(source, path, f"secret {secret!r} is not declared", "declare it under the top-level `secrets:` (or the environment's)"))
     return problems
 
 
@@ -216,30 +364,32 @@ def _deps(env: ResolvedEnvironment, name: str) -> dict[str, Any]:
 
 
 def _dependency_cycles(env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
+    """Depth-first, with its own stack: a chain of thousands of services is no recursion."""
     problems: list[Finding] = []
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[str] = []
-
-    def visit(name: str) -> None:
-        state[name] = 1
-        stack.append(name)
-        for dep in _deps(env, name):
+    for root in env.services:
+        if root in state:
+            continue
+        state[root] = 1
+        path, pending = [root], [iter(_deps(env, root))]
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
             if dep not in env.services:
                 continue  # reported by resolve
             if state.get(dep) == 1:
-                cycle = stack[stack.index(dep) :] + [dep]
+                cycle = path[path.index(dep) :] + [dep]
                 start = min(cycle[:-1])
                 rotated = cycle[cycle.index(start) : -1] + cycle[: cycle.index(start)] + [start]
-                path = setter_path(source, env.info, rotated[0], "depends_on") or ("services", rotated[0])
-                problems.append((path, f"dependency cycle: {' -> '.join(rotated)}", "Compose cannot start any of them; remove one edge"))
+                where = setter_path(source, env.info, rotated[0], "depends_on") or ("services", rotated[0])
+                problems.append((where, f"dependency cycle: {' -> '.join(rotated)}", "Compose cannot start any of them; remove one edge"))
             elif dep not in state:
-                visit(dep)
-        stack.pop()
-        state[name] = 2
-
-    for name in env.services:
-        if name not in state:
-            visit(name)
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(_deps(env, dep)))
     return problems
 
 
@@ -286,8 +436,8 @@ def _split_port(entry: str) -> tuple[str, str | None, str, str]:
     return ip, host, parts[-1], proto or "tcp"
 
 
-def _published(entry: Any) -> tuple[list[tuple[str, int, str]], str | None]:
-    """Host bindings of one Compose port entry: ``[(host_ip, port, protocol)]``, or an error."""
+def _published(entry: Any) -> tuple[list[tuple[str, int, int, str]], str | None]:
+    """Host bindings of one Compose port entry: ``[(host_ip, first, last, protocol)]``, or an error."""
     if isinstance(entry, dict):
         ip, host, proto, container = entry.get("host_ip") or "", entry.get("published"), entry.get("protocol") or "tcp", entry.get("target")
     else:
@@ -306,24 +456,50 @@ def _published(entry: Any) -> tuple[list[tuple[str, int, str]], str | None]:
         if not (1 <= first <= last <= 65535):
             return [], f"{entry!r}: {label} port {value} is outside 1-65535"
         if label == "host":
-            bindings = [(ip, port, proto) for port in range(first, last + 1)]
+            bindings = [(ip, first, last, proto)]
     return bindings, None
 
 
+WILDCARD = ("", "0.0.0.0")
+
+
 def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
+    """Entries that cannot be read, and host ports two services both publish: one finding
+    per entry that clashes with an earlier one (ranges are compared as ranges, so the work
+    grows with the number of entries, not with the ports they span)."""
     problems: list[Finding] = []
-    taken: dict[tuple[int, str], list[tuple[str, str]]] = {}
-    services = document["services"]
-    for name, doc in services.items():
+    spans: dict[str, list[tuple[int, int, int, str, str, PathT]]] = {}  # proto -> (first, last, order, ip, service, path)
+    for name, doc in document["services"].items():
         path = setter_path(source, env.info, name, "ports") or ("services", name)
         for entry in doc.get("ports", []):
             bindings, error = _published(entry)
             if error:
                 problems.append((path, error, None))
-                continue
-            for ip, port, proto in bindings:
-                for other_ip, other in taken.get((port, proto), []):
-                    if other != name and (ip == other_ip or ip in ("", "0.0.0.0") or other_ip in ("", "0.0.0.0")):
-                        problems.append((path, f"host port {port}/{proto} is published by both {other!r} and {name!r}", "give one of them another host port"))
-                taken.setdefault((port, proto), []).append((ip, name))
+            for ip, first, last, proto in bindings:
+                spans.setdefault(proto, []).append((first, last, len(spans.get(proto, [])), "" if ip in WILDCARD else ip, name, path))
+    for proto, items in spans.items():
+        # Sweep by first port: the earlier spans reaching furthest, per host address, each
+        # kept for two services (a service never clashes with itself).
+        reach: dict[str, list[tuple[int, str]]] = {}
+        for first, last, _, ip, name, path in sorted(items):
+            groups = list(reach) if ip == "" else [ip, ""]
+            clash = None
+            for group in groups:
+                for end, other in reach.get(group, []):
+                    if other != name and end >= first and (clash is None or end > clash[0]):
+                        clash = (end, other)
+            if clash is not None:
+                shared = (first, min(last, clash[0]))
+                ports = f"port {shared[0]}" if shared[0] == shared[1] else f"ports {shared[0]}-{shared[1]}"
+                verb = "is" if shared[0] == shared[1] else "are"
+                problems.append((path, f"host {ports}/{proto} {verb} published by both {clash[1]!r} and {name!r}",
+                                 "give one of them another host port", "error", ("clash", clash[1], name)))  # fmt: skip
+            kept = reach.setdefault(ip, [])
+            kept.append((last, name))
+            kept.sort(reverse=True)
+            best: list[tuple[int, str]] = []
+            for end, owner in kept:
+                if all(owner != o for _, o in best):
+                    best.append((end, owner))
+            reach[ip] = best[:2]
     return problems

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from dockergen.safe_read import read_regular
+
 # Secret-like names are judged by their words (split at `_`, `-`, `.`), not substrings:
 # MONKEY_MODE, KEYCLOAK_URL and TOKENIZER_MODEL hold no secret. A word counts when it is one of
 # SECRET_WORDS or, glued, ends in one of SECRET_ENDINGS (DBPASSWORD, GITHUBTOKEN, APIKEY).
@@ -37,6 +39,7 @@ REGISTRY_CREDENTIAL = re.compile(r"(?im)^\s*(?:\S*:)?(?:_authToken|_auth|_passwo
 def holds_credential(path: Path) -> bool:
     """Whether the file at ``path`` (an install file; folders hold none) writes out a credential."""
     try:
-        return path.is_file() and REGISTRY_CREDENTIAL.search(path.read_text(errors="replace")) is not None
+        # Scanned, never written back: replacement characters lose nothing here.
+        return path.is_file() and REGISTRY_CREDENTIAL.search(read_regular(path).decode("utf-8", "replace")) is not None
     except OSError:
         return False

@@ -1,39 +1,47 @@
-"""Decide what a render changes on disk, then write it safely.
+"""Decide what a render changes on disk, then write it all or nothing.
 
-``plan_changes`` compares the rendered files with the tree (pure reads); ``apply`` writes:
-every new file is staged in full beside its target first, then each is moved into place
-with an atomic rename, then stale files are deleted. A file is never overwritten or
+``plan_changes`` compares the rendered files with the tree (reads only). ``commit`` is the
+one writer of every command that writes (render, absorb, import, init): it stages each new
+file in full beside its target and fsyncs it, then renames them into place and deletes
+what goes; if any step fails, the files already replaced get their old bytes back, the
+new ones are removed, and the tree is exactly as before. A file is never overwritten or
 deleted when it was edited by hand or was not written by dockergen, unless forced.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
-from dockergen.errors import DockergenError, Location
+from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import (
     GITATTRIBUTES,
     LOCK_NAME,
     Lock,
+    MalformedBlock,
     gitattributes_block,
+    read_lock,
     read_seal,
     with_block,
 )
 from dockergen.render.project import RenderedFile
+from dockergen.safe_read import Unreadable, kind_of, read_regular
 
-# Names a generated file may have; scanned for stale generated files next to current ones.
-GENERATED_NAMES = ("Dockerfile", "compose", ".dockerignore", ".env.example", "docker-compose")
+TEMP_SUFFIX = ".dockergen-tmp"
+# A file replaced is read in full first (a failed write puts these bytes back); the lock
+# may be larger than any input dockergen reads.
+REPLACE_LIMIT = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Change:
     path: str
     action: str  # create | update | delete | unchanged
-    current: str | None  # text on disk now
-    new: str | None  # text after the render
+    current: bytes | None  # on disk now
+    new: bytes | None  # after the render
     blocked: str | None = None  # why render refuses without --force
 
     @property
@@ -42,46 +50,74 @@ class Change:
 
 
 def target_path(out_dir: Path, relative: str) -> Path:
-    """``out_dir / relative``, refusing anything that would land outside ``out_dir``."""
+    """``out_dir / relative``, refusing anything that would land outside ``out_dir`` or
+    replace a symbolic link (writing through it would change the file it points at)."""
     root = out_dir.resolve()
-    path = (root / relative).resolve()
-    if path != root and root not in path.parents:
-        raise DockergenError.single(f"refusing to write outside the output directory: {relative}", location=Location(relative))
-    return path
-
-
-def _read(path: Path) -> bytes | None:
+    path = root / relative
+    if path.is_symlink():
+        raise DockergenError.single(
+            "a symbolic link is where a generated file goes; dockergen writes regular files only",
+            location=Location(relative),
+            hint="remove the link (or point the spec's output elsewhere)",
+        )
     try:
-        return path.read_bytes()
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a link loop in a folder on the way
+        raise DockergenError.single("a symbolic link loop is in the way of a generated file", location=Location(relative)) from None
+    if resolved != root and root not in resolved.parents:
+        raise DockergenError.single(f"refusing to write outside the output directory: {relative}", location=Location(relative))
+    return resolved
+
+
+def read_current(out_dir: Path, relative: str) -> bytes | None:
+    """What is at ``relative`` now (None: nothing); anything that is not a regular file
+    (a folder, a FIFO, a device) is refused, never opened for a blocking read."""
+    try:
+        return read_regular(target_path(out_dir, relative), REPLACE_LIMIT)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise DockergenError.single("a directory is in the way of a generated file", location=Location(str(path))) from None
+    except Unreadable as exc:
+        raise DockergenError.single(f"{exc}; a generated file goes here", location=Location(relative),
+                                    hint="move it out of the way") from None  # fmt: skip
 
 
 def previous_lock(out_dir: Path) -> Lock | None:
-    data = _read(out_dir / LOCK_NAME)
-    return Lock.from_text(data.decode("utf-8", errors="replace")) if data else None
+    return lock_state(out_dir)[0]
+
+
+def lock_state(out_dir: Path) -> tuple[Lock | None, str | None]:
+    """The previous render's lock, or why it cannot be trusted (``fingerprint.read_lock``)."""
+    try:
+        return read_lock(out_dir)
+    except Unreadable as exc:
+        raise DockergenError.single(f"{exc}; dockergen's lock goes here", location=Location(LOCK_NAME), hint="move it out of the way") from None
 
 
 def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
     changes: list[Change] = []
     produced = {f.path for f in files}
     for f in files:
-        data = _read(target_path(out_dir, f.path))
+        data = read_current(out_dir, f.path)
+        new = f.content.encode("utf-8")
         if data is None:
-            changes.append(Change(f.path, "create", None, f.content))
+            changes.append(Change(f.path, "create", None, new))
+        elif data == new:
+            changes.append(Change(f.path, "unchanged", data, new))
+        else:
+            changes.append(Change(f.path, "update", data, new, _why_blocked(f.path, data)))
+    lock = previous_lock(out_dir)
+    for path, recorded in sorted((lock.files if lock else {}).items()):
+        if path in produced:
             continue
-        current = data.decode("utf-8", errors="replace")
-        if current == f.content:
-            changes.append(Change(f.path, "unchanged", current, f.content))
+        try:
+            data = read_current(out_dir, path)
+        except DockergenError:
+            continue  # no longer a file of ours, whatever it is now: left alone
+        # Stale only when the file is the one that render wrote (its header carries the
+        # fingerprint the lock recorded); a copy of another generated file is the user's.
+        if data is None or read_seal(data).recorded != recorded:
             continue
-        changes.append(Change(f.path, "update", current, f.content, _why_blocked(f.path, data)))
-    for path in sorted(_stale_candidates(out_dir, files) - produced):
-        data = _read(target_path(out_dir, path))
-        if data is None or not read_seal(data).generated:
-            continue
-        changes.append(Change(path, "delete", data.decode("utf-8", errors="replace"), None, _why_blocked(path, data)))
+        changes.append(Change(path, "delete", data, None, _why_blocked(path, data)))
     changes.append(_gitattributes_change(out_dir, sorted(produced)))
     return changes
 
@@ -97,29 +133,15 @@ def _why_blocked(path: str, data: bytes) -> str | None:
     return None
 
 
-def _stale_candidates(out_dir: Path, files: list[RenderedFile]) -> set[str]:
-    """Files an earlier render may have written: the old lock's list, plus files with
-    generated-looking names in the folders that hold generated files now."""
-    candidates: set[str] = set()
-    lock = previous_lock(out_dir)
-    if lock is not None:
-        candidates |= set(lock.files)
-    folders = {Path(f.path).parent for f in files} | {Path(".")}
-    root = out_dir.resolve()
-    for folder in folders:
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for entry in directory.iterdir():
-            if entry.is_file() and entry.name.startswith(GENERATED_NAMES):
-                candidates.add((folder / entry.name).as_posix())
-    return candidates
-
-
 def _gitattributes_change(out_dir: Path, paths: list[str]) -> Change:
-    data = _read(out_dir / GITATTRIBUTES)
-    current = data.decode("utf-8", errors="replace") if data is not None else None
-    new = with_block(current or "", gitattributes_block(paths))
+    current = read_current(out_dir, GITATTRIBUTES)
+    try:
+        new = with_block(current or b"", gitattributes_block(paths))
+    except MalformedBlock as exc:
+        raise DockergenError.single(
+            str(exc), location=Location(GITATTRIBUTES, exc.line, 1),
+            hint="fix dockergen's block by hand (or delete it whole); render never guesses which lines are yours",
+        ) from None  # fmt: skip
     if current == new:
         return Change(GITATTRIBUTES, "unchanged", current, new)
     return Change(GITATTRIBUTES, "create" if current is None else "update", current, new)
@@ -132,8 +154,6 @@ class Refused(DockergenError):
 def apply(out_dir: Path, changes: list[Change], *, force: bool) -> None:
     blocked = [c for c in changes if c.changes and c.blocked]
     if blocked and not force:
-        from dockergen.errors import Problem
-
         raise Refused(
             [
                 Problem(
@@ -144,36 +164,146 @@ def apply(out_dir: Path, changes: list[Change], *, force: bool) -> None:
                 for c in blocked
             ]
         )
-    staged: list[tuple[Path, Path]] = []
-    folders: set[Path] = set()  # made or found already: one mkdir per folder, not per file
-    try:
-        for change in changes:
-            if change.action not in ("create", "update"):
-                continue
-            assert change.new is not None
-            path = target_path(out_dir, change.path)
-            if path.parent not in folders:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockergen-tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(fd, 0o644)
-                handle.write(change.new.encode("utf-8"))
-            staged.append((Path(tmp), path))
-        # Every file is on disk in full before any target is replaced.
-        for tmp, path in staged:
-            os.replace(tmp, path)
-        staged = []
-        for change in changes:
-            if change.action == "delete":
-                target_path(out_dir, change.path).unlink(missing_ok=True)
-    except OSError as exc:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise DockergenError.single(f"cannot write: {exc.strerror}", location=Location(str(exc.filename or out_dir))) from None
+    commit(out_dir, {c.path: c.new for c in changes if c.changes})
 
 
 def write_files(out_dir: Path, files: list[RenderedFile], *, force: bool = False) -> list[Change]:
     changes = plan_changes(out_dir, files)
     apply(out_dir, changes, force=force)
     return changes
+
+
+# ---- the transaction -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    relative: str
+    path: Path
+    data: bytes | None  # None: delete
+    before: bytes | None  # None: nothing there
+    mode: int
+
+
+def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
+    """Write ``files`` (relative path -> bytes, None to delete) under ``root`` as one
+    transaction; raises ``DockergenError`` with the tree as it was before."""
+    targets = [_target(root, relative, data) for relative, data in sorted(files.items())]
+    made: list[Path] = []  # folders this commit created, to remove on failure
+    staged: list[tuple[Path, _Target]] = []
+    done: list[_Target] = []
+    try:
+        for target in targets:
+            if target.data is not None:
+                _make_parents(target.path.parent, made)
+                staged.append((_stage(target.path, target.data, target.mode), target))
+        # Every new file is on disk in full before any target is replaced.
+        for temp, target in staged:
+            os.replace(temp, target.path)
+            done.append(target)
+        staged = []
+        for target in targets:
+            if target.data is None and target.before is not None:
+                os.unlink(target.path)
+                done.append(target)
+        for folder in sorted({t.path.parent for t in done} | {m.parent for m in made}):
+            _fsync_folder(folder)
+    except OSError as exc:
+        failed = _roll_back(done, [temp for temp, _ in staged], made)
+        message = f"cannot write: {exc.strerror or exc}; nothing was changed"
+        if failed:
+            message = f"cannot write: {exc.strerror or exc}; and could not restore {', '.join(failed)} (restore from version control)"
+        raise DockergenError.single(message, location=Location(_shown(exc, root))) from None
+
+
+def _target(root: Path, relative: str, data: bytes | None) -> _Target:
+    path = target_path(root, relative)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return _Target(relative, path, data, None, 0o644)
+    except OSError as exc:
+        raise DockergenError.single(f"cannot write: {exc.strerror}", location=Location(relative)) from None
+    kind = kind_of(info.st_mode)
+    if kind is not None:
+        raise DockergenError.single(f"not a regular file: {kind} is in the way", location=Location(relative))
+    try:
+        before = read_regular(path, REPLACE_LIMIT)
+    except OSError as exc:
+        raise DockergenError.single(f"cannot write: {exc}", location=Location(relative)) from None
+    return _Target(relative, path, data, before, info.st_mode & 0o7777)
+
+
+def _make_parents(folder: Path, made: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, recording each in ``made`` as it goes."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        os.mkdir(path)
+        made.append(path)
+
+
+def _stage(path: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new file beside ``path``, flushed to disk; removed again on failure."""
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        _quietly(os.unlink, temp)
+        raise
+    return temp
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The renames themselves reach the disk only with their folder.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _roll_back(done: list[_Target], temps: list[Path], made: list[Path]) -> list[str]:
+    """Put back every replaced or deleted file, remove created ones, temporary files and
+    created folders; the paths that could not be restored."""
+    failed = []
+    for target in reversed(done):
+        try:
+            if target.before is None:
+                os.unlink(target.path)
+            else:
+                os.replace(_stage(target.path, target.before, target.mode), target.path)
+        except OSError:
+            failed.append(target.relative)
+    for temp in temps:
+        _quietly(os.unlink, temp)
+    for folder in reversed(made):
+        _quietly(os.rmdir, folder)
+    return failed
+
+
+def _quietly(action: object, path: Path) -> None:
+    try:
+        action(path)  # type: ignore[operator]
+    except OSError:
+        pass
+
+
+def _shown(exc: OSError, root: Path) -> str:
+    if not exc.filename:
+        return str(root)
+    name = str(exc.filename)
+    try:
+        return Path(name).relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return name

@@ -69,7 +69,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     assert result.stdout.split() == ["staging"], result.stderr
 
 
-@pytest.mark.parametrize("command", ["lint", "init", "render", "check", "explain", "diff", "absorb"])
+@pytest.mark.parametrize("command", ["lint", "init", "render", "check", "explain", "diff", "absorb", "compose"])
 def test_help_has_examples(command: str) -> None:
     result = launcher(ROOT, command, "--help")
     assert result.returncode == 0

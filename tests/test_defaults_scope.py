@@ -68,7 +68,7 @@ def test_scope_all_reaches_every_service_and_lint_names_the_defaults_line(tmp_pa
     spec = render(tmp_path, "scope: all")
     assert "DATABASE_URL" in services(tmp_path, "prod")["db"]["environment"]
     result = subprocess.run([sys.executable, "-m", "dockergen", "lint", "--no-hadolint", "--spec", str(spec)], capture_output=True, text=True, timeout=60)
-    found = [line for line in result.stdout.splitlines() if "DG018" in line]
+    found = [line for line in result.stdout.splitlines() if "DG025" in line]
     assert any("dockergen.yaml:6:5:" in line and "DATABASE_URL" in line and "db:" in line for line in found), found
     assert any("dockergen.yaml:13:21:" in line and "SENTRY_DSN" in line and "cache:" in line for line in found), found
     assert not any("TZ" in line for line in found), found  # not a credential, not a URL

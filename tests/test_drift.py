@@ -42,11 +42,11 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
 
 
-def rendered_repo(tmp_path: Path) -> Path:
-    """A git repository holding SPEC and its committed render."""
+def rendered_repo(tmp_path: Path, spec: str = SPEC) -> Path:
+    """A git repository holding ``spec`` (SPEC or a variant of it) and its committed render."""
     (tmp_path / "api").mkdir()
     (tmp_path / "worker").mkdir()
-    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    (tmp_path / "dockergen.yaml").write_text(spec)
     git(tmp_path, "init", "-q")
     git(tmp_path, "config", "user.email", "t@example.com")
     git(tmp_path, "config", "user.name", "t")

@@ -247,9 +247,9 @@ def test_files_it_does_not_understand_are_reported_and_the_import_carries_on(tmp
     assert {"docker-compose.broken.yml", "k8s-compose.yaml", "legacy/docker-compose.yml", "garbage.Dockerfile",
             "empty.Dockerfile", "binary/Dockerfile", "Dockerfile.j2", "missing.Dockerfile"} <= reported  # fmt: skip
     assert "dev" in {e.name for e in plan.environments}
-    # The heredoc Dockerfile cannot be written as generic stages: its builds are carried verbatim.
-    assert "tool" in plan.builds.fallback
-    assert plan.spec["services"]["tool"]["compose"]["build"]["context"] == "./heredoc"
+    # The heredoc is spec data now, one step spanning its lines.
+    assert "tool" in plan.builds.merged and "tool" not in plan.builds.fallback
+    assert "RUN <<EOF\necho hi\nEOF" in plan.spec["services"]["tool"]["build"]["stages"][0]["steps"]
     assert unexplained(result) == [] or all("ghost" in line for line in unexplained(result))
 
 
@@ -392,7 +392,7 @@ def test_dockerfile_dash_service_configs_secrets_and_host_passthrough_variables(
     assert plan.spec["secrets"] == {"db_password": {"file": "./secret.txt"}}
     # A variable passed through from the host keeps its list form (a spec null would drop it).
     assert services["api"]["compose"]["environment"] == ["FROM_HOST", "FIXED=1"]
-    assert services["worker"]["compose"]["deploy"] == {"replicas": 2}
+    assert services["worker"]["deploy"] == {"replicas": 2} and "compose" not in services["worker"]
     assert unexplained(result) == []
 
 

@@ -43,11 +43,24 @@ CASES: dict[str, tuple[str, str]] = {
     "DG015": (f"db:\n    {DB}", f"db:\n    {DB}\n    security_opt: [\"no-new-privileges:true\"]"),
     "DG016": ("app:\n    " + GENERIC.format(image="alpine", steps='"USER 10001"'), "app:\n    " + GENERIC.format(image='"alpine:3.20"', steps='"USER 10001"')),
     "DG017": (f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:-postgres}}\"}}", f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:?set PGPASS}}\"}}"),
-    "DG018": (f"db:\n    {DB}", f"db:\n    {DB}"),
+    "DG024": (f"db:\n    {DB}\n    secrets: [k]", f"db:\n    {DB}\n    secrets: [k]"),
+    "DG025": (f"db:\n    {DB}", f"db:\n    {DB}"),
 }
-# Top-level blocks a case needs besides its services (bad, good).
+
+# The Kubernetes rules look at the manifests, rendered when the spec asks for them.
+K8S = "output: {kubernetes: k8s}\n"
+CASES.update({
+    "DG018": ('cache:\n    image: "redis:7.2"\n    healthcheck: {disable: true}', 'cache:\n    image: "redis:7.2"'),
+    "DG019": (f"db:\n    {DB}\n    resources: {{limits: {{memory: 1G}}}}", f"db:\n    {DB}\n    resources: {{limits: {{cpus: 1.0, memory: 1G}}}}"),
+    "DG020": ("cache:\n    image: redis\n    healthcheck: {test: [CMD, redis-cli, ping]}", 'cache:\n    image: "redis:7.2"'),
+    "DG021": (f"db:\n    {DB}\n    cap_add: [NET_ADMIN]", f"db:\n    {DB}"),
+    "DG022": (f"db:\n    {DB}\n    kubernetes: {{replicas: 2}}", f"db:\n    {DB}\n    kubernetes: {{replicas: 1}}"),
+    "DG023": (f"db:\n    {DB}", f"db:\n    {DB}\n    healthcheck: {{test: [CMD, pg_isready, -U, postgres]}}"),
+})
+EXTRA: dict[str, str | tuple[str, str]] = {rule: K8S for rule in ("DG018", "DG019", "DG020", "DG021", "DG022", "DG023")}
+EXTRA["DG024"] = ("secrets:\n  k: {file: /run/host/k}\n", "secrets:\n  k: {file: ./k.txt}\n")  # (failing, passing)
 URL = 'DATABASE_URL: "postgresql://app:${DB_PASSWORD}@db/app"'
-TOP_LEVEL = {"DG018": (f"defaults: {{environment: {{{URL}, TZ: UTC}}}}\n", f"defaults: {{scope: built, environment: {{{URL}}}}}\n")}
+EXTRA["DG025"] = (f"defaults: {{environment: {{{URL}, TZ: UTC}}}}\n", f"defaults: {{scope: built, environment: {{{URL}}}}}\n")
 
 
 def write_spec(directory: Path, services: str, extra: str = "") -> Path:
@@ -72,11 +85,12 @@ def test_every_rule_has_a_case_and_a_complete_entry() -> None:
 @pytest.mark.parametrize("rule_id", sorted(CASES))
 def test_rule_fires_on_its_failing_spec_and_not_on_the_passing_one(rule_id: str, tmp_path: Path) -> None:
     failing, passing = CASES[rule_id]
+    extra = EXTRA.get(rule_id, "")
+    bad_extra, good_extra = (extra, extra) if isinstance(extra, str) else extra
     (tmp_path / "bad").mkdir()
     (tmp_path / "good").mkdir()
-    top_bad, top_good = TOP_LEVEL.get(rule_id, ("", ""))
-    bad = [f for f in findings(write_spec(tmp_path / "bad", failing, top_bad)) if f.rule == rule_id]
-    good = [f for f in findings(write_spec(tmp_path / "good", passing, top_good)) if f.rule == rule_id]
+    bad = [f for f in findings(write_spec(tmp_path / "bad", failing, bad_extra)) if f.rule == rule_id]
+    good = [f for f in findings(write_spec(tmp_path / "good", passing, good_extra)) if f.rule == rule_id]
     assert bad, f"{rule_id} did not fire"
     assert good == [], [f.message for f in good]
     assert all(f.location.file.endswith("dockergen.yaml") and f.location.line for f in bad)

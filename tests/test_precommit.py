@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_drift import SPEC, git, rendered_repo, run
+from tests.test_drift import SPEC, git, rendered_repo
 
 
 @pytest.fixture(scope="module")
@@ -73,16 +73,8 @@ CUSTOM_PATHS = {
 def test_a_hand_edit_under_a_custom_name_is_never_skipped(case: str, tmp_path: Path, pre_commit_home: Path) -> None:
     """A commit that touches only that file (or nothing dockergen knows) still runs the hooks."""
     spec, edited = CUSTOM_PATHS[case]
-    (tmp_path / "api").mkdir()
-    (tmp_path / "worker").mkdir()
-    (tmp_path / "dockergen.yaml").write_text(spec)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "config", "user.email", "t@example.com")
-    git(tmp_path, "config", "user.name", "t")
-    assert run(tmp_path, "render", "-q").returncode == 0
+    rendered_repo(tmp_path, spec)
     assert (tmp_path / edited).is_file()
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "render")
 
     path = tmp_path / edited
     path.write_text(path.read_text() + "# a hot-fix\n")

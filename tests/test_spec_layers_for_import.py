@@ -104,3 +104,52 @@ def test_logging_with_another_driver_replaces_the_one_below_and_null_removes_an_
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "tag": "x"}}
     }
     assert merge({}, {"logging": {"options": {"max-file": None}}}) == {"logging": {"options": {}}}
+
+
+NATIVE = """\
+version: 1
+project: keys
+secrets:
+  token: {file: ./token.txt}
+services:
+  app:
+    image: alpine:3.20
+    container_name: keys-app
+    hostname: app
+    stdin_open: true
+    tty: true
+    links: ["db:database"]
+    sysctls: {net.core.somaxconn: 1024}
+    mem_limit: 256m
+    cpus: 1.5
+    shm_size: 1gb
+    env_file: [{path: ./local.env, required: false}]
+    secrets: [{source: token, target: /run/secrets/api_token, mode: 256}]
+    ports: [{target: 8080, published: "8080", mode: host}]
+    deploy: {labels: {tier: web}}
+    resources: {reservations: {memory: 64M}}
+  db:
+    image: postgres:16
+environments:
+  dev: {}
+"""
+
+
+def test_common_compose_keys_are_spec_fields_rendered_as_compose_reads_them(tmp_path: Path) -> None:
+    from tests.tools import compose_config
+
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text(NATIVE)
+    (tmp_path / "token.txt").write_text("t\n")
+    (tmp_path / "local.env").write_text("A=1\n")
+    for f in render(spec).files:
+        if f.path.endswith(".yaml") and f.path != "dockergen.yaml":
+            (tmp_path / f.path).write_text(f.content)
+    app = compose_config(tmp_path, [tmp_path / "compose.yaml", tmp_path / "compose.dev.yaml"])["services"]["app"]
+    assert (app["container_name"], app["hostname"], app["stdin_open"], app["tty"]) == ("keys-app", "app", True, True)
+    assert app["links"] == ["db:database"] and app["sysctls"] == {"net.core.somaxconn": "1024"}
+    assert app["mem_limit"] == "268435456" and app["cpus"] == 1.5 and app["shm_size"] == "1073741824"
+    assert app["environment"] == {"A": "1"}  # the optional env file, read
+    assert app["secrets"] == [{"source": "token", "target": "/run/secrets/api_token", "mode": "0400"}]  # 256 = 0o400
+    assert app["ports"] == [{"mode": "host", "target": 8080, "published": "8080", "protocol": "tcp"}]
+    assert app["deploy"]["labels"] == {"tier": "web"} and app["deploy"]["resources"] == {"reservations": {"memory": "67108864"}}

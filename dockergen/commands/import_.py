@@ -9,7 +9,7 @@ import click
 
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
-from dockergen.importer.plan import ImportOptions
+from dockergen.importer.plan import ImportOptions, ImportPlan
 from dockergen.importer.report import Report, build_report, markdown, terminal
 from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
@@ -54,26 +54,50 @@ def import_(
         )
     with progress(f"reading the Dockerfiles and Compose files in {path}") as step:
         plan = analyze(path, ImportOptions(parse_compose_sets(compose_sets), use_cli))
-        spec_path.parent.mkdir(parents=True, exist_ok=True)
-        spec_path.write_text(spec_text(plan), encoding="utf-8")
+        _refuse_inputs(plan, spec_path, report)
+        text = spec_text(plan).encode("utf-8")
         step.update(f"rendering {spec_path}")
         try:
-            rendered = render(spec_path)
+            rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders
         except DockergenError as exc:
             for problem in exc.problems:
                 click.echo(problem.render(), err=True)
-            click.echo(f"the spec written to {spec_path} does not render: a bug in dockergen import, please report it", err=True)
+            click.echo(f"the spec for {spec_path} does not render (nothing written): a bug in dockergen import, please report it", err=True)
             return 3
         step.update("verifying every environment against the originals (Compose config, BuildKit's parser)")
         verification = verify(plan, rendered) if run_verify else None
     built = build_report(plan, str(spec_path), dict(Counter(f.kind for f in rendered.files)), verification)
+    _write({spec_path: text, **({report: markdown(built).encode("utf-8")} if report is not None else {})})
     show(built, verbose)
     if report is not None:
-        report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(markdown(built), encoding="utf-8")
         click.echo(f"report written to {report}")
     click.echo(f"spec written to {spec_path}")
     return _exit(verification)
+
+
+def _refuse_inputs(plan: ImportPlan, spec_path: Path, report: Path | None) -> None:
+    """The spec and the report never replace a file the import reads, nor each other."""
+    inv = plan.inventory
+    inputs = {(plan.root / rel).resolve(): rel for rel in (*inv.dockerfiles, *inv.compose_files, *inv.env_files, *inv.dockerignores)}
+    for option, path in (("--out", spec_path), ("--report", report)):
+        if path is not None and path.resolve() in inputs:
+            raise DockergenError.single(
+                f"{option} names {inputs[path.resolve()]}, a file the import reads", location=Location(str(path)),
+                hint="write the spec and the report somewhere else",
+            )  # fmt: skip
+    if report is not None and report.resolve() == spec_path.resolve():
+        raise DockergenError.single("--report and the spec are the same file", location=Location(str(report)), hint="give --report another path")
+
+
+def _write(outputs: dict[Path, bytes]) -> None:
+    """One transaction, under the folder the outputs share."""
+    from os.path import commonpath
+
+    from dockergen.write import commit
+
+    absolute = {path.parent.resolve() / path.name: data for path, data in outputs.items()}
+    root = Path(commonpath([str(p.parent) for p in absolute]))
+    commit(root, {p.relative_to(root).as_posix(): data for p, data in absolute.items()})
 
 
 def show(built: Report, verbose: bool) -> None:
@@ -125,6 +149,7 @@ def verify_against(
                               tuple(s for s in built.sections if s.title == "Verification"))  # fmt: skip
     show(verify_only, verbose)
     if report is not None:
-        report.write_text(markdown(built), encoding="utf-8")
+        _refuse_inputs(plan, spec, report)
+        _write({report: markdown(built).encode("utf-8")})
         click.echo(f"report written to {report}")
     return _exit(verification)

@@ -65,11 +65,14 @@ def init(
     schema_ref = schema or (SCHEMA_NAME if schema_file else None)
     text = starter_spec(Choices(project, found.apps, backing, schema_ref))
     _check_renders(text, target)
+    from dockergen.write import commit
+
+    outputs = {SPEC_NAME: text.encode("utf-8")}
     if schema_file:
         from dockergen.commands.schema import schema_text
 
-        (path / SCHEMA_NAME).write_text(schema_text(), encoding="utf-8")
-    target.write_text(text, encoding="utf-8")
+        outputs[SCHEMA_NAME] = schema_text().encode("utf-8")
+    commit(path, outputs)  # both or neither
     if not quiet:
         services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
         click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema_file else ""))

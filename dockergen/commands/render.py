@@ -35,6 +35,8 @@ def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool 
                 click.echo(unified_diff(change), err=True, nl=False)
         return 1
     if not quiet:
+        for note in rendered.notes:  # what the Kubernetes output left out
+            click.echo(note.render())
         click.echo(summary(spec, out_dir, rendered, changes))
     return 0
 

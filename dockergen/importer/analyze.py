@@ -19,7 +19,7 @@ from collections import Counter
 from itertools import islice
 from pathlib import Path
 
-from dockergen.errors import DockergenError, Location
+from dockergen.errors import DockergenError, Location, Problem
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
 from dockergen.importer.environments.sources import command_files, compose_file_variable
@@ -46,6 +46,7 @@ from dockergen.importer.read.envfile import documented_variables, read_env_file
 from dockergen.importer.read.interpolate import VAR, interpolate
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
+from dockergen.safe_read import read_text
 from dockergen.spec.model import is_valid_name
 
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
@@ -63,7 +64,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
     unparsed: dict[str, str] = {}
     for rel in inventory.dockerfiles:
         try:
-            parsed[rel] = parse_dockerfile(rel, (root / rel).read_text(encoding="utf-8"))
+            parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
         except (DockerfileError, OSError, UnicodeDecodeError) as exc:
             unparsed[rel] = str(exc)
             problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
@@ -108,11 +109,9 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
         if not parsed:
-            raise DockergenError.single(
-                "nothing to import: no Compose file and no Dockerfile dockergen can read",
-                location=Location(str(root)),
-                hint="point it at the repository's root folder",
-            )
+            why = [Problem(f"skipped: {p.what}", Location(p.path)) for p in problems]  # why each candidate was not read
+            raise DockergenError([Problem("nothing to import: no Compose file and no Dockerfile dockergen can read",
+                                          Location(str(root)), hint="point it at the repository's root folder"), *why])  # fmt: skip
         notes.append("no Compose environment found: the Dockerfiles are imported into a `dev` environment, "
                      "each image as a service behind its own profile")
         envs = [EnvPlan("dev", (), None, "dev", "docker", _project(root, []), "no Compose files")]
@@ -179,6 +178,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         notes=notes,
         cli=" ".join(cli) if cli else None,
         facts=_facts(root, inventory, loaded),
+        comments=result.comments,
     )
     plan.findings = detect(plan)
     plan.seconds = time.monotonic() - started
@@ -336,7 +336,7 @@ def _ignore_patterns(root: Path, inventory: Inventory) -> dict[str, list[str]]:
         if posixpath.basename(rel) != ".dockerignore":
             continue
         try:
-            lines = (root / rel).read_text(encoding="utf-8").splitlines()
+            lines = read_text(root / rel).splitlines()
         except (OSError, UnicodeDecodeError):
             continue
         patterns = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
@@ -353,14 +353,14 @@ def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> 
             if name.startswith("requirements") and name.endswith(".txt"):
                 path = Path(folder) / name
                 try:
-                    requirements[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+                    requirements[path.relative_to(root).as_posix()] = read_text(path)
                 except (OSError, UnicodeDecodeError):
                     continue
     example_path = next((p for p in inventory.env_files if posixpath.basename(p) in (".env.example", ".env.sample", ".env.template")), None)
     used: set[str] = set()
     for rel in loaded:
         try:
-            text = (root / rel).read_text(encoding="utf-8")
+            text = read_text(root / rel)
         except (OSError, UnicodeDecodeError):
             continue
         for line in text.splitlines():

@@ -82,6 +82,7 @@ class ImportPlan:
     cli: str | None = None
     seconds: float = 0.0
     facts: RepoFacts = field(default_factory=RepoFacts)
+    comments: dict[tuple, tuple[str, ...]] = field(default_factory=dict)  # spec path -> comment lines the spec text writes above it
 
     def renamed(self, env: str) -> dict[str, str]:
         """original service name -> canonical, for one environment."""

@@ -18,6 +18,9 @@ from dockergen.lint import hadolint
 from dockergen.lint.rules import RULES, SEVERITIES, Hit, ImageView, Rule, ServiceView, parse_stages
 from dockergen.pipeline import Rendered
 from dockergen.provenance import labelled_layers
+from dockergen.render.kubernetes import deploying
+from dockergen.render.kubernetes.values import k8s_name
+from dockergen.render.kubernetes.workload import Notes, environment_manifests
 from dockergen.spec.model import Lint, LintRule
 
 # hadolint codes that find what a dockergen rule finds; the dockergen finding is kept.
@@ -107,6 +110,7 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
         if env is not None and env not in finding.environments:
             finding.environments.append(env)
 
+    deployments = _deployments(rendered, chosen)
     service_rules = [r for r in active.values() if r.scope == "service"]
     for env_name in chosen:
         env = project.environments[env_name]
@@ -115,7 +119,10 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
             if service.test_of is not None:
                 continue  # a copy of a service checked under its own name
             layers = labelled_layers(rendered.spec, env.info, name)
-            view = ServiceView(env.info, name, service, documents.get(name, {}), stages.get(service.plan.dockerfile, ()) if service.plan else (), tuple(layers))
+            view = ServiceView(
+                env.info, name, service, documents.get(name, {}), stages.get(service.plan.dockerfile, ()) if service.plan else (),
+                kubernetes=deployments.get(env_name, {}).get(k8s_name(name)), layers=tuple(layers),
+            )
             for rule in service_rules:
                 if rule.kinds is not None and env.info.kind not in rule.kinds:
                     continue
@@ -136,6 +143,10 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
                 location = source.locate(hit.spec_path) if hit.spec_path else Location(_shown(rendered, plan.dockerfile), hit.line)
                 add(rule, hit, plan.service, None, location, None)
 
+    for rule in [r for r in active.values() if r.scope == "project"]:
+        for hit in rule.check(rendered.spec):
+            add(rule, hit, None, None, source.locate(hit.spec_path or ()), None)
+
     findings = list(grouped.values())
     lint_run = None
     wanted = config.hadolint if use_hadolint is None else use_hadolint
@@ -153,6 +164,18 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
     findings = _apply_overrides(findings, overrides)
     findings.sort(key=lambda f: (f.location.file, f.location.line or 0, f.location.column or 0, f.rule, f.message))
     return Result(findings, fail_on or config.fail_on, chosen, lint_run, active)
+
+
+def _deployments(rendered: Rendered, envs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """environment -> Deployment name -> the Deployment, for the environments that deploy to Kubernetes."""
+    if rendered.spec.output.kubernetes is None:
+        return {}
+    out = {}
+    for target in deploying(rendered.project, rendered.loaded.source):
+        if target.env.info.name in envs:
+            resources = environment_manifests(rendered.project, target.env, rendered.loaded.source, Notes()).resources
+            out[target.env.info.name] = {r["metadata"]["name"]: r for r in resources.values() if r["kind"] == "Deployment"}
+    return out
 
 
 def _overrides(config: Lint) -> dict[str, tuple[str | None, tuple[str, ...]]]:

@@ -9,14 +9,18 @@ spec layer that set it. IDs are never reused: a retired rule keeps its number.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockergen.render.kubernetes.probes import podman_safe
+from dockergen.render.kubernetes.values import split_image
 from dockergen.render.support import INTERPOLATION, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
+from dockergen.spec.model import Spec
 
 SEVERITIES = ("error", "warning", "note")  # highest first
 PROD = frozenset({"staging", "prod"})  # kinds of environment that run for real
@@ -52,6 +56,7 @@ class ServiceView:
     doc: dict[str, Any]  # the service as the environment's Compose document has it
     stages: tuple[Stage, ...] = ()  # of the Dockerfile it builds or uses
     layers: tuple[tuple[str, Any, dict[str, Any]], ...] = ()  # the spec layers, lowest first (resolve.spec_layers)
+    kubernetes: dict[str, Any] | None = None  # its Deployment, where the environment deploys to Kubernetes
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ class Rule:
     why: str  # why it matters, one line
     fix: str  # what to do, one line
     check: Callable[[Any], Iterable[Hit]]
-    scope: str = "service"  # service | image
+    scope: str = "service"  # service | image | project (the whole spec)
     kinds: frozenset[str] | None = None  # kinds of environment checked (None: all)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -437,7 +442,7 @@ def _secret_default(view: ServiceView) -> Iterator[Hit]:
 
 
 @rule(
-    "DG018", "defaults-reach-stock-image", "warning",
+    "DG025", "defaults-reach-stock-image", "warning",
     summary="A credential or connection URL from `defaults` reaches a service that builds nothing (postgres, redis ...).",
     why="Application settings meant for your services land in third-party containers, where anyone who can inspect them reads the credentials.",
     fix="Give those defaults `scope: built` (only built services), or move the variable to the services that read it.",
@@ -451,6 +456,23 @@ def _defaults_reach_stock(view: ServiceView) -> Iterator[Hit]:
         label, path = next(((label, p) for label, p, layer in reversed(view.layers) if key in (layer.get("environment") or {})), ("", None))
         if path is not None and path[-1] == "defaults":
             yield Hit(f"{key} from `{label}` reaches {view.service.image}", spec_path=(*path, "environment", key))
+
+
+# ---- rules on the whole spec -----------------------------------------------------------
+
+
+@rule(
+    "DG024", "host-file", "warning", scope="project",
+    summary="A top-level secret or config is read from an absolute path on the host, outside the project.",
+    why="The rendered files then work only on machines with that file at that path, and a review of the repository cannot see it.",
+    fix="Keep the file in the project (git-ignored), or take the secret from an environment variable (`environment: VAR`).",
+)  # fmt: skip
+def _host_file(spec: Spec) -> Iterator[Hit]:
+    for kind in ("secrets", "configs"):
+        for name, entry in (getattr(spec, kind) or {}).items():
+            file = entry.get("file") if isinstance(entry, dict) else None
+            if isinstance(file, str) and os.path.isabs(file):
+                yield Hit(f"{kind[:-1]} {name!r} reads {file!r}, an absolute path on the host", spec_path=(kind, name, "file"))
 
 
 # ---- rules on a rendered Dockerfile --------------------------------------------------
@@ -481,6 +503,109 @@ def _unpinned_base(view: ImageView) -> Iterator[Hit]:
         spec_path = next((c for c in candidates if view.source.has(c)), svc)
         yield Hit(f"FROM {base} {why}", spec_path=spec_path, file=plan.dockerfile, line=stage.line)
 
+
+
+
+# ---- rules on a service's Kubernetes Deployment (``ServiceView.kubernetes``) ---------
+
+K8S = ("kubernetes",)
+
+
+def _container(view: ServiceView) -> dict[str, Any] | None:
+    if view.kubernetes is None:
+        return None
+    return view.kubernetes["spec"]["template"]["spec"]["containers"][0]
+
+
+@rule(
+    "DG018", "kubernetes-no-liveness-probe", "warning", tags=K8S,
+    summary="A service deployed to Kubernetes has no liveness probe.",
+    why="Without one the kubelet never restarts a hung process, and without readiness a Service routes to pods that cannot answer.",
+    fix="Add `healthcheck: {http: /health}` (python/node builds) or `healthcheck: {test: [...]}`: probes are made from it.",
+)  # fmt: skip
+def _no_liveness(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is not None and "livenessProbe" not in container:
+        yield Hit("no liveness probe in Kubernetes (no usable healthcheck)", ("healthcheck",))
+
+
+@rule(
+    "DG019", "kubernetes-no-limits", "warning", tags=K8S,
+    summary="A container deployed to Kubernetes lacks a memory or CPU limit.",
+    why="A pod without limits can take a node's memory or CPU from every other pod; the scheduler cannot plan around it.",
+    fix="Set `resources.limits: {cpus: ..., memory: ...}` (and `reservations` for the requests) for the environment.",
+)  # fmt: skip
+def _no_limits(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    limits = container.get("resources", {}).get("limits", {})
+    missing = [kind for kind in ("memory", "cpu") if kind not in limits]
+    if missing:
+        yield Hit(f"no {' or '.join(missing)} limit in Kubernetes", ("resources", "limits"))
+
+
+@rule(
+    "DG020", "kubernetes-mutable-tag", "warning", tags=K8S,
+    summary="A Kubernetes container runs an image without a tag or with `latest`.",
+    why="Nodes pull `latest` whenever they like: replicas of one Deployment can run different code, and a rollback rolls back nothing.",
+    fix="Give the image a version tag or digest; for built images set the tag per environment with `kustomize edit set image`.",
+)  # fmt: skip
+def _mutable_tag(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    image = split_image(container["image"])
+    if image.digest is None and image.tag in (None, "latest"):
+        plan = view.service.plan
+        spec_path = ("services", plan.service, "build", "image") if plan is not None else None
+        yield Hit(f"image {container['image']!r} has {'no tag' if image.tag is None else 'the `latest` tag'}", ("image",), spec_path=spec_path)
+
+
+@rule(
+    "DG021", "kubernetes-privileged", "warning", tags=K8S,
+    summary="A Kubernetes container adds capabilities or runs as root.",
+    why="Pod Security `baseline` refuses most added capabilities and `restricted` any root user; each is a wider door out of the container.",
+    fix="Drop `cap_add`, and run as a numeric non-root `user` (dockergen's images do already).",
+)  # fmt: skip
+def _privileged(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    if container is None:
+        return
+    added = container["securityContext"].get("capabilities", {}).get("add")
+    if added:
+        yield Hit(f"adds capabilities {', '.join(added)}", ("cap_add",))
+    pod = view.kubernetes["spec"]["template"]["spec"]  # type: ignore[index]
+    if pod["securityContext"].get("runAsUser") == 0:
+        yield Hit("runs as uid 0", ("user",))
+
+
+@rule(
+    "DG022", "kubernetes-replicas-on-volume", "error", tags=K8S,
+    summary="A Deployment with a persistent volume has more than one replica.",
+    why="Its claim is ReadWriteOnce: the second pod cannot mount it (or, on one node, two databases write one directory).",
+    fix="Keep `kubernetes.replicas: 1` for services with a data volume, or move the state out of the service.",
+)  # fmt: skip
+def _replicas_on_volume(view: ServiceView) -> Iterator[Hit]:
+    if view.kubernetes is None:
+        return
+    spec = view.kubernetes["spec"]
+    volumes = spec["template"]["spec"].get("volumes", [])
+    if spec["replicas"] > 1 and any("persistentVolumeClaim" in v for v in volumes):
+        yield Hit(f"{spec['replicas']} replicas share a ReadWriteOnce volume", ("kubernetes", "replicas"))
+
+
+@rule(
+    "DG023", "kubernetes-probe-not-plain", "note", tags=K8S,
+    summary="A liveness probe's arguments are not plain words.",
+    why="podman's `kube play` (4.3) joins probe arguments into one unquoted shell line, which changes such a probe; a cluster runs it as written.",
+    fix="Use a single-word command (a script in the image) or plain arguments, if the manifests must also run on podman.",
+)  # fmt: skip
+def _probe_not_plain(view: ServiceView) -> Iterator[Hit]:
+    container = _container(view)
+    command = (container or {}).get("livenessProbe", {}).get("exec", {}).get("command")
+    if command and not podman_safe(command):
+        yield Hit("podman's kube play would run this liveness probe as one unquoted shell line", ("healthcheck",))
 
 def parse_stages(text: str) -> tuple[Stage, ...]:
     """The stages of a rendered Dockerfile, with each stage's ``USER`` lines."""

@@ -15,12 +15,22 @@ from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, Resolved
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
-    "image", "build", "develop", "platform", "profiles", "command", "entrypoint", "working_dir", "user",
-    "userns_mode", "init", "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes",
-    "tmpfs", "networks", "extra_hosts", "depends_on", "healthcheck", "restart", "deploy",
-    "logging", "read_only", "cap_add", "cap_drop", "security_opt", "ulimits", "stop_signal",
-    "stop_grace_period", "labels",
+    "image", "build", "develop", "container_name", "hostname", "domainname", "platform", "profiles", "command",
+    "entrypoint", "working_dir", "user", "group_add", "userns_mode", "init", "stdin_open", "tty",
+    "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes", "volumes_from",
+    "tmpfs", "devices", "network_mode", "networks", "links", "external_links", "extra_hosts", "dns",
+    "dns_search", "pid", "ipc", "depends_on", "healthcheck", "restart", "deploy", "mem_limit",
+    "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota", "cpuset", "shm_size",
+    "pids_limit", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
+    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels",
 ]  # fmt: skip
+# Settings Compose takes as they are: written under their own name.
+AS_THEY_ARE = (
+    "container_name", "hostname", "domainname", "stdin_open", "tty", "privileged", "network_mode", "pid", "ipc",
+    "links", "external_links", "volumes_from", "sysctls", "devices", "dns", "dns_search", "group_add",
+    "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
+    "cpuset", "pull_policy",
+)  # fmt: skip
 
 
 Documents = dict[str, dict[str, Any]]  # environment name -> its full Compose document
@@ -109,15 +119,14 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         out["environment"] = dict(s.environment)
     if service.watch:
         out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
-    for key in ("secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
+    for key in ("env_file", "secrets", "configs", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
         value = getattr(s, key)
         if value:
-            out[key] = list(value)
-    if s.env_file:
-        # a required file as the plain path, which every Compose release reads
-        out["env_file"] = [f if isinstance(f, str) else f.path if f.required else {"path": f.path, "required": False} for f in s.env_file]
-    if s.configs:
-        out["configs"] = [c if isinstance(c, str) else c.model_dump(exclude_none=True) for c in s.configs]
+            out[key] = [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v for v in value]
+    for key in AS_THEY_ARE:
+        value = getattr(s, key)
+        if value is not None:
+            out[key] = value
     ports = _ports(s.ports, podman)
     debug_port = _debug_port(service)
     if debug_port is not None:
@@ -138,10 +147,13 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
     if s.restart is not None:
         out["restart"] = s.restart
+    deploy = dict(s.deploy or {})
     if s.resources is not None:
         resources = s.resources.model_dump(exclude_none=True)
         if resources:
-            out["deploy"] = {"resources": resources}
+            deploy["resources"] = resources
+    if deploy:
+        out["deploy"] = deploy
     if s.logging is not None:
         logging = s.logging.model_dump(exclude_none=True)
         if logging:

@@ -66,6 +66,8 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
     )
     env.filters.update(
         word=quote.word,
+        arg_word=quote.arg_word,
+        directive=quote.directive,
         dq=quote.double_quoted,
         key=quote.key,
         exec=quote.exec_form,
@@ -75,8 +77,9 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
     return env
 
 
-def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> str:
-    context = dockerfile_context(plan, header)
+def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, *, probe: bool = False) -> str:
+    """``probe``: ship ``dockergen-probe`` (the Kubernetes liveness probe of HTTP healthchecks)."""
+    context = {**dockerfile_context(plan, header), "probe": probe}
     env = template_environment(str(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
@@ -87,6 +90,14 @@ def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None) -> s
         where = f"{getattr(exc, 'filename', None) or name}:{getattr(exc, 'lineno', '?')}"
         raise DockergenError.single(f"template {where}: {exc.message}") from None
     return _tidy(text)
+
+
+def ships_probe(plan: ImagePlan) -> bool:
+    """Whether the image can have ``dockergen-probe``: python builds and node builds served by node."""
+    build = plan.build
+    if build.family == "node":
+        return build.node is None or build.node.serve == "node"
+    return build.family == "python"
 
 
 def _tidy(text: str) -> str:
@@ -133,7 +144,7 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "secrets": list(build.secrets or []),
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages}
+        return {"header": header, "stages": build.stages, "global_args": build.global_args or [], "directives": build.directives or {}}
     common["base_image"] = base_image(plan)
     if build.family == "python":
         py = build.python or _default_python()

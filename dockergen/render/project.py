@@ -10,7 +10,7 @@ from pathlib import Path
 from dockergen import presets
 from dockergen.fingerprint import LOCK_NAME, MARK, stamp
 from dockergen.render.compose import Documents
-from dockergen.render.dockerfile import render_dockerfile
+from dockergen.render.dockerfile import render_dockerfile, ships_probe
 from dockergen.render.overlay import split
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
@@ -65,7 +65,8 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     spec = project.spec
     files: list[RenderedFile] = []
     for plan in project.images:
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates), "dockerfile"))
+        probe = spec.output.kubernetes is not None and ships_probe(plan)
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, probe=probe), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)

@@ -56,6 +56,32 @@ def command(argv: list[str] | tuple[str, ...]) -> str:
     return " ".join(argv)
 
 
+# A word with build-argument references: `${NODE_VERSION}`, `$TARGETPLATFORM`, `${TAG:-latest}`.
+_ARG_WORD = re.compile(r"(?:[A-Za-z0-9._+/@:=~%,-]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-+][A-Za-z0-9._+/@:=~%,-]*)?\})+")
+
+
+def arg_word(value: object) -> str:
+    """A bare word that may name build arguments (``FROM node:${NODE_VERSION}-alpine``,
+    ``--platform=$BUILDPLATFORM``): the characters of ``word`` plus whole ``$NAME`` /
+    ``${NAME}`` / ``${NAME:-default}`` references, which BuildKit expands and nothing else."""
+    text = str(value)
+    if not _ARG_WORD.fullmatch(text) or text.startswith("-"):
+        raise UnsafeValue(f"not allowed here (letters, digits, ._+/@:=~%,- and ${{ARG}} references only): {text!r}")
+    return text
+
+
+_DIRECTIVES = {"syntax": re.compile(r"[A-Za-z0-9._+/@:=~%,-]+"), "escape": re.compile(r"[\\`]"), "check": re.compile(r"[A-Za-z0-9_;=,.-]+")}
+
+
+def directive(name: str, value: object) -> str:
+    """A parser directive line (``# syntax=...``, ``# escape=```, ``# check=skip=...``)."""
+    text = str(value)
+    rule = _DIRECTIVES.get(name)
+    if rule is None or not rule.fullmatch(text):
+        raise UnsafeValue(f"not a parser directive dockergen writes: {name}={text!r}")
+    return f"# {name}={text}"
+
+
 def key(value: object) -> str:
     text = str(value)
     if not _KEY.fullmatch(text):

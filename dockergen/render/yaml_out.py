@@ -10,6 +10,7 @@ file back with ruamel and require the same data, and render the examples with bo
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from ruamel.yaml.resolver import VersionedResolver
@@ -27,8 +28,23 @@ _ESCAPES = {"\0": "\\0", "\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v
 def scalar(value: str) -> str:
     """``value`` plain when every YAML reader (1.1 and 1.2) reads it back as that string,
     double-quoted otherwise (yes/no/on, 1e3, 08:00, ``: ``, leading ``*`` ...)."""
-    if _plain_ok(value):
-        return value
+    return value if _plain_ok(value) else _quoted(value)
+
+
+# Plain inside a flow collection only when made of these, which no YAML reader (1.1, 1.2,
+# PyYAML, ruamel, go-yaml) takes for flow syntax there; anything else is double-quoted.
+_FLOW_PLAIN = re.compile(r"[A-Za-z0-9_./~$(][A-Za-z0-9_./+=~%@$:#() -]*")
+
+
+@functools.lru_cache(maxsize=65536)
+def flow_scalar(value: str) -> str:
+    """``value`` inside a flow collection (``[a, b]``, ``{k: v}``): plain when ``scalar``
+    would write it so and it is made of characters with no meaning there, else quoted."""
+    plain = _FLOW_PLAIN.fullmatch(value) is not None and not value.endswith(":") and scalar(value) == value
+    return value if plain else _quoted(value)
+
+
+def _quoted(value: str) -> str:
     out = []
     for char in value:
         if char in _ESCAPES:
@@ -51,6 +67,11 @@ def _plain_ok(value: str) -> bool:
     if ": " in value or " #" in value or value.endswith(":"):
         return False
     return not any(regexp.match(value) for table in _IMPLICIT_TAGS for _tag, regexp in table.get(first, ()))
+
+
+def atom(value: Any, flow: bool = False) -> str:
+    """A scalar of any type as YAML (``flow``: inside a flow collection)."""
+    return flow_scalar(value) if flow and isinstance(value, str) else _atom(value)
 
 
 def _atom(value: Any) -> str:

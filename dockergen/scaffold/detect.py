@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import presets
+from dockergen.safe_read import read_regular
 from dockergen.sensitive import holds_credential
 
 SKIP_DIRS = {
@@ -168,7 +169,8 @@ def _requirement_names(text: str) -> set[str]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        # Scanned for names, never written back; a FIFO or device is not opened to block.
+        return read_regular(path).decode("utf-8", errors="replace")
     except OSError:
         return ""
 

@@ -22,16 +22,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
+from dockergen.safe_read import MAX_BYTES, MAX_DEPTH, MAX_NODES, Unreadable, read_regular
+from dockergen.yaml_read import read_round_trip
 
-MAX_SPEC_BYTES = 5 * 1024 * 1024
-# Bounds the expansion of YAML aliases ("billion laughs") when copying to plain data.
-MAX_NODES = 500_000
-MAX_DEPTH = 64
+MAX_SPEC_BYTES = MAX_BYTES
 
 Path_ = tuple[str | int, ...]
 
@@ -84,10 +82,14 @@ class LoadedSpec:
     data: dict[str, Any]
     source: SourceMap
     raw: bytes
+    problems: tuple[Problem, ...] = ()
+    """Errors the read found that left the data usable (a foreign tag, a recursive alias):
+    raised by ``load_spec`` unless the caller goes on to report every problem in one run."""
 
 
-def load_spec(path: Path) -> LoadedSpec:
-    """Read and parse ``path``; raise ``DockergenError`` for anything unreadable."""
+def load_spec(path: Path, *, keep_going: bool = False) -> LoadedSpec:
+    """Read and parse ``path``; raise ``DockergenError`` for anything unreadable (and, unless
+    ``keep_going``, for the problems of ``LoadedSpec.problems``)."""
     shown = str(path)
     if any(ord(c) < 32 or ord(c) == 127 for c in path.name):
         # The name is copied into the generated files' header comments, where a line
@@ -97,16 +99,19 @@ def load_spec(path: Path) -> LoadedSpec:
             location=Location(shown.encode("unicode_escape").decode("ascii")),
         )
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_SPEC_BYTES)
     except FileNotFoundError:
         raise DockergenError.single(
             "spec file not found",
             location=Location(shown),
             hint="create one, or pass --spec PATH",
         ) from None
-    except OSError as exc:
-        raise DockergenError.single(f"cannot read spec: {exc.strerror}", location=Location(shown)) from None
-    return parse_spec(raw, shown, path)
+    except Unreadable as exc:
+        raise DockergenError.single(f"cannot read the spec: {exc}", location=Location(shown)) from None
+    loaded = parse_spec(raw, shown, path)
+    if loaded.problems and not keep_going:
+        raise DockergenError(list(loaded.problems))
+    return loaded
 
 
 def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
@@ -126,46 +131,16 @@ def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:
     if data is not None:
         return LoadedSpec(path=path or Path(shown), data=data, source=SourceMap(shown, data, text), raw=raw)
     source = SourceMap(shown, _positions={})
-    source.data = _careful_read(text, source)
-    return LoadedSpec(path=path or Path(shown), data=source.data, source=source, raw=raw)
+    source.data, problems = _careful_read(text, source)
+    return LoadedSpec(path=path or Path(shown), data=source.data, source=source, raw=raw, problems=tuple(problems))
 
 
-def _syntax_error(exc: MarkedYAMLError, shown: str) -> DockergenError:
-    mark = exc.problem_mark or exc.context_mark
-    loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
-    message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-    hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
-    if "duplicate key" in message:
-        hint = "each key may appear once per mapping"
-    return DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint)
-
-
-def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
-    """The document via the round-trip loader, recording positions into ``source``;
-    raises ``DockergenError`` for every problem, located."""
+def _careful_read(text: str, source: SourceMap) -> tuple[dict[str, Any], list[Problem]]:
+    """The document via the round-trip loader, recording positions into ``source``, and
+    the problems that still let it be read (foreign tags, recursive aliases); raises
+    ``DockergenError`` for every other problem, located."""
     shown = source.file
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        doc = yaml.load(text)
-    except MarkedYAMLError as exc:
-        raise _syntax_error(exc, shown) from None
-    except NotImplementedError:
-        # ruamel's round-trip reader gives up on some comment layouts ("overlap in comment")
-        # before it reaches the syntax error behind them; the safe reader names that error.
-        try:
-            YAML(typ="safe").load(text)
-        except MarkedYAMLError as exc:
-            raise _syntax_error(exc, shown) from None
-        raise DockergenError.single(
-            "YAML comments laid out in a way the reader cannot place", location=Location(shown), hint="put each comment on a line of its own"
-        ) from None
-    except YAMLError as exc:
-        raise DockergenError.single(f"YAML error: {exc}", location=Location(shown)) from None
-    except RecursionError:
-        raise DockergenError.single(
-            "values are nested too deeply to read", location=Location(shown), hint="no spec field nests that deep"
-        ) from None
+    doc, problems = read_round_trip(text, shown)
     if doc is None:
         raise DockergenError.single(
             "spec is empty",
@@ -178,7 +153,7 @@ def _careful_read(text: str, source: SourceMap) -> dict[str, Any]:
             location=Location(shown, 1, 1),
             hint="start with `version: 1`, `project: ...` and `services: ...`",
         )
-    return _plain(doc, (), source, [0])
+    return _plain(doc, (), source, [0]), problems
 
 
 def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
@@ -195,7 +170,7 @@ def _read_positions(text: str, shown: str) -> dict[Path_, tuple[int, int]]:
         return positions
     source = SourceMap(shown, _positions={})
     try:
-        _careful_read(text, source)
+        _careful_read(text, source)  # its problems were reported by the read that made ``text``
     except DockergenError:
         # The fast read took this text; should the round-trip loader refuse it, positions
         # fall back to the file (locate's default) rather than failing the report.
@@ -332,7 +307,8 @@ def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int]) -> Any
     if isinstance(node, CommentedSeq):
         items = []
         for index, value in enumerate(node):
-            line, col = node.lc.item(index)
+            # ruamel records no item positions in a sequence it read under a foreign tag
+            line, col = node.lc.item(index) or (node.lc.line or 0, node.lc.col or 0)
             source.positions[(*path, index)] = (line + 1, col + 1)
             items.append(_plain(value, (*path, index), source, counter))
         return items

@@ -56,6 +56,8 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
 DockerInstruction = Annotated[str, AfterValidator(quote.instruction)]
+DockerArgWord = Annotated[str, _dockerfile_rule(quote.arg_word)]
+"""A bare word that may name build arguments (`node:${NODE_VERSION}-alpine`)."""
 """One Dockerfile instruction, as written (trailing line breaks dropped)."""
 
 
@@ -218,6 +220,15 @@ class Logging(Model):
     `null` removes one a lower layer set (e.g. the built-in `max-file`)."""
 
 
+class EnvFile(Model):
+    path: str
+    """The file, relative to the spec."""
+    required: bool | None = None
+    """`false`: a missing file is skipped (Compose 2.24+)."""
+    format: str | None = None
+    """`raw`: values read as they are, no quotes or interpolation (Compose 2.30+)."""
+
+
 class PortSpec(Model):
     target: int = Field(ge=1, le=65535)
     """Port inside the container."""
@@ -227,6 +238,12 @@ class PortSpec(Model):
     """Host address to bind (`127.0.0.1` keeps the port off the network)."""
     protocol: Literal["tcp", "udp"] | None = None
     """`tcp` (default) or `udp`."""
+    mode: Literal["host", "ingress"] | None = None
+    """`host` publishes on each node (Swarm); `ingress` (default) through the routing mesh."""
+    name: str | None = None
+    """A name for the port mapping."""
+    app_protocol: str | None = None
+    """The application protocol (`http`, `grpc` ...)."""
 
 
 class DependsOn(Model):
@@ -236,13 +253,6 @@ class DependsOn(Model):
     """`false`: start even when the dependency is not part of the stack (Compose 2.20+)."""
     restart: bool | None = None
     """Restart this service when Compose restarts the dependency."""
-
-
-class EnvFile(Model):
-    path: str
-    """The file, relative to the spec."""
-    required: bool = True
-    """`false`: a missing file is skipped instead of failing `docker compose up`."""
 
 
 class ConfigMount(Model):
@@ -283,6 +293,53 @@ class WatchRule(Model):
         if self.action.startswith("sync") and self.target is None:
             raise ValueError(f"a `{self.action}` rule needs a `target` in the container")
         return self
+
+
+K8S_LABEL = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+"""A Kubernetes DNS-1123 label: a namespace, a Secret's name."""
+K8S_LABEL_MEANS = "a Kubernetes name: at most 63 lowercase letters, digits and '-', starting with a letter"
+
+
+class KubernetesIngress(Model):
+    """An Ingress routing `host` + `path` to the service's HTTP port (its HTTP healthcheck's
+    port, else the build's `port`)."""
+
+    host: str = matching(r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$", "a lowercase DNS name such as api.example.com (or *.example.com)", max_length=253)
+    """Host name the Ingress answers for (e.g. `api.example.com`; `*.example.com` for a wildcard)."""
+    path: str = matching(r"^/[A-Za-z0-9._~!&()*+,;=:@%/-]*$", "a URL path starting with / (letters, digits and -._~!&()*+,;=:@%/)", "/")
+    """Path prefix routed to the service."""
+    class_name: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """`ingressClassName` (e.g. `nginx`); default: the cluster's default class."""
+    tls_secret: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """TLS Secret (created by you or cert-manager) that terminates HTTPS for `host`."""
+
+
+class KubernetesService(Model):
+    """Settings only the Kubernetes output reads (with `output.kubernetes` set); they layer
+    per environment like every other setting."""
+
+    replicas: int | None = Field(None, ge=0, le=1000)
+    """Pods of the Deployment (default 1). A service with a persistent volume keeps 1: its
+    volume is ReadWriteOnce."""
+    storage: str | None = matching(r"^[1-9][0-9]{0,5}(Mi|Gi|Ti)$", "a size in Mi, Gi or Ti such as 10Gi", None)
+    """Size requested by the PersistentVolumeClaim of each named volume the service mounts (default `1Gi`)."""
+    storage_class: str | None = matching(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$", "a Kubernetes name: lowercase letters, digits, '-' and '.'", None)
+    """`storageClassName` of those claims (default: the cluster's default class)."""
+    wait_for_dependencies: bool | None = None
+    """Add an init container that waits until every `depends_on` service answers on its
+    port (python and node builds; it runs the service's own image). Off by default: a
+    Service only routes to ready pods, and the app's restarts cover the rest."""
+    ingress: KubernetesIngress | None = None
+    """Route outside HTTP traffic to the service through an Ingress."""
+
+
+class KubernetesEnvironment(Model):
+    """How an environment deploys to Kubernetes."""
+
+    deploy: bool = True
+    """Render an overlay for this environment."""
+    namespace: str | None = matching(K8S_LABEL, K8S_LABEL_MEANS, None)
+    """Namespace the overlay deploys to (default `<project>-<environment>`)."""
 
 
 class ServiceSettings(Model):
@@ -362,8 +419,9 @@ class ServiceSettings(Model):
     """Signal sent to stop the container (default SIGTERM)."""
     working_dir: str | None = None
     """Working directory of the container's command, overriding the image's."""
-    secrets: list[str] | None = None
-    """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run time."""
+    secrets: list[str | dict[str, Any]] | None = None
+    """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run
+    time: a name, or Compose's long form `{source, target, uid, gid, mode}`."""
     configs: list[str | ConfigMount] | None = None
     """Configs (declared under the top-level `configs:`) mounted read-only: a name (at
     `/<name>`) or `{source, target, uid, gid, mode}`."""
@@ -381,8 +439,67 @@ class ServiceSettings(Model):
     """Target platform of the image, e.g. `linux/amd64`."""
     userns_mode: str | None = None
     """User namespace mode (e.g. `keep-id` on podman, `host`)."""
+    container_name: str | None = None
+    """Compose `container_name`: a fixed name (one container per environment, then)."""
+    hostname: str | None = None
+    """Compose `hostname` inside the container."""
+    domainname: str | None = None
+    """Compose `domainname` inside the container."""
+    stdin_open: bool | None = None
+    """Compose `stdin_open` (`docker run -i`)."""
+    tty: bool | None = None
+    """Compose `tty` (`docker run -t`)."""
+    privileged: bool | None = None
+    """Compose `privileged`: every capability and device (avoid; `cap_add` names what is needed)."""
+    network_mode: str | None = None
+    """Compose `network_mode`: `host`, `none`, `service:<name>` or `container:<name>`."""
+    pid: str | None = None
+    """Compose `pid` namespace (`host`, `service:<name>`)."""
+    ipc: str | None = None
+    """Compose `ipc` namespace (`host`, `shareable`, `service:<name>`)."""
+    links: list[str] | None = None
+    """Legacy Compose `links` (`db`, `db:database`): an alias on the default network."""
+    external_links: list[str] | None = None
+    """Legacy Compose `external_links` to containers outside the project."""
+    volumes_from: list[str] | None = None
+    """Compose `volumes_from`: mount every volume of another service (`<name>[:ro]`)."""
+    sysctls: dict[str, str | int] | list[str] | None = None
+    """Compose `sysctls` (kernel parameters in the container's namespaces)."""
+    devices: list[str | dict[str, Any]] | None = None
+    """Compose `devices` (`/dev/net/tun:/dev/net/tun`)."""
+    dns: list[str] | str | None = None
+    """Compose `dns` servers."""
+    dns_search: list[str] | str | None = None
+    """Compose `dns_search` domains."""
+    group_add: list[str | int] | None = None
+    """Compose `group_add`: extra groups for the container's user."""
+    shm_size: str | int | None = None
+    """Compose `shm_size` (`/dev/shm`, e.g. `2gb` for a browser)."""
+    pids_limit: int | None = None
+    """Compose `pids_limit`."""
+    mem_limit: str | int | None = None
+    """Compose (2.x) `mem_limit`; `resources.limits.memory` is the same for Compose v2."""
+    memswap_limit: str | int | None = None
+    """Compose (2.x) `memswap_limit`."""
+    mem_reservation: str | int | None = None
+    """Compose (2.x) `mem_reservation`."""
+    cpus: float | str | None = None
+    """Compose (2.x) `cpus`."""
+    cpu_shares: int | None = None
+    """Compose (2.x) `cpu_shares` (relative weight)."""
+    cpu_quota: int | str | None = None
+    """Compose (2.x) `cpu_quota`."""
+    cpuset: str | None = None
+    """Compose `cpuset` (`0-3`, `0,1`)."""
+    deploy: dict[str, Any] | None = None
+    """Compose `deploy` keys beyond `resources` (`replicas`, `placement`, `update_config`,
+    `restart_policy` ...), merged with what `resources` renders."""
+    pull_policy: str | None = None
+    """Compose `pull_policy` (`always`, `missing`, `never`, `build`)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
+    kubernetes: KubernetesService | None = None
+    """Kubernetes-only settings: replicas, volume size, Ingress, an init container that waits for dependencies."""
 
 
 class Defaults(ServiceSettings):
@@ -487,8 +604,10 @@ class Node(Model):
 class Stage(Model):
     name: Name
     """Stage name (`FROM ... AS <name>`); environments pick one with `build.target`."""
-    from_: DockerWord = Field(alias="from")
-    """Base image or an earlier stage's name."""
+    from_: DockerArgWord = Field(alias="from")
+    """Base image or an earlier stage's name; may name build arguments (`node:${NODE_VERSION}-alpine`)."""
+    platform: DockerArgWord | None = None
+    """`FROM --platform=...` (e.g. `$BUILDPLATFORM` for a stage that cross-compiles)."""
     steps: list[DockerInstruction] = []
     """Dockerfile instructions, rendered verbatim: each item exactly one instruction (not
     FROM: `from` writes it), as BuildKit's parser reads it. An item spans lines only when
@@ -542,8 +661,28 @@ class Build(Model):
     """Settings of the `node` family."""
     stages: list[Stage] | None = None
     """`generic` family: the stages, written by you."""
+    global_args: list[str] | None = None
+    """`generic` family: `ARG` declarations before the first stage, each what follows `ARG`
+    (`NODE_VERSION=20`, `TARGETOS TARGETARCH`); stages' `from` may use them."""
+    directives: dict[Literal["syntax", "escape", "check"], str] | None = None
+    """`generic` family: parser directives on top of the Dockerfile (`syntax`, default
+    `docker/dockerfile:1`; `escape`, e.g. a backtick; `check`, e.g. `skip=JSONArgsRecommended`)."""
     flavours: dict[str, dict[str, Any]] | None = None
     """Per-flavour overrides of the fields above, e.g. `alpine: {packages: {runtime: [libpq]}}`."""
+
+    @field_validator("global_args")
+    @classmethod
+    def _each_one_arg(cls, items: list[str] | None) -> list[str] | None:
+        for item in items or []:
+            quote.instruction(f"ARG {item}")  # exactly one ARG instruction, as BuildKit reads it
+        return items
+
+    @field_validator("directives")
+    @classmethod
+    def _directives_written_safely(cls, items: dict[str, str] | None) -> dict[str, str] | None:
+        for name, value in (items or {}).items():
+            quote.directive(name, value)
+        return items
 
     @model_validator(mode="after")
     def _family_block(self) -> Build:
@@ -599,6 +738,10 @@ class Environment(Model):
     side by side and keep their own data."""
     defaults: Defaults | None = None
     """Settings for the services in this environment (above the spec's `defaults`, below the services)."""
+    kubernetes: bool | KubernetesEnvironment | None = None
+    """Whether (and how) `output.kubernetes` renders an overlay for this environment.
+    Default: yes for environments of kind staging or prod on the docker engine (a podman
+    environment is the Compose setup for one host, with `localhost/` image names)."""
     volumes: dict[str, dict[str, Any] | None] | None = None
     """Top-level `volumes` as this environment declares them, over the spec's (along
     `extends`, parent first): a mapping deep-merges into the declaration of that name,
@@ -625,6 +768,12 @@ class Engines(Model):
     """Oldest buildah version (podman's builder)."""
 
 
+def _inside_project(path: str) -> str:
+    if any(part in (".", "..") for part in path.split("/")):
+        raise ValueError(f"must be a folder inside the project, without `.` or `..`: {path!r}")
+    return path
+
+
 class Output(Model):
     compose_file: str = "compose.yaml"
     """Name of the Compose file every environment shares."""
@@ -641,6 +790,11 @@ class Output(Model):
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
     each environment. Off by default; the files are generated (checked and locked) like the rest."""
+    kubernetes: Annotated[str, AfterValidator(_inside_project)] | None = matching(
+        r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$", "a folder path relative to the spec, such as k8s or deploy/k8s", None
+    )
+    """Directory (relative to the spec) for Kubernetes manifests: a kustomize base and one
+    overlay per deploying environment (`kubectl apply -k <dir>/overlays/prod`). Off by default."""
 
 
 class Variable(Model):

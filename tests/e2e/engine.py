@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dockergen.compose_tool import socket_answers
+
 ROOT = Path(__file__).resolve().parents[2]
 SETUP_SCRIPT = ROOT / "tools" / "container-sandbox-setup.sh"
 SETUP_HINT = f"as root: SANDBOX_IMAGES=all bash {SETUP_SCRIPT.relative_to(ROOT)} services"
@@ -87,17 +89,6 @@ def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.C
 
 def image_exists(image: str) -> bool:
     return podman("image", "exists", image, check=False).returncode == 0
-
-
-def socket_answers(path: str) -> bool:
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.settimeout(3)
-            s.connect(path)
-            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
-            return b" 200 " in s.recv(64)
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

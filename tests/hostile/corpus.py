@@ -218,8 +218,9 @@ class Result:
         return self.code == 3 or "Traceback (most recent call last)" in self.stderr
 
 
-def run(case: Case, workdir: Path) -> Result:
-    """Copy the case into ``workdir/project`` beside a watched ``workdir/outside``, run it."""
+def run(case: Case, workdir: Path, tree: Path | None = None) -> Result:
+    """Copy the case into ``workdir/project`` beside a watched ``workdir/outside``, run it
+    (with the dockergen package of ``tree`` instead of the installed one, when given)."""
     project, outside, home = workdir / "project", workdir / "outside", workdir / "home"
     if BASES.joinpath(str(case.spec.get("base", ""))).is_dir() and case.spec.get("base"):
         shutil.copytree(BASES / case.spec["base"], project, symlinks=True)
@@ -230,6 +231,8 @@ def run(case: Case, workdir: Path) -> Result:
     (outside / "compose.yaml").write_bytes(b"services:\n  outside:\n    image: busybox\n")
     (outside / "Dockerfile").write_bytes(b"FROM busybox\n")
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LC_ALL": "C.UTF-8", "CI": "true"}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
     _setup(case, project, outside, env)
     before, outside_before = snapshot(project), snapshot(workdir)
     argv = [a.replace(OUTSIDE, str(outside)) for a in case.argv]
@@ -252,6 +255,14 @@ def run(case: Case, workdir: Path) -> Result:
     result = Result(case, code, stdout, stderr, seconds, before, after, changed_outside)
     result.failures = judge(result, project)
     return result
+
+
+def run_safely(case: Case, workdir: Path, tree: Path | None = None) -> Result:
+    """``run``, with a case that cannot even be set up reported as its failure."""
+    try:
+        return run(case, workdir, tree)
+    except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others' results
+        return Result(case, -1, "", "", 0.0, {}, {}, [], [f"the case is broken: {type(exc).__name__}: {exc}"])
 
 
 def _limit_memory() -> None:
@@ -379,27 +390,22 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="print each failing case's failures")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="cases run side by side")
     parser.add_argument("--timeout", type=float, help="seconds before a run counts as a hang (overrides every case's)")
+    parser.add_argument("--tree", type=Path, help="run the dockergen package of this checkout (e.g. an older one) instead")
     args = parser.parse_args()
     selected = [c for c in cases() if not args.filter or any(f in c.name for f in args.filter)]
     if args.timeout:
         selected = [Case(c.name, c.folder, {**c.spec, "timeout": args.timeout}) for c in selected]
     tally = {"cases": 0, "as expected": 0, "rejected cleanly (exit 2)": 0, "tracebacks/exit 3": 0, "hangs": 0,
              "files written on a failed run": 0, "user files lost": 0, "touched outside": 0}  # fmt: skip
-    def one(case: Case) -> Result | str:
+    def one(case: Case) -> Result:
         with tempfile.TemporaryDirectory() as tmp:
-            try:
-                return run(case, Path(tmp))
-            except Exception as exc:  # noqa: BLE001 - a broken case is reported, the run goes on
-                return f"BROKEN {case.name}: {exc}"
+            return run_safely(case, Path(tmp), args.tree.resolve() if args.tree else None)
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(args.jobs) as pool:
         results = list(pool.map(one, selected))
     for result in results:
-        if isinstance(result, str):
-            print(result)
-            continue
         case = result.case
         created, modified, deleted = changed_paths(result)
         tally["cases"] += 1

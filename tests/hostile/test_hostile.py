@@ -5,11 +5,13 @@ nothing touched outside the project."""
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.hostile.corpus import Case, cases, run
+from tests.hostile.corpus import Case, Result, cases, run_safely
 
 CASES = cases()
 
@@ -21,9 +23,20 @@ def _param(case: Case) -> object:
     return pytest.param(case, id=case.name, marks=marks)
 
 
+@pytest.fixture(scope="session")
+def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Result]:
+    """The selected cases, run side by side (each is a process waiting on its own child)."""
+    selected = [item.callspec.params["case"] for item in request.session.items
+                if hasattr(item, "callspec") and isinstance(item.callspec.params.get("case"), Case)
+                and not item.get_closest_marker("xfail")]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        done = pool.map(lambda case: run_safely(case, tmp_path_factory.mktemp("hostile")), selected)
+        return {result.case.name: result for result in done}
+
+
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_hostile_case(case: Case, tmp_path: Path) -> None:
-    result = run(case, tmp_path)
+def test_hostile_case(case: Case, results: dict[str, Result]) -> None:
+    result = results[case.name]
     assert not result.failures, (
         f"{case.name}: {case.spec['why']}\n  " + "\n  ".join(result.failures)
         + f"\n--- stderr ---\n{result.stderr[-3000:]}\n--- stdout ---\n{result.stdout[-1500:]}"
@@ -33,3 +46,4 @@ def test_hostile_case(case: Case, tmp_path: Path) -> None:
 def test_the_corpus_covers_every_class() -> None:
     classes = {c.name.split("/")[0] for c in CASES}
     assert {"3-user-content", "4-paths", "5-bounds", "6-one-run"} <= classes
+    assert len(CASES) >= 150

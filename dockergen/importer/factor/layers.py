@@ -4,8 +4,9 @@ Given what a service must resolve to in every environment (``targets``; ``None``
 does not run) and what lies below the service in the spec's layers there (built-in presets
 merged with the spec's ``defaults``), choose:
 
-* the service level: what every environment it runs in shares (mappings are shared key by
-  key, so a common ``environment`` entry is written once);
+* the service level: what the environments it runs in share, mappings key by key (a
+  common ``environment`` entry is written once): what all of them have, or, where that is
+  shorter, the value most of them have (the others override it);
 * one block per environment: what differs from the layers below it, following the
   environments' ``extends`` chains (an overlay environment only says what its overlay
   changed); ``null`` removes what a lower layer has and the environment must not.
@@ -15,6 +16,7 @@ merged with the spec's ``defaults``), choose:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dockergen.resolve import merge, replaces_whole
@@ -43,6 +45,33 @@ def common(values: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def majority(values: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each key's most common value among ``values`` (mappings key by key), where more of them
+    share it than lack the key (those would have to remove it)."""
+    out: dict[str, Any] = {}
+    keys = list(dict.fromkeys(k for v in values for k in v))
+    for key in keys:
+        having = [v[key] for v in values if key in v]
+        if key not in WHOLE and all(isinstance(h, dict) for h in having):
+            shared = majority(having)
+            if shared and len(having) * 2 > len(values):
+                out[key] = shared
+            continue
+        spellings = [json.dumps(h, sort_keys=True) for h in having]
+        best = max(spellings, key=lambda s: (spellings.count(s), -spellings.index(s)))
+        count = spellings.count(best)
+        if count >= min(2, len(values)) and count > len(values) - len(having):
+            out[key] = having[spellings.index(best)]
+    return out
+
+
+def leaves(value: Any) -> int:
+    """About how many lines a value takes in the spec."""
+    if isinstance(value, dict):
+        return sum(1 + leaves(v) if isinstance(v, dict) else 1 for v in value.values())
+    return 1
+
+
 def diff(below: dict[str, Any], want: dict[str, Any], keep: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The layer that turns ``below`` into ``want`` under ``merge`` (``keep``: keys of ``below``
     to leave alone when ``want`` lacks them)."""
@@ -58,9 +87,15 @@ def diff(below: dict[str, Any], want: dict[str, Any], keep: frozenset[str] = fro
         else:
             out[key] = value
     for key in below:
-        if key not in want and key not in keep:
+        if key not in want and key not in keep and not inert(key, below[key]):
             out[key] = None
     return out
+
+
+def inert(key: str, value: Any) -> bool:
+    """A value that renders nothing: healthcheck timings without a probe (the spec's
+    ``defaults`` write Docker's timings under every service's healthcheck)."""
+    return key == "healthcheck" and isinstance(value, dict) and not ({"test", "http", "disable"} & set(value))
 
 
 def factor(
@@ -74,9 +109,43 @@ def factor(
     ``chains[env]`` is the environment's ``extends`` chain, root first, ending with env;
     ``below[env]`` what the layers under the service resolve to there."""
     present = [e for e, t in targets.items() if t is not None]
-    level = common([targets[e] for e in present])  # type: ignore[misc]
-    if len(present) * 2 < len(targets):
-        level["enabled"] = False
+    under = [below[e] for e in present]
+    candidates = [_above(common([targets[e] for e in present]), under), _above(majority([targets[e] for e in present]), under)]  # type: ignore[misc]
+    best = None
+    for level in candidates:
+        if len(present) * 2 < len(targets):
+            level["enabled"] = False
+        blocks = _blocks(targets, chains, below, keep, level)
+        size = leaves(level) + sum(leaves(b) for b in blocks.values())
+        if best is None or size < best[0]:
+            best = (size, level, blocks)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _above(level: dict[str, Any], belows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``level`` without what the layers under it already give in every environment."""
+    out: dict[str, Any] = {}
+    for key, value in level.items():
+        under = [b.get(key, MISSING) for b in belows]
+        if all(u == value for u in under):
+            continue
+        if isinstance(value, dict) and key not in WHOLE and all(isinstance(u, dict) for u in under):
+            rest = _above(value, under)  # type: ignore[arg-type]
+            if rest:
+                out[key] = rest
+            continue
+        out[key] = value
+    return out
+
+
+def _blocks(
+    targets: dict[str, dict[str, Any] | None],
+    chains: dict[str, tuple[str, ...]],
+    below: dict[str, dict[str, Any]],
+    keep: dict[str, frozenset[str]],
+    level: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
     blocks: dict[str, dict[str, Any]] = {}
     order = sorted(targets, key=lambda e: len(chains[e]))
     for env in order:
@@ -91,7 +160,7 @@ def factor(
                 block["enabled"] = True
         if block:
             blocks[env] = block
-    return level, blocks
+    return blocks
 
 
 def resolved(level: dict[str, Any], blocks: dict[str, dict[str, Any]], chain: tuple[str, ...], below: dict[str, Any]) -> dict[str, Any]:

@@ -14,14 +14,16 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
+from dockergen.render.compose import AS_THEY_ARE
 from dockergen.spec.model import Healthcheck, Logging, Resources, ServiceSettings
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
 PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
               "working_dir", "platform", "userns_mode", "restart", "profiles", "cap_add", "cap_drop", "security_opt",
-              "expose", "extra_hosts", "tmpfs", "ulimits")  # fmt: skip
+              "expose", "extra_hosts", "tmpfs", "ulimits", *AS_THEY_ARE)  # fmt: skip
 HANDLED = {*PLAIN_KEYS, "build", "environment", "env_file", "ports", "volumes", "networks", "depends_on", "healthcheck",
-           "deploy", "logging", "labels", "secrets", "links", "volumes_from", "network_mode", "pull_policy"}  # fmt: skip
+           "deploy", "logging", "labels", "secrets"}  # fmt: skip
+RENAMED_REFS = ("links", "volumes_from", "external_links")  # name other services: written under their canonical names
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,10 @@ def convert(
     for key, value in service.items():
         if key.startswith("__"):
             continue
+        if key in RENAMED_REFS and isinstance(value, list):
+            value = [_rename_ref(item, rename) for item in value]
+        elif key == "network_mode" and isinstance(value, str) and value.startswith("service:"):
+            value = f"service:{rename(value[8:])}"
         if key in PLAIN_KEYS:
             _try(out, extra, key, value)
         elif key not in HANDLED:
@@ -79,10 +85,7 @@ def convert(
             extra["environment"] = [k if v is None else f"{k}={v}" for k, v in environment.items()]
     env_files = service.get("env_file")
     if env_files:
-        if all(e.get("required", True) for e in env_files):
-            out["env_file"] = [_dot(e["path"]) for e in env_files]
-        else:
-            extra["env_file"] = [{"path": _dot(e["path"]), "required": e.get("required", True)} for e in env_files]
+        out["env_file"] = [_dot(e["path"]) if e.get("required", True) else {"path": _dot(e["path"]), "required": False} for e in env_files]
     ports = service.get("ports")
     if ports:
         short = [port_string(p) for p in ports]
@@ -143,7 +146,7 @@ def convert(
             else:
                 out["resources"] = converted_r
         if rest:
-            extra["deploy"] = rest
+            out["deploy"] = rest
     logging = service.get("logging")
     if logging:
         try:
@@ -156,18 +159,7 @@ def convert(
         out["labels"] = {k: str(v) for k, v in labels.items()}
     secrets = service.get("secrets")
     if secrets:
-        if all(isinstance(s, str) for s in secrets):
-            out["secrets"] = list(secrets)
-        else:
-            extra["secrets"] = secrets
-    for key in ("links", "volumes_from"):
-        if service.get(key):
-            extra[key] = [_rename_ref(item, rename) for item in service[key]]
-    mode = service.get("network_mode")
-    if mode:
-        extra["network_mode"] = f"service:{rename(mode[8:])}" if mode.startswith("service:") else mode
-    if service.get("pull_policy"):
-        extra["pull_policy"] = service["pull_policy"]
+        out["secrets"] = [s if isinstance(s, str) else dict(s) for s in secrets]
     if extra:
         out["compose"] = extra
     return Conversion(out, tuple(volumes_named), tuple(notes))

@@ -145,6 +145,9 @@ def _merge_service(
         if len(contexts) > 1:
             plan.notes.append(f"{dockerfile}: built from several contexts ({', '.join(sorted(contexts))}); using {context}")
         label = variant_label(dockerfile, stem)
+        if label in labels:  # two files with one label (api/Dockerfile, worker/Dockerfile): their folder tells them apart
+            folder = variant_label(posixpath.basename(posixpath.dirname(dockerfile)) or "root", "")
+            label = f"{folder}-{label}" if label != DEFAULT_LABEL else folder
         base, n = label, 2
         while label in labels:
             label, n = f"{base}-{n}", n + 1

@@ -1,23 +1,25 @@
 """The Dockerfile variants of one service as the stages of one generic Dockerfile.
 
 Every variant (``backend.Dockerfile``, ``backend.alpine.Dockerfile``, ...) keeps its
-instructions verbatim; what changes is only what one file with many targets needs:
+instructions verbatim (heredocs, ``--mount``, ``ONBUILD`` included), its parser directives,
+its ``ARG``s before the first ``FROM`` and its comments; what changes is only what one file
+with many targets needs:
 
-* stages are named ``<label>`` (a variant's last stage: the target environments build)
-  and ``<label>-<stage>`` (its intermediate stages), and every ``FROM``/``--from``/
+* a Dockerfile of one variant keeps its stage names; with several, a variant's last stage
+  (the target environments build) is named after its label, and the others
+  ``<label>-<stage>`` (the default variant's keep theirs); every ``FROM``/``--from``/
   ``--mount=from=`` reference follows the new names;
-* ``ARG``s declared before the first ``FROM`` are substituted into ``FROM`` (the generic
-  template writes stages only); an in-stage ``ARG X`` that inherited such a default keeps
-  it as ``ARG X=<default>``;
-* base images are written fully qualified (``docker.io/library/python:3.11-slim``: the same
-  image; podman refuses short names);
+* when the variants declare the same ``ARG`` before ``FROM`` with different defaults, each
+  variant's defaults are substituted into its ``FROM`` instead (an in-stage ``ARG X`` that
+  inherited such a default keeps it as ``ARG X=<default>``);
 * a variant built from another context (``./backend``) has its ``COPY``/``ADD`` sources
   rewritten to the shared context, so all targets build from one context;
 * stages identical after all that are written once.
 
-A variant that cannot be carried this way (heredocs, ``FROM --platform``, an escape
-directive, ``FROM`` depending on a build argument that environments set differently)
-is reported as an obstacle, and the service keeps its original Dockerfiles.
+A variant that cannot be carried this way (another escape character than its siblings',
+``FROM`` depending on a build argument whose default the variants disagree on and that
+environments set differently, ``ONBUILD COPY`` under a moved context) is reported as an
+obstacle, and the service keeps its original Dockerfiles.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import re
 from dataclasses import dataclass, field
 
 from dockergen.importer.read.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
-from dockergen.resolve import qualify_image
 
 DEFAULT_LABEL = "default"
 
@@ -47,11 +48,14 @@ class MergedBuild:
     service: str
     context: str
     dockerfile: str
-    stages: tuple[dict, ...]  # {"name", "from", "steps"}
+    stages: tuple[dict, ...]  # {"name", "from", "steps", "platform"?, "comments", "step_comments"}
     stage_map: dict[tuple[str, int], str]  # (variant path, stage index) -> stage name
     notes: tuple[str, ...] = ()
     obstacles: tuple[str, ...] = field(default=())
     contexts: dict[str, str] = field(default_factory=dict)  # variant path -> the context it was built from
+    global_args: tuple[str, ...] = ()  # ARG declarations before the first FROM, as written
+    directives: tuple[tuple[str, str], ...] = ()
+    comments: tuple[str, ...] = ()  # the primary variant's comments above its first ARG/FROM
 
     def target_for(self, variant: str, parsed: ParsedDockerfile, target: str | None) -> str | None:
         index = parsed.target_index(target)
@@ -99,48 +103,84 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
     seen: dict[tuple, str] = {}
     taken: set[str] = set()
     stage_map: dict[tuple[str, int], str] = {}
+    global_args, keep_args = _shared_global_args(variants)
+    escapes = {dict(v.parsed.directives).get("escape", "\\") for v in variants}
+    if len(escapes) > 1:
+        obstacles.append(f"the variants use different escape characters ({', '.join(sorted(escapes))})")
+    names = _stage_names(variants, single)
     for variant in variants:
         parsed = variant.parsed
         for problem in parsed.obstacles:
             obstacles.append(f"{variant.path}: {problem}")
-        defaults = {k: v for k, v in parsed.global_args}
-        _check_from_args(variant, defaults, obstacles)
+        defaults = {} if keep_args else {k: v for k, v in parsed.global_args}
+        if not keep_args:
+            _check_from_args(variant, defaults, obstacles)
         local: dict[int, str] = {}
-        last = len(parsed.stages) - 1
         for stage in parsed.stages:
-            if single:
-                wanted = stage.name or (DEFAULT_LABEL if stage.index == last else f"stage-{stage.index}")
-            elif stage.index == last:
-                wanted = variant.label
-            else:
-                own = stage.name or f"stage-{stage.index}"
-                wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
-            base = substitute(stage.base, defaults)
+            base = substitute(stage.base, {k: v for k, v in parsed.global_args}) if keep_args else substitute(stage.base, defaults)
             parent = parsed.stage_index(base)
             if parent is not None and parent < stage.index:
                 source = local[parent]
             else:
-                if "$" in base:
+                if "$" in base and not keep_args:
                     obstacles.append(f"{variant.path}: FROM {stage.base} cannot be resolved")
-                source = qualify_image(base)
-            steps = [
-                _rewrite(ins, parsed, stage.index, local, variant, context, defaults, obstacles)
-                for ins in stage.instructions
-            ]
-            key = (source, tuple(steps))
+                source = stage.base if keep_args else base
+            steps = [_rewrite(ins, parsed, stage.index, local, variant, context, defaults, obstacles) for ins in stage.instructions]
+            key = (source, stage.platform, tuple(steps))
             if key in seen:
                 local[stage.index] = seen[key]
                 stage_map[(variant.path, stage.index)] = seen[key]
                 continue
-            name = _unique(_name(wanted), taken)
+            name = _unique(names[(variant.path, stage.index)], taken)
             seen[key] = name
             local[stage.index] = name
             stage_map[(variant.path, stage.index)] = name
-            stages.append({"name": name, "from": source, "steps": steps})
+            entry: dict = {"name": name, "from": source, "steps": steps}
+            if stage.platform:
+                entry["platform"] = stage.platform
+            entry["comments"] = stage.comments
+            entry["step_comments"] = {i: ins.comments for i, ins in enumerate(stage.instructions) if ins.comments}
+            stages.append(entry)
         if variant.context != context:
             notes.append(f"{variant.path}: built from {variant.context} before; COPY sources now relative to {context}")
     contexts = {v.path: v.context for v in variants}
-    return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles), contexts)
+    primary = variants[0].parsed
+    return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles), contexts,
+                       global_args, primary.directives, primary.global_comments)  # fmt: skip
+
+
+def _shared_global_args(variants: list[Variant]) -> tuple[tuple[str, ...], bool]:
+    """The ``ARG``s before ``FROM`` for the one Dockerfile, and whether they can be kept as
+    such: yes unless two variants give one argument different defaults."""
+    defaults: dict[str, str | None] = {}
+    lines: list[str] = []
+    for variant in variants:
+        for key, value in variant.parsed.global_args:
+            if key in defaults and defaults[key] != value:
+                return (), False
+            defaults[key] = value
+        for line in variant.parsed.global_arg_lines:
+            if line not in lines:
+                lines.append(line)
+    return tuple(lines), True
+
+
+def _stage_names(variants: list[Variant], single: bool) -> dict[tuple[str, int], str]:
+    """A name for each stage: its own in a Dockerfile of one variant; else the variant's
+    label for a last stage, ``<label>-<own>`` for the others (the default variant's keep theirs)."""
+    out: dict[tuple[str, int], str] = {}
+    for variant in variants:
+        last = len(variant.parsed.stages) - 1
+        for stage in variant.parsed.stages:
+            own = stage.name or (DEFAULT_LABEL if stage.index == last and single else f"stage-{stage.index}")
+            if single:
+                wanted = own
+            elif stage.index == last:
+                wanted = variant.label
+            else:
+                wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
+            out[(variant.path, stage.index)] = _name(wanted)
+    return out
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -172,7 +212,8 @@ MOUNT_SOURCE = re.compile(r"(--mount=\S*?\b(?:source|src)=)([^,\s]+)")
 
 def _rewrite(ins, parsed: ParsedDockerfile, here: int, local: dict[int, str], variant: Variant, context: str,  # noqa: ANN001
              defaults: dict, obstacles: list[str]) -> str:  # fmt: skip
-    text = collapse_ws(ins.original.rstrip().rstrip("\\"))
+    # A heredoc's body is a file or a script: its blanks are kept as they are.
+    text = ins.original.rstrip("\n") if ins.heredoc else collapse_ws(ins.original.rstrip().rstrip("\\"))
 
     def stage_ref(match: re.Match[str]) -> str:
         ref = match.group(2)
@@ -189,7 +230,7 @@ def _rewrite(ins, parsed: ParsedDockerfile, here: int, local: dict[int, str], va
     offset = posixpath.relpath(variant.context, context) if moved else "."
     if moved and ins.cmd == "RUN" and "type=bind" in head and "from=" not in head:
         head = MOUNT_SOURCE.sub(lambda m: m.group(1) + repo_path(offset, m.group(2)), head)
-    if ins.cmd in ("COPY", "ADD") and moved and not any(f.startswith("--from=") for f in ins.flags):
+    if ins.cmd in ("COPY", "ADD") and moved and not ins.heredoc and not any(f.startswith("--from=") for f in ins.flags):
         sources = [repo_path(offset, src) for src in ins.value[:-1]]
         args = [*sources, ins.value[-1]]
         if ins.json or any(" " in a for a in args):

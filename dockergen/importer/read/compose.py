@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import YAMLError
-
+from dockergen.errors import DockergenError
+from dockergen.safe_read import Unreadable, read_text
 from dockergen.spec.load import read_plain
+from dockergen.yaml_read import COMPOSE_TAGS, plain, read_round_trip
 
 SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
 # Every key of a Compose service (the compose-spec schema, plus the legacy 2.x ones), so
@@ -64,48 +63,32 @@ class ComposeFile:
     partial_services: tuple[str, ...]  # services defined here without image/build/extends
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
-        tag = getattr(node, "tag", None)
-        value = {str(k): _plain(v) for k, v in node.items()}
-        return _tagged(tag, value)
-    if isinstance(node, CommentedSeq):
-        tag = getattr(node, "tag", None)
-        return _tagged(tag, [_plain(v) for v in node])
-    if isinstance(node, TaggedScalar):
-        return Tagged(str(node.tag.value if hasattr(node.tag, "value") else node.tag), node.value)
-    if isinstance(node, bool) or node is None or isinstance(node, (int, float)):
-        return node
-    return str(node)
-
-
-def _tagged(tag: Any, value: Any) -> Any:
-    text = getattr(tag, "value", None) if tag is not None else None
-    if text and text.startswith("!") and text in ("!reset", "!override"):
-        return Tagged(text, value)
-    return value
-
-
-def _read_round_trip(text: str) -> Any:
+def _read_round_trip(text: str, rel: str = "compose file") -> Any:
+    """The document through the reader every YAML input shares (its limits; tags other
+    than Compose's own refused), ``!reset``/``!override`` values kept as ``Tagged``."""
     try:
-        doc = YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        raise ComposeFileError(" ".join(str(exc).split())[:300]) from None
-    except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
-        raise ComposeFileError(f"{type(exc).__name__}: {exc}") from None
-    return _plain(doc) if doc is not None else {}
+        doc, problems = read_round_trip(text, rel, COMPOSE_TAGS)
+        if problems:
+            raise DockergenError(problems)
+        return plain(doc, rel, Tagged) if doc is not None else {}
+    except DockergenError as exc:
+        first = exc.problems[0]
+        where = f"line {first.location.line}, column {first.location.column}: " if first.location and first.location.line else ""
+        raise ComposeFileError(where + first.message) from None
 
 
 def load_compose_file(root: Path, rel: str) -> ComposeFile:
     """Read and describe one Compose file; raise ``ComposeFileError`` if it is not one."""
     path = root / rel
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ComposeFileError(f"cannot read: {exc}") from None
+        text = read_text(path)
+    except OSError as exc:
+        raise ComposeFileError(str(exc) if isinstance(exc, Unreadable) else f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ComposeFileError("not valid UTF-8 text") from None
     data = read_plain(text)  # the C loader; tags (!reset), merge keys and errors need ruamel's own
     if data is None:
-        data = _read_round_trip(text)
+        data = _read_round_trip(text, rel)
     if not isinstance(data, dict):
         raise ComposeFileError("not a mapping at the top level")
     services = data.get("services")
@@ -119,6 +102,7 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         raise ComposeFileError("`services` is not a mapping of services")
     services = {k: (v or {}) for k, v in services.items()}
     folder = posixpath.dirname(rel)
+    _refuse_outside(root, rel, text, data, services)
     includes = []
     for item in _as_list(data.get("include")):
         paths = item.get("path") if isinstance(item, dict) else item
@@ -147,6 +131,63 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         not partial,
         tuple(partial),
     )
+
+
+def _named_paths(data: dict[str, Any], services: dict[str, dict[str, Any]]) -> list[tuple[tuple[Any, ...], Any, str | None, bool]]:
+    """(where, value, relative to (a folder below the file's), absolute allowed) of every
+    file or folder a Compose file makes Compose read."""
+    found: list[tuple[tuple[Any, ...], Any, str | None, bool]] = []
+    for index, item in enumerate(_as_list(data.get("include"))):
+        if not isinstance(item, dict):
+            found.append((("include", index), item, None, False))
+            continue
+        for key in ("path", "env_file", "project_directory"):
+            values = item.get(key)
+            for sub, value in enumerate(_as_list(values)):
+                found.append((("include", index, key, *((sub,) if isinstance(values, list) else ())), value, None, False))
+    for name, service in services.items():
+        here = ("services", name)
+        extends = service.get("extends")
+        if isinstance(extends, dict):
+            found.append(((*here, "extends", "file"), extends.get("file"), None, False))
+        env_files = service.get("env_file")
+        for index, entry in enumerate(_as_list(env_files)):
+            at = (*here, "env_file", *((index,) if isinstance(env_files, list) else ()))
+            found.append(((*at, "path"), entry.get("path"), None, False) if isinstance(entry, dict) else (at, entry, None, False))
+        build = service.get("build")
+        if isinstance(build, dict):
+            found.append(((*here, "build", "context"), build.get("context"), None, False))
+            if isinstance(build.get("context", "."), str):
+                found.append(((*here, "build", "dockerfile"), build.get("dockerfile"), build.get("context", "."), False))
+        else:
+            found.append(((*here, "build"), build, None, False))
+    for kind in ("secrets", "configs"):
+        for name, entry in (data.get(kind) or {}).items() if isinstance(data.get(kind), dict) else ():
+            if isinstance(entry, dict):
+                found.append(((kind, name, "file"), entry.get("file"), None, True))
+    return found
+
+
+def _refuse_outside(root: Path, rel: str, text: str, data: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
+    """A path that leaves the repository is refused where it is written: the import never
+    reads (nor lets the Compose CLI read) a file outside what it was pointed at."""
+    from dockergen.containment import outside_reason
+    from dockergen.errors import Problem
+    from dockergen.spec.load import SourceMap
+
+    folder = posixpath.dirname(rel) or "."
+    problems = []
+    for where, value, below, absolute_ok in _named_paths(data, services):
+        if not isinstance(value, str) or "$" in value or "://" in value or value.startswith(("git@", "github.com/")):
+            continue  # unset, interpolated (known only when Compose runs) or a remote context
+        base = posixpath.join(folder, below) if below else folder
+        why = outside_reason(root, value, base=base, absolute_ok=absolute_ok)
+        if why:
+            source = SourceMap(rel, data, text)
+            problems.append(Problem(f"{value!r} {why}", source.locate(where), where,
+                                    "import only the files inside the folder it was given; copy the file in, or import from a folder that holds it"))  # fmt: skip
+    if problems:
+        raise DockergenError(problems)
 
 
 def looks_like_compose(cf: ComposeFile) -> bool:

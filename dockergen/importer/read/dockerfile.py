@@ -38,6 +38,8 @@ class Instruction:
     line: int
     sub_cmd: str | None = None
     heredoc: bool = False
+    comments: tuple[str, ...] = ()
+    heredocs: tuple[str, ...] = ()  # each heredoc's content, as BuildKit reads it  # the comment lines right above it, without their `#`
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,12 @@ class Stage:
     base: str  # the FROM argument, as written
     from_flags: tuple[str, ...]
     instructions: tuple[Instruction, ...]
+    comments: tuple[str, ...] = ()  # the comment lines above its FROM
+
+    @property
+    def platform(self) -> str | None:
+        """``FROM --platform=X`` -> ``X``."""
+        return next((f.split("=", 1)[1] for f in self.from_flags if f.startswith("--platform=")), None)
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,10 @@ class ParsedDockerfile:
     escape: str | None
     global_args: tuple[tuple[str, str | None], ...]
     stages: tuple[Stage, ...]
-    obstacles: tuple[str, ...] = ()  # what prevents carrying it verbatim as generic stages
+    obstacles: tuple[str, ...] = ()  # what prevents carrying it as generic stages
+    directives: tuple[tuple[str, str], ...] = ()  # parser directives, in order (syntax, escape, check)
+    global_arg_lines: tuple[str, ...] = ()  # each ARG before the first FROM, as written after `ARG`
+    global_comments: tuple[str, ...] = ()  # comments above the first ARG/FROM (after the directives)
 
     def stage_index(self, ref: str) -> int | None:
         """The stage a ``FROM``/``--from`` reference names (by name or index), else None."""
@@ -88,14 +99,18 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
     except dockerfile.GoParseError as exc:
         raise DockerfileError(str(exc)) from None
     directives = _directives(text)
+    lines = text.replace("\r\n", "\n").split("\n")
     obstacles: list[str] = []
-    if directives.get("escape", "\\") != "\\":
-        obstacles.append(f"escape directive {directives['escape']!r}")
     global_args: list[tuple[str, str | None]] = []
+    global_lines: list[str] = []
+    global_comments: tuple[str, ...] = ()
     stages: list[Stage] = []
     current: dict | None = None
+    previous_end = len(directives)  # comments start after the directives
     for c in commands:
         cmd = c.cmd.upper()
+        comments = _comments_between(lines, previous_end, c.start_line)
+        previous_end = c.end_line
         ins = Instruction(
             cmd,
             c.original,
@@ -105,24 +120,29 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
             c.start_line,
             c.sub_cmd.upper() if c.sub_cmd else None,
             bool(c.heredocs),
+            comments,
+            tuple(h.content for h in c.heredocs),
         )
         if cmd not in KNOWN:
             raise DockerfileError(f"line {c.start_line}: unknown instruction {c.cmd!r}")
-        if ins.heredoc:
-            obstacles.append(f"line {c.start_line}: heredoc")
         if cmd == "FROM":
             if not c.value:
                 raise DockerfileError(f"line {c.start_line}: FROM without an image")
             name = c.value[2].lower() if len(c.value) >= 3 and c.value[1].upper() == "AS" else None
-            if c.flags:
+            if any(not f.startswith("--platform=") for f in c.flags):
                 obstacles.append(f"line {c.start_line}: FROM {' '.join(c.flags)}")
             if current is not None:
                 stages.append(_stage(current))
-            current = {"index": len(stages), "name": name, "base": c.value[0], "flags": tuple(c.flags), "ins": []}
+            elif not global_lines:
+                global_comments, comments = comments, ()
+            current = {"index": len(stages), "name": name, "base": c.value[0], "flags": tuple(c.flags), "ins": [], "comments": comments}
             continue
         if current is None:
             if cmd != "ARG":
                 raise DockerfileError(f"line {c.start_line}: {cmd} before the first FROM")
+            if not global_lines:
+                global_comments = comments
+            global_lines.append(_after_keyword(c.original, "ARG"))
             for item in c.value:
                 key, sep, default = item.partition("=")
                 global_args.append((key, _unquote(default) if sep else None))
@@ -131,11 +151,30 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
     if current is None:
         raise DockerfileError("no FROM instruction")
     stages.append(_stage(current))
-    return ParsedDockerfile(path, directives.get("syntax"), directives.get("escape"), tuple(global_args), tuple(stages), tuple(obstacles))
+    return ParsedDockerfile(
+        path, directives.get("syntax"), directives.get("escape"), tuple(global_args), tuple(stages), tuple(obstacles),
+        tuple(directives.items()), tuple(global_lines), global_comments,
+    )  # fmt: skip
 
 
 def _stage(raw: dict) -> Stage:
-    return Stage(raw["index"], raw["name"], raw["base"], raw["flags"], tuple(raw["ins"]))
+    return Stage(raw["index"], raw["name"], raw["base"], raw["flags"], tuple(raw["ins"]), raw["comments"])
+
+
+def _after_keyword(original: str, keyword: str) -> str:
+    return original[len(keyword) :].strip() if original[: len(keyword)].upper() == keyword else original
+
+
+def _comments_between(lines: list[str], after: int, before: int) -> tuple[str, ...]:
+    """The comment block right above line ``before`` (1-based), below line ``after``: a blank
+    line ends it, so a comment that belongs to nothing in particular is not attached."""
+    out: list[str] = []
+    for line in reversed(lines[after : before - 1]):
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            break
+        out.append(stripped[1:].strip() if stripped[1:2] != " " else stripped[2:].rstrip())
+    return tuple(reversed(out))
 
 
 def _directives(text: str) -> dict[str, str]:
@@ -392,7 +431,8 @@ def _canonical(
         value = [collapse_ws(v) for v in value]
     body = json.dumps(value) if ins.json or ins.cmd in ("COPY", "ADD", "ENV", "LABEL", "ARG", "EXPOSE", "VOLUME") else " ".join(value)
     sub = f" {ins.sub_cmd}" if ins.sub_cmd else ""
-    return f"{ins.cmd}{sub} {' '.join(flags)} {body}".replace("  ", " ").strip()
+    heredocs = "".join(f"\n<<{json.dumps(content)}" for content in ins.heredocs)
+    return f"{ins.cmd}{sub} {' '.join(flags)} {body}".replace("  ", " ").strip() + heredocs
 
 
 def repo_path(context: str, src: str) -> str:

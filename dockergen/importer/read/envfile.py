@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.importer.discover import Inventory
+from dockergen.safe_read import read_text
 from dockergen.sensitive import looks_secret
 
 ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$")
@@ -19,7 +20,7 @@ def documented_variables(root: Path, inventory: Inventory) -> dict[str, dict[str
     out: dict[str, dict[str, Any]] = {}
     for rel in candidates[:1]:
         try:
-            lines = (root / rel).read_text(encoding="utf-8").splitlines()
+            lines = read_text(root / rel).splitlines()
         except (OSError, UnicodeDecodeError):
             continue
         comment: list[str] = []
@@ -51,7 +52,7 @@ def read_env_file(path: Path) -> dict[str, str]:
     """``KEY=VALUE`` lines the way Compose reads an env file (quotes stripped, comments skipped)."""
     out: dict[str, str] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path).splitlines()
     except (OSError, UnicodeDecodeError):
         return out
     for line in lines:

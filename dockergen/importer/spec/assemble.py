@@ -18,14 +18,15 @@ from dockergen import presets
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-from dockergen.importer.factor.layers import diff, factor, resolved
+from dockergen.importer.factor.layers import diff, factor, inert, resolved
 from dockergen.importer.group.services import Grouping
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.factor.settings import convert
+from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge
 
+DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
 NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
 
@@ -36,6 +37,7 @@ class SpecResult:
     targets: dict[tuple[str, str], dict[str, Any]]  # (env, canonical) -> settings it must resolve to
     decisions: list[Decision] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    comments: dict[tuple, tuple[str, ...]] = field(default_factory=dict)  # spec path -> comment lines above it
 
 
 def chain_of(envs: dict[str, EnvPlan], name: str) -> tuple[str, ...]:
@@ -100,6 +102,7 @@ def build_spec(
             if merged_build is not None:
                 settings["target"] = merged_build.stages[-1]["name"]
             targets[service][env.name] = settings
+    _short_depends_on(targets)
 
     below_by: dict[tuple[str, str], dict[str, Any]] = {}
     preset_keys: set[str] = set()
@@ -110,6 +113,10 @@ def build_spec(
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
+    if "healthcheck" in defaults or any((s or {}).get("healthcheck") for per_env in targets.values() for s in per_env.values()):
+        # No preset probe, and Docker's own timings under every service's: each then says only what differs.
+        engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
+        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
     spec_services: dict[str, Any] = {}
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
@@ -124,6 +131,7 @@ def build_spec(
             entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
         if service in builds.merged:
             entry["build"] = _build_block(builds.merged[service], ignore, ignored_contexts)
+            result.comments.update(build_comments(builds.merged[service], ("services", service, "build")))
             keep_in = _reincluded(builds.merged[service], parsed, ignore)
             if keep_in:
                 entry["build"]["ignore"] = [*entry["build"].get("ignore", []), *keep_in]
@@ -142,7 +150,7 @@ def build_spec(
                 continue
             result.targets[(env.name, service)] = want
             got = resolved(level, blocks, chains[env.name], below[env.name])
-            extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled"}
+            extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled" and not inert(k, v)}
             if {k: got.get(k) for k in want} != want or extra:
                 result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
     spec: dict[str, Any] = {"version": 1, "project": project}
@@ -157,7 +165,10 @@ def build_spec(
         block: dict[str, Any] = {"description": env.description}
         if env.parent:
             block["extends"] = env.parent
-        block["kind"] = env.kind
+        # Written where the spec would infer another kind: a standard name's, else the parent's, else prod.
+        kind = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("kind") or (by_name[env.parent].kind if env.parent in by_name else "prod")
+        if env.kind != kind:
+            block["kind"] = env.kind
         # Written where the spec would infer another engine: a parent's, or a standard name's (podman).
         inferred = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("engine") or (by_name[env.parent].engine if env.parent in by_name else "docker")
         if env.engine != inferred or env.engine != "docker":
@@ -177,6 +188,23 @@ def build_spec(
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, project))
     return result
+
+
+def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:
+    """``depends_on: [db]`` where every condition is the one the renderer gives anyway:
+    ``service_healthy`` for a dependency with a healthcheck there, else ``service_started``."""
+    for per_env in targets.values():
+        for env, settings in per_env.items():
+            deps = (settings or {}).get("depends_on")
+            if not isinstance(deps, dict):
+                continue
+            implied = {}
+            for name in deps:
+                hc = (targets.get(name, {}).get(env) or {}).get("healthcheck") or {}
+                healthy = not hc.get("disable") and bool(hc.get("test") or hc.get("http"))
+                implied[name] = {"condition": "service_healthy" if healthy else "service_started"}
+            if deps == implied:
+                settings["depends_on"] = sorted(deps)  # type: ignore[index]  # (their order means nothing)
 
 
 def _dotted(key: str, value: Any) -> str:
@@ -230,8 +258,32 @@ def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], clai
         return block
     if patterns and owner in done:
         block["ignore"] = patterns
-    block["stages"] = [{"name": s["name"], "from": s["from"], "steps": list(s["steps"])} for s in merged.stages]
+    directives = {k: v for k, v in merged.directives if k in ("syntax", "escape", "check")}
+    if directives.get("syntax") == DEFAULT_SYNTAX:
+        del directives["syntax"]
+    if directives:
+        block["directives"] = directives
+    if merged.global_args:
+        block["global_args"] = list(merged.global_args)
+    block["stages"] = [
+        {"name": s["name"], "from": s["from"], **({"platform": s["platform"]} if s.get("platform") else {}), "steps": list(s["steps"])}
+        for s in merged.stages
+    ]
     return block
+
+
+def build_comments(merged: Any, path: tuple) -> dict[tuple, tuple[str, ...]]:
+    """The original Dockerfiles' comments, where they sat: above the first stage (or the ``ARG``s
+    before it), above each stage, above each step (spec paths -> comment lines)."""
+    out: dict[tuple, tuple[str, ...]] = {}
+    if merged.comments:
+        out[(*path, "global_args" if merged.global_args else "stages")] = merged.comments
+    for i, stage in enumerate(merged.stages):
+        if stage.get("comments"):
+            out[(*path, "stages", i)] = stage["comments"]
+        for j, lines in stage.get("step_comments", {}).items():
+            out[(*path, "stages", i, "steps", j)] = lines
+    return out
 
 
 def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:

@@ -1,12 +1,32 @@
-"""The spec as the text ``import`` writes: a header saying where it came from, and why the
-built-in policies are switched off."""
+"""The spec as the text ``import`` writes: short where YAML allows it, with the originals'
+comments where they belong.
+
+* small collections on one line (``ports: [8000:8000]``, ``depends_on: [db]``,
+  ``environment: {MODE: dev}``) when they fit, block style otherwise;
+* multi-line steps (heredocs) as literal blocks;
+* the Dockerfiles' comments above the steps and stages they described.
+
+Every scalar goes through ``render.yaml_out`` (the one YAML escaping). The text is read
+back before it is returned; should it not give back exactly the spec, the plain block
+emitter's text is used instead, without comments.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ruamel.yaml import YAML
+
 from dockergen.importer.plan import ImportPlan
-from dockergen.render.yaml_out import dump_yaml
+from dockergen.render.yaml_out import atom, dump_yaml, scalar
+from dockergen.spec.load import read_plain
+from dockergen.text import forbidden_character
 
 SCHEMA_LINE = "# yaml-language-server: $schema=https://dockergen.dev/schema/dockergen.schema.json"
+WIDTH = 110  # the longest line a collection is put on
+# Mappings that always stay in block style: the spec's structure reads better so.
+BLOCK = {"services", "environments", "build", "stages", "variables", "volumes", "networks", "secrets", "configs", "python", "node"}
+Comments = dict[tuple, tuple[str, ...]]
 
 
 def spec_text(plan: ImportPlan) -> str:
@@ -14,15 +34,149 @@ def spec_text(plan: ImportPlan) -> str:
     header = "\n".join(
         [
             SCHEMA_LINE,
-            f"# Imported by `dockergen import` from {len(inv.dockerfiles)} Dockerfiles and {len(inv.compose_files)} Compose files.",
-            "# Each environment resolves to what its original files said; prove it with `dockergen verify --against .`.",
-            "# After reviewing the migration report: `dockergen render --force` (it replaces the files it merged).",
+            f"# Imported by `dockergen import` from {len(inv.dockerfiles)} Dockerfiles and {len(inv.compose_files)} Compose files; "
+            "`dockergen verify --against .` proves every environment the same.",
         ]
     )
-    text = dump_yaml(plan.spec, header)
-    note = (
-        "# dockergen's built-in policies (restart, resource limits, dropped capabilities, source bind mounts,\n"
-        "# data volumes, preset healthchecks) are switched off here, so that every environment keeps exactly\n"
-        "# what its files said; delete a line to adopt that policy (`dockergen verify` then lists the change).\n"
-    )
-    return text.replace("\ndefaults:\n", "\n" + note + "defaults:\n", 1)
+    comments = dict(plan.comments)
+    if "defaults" in plan.spec:
+        comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it).",)
+    lines: list[str] = []
+    _mapping(plan.spec, (), 0, comments, lines)
+    text = header + "\n" + "\n".join(lines) + "\n"
+    if _reads_back(text, plan.spec):
+        return text
+    return dump_yaml(plan.spec, header)
+
+
+def _reads_back(text: str, data: dict[str, Any]) -> bool:
+    """Whether ``text`` reads back as ``data`` (the C loader where it can, else ruamel's own)."""
+    fast = read_plain(text)
+    if fast is not None:
+        return fast == data
+    try:
+        return YAML(typ="safe", pure=True).load(text) == data
+    except Exception:  # noqa: BLE001 - whatever the reader says, the plain text is used
+        return False
+
+
+def _comment(path: tuple, indent: int, comments: Comments, out: list[str]) -> None:
+    for line in comments.get(path, ()):
+        bad = forbidden_character(line, allowed="\t")
+        out.append(" " * indent + ("#" if not line else "# " + (line if bad is None else "".join(c if c.isprintable() else "?" for c in line))))
+
+
+def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments, out: list[str]) -> None:
+    pad = " " * indent
+    for key, value in data.items():
+        here = (*path, key)
+        _comment(here, indent, comments, out)
+        head = f"{pad}{scalar(str(key))}:"
+        if _is_scalar(value):
+            _scalar_line(head, value, indent, out)
+        elif not value:
+            out.append(f"{head} {'{}' if isinstance(value, dict) else '[]'}")
+        else:
+            flow = None if key in BLOCK or path == ("services",) or _has_comments(here, comments) else _flow(value)
+            if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
+                out.append(f"{head} {flow}")
+            elif key == "defaults" and isinstance(value, dict) and all(_flow_item(v) is not None for v in value.values()):
+                out.extend(_wrapped(head, value, indent))  # a policy switch per entry: one line for them all
+            elif isinstance(value, dict):
+                out.append(head)
+                _mapping(value, here, indent + 2, comments, out)
+            else:
+                out.append(head)
+                _sequence(value, here, indent + 2, comments, out)
+
+
+def _sequence(items: list[Any], path: tuple, indent: int, comments: Comments, out: list[str]) -> None:
+    pad = " " * indent
+    for index, item in enumerate(items):
+        here = (*path, index)
+        _comment(here, indent, comments, out)
+        if isinstance(item, dict) and item:
+            nested: list[str] = []
+            _mapping(item, here, indent + 2, comments, nested)
+            first = next(i for i, line in enumerate(nested) if not line.lstrip().startswith("#"))
+            out.extend(nested[:first])
+            out.append(f"{pad}- {nested[first].lstrip()}")
+            out.extend(nested[first + 1 :])
+        elif isinstance(item, list) and item:
+            flow = _flow(item)
+            if flow is not None:
+                out.append(f"{pad}- {flow}")
+            else:
+                out.append(f"{pad}-")
+                _sequence(item, here, indent + 2, comments, out)
+        elif _is_scalar(item):
+            _scalar_line(f"{pad}-", item, indent, out)
+        else:
+            out.append(f"{pad}- {'{}' if isinstance(item, dict) else '[]'}")
+
+
+def _scalar_line(head: str, value: Any, indent: int, out: list[str]) -> None:
+    block = _literal(value)
+    if block is None:
+        out.append(f"{head} {atom(value)}")
+        return
+    out.append(f"{head} |-")
+    out.extend(" " * (indent + 2) + line if line else "" for line in block)
+
+
+def _literal(value: Any) -> list[str] | None:
+    """A multi-line string's lines for a ``|-`` block, when the block gives it back exactly."""
+    if not isinstance(value, str) or "\n" not in value or value.endswith("\n"):
+        return None
+    if forbidden_character(value, allowed="\t\n") or value[:1] in (" ", "\t") or any(line != line.rstrip() for line in value.split("\n")):
+        return None
+    return value.split("\n")
+
+
+def _wrapped(head: str, value: dict[str, Any], indent: int) -> list[str]:
+    """A flow mapping over several lines (``defaults: {a: 1, b: 2,`` / ``  c: 3}``)."""
+    parts = [f"{atom(str(k), flow=True)}: {_flow_item(v)}" for k, v in value.items()]
+    lines, line = [], f"{head} {{"
+    for i, part in enumerate(parts):
+        piece = part + ("," if i < len(parts) - 1 else "}")
+        if len(line) + 1 + len(piece) > WIDTH and not line.endswith("{"):
+            lines.append(line)
+            line = " " * (indent + 2) + piece
+        else:
+            line = f"{line}{'' if line.endswith('{') else ' '}{piece}"
+    lines.append(line)
+    return lines
+
+
+def _flow(value: Any) -> str | None:
+    """``value`` as a flow collection, when every part of it can be one."""
+    if isinstance(value, list):
+        parts = [_flow_item(v) for v in value]
+        return None if any(p is None for p in parts) else "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        parts = []
+        for k, v in value.items():
+            item = _flow_item(v)
+            if item is None:
+                return None
+            parts.append(f"{atom(str(k), flow=True)}: {item}")
+        return "{" + ", ".join(parts) + "}"
+    return None
+
+
+def _flow_item(value: Any) -> str | None:
+    if _is_scalar(value):
+        return None if isinstance(value, str) and "\n" in value else atom(value, flow=True)
+    if isinstance(value, (dict, list)) and not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    if isinstance(value, dict) and all(_is_scalar(v) for v in value.values()):
+        return _flow(value)
+    return None
+
+
+def _has_comments(path: tuple, comments: Comments) -> bool:
+    return any(key[: len(path)] == path and len(key) > len(path) for key in comments)
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 SIZES = (2_500, 5_000, 10_000, 20_000)
@@ -52,7 +53,9 @@ print(json.dumps(time.perf_counter() - started))
 def measure(tree: Path, step: str, n: int, limit: float) -> str:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     try:
-        done = subprocess.run([sys.executable, "-c", PROBE, step, str(n)], env=env, capture_output=True, text=True, timeout=limit)
+        # From a neutral folder: `python -c` puts the working directory first on the path.
+        done = subprocess.run([sys.executable, "-c", PROBE, step, str(n)], env=env, capture_output=True, text=True, timeout=limit,
+                              cwd=tempfile.gettempdir())  # fmt: skip
     except subprocess.TimeoutExpired:
         return f"> {limit:.0f} s"
     if done.returncode != 0:

@@ -97,7 +97,8 @@ def settings_edits(service: str, env: str | None, expected: dict[str, Any], chan
         elif key == "healthcheck" and value is not REMOVED and not value.get("disable"):
             for sub, sub_value in _patch(expected.get(key) or {}, value).items():
                 edits.append(((*prefix, "healthcheck", sub), sub_value))
-        elif key == "deploy" and value is not REMOVED and set(value) <= {"resources"} and set(expected.get(key) or {}) <= {"resources"}:
+        elif (key == "deploy" and value is not REMOVED and set(value) <= {"resources"} and isinstance(value.get("resources", {}), dict)
+              and set(expected.get(key) or {}) <= {"resources"}):  # fmt: skip
             for sub, sub_value in _patch((expected.get(key) or {}).get("resources", {}), value.get("resources", {})).items():
                 edits.append(((*prefix, "resources", sub), sub_value))
         else:

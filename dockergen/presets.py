@@ -18,11 +18,26 @@ STANDARD_ENVIRONMENTS: dict[str, dict[str, Any]] = {
     "podman": {"kind": "prod", "engine": "podman", "extends": "prod"},
 }
 
-# The build stage each kind of environment runs.
+# The build stage each kind of environment runs (a built-in name; `build.stage_names` may rename it).
 TARGET_BY_KIND = {"dev": "dev", "test": "test", "staging": "prod", "prod": "prod"}
 # The stage that serves: what a test environment runs for a service others wait for, and
 # for a service on another's image (it has no test suite of its own).
 SERVING_TARGET = "prod"
+# What the prod image leaves out of the build context by default (python adds its dev/test
+# requirement files): the test suite has its own stage.
+PROD_EXCLUDE = {"python": ("tests", "test", "conftest.py"), "node": ("tests", "test", "__tests__"), "generic": ()}
+# Build arguments the built-in templates declare before the first FROM (the base image's version).
+GLOBAL_ARGS = ("PYTHON_VERSION", "NODE_VERSION")
+# OCI annotations read from build args (declared last in prod, so a new commit reruns no
+# step), and the `oci` field giving each one's default.
+OCI_ARGS = (("source", "OCI_SOURCE"), ("version", "OCI_VERSION"), ("revision", "OCI_REVISION"), ("created", "OCI_CREATED"))
+OCI_FIXED = ("url", "documentation", "vendor", "licenses", "authors")
+OCI_PREFIX = "org.opencontainers.image."
+# The stages of the built-in templates, in order.
+TEMPLATE_STAGES = {
+    "python": ("base", "builder", "dev", "test", "source", "prod"),
+    "node": ("base", "deps", "dev", "test", "builder", "prod"),
+}
 
 HEALTHCHECK_TIMING = {"interval": "30s", "timeout": "5s", "start_period": "15s", "retries": 3, "start_interval": "1s"}
 
@@ -104,6 +119,11 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
     },
 }
 
+# The latest patch release of each minor/major (checked 2026-12-01 against uv's list of
+# CPython builds and the npm registry's node releases): `python.version: "3.12"` renders
+# `ARG PYTHON_VERSION=3.12.16`. Update with dockergen releases; a build arg overrides it.
+PYTHON_PATCH_RELEASES = {"3.10": "3.10.22", "3.11": "3.11.18", "3.12": "3.12.16", "3.13": "3.13.18", "3.14": "3.14.10", "3.15": "3.15.2"}
+NODE_PATCH_RELEASES = {"18": "18.20.8", "20": "20.20.2", "22": "22.23.3", "24": "24.21.0", "25": "25.9.0", "26": "26.10.0"}
 # The port a known image listens on, for the Kubernetes Service in front of it (Compose
 # needs none: every container port is reachable on the network).
 KNOWN_PORTS = {
@@ -181,6 +201,78 @@ COREPACK_ENV = (
 )
 NODE_WITHOUT_COREPACK = 25  # the first Node major that no longer bundles corepack
 COREPACK_PACKAGE = "corepack@0.34.7"  # installed from npm there; 0.34 runs on Node 20.10+, 22.11+, 24+
+
+@dataclass(frozen=True)
+class PythonInstaller:
+    """How a python build installs its dependencies into /opt/venv with one tool."""
+
+    tool: str
+    manifests: tuple[str, ...]  # copied before the install (pip: the spec's requirement files)
+    cache: str  # its download cache: a BuildKit cache mount, in no layer
+    install: tuple[str, ...]  # runtime dependencies only, exactly as locked, never the project itself
+    install_all: tuple[str, ...]  # and every dependency group / extra: the dev and test stages
+    packages: tuple[str, ...] = ()  # what `pip install` puts into /opt/tools (pinned)
+    env: tuple[tuple[str, str], ...] = ()  # for the builder and the stages on it
+
+    @property
+    def binary(self) -> str:
+        return f"/opt/tools/bin/{self.tool}"
+
+
+# The `[project] dependencies` of pyproject.toml as requirement lines (with `all`: every
+# dependency group and extra too, less references to the project itself), for pip and a
+# project without a lockfile; tomllib needs Python 3.11+.
+PYPROJECT_REQUIREMENTS = (
+    'python -c "import re, sys, tomllib; '
+    "p = tomllib.load(open('pyproject.toml', 'rb')); j = p.get('project', {}); "
+    "n = lambda r: re.sub('[-_.]+', '-', re.match('[A-Za-z0-9._-]*', r.strip()).group()).lower(); "
+    "d = j.get('dependencies', []) + ([r for g in p.get('dependency-groups', {}).values() for r in g if isinstance(r, str)] "
+    "+ [r for e in j.get('optional-dependencies', {}).values() for r in e] if sys.argv[1:] == ['all'] else []); "
+    "print(chr(10).join(r for r in d if n(r) != n(j.get('name', ''))))\""
+)
+
+UV_VERSION = "0.13.9"
+POETRY_VERSION = "2.5.1"
+PDM_VERSION = "2.29.4"
+PYTHON_INSTALLERS = {
+    "pip": PythonInstaller("pip", (), "/root/.cache/pip", (), ()),
+    # --locked: exactly uv.lock, and fail when pyproject.toml has moved on from it.
+    "uv": PythonInstaller(
+        "uv", ("pyproject.toml", "uv.lock"), "/root/.cache/uv",
+        ("sync", "--locked", "--no-install-project", "--no-dev"),
+        ("sync", "--locked", "--no-install-project", "--all-groups"),
+        (f"uv=={UV_VERSION}",),
+        env=(
+            ("UV_PROJECT_ENVIRONMENT", "/opt/venv"),
+            ("UV_PYTHON_DOWNLOADS", "never"),  # the base image's python, never one uv downloads
+            ("UV_LINK_MODE", "copy"),  # the cache mount is another file system: no hard links
+            ("UV_COMPILE_BYTECODE", "1"),
+            ("UV_SYSTEM_CERTS", "1"),  # trust the image's CA store, like pip (a company proxy's CA)
+        ),
+    ),
+    # Poetry installs into the active virtualenv (VIRTUAL_ENV, set in base) and refuses a
+    # poetry.lock that pyproject.toml has moved on from.
+    "poetry": PythonInstaller(
+        "poetry", ("pyproject.toml", "poetry.lock"), "/root/.cache/pypoetry",
+        ("install", "--no-root", "--no-directory", "--only", "main"),
+        ("install", "--no-root", "--no-directory", "--all-groups"),
+        (f"poetry=={POETRY_VERSION}",),
+        env=(
+            ("POETRY_NO_INTERACTION", "1"), ("POETRY_CACHE_DIR", "/root/.cache/pypoetry"), ("POETRY_VIRTUALENVS_CREATE", "false"),
+            # requests (Poetry's HTTP) trusts certifi's bundle only; this is the image's CA store.
+            ("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"),
+        ),
+    ),
+    "pdm": PythonInstaller(
+        "pdm", ("pyproject.toml", "pdm.lock"), "/root/.cache/pdm",
+        ("install", "--check", "--frozen-lockfile", "--no-self", "--prod"),
+        ("install", "--check", "--frozen-lockfile", "--no-self", "--group", ":all"),
+        # hishel 2 breaks pdm 2.29 (pdm's own `locked` extra pins 1.4, but also a certifi
+        # release PyPI no longer serves).
+        (f"pdm=={PDM_VERSION}", "hishel==1.4.0"),
+        env=(("PDM_CHECK_UPDATE", "false"), ("PDM_CACHE_DIR", "/root/.cache/pdm"), ("PDM_PYTHON", "/opt/venv/bin/python")),
+    ),
+}  # fmt: skip
 
 NGINX_IMAGE = "docker.io/nginxinc/nginx-unprivileged:{version}-alpine"
 NGINX_PORT = 8080  # nginx-unprivileged listens here: no root needed for port 80

@@ -17,6 +17,7 @@ layers.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import posixpath
@@ -26,7 +27,7 @@ from typing import Any
 
 from deepmerge import Merger
 
-from dockergen import presets
+from dockergen import durations, presets
 from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
@@ -415,7 +416,7 @@ def _resolve_service(
             path=path,
             hint="give it an image, a build, or `uses: <service>`",
         )
-    target = settings.target if plan is not None else None
+    target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
     probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
     healthcheck = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
@@ -458,9 +459,9 @@ def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str
             repository = f"{env.registry.rstrip('/')}/{repository}"
         if tag is None:
             tag = f"${{TAG:-{env.name}}}"
-            if target != presets.TARGET_BY_KIND[env.kind]:
+            if plan.build.builtin_stage(target) != presets.TARGET_BY_KIND[env.kind]:
                 tag += f"-{target}"
-        elif target != presets.TARGET_BY_KIND["prod"]:
+        elif plan.build.builtin_stage(target) != presets.TARGET_BY_KIND["prod"]:
             tag += f"-{target}"
         if not plan.default_flavour:
             tag += f"-{plan.flavour}"
@@ -517,7 +518,7 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
     }
     out: dict[str, ResolvedService] = {}
     for name, service in services.items():
-        if service.plan is None or service.target != presets.TARGET_BY_KIND["test"] or spec.services[name].uses is not None:
+        if service.plan is None or service.plan.build.builtin_stage(service.target) != presets.TARGET_BY_KIND["test"] or spec.services[name].uses is not None:
             out[name] = service
             continue
         # A test run serves nothing: no probe, no published port.
@@ -535,7 +536,8 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
                 hint="rename this service",
             )
         stages = stage_names(service.plan.build)
-        serving = presets.SERVING_TARGET if presets.SERVING_TARGET in stages else stages[-1]
+        serving = service.plan.build.stage_name(presets.SERVING_TARGET)
+        serving = serving if serving in stages else stages[-1]
         exact = _declared_image(spec, env, name)
         out[name] = dataclasses.replace(service, target=serving, image=built_image(spec.project, env, service.plan, serving, exact))
         image = run.image if exact is None else _suffixed(exact, "test")
@@ -574,11 +576,7 @@ def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) ->
 
 
 def stage_names(build: Build) -> list[str]:
-    if build.family == "generic":
-        return [stage.name for stage in build.stages or []]
-    if build.family == "python":
-        return ["base", "builder", "dev", "test", "prod"]
-    return ["base", "deps", "dev", "test", "builder", "prod"]
+    return build.stage_list()
 
 
 def _plan(
@@ -598,7 +596,9 @@ def _plan(
     raw.pop("flavours", None)
     path = ("services", name, "build", "flavours", flavour)
     try:
-        build = Build.model_validate(merge(raw, overrides))
+        # The flavour's overrides onto the build as written: its own `null`s (`requirements:
+        # null`, no requirements at all) are values here, not removals from a layer below.
+        build = Build.model_validate(_MERGER.merge(copy.deepcopy(raw), overrides) if overrides else raw)
     except Exception as exc:  # pydantic.ValidationError, reported with the flavour's position
         raise DockergenError.single(f"invalid flavour override: {exc}", location=source.locate(path), path=path) from None
     default_flavour = flavour == (service.build.flavour or "slim")
@@ -631,22 +631,29 @@ def _healthcheck(
     if hc.disable:
         return ResolvedHealthcheck(test=None, disable=True)
     http = None
+    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "tcp", "port", "disable"})}
     if hc.test is not None:
         test = tuple(hc.test) if isinstance(hc.test, list) else ("CMD-SHELL", hc.test)
         if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
             test = ("CMD", *test)
     elif hc.http is not None:
         port = hc.port or (plan.container_port if plan else None)
-        test = _http_probe(hc.http, port, plan, path, source)
+        test = _http_probe(hc.http, port, plan, path, source, timing["timeout"])
         http = (port, hc.http) if port is not None else None
     elif hc.tcp is not None:
-        test = _tcp_probe(hc.tcp, plan, path, source)
+        test = _tcp_probe(hc.tcp, plan, path, source, timing["timeout"])
     else:
         return None
-    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "tcp", "port", "disable"})}
     if not (supported("start_interval", engines) and engine != "podman"):
         timing.pop("start_interval", None)
     return ResolvedHealthcheck(test=test, http=http, **timing)
+
+
+def probe_timeout(timeout: str) -> float:
+    """Seconds the generated probe waits for an answer: a second less than the engine's
+    `timeout` (so that a slow app fails the probe, not the engine's kill), half of a short one."""
+    limit = durations.seconds(timeout)
+    return round(limit - 1 if limit >= 2 else limit / 2, 3)
 
 
 def _uses_healthcheck(
@@ -673,7 +680,7 @@ def _uses_healthcheck(
     return dataclasses.replace(resolved, note=f"preset for `{known.program}`: {known.note}")
 
 
-def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap) -> tuple[str, ...]:
+def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str) -> tuple[str, ...]:
     """A connect to ``port`` with the image's own interpreter; no spaces (podman 4.3, see below)."""
     if plan is None or plan.build.family == "generic" or (plan.build.node is not None and plan.build.node.serve == "nginx"):
         hc_path = (*path, "healthcheck", "tcp")
@@ -683,13 +690,18 @@ def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source:
             path=hc_path,
             hint="give `healthcheck.test` with a command your image has",
         )
+    wait = probe_timeout(timeout)
     if plan.build.family == "python":
-        return ("CMD", "python", "-c", f"__import__('socket').create_connection(('127.0.0.1',{port}),4).close()")
-    return ("CMD", "node", "-e", f"require('net').connect({port},'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))")
+        return ("CMD", "python", "-c", f"__import__('socket').create_connection(('127.0.0.1',{port}),{wait:g}).close()")
+    return (
+        "CMD", "node", "-e",
+        f"require('net').connect({port},'127.0.0.1').setTimeout({int(wait * 1000)},()=>process.exit(1))"
+        ".on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))",
+    )  # fmt: skip
 
 
 def _http_probe(
-    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap
+    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str
 ) -> tuple[str, ...]:
     hc_path = (*path, "healthcheck", "http")
     if plan is None or plan.build.family == "generic":
@@ -708,11 +720,15 @@ def _http_probe(
         raise DockergenError.single("the health path may not contain quotes or spaces", location=source.locate(hc_path), path=hc_path)
     # Probes use what the image already has (no curl/wget) and contain no spaces, because
     # podman 4.3 splits exec-form healthcheck arguments on whitespace (containers/podman#26519).
+    wait = probe_timeout(timeout)
     if plan.build.family == "python":
-        return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout=4)")
+        return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout={wait:g})")
     if plan.build.node is not None and plan.build.node.serve == "nginx":
-        return ("CMD", "wget", "-q", "--spider", url)
-    return ("CMD", "node", "-e", f"fetch('{url}').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))")
+        return ("CMD", "wget", "-q", "--spider", "-T", f"{max(1, int(wait))}", url)  # busybox wget: whole seconds
+    return (
+        "CMD", "node", "-e",
+        f"fetch('{url}',{{signal:AbortSignal.timeout({int(wait * 1000)})}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))",
+    )  # fmt: skip
 
 
 def _check_dependencies(envs: dict[str, ResolvedEnvironment], spec: Spec, source: SourceMap, problems: list[Problem]) -> None:

@@ -14,16 +14,19 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from dockergen import durations, manifests
 from dockergen.containment import outside_reason
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import supported
+from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
 from dockergen.sensitive import holds_credential, looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.safe_read import kind_of
 from dockergen.spec.load import SourceMap
+from dockergen.spec.model import ARG_NAME, Build
 
 PathT = tuple[str | int, ...]
 Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment finding before grouping;
@@ -40,7 +43,8 @@ def check_project(
     problems += _paths(project, source, spec_dir, data)
     problems += _outputs_over_inputs(project, source, spec_dir, data)
     problems += _secrets(project, source)
-    problems += _install_files(project, source, spec_dir)
+    problems += _manifests(project, source, spec_dir)
+    problems += _test_stages(project, source, spec_dir)
     # One problem per finding however many environments have it; a finding that differs
     # only in its details per environment (a clash the podman port shift moves) is one too.
     per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -51,6 +55,7 @@ def check_project(
             *_healthy_without_healthcheck(env, source),
             *_ports(documents[env.info.name], env, source),
             *_compose_features(documents[env.info.name], env, project, source),
+            *_graceful_shutdown(env, source),
         ]:
             path, message, hint, severity, same = (*finding, *("error", None)[len(finding) - 3 :])
             key = (path, same or message, hint, severity)
@@ -140,7 +145,7 @@ Named = tuple[PathT, Any, str, bool]
 def named_paths(data: dict[str, Any]) -> list[Named]:
     found: list[Named] = []
     output = _mapping(data.get("output"))
-    for key in ("compose_file", "overlay", "env_example", "snapshots", "kubernetes"):
+    for key in ("compose_file", "overlay", "env_example", "snapshots", "kubernetes", "bake"):
         value = output.get(key)
         found.append((("output", key), value.replace("{env}", "env") if isinstance(value, str) else value, ".", False))
     found.append((("templates",), data.get("templates"), ".", False))
@@ -215,6 +220,8 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
         out.append((env.info.compose_file, own if source.has(own) else ("output", "overlay")))
         if spec.output.snapshots:
             out.append((posixpath.join(spec.output.snapshots, f"{name}.yaml"), ("output", "snapshots")))
+    if spec.output.bake:
+        out.append((spec.output.bake, ("output", "bake")))
     for plan in project.images:
         here = ("services", plan.service, "build")
         out.append((plan.dockerfile, (*here, "dockerfile") if source.has((*here, "dockerfile")) else (*here, "context")))
@@ -259,42 +266,119 @@ def _not_a_folder(path: Path) -> str | None:
     return None if stat.S_ISDIR(info.st_mode) else kind_of(info.st_mode) or "a file"
 
 
-def _install_files(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
-    """``node.install_files`` are COPYed into the deps stage, which the dev and test images
-    build on: a missing one fails the build, a credential in one ships in those images.
-    Judged where the build context is there (a spec may be rendered before its code)."""
+def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+    """Files the built-in templates COPY by name (requirements, lockfiles, node's
+    install_files): a missing one fails the build, and an install file with a credential
+    ships in the dev and test images, which build on those layers. Judged where the build
+    context is there (a spec may be rendered before its code)."""
     problems = []
     for name, service in project.spec.services.items():
         build = service.build
-        if build is None or build.family != "node" or build.node is None or not build.node.install_files:
+        if build is None or build.family == "generic" or not has_code(spec_dir / build.context):
             continue
         context = spec_dir / build.context
-        if not context.is_dir():
-            continue
-        for index, relative in enumerate(build.node.install_files):
-            path = ("services", name, "build", "node", "install_files", index)
-            found = context / relative
-            if outside_reason(spec_dir, relative, base=build.context):
+        for manifest in manifests.copied(build, name):
+            if outside_reason(spec_dir, manifest.relative, base=build.context):
                 continue  # reported by _paths, and never read
+            found = context / manifest.relative
             kind = _not_a_folder(found)
             if kind and kind != "a file":
-                problems.append(_at(source, path, f"{relative!r} is {kind}: COPY cannot copy it", "list regular files and folders"))
+                problems.append(_at(source, manifest.path, f"{manifest.relative!r} is {kind}: COPY cannot copy it", "list regular files and folders"))
             elif not found.exists():
                 problems.append(
                     _at(
-                        source, path, f"{relative!r} is not in the build context {build.context!r}: COPY would fail the build",
-                        "list only the files the install reads that exist",
+                        source, manifest.path, f"{manifest.relative!r} is not in the build context {build.context!r}: its COPY would fail the build",
+                        _missing_hint(build, manifest.relative),
                     )
                 )
-            elif holds_credential(found):
+            elif manifest.path[-2:-1] == ("install_files",) and holds_credential(found):
                 problems.append(
                     _at(
-                        source, path, f"{relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
+                        source, manifest.path, f"{manifest.relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
                         "leave it out and mount it as a build secret: `secrets: {npmrc: {file: <it>}}` at the top level, then "
                         "`build.secrets: [npmrc]` and `build.env: {NPM_CONFIG_USERCONFIG: /run/secrets/npmrc}`",
                     )
                 )
     return problems
+
+
+def has_code(context: Path) -> bool:
+    """The build context holds something besides what dockergen writes into it (a spec may
+    be rendered before its code, into an empty folder)."""
+    try:
+        return any(not (e.name == ".dockerignore" or e.name.startswith("Dockerfile")) for e in context.iterdir())
+    except OSError:
+        return False
+
+
+_LOCK_COMMANDS = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock", "package-lock.json": "npm install --package-lock-only",
+                  "yarn.lock": "yarn install", "pnpm-lock.yaml": "pnpm install --lockfile-only"}  # fmt: skip
+
+
+def _missing_hint(build: Build, relative: str) -> str:
+    if relative in _LOCK_COMMANDS:
+        return f"create and commit it (`{_LOCK_COMMANDS[relative]}`), or pick the package manager the project uses"
+    if build.family == "python" and relative.startswith("requirements"):
+        return "name the file the project has, `requirements: pyproject.toml` for a pyproject-only project, or `null` for none"
+    return "list only files that exist"
+
+
+def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+    """A python test stage an environment runs must have its tests: `.dockerignore` patterns
+    apply to every stage (whether it has pytest is lint's DG030)."""
+    tested = {
+        service.plan.service
+        for env in project.environments.values() for service in env.services.values()
+        if service.plan is not None and service.plan.build.builtin_stage(service.target) == "test"
+    }  # fmt: skip
+    problems = []
+    for name in sorted(tested):
+        build = project.spec.services[name].build
+        if build is None or build.family != "python":
+            continue
+        problems += _ignored_tests(name, build, spec_dir / build.context, source)
+    return problems
+
+
+def _ignored_tests(name: str, build: Build, context: Path, source: SourceMap) -> list[Problem]:
+    patterns = [p.strip() for p in build.ignore or []]
+    if not patterns:
+        return []
+    found = _test_files(context) if context.is_dir() else ["tests/test_app.py"]
+    left_out = [f for f in found if ignored(f, patterns)]
+    if not found or len(left_out) < len(found):
+        return []
+    first = left_out[0]
+    index = next(i for i in range(len(patterns)) if ignored(first, patterns[: i + 1]))
+    return [
+        _at(
+            source, ("services", name, "build", "ignore", index),
+            f"{patterns[index]!r} leaves the test suite ({first}{' ...' if len(left_out) > 1 else ''}) out of the build context, so the test stage has no tests to run",
+            "drop it: prod never ships the tests (`prod_exclude`, default tests, test, conftest.py), the test stage needs them",
+        )
+    ]
+
+
+_TEST_FILE = re.compile(r"test_\w*\.py|\w+_test\.py")
+_NOT_SOURCE = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "build", "dist"}
+
+
+def _test_files(context: Path, limit: int = 5000) -> list[str]:
+    """Context-relative test modules pytest would collect, by its default file names (a bounded walk)."""
+    out: list[str] = []
+    stack = [context]
+    while stack and len(out) < limit:
+        directory = stack.pop()
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink() and entry.name not in _NOT_SOURCE and len(entry.relative_to(context).parts) < 6:
+                stack.append(entry)
+            elif entry.is_file() and _TEST_FILE.fullmatch(entry.name):
+                out.append(entry.relative_to(context).as_posix())
+    return sorted(out)
 
 
 # ---- secrets -----------------------------------------------------------------------
@@ -325,6 +409,15 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
             if service.test_of is not None:
                 continue  # a copy of a service checked under its own name
             for key, value in (service.settings.build_args or {}).items():
+                if service.plan is not None and not ARG_NAME.fullmatch(key):
+                    path = setter_path(source, env.info, name, "build_args") or ("services", name)
+                    problems.append(
+                        _at(
+                            source, (*path, key) if source.has((*path, key)) else path,
+                            f"build arg {key!r} cannot be declared as an `ARG` (letters, digits and `_`, not starting with a digit)",
+                            "rename it: the Dockerfile declares every build arg so that it takes effect",
+                        )
+                    )
                 if looks_secret(key):
                     path = setter_path(source, env.info, name, "build_args") or ("services", name)
                     problems.append(
@@ -502,4 +595,32 @@ def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap
                 if all(owner != o for _, o in best):
                     best.append((end, owner))
             reach[ip] = best[:2]
+    return problems
+
+
+# ---- shutdown ----------------------------------------------------------------------
+
+DEFAULT_STOP_GRACE = 10.0  # seconds Docker and podman wait after SIGTERM unless told otherwise
+
+
+def _graceful_shutdown(env: ResolvedEnvironment, source: SourceMap) -> list[Finding]:
+    """A server told to drain for longer than the engine waits is killed mid-request."""
+    problems: list[Finding] = []
+    for name, service in env.services.items():
+        py = service.plan.build.python if service.plan is not None else None
+        if py is None or py.tuning is None or py.tuning.graceful_timeout is None or service.settings.command is not None:
+            continue
+        grace = service.settings.stop_grace_period
+        seconds = durations.seconds(grace) if grace else DEFAULT_STOP_GRACE
+        if py.tuning.graceful_timeout >= seconds:
+            path = setter_path(source, env.info, name, "stop_grace_period") or ("services", service.plan.service, "build", "python", "tuning", "graceful_timeout")
+            problems.append(
+                (
+                    path,
+                    f"the server drains for {py.tuning.graceful_timeout} s on shutdown, but the engine kills {name!r} "
+                    f"{seconds:g} s after SIGTERM (stop_grace_period{'' if grace else ', default'})",
+                    f"set `stop_grace_period` above it, e.g. {py.tuning.graceful_timeout + 5}s",
+                    "warning",
+                )
+            )
     return problems

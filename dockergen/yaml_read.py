@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.safe_read import MAX_DEPTH, MAX_NODES
@@ -27,6 +27,7 @@ from dockergen.safe_read import MAX_DEPTH, MAX_NODES
 # `!reset`, a local `!secret`) would be read as something the file never says.
 CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp"))
 COMPOSE_TAGS = frozenset({"!reset", "!override"})
+KEY_NOT_SCALAR = "a mapping key must be a plain value"
 
 
 def decode(raw: bytes, shown: str) -> str:
@@ -50,6 +51,8 @@ def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozen
         if root is None:
             return None, []
         problems = node_problems(root, shown, allowed_tags)
+        if any(p.message.startswith(KEY_NOT_SCALAR) for p in problems):
+            raise DockergenError(problems)  # ruamel cannot build such a mapping at all
         return yaml.constructor.construct_document(root), problems
     except MarkedYAMLError as exc:
         raise _syntax_error(exc, shown) from None
@@ -189,6 +192,9 @@ def node_problems(root: Node, shown: str, allowed_tags: frozenset[str] = frozens
         open_.add(id(node))
         if isinstance(node, MappingNode):
             for key, value in node.value:
+                if not isinstance(key, ScalarNode):
+                    problems.append(Problem(f"{KEY_NOT_SCALAR} (a list or a mapping is used as a key)", _at_mark(shown, key), path,
+                                            hint="a key is a plain word; a `? ` or `[...]:` line makes a complex key"))  # fmt: skip
                 walk(key, depth + 1, path)
                 walk(value, depth + 1, (*path, key.value) if isinstance(key.value, str) else path)
         elif isinstance(node, SequenceNode):

@@ -142,7 +142,7 @@ def test_env_value_round_trips_through_buildkit(value: str, tmp_path: Path, base
 def test_label_value_round_trips_through_buildkit(value: str, tmp_path: Path, baseline: tuple) -> None:
     commands = render_ok(tmp_path, like_baseline(**{"build.labels": {"org.example.note": value}}))
     assert instructions(commands) == instructions(baseline)
-    labels = [c for c in commands if c.cmd == "LABEL"]
+    labels = [c for c in commands if c.cmd == "LABEL" and not c.value[0].startswith("org.opencontainers.image.")]  # those are prod's OCI labels
     assert [c.value[0] for c in labels] == ["org.example.note"]
     assert buildkit_word(labels[0].value[1]) == value
 
@@ -407,7 +407,7 @@ def test_install_files_outside_the_context_or_with_dockerfile_syntax_are_refused
 def test_install_files_are_one_copy_each_at_the_same_path(tmp_path: Path) -> None:
     files = [".npmrc", ".yarn/releases", "packages/a@1/package.json"]
     service = {"build": {"family": "node", "context": "api", "port": 3000, "node": {"package_manager": "pnpm", "install_files": files}}}
-    for relative in files:  # validation refuses install files that are not there
+    for relative in ["package.json", "pnpm-lock.yaml", *files]:  # validation refuses copied files that are not there
         (tmp_path / "api" / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / "api" / relative).write_text("")
     commands = render_ok(tmp_path, service)

@@ -45,6 +45,9 @@ CASES: dict[str, tuple[str, str]] = {
     "DG017": (f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:-postgres}}\"}}", f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:?set PGPASS}}\"}}"),
     "DG024": (f"db:\n    {DB}\n    secrets: [k]", f"db:\n    {DB}\n    secrets: [k]"),
     "DG025": (f"db:\n    {DB}", f"db:\n    {DB}"),
+    # The spec itself is the one file in the context here: as requirements it names no pytest.
+    "DG030": ("api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml}}",
+              "api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml, test_command: [python, -m, unittest]}}"),
 }
 
 # The Kubernetes rules look at the manifests, rendered when the spec asks for them.

@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
+from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.pipeline import render
 from dockergen.write import write_files
-from tests.tools import hadolint, parse_dockerfile
+from tests.tools import dockerfile_stages as stages
+from tests.tools import hadolint
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ def render_web(directory: Path, node: dict[str, Any], build: dict[str, Any] | No
         },
         **top,
     }
-    for relative in node.get("install_files") or []:  # validation refuses install files that are not there
+    manager = presets.PACKAGE_MANAGERS[node.get("package_manager", "npm")]
+    for relative in ["package.json", manager.lockfile, *(node.get("install_files") or [])]:  # validation refuses copied files that are not there
         (directory / "web" / relative).parent.mkdir(parents=True, exist_ok=True)
         (directory / "web" / relative).touch()
     directory.mkdir(parents=True, exist_ok=True)
@@ -70,17 +73,6 @@ def render_web(directory: Path, node: dict[str, Any], build: dict[str, Any] | No
     result = render(directory / "dockergen.yaml")
     write_files(directory, result.files)
     return directory / "web" / "Dockerfile", result
-
-
-def stages(path: Path) -> dict[str, tuple[str, list[Any]]]:
-    """Stage name -> (what it is FROM, its instructions), as BuildKit reads the file."""
-    out: dict[str, tuple[str, list[Any]]] = {}
-    for c in parse_dockerfile(path):
-        if c.cmd == "FROM":
-            out[c.value[2].lower()] = (c.value[0], [])
-        else:
-            out[next(reversed(out))][1].append(c)
-    return out
 
 
 def cache_targets(run: Any) -> list[str]:
@@ -108,7 +100,7 @@ def test_buildkit_reads_every_stage_and_every_target_the_environments_use(manage
     path, result = render_web(tmp_path, {"package_manager": manager})
     found = stages(path)
     assert {name: parent for name, (parent, _) in found.items()} == {
-        "base": "docker.io/library/node:20-slim", "deps": "base", "dev": "deps", "test": "deps", "builder": "deps", "prod": "base",
+        "base": "docker.io/library/node:${NODE_VERSION}-slim", "deps": "base", "dev": "deps", "test": "deps", "builder": "deps", "prod": "base",
     }  # fmt: skip
     targets = {s.target for env in result.project.environments.values() for s in env.services.values()}
     assert targets == {"dev", "test", "prod"} and targets <= set(found)
@@ -253,8 +245,8 @@ def test_dockerignore_keeps_yarn_berry_caches_and_plug_n_play_files_out(tmp_path
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ({}, "'.npmrc' is not in the build context 'web': COPY would fail the build"),
-        ({".npmrc": "//registry.npmjs.org/:_authToken=npm_abc123\n"}, "'.npmrc' holds a registry credential"),
+        ({"package.json": "{}", "package-lock.json": "{}"}, "'.npmrc' is not in the build context 'web': its COPY would fail the build"),
+        ({"package.json": "{}", "package-lock.json": "{}", ".npmrc": "//registry.npmjs.org/:_authToken=npm_abc123\n"}, "'.npmrc' holds a registry credential"),
     ],
     ids=["missing", "credential"],
 )

@@ -415,7 +415,7 @@ def test_an_environment_target_the_dockerfile_lacks_is_an_error(tmp_path: Path) 
         )
     (problem,) = caught.value.problems
     assert problem.path[:2] == ("services", "api")
-    assert "'release'" in problem.message and "stages: base, builder, dev, test, prod" in (problem.hint or "")
+    assert "'release'" in problem.message and "stages: base, builder, dev, test, source, prod" in (problem.hint or "")
 
 
 def test_an_environment_target_the_dockerfile_lacks_points_at_where_it_was_set(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def test_a_project_template_replaces_the_built_in_one(tmp_path: Path) -> None:
     (tmp_path / "dockergen.yaml").write_text(SPEC)
     dockerfile = next(f for f in render(tmp_path / "dockergen.yaml").files if f.kind == "dockerfile")
     assert 'LABEL team="payments"' in dockerfile.content
-    assert "FROM docker.io/library/python:3.12-slim AS prod" in dockerfile.content
+    assert "FROM docker.io/library/python:3.12.16-slim AS prod" in dockerfile.content  # `base_image`: the pinned patch release
 
 
 def test_without_an_override_the_built_in_template_is_used(tmp_path: Path) -> None:

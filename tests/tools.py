@@ -62,6 +62,17 @@ def parse_dockerfile(path: Path) -> tuple[Any, ...]:
     return dockerfile.parse_file(str(path))
 
 
+def dockerfile_stages(path: Path) -> dict[str, tuple[str, list[Any]]]:
+    """Stage name -> (what it is FROM, its instructions), as BuildKit reads the file."""
+    out: dict[str, tuple[str, list[Any]]] = {}
+    for c in parse_dockerfile(path):
+        if c.cmd == "FROM":
+            out[c.value[2].lower()] = (c.value[0], [])
+        elif out:
+            out[next(reversed(out))][1].append(c)
+    return out
+
+
 @lru_cache(maxsize=1)
 def compose_schema() -> dict[str, Any]:
     import check_jsonschema

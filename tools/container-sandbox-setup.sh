@@ -34,7 +34,8 @@ SOCK="${PODMAN_SOCKET:-/run/podman/podman.sock}"
 STATE_DIR=/run/container-sandbox
 CONF_DROPIN=/etc/containers/containers.conf.d/50-container-sandbox.conf
 TICKER=/usr/local/bin/podman-healthcheck-ticker
-read -r -a PYTHON_TAGS <<<"${SANDBOX_PYTHON_TAGS:-3.11-slim 3.11-slim-bookworm 3.12-slim 3.12-slim-bookworm 3.13-slim 3-slim slim}"
+# The patch tags are the releases dockergen pins by default (`ARG PYTHON_VERSION`, presets.py).
+read -r -a PYTHON_TAGS <<<"${SANDBOX_PYTHON_TAGS:-3.11-slim 3.11-slim-bookworm 3.12-slim 3.12-slim-bookworm 3.13-slim 3-slim slim 3.11.18-slim 3.12.16-slim 3.13.18-slim}"
 read -r -a ALPINE_TAGS <<<"${SANDBOX_ALPINE_TAGS:-latest 3 3.18 3.19 3.20 3.21}"
 # runc: crun 1.8 refuses this kernel's hybrid cgroup v1/v2 layout. catatonit: compose `init: true`.
 # iptables: netavark's firewall backend (only a Recommends away when installing without them).
@@ -459,7 +460,7 @@ build_node_image() {
   local ctx
   ctx=$(mktemp -d)
   apt_image localhost/node:20-slim "Debian nodejs + npm" \
-    "docker.io/library/node:20-slim docker.io/library/node:20-bookworm-slim docker.io/library/node:20 docker.io/library/node:18-slim docker.io/library/node:22-slim docker.io/library/node:lts-slim" \
+    "docker.io/library/node:20-slim docker.io/library/node:20-bookworm-slim docker.io/library/node:20 docker.io/library/node:18-slim docker.io/library/node:22-slim docker.io/library/node:lts-slim docker.io/library/node:18.20.8-slim docker.io/library/node:20.20.2-slim docker.io/library/node:22.23.3-slim" \
     "$ctx" <<'EOF'
 FROM docker.io/library/debian:bookworm-slim
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \

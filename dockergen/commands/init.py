@@ -107,8 +107,10 @@ def _ask_name(prompt: str, default: str) -> str:
 
 def _check_renders(text: str, target: Path) -> None:
     """The starter must load, validate and render; a failure is a bug in init, not bad input."""
+    from dockergen import manifests
     from dockergen.pipeline import render
     from dockergen.spec.load import parse_spec
+    from dockergen.spec.model import Spec
 
     import shutil
     import tempfile
@@ -117,12 +119,14 @@ def _check_renders(text: str, target: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / SPEC_NAME
         probe.write_text(text, encoding="utf-8")
-        # Validation reads the install files (they must exist and hold no credential): the
-        # probe gets copies of the repository's own.
-        for service in data["services"].values():
-            build = service.get("build") or {}
-            for relative in (build.get("node") or {}).get("install_files") or []:
-                origin, copy = target.parent / build["context"] / relative, probe.parent / build["context"] / relative
+        # Validation reads the manifests the Dockerfiles copy (they must exist, install files
+        # hold no credential, the test stage needs pytest): the probe gets copies of the repository's own.
+        for name, service in Spec.model_validate(data).services.items():
+            build = service.build
+            for relative in [m.relative for m in manifests.copied(build, name)] if build else []:
+                origin, copy = target.parent / build.context / relative, probe.parent / build.context / relative
+                if not origin.exists():
+                    continue
                 copy.parent.mkdir(parents=True, exist_ok=True)
                 if origin.is_dir():
                     shutil.copytree(origin, copy, symlinks=True)

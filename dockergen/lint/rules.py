@@ -12,15 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from dockergen import manifests
 from dockergen.render.kubernetes.probes import podman_safe
 from dockergen.render.kubernetes.values import split_image
 from dockergen.render.support import INTERPOLATION, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Spec
+from dockergen.spec.model import Python, Spec
 
 SEVERITIES = ("error", "warning", "note")  # highest first
 PROD = frozenset({"staging", "prod"})  # kinds of environment that run for real
@@ -406,9 +408,10 @@ def _dev_in_prod(view: ServiceView) -> Iterator[Hit]:
     plan = service.plan
     if plan is None:
         return
-    if plan.build.family != "generic" and service.target in ("dev", "test"):
+    stage = plan.build.builtin_stage(service.target)
+    if plan.build.family != "generic" and stage in ("dev", "test"):
         yield Hit(f"builds the {service.target!r} stage", ("target",))
-    if settings.debug_port and plan.build.python is not None and plan.build.python.debug_port and service.target == "dev":
+    if settings.debug_port and plan.build.python is not None and plan.build.python.debug_port and stage == "dev":
         yield Hit("publishes the debugger port", ("debug_port",))
 
 
@@ -502,6 +505,27 @@ def _unpinned_base(view: ImageView) -> Iterator[Hit]:
             candidates = [(*flavoured, "base_image"), (*svc, "base_image")]
         spec_path = next((c for c in candidates if view.source.has(c)), svc)
         yield Hit(f"FROM {base} {why}", spec_path=spec_path, file=plan.dockerfile, line=stage.line)
+
+
+@rule(
+    "DG030", "test-stage-without-pytest", "warning", scope="image",
+    summary="A python test stage runs pytest, but nothing it installs names pytest.",
+    why="The test image cannot run its own command: `No module named pytest`.",
+    fix="Add pytest to `test_requirements`/`dev_requirements` (pip) or a dependency group (uv, Poetry, PDM), or set `python.test_command`.",
+)  # fmt: skip
+def _test_stage_without_pytest(view: ImageView) -> Iterator[Hit]:
+    build = view.plan.build
+    if build.family != "python" or build.base_image is not None or "pytest" in repr(build.hooks):
+        return  # an own base image or a hook may bring it: only the template's installs are judged
+    py = build.python or Python()
+    context = Path(view.source.file).parent / build.context
+    if not context.is_dir() or not manifests.runs_pytest(py.test_command):
+        return
+    names = manifests.installed_for_tests(build, context)
+    if names is not None and "pytest" not in names:
+        at = ("services", view.plan.service, "build", "python")
+        where = "pyproject.toml" if py.package_manager != "pip" or py.requirements == "pyproject.toml" else "the requirement files"
+        yield Hit(f"the test stage runs pytest, but nothing it installs ({where}) names pytest", spec_path=at if view.source.has(at) else at[:3])
 
 
 

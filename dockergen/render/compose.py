@@ -110,6 +110,9 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["args"] = dict(sorted(s.build_args.items()))
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
+        for key in ("platforms", "cache_from", "cache_to", "sbom", "provenance"):
+            if getattr(plan.build, key) is not None:
+                build[key] = getattr(plan.build, key)
         out["build"] = build
     for key in ("platform", "profiles", "command", "entrypoint", "working_dir", "user", "userns_mode", "init"):
         value = getattr(s, key)
@@ -213,7 +216,7 @@ def _debug_port(service: ResolvedService) -> int | None:
     plan = service.plan
     if not service.settings.debug_port or plan is None or plan.build.python is None:
         return None
-    return plan.build.python.debug_port if service.target == "dev" else None
+    return plan.build.python.debug_port if plan.build.builtin_stage(service.target) == "dev" else None
 
 
 def _unprivileged_port(item: Any) -> Any:

@@ -8,6 +8,7 @@ filters of ``render.quote``.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.render import quote
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
+from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, Oci, Python
 from dockergen.templates_dir import builtin_templates
 
 
@@ -73,13 +75,18 @@ def template_environment(override_dir: str | None) -> jinja2.Environment:
         exec=quote.exec_form,
         command=quote.command,
         instruction=_instruction,
+        image=_image,
     )
     return env
 
 
-def render_dockerfile(plan: ImagePlan, header: str, templates: Path | None, *, probe: bool = False) -> str:
-    """``probe``: ship ``dockergen-probe`` (the Kubernetes liveness probe of HTTP healthchecks)."""
-    context = {**dockerfile_context(plan, header), "probe": probe}
+def render_dockerfile(
+    plan: ImagePlan, header: str, templates: Path | None, build_args: tuple[str, ...] = (), oci: dict[str, Any] | None = None, *, probe: bool = False
+) -> str:
+    """``build_args``: the names the environments pass to this build (each is declared);
+    ``oci``: the prod image's annotations (``oci_labels``); ``probe``: ship ``dockergen-probe``
+    (the Kubernetes liveness probe of HTTP healthchecks)."""
+    context = {**dockerfile_context(plan, header, build_args), "oci": oci or oci_labels(None, None, plan), "probe": probe}
     env = template_environment(str(templates) if templates else None)
     name = f"{plan.build.family}.Dockerfile.j2"
     try:
@@ -113,23 +120,35 @@ def _tidy(text: str) -> str:
     return "\n".join(lines).replace(_STEP_LINE_BREAK, "\n") + "\n"
 
 
-def base_image(plan: ImagePlan) -> str:
+def base_image(plan: ImagePlan) -> tuple[str, tuple[str, str] | None]:
+    """The first ``FROM``'s image and the global ``ARG`` it reads, ``(name, default)``: the
+    official image's version, pinned to a patch release and overridable with a build arg.
+    A ``base_image`` or ``digest`` names one image exactly: no ARG then."""
     build = plan.build
+    if build.family == "python":
+        arg, version, patches = "PYTHON_VERSION", (build.python or Python()).version, presets.PYTHON_PATCH_RELEASES
+    else:
+        arg, version, patches = "NODE_VERSION", (build.node or Node()).version, presets.NODE_PATCH_RELEASES
     if build.base_image:
         image = build.base_image
-    else:
-        version = build.python.version if build.family == "python" and build.python else None
-        if build.family == "node":
-            version = (build.node.version if build.node else "20")
-        elif version is None:
-            version = "3.12"
+    elif build.digest:
         image = presets.BASE_IMAGES[(build.family, plan.flavour)].format(version=version)
-    return f"{image}@{build.digest}" if build.digest else image
+    else:
+        return presets.BASE_IMAGES[(build.family, plan.flavour)].format(version="${" + arg + "}"), (arg, patches.get(version, version))
+    return (f"{image}@{build.digest}" if build.digest else image), None
 
 
-def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
+def _image(value: str) -> str:
+    """An image reference; ``${PYTHON_VERSION}``/``${NODE_VERSION}`` are dockergen's own."""
+    quote.word(re.sub(r"\$\{(PYTHON|NODE)_VERSION\}", "v", value))
+    return value
+
+
+def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...] = ()) -> dict[str, Any]:
     build = plan.build
     packages = build.packages
+    stages = presets.TEMPLATE_STAGES.get(build.family, tuple(build.stage_list()))
+    hooks = build.hooks or Hooks()
     common: dict[str, Any] = {
         "header": header,
         "flavour": plan.flavour,
@@ -142,23 +161,34 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
         "healthcheck": _image_healthcheck(plan.healthcheck),
         "port": plan.container_port,
         "secrets": list(build.secrets or []),
+        "names": {stage: build.stage_name(stage) for stage in stages},
+        "args": stage_args(build, stages, build_args),
+        "writable": list(build.writable or []),
+        "prod_exclude": list(build.prod_exclude) if build.prod_exclude is not None else _default_prod_exclude(build),
+        "hooks": {
+            "system": hooks.system or [],
+            "before_install": hooks.before_install or [],
+            "after_install": hooks.after_install or [],
+            "after_source": hooks.after_source or [],
+            "stages": {stage: (hooks.stages or {}).get(build.stage_name(stage)) or (hooks.stages or {}).get(stage) or [] for stage in stages},
+        },
     }
     if build.family == "generic":
-        return {"header": header, "stages": build.stages, "global_args": build.global_args or [], "directives": build.directives or {}}
-    common["base_image"] = base_image(plan)
+        return {"header": header, "stages": build.stages, "args": common["args"], "global_args": build.global_args or [], "directives": build.directives or {}}
+    common["base_from"], common["version_arg"] = base_image(plan)
+    # The image itself, the version filled in: what project templates may write after FROM.
+    common["base_image"] = common["base_from"].replace("${" + common["version_arg"][0] + "}", common["version_arg"][1]) if common["version_arg"] else common["base_from"]
     if build.family == "python":
-        py = build.python or _default_python()
+        py = build.python or Python()
         port = plan.container_port
         return {
             **common,
-            "requirements": py.requirements,
-            "dev_requirements": py.dev_requirements,
-            "test_requirements": py.test_requirements,
+            "install": python_install(py),
             "dev_command": py.dev_command or _python_dev_command(py, port),
             "test_command": py.test_command,
             "prod_command": py.prod_command or _python_prod_command(py, port),
         }
-    node = build.node or _default_node()
+    node = build.node or Node()
     pm = presets.PACKAGE_MANAGERS[node.package_manager]
     return {
         **common,
@@ -178,16 +208,82 @@ def dockerfile_context(plan: ImagePlan, header: str) -> dict[str, Any]:
     }
 
 
-def _default_python():  # type: ignore[no-untyped-def]
-    from dockergen.spec.model import Python
+def oci_labels(oci: Oci | None, description: str | None, plan: ImagePlan) -> dict[str, Any]:
+    """The prod stage's ``ARG``s and ``LABEL``s of the OCI annotations, ``{"args": [(name,
+    default)], "labels": [(key, value as written)]}``; keys ``build.labels`` sets are left to it."""
+    oci = oci or Oci()
+    own = set(plan.build.labels or {})
+    args, labels = [], []
+    for field, arg in presets.OCI_ARGS:
+        key = presets.OCI_PREFIX + field
+        if key not in own:
+            args.append((arg, getattr(oci, field, None) or ""))
+            labels.append((key, '"${' + quote.key(arg) + '}"'))
+    fixed = [("title", plan.service), ("description", description), *((f, getattr(oci, f)) for f in presets.OCI_FIXED)]
+    for field, value in fixed:
+        if value is not None and presets.OCI_PREFIX + field not in own:
+            labels.append((presets.OCI_PREFIX + field, quote.double_quoted(value)))
+    return {"args": args, "labels": sorted(labels)}
 
-    return Python()
+
+def stage_args(build: Build, stages: tuple[str, ...], build_args: tuple[str, ...]) -> dict[str, list[tuple[str, str | None]]]:
+    """Stage -> the ``ARG``s declared right after its ``FROM``, ``(name, default)``: the
+    build's own ``args`` (in their stages) and every name an environment passes."""
+    declared: dict[str, BuildArg] = {}
+    for name, value in sorted((build.args or {}).items()):
+        declared[name] = value if isinstance(value, BuildArg) else BuildArg(default=value)
+    for name in sorted(set(build_args) - set(declared) - set(presets.GLOBAL_ARGS) - {arg for _, arg in presets.OCI_ARGS} - PREDEFINED_ARGS):
+        declared[name] = BuildArg()
+    out: dict[str, list[tuple[str, str | None]]] = {stage: [] for stage in stages}
+    for name, arg in declared.items():
+        wanted = {build.builtin_stage(s) for s in arg.stages} if arg.stages is not None else set(stages)
+        for stage in stages:
+            if stage in wanted:
+                out[stage].append((name, arg.default))
+    return out
 
 
-def _default_node():  # type: ignore[no-untyped-def]
-    from dockergen.spec.model import Node
+def test_manifests(py: Python) -> list[str]:
+    """pip's files of the test stage: the dev requirements too (where pytest often is), then
+    the test ones."""
+    return [f for f in (py.dev_requirements, py.test_requirements) if f and f != PYPROJECT] if py.package_manager == "pip" else []
 
-    return Node()
+
+PYPROJECT = "pyproject.toml"
+
+
+def python_install(py: Python) -> dict[str, Any]:
+    """What the builder, dev and test stages copy and run to install into /opt/venv; the
+    commands are dockergen's own words and the spec's file names, quoted here."""
+    installer = presets.PYTHON_INSTALLERS[py.package_manager]
+    if py.package_manager != "pip":
+        tool = [installer.binary, *installer.install]
+        everything = quote.command([installer.binary, *installer.install_all])
+        return {
+            "installer": installer, "venv": installer.tool != "uv", "manifests": list(installer.manifests),
+            "runtime": quote.command(tool), "dev": ([], everything), "test": ([], everything),
+        }  # fmt: skip
+    pyproject = py.requirements == PYPROJECT
+    runtime = f"{presets.PYPROJECT_REQUIREMENTS} > /tmp/requirements.txt && pip install -r /tmp/requirements.txt" if pyproject else (
+        f"pip install -r {quote.word(py.requirements)}" if py.requirements else None
+    )  # fmt: skip
+
+    def extra(files: list[str]) -> tuple[list[str], str | None]:
+        words = [f"-r {quote.word(f)}" for f in files]
+        if pyproject:  # every dependency group and extra of pyproject.toml too
+            return files, f"{presets.PYPROJECT_REQUIREMENTS} all > /tmp/requirements-all.txt && pip install -r /tmp/requirements-all.txt {' '.join(words)}".rstrip()
+        return files, f"pip install {' '.join(words)}" if words else None
+
+    return {
+        "installer": installer, "venv": True, "manifests": [py.requirements] if py.requirements else [], "runtime": runtime,
+        "dev": extra([f for f in [py.dev_requirements] if f and f != PYPROJECT]), "test": extra(test_manifests(py)),
+    }  # fmt: skip
+
+
+def _default_prod_exclude(build: Build) -> list[str]:
+    own = presets.PROD_EXCLUDE[build.family]
+    py = (build.python or Python()) if build.family == "python" else None
+    return [*own, *test_manifests(py)] if py is not None else list(own)
 
 
 def _node_major(node: Any) -> int:
@@ -206,12 +302,32 @@ def _python_dev_command(py: Any, port: int | None) -> list[str] | None:
     return ["python", "-m", "debugpy", "--listen", f"0.0.0.0:{py.debug_port}", "-m", *server]
 
 
+# Flag of each `python.tuning` field, per production server.
+_TUNING_FLAGS = {
+    "gunicorn": {
+        "timeout": "--timeout", "keep_alive": "--keep-alive", "max_requests": "--max-requests",
+        "max_requests_jitter": "--max-requests-jitter", "graceful_timeout": "--graceful-timeout",
+    },
+    "uvicorn": {
+        "keep_alive": "--timeout-keep-alive", "max_requests": "--limit-max-requests",
+        "max_requests_jitter": "--limit-max-requests-jitter", "graceful_timeout": "--timeout-graceful-shutdown",
+    },
+}  # fmt: skip
+
+
 def _python_prod_command(py: Any, port: int | None) -> list[str] | None:
     if py.app is None or port is None:
         return None
-    if py.server == "uvicorn" and py.interface == "asgi":
-        return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers)]
-    command = ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(py.workers), "--access-logfile", "-"]
+    uvicorn = py.server == "uvicorn" and py.interface == "asgi"
+    tuning = [] if py.tuning is None else [
+        part
+        for name, flag in _TUNING_FLAGS["uvicorn" if uvicorn else "gunicorn"].items()
+        if (value := getattr(py.tuning, name)) is not None
+        for part in (flag, str(value))
+    ]  # fmt: skip
+    if uvicorn:
+        return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers), *tuning]
+    command = ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(py.workers), "--access-logfile", "-", *tuning]
     if py.interface == "asgi":
         command += ["--worker-class", "uvicorn.workers.UvicornWorker"]
     return [*command, py.app]

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from dockergen import presets
 from dockergen.fingerprint import LOCK_NAME, MARK, stamp
+from dockergen.render.bake import bake_file
 from dockergen.render.compose import Documents
-from dockergen.render.dockerfile import render_dockerfile, ships_probe
+from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
 from dockergen.render.overlay import split
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
@@ -29,7 +30,7 @@ def header(spec_name: str, comment: str = "#", extra: str = "") -> str:
 class RenderedFile:
     path: str  # posix, relative to the output directory
     content: str
-    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | lock
+    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | bake | lock
     env: str | None = None  # the environment an overlay or snapshot is for
 
 
@@ -38,7 +39,7 @@ def _own_files(project: ResolvedProject, spec_name: str) -> list[str]:
     change to one must not invalidate a build's cache."""
     spec = project.spec
     own = [spec_name, LOCK_NAME, spec.output.compose_file, *(env.info.compose_file for env in project.environments.values())]
-    own += [plan.dockerfile for plan in project.images]
+    own += [plan.dockerfile for plan in project.images] + ([spec.output.bake] if spec.output.bake else [])
     own += [directory + "/" for directory in (spec.output.snapshots, spec.templates) if directory]
     return list(dict.fromkeys(posixpath.normpath(p) + ("/" if p.endswith("/") else "") for p in own))
 
@@ -65,8 +66,13 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     spec = project.spec
     files: list[RenderedFile] = []
     for plan in project.images:
+        build_args = sorted({
+            name for env in project.environments.values() for service in env.services.values()
+            if service.plan == plan for name in service.settings.build_args or {}
+        })  # fmt: skip
         probe = spec.output.kubernetes is not None and ships_probe(plan)
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, probe=probe), "dockerfile"))
+        oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args), oci, probe=probe), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)
@@ -99,6 +105,8 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
             note = f"Environment {name!r} fully merged ({base_name} + {env.info.compose_file}), for review; run with the pair."
             path = posixpath.normpath(posixpath.join(spec.output.snapshots, f"{name}.yaml"))
             files.append(RenderedFile(path, dump_yaml(documents[name], header(spec_name, extra=note)), "snapshot", name))
+    if spec.output.bake:
+        files.append(RenderedFile(posixpath.normpath(spec.output.bake), bake_file(project, header(spec_name), spec.output.bake), "bake"))
     files.append(
         RenderedFile(
             spec.output.env_example,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockergen import presets
+from dockergen import manifests, presets
 from dockergen.safe_read import read_regular
 from dockergen.sensitive import holds_credential
 
@@ -40,7 +40,8 @@ class App:
     health: str = "/health"
     # python
     python_version: str = "3.12"
-    manager: str = "pip"  # pip | poetry | uv | pipenv
+    manager: str = "pip"  # python.package_manager: pip | uv | poetry | pdm
+    has_pytest: bool = True
     requirements: str | None = None
     dev_requirements: str | None = None
     test_requirements: str | None = None
@@ -123,7 +124,7 @@ def _detect_dir(root: Path, directory: Path) -> App | None:
         return _go(directory, context)
     if (directory / "package.json").is_file():
         return _node(directory, context)
-    python_markers = ["requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "poetry.lock", "uv.lock"]
+    python_markers = ["requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "poetry.lock", "uv.lock", "pdm.lock"]
     if any((directory / m).is_file() for m in python_markers):
         return _python(directory, context, [m for m in python_markers if (directory / m).is_file()])
     return None
@@ -191,29 +192,11 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     poetry = pyproject.get("tool", {}).get("poetry", {}) if isinstance(pyproject.get("tool"), dict) else {}
     if isinstance(poetry, dict):
         deps |= {str(d).lower().replace("_", "-") for d in (poetry.get("dependencies") or {}) if str(d).lower() != "python"}
-    if poetry or (directory / "poetry.lock").is_file():
-        app.manager = "poetry"
-    elif (directory / "uv.lock").is_file() or "uv" in (pyproject.get("tool") or {}):
-        app.manager = "uv"
-    elif (directory / "Pipfile").is_file():
-        app.manager = "pipenv"
+    _python_manager(directory, project, poetry, app)
     app.python_version = _python_version(directory, project, poetry)
-    for candidate, attr in (
-        (["requirements.txt"], "requirements"),
-        (["requirements-dev.txt", "dev-requirements.txt", "requirements/dev.txt"], "dev_requirements"),
-        (["requirements-test.txt", "test-requirements.txt", "requirements/test.txt"], "test_requirements"),
-    ):
-        found = next((c for c in candidate if (directory / c).is_file()), None)
-        setattr(app, attr, found)
-    if app.requirements is None:
-        app.requirements = "requirements.txt"
-        export = {
-            "poetry": "poetry export --without-hashes -o requirements.txt",
-            "uv": "uv export --no-hashes --no-dev -o requirements.txt",
-            "pipenv": "pipenv requirements > requirements.txt",
-        }.get(app.manager, "pip freeze > requirements.txt (or list your dependencies there)")
-        app.notes.append(f"the python family installs requirements.txt: create it with `{export}`")
-    frameworks = [f for f in (*ASGI, *WSGI) if f in deps]
+    # The servers must be runtime dependencies (prod installs only those); the framework may
+    # be told by a group too.
+    frameworks = [f for f in (*ASGI, *WSGI) if f in deps | _group_names(pyproject, poetry)]
     app.framework = sorted(frameworks)[0] if frameworks else None
     app.interface = "wsgi" if app.framework in WSGI else "asgi"
     if app.interface == "asgi":
@@ -232,6 +215,53 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     return app
 
 
+LOCKFILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
+
+
+def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: App) -> None:
+    """The lockfile's tool; else pip with requirements.txt, or with pyproject.toml's
+    `[project] dependencies`: the starter only names files that exist, so it builds."""
+    locked = next((tool for lock, tool in LOCKFILES if (directory / lock).is_file()), None)
+    if locked:
+        app.manager, app.evidence = locked, [*app.evidence, *(lock for lock, tool in LOCKFILES if tool == locked and lock not in app.evidence)]
+        names = manifests.pyproject_names(directory) or set()
+    else:
+        app.manager = "pip"
+        for candidate, attr in (
+            (["requirements.txt"], "requirements"),
+            (["requirements-dev.txt", "dev-requirements.txt", "requirements/dev.txt"], "dev_requirements"),
+            (["requirements-test.txt", "test-requirements.txt", "requirements/test.txt"], "test_requirements"),
+        ):
+            setattr(app, attr, next((c for c in candidate if (directory / c).is_file()), None))
+        if app.requirements is None and project:
+            app.requirements = "pyproject.toml"
+        names = set()
+        for relative in (app.requirements, app.dev_requirements, app.test_requirements):
+            if relative == "pyproject.toml":
+                names |= manifests.pyproject_names(directory) or set()
+            elif relative:
+                names |= manifests.requirement_names(directory, relative) or set()
+        if app.requirements is None:
+            hint = {
+                "poetry": "run `poetry lock` and commit poetry.lock, then set `package_manager: poetry`",
+                "pipenv": "pipenv is not supported: `pipenv requirements > requirements.txt`, then set `requirements: requirements.txt`",
+            }.get("poetry" if poetry else "pipenv" if (directory / "Pipfile").is_file() else "", "list the dependencies in requirements.txt and set `requirements: requirements.txt`")
+            app.notes.append(f"no dependency manifest found, so nothing is installed: {hint}")
+    app.has_pytest = "pytest" in names
+
+
+def _group_names(pyproject: dict[str, Any], poetry: Any) -> set[str]:
+    """Dependencies of the groups and extras too: the dev server (uvicorn) may sit there."""
+    groups = pyproject.get("dependency-groups") if isinstance(pyproject.get("dependency-groups"), dict) else {}
+    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
+    lists = [*groups.values(), *((project.get("optional-dependencies") or {}).values())]
+    names = _requirement_names("\n".join(str(r) for group in lists if isinstance(group, list) for r in group))
+    for group in ((poetry.get("group") or {}) if isinstance(poetry, dict) else {}).values():
+        if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
+            names |= {str(d).lower().replace("_", "-") for d in group["dependencies"]}
+    return names
+
+
 def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> str:
     pinned = _read(directory / ".python-version").strip()
     match = re.match(r"^(\d+)\.(\d+)", pinned)
@@ -241,6 +271,10 @@ def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> st
     match = re.search(r"(?:==|~=|\^|~)\s*(\d+)\.(\d+)", requires)
     if match:
         return f"{match[1]}.{match[2]}"
+    # `>=3.13`: the lowest it allows when that is newer than the default.
+    match = re.search(r">=\s*3\.(\d+)", requires)
+    if match and int(match[1]) > 12:
+        return f"3.{match[1]}"
     return "3.12"
 
 

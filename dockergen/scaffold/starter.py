@@ -13,6 +13,13 @@ from dockergen import presets
 from dockergen.scaffold.detect import App
 
 POSTGRES_IMAGE = "postgres:16-alpine"
+PYTHON_INSTALLS = {
+    "pip": "pip install -r; dev and test stages add their requirement files",
+    "pyproject": "the [project] dependencies of pyproject.toml; dev and test stages add every group and extra",
+    "uv": "uv sync --locked from uv.lock; dev and test stages add every dependency group",
+    "poetry": "poetry install from poetry.lock; dev and test stages add every group",
+    "pdm": "pdm install --check from pdm.lock; dev and test stages add every group",
+}
 REDIS_IMAGE = "redis:7-alpine"
 
 
@@ -122,12 +129,17 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         ]
     if app.family == "python":
         out.append("      python:")
-        out.append(f"        version: {json.dumps(app.python_version)}")
-        out.append(f"        requirements: {q(app.requirements)}")
-        if app.dev_requirements:
-            out.append(f"        dev_requirements: {q(app.dev_requirements)}")
-        if app.test_requirements:
-            out.append(f"        test_requirements: {q(app.test_requirements)}")
+        out.append(f"        version: {json.dumps(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
+        install = PYTHON_INSTALLS["pyproject" if app.requirements == "pyproject.toml" else app.manager]
+        out.append(f"        package_manager: {app.manager}   # {install}")
+        if app.manager == "pip":
+            out.append(f"        requirements: {q(app.requirements) if app.requirements else 'null'}")
+            if app.dev_requirements:
+                out.append(f"        dev_requirements: {q(app.dev_requirements)}")
+            if app.test_requirements:
+                out.append(f"        test_requirements: {q(app.test_requirements)}")
+        if not app.has_pytest:
+            out.append('        test_command: ["python", "-m", "unittest", "discover", "-v"]   # no pytest in the dependencies')
         if app.app_module:
             out.append(f"        app: {q(app.app_module)}   # the {app.interface.upper()} application object")
         out.append(f"        interface: {app.interface}")
@@ -146,6 +158,8 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append(f"        output: {q(app.output)}")
         elif app.start:
             out.append(f"        start: {json.dumps(app.start)}")
+        if app.framework == "next":
+            out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
     if app.family == "node" or (app.family == "python" and app.app_module):
         out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
     host = app.port

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dockergen import presets
 from dockergen.render import quote
 
 
@@ -527,15 +528,59 @@ class User(Model):
     """Its fixed group ID."""
 
 
+class ServerTuning(Model):
+    """Production server settings, written as flags of the generated prod command (gunicorn,
+    or uvicorn with `server: uvicorn`); all in seconds or requests. Unset ones keep the
+    server's own default."""
+
+    timeout: int | None = Field(None, ge=1, le=86400)
+    """gunicorn `--timeout`: a worker silent this long is killed and replaced (gunicorn only;
+    uvicorn has no such timeout)."""
+    keep_alive: int | None = Field(None, ge=0, le=3600)
+    """How long an idle keep-alive connection stays open: gunicorn `--keep-alive`, uvicorn
+    `--timeout-keep-alive`. Keep it above the idle timeout of a load balancer in front."""
+    max_requests: int | None = Field(None, ge=1)
+    """Restart a worker after this many requests (bounds slow memory leaks): gunicorn
+    `--max-requests`, uvicorn `--limit-max-requests`."""
+    max_requests_jitter: int | None = Field(None, ge=0)
+    """Add a random 0..N to `max_requests` per worker so that workers do not restart together:
+    gunicorn `--max-requests-jitter`, uvicorn `--limit-max-requests-jitter` (uvicorn 0.41+)."""
+    graceful_timeout: int | None = Field(None, ge=0, le=3600)
+    """Seconds workers get to finish in-flight requests on shutdown: gunicorn `--graceful-timeout`,
+    uvicorn `--timeout-graceful-shutdown`. Keep it below the service's `stop_grace_period`
+    (10 s unless set), after which the engine kills the container."""
+
+    @model_validator(mode="after")
+    def _jitter_needs_max(self) -> ServerTuning:
+        if self.max_requests_jitter is not None and self.max_requests is None:
+            raise ValueError("`max_requests_jitter` needs `max_requests`")
+        return self
+
+
 class Python(Model):
-    version: str = matching(r"^\d+\.\d+$", "a Python version as major.minor, e.g. \"3.12\" (quoted, or YAML reads 3.10 as 3.1)", "3.12")
-    """Python version of the official base image (`3.12`)."""
+    version: str = matching(r"^\d+\.\d+(\.\d+)?$", "a Python version as major.minor or major.minor.patch, e.g. \"3.12\" (quoted, or YAML reads 3.10 as 3.1)", "3.12")
+    """Python version of the official base image: `3.12` is pinned to that minor's latest
+    patch release known to this dockergen (`ARG PYTHON_VERSION`, overridable with a build arg);
+    `3.12.7` pins one yourself."""
+    package_manager: Literal["pip", "uv", "poetry", "pdm"] = "pip"
+    """Installs into the virtualenv /opt/venv, which prod copies without the tools: `pip`
+    (`requirements` files, or `requirements: pyproject.toml` for the `[project]` dependencies
+    of a project without a lockfile); `uv` (`uv sync --locked` from uv.lock); `poetry`
+    (`poetry install` from poetry.lock); `pdm` (`pdm install --check --frozen-lockfile` from
+    pdm.lock). The lockfile tools install exactly the lockfile and fail when pyproject.toml has
+    moved on from it; prod gets the main dependencies, dev and test every dependency group;
+    the project itself is not installed (its source runs from `workdir`). uv, Poetry and PDM
+    are installed from PyPI (pinned) into /opt/tools of the builder stage; downloads stay in
+    BuildKit cache mounts."""
     requirements: DockerWord | None = "requirements.txt"
-    """Runtime requirements (`null` for apps on the standard library only)."""
+    """pip only: runtime requirements (`pyproject.toml`: its `[project] dependencies`; `null`
+    for apps on the standard library only)."""
     dev_requirements: DockerWord | None = None
-    """Extra requirements installed in the dev stage (reloaders, debuggers)."""
+    """pip only: requirements of the dev stage (debugpy, reloaders). The test stage installs
+    them too."""
     test_requirements: DockerWord | None = None
-    """Extra requirements installed in the test stage (pytest ...)."""
+    """pip only: requirements of the test stage (pytest and its plugins), installed after
+    `dev_requirements`."""
     app: str | None = matching(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", "module:attribute, e.g. app.main:app", None)
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
@@ -544,15 +589,34 @@ class Python(Model):
     """Production server: gunicorn (with uvicorn workers for ASGI) or uvicorn."""
     workers: int = Field(2, ge=1, le=256)
     """Worker processes of the production server."""
+    tuning: ServerTuning | None = None
+    """Timeouts and worker recycling of the production server, e.g.
+    `{timeout: 60, keep_alive: 75, max_requests: 1000, max_requests_jitter: 100, graceful_timeout: 25}`."""
     debug_port: int | None = Field(None, ge=1, le=65535)
     """Run the dev server under debugpy listening here (add `debugpy` to `dev_requirements`);
     dev environments publish it on 127.0.0.1."""
     dev_command: list[str] | None = None
     """Command of the dev stage (default: a reloading server for `app`)."""
     test_command: list[str] = ["python", "-m", "pytest", "-q"]
-    """Command of the test stage."""
+    """Command of the test stage (lint DG030 warns when it runs pytest and nothing the stage
+    installs names pytest)."""
     prod_command: list[str] | None = None
     """Command of the prod stage (default: the production server for `app`); required without `app`."""
+
+    @model_validator(mode="after")
+    def _tuning_applies(self) -> Python:
+        if self.package_manager != "pip":
+            given = sorted(f for f in ("requirements", "dev_requirements", "test_requirements") if f in self.model_fields_set and getattr(self, f))
+            if given:
+                raise ValueError(f"{self.package_manager} installs from its lockfile and pyproject.toml: `{'`, `'.join(given)}` is for pip")
+        if self.tuning is None:
+            return self
+        if self.prod_command is not None:
+            raise ValueError("`tuning` shapes the generated prod command; with `prod_command`, write the flags there")
+        uvicorn = self.server == "uvicorn" and self.interface == "asgi"
+        if uvicorn and self.tuning.timeout is not None:
+            raise ValueError("uvicorn has no worker `timeout` (gunicorn's `--timeout`); use `server: gunicorn` or leave it out")
+        return self
 
 
 def _inside_context(path: str) -> str:
@@ -563,6 +627,29 @@ def _inside_context(path: str) -> str:
 
 
 ContextPath = Annotated[DockerWord, AfterValidator(_inside_context)]
+
+
+# Handing one of these to the app user would let it replace programs, libraries or the
+# virtualenv the image runs.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/opt/venv", "/opt/tools", "/proc", "/root", "/sbin", "/sys", "/usr")
+
+
+def _writable(path: str) -> str:
+    normal = posixpath.normpath(path)
+    if normal in ("/", ".", "/var", "/opt", "/srv", "/home") or ".." in path.split("/"):
+        raise ValueError(f"must name a directory of its own (absolute, or inside `workdir`), without `..`: {path!r}")
+    if any(normal == d or normal.startswith(f"{d}/") for d in SYSTEM_DIRS):
+        raise ValueError(f"{path!r} is part of the system or the virtualenv: the app user may not own it (pick e.g. /var/log/<app> or a folder in `workdir`)")
+    if any(c in path for c in "*?["):
+        raise ValueError(f"must be a directory, not a pattern: {path!r}")
+    return path
+
+
+WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
+Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
+"""An OCI platform, `os/arch[/variant]`."""
+CacheLocation = Annotated[str, matching(r"^type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*$", "a BuildKit cache location, type=<kind>,key=value,..., e.g. type=registry,ref=ghcr.io/acme/api:cache")]
+"""A BuildKit cache location, `type=<kind>,key=value,...`."""
 
 
 class Node(Model):
@@ -614,6 +701,55 @@ class Stage(Model):
     they are one instruction: a closed heredoc (`RUN <<EOF` ... `EOF`) or a `\\` continuation."""
 
 
+ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Docker passes these without an ARG and keeps them out of the image history; declaring
+# one would put the proxy (and any password in it) into the history.
+PREDEFINED_ARGS = frozenset(
+    name for base in ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY") for name in (base, base.lower())
+)
+
+
+def _arg_name(name: str) -> str:
+    if not ARG_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a build argument name (letters, digits and `_`, not starting with a digit)")
+    if name in PREDEFINED_ARGS:
+        raise ValueError(f"{name} is predefined: every build sees it without an `ARG`, and declaring it would store it in the image history")
+    return name
+
+
+ArgName = Annotated[str, AfterValidator(_arg_name)]
+
+
+class BuildArg(Model):
+    """A build argument the Dockerfile declares."""
+
+    default: DockerValue | None = None
+    """Value when the build passes none (unset: empty)."""
+    stages: list[Name] | None = None
+    """Stages that declare it (default: every stage of the Dockerfile). An `ARG` is seen by
+    the steps after it in its stage only, and a new value reruns every `RUN` after it: give a
+    value that changes on every build (a commit) only the stages that need it, e.g. `[prod]`."""
+
+
+class Hooks(Model):
+    """Your own Dockerfile instructions at named points of the built-in python and node
+    templates, one instruction per item (like `stages[].steps`), run as root."""
+
+    system: list[DockerInstruction] | None = None
+    """In `base`, after the OS packages and the app user: CA certificates, system tweaks."""
+    before_install: list[DockerInstruction] | None = None
+    """Before the dependency install (python `builder`, node `deps`), after its build
+    packages: index credentials, tool configuration."""
+    after_install: list[DockerInstruction] | None = None
+    """Right after the dependency install, in the same stage: model downloads into the
+    virtualenv, `prisma generate` on the node modules."""
+    after_source: list[DockerInstruction] | None = None
+    """After the source is copied into `dev`, `test` and `prod` (python) or `dev`, `test` and
+    `builder` (node; `prod` copies the built app): `collectstatic`, code generation."""
+    stages: dict[Name, list[DockerInstruction]] | None = None
+    """Steps at the end of the named stage, before its `USER`, `EXPOSE`, `HEALTHCHECK` and `CMD`."""
+
+
 class Build(Model):
     """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
 
@@ -654,7 +790,42 @@ class Build(Model):
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
     ignore: list[OneLine] | None = None
-    """Extra `.dockerignore` patterns for this context."""
+    """Extra `.dockerignore` patterns for this context. They apply to every stage: to keep
+    tests out of prod use `prod_exclude`, not `tests/` here (the test stage needs them)."""
+    args: dict[ArgName, BuildArg | DockerValue] | None = None
+    """Build arguments (`ARG`) the built-in templates declare, as `NAME: default`, `NAME: {}`
+    (no default) or `NAME: {default, stages}`, for your `hooks` and for tools that read them from the
+    environment while dependencies install (`PIP_INDEX_URL`, `npm_config_registry`). Every key
+    of a service's `build_args` (in any environment) is declared too, in every stage."""
+    prod_exclude: list[ContextPath] | None = None
+    """Paths of the build context the prod image leaves out. Default:
+    `tests`, `test`, `conftest.py` and the dev/test requirement files (python); `tests`,
+    `test`, `__tests__` (node). A list replaces the default; `[]` ships everything."""
+    writable: list[WritablePath] | None = None
+    """Directories the app user may write at run time (created and owned by it in the dev,
+    test and prod stages): logs, uploads, a volume's mount point. Everything else the image
+    ships is owned by root, so the running app cannot rewrite its own code. Relative paths
+    are inside `workdir`."""
+    hooks: Hooks | None = None
+    """Extra steps at named points of the built-in python and node templates."""
+    platforms: list[Platform] | None = None
+    """Platforms to build for with BuildKit (`linux/amd64`, `linux/arm64`): Compose `build.platforms`
+    and the Bake file's targets. Building several needs a builder that can (buildx with QEMU
+    or native nodes); the base images must exist for each."""
+    cache_from: list[CacheLocation] | None = None
+    """External build caches to read, as BuildKit writes them: `type=registry,ref=ghcr.io/acme/api:cache`,
+    `type=gha`, `type=local,src=.buildx-cache` (Compose `build.cache_from`, Bake `cache-from`)."""
+    cache_to: list[CacheLocation] | None = None
+    """Where to export the build cache: `type=registry,ref=ghcr.io/acme/api:cache,mode=max`
+    (Compose `build.cache_to`, Bake `cache-to`); usually set only where CI builds."""
+    sbom: bool | None = None
+    """Attach an SBOM attestation to the pushed image (BuildKit; Compose `build.sbom`, Bake `attest`)."""
+    provenance: bool | Literal["min", "max"] | None = None
+    """Attach a SLSA provenance attestation (`max` records the build's full inputs; Compose
+    `build.provenance`, Bake `attest`)."""
+    stage_names: dict[Literal["base", "builder", "deps", "dev", "test", "source", "prod"], Name] | None = None
+    """Names for the built-in stages, e.g. `{prod: production, dev: development}`: the Dockerfile,
+    `target`s and `hooks.stages` use them (the built-in names keep working as `target`)."""
     python: Python | None = None
     """Settings of the `python` family."""
     node: Node | None = None
@@ -690,7 +861,43 @@ class Build(Model):
             raise ValueError("the generic family needs `stages`")
         if self.family != "generic" and self.stages:
             raise ValueError(f"`stages` is only for the generic family, not {self.family}")
+        if self.family == "generic":
+            for name in ("hooks", "stage_names", "prod_exclude", "writable"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"`{name}` is for the built-in python and node templates; a generic build writes its stages itself")
+            return self
+        built_in = presets.TEMPLATE_STAGES[self.family]
+        renamed = self.stage_names or {}
+        wrong = sorted(set(renamed) - set(built_in))
+        if wrong:
+            raise ValueError(f"the {self.family} template has no stage {', '.join(wrong)} (stages: {', '.join(built_in)})")
+        names = self.stage_list()
+        if len(set(names)) != len(names):
+            raise ValueError(f"`stage_names` gives two stages one name: {', '.join(names)}")
+        known = {*names, *built_in}
+        for where, stages in [("hooks.stages", list((self.hooks.stages if self.hooks else None) or {})),
+                              *[(f"args.{k}.stages", v.stages or []) for k, v in (self.args or {}).items() if isinstance(v, BuildArg)]]:  # fmt: skip
+            unknown = [stage for stage in stages if stage not in known]
+            if unknown:
+                raise ValueError(f"`{where}` names no stage of the {self.family} template: {', '.join(unknown)} (stages: {', '.join(names)})")
         return self
+
+    def stage_list(self) -> list[str]:
+        """The Dockerfile's stage names, in order (built-in templates: after `stage_names`)."""
+        if self.family == "generic":
+            return [stage.name for stage in self.stages or []]
+        return [(self.stage_names or {}).get(stage, stage) for stage in presets.TEMPLATE_STAGES[self.family]]
+
+    def stage_name(self, name: str) -> str:
+        """A stage's name in the Dockerfile: a built-in name follows `stage_names`."""
+        return (self.stage_names or {}).get(name, name) if self.family != "generic" else name
+
+    def builtin_stage(self, name: str | None) -> str | None:
+        """What a Dockerfile stage is in the built-in template (``production`` -> ``prod``)."""
+        for builtin, renamed in (self.stage_names or {}).items():
+            if renamed == name:
+                return builtin
+        return name
 
 
 class Service(ServiceSettings):
@@ -795,6 +1002,36 @@ class Output(Model):
     )
     """Directory (relative to the spec) for Kubernetes manifests: a kustomize base and one
     overlay per deploying environment (`kubectl apply -k <dir>/overlays/prod`). Off by default."""
+    bake: str | None = None
+    """Also write a Buildx Bake file at this path (relative to the spec), e.g. `docker-bake.hcl`:
+    a target `<service>-<env>` per built service and environment, a group per environment
+    (`default`: prod), with the tags, build args, platforms, caches and attestations of the
+    Compose files. `docker buildx bake prod --print` shows what it builds."""
+
+
+class Oci(Model):
+    """OCI annotations (`org.opencontainers.image.*` labels) of every prod image dockergen
+    builds. `title` is the service's name and `description` its description; `source`,
+    `version`, `revision` and `created` come from build args (`OCI_SOURCE`, `OCI_VERSION`,
+    `OCI_REVISION`, `OCI_CREATED`) whose defaults are the values here (revision and created:
+    empty), so the Dockerfile is the same on every machine and CI passes the commit and time:
+    `--build-arg OCI_REVISION=$(git rev-parse HEAD) --build-arg OCI_CREATED=$(date -u +%FT%TZ)`.
+    A key set in `build.labels` wins."""
+
+    source: DockerValue | None = None
+    """URL of the source repository, e.g. `https://github.com/acme/shop`."""
+    version: DockerValue | None = None
+    """Version of the packaged software (default: empty; CI usually passes a tag)."""
+    url: DockerValue | None = None
+    """Where to find more about the image."""
+    documentation: DockerValue | None = None
+    """URL of its documentation."""
+    vendor: DockerValue | None = None
+    """Who distributes it."""
+    licenses: DockerValue | None = None
+    """SPDX license expression, e.g. `MIT` or `Apache-2.0`."""
+    authors: DockerValue | None = None
+    """Contact people or groups, e.g. `Platform team <platform@example.com>`."""
 
 
 class Variable(Model):
@@ -872,6 +1109,8 @@ class Spec(Model):
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None
     """Settings of `dockergen lint`: the failing severity, rules turned off or re-graded."""
+    oci: Oci | None = None
+    """OCI annotations of the prod images (the labels are there even without this block)."""
 
     @field_validator("services")
     @classmethod

@@ -20,6 +20,8 @@ import pytest
 from tests.e2e import engine as eng
 
 E2E_DIR = Path(__file__).resolve().parent
+# Projects the e2e suite builds: their own test suites run inside the images, not here.
+collect_ignore = ["projects"]
 
 
 def on_ci() -> bool:

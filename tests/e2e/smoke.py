@@ -29,13 +29,18 @@ def fastapi_celery(stack: Stack) -> None:
     assert "PostgreSQL" in version, version
     if "worker" not in stack.containers():
         return
-    task = _json(stack, "api", 8000, "/tasks/add?x=2&y=3", data={}, expect=202)["task_id"]
+    assert _task_round_trip(stack, "/tasks/add?x=2&y=3") == 5
+
+
+def _task_round_trip(stack: Stack, enqueue: str) -> object:
+    """POST ``enqueue`` on the api, then the task's result once the worker has run it."""
+    task = _json(stack, "api", 8000, enqueue, data={}, expect=202)["task_id"]
 
     def done() -> dict | None:
         body = _json(stack, "api", 8000, f"/tasks/{task}")
         return body if body["state"] == "SUCCESS" else None
 
-    assert eventually(done, timeout=30, what="celery task round trip through redis")["result"] == 5
+    return eventually(done, timeout=30, what="celery task round trip through redis")["result"]
 
 
 def microservices(stack: Stack) -> None:
@@ -79,9 +84,27 @@ def _published(stack: Stack, service: str, target: int) -> int:
     return int(out.rsplit(":", 1)[1])
 
 
+def uv_fastapi_celery(stack: Stack) -> None:
+    body = _json(stack, "api", 8000, "/db")
+    assert "PostgreSQL" in body["version"] and int(body["visits"]) >= 1, body
+    # The OCI labels of the uv-built prod image, and its code owned by root.
+    labels = stack.inspect("api")["Config"]["Labels"]
+    assert labels["org.opencontainers.image.title"] == "api" and labels["org.opencontainers.image.source"].startswith("https://"), labels
+    assert "denied" in stack.exec("api", "sh", "-c", "touch /app/app/main.py 2>/dev/null || echo denied")
+    if "worker" not in stack.containers():
+        return
+    assert _task_round_trip(stack, "/tasks/multiply?x=6&y=7") == 42
+    # beat schedules `tick` every 2 s; the worker runs it and counts in Redis. beat writes its
+    # schedule into the one directory the app user owns.
+    first = _json(stack, "api", 8000, "/beat")["ticks"]
+    eventually(lambda: _json(stack, "api", 8000, "/beat")["ticks"] > first, timeout=30, what="beat ticks reach the worker")
+    assert "beat-schedule" in stack.exec("beat", "ls", "/var/lib/celery")
+
+
 SMOKE: dict[str, Callable[[Stack], None]] = {
     "fastapi-celery": fastapi_celery,
     "microservices": microservices,
     "observability": observability,
     "platform": platform,
+    "uv-fastapi-celery": uv_fastapi_celery,
 }

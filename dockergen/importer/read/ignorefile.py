@@ -4,45 +4,9 @@ sources would a new ``.dockerignore`` leave out of the build context that the ol
 from __future__ import annotations
 
 import posixpath
-import re
-from functools import lru_cache
 
+from dockergen.ignore_match import ignored
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-
-
-def ignored(path: str, patterns: list[str] | tuple[str, ...]) -> bool:
-    """Whether ``patterns`` leave ``path`` (context-relative) out of the context: the last
-    matching pattern wins, ``!`` re-includes, a folder's exclusion covers its content."""
-    path = posixpath.normpath(path.lstrip("/"))
-    if path in (".", ""):
-        return False
-    parts = path.split("/")
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    out = False
-    for raw in patterns:
-        negate = raw.startswith("!")
-        pattern = posixpath.normpath((raw[1:] if negate else raw).strip()).lstrip("/")
-        regex = _regex(pattern)
-        if any(regex.fullmatch(p) for p in (prefixes if not negate else [path])):
-            out = not negate
-    return out
-
-
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern[str]:
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return re.compile(out)
 
 
 def _key(context: str) -> str:

@@ -1,0 +1,130 @@
+"""The files of a build context that a built-in template copies by name (dependency
+manifests and lockfiles, node's install files) and what they declare, so that validation
+can judge them before a build does: a missing one fails the ``COPY``, and a test stage
+whose installs name no pytest cannot run pytest.
+
+Nothing here runs a tool; files are only read (requirements, pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dockergen import presets
+from dockergen.spec.model import Build, Node, Python
+
+PathT = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    relative: str  # inside the build context
+    path: PathT  # the spec value that makes the template copy it
+
+
+def copied(build: Build, service: str) -> list[Manifest]:
+    """Every file the built-in template of ``build`` copies by name."""
+    at: PathT = ("services", service, "build")
+    if build.family == "python":
+        py = build.python or Python()
+        if py.package_manager != "pip":
+            return [Manifest(f, (*at, "python", "package_manager")) for f in presets.PYTHON_INSTALLERS[py.package_manager].manifests]
+        return [
+            Manifest(f, (*at, "python", field))
+            for field in ("requirements", "dev_requirements", "test_requirements")
+            if (f := getattr(py, field))
+        ]
+    if build.family == "node":
+        node = build.node or Node()
+        pm = presets.PACKAGE_MANAGERS[node.package_manager]
+        out = [Manifest("package.json", (*at, "node")), Manifest(pm.lockfile, (*at, "node", "package_manager"))]
+        return out + [Manifest(f, (*at, "node", "install_files", i)) for i, f in enumerate(node.install_files or [])]
+    return []
+
+
+# ---- what the test stage installs --------------------------------------------------
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match[1]).lower() if match else ""
+
+
+def requirement_names(context: Path, relative: str, seen: set[str] | None = None) -> set[str] | None:
+    """Distribution names a pip requirements file installs, following ``-r``/``--requirement``
+    includes (relative to the including file); None when a file cannot be read."""
+    seen = seen if seen is not None else set()
+    if relative in seen:
+        return set()
+    seen.add(relative)
+    try:
+        text = (context / relative).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    names: set[str] = set()
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        include = re.fullmatch(r"(?:-r|--requirement)[ =]?\s*(\S+)", line)
+        if include:
+            nested = requirement_names(context, str(Path(relative).parent / include[1]), seen)
+            if nested is None:
+                return None
+            names |= nested
+        elif line and not line.startswith(("-", "#")):
+            names.add(_name(line))
+    return names
+
+
+def _pyproject(context: Path) -> dict[str, Any] | None:
+    try:
+        return tomllib.loads((context / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def pyproject_names(context: Path) -> set[str] | None:
+    """Everything pyproject.toml declares, main dependencies and every group and extra (the
+    dev and test stages of uv, Poetry, PDM and pip-with-pyproject install all of them)."""
+    data = _pyproject(context)
+    if data is None:
+        return None
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    lists: list[Any] = [project.get("dependencies") or []]
+    lists += list((project.get("optional-dependencies") or {}).values())
+    lists += list((data.get("dependency-groups") or {}).values())
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    lists.append((tool.get("uv") or {}).get("dev-dependencies") or [])
+    lists += list(((tool.get("pdm") or {}).get("dev-dependencies") or {}).values())
+    names = {_name(r) for group in lists if isinstance(group, list) for r in group if isinstance(r, str)}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    tables += [g.get("dependencies") for g in (poetry.get("group") or {}).values() if isinstance(g, dict)]
+    names |= {_name(str(k)) for table in tables if isinstance(table, dict) for k in table}
+    return names
+
+
+def installed_for_tests(build: Build, context: Path) -> set[str] | None:
+    """Distributions the python test stage installs (runtime and test dependencies), or
+    None when that cannot be read here."""
+    py = build.python or Python()
+    if py.package_manager != "pip" or py.requirements == "pyproject.toml":
+        names = pyproject_names(context)
+        if py.package_manager != "pip" or names is None:
+            return names
+    else:
+        names = set()
+    for relative in (py.requirements, py.dev_requirements, py.test_requirements):
+        if relative and relative != "pyproject.toml":
+            found = requirement_names(context, relative)
+            if found is None:
+                return None
+            names |= found
+    return names
+
+
+def runs_pytest(command: list[str]) -> bool:
+    return any(word == "pytest" or word.endswith("/pytest") for word in command)

@@ -1,0 +1,80 @@
+"""A Buildx Bake file (``output.bake``): one target per built service and environment,
+one group per environment (``default``: prod), with what the Compose files give each build.
+
+Targets are named ``<service>-<env>``; tags, build args, platforms, caches and
+attestations are the ones the environment's Compose build would use. Every value is
+quoted by ``render.hcl``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from dockergen import presets
+from dockergen.render import hcl
+from dockergen.resolve import ResolvedProject
+
+
+def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
+    base = posixpath.dirname(posixpath.normpath(bake_path))
+    targets: dict[str, dict[str, Any]] = {}
+    groups: dict[str, list[str]] = {}
+    # The OCI args default to the spec's values, as in the Dockerfile: an empty value passed
+    # to the build would replace the ARG's default.
+    oci = project.spec.oci
+    defaults = {arg: (getattr(oci, field, None) if oci else None) or "" for field, arg in presets.OCI_ARGS}
+    variables: list[str] = list(defaults)
+    for env_name, env in project.environments.items():
+        for name, service in env.services.items():
+            plan = service.plan
+            if plan is None or plan.service != name:  # a `uses` service runs its builder's image
+                continue
+            build = plan.build
+            context = posixpath.relpath(posixpath.normpath(build.context), base or ".")
+            body: dict[str, Any] = {
+                "context": hcl.literal(context),
+                "dockerfile": hcl.literal(posixpath.relpath(plan.dockerfile, posixpath.normpath(build.context))),
+                "target": hcl.literal(service.target or ""),
+            }
+            if service.image:
+                tag, names = hcl.template(service.image)
+                body["tags"] = f"[{tag}]"
+                variables += names
+            args = {arg: "${" + arg + "}" for _, arg in presets.OCI_ARGS} | dict(service.settings.build_args or {})
+            rendered = []
+            for key, value in sorted(args.items()):
+                text, names = hcl.template(value)
+                variables += names
+                rendered.append(f"{hcl.key(key)} = {text}")
+            body["args"] = "{\n    " + "\n    ".join(rendered) + "\n  }"
+            for field, attribute in (("platforms", "platforms"), ("cache_from", "cache-from"), ("cache_to", "cache-to")):
+                values = getattr(build, field)
+                if values:
+                    body[attribute] = "[" + ", ".join(hcl.literal(v) for v in values) + "]"
+            attest = _attestations(build.sbom, build.provenance)
+            if attest:
+                body["attest"] = "[" + ", ".join(hcl.literal(a) for a in attest) + "]"
+            target = f"{name}-{env_name}"
+            targets[target] = body
+            groups.setdefault(env_name, []).append(target)
+    default = "prod" if "prod" in groups else next(iter(groups), None)
+    lines = [header, "# Build every image of an environment: docker buildx bake <env> (`default`: prod)."]
+    for name in dict.fromkeys(variables):
+        lines += ["", f"variable {hcl.literal(name)} {{", f"  default = {hcl.literal(defaults.get(name, ''))}", "}"]
+    if default is not None:
+        lines += ["", 'group "default" {', f"  targets = [{hcl.literal(default)}]", "}"]
+    for env_name, members in groups.items():
+        lines += ["", f"group {hcl.literal(env_name)} {{", "  targets = [" + ", ".join(hcl.literal(t) for t in members) + "]", "}"]
+    for target, body in targets.items():
+        lines += ["", f"target {hcl.literal(target)} {{", *(f"  {hcl.key(k)} = {v}" for k, v in body.items()), "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _attestations(sbom: bool | None, provenance: bool | str | None) -> list[str]:
+    out = []
+    if sbom is not None:
+        out.append("type=sbom" if sbom else "type=sbom,disabled=true")
+    if provenance is not None:
+        out.append("type=provenance,disabled=true" if provenance is False else f"type=provenance,mode={'min' if provenance is True else provenance}")
+    return out

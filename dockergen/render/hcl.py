@@ -1,0 +1,59 @@
+"""HCL for Buildx Bake files: the only place values are quoted for HCL.
+
+A spec value becomes an HCL quoted template in which nothing is interpolated but the
+Compose variables it carries (``${TAG:-prod}`` becomes the Bake variable ``TAG`` with that
+fallback), so a value can neither end its string nor run an HCL expression.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from dockergen.render.support import INTERPOLATION
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def literal(text: str) -> str:
+    """``text`` as an HCL string that means exactly ``text`` (no interpolation, no directive)."""
+    # JSON's escapes are HCL's (\\n, \\", \\\\, \\uXXXX; non-ASCII escaped too). A `$` or `%` before
+    # `{` is written as its escape, which never opens a template sequence (the `$${` form
+    # is not read by every HCL parser).
+    return json.dumps(text, ensure_ascii=True).replace("${", "\\u0024{").replace("%{", "\\u0025{")
+
+
+def template(text: str) -> tuple[str, list[str]]:
+    """A Compose-interpolated string (``${VAR}``, ``${VAR:-default}``, ``$$``) as an HCL
+    template reading Bake variables, and the variables it reads (for ``variable`` blocks).
+    ``:?`` and ``?`` (required) read the variable as it is."""
+    parts: list[str] = []
+    names: list[str] = []
+    position = 0
+    for match in INTERPOLATION.finditer(text):
+        parts.append(_literal_body(text[position : match.start()]))
+        position = match.end()
+        whole = match.group(0)
+        if whole == "$$":  # a literal `$`; before `{` HCL needs it doubled too
+            parts.append("\\u0024" if text[position : position + 1] == "{" else "$")
+            continue
+        name = match.group(1) or match.group(4)
+        names.append(name)
+        op, default = match.group(2), match.group(3)
+        if op in (":-", "-") and default:
+            fallback = template(default)
+            names += fallback[1]
+            parts.append("${" + name + ' != "" ? ' + name + " : " + fallback[0] + "}")
+        else:
+            parts.append("${" + name + "}")
+    parts.append(_literal_body(text[position:]))
+    return '"' + "".join(parts) + '"', list(dict.fromkeys(names))
+
+
+def _literal_body(text: str) -> str:
+    return literal(text)[1:-1]
+
+
+def key(name: str) -> str:
+    """An attribute or block label: a bare identifier when it is one, else a quoted string."""
+    return name if IDENTIFIER.fullmatch(name) else literal(name)

@@ -42,3 +42,13 @@ def supported(feature: str, engines: Engines) -> bool:
 
 def effective_engines(declared: Engines) -> Engines:
     return declared if declared.model_fields_set else DEFAULT_ENGINES
+
+
+def declaration_for(feature: str, engines: Engines) -> str:
+    """The `engines:` block that keeps every engine ``engines`` targets and raises those too
+    old for ``feature``: a spec that declares some engines drops the defaults of the others."""
+    wanted = engines.model_dump()
+    for engine, minimum in FEATURES[feature].items():
+        if minimum is not None and (wanted[engine] is None or _version(wanted[engine]) < _version(minimum)):
+            wanted[engine] = minimum
+    return "engines: {" + ", ".join(f'{engine}: "{version}"' for engine, version in wanted.items() if version is not None) + "}"

@@ -18,7 +18,7 @@ from dockergen import durations, manifests
 from dockergen.containment import outside_reason
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
-from dockergen.features import supported
+from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
@@ -85,7 +85,7 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
         if any(not isinstance(f, str) and f.required is False for f in s.env_file or []) and not supported("env_file_required", project.engines):
             path = setter_path(source, env.info, name, "env_file") or ("services", name)
             out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24; engines.compose is {project.engines.compose}",
-                        "declare `engines: {compose: \"2.24\"}` (with the other engines you target)"))  # fmt: skip
+                        f"declare `{declaration_for('env_file_required', project.engines)}`"))  # fmt: skip
         for config in s.configs or []:
             source_name = config if isinstance(config, str) else config.source
             if source_name not in declared:
@@ -94,7 +94,7 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
         if env.info.kind == "dev" and s.watch and service.plan is not None and not supported("develop_watch", project.engines):
             path = setter_path(source, env.info, name, "watch") or ("services", name)
             out.append((path, f"watch is left out: `docker compose watch` needs Docker Compose 2.22, engines.compose is {project.engines.compose}; "
-                        "the source stays bind-mounted", "declare `engines: {compose: \"2.22\"}` to get it", "warning"))  # fmt: skip
+                        "the source stays bind-mounted", f"declare `{declaration_for('develop_watch', project.engines)}` to get it", "warning"))  # fmt: skip
     return out
 
 

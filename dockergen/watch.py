@@ -10,19 +10,8 @@ from __future__ import annotations
 
 import posixpath
 
-from dockergen.presets import PACKAGE_MANAGERS
+from dockergen.manifests import copied
 from dockergen.spec.model import Build, WatchRule
-
-
-def dependency_manifests(build: Build) -> list[str]:
-    """The files of the build context whose change means installing again (for the dev stage)."""
-    if build.python is not None:
-        return [f for f in (build.python.requirements, build.python.dev_requirements) if f]
-    if build.family == "node":
-        node = build.node
-        manager = PACKAGE_MANAGERS[node.package_manager if node else "npm"]
-        return ["package.json", manager.lockfile, *((node.install_files or []) if node else [])]
-    return []
 
 
 def watch_rules(watch: bool | list[WatchRule] | None, build: Build) -> tuple[WatchRule, ...]:
@@ -35,7 +24,9 @@ def watch_rules(watch: bool | list[WatchRule] | None, build: Build) -> tuple[Wat
         raise ValueError("a generic build has no known source layout: give the rules (`watch: [{action: sync, path: ..., target: ...}]`)")
     context = posixpath.normpath(build.context)
     root = "." if context == "." else f"./{context}"
-    manifests = dependency_manifests(build)
+    # What the template copies by name before installing (requirements files, pyproject.toml
+    # and its lockfile, package.json and node's): a change there needs the install again.
+    manifests = [m.relative for m in copied(build, "")]
     rebuild = [WatchRule(action="rebuild", path=posixpath.join(root, m)) for m in manifests]
     ignore = [*manifests, *(["node_modules"] if build.family == "node" else [])]
     return (*rebuild, WatchRule(action="sync", path=root, target=build.workdir, ignore=ignore or None))

@@ -73,6 +73,20 @@ def test_watch_on_a_node_build_rebuilds_on_the_lockfile(tmp_path: Path) -> None:
     assert "node_modules" in next(r for r in rules if r["action"] == "sync")["ignore"]
 
 
+@pytest.mark.parametrize(("manager", "lockfile"), [("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pdm", "pdm.lock")])
+def test_watch_on_a_locked_python_project_rebuilds_on_pyproject_and_its_lockfile(tmp_path: Path, manager: str, lockfile: str) -> None:
+    api = tmp_path / "api"
+    api.mkdir()
+    (api / "pyproject.toml").write_text('[project]\nname = "api"\nversion = "1"\n')
+    (api / lockfile).write_text("")
+    build = f'build: {{family: python, context: api, port: 8000, python: {{package_manager: {manager}, app: "app.main:app"}}}}'
+    d = rendered(tmp_path, f"services:\n  api:\n    {build}\n    watch: true\n")
+    rules = config(d, "dev")["services"]["api"]["develop"]["watch"]
+    assert {r["path"] for r in rules if r["action"] == "rebuild"} == {str(api / "pyproject.toml"), str(api / lockfile)}
+    sync = next(r for r in rules if r["action"] == "sync")
+    assert sync["path"] == str(api) and set(sync["ignore"]) == {"pyproject.toml", lockfile}
+
+
 def test_watch_rules_of_your_own_and_a_generic_build_without_rules(tmp_path: Path) -> None:
     own = 'watch: [{action: sync+restart, path: ./conf, target: /etc/app}, {action: rebuild, path: ./requirements.txt}]'
     d = rendered(tmp_path / "own", f"services:\n  api:\n    {API}\n    {own}\n")
@@ -96,6 +110,9 @@ def test_with_the_default_engines_watch_is_left_out_and_render_says_so(tmp_path:
     result = dockergen(tmp_path, "render", "-q")
     assert result.returncode == 0
     assert "dockergen.yaml:6:5: warning: services.api.watch: watch is left out" in result.stderr, result.stderr
+    # The hint keeps the engines the spec targets: declaring only compose would drop podman
+    # and buildah's defaults (and turn on HEALTHCHECK --start-interval, which buildah refuses).
+    assert 'engines: {compose: "2.22", docker: "24.0", podman: "4.3", buildah: "1.28"}' in result.stderr, result.stderr
     api = config(tmp_path, "dev")["services"]["api"]
     assert "develop" not in api and api["volumes"][0]["target"] == "/app"  # the bind mount stays
 

@@ -269,7 +269,7 @@ class ConfigMount(Model):
     """File mode, e.g. `0o440` (YAML `0440` is octal too)."""
 
 
-def _inside_project(path: str) -> str:
+def _stays_in_project(path: str) -> str:
     normal = posixpath.normpath(path)
     if path.startswith(("/", "~")) or normal == ".." or normal.startswith("../"):
         raise ValueError(f"must be a path inside the project: {path!r}")
@@ -282,7 +282,7 @@ class WatchRule(Model):
     action: Literal["sync", "rebuild", "sync+restart", "restart", "sync+exec"]
     """`sync` copies changed files into the container, `rebuild` builds the image again and
     recreates the container, `sync+restart` syncs then restarts it."""
-    path: Annotated[str, AfterValidator(_inside_project)]
+    path: Annotated[str, AfterValidator(_stays_in_project)]
     """What to watch, relative to the spec."""
     target: str | None = Field(None, pattern=r"^/")
     """Where `sync` copies to in the container."""

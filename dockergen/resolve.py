@@ -85,7 +85,7 @@ class EnvironmentInfo:
     flavour: str | None
     chain: tuple[str, ...]  # root ... self, along `extends`
     compose_file: str
-    project: str | None = None  # Compose project name, when not the spec's
+    project: str  # Compose project name (``project_name``): every reader takes it from here
     registry: str | None = None  # prefix of built images without a registry
 
 
@@ -222,18 +222,29 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
                     return value
             return None
 
+        kind = pick("kind") or "prod"
+        named = next((e for e in reversed(chain) if declared[e].get("project") is not None), None)
+        if named is not None and kind == "test" and (pick("kind", chain[: chain.index(named) + 1]) or "prod") != "test":
+            named = None  # a test environment never takes over the project of a dev or prod one it extends
         out[name] = EnvironmentInfo(
             name=name,
-            kind=pick("kind") or "prod",
+            kind=kind,
             engine=pick("engine") or "docker",
             flavour=pick("flavour"),
             chain=tuple(chain),
             compose_file=declared[name].get("compose_file")
             or (override if name == spec.output.override else spec.output.overlay.format(env=name)),
-            project=pick("project"),
+            project=declared[named]["project"] if named is not None else project_name(spec.project, name, kind),
             registry=pick("registry") or spec.registry,
         )
     return out
+
+
+def project_name(project: str, env: str, kind: str) -> str:
+    """The Compose project name of an environment that sets none: the spec's ``project``,
+    and ``<project>-<env>`` for a test environment, so that running its suites never
+    recreates, stops or reuses the containers, networks and volumes of dev (or prod)."""
+    return f"{project}-{env}" if kind == "test" else project
 
 
 # Compose reads `<base>.override.<ext>` next to these base files by itself.

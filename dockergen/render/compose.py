@@ -49,7 +49,7 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
     builders = image_builders(env)
     for name, service in env.services.items():
         services[name] = _service(service, env, named_volumes, name in builders)
-    doc: dict[str, Any] = {"name": env.info.project or spec.project, "services": services}
+    doc: dict[str, Any] = {"name": env.info.project, "services": services}
     declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):
         declared_volumes.setdefault(volume, None)

@@ -940,9 +940,12 @@ class Environment(Model):
     compose_file: str | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     project: Name | None = None
-    """Compose project name in this environment (default: the spec's `project`); it prefixes
-    volume, network and container names, so two environments with different names can run
-    side by side and keep their own data."""
+    """Compose project name in this environment; it prefixes volume, network and container
+    names, so two environments with different names can run side by side and keep their own
+    data. Default: the spec's `project`, and `<project>-<env>` for a `test` environment
+    (`shop-test`), so that running its suites never recreates or stops the dev containers or
+    touches their volumes. Inherited along `extends`, except that a test environment does not
+    take the name of a non-test one. `dockergen compose <env>` and the rendered files agree."""
     defaults: Defaults | None = None
     """Settings for the services in this environment (above the spec's `defaults`, below the services)."""
     kubernetes: bool | KubernetesEnvironment | None = None

@@ -24,7 +24,7 @@ from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
-from dockergen.resolve import builtin_layer, merge
+from dockergen.resolve import builtin_layer, merge, project_name
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -173,7 +173,7 @@ def build_spec(
         inferred = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("engine") or (by_name[env.parent].engine if env.parent in by_name else "docker")
         if env.engine != inferred or env.engine != "docker":
             block["engine"] = env.engine
-        if env.project != project:
+        if env.project != project_name(project, env.name, env.kind):
             block["project"] = env.project
         spec["environments"][env.name] = block
     spec["services"] = spec_services
@@ -338,7 +338,7 @@ def _decisions(
     out: list[Decision] = []
     projects: dict[str, list[str]] = {}
     for env in envs:
-        if env.project != project:
+        if env.project != project_name(project, env.name, env.kind):
             projects.setdefault(env.project, []).append(env.name)
     for name, names in projects.items():
         out.append(Decision(KEPT, f"project name {name}", f"kept in {', '.join(names)}: volumes, networks and containers keep "

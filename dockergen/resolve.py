@@ -520,7 +520,9 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
     """What a test environment is: each built service runs its test suite (its ``test``
     stage) against what it depends on, and exits. A service another one waits for must serve
     instead, so there it runs its serving stage and its suite runs beside it as
-    ``<name>-test``, with the same settings and dependencies."""
+    ``<name>-test``, with the same settings and dependencies. A service given its own
+    ``command`` or ``entrypoint`` there runs that, not the suite (an integration server on
+    the test image, as imported sprawls have): it is left as the spec says."""
     waited_for = {
         dep
         for s in services.values()
@@ -529,7 +531,14 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
     }
     out: dict[str, ResolvedService] = {}
     for name, service in services.items():
-        if service.plan is None or service.plan.build.builtin_stage(service.target) != presets.TARGET_BY_KIND["test"] or spec.services[name].uses is not None:
+        suite = (
+            service.plan is not None
+            and service.plan.build.builtin_stage(service.target) == presets.TARGET_BY_KIND["test"]
+            and spec.services[name].uses is None
+            and service.settings.command is None
+            and service.settings.entrypoint is None
+        )
+        if not suite:
             out[name] = service
             continue
         # A test run serves nothing: no probe, no published port.

@@ -84,8 +84,9 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
         s = service.settings
         if any(not isinstance(f, str) and f.required is False for f in s.env_file or []) and not supported("env_file_required", project.engines):
             path = setter_path(source, env.info, name, "env_file") or ("services", name)
-            out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24; engines.compose is {project.engines.compose}",
-                        f"declare `{declaration_for('env_file_required', project.engines)}`"))  # fmt: skip
+            out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24 (older releases refuse the file); "
+                        f"engines.compose is {project.engines.compose}",
+                        f"declare `{declaration_for('env_file_required', project.engines)}`, or list the file as a plain path", "warning"))  # fmt: skip
         for config in s.configs or []:
             source_name = config if isinstance(config, str) else config.source
             if source_name not in declared:

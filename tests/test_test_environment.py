@@ -69,10 +69,37 @@ def test_a_test_runner_name_taken_by_a_service_is_a_located_error(tmp_path: Path
           api-test:
             image: busybox:1.36
           web:
-            build: {family: python, python: {requirements: null, app: "web:app"}}
+            build: {family: python, context: web, python: {requirements: null, app: "web:app"}}
             depends_on: [api]
         """))
     result = subprocess.run([sys.executable, "-m", "dockergen", "render", "--spec", str(tmp_path / "dockergen.yaml")], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "dockergen.yaml:7:3: error: services.api-test:" in result.stderr and "api's test suite" in result.stderr, result.stderr
     assert not (tmp_path / "compose.yaml").exists()
+
+
+def test_a_service_given_its_own_command_in_test_runs_that_command_as_written(tmp_path: Path) -> None:
+    """An integration server on the test image (as imported sprawls have it) is not a suite:
+    it keeps its command, probe and port, and what waits for it waits for its health."""
+    (tmp_path / "dockergen.yaml").write_text(textwrap.dedent("""\
+        version: 1
+        project: shop
+        services:
+          api:
+            build: {family: python, context: api, port: 8000, python: {requirements: null, app: "app:app"}}
+            healthcheck: {http: /health}
+            environments:
+              test: {command: [uvicorn, "app:app", --host, 0.0.0.0], ports: ["8001:8000"]}
+          web:
+            build: {family: python, context: web, python: {requirements: null, app: "web:app"}}
+            depends_on: [api]
+        """))
+    result = subprocess.run([sys.executable, "-m", "dockergen", "render", "-q", "--spec", str(tmp_path / "dockergen.yaml")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    services = _config(tmp_path, "test")["services"]
+    assert "api-test" not in services
+    api = services["api"]
+    assert api["build"]["target"] == "test" and api["command"][0] == "uvicorn"
+    assert api["healthcheck"]["test"][:2] == ["CMD", "python"] and api["ports"][0]["published"] == "8001"
+    assert services["web"]["depends_on"]["api"]["condition"] == "service_healthy"
+    assert services["web"]["healthcheck"] == {"disable": True}  # web's own suite still runs

@@ -284,7 +284,7 @@ class WatchRule(Model):
     recreates the container, `sync+restart` syncs then restarts it."""
     path: Annotated[str, AfterValidator(_stays_in_project)]
     """What to watch, relative to the spec."""
-    target: str | None = Field(None, pattern=r"^/")
+    target: str | None = matching(r"^/", "an absolute path in the container (starting with `/`)", None)
     """Where `sync` copies to in the container."""
     ignore: list[str] | None = None
     """Patterns under `path` that never trigger the rule."""

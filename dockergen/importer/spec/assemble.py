@@ -108,7 +108,7 @@ def build_spec(
     preset_keys: set[str] = set()
     for service, per_env in targets.items():
         for env in envs:
-            layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}])
+            layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}], uses=service in builds.uses)
             below_by[(service, env.name)] = layer
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())

@@ -223,9 +223,6 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             return None
 
         kind = pick("kind") or "prod"
-        named = next((e for e in reversed(chain) if declared[e].get("project") is not None), None)
-        if named is not None and kind == "test" and (pick("kind", chain[: chain.index(named) + 1]) or "prod") != "test":
-            named = None  # a test environment never takes over the project of a dev or prod one it extends
         out[name] = EnvironmentInfo(
             name=name,
             kind=kind,
@@ -234,17 +231,27 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
             chain=tuple(chain),
             compose_file=declared[name].get("compose_file")
             or (override if name == spec.output.override else spec.output.overlay.format(env=name)),
-            project=declared[named]["project"] if named is not None else project_name(spec.project, name, kind),
+            project=project_name(
+                spec.project, [(e, pick("kind", chain[: i + 1]) or "prod", declared[e].get("project")) for i, e in enumerate(chain)]
+            ),
             registry=pick("registry") or spec.registry,
         )
     return out
 
 
-def project_name(project: str, env: str, kind: str) -> str:
-    """The Compose project name of an environment that sets none: the spec's ``project``,
-    and ``<project>-<env>`` for a test environment, so that running its suites never
-    recreates, stops or reuses the containers, networks and volumes of dev (or prod)."""
-    return f"{project}-{env}" if kind == "test" else project
+def project_name(project: str, chain: list[tuple[str, str, str | None]]) -> str:
+    """The Compose project name of the last environment of ``chain``, ``(name, kind, its
+    own `project` or None)`` from the root along ``extends``: the nearest one set, else the
+    spec's ``project``, and ``<project>-<env>`` for a test environment, so that running its
+    suites never recreates, stops or reuses the containers, networks and volumes of dev or
+    prod. A test environment does not take over the name of a dev or prod one it extends."""
+    name, kind, _ = chain[-1]
+    for env, env_kind, declared in reversed(chain):
+        if declared is not None:
+            if kind == "test" and env != name and env_kind != "test":
+                break
+            return declared
+    return f"{project}-{name}" if kind == "test" else project
 
 
 # Compose reads `<base>.override.<ext>` next to these base files by itself.

@@ -63,6 +63,9 @@ def messages(tmp_path: Path, text: str) -> list[str]:
         (("services:", "environments: {dev: {kind: production}}\nservices:"), "environments.dev.kind: must be one of: dev, test, staging, prod (got 'production')"),
         (("services:", "environments: {Dev: {}}\nservices:"), "must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Dev')"),
         (("services:", "output: {overlay: compose.yaml}\nservices:"), "output.overlay: must be a file name containing {env}"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    user: 1000"), "user: must be a string, and YAML read an unquoted number (1000): write the value in quotes"),
+        (("image: nginx:1.27", "build: {family: python, context: ., python: {version: 3.10}}"), "python.version: must be a string, and YAML read an unquoted number (3.1): write the value in quotes as you mean it (unquoted 3.10 is the number 3.1)"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    description: true"), "description: must be a string, and YAML read an unquoted true as a boolean: write the value in quotes"),
     ],
 )
 def test_the_message_names_the_expected_format(tmp_path: Path, change: tuple[str, str], expected: str) -> None:

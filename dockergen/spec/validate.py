@@ -179,6 +179,18 @@ def _literal_message(error: dict[str, Any]) -> str:
     return text + (f"; did you mean {close[0]!r}?" if close else "")
 
 
+def _string_type_message(got: Any, default: str) -> str:
+    """A string field given a YAML number or boolean: the fix is quoting, and a float has
+    already lost its text (``3.10`` is read as ``3.1``), so say so."""
+    if isinstance(got, bool):
+        return f"must be a string, and YAML read an unquoted {str(got).lower()} as a boolean: write the value in quotes"
+    if isinstance(got, float):
+        return f"must be a string, and YAML read an unquoted number ({got!r}): write the value in quotes as you mean it (unquoted 3.10 is the number 3.1)"
+    if isinstance(got, int):
+        return f"must be a string, and YAML read an unquoted number ({got!r}): write the value in quotes"
+    return default
+
+
 def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
     grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for error in exc.errors():
@@ -211,6 +223,8 @@ def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
                     text = f"{_pattern_message(path, e['ctx']['pattern'])} (got {e.get('input')!r})"
                 if e["type"] == "literal_error":
                     text = _literal_message(e)
+                if e["type"] == "string_type":
+                    text = _string_type_message(e.get("input"), text)
                 if text not in messages:
                     messages.append(text)
             message = "; or ".join(messages[:3])

@@ -166,3 +166,40 @@ def _blocks(
 def resolved(level: dict[str, Any], blocks: dict[str, dict[str, Any]], chain: tuple[str, ...], below: dict[str, Any]) -> dict[str, Any]:
     """What the layers give in one environment (the spec's rule, as ``resolve`` applies it)."""
     return merge(below, level, *(blocks.get(env, {}) for env in chain))
+
+
+def layering(
+    order: list[str], parents: dict[str, str | None], targets: dict[str, dict[str, dict[str, Any] | None]]
+) -> dict[str, str | None]:
+    """Each environment's parent in the spec: the one its files extend; else, when it shares
+    much with one declared before it (``podman-no-dns`` and ``podman``), that one, so that
+    its blocks only say what differs. ``targets``: service -> env -> settings (None: absent)."""
+    out: dict[str, str | None] = {}
+    flat = {(s, e): _flat(t) for s, per_env in targets.items() for e, t in per_env.items() if t is not None}
+    for index, env in enumerate(order):
+        if parents.get(env):
+            out[env] = parents[env]
+            continue
+        best: tuple[int, str] | None = None
+        for other in order[:index]:
+            score = 0
+            for service, per_env in targets.items():
+                mine, theirs = flat.get((service, env)), flat.get((service, other))
+                if (mine is None) != (theirs is None):
+                    score -= 2  # `enabled` flips
+                elif mine is not None and theirs is not None:
+                    score += len(mine & theirs) - len(mine - theirs)
+            if score > 0 and (best is None or score > best[0]):
+                best = (score, other)
+        out[env] = best[1] if best else None
+    return out
+
+
+def _flat(settings: dict[str, Any], prefix: str = "") -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for key, value in settings.items():
+        if isinstance(value, dict) and key not in WHOLE and value:
+            out |= _flat(value, f"{prefix}{key}.")
+        else:
+            out.add((prefix + key, json.dumps(value, sort_keys=True)))
+    return out

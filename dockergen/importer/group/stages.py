@@ -126,10 +126,14 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
                     obstacles.append(f"{variant.path}: FROM {stage.base} cannot be resolved")
                 source = stage.base if keep_args else base
             steps = [_rewrite(ins, parsed, stage.index, local, variant, context, defaults, obstacles) for ins in stage.instructions]
+            # The file's own header comment goes above its first stage, but for the primary's (the Dockerfile's).
+            comments = (*(parsed.global_comments if stage.index == 0 and variant is not variants[0] else ()), *stage.comments)
+            step_comments = {i: ins.comments for i, ins in enumerate(stage.instructions) if ins.comments}
             key = (source, stage.platform, tuple(steps))
             if key in seen:
                 local[stage.index] = seen[key]
                 stage_map[(variant.path, stage.index)] = seen[key]
+                _keep_comments(next(s for s in stages if s["name"] == seen[key]), comments, step_comments)
                 continue
             name = _unique(names[(variant.path, stage.index)], taken)
             seen[key] = name
@@ -138,8 +142,8 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
             entry: dict = {"name": name, "from": source, "steps": steps}
             if stage.platform:
                 entry["platform"] = stage.platform
-            entry["comments"] = stage.comments
-            entry["step_comments"] = {i: ins.comments for i, ins in enumerate(stage.instructions) if ins.comments}
+            entry["comments"] = comments
+            entry["step_comments"] = step_comments
             stages.append(entry)
         if variant.context != context:
             notes.append(f"{variant.path}: built from {variant.context} before; COPY sources now relative to {context}")
@@ -147,6 +151,14 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
     primary = variants[0].parsed
     return MergedBuild(service, context, dockerfile, tuple(stages), stage_map, tuple(notes), tuple(obstacles), contexts,
                        global_args, primary.directives, primary.global_comments)  # fmt: skip
+
+
+def _keep_comments(entry: dict, comments: tuple[str, ...], step_comments: dict[int, tuple[str, ...]]) -> None:
+    """A stage written once for two variants keeps the comments of both."""
+    entry["comments"] = (*entry["comments"], *(c for c in comments if c not in entry["comments"]))
+    for index, lines in step_comments.items():
+        mine = entry["step_comments"].get(index, ())
+        entry["step_comments"][index] = (*mine, *(c for c in lines if c not in mine))
 
 
 def _shared_global_args(variants: list[Variant]) -> tuple[tuple[str, ...], bool]:

@@ -166,15 +166,14 @@ def _after_keyword(original: str, keyword: str) -> str:
 
 
 def _comments_between(lines: list[str], after: int, before: int) -> tuple[str, ...]:
-    """The comment block right above line ``before`` (1-based), below line ``after``: a blank
-    line ends it, so a comment that belongs to nothing in particular is not attached."""
+    """The comment lines between line ``after`` and line ``before`` (1-based): those above an
+    instruction, blank lines between them dropped."""
     out: list[str] = []
-    for line in reversed(lines[after : before - 1]):
+    for line in lines[after : before - 1]:
         stripped = line.strip()
-        if not stripped.startswith("#"):
-            break
-        out.append(stripped[1:].strip() if stripped[1:2] != " " else stripped[2:].rstrip())
-    return tuple(reversed(out))
+        if stripped.startswith("#"):
+            out.append(stripped[1:].strip() if stripped[1:2] != " " else stripped[2:].rstrip())
+    return tuple(out)
 
 
 def _directives(text: str) -> dict[str, str]:

@@ -18,7 +18,8 @@ from dockergen import presets
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-from dockergen.importer.factor.layers import diff, factor, inert, resolved
+from dockergen.importer.factor.hoist import Layers, hoist
+from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
@@ -40,10 +41,10 @@ class SpecResult:
     comments: dict[tuple, tuple[str, ...]] = field(default_factory=dict)  # spec path -> comment lines above it
 
 
-def chain_of(envs: dict[str, EnvPlan], name: str) -> tuple[str, ...]:
+def _chain(parent_of: dict[str, str | None], name: str) -> tuple[str, ...]:
     chain = [name]
-    while envs[chain[-1]].parent in envs and envs[chain[-1]].parent not in chain:
-        chain.append(envs[chain[-1]].parent)  # type: ignore[arg-type]
+    while parent_of.get(chain[-1]) and parent_of[chain[-1]] not in chain:
+        chain.append(parent_of[chain[-1]])  # type: ignore[arg-type]
     return tuple(reversed(chain))
 
 
@@ -58,7 +59,6 @@ def build_spec(
     variables: dict[str, dict[str, Any]],
 ) -> SpecResult:
     by_name = {e.name: e for e in envs}
-    chains = {e.name: chain_of(by_name, e.name) for e in envs}
     result = SpecResult({}, {})
     targets: dict[str, dict[str, dict[str, Any] | None]] = {c: {e.name: None for e in envs} for c in grouping.order}
     for service in builds.new_services:
@@ -103,6 +103,8 @@ def build_spec(
                 settings["target"] = merged_build.stages[-1]["name"]
             targets[service][env.name] = settings
     _short_depends_on(targets)
+    parent_of = layering([e.name for e in envs], {e.name: e.parent for e in envs}, targets)
+    chains = {e.name: _chain(parent_of, e.name) for e in envs}
 
     below_by: dict[tuple[str, str], dict[str, Any]] = {}
     preset_keys: set[str] = set()
@@ -118,6 +120,8 @@ def build_spec(
         engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
         defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
     spec_services: dict[str, Any] = {}
+    levels: dict[str, dict[str, Any]] = {}
+    all_blocks: dict[str, dict[str, dict[str, Any]]] = {}
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
@@ -140,10 +144,8 @@ def build_spec(
                                                  "needs: re-included with `!` patterns", service=service))  # fmt: skip
         elif service in builds.uses:
             entry["uses"] = builds.uses[service]
-        entry.update(level)
-        if blocks:
-            entry["environments"] = {env.name: blocks[env.name] for env in envs if env.name in blocks}
         spec_services[service] = entry
+        levels[service], all_blocks[service] = level, blocks
         for env in envs:
             want = per_env[env.name]
             if want is None:
@@ -153,6 +155,13 @@ def build_spec(
             extra = {k: v for k, v in got.items() if k not in want and k not in keep[env.name] and k != "enabled" and not inert(k, v)}
             if {k: got.get(k) for k in want} != want or extra:
                 result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
+    shared = Layers(defaults, {}, levels, all_blocks, below_by, chains,
+                    {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()})  # fmt: skip
+    hoist(shared)
+    for service, entry in spec_services.items():
+        entry.update(levels[service])
+        if all_blocks[service]:
+            entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
     spec: dict[str, Any] = {"version": 1, "project": project}
     if any("start_interval" in (t or {}).get("healthcheck", {}) for per_env in targets.values() for t in per_env.values()):
         # Only engines that know `start_interval` get it from the renderer (features.py).
@@ -161,20 +170,22 @@ def build_spec(
     if defaults:
         spec["defaults"] = defaults
     spec["environments"] = {}
+    projects = _written_projects(envs, chains, project)
     for env in envs:
         block: dict[str, Any] = {"description": env.description}
-        if env.parent:
-            block["extends"] = env.parent
-        # Written where the spec would infer another kind: a standard name's, else the parent's, else prod.
-        kind = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("kind") or (by_name[env.parent].kind if env.parent in by_name else "prod")
-        if env.kind != kind:
+        parent = by_name.get(parent_of[env.name] or "")
+        if parent is not None:
+            block["extends"] = parent.name
+        # Each written where the spec would infer another: a standard name's, else the parent's, else its own default.
+        standard = presets.STANDARD_ENVIRONMENTS.get(env.name, {})
+        if env.kind != (standard.get("kind") or (parent.kind if parent else "prod")):
             block["kind"] = env.kind
-        # Written where the spec would infer another engine: a parent's, or a standard name's (podman).
-        inferred = presets.STANDARD_ENVIRONMENTS.get(env.name, {}).get("engine") or (by_name[env.parent].engine if env.parent in by_name else "docker")
-        if env.engine != inferred or env.engine != "docker":
+        if env.engine != (standard.get("engine") or (parent.engine if parent else "docker")):
             block["engine"] = env.engine
-        if env.project != project_name(project, env.name, env.kind):
-            block["project"] = env.project
+        if env.name in projects:
+            block["project"] = projects[env.name]
+        if env.name in shared.env_defaults:
+            block["defaults"] = shared.env_defaults[env.name]
         spec["environments"][env.name] = block
     spec["services"] = spec_services
     for key in ("networks", "volumes", "secrets", "configs"):
@@ -186,7 +197,7 @@ def build_spec(
     if variables:
         spec["variables"] = variables
     result.spec = spec
-    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, project))
+    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
     return result
 
 
@@ -326,6 +337,18 @@ def _top_level(
     return written, blocks
 
 
+def _written_projects(envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], project: str) -> dict[str, str]:
+    """Environment -> the `project` its block must write: where the spec, as written so far
+    (parents first), would name the Compose project otherwise (``resolve.project_name``)."""
+    kinds = {e.name: e.kind for e in envs}
+    written: dict[str, str] = {}
+    for env in sorted(envs, key=lambda e: len(chains[e.name])):
+        chain = [(name, kinds[name], written.get(name)) for name in chains[env.name][:-1]]
+        if env.project != project_name(project, [*chain, (env.name, env.kind, None)]):
+            written[env.name] = env.project
+    return written
+
+
 def _decisions(
     envs: list[EnvPlan],
     grouping: Grouping,
@@ -333,13 +356,12 @@ def _decisions(
     services: dict[str, Any],
     originals: dict[str, dict[str, list[str]]],
     targets: dict[str, dict[str, dict[str, Any] | None]],
-    project: str,
+    written_projects: dict[str, str],
 ) -> list[Decision]:
     out: list[Decision] = []
     projects: dict[str, list[str]] = {}
-    for env in envs:
-        if env.project != project_name(project, env.name, env.kind):
-            projects.setdefault(env.project, []).append(env.name)
+    for env_name, name in written_projects.items():
+        projects.setdefault(name, []).append(env_name)
     for name, names in projects.items():
         out.append(Decision(KEPT, f"project name {name}", f"kept in {', '.join(names)}: volumes, networks and containers keep "
                             "their names (`environments.<env>.project`)", envs=tuple(names)))  # fmt: skip

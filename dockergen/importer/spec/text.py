@@ -2,7 +2,8 @@
 comments where they belong.
 
 * small collections on one line (``ports: [8000:8000]``, ``depends_on: [db]``,
-  ``environment: {MODE: dev}``) when they fit, block style otherwise;
+  ``environment: {MODE: dev}``) when they fit, long lists and settings read as one (a
+  command, a healthcheck, the policy switches) over a few; a Dockerfile's steps one per line;
 * multi-line steps (heredocs) as literal blocks;
 * the Dockerfiles' comments above the steps and stages they described.
 
@@ -26,6 +27,9 @@ SCHEMA_LINE = "# yaml-language-server: $schema=https://dockergen.dev/schema/dock
 WIDTH = 110  # the longest line a collection is put on
 # Mappings that always stay in block style: the spec's structure reads better so.
 BLOCK = {"services", "environments", "build", "stages", "variables", "volumes", "networks", "secrets", "configs", "python", "node"}
+# Mappings written as flow over several lines when one is too short: settings read as one
+# thing (the policy switches, a healthcheck); `environment` keeps a variable per line.
+WRAPPED = {"defaults", "healthcheck", "resources", "logging", "deploy", "ulimits"}
 Comments = dict[tuple, tuple[str, ...]]
 
 
@@ -77,11 +81,13 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
         elif not value:
             out.append(f"{head} {'{}' if isinstance(value, dict) else '[]'}")
         else:
-            flow = None if key in BLOCK or path == ("services",) or _has_comments(here, comments) else _flow(value)
+            # A service's own `environments` may take one line; the spec's structure stays block.
+            structural = (key in BLOCK and len(path) < 2) or path == ("services",) or key in ("build", "stages", "steps")
+            flow = None if structural or _has_comments(here, comments) else _flow(value)
             if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
                 out.append(f"{head} {flow}")
-            elif key == "defaults" and isinstance(value, dict) and all(_flow_item(v) is not None for v in value.values()):
-                out.extend(_wrapped(head, value, indent))  # a policy switch per entry: one line for them all
+            elif flow is not None and (isinstance(value, list) or key in WRAPPED or path == ("environments",)):
+                out.extend(_wrapped(head, value, indent))  # a command, a list of hosts, a healthcheck
             elif isinstance(value, dict):
                 out.append(head)
                 _mapping(value, here, indent + 2, comments, out)
@@ -133,17 +139,20 @@ def _literal(value: Any) -> list[str] | None:
     return value.split("\n")
 
 
-def _wrapped(head: str, value: dict[str, Any], indent: int) -> list[str]:
-    """A flow mapping over several lines (``defaults: {a: 1, b: 2,`` / ``  c: 3}``)."""
-    parts = [f"{atom(str(k), flow=True)}: {_flow_item(v)}" for k, v in value.items()]
-    lines, line = [], f"{head} {{"
+def _wrapped(head: str, value: dict[str, Any] | list[Any], indent: int) -> list[str]:
+    """A flow collection over several lines (``command: [a, b,`` / ``  c]``)."""
+    if isinstance(value, dict):
+        parts, opening, closing = [f"{atom(str(k), flow=True)}: {_flow_item(v)}" for k, v in value.items()], "{", "}"
+    else:
+        parts, opening, closing = [str(_flow_item(v)) for v in value], "[", "]"
+    lines, line = [], f"{head} {opening}"
     for i, part in enumerate(parts):
-        piece = part + ("," if i < len(parts) - 1 else "}")
-        if len(line) + 1 + len(piece) > WIDTH and not line.endswith("{"):
+        piece = part + ("," if i < len(parts) - 1 else closing)
+        if len(line) + 1 + len(piece) > WIDTH and not line.endswith(opening):
             lines.append(line)
             line = " " * (indent + 2) + piece
         else:
-            line = f"{line}{'' if line.endswith('{') else ' '}{piece}"
+            line = f"{line}{'' if line.endswith(opening) else ' '}{piece}"
     lines.append(line)
     return lines
 
@@ -169,9 +178,7 @@ def _flow_item(value: Any) -> str | None:
         return None if isinstance(value, str) and "\n" in value else atom(value, flow=True)
     if isinstance(value, (dict, list)) and not value:
         return "{}" if isinstance(value, dict) else "[]"
-    if isinstance(value, dict) and all(_is_scalar(v) for v in value.values()):
-        return _flow(value)
-    return None
+    return _flow(value)
 
 
 def _has_comments(path: tuple, comments: Comments) -> bool:

@@ -111,3 +111,25 @@ def test_no_example_runs_its_tests_in_the_project_of_another_environment(example
         if env.info.kind == "test":
             others = {e.info.project for n, e in envs.items() if n != name}
             assert env.info.project not in others, f"{example.name}: {name} shares project {env.info.project}"
+
+
+def test_import_keeps_a_test_environment_in_the_project_it_was(tmp_path: Path) -> None:
+    """A sprawl whose test files run in the same Compose project as dev (Compose's default:
+    the folder's name) imports to a spec that says so (`environments.test.project`), since
+    the spec's default for a test environment is now a project of its own."""
+    from dockergen.importer.analyze import analyze
+    from dockergen.importer.plan import ImportOptions
+    from dockergen.importer.spec.text import spec_text
+    from dockergen.importer.verify.run import verify
+    from dockergen.pipeline import render
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    (root / "compose.test.yaml").write_text("services:\n  web:\n    environment: {MODE: test}\n")
+    plan = analyze(root, ImportOptions(compose_sets={"dev": ("compose.yaml",), "test": ("compose.yaml", "compose.test.yaml")}))
+    (root / "dockergen.yaml").write_text(spec_text(plan))
+    rendered = render(root / "dockergen.yaml")
+    assert verify(plan, rendered).unexplained == []
+    assert {n: e.info.project for n, e in rendered.project.environments.items()} == {"dev": "shop", "test": "shop"}
+    assert rendered.spec.environments["test"].project == "shop"

@@ -13,7 +13,9 @@ Measures, each as a whole process after one warm-up run:
   environments (fresh output dir, and again with nothing to change), the least-squares
   slope and intercept with R^2 (how straight the line is), and peak memory;
 - `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``;
-- `dockergen check` and `render` of fastapi-celery with its Kubernetes output off and on.
+- `dockergen check` and `render` of each example that renders Kubernetes, with that output
+  off and on, side by side, and whether every render of it wrote the same bytes
+  (``--kubernetes``: only these rows).
 """
 
 from __future__ import annotations
@@ -153,26 +155,47 @@ def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, 
 
 
 def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat: int) -> None:
-    """`check` (the fast path on a clean tree) and a full render of an example, with its
-    Kubernetes output off and on, in turns."""
-    example = ROOT / "examples" / "fastapi-celery"
-    with tempfile.TemporaryDirectory() as tmp:
-        trees = {}
-        for label in ("off", "on"):
-            tree = Path(tmp) / label
-            shutil.copytree(example, tree, ignore=shutil.ignore_patterns("k8s"))
-            spec = tree / "dockergen.yaml"
-            if label == "off":
-                spec.write_text(spec.read_text().replace("output:\n  kubernetes: k8s\n", ""))
-            subprocess.run([dockergen, "render", "-q"], cwd=tree, check=True, capture_output=True)
-            trees[label] = tree
-        files = {label: sum(1 for p in tree.rglob("*") if p.is_file()) for label, tree in trees.items()}
-        off, on = alternating([([dockergen, "check"], trees["off"]), ([dockergen, "check"], trees["on"])], repeat)
-        rows.append((f"dockergen check, clean, {example.name}: Kubernetes off / on ({files['off']} / {files['on']} files)", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
-        render = [dockergen, "render", "-q", "--out"]
-        off, _ = timed(render, trees["off"], repeat, fresh=lambda i: [str(Path(tmp) / f"render-off-{i}")])
-        on, _ = timed(render, trees["on"], repeat, fresh=lambda i: [str(Path(tmp) / f"render-on-{i}")])
-        rows.append((f"dockergen render (full: a fresh --out tree), {example.name}: Kubernetes off / on", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+    """For each example that renders Kubernetes: `check` (the fast path on a clean tree), a
+    render with nothing to change and a full render, with its Kubernetes output off and on
+    in turns; and whether the full renders (and one more with another hash seed, in another
+    folder) all wrote the same bytes."""
+    examples = sorted(p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml") if "\n  kubernetes: k8s\n" in p.read_text())
+    for example in examples:
+        with tempfile.TemporaryDirectory() as tmp:
+            trees = {}
+            for label in ("off", "on"):
+                tree = Path(tmp) / label
+                shutil.copytree(example, tree, ignore=shutil.ignore_patterns("k8s"))
+                spec = tree / "dockergen.yaml"
+                if label == "off":
+                    spec.write_text(spec.read_text().replace("\n  kubernetes: k8s\n", "\n  kubernetes: null\n"))
+                subprocess.run([dockergen, "render", "-q"], cwd=tree, check=True, capture_output=True)
+                trees[label] = tree
+            files = {label: sum(1 for p in tree.rglob("*") if p.is_file()) for label, tree in trees.items()}
+            name = f"{example.name}: Kubernetes off / on"
+            check = [dockergen, "check"]
+            off, on = alternating([(check, trees["off"]), (check, trees["on"])], repeat)
+            rows.append((f"dockergen check, clean tree, {name} ({files['off']} / {files['on']} files)", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+            again = [dockergen, "render", "-q"]
+            off, on = alternating([(again, trees["off"]), (again, trees["on"])], repeat)
+            rows.append((f"dockergen render, nothing to change, {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+            outs = {label: [Path(tmp) / f"render-{label}-{i}" for i in range(repeat + 1)] for label in trees}
+            full = [dockergen, "render", "-q", "--out"]
+            off, _ = timed(full, trees["off"], repeat, fresh=lambda i: [str(outs["off"][i])])
+            on, _ = timed(full, trees["on"], repeat, fresh=lambda i: [str(outs["on"][i])])
+            rows.append((f"dockergen render, full (a fresh --out tree), {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
+            # One more render elsewhere, with another hash seed: set and dict orders that leak
+            # into the output would differ there.
+            seeded = Path(tmp) / "elsewhere" / "seeded"
+            env = {**os.environ, "PYTHONHASHSEED": "4242", "TZ": "Pacific/Kiritimati"}
+            subprocess.run([*full, str(seeded)], cwd=trees["on"], env=env, check=True, capture_output=True)
+            renders = [*outs["on"], seeded]
+            same = all(_tree_bytes(out) == _tree_bytes(renders[0]) for out in renders[1:])
+            rows.append((f"{example.name}, Kubernetes on: {len(renders)} full renders byte-identical", "yes" if same else "NO"))
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def python_loop_seconds() -> float:
@@ -192,6 +215,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-venv", dest="venv", action="store_false", help="measure only the dockergen this interpreter runs")
     parser.add_argument("--ratios", action="store_true", help="only the side-by-side ratios with Compose (no scaling series, no import)")
+    parser.add_argument("--kubernetes", action="store_true", help="only the Kubernetes output off / on rows")
     args = parser.parse_args()
     compose = tool("docker-compose")
     rows: list[tuple[str, str]] = []
@@ -202,7 +226,10 @@ def main() -> None:
         if args.venv and (own := isolated_dockergen(Path(tmp))):
             installs.insert(0, ("own virtualenv", own))
         print(f"# dockergen: {installs[0][0]} ({installs[0][1]}) unless a row says otherwise")
-        measure(rows, installs, compose, args.repeat, ratios_only=args.ratios)
+        if args.kubernetes:
+            kubernetes_side_by_side(rows, installs[0][1], args.repeat)
+        else:
+            measure(rows, installs, compose, args.repeat, ratios_only=args.ratios)
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

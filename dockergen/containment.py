@@ -20,11 +20,12 @@ def outside_reason(root: Path, value: str, *, base: str = ".", absolute_ok: bool
     inside ``root``, or None.
 
     ``absolute_ok``: an absolute path is the user's explicit choice of a file on the host
-    (a secret or config file); it is allowed, and only ``..`` escapes are refused."""
+    (a secret or config file), as is one under ``~``; they are allowed, and only ``..``
+    escapes are refused."""
     if "\0" in value:
         return "contains a NUL character"
     if value.startswith("~"):
-        return "must be a relative path inside the project (not under ~)"
+        return None if absolute_ok else "must be a relative path inside the project (not under ~)"
     if os.path.isabs(value) or value.startswith("\\"):
         return None if absolute_ok else "must be a relative path inside the project, not an absolute path"
     normal = posixpath.normpath(posixpath.join(base, value.replace("\\", "/")))

@@ -594,11 +594,13 @@ def _highest_probe(merged: dict[str, Any], layers: list[dict[str, Any]]) -> dict
 
 
 def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
-    """The spec path of the highest layer that sets ``key`` for ``name`` in ``env``."""
-    candidates = [("services", name, "environments", e, key) for e in reversed(env.chain)]
-    candidates.append(("services", name, key))
-    candidates += [("environments", e, "defaults", key) for e in reversed(env.chain)]
-    candidates.append(("defaults", key))
+    """The spec path of the highest layer that sets ``key`` for ``name`` in ``env`` (an
+    escape hatch's ``compose:`` first: it is merged over every field)."""
+    layers = [("services", name, "environments", e) for e in reversed(env.chain)]
+    layers.append(("services", name))
+    layers += [("environments", e, "defaults") for e in reversed(env.chain)]
+    layers.append(("defaults",))
+    candidates = [(*layer, "compose", key) for layer in layers] + [(*layer, key) for layer in layers]
     return next((c for c in candidates if source.has(c)), None)
 
 

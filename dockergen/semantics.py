@@ -586,8 +586,11 @@ def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap
                 shared = (first, min(last, clash[0]))
                 ports = f"port {shared[0]}" if shared[0] == shared[1] else f"ports {shared[0]}-{shared[1]}"
                 verb = "is" if shared[0] == shared[1] else "are"
-                problems.append((path, f"host {ports}/{proto} {verb} published by both {clash[1]!r} and {name!r}",
-                                 "give one of them another host port", "error", ("clash", clash[1], name)))  # fmt: skip
+                # A service behind a profile may be one a team never starts with the other (web / web-debug).
+                gated = any(document["services"][n].get("profiles") for n in (clash[1], name))
+                problems.append((path, f"host {ports}/{proto} {verb} published by both {clash[1]!r} and {name!r}"
+                                 + (" (behind profiles: they clash only when run together)" if gated else ""),
+                                 "give one of them another host port", "warning" if gated else "error", ("clash", clash[1], name)))  # fmt: skip
             kept = reach.setdefault(ip, [])
             kept.append((last, name))
             kept.sort(reverse=True)

@@ -10,6 +10,7 @@ deleted when it was edited by hand or was not written by dockergen, unless force
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from dataclasses import dataclass
@@ -190,6 +191,7 @@ def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
     transaction; raises ``DockergenError`` with the tree as it was before."""
     targets = [_target(root, relative, data) for relative, data in sorted(files.items())]
     made: list[Path] = []  # folders this commit created, to remove on failure
+    removed: list[tuple[Path, int]] = []  # folders its deletions emptied and removed (with their modes)
     staged: list[tuple[Path, _Target]] = []
     done: list[_Target] = []
     try:
@@ -206,10 +208,12 @@ def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
             if target.data is None and target.before is not None:
                 os.unlink(target.path)
                 done.append(target)
-        for folder in sorted({t.path.parent for t in done} | {m.parent for m in made}):
+        _remove_emptied(root.resolve(), [t.path.parent for t in done if t.data is None], removed)
+        gone = {folder for folder, _ in removed}
+        for folder in sorted(({t.path.parent for t in done} | {m.parent for m in made} | {f.parent for f in gone}) - gone):
             _fsync_folder(folder)
     except OSError as exc:
-        failed = _roll_back(done, [temp for temp, _ in staged], made)
+        failed = _roll_back(done, [temp for temp, _ in staged], made, removed)
         message = f"cannot write: {exc.strerror or exc}; nothing was changed"
         if failed:
             message = f"cannot write: {exc.strerror or exc}; and could not restore {', '.join(failed)} (restore from version control)"
@@ -232,6 +236,26 @@ def _target(root: Path, relative: str, data: bytes | None) -> _Target:
     except OSError as exc:
         raise DockergenError.single(f"cannot write: {exc}", location=Location(relative)) from None
     return _Target(relative, path, data, before, info.st_mode & 0o7777)
+
+
+def _remove_emptied(root: Path, folders: list[Path], removed: list[tuple[Path, int]]) -> None:
+    """Remove each of ``folders`` the deletions left empty, and each parent that leaves
+    empty, up to (never including) ``root``, recording each in ``removed`` as it goes. A
+    folder holding anything else (a file of the user's, an empty folder of theirs) stays:
+    ``rmdir`` removes only empty folders."""
+    for folder in sorted(set(folders), key=lambda f: len(f.parts), reverse=True):
+        while folder != root and root in folder.parents:
+            mode = os.stat(folder).st_mode & 0o7777 if folder.is_dir() else None
+            if mode is None:
+                break  # removed already, as the parent of a deeper one
+            try:
+                os.rmdir(folder)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    break  # not empty: neither are its parents
+                raise
+            removed.append((folder, mode))
+            folder = folder.parent
 
 
 def _make_parents(folder: Path, made: list[Path]) -> None:
@@ -273,10 +297,16 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _roll_back(done: list[_Target], temps: list[Path], made: list[Path]) -> list[str]:
-    """Put back every replaced or deleted file, remove created ones, temporary files and
-    created folders; the paths that could not be restored."""
+def _roll_back(done: list[_Target], temps: list[Path], made: list[Path], removed: list[tuple[Path, int]]) -> list[str]:
+    """Put back every removed folder and every replaced or deleted file, remove created
+    ones, temporary files and created folders; the paths that could not be restored."""
     failed = []
+    for folder, mode in reversed(removed):
+        try:
+            os.mkdir(folder, mode)
+            os.chmod(folder, mode)  # mkdir's mode passes through the umask
+        except OSError:
+            pass  # its files fail to restore below and are named
     for target in reversed(done):
         try:
             if target.before is None:

@@ -28,6 +28,7 @@ from dockergen.safe_read import MAX_DEPTH, MAX_NODES
 CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp"))
 COMPOSE_TAGS = frozenset({"!reset", "!override"})
 KEY_NOT_SCALAR = "a mapping key must be a plain value"
+HOLDS_ITSELF = "an alias refers to the anchor that contains it"
 
 
 def decode(raw: bytes, shown: str) -> str:
@@ -53,7 +54,12 @@ def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozen
         problems = node_problems(root, shown, allowed_tags)
         if any(p.message.startswith(KEY_NOT_SCALAR) for p in problems):
             raise DockergenError(problems)  # ruamel cannot build such a mapping at all
-        return yaml.constructor.construct_document(root), problems
+        try:
+            return yaml.constructor.construct_document(root), problems
+        except AttributeError:
+            if any(p.message.startswith(HOLDS_ITSELF) for p in problems):
+                raise DockergenError(problems) from None  # merged into itself (`<<: *a` inside &a): ruamel cannot build it
+            raise
     except MarkedYAMLError as exc:
         raise _syntax_error(exc, shown) from None
     except NotImplementedError:
@@ -179,7 +185,7 @@ def node_problems(root: Node, shown: str, allowed_tags: frozenset[str] = frozens
 
     def walk(node: Node, depth: int, path: tuple[str | int, ...]) -> None:
         if id(node) in open_:
-            problems.append(Problem("an alias refers to the anchor that contains it (a value that holds itself)",
+            problems.append(Problem(f"{HOLDS_ITSELF} (a value that holds itself)",
                                     _at_mark(shown, node), path, hint="use the alias outside its anchor's value"))  # fmt: skip
             return
         if id(node) in done or depth > MAX_DEPTH:

@@ -6,6 +6,7 @@ and each built overlay is the resolved environment."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 from functools import lru_cache
@@ -17,6 +18,7 @@ import pytest
 from dockergen.pipeline import Rendered, render
 from dockergen.render.kubernetes import deploying
 from dockergen.render.kubernetes.workload import Notes, environment_manifests
+from dockergen.resolve import probe_timeout
 from dockergen.sensitive import looks_secret
 from tests.conftest import EXAMPLES, ROOT
 from tests.k8s_tools import kustomize, scan, validate
@@ -204,7 +206,8 @@ def test_built_overlay_matches_the_resolved_environment(example: Path, env: str)
             if hc.http is not None:
                 port, path = hc.http
                 assert container["readinessProbe"]["httpGet"]["path"] == path
-                assert live["exec"]["command"] == ["/usr/local/bin/dockergen-probe", f"http://127.0.0.1:{port}{path}"]
+                wait = f"{probe_timeout(hc.timeout or '30s'):g}"  # the Compose probe's own wait
+                assert live["exec"]["command"] == ["/usr/local/bin/dockergen-probe", f"http://127.0.0.1:{port}{path}", wait]
             else:
                 assert live["exec"]["command"][-1].split()[-1] in hc.test[-1].replace("$$", "$")  # Compose's escape
         # resources
@@ -216,6 +219,14 @@ def test_built_overlay_matches_the_resolved_environment(example: Path, env: str)
             mount = next(m for m in container["volumeMounts"] if m["mountPath"] == s.data_dir)
             volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
             assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in docs
+        # a read-only root file system still writes where the image lets its user write
+        if container["securityContext"]["readOnlyRootFilesystem"]:
+            plan = service.plan
+            writable = [posixpath.join(plan.build.workdir, d) for d in plan.build.writable or []] if plan else []
+            for directory in ["/tmp", *writable]:
+                mount = next(m for m in container["volumeMounts"] if m["mountPath"] == directory)
+                volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+                assert "emptyDir" in volume or "persistentVolumeClaim" in volume, (name, directory)
         # the image's non-root user
         if service.plan is not None and service.plan.build.family != "generic":
             assert pod["securityContext"]["runAsNonRoot"] is True

@@ -56,15 +56,31 @@ def test_turning_kubernetes_off_removes_its_files(project: Path) -> None:
     result = dockergen("render", "--spec", "dockergen.yaml", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "deleted   k8s/base/kustomization.yaml" in result.stdout
-    assert not [p for p in (project / "k8s").rglob("*") if p.is_file()]
+    assert not (project / "k8s").exists()  # the folders it emptied went with the files
     assert dockergen("check", "--spec", "dockergen.yaml", cwd=project).returncode == 0
+
+
+def test_removing_the_output_keeps_every_folder_that_holds_something_of_the_users(project: Path) -> None:
+    (project / "k8s" / "overlays" / "prod" / "README.md").write_text("our notes\n")
+    (project / "k8s" / "local" / "prod" / "secrets.env").write_text("POSTGRES_PASSWORD=x\n")
+    (project / "k8s" / "base" / "extra").mkdir()  # an empty folder of the user's
+    spec = project / "dockergen.yaml"
+    spec.write_text(spec.read_text().replace("output:\n  kubernetes: k8s\n", ""))
+    assert dockergen("render", "-q", "--spec", "dockergen.yaml", cwd=project).returncode == 0
+    left = sorted(p.relative_to(project).as_posix() for p in (project / "k8s").rglob("*"))
+    assert left == [
+        "k8s/base", "k8s/base/extra", "k8s/local", "k8s/local/prod", "k8s/local/prod/secrets.env",
+        "k8s/overlays", "k8s/overlays/prod", "k8s/overlays/prod/README.md",
+    ]  # fmt: skip
+    assert (project / "k8s" / "overlays" / "prod" / "README.md").read_text() == "our notes\n"
 
 
 def test_an_environment_that_stops_deploying_loses_its_overlay(project: Path) -> None:
     spec = project / "dockergen.yaml"
     spec.write_text(spec.read_text().replace("version: 1\n", "version: 1\nenvironments:\n  dev: {}\n  test: {}\n  staging: {kubernetes: false}\n  prod: {}\n  podman: {}\n"))
     assert dockergen("render", "-q", "--spec", "dockergen.yaml", cwd=project).returncode == 0
-    assert not (project / "k8s" / "overlays" / "staging" / "kustomization.yaml").exists()
+    assert not (project / "k8s" / "overlays" / "staging").exists()
+    assert not (project / "k8s" / "local" / "staging").exists()
     assert (project / "k8s" / "overlays" / "prod" / "kustomization.yaml").exists()
 
 

@@ -132,6 +132,8 @@ def test_stale_files_are_deleted_all_or_nothing(monkeypatch: pytest.MonkeyPatch,
     spec.write_text(spec.read_text().replace("\nservices:\n", "\nenvironments:\n  dev: {}\n  test: {}\n  prod: {}\nservices:\n", 1))
     calls, after = each_failure(monkeypatch, template, tmp_path, lambda root: write.write_files(root, render(root / "dockergen.yaml").files))
     assert "compose.staging.yaml" not in after and "compose.prod.yaml" in after
+    # The folders the deletions emptied went too (and came back whenever a failure undid it).
+    assert "k8s/overlays/staging" not in after and "k8s/overlays/prod/kustomization.yaml" in after
 
 
 def test_absorb_writes_the_spec_and_the_files_all_or_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

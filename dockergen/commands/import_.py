@@ -11,6 +11,7 @@ from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions, ImportPlan
 from dockergen.importer.report import Report, build_report, markdown, terminal
+from dockergen.importer.spec.fallback import next_options
 from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
@@ -53,19 +54,27 @@ def import_(
             "the spec already exists", location=Location(str(spec_path)), hint="pass --force to replace it, or --out another path"
         )
     with progress(f"reading the Dockerfiles and Compose files in {path}") as step:
-        plan = analyze(path, ImportOptions(parse_compose_sets(compose_sets), use_cli))
-        _refuse_inputs(plan, spec_path, report)
-        text = spec_text(plan).encode("utf-8")
-        step.update(f"rendering {spec_path}")
-        try:
-            rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders
-        except DockergenError as exc:
-            for problem in exc.problems:
-                click.echo(problem.render(), err=True)
-            click.echo(f"the spec for {spec_path} does not render (nothing written): a bug in dockergen import, please report it", err=True)
-            return 3
+        options = ImportOptions(parse_compose_sets(compose_sets), use_cli)
+        memo: dict = {}
+        while True:
+            plan = analyze(path, options, memo)
+            _refuse_inputs(plan, spec_path, report)
+            text = spec_text(plan).encode("utf-8")
+            step.update(f"rendering {spec_path}")
+            try:
+                rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders
+                break
+            except DockergenError as exc:
+                # What a field refuses goes to the escape hatch, then out: each round moves at least one key.
+                further = next_options(options, exc.problems)
+                if further is None:
+                    for problem in exc.problems:
+                        click.echo(problem.render(), err=True)
+                    click.echo(f"the spec for {spec_path} does not render (nothing written): a bug in dockergen import, please report it", err=True)
+                    return 3
+                options = further
         step.update("verifying every environment against the originals (Compose config, BuildKit's parser)")
-        verification = verify(plan, rendered) if run_verify else None
+        verification = verify(plan, rendered, memo=memo) if run_verify else None
     built = build_report(plan, str(spec_path), dict(Counter(f.kind for f in rendered.files)), verification)
     _write({spec_path: text, **({report: markdown(built).encode("utf-8")} if report is not None else {})})
     show(built, verbose)

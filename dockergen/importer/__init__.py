@@ -10,7 +10,7 @@ The package is the import's pipeline, one folder (or module) per step, in order:
                   as the stages of one generic Dockerfile
 ``factor/``       an effective Compose service as spec settings (``compose:`` for the rest),
                   factored into service level + environment blocks
-``spec/``         the spec document and its text
+``spec/``         the spec document and its text; what to carry verbatim when it does not render
 ``verify/``       render the spec and compare every environment and target with the originals
 
 ``plan`` holds the values the steps pass on; ``analyze`` runs the steps (files in -> an

@@ -52,7 +52,8 @@ from dockergen.spec.model import is_valid_name
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
 
 
-def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
+def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | None = None) -> ImportPlan:
+    """``memo``: the Compose CLI's answers, kept across the attempts of one import."""
     started = time.monotonic()
     root = root.resolve()
     inventory = discover(root)
@@ -93,7 +94,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
 
     def accepts(files: tuple[str, ...]) -> bool:
         request = compose_cli.ConfigRequest(project_dir(root, files), tuple(root / f for f in files), interpolate=True)
-        return compose_cli.run_config(request).error is None
+        return compose_cli.run_configs([request], memo)[0].error is None
 
     inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
     notes.extend(infer_notes)
@@ -105,7 +106,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
                 problems.append(FileProblem(rel, "given with --compose-set but does not exist"))
     sets = [s for s in sets if all((root / f).is_file() for f in s.files)]
 
-    effective, sets = _effective(root, sets, loaded, cli is not None, problems)
+    effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
         if not parsed:
@@ -149,7 +150,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
     # (Dockerfile.notes); it is reported above, and no service is made for it.
     built = {u.dockerfile for u in uses}
     unparsed = {path: why for path, why in unparsed.items() if path in built}
-    builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order))
+    as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
+    builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order), as_is)
     notes.extend(builds.notes)
     project = _project(root, envs)
     result: SpecResult = build_spec(
@@ -161,6 +163,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
         parsed,
         _ignore_patterns(root, inventory),
         documented_variables(root, inventory),
+        {k: v for k, v in options.carried.items() if k[1] != "build"},
+        options.left_out,
     )
     notes.extend(result.notes)
     plan = ImportPlan(
@@ -186,13 +190,15 @@ def analyze(root: Path, options: ImportOptions = ImportOptions()) -> ImportPlan:
 
 
 def _effective(
-    root: Path, sets: list[EnvironmentSet], loaded: dict[str, ComposeFile], use_cli: bool, problems: list[FileProblem]
+    root: Path, sets: list[EnvironmentSet], loaded: dict[str, ComposeFile], use_cli: bool, problems: list[FileProblem],
+    memo: dict | None,
 ) -> tuple[dict[str, Merged], list[EnvironmentSet]]:
     """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
     results = (
         compose_cli.run_configs(
-            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project) for s in sets]
+            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project) for s in sets],
+            memo,
         )
         if use_cli
         else []
@@ -217,6 +223,7 @@ def _effective(
             for problem in own.problems:
                 problems.append(FileProblem(" + ".join(s.files), problem))
             merged = own
+            merged.name = s.project or _project_name(own.name, own.name, root, s.files)
         merged.services = {k: strip_markers(v) for k, v in merged.services.items()}
         if not merged.services:
             problems.append(FileProblem(" + ".join(s.files), f"environment {s.name} has no services; left out"))
@@ -261,8 +268,9 @@ def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merg
         name = s.name if is_valid_name(s.name) else f"env-{s.name}"
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         env_file = posixpath.join(folder, ".env") if folder and (root / folder / ".env").is_file() else None
-        plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, merged.name or "default", s.why,
-                                s.project, env_file)  # fmt: skip
+        # A name no spec can hold (one still interpolated, say) becomes the folder's; verify shows the change.
+        project = merged.name if merged.name and is_valid_name(merged.name) else _project(root, [])
+        plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, project, s.why, s.project, env_file)
     return list(plans.values())
 
 

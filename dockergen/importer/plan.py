@@ -47,6 +47,9 @@ class EnvPlan:
 class ImportOptions:
     compose_sets: dict[str, tuple[str, ...]] = field(default_factory=dict)
     use_cli: bool = True
+    # (canonical service or "*", Compose key) -> why: what an earlier attempt's spec could not render
+    carried: dict[tuple[str, str], str] = field(default_factory=dict)  # to the `compose:` escape hatch
+    left_out: dict[tuple[str, str], str] = field(default_factory=dict)  # not even the escape hatch renders it
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The Kubernetes prod overlay of two examples on podman 4.3.1's `kube play`: the very
+"""The Kubernetes prod overlay of three examples on podman 4.3.1's `kube play`: the very
 manifests `kubectl kustomize k8s/overlays/prod` builds, every pod running with its
 liveness probe passing and its app answering on its port, then `podman kube down` and
 nothing of it left (volumes, secrets, the network).
@@ -30,7 +30,7 @@ from tests.e2e.conftest import not_available, rendered_copy
 from tests.e2e.smoke import SMOKE
 from tests.k8s_tools import kustomize
 
-EXAMPLES = [ROOT / "examples" / "fastapi-celery", ROOT / "examples" / "microservices"]
+EXAMPLES = [ROOT / "examples" / name for name in ("fastapi-celery", "microservices", "uv-fastapi-celery")]
 
 
 def _names(kind: str) -> set[str]:
@@ -104,6 +104,12 @@ class _Pods:
 
     def ip(self, service: str) -> str:
         return _address(_pods_of(service)[0], self.network)
+
+    def inspect(self, service: str) -> dict[str, Any]:
+        return json.loads(eng.podman("inspect", self.containers()[service]).stdout)[0]
+
+    def exec(self, service: str, *cmd: str) -> str:
+        return eng.podman("exec", self.containers()[service], *cmd, timeout=60).stdout
 
     def logs(self, service: str, tail: int = 200) -> str:
         return "".join(f"{pod}: " + eng.podman("logs", "--tail", str(tail), f"{pod}-{service}", check=False).stdout for pod in _pods_of(service))

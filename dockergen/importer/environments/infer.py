@@ -12,8 +12,9 @@ the way people lay these files out:
   is an environment named after its label (``docker-compose.staging.yml`` -> ``staging``;
   ``deploy/prod/compose.yaml`` -> ``prod``), unless it is a shared base (named so and
   used as one), or only included/extended;
-* an overlay (services that name neither, or a named file next to the default one with
-  some of its services) goes on top of the complete file whose services it completes;
+* an overlay (services that name neither, a named file next to the default one with
+  some of its services, or one whose services need the default file's: ``depends_on``,
+  ``links``) goes on top of the complete file whose services it completes;
   ties go to the file whose name shares most words with it, and, with a Compose CLI, to
   the first combination it accepts;
 * an overlay that only overrides what another overlay of the same base sets (and sets
@@ -117,7 +118,8 @@ def infer(
     referenced = {p for f in files for p in (*f.includes, *f.extends_files)}
     included = {p for f in files for p in f.includes}
     defaults = {posixpath.dirname(f.path): f for f in files if is_default(f.path) and f.complete}
-    overlays = [f for f in files if f.path not in included and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels))]
+    overlays = [f for f in files if f.path not in included
+                and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels) or _needs(f, defaults))]  # fmt: skip
     overlay_paths = {f.path for f in overlays}
     roots = [f for f in files if f.complete and f.path not in overlay_paths and f.path not in included]
     chains: list[_Chain] = []
@@ -244,6 +246,30 @@ def _completes(f: ComposeFile, defaults: dict[str, ComposeFile], labels: dict[st
     if not re.match(rf"{re.escape(stem)}[._-]", posixpath.basename(f.path).lower()):
         return False  # podman-compose.yml is a file of its own, compose.ci.yaml a variant of compose.yaml
     return set(f.services) <= set(base.services)
+
+
+def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:
+    """Services that need services only the default file next to it defines (``depends_on``,
+    ``links``, ``volumes_from``, ``network_mode: service:``): it is run on top of that file."""
+    base = defaults.get(posixpath.dirname(f.path))
+    if base is None or base.path == f.path:
+        return False
+    missing = {name for service in f.services.values() for name in _references(service)} - set(f.services)
+    return bool(missing) and missing <= set(base.services)
+
+
+def _references(service: Any) -> set[str]:
+    if not isinstance(service, dict):
+        return set()
+    depends = service.get("depends_on")
+    out = {str(d) for d in depends} if isinstance(depends, (list, dict)) else set()
+    for key in ("links", "volumes_from"):
+        items = service.get(key)
+        out |= {str(i).split(":")[0] for i in items if not str(i).startswith("container:")} if isinstance(items, list) else set()
+    mode = service.get("network_mode")
+    if isinstance(mode, str) and mode.startswith("service:"):
+        out.add(mode[8:])
+    return out
 
 
 def _is_addon(overlay: ComposeFile, base: ComposeFile, labels: dict[str, str]) -> bool:

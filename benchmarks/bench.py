@@ -16,6 +16,10 @@ Measures, each as a whole process after one warm-up run:
 - `dockergen check` and `render` of each example that renders Kubernetes, with that output
   off and on, side by side, and whether every render of it wrote the same bytes
   (``--kubernetes``: only these rows).
+
+The render cache (``dockergen/render_cache.py``) is this run's own (``XDG_CACHE_HOME`` in a
+temporary folder); rows replayed from it say so, and the scaling series, the Kubernetes
+rows and import run with ``DOCKERGEN_NO_CACHE=1``: the full path.
 """
 
 from __future__ import annotations
@@ -110,13 +114,14 @@ def synthetic_spec(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def alternating(commands: list[tuple[list[str], Path]], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
+def alternating(commands: list[tuple], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
     """Median seconds of each command, run in turns (a, b, a, b ...) after one warm-up each, so
-    that a change in the machine's load hits them alike; ``fresh(i)`` as in ``timed``, for the first."""
+    that a change in the machine's load hits them alike; ``fresh(i)`` as in ``timed``, for the
+    first, or a command's own as the third item of its ``(cmd, cwd, fresh)``."""
     samples: list[list[float]] = [[] for _ in commands]
     for i in range(repeat + 1):
-        for n, (cmd, cwd) in enumerate(commands):
-            extra = fresh(i) if fresh and n == 0 else []
+        for n, (cmd, cwd, *own) in enumerate(commands):
+            extra = own[0](i) if own else fresh(i) if fresh and n == 0 else []
             start = time.perf_counter()
             subprocess.run(cmd + extra, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             if i:
@@ -125,18 +130,29 @@ def alternating(commands: list[tuple[list[str], Path]], repeat: int, fresh=None)
 
 
 def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
-    """render (full, and with nothing to change) and validate of the example, each in turns
-    with Compose reading the same stack."""
+    """render and validate of the example, each in turns with Compose reading the same
+    stack: replayed from the render cache (a spec rendered before on this machine: the
+    warm-up run stores it), after an edit (new spec bytes every run: the full path), and
+    with nothing to change (confirmed from the lock)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = str(example / "dockergen.yaml")
         out = lambda i: [str(Path(tmp) / f"out{i}")]  # noqa: E731 - a new tree: the full path every run
         unlocked = Path(tmp) / "unlocked"  # the example without its lock: nothing to confirm, all to check
         shutil.copytree(example, unlocked)
         (unlocked / "dockergen.lock").unlink()
+        edited: dict[str, list[str]] = {}  # per case, a spec whose bytes no run saw before: not in the render cache
+        for case in ("render", "validate"):
+            for i in range(repeat + 1):
+                copy = Path(tmp) / f"edited-{case}-{i}"
+                shutil.copytree(unlocked, copy)
+                (copy / "dockergen.yaml").write_text((unlocked / "dockergen.yaml").read_text() + f"# {case} edit {i}\n")
+                edited.setdefault(case, []).append(str(copy / "dockergen.yaml"))
         cases = [
-            ("render (full: a fresh --out tree)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
+            ("render (a fresh --out tree; from the render cache)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
+            ("render (after an edit: cache miss, the full path)", [dockergen, "render", "-q", "--spec"], lambda i: [edited["render"][i]]),
             ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
-            ("validate (full: no lock to confirm it)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
+            ("validate (no lock; from the render cache)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
+            ("validate (after an edit: cache miss, the full path)", [dockergen, "validate", "--spec"], lambda i: [edited["validate"][i]]),
             ("validate (unchanged since the render)", [dockergen, "validate", "--spec", spec], None),
         ]
         for name, cmd, fresh in cases:
@@ -151,7 +167,12 @@ def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, 
     render = [dockergen, "render", "-q", "--out"]
     compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
     ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
-    rows.append(("render 1,000 services x 5 envs / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+    rows.append(("render 1,000 services x 5 envs (from the render cache) / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+    for i in range(repeat + 1):  # new spec bytes every run: the full path
+        (tmp / f"edited{i}").mkdir()
+        (tmp / f"edited{i}" / "dockergen.yaml").write_text(synthetic_spec(1000) + f"# edit {i}\n")
+    ours, theirs = alternating([([dockergen, "render", "-q", "--out"], tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"edited-out{i}"), "--spec", str(tmp / f"edited{i}" / "dockergen.yaml")])
+    rows.append(("render 1,000 services x 5 envs (after an edit: the full path) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
 
 
 def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat: int) -> None:
@@ -160,6 +181,7 @@ def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat:
     in turns; and whether the full renders (and one more with another hash seed, in another
     folder) all wrote the same bytes."""
     examples = sorted(p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml") if "\n  kubernetes: k8s\n" in p.read_text())
+    os.environ["DOCKERGEN_NO_CACHE"] = "1"  # from here on the full path, as the rows say
     for example in examples:
         with tempfile.TemporaryDirectory() as tmp:
             trees = {}
@@ -181,8 +203,7 @@ def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat:
             rows.append((f"dockergen render, nothing to change, {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
             outs = {label: [Path(tmp) / f"render-{label}-{i}" for i in range(repeat + 1)] for label in trees}
             full = [dockergen, "render", "-q", "--out"]
-            off, _ = timed(full, trees["off"], repeat, fresh=lambda i: [str(outs["off"][i])])
-            on, _ = timed(full, trees["on"], repeat, fresh=lambda i: [str(outs["on"][i])])
+            off, on = alternating([(full, trees[label], lambda i, label=label: [str(outs[label][i])]) for label in ("off", "on")], repeat)
             rows.append((f"dockergen render, full (a fresh --out tree), {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
             # One more render elsewhere, with another hash seed: set and dict orders that leak
             # into the output would differ there.
@@ -222,6 +243,7 @@ def main() -> None:
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, repeat={args.repeat}")
     print(f"# machine speed: a 10M-step Python loop takes {python_loop_seconds():.2f} s (compare figures across machines by it)")
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # a render cache of this run's own
         installs = [("this interpreter", tool("dockergen"))]
         if args.venv and (own := isolated_dockergen(Path(tmp))):
             installs.insert(0, ("own virtualenv", own))
@@ -251,13 +273,12 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
     side_by_side(rows, dockergen, compose_cmd, example, repeat)
-    kubernetes_side_by_side(rows, dockergen, repeat)
-
-    points = []
     with tempfile.TemporaryDirectory() as tmp:
         large(rows, dockergen, compose, Path(tmp), repeat)
+    kubernetes_side_by_side(rows, dockergen, repeat)
     if ratios_only:
         return
+    points = []
     with tempfile.TemporaryDirectory() as tmp:
         for count in (10, 100, 1000, 2000):
             work = Path(tmp) / str(count)

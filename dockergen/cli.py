@@ -48,6 +48,12 @@ def _run(command: Callable[[], int]) -> None:
     sys.exit(code)
 
 
+def render_cache(launched: dict | None) -> bool:
+    """Whether to keep renders in the user's render cache: only when the console script
+    runs (``launcher`` says so), never inside another program or a test's CliRunner."""
+    return bool(launched and launched.get("render_cache"))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dockergen")
 def main() -> None:
@@ -60,7 +66,8 @@ def main() -> None:
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Write the tree here instead of next to the spec (same bytes).")
 @click.option("--force", is_flag=True, help="Overwrite or delete generated files even if edited by hand.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def render(spec: Path, envs: tuple[str, ...], out: Path | None, force: bool, quiet: bool) -> None:
+@click.pass_obj
+def render(launched: dict | None, spec: Path, envs: tuple[str, ...], out: Path | None, force: bool, quiet: bool) -> None:
     """Write Dockerfiles, .dockerignore, compose.yaml + overlays and .env.example.
 
     \b
@@ -75,7 +82,7 @@ def render(spec: Path, envs: tuple[str, ...], out: Path | None, force: bool, qui
     """
     from dockergen.commands.render import render as command
 
-    _run(lambda: command(spec, envs=list(envs), out=out, force=force, quiet=quiet))
+    _run(lambda: command(spec, envs=list(envs), out=out, force=force, quiet=quiet, cache=render_cache(launched)))
 
 
 @main.command()
@@ -313,11 +320,12 @@ def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tupl
 
 @main.command()
 @SPEC_OPTION
-def validate(spec: Path) -> None:
+@click.pass_obj
+def validate(launched: dict | None, spec: Path) -> None:
     """Check the spec (schema, references, rendering) without writing anything."""
     from dockergen.commands.validate import validate as command
 
-    _run(lambda: command(spec))
+    _run(lambda: command(spec, cache=render_cache(launched)))
 
 
 @main.command()

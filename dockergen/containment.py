@@ -10,12 +10,12 @@ contexts) is judged here, so there is one answer to "is this inside?".
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
-from pathlib import Path
 
 
-def outside_reason(root: Path, value: str, *, base: str = ".", absolute_ok: bool = False) -> str | None:
+def outside_reason(root: str | os.PathLike[str], value: str, *, base: str = ".", absolute_ok: bool = False) -> str | None:
     """Why ``value`` (relative to ``base``, a posix folder relative to ``root``) is not
     inside ``root``, or None.
 
@@ -32,11 +32,23 @@ def outside_reason(root: Path, value: str, *, base: str = ".", absolute_ok: bool
     if normal == ".." or normal.startswith("../"):
         return "leaves the project directory"
     try:
-        top = root.resolve()
-        resolved = (top / normal).resolve()
+        top = resolved(os.fspath(root))
+        found = resolved(os.path.join(top, normal))
     except (OSError, RuntimeError):  # a symbolic link loop
         return "goes through a symbolic link loop"
-    if resolved != top and top not in resolved.parents:
+    if found != top and not found.startswith(top.rstrip(os.sep) + os.sep):
         return "resolves (through a symbolic link) outside the project directory"
     return None
+
+
+def resolved(path: str) -> str:
+    """``path`` with every symbolic link followed; raises ``RuntimeError`` on a link loop
+    (``Path.resolve``'s rule; os.path alone, so the launcher's fast path can use it)."""
+    real = os.path.realpath(path)
+    try:
+        os.stat(real)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RuntimeError(f"symbolic link loop at {path!r}") from None
+    return real
 

@@ -15,7 +15,9 @@ import sys
 def _fast_path(argv: list[str]) -> bool:
     """True when ``argv`` is a plain ``check``, ``render`` or ``validate`` and the tree is
     exactly what the last render wrote from this very spec, templates and version: the
-    render then proved the spec valid, and there is nothing to write (both say so)."""
+    render then proved the spec valid, and there is nothing to write (both say so). A
+    render or validate of a spec rendered before on this machine is replayed from the
+    render cache."""
     if not argv or argv[0] not in ("check", "render", "validate"):
         return False
     spec, out, quiet, rest = "dockergen.yaml", None, False, argv[1:]
@@ -31,11 +33,11 @@ def _fast_path(argv: list[str]) -> bool:
             quiet = True
         else:
             return False  # --diff, --env, --force, --help ...: the full CLI handles them
-    from dockergen.fingerprint import LOCK_NAME, clean_lock, replay_warnings
+    from dockergen.fingerprint import LOCK_NAME, clean_lock, nothing_to_change, replay_warnings
 
     lock = clean_lock(spec, out if out is not None else os.path.dirname(spec) or ".")
     if lock is None:
-        return False
+        return argv[0] != "check" and _from_cache(argv[0], spec, out, quiet)
     if argv[0] != "check":
         for warning in replay_warnings(lock, spec):
             print(warning, file=sys.stderr)
@@ -46,8 +48,41 @@ def _fast_path(argv: list[str]) -> bool:
     return True
 
 
-def nothing_to_change(count: int, spec: str) -> str:
-    return f"nothing to change: the {count} generated files match {spec}"
+def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
+    """A render or validate of a spec this machine rendered before, replayed from the
+    render cache (``render_cache``): its files written as the full path writes them, the
+    same lines printed. False (take the full path) on a miss or on anything the full path
+    reports, such as a file edited by hand where a generated one goes."""
+    from pathlib import Path
+
+    from dockergen.fingerprint import replay_warnings
+    from dockergen.render_cache import lookup
+
+    cached = lookup(spec)
+    if cached is None:
+        return False
+    shown = Path(spec)  # as the full path shows it
+    if command == "render":
+        from dockergen.errors import DockergenError
+        from dockergen.summary import summary
+        from dockergen.write import apply, plan_changes
+
+        out_dir = Path(out) if out is not None else shown.parent
+        try:
+            changes = plan_changes(out_dir, cached.files)
+            apply(out_dir, changes, force=False)
+        except (DockergenError, OSError):
+            return False
+    for warning in replay_warnings(cached.lock, spec):
+        print(warning, file=sys.stderr)
+    if command == "validate":
+        facts = cached.facts
+        print(f"{shown}: valid ({facts.services} services; environments: {', '.join(facts.environments)})")
+    elif not quiet:
+        for note in replay_warnings(cached.lock, spec, cached.notes):
+            print(note)
+        print(summary(shown, out_dir, cached.facts, changes))
+    return True
 
 
 def main() -> None:
@@ -64,4 +99,4 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dockergen.cli import main as cli
 
-    cli()
+    cli(obj={"render_cache": True})

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen import __version__
+from dockergen.disk_checks import Check
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.kubernetes import kubernetes_files
-from dockergen.render.project import RenderedFile, render_project
+from dockergen.render.project import render_project
+from dockergen.render.rendered_file import RenderedFile
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
@@ -31,7 +33,9 @@ class Rendered:
     notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
 
 
-def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
+def load_and_resolve(
+    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None
+) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
     """The resolved project and each environment's Compose document (built once: the
     checks read them and the renderer writes them); raises with every error, keeps
     warnings on the project. ``raw``: the spec's bytes as they are about to be written
@@ -39,7 +43,8 @@ def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedS
 
     Every problem in one run: when reading, the schema or resolving fails, the parts of
     the spec that failed are set aside (``spec.salvage``) and the rest still goes through
-    the later phases, so their problems are reported too; nothing is rendered then."""
+    the later phases, so their problems are reported too; nothing is rendered then.
+    ``checks`` receives the checks that read the project's files (for the lock)."""
     loaded = load_spec(spec_path, keep_going=True) if raw is None else parse_spec(raw, str(spec_path), spec_path)
     problems: list[Problem] = list(loaded.problems)
     data: dict | None = salvage(loaded.data, problems) if problems else loaded.data
@@ -56,7 +61,7 @@ def load_and_resolve(spec_path: Path, raw: bytes | None = None) -> tuple[LoadedS
             problems += exc.problems
             project, data = None, salvage(data, exc.problems)
     if project is not None:
-        problems += check_project(project, documents, loaded.source, spec_path.parent, data)
+        problems += check_project(project, documents, loaded.source, spec_path.parent, data, checks)
     errors = _unique([p for p in problems if p.severity == "error"])
     if errors or project is None:
         raise DockergenError(errors)
@@ -76,7 +81,8 @@ def _unique(problems: list[Problem]) -> list[Problem]:
 def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | None = None) -> Rendered:
     """Render every file in memory; ``only_envs`` is only checked here (the writer
     decides which overlays to touch, so the base and the lock never depend on it)."""
-    loaded, spec, project, documents = load_and_resolve(spec_path, raw)
+    checks: list[Check] = []
+    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -86,6 +92,8 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
                 hint=f"declared: {', '.join(project.environments)}",
             )
     templates = (spec_path.parent / spec.templates) if spec.templates else None
+    if spec.templates:
+        checks.append(["folder", spec.templates])
     if templates is not None and not templates.is_dir():
         raise DockergenError.single(
             f"template directory {spec.templates!r} does not exist",
@@ -93,7 +101,9 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
             path=("templates",),
         )
     try:  # before rendering: every template file is checked to be a regular file first
-        lock = Lock(spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=_lock_warnings(project, spec_path))
+        lock = Lock(
+            spec_digest(loaded.raw), templates_digest(templates), spec.templates, __version__, warnings=relative_problems(project.warnings, spec_path), checks=checks
+        )
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)
@@ -113,11 +123,11 @@ def _shown(path: str, spec_dir: Path) -> str:
         return path
 
 
-def _lock_warnings(project: ResolvedProject, spec_path: Path) -> list[dict[str, str]]:
-    """The warnings, located relative to the spec's folder: the lock is the same bytes
-    whatever directory dockergen ran from."""
+def relative_problems(problems: tuple[Problem, ...], spec_path: Path) -> list[dict[str, str]]:
+    """Warnings or notes, located relative to the spec's folder (the lock is the same bytes
+    whatever directory dockergen ran from); ``fingerprint.replay_warnings`` prints them."""
     out = []
-    for warning in project.warnings:
+    for warning in problems:
         at = ""
         if warning.location is not None:
             relative = os.path.relpath(warning.location.file, spec_path.parent)

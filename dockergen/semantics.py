@@ -7,23 +7,22 @@ resolution stays a pure layering step.
 
 from __future__ import annotations
 
-import errno
+import os
 import posixpath
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
 from dockergen import durations, manifests
 from dockergen.containment import outside_reason
+from dockergen.disk_checks import Check, has_code, manifest_state, not_a_folder, target, tests_left_out
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.support import is_literal
-from dockergen.sensitive import holds_credential, looks_secret
+from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
-from dockergen.safe_read import kind_of
 from dockergen.spec.load import SourceMap
 from dockergen.spec.model import ARG_NAME, Build
 
@@ -33,17 +32,21 @@ Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment 
 
 
 def check_project(
-    project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None
-) -> list[Problem]:
+    project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None,
+    checks: list[Check] | None = None,
+) -> list[Problem]:  # fmt: skip
     """``data``: the spec data the project was resolved from (default the whole file; the
-    part left when other problems set some aside, so that those are not reported twice)."""
+    part left when other problems set some aside, so that those are not reported twice).
+    ``checks`` receives every check that read the project's files (``disk_checks``), for
+    the lock."""
     data = (source.data or {}) if data is None else data
+    checks = [] if checks is None else checks
     problems: list[Problem] = []
-    problems += _paths(project, source, spec_dir, data)
-    problems += _outputs_over_inputs(project, source, spec_dir, data)
+    problems += _paths(project, source, spec_dir, data, checks)
+    problems += _outputs_over_inputs(project, source, spec_dir, data, checks)
     problems += _secrets(project, source)
-    problems += _manifests(project, source, spec_dir)
-    problems += _test_stages(project, source, spec_dir)
+    problems += _manifests(project, source, spec_dir, checks)
+    problems += _test_stages(project, source, spec_dir, checks)
     # One problem per finding however many environments have it; a finding that differs
     # only in its details per environment (a clash the podman port shift moves) is one too.
     per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -162,11 +165,12 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
     return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
 
 
-def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
+def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any], checks: list[Check]) -> list[Problem]:
     problems, outside = [], set()
     for path, value, base, absolute_ok in named_paths(data):
         if base in outside:
             continue  # relative to a context already reported as outside: no cascade
+        checks.append(["inside", value, base, absolute_ok])
         why = outside_reason(spec_dir, value, base=base, absolute_ok=absolute_ok)
         if why and path[-1] == "context":
             outside.add(value)
@@ -177,8 +181,8 @@ def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: di
     for name, service in project.spec.services.items():
         if service.build is None:
             continue
-        context = spec_dir / service.build.context
-        kind = _not_a_folder(context)
+        checks.append(["context", service.build.context])
+        kind = not_a_folder(spec_dir / service.build.context)
         if kind:
             path = ("services", name, "build", "context")
             problems.append(_at(source, path, f"{service.build.context!r} is {kind}, not a directory", "a build context is a folder"))
@@ -203,7 +207,7 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
     return [(posixpath.normpath(path), where) for path, where in out]
 
 
-def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any]) -> list[Problem]:
+def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any], checks: list[Check]) -> list[Problem]:
     """No generated file may be written over the spec, the lock, .gitattributes, a template
     or a file the spec reads (an env file, a requirements file, a secret ...)."""
     inputs: dict[str, str] = {posixpath.normpath(Path(source.file).name): "the spec", LOCK_NAME: "dockergen's lock", GITATTRIBUTES: ".gitattributes (dockergen keeps only its block there)"}
@@ -211,10 +215,12 @@ def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: 
         if where[0] not in ("output", "templates") and where[-1] not in ("context", "dockerfile", "build", "compose_file"):
             inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
     templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None
-    resolved = {_resolved(spec_dir, path): why for path, why in inputs.items()}
+    resolved = {target(spec_dir, path): why for path, why in inputs.items()}
+    outputs = _outputs(project, source)
+    checks.append(["distinct", sorted({path for path, _ in outputs}), sorted(inputs)])
     problems = []
-    for path, where in _outputs(project, source):
-        why = inputs.get(path) or resolved.get(_resolved(spec_dir, path))
+    for path, where in outputs:
+        why = inputs.get(path) or resolved.get(target(spec_dir, path))
         if why is None and templates and (path == templates or path.startswith(templates.rstrip("/") + "/")):
             why = f"a file of the template directory {project.spec.templates!r}"
         if why:
@@ -222,25 +228,7 @@ def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: 
     return problems
 
 
-def _resolved(spec_dir: Path, relative: str) -> str:
-    try:
-        return str((spec_dir / relative).resolve())
-    except (OSError, RuntimeError):
-        return relative
-
-
-def _not_a_folder(path: Path) -> str | None:
-    """What ``path`` is when it exists and is no folder (None: a folder, or nothing yet)."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return "a symbolic link loop" if exc.errno == errno.ELOOP else f"unreadable ({exc.strerror})"
-    return None if stat.S_ISDIR(info.st_mode) else kind_of(info.st_mode) or "a file"
-
-
-def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path, checks: list[Check]) -> list[Problem]:
     """Files the built-in templates COPY by name (requirements, lockfiles, node's
     install_files): a missing one fails the build, and an install file with a credential
     ships in the dev and test images, which build on those layers. Judged where the build
@@ -248,24 +236,27 @@ def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> l
     problems = []
     for name, service in project.spec.services.items():
         build = service.build
-        if build is None or build.family == "generic" or not has_code(spec_dir / build.context):
+        if build is None or build.family == "generic":
             continue
-        context = spec_dir / build.context
-        for manifest in manifests.copied(build, name):
-            if outside_reason(spec_dir, manifest.relative, base=build.context):
-                continue  # reported by _paths, and never read
-            found = context / manifest.relative
-            kind = _not_a_folder(found)
-            if kind and kind != "a file":
-                problems.append(_at(source, manifest.path, f"{manifest.relative!r} is {kind}: COPY cannot copy it", "list regular files and folders"))
-            elif not found.exists():
+        copied = [(m, m.path[-2:-1] == ("install_files",)) for m in manifests.copied(build, name)]
+        checks += [["manifest", build.context, m.relative, scan] for m, scan in copied]
+        if not has_code(spec_dir / build.context):
+            continue
+        for manifest, scan in copied:
+            # None also when it lies outside the context: reported by _paths, and never read
+            state = manifest_state(spec_dir, build.context, manifest.relative, scan)
+            if state is None:
+                continue
+            if state not in ("missing", "credential"):
+                problems.append(_at(source, manifest.path, f"{manifest.relative!r} is {state}: COPY cannot copy it", "list regular files and folders"))
+            elif state == "missing":
                 problems.append(
                     _at(
                         source, manifest.path, f"{manifest.relative!r} is not in the build context {build.context!r}: its COPY would fail the build",
                         _missing_hint(build, manifest.relative),
                     )
                 )
-            elif manifest.path[-2:-1] == ("install_files",) and holds_credential(found):
+            else:
                 problems.append(
                     _at(
                         source, manifest.path, f"{manifest.relative!r} holds a registry credential: COPY would put it in a layer of the dev and test images",
@@ -274,15 +265,6 @@ def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> l
                     )
                 )
     return problems
-
-
-def has_code(context: Path) -> bool:
-    """The build context holds something besides what dockergen writes into it (a spec may
-    be rendered before its code, into an empty folder)."""
-    try:
-        return any(not (e.name == ".dockerignore" or e.name.startswith("Dockerfile")) for e in context.iterdir())
-    except OSError:
-        return False
 
 
 _LOCK_COMMANDS = {"uv.lock": "uv lock", "poetry.lock": "poetry lock", "pdm.lock": "pdm lock", "package-lock.json": "npm install --package-lock-only",
@@ -297,7 +279,7 @@ def _missing_hint(build: Build, relative: str) -> str:
     return "list only files that exist"
 
 
-def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) -> list[Problem]:
+def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path, checks: list[Check]) -> list[Problem]:
     """A python test stage an environment runs must have its tests: `.dockerignore` patterns
     apply to every stage (whether it has pytest is lint's DG030)."""
     tested = {
@@ -310,17 +292,15 @@ def _test_stages(project: ResolvedProject, source: SourceMap, spec_dir: Path) ->
         build = project.spec.services[name].build
         if build is None or build.family != "python":
             continue
-        problems += _ignored_tests(name, build, spec_dir / build.context, source)
+        patterns = [p.strip() for p in build.ignore or []]
+        if patterns:
+            checks.append(["tests", build.context, patterns])
+            problems += _ignored_tests(name, patterns, tests_left_out(os.path.join(spec_dir, build.context), patterns), source)
     return problems
 
 
-def _ignored_tests(name: str, build: Build, context: Path, source: SourceMap) -> list[Problem]:
-    patterns = [p.strip() for p in build.ignore or []]
-    if not patterns:
-        return []
-    found = _test_files(context) if context.is_dir() else ["tests/test_app.py"]
-    left_out = [f for f in found if ignored(f, patterns)]
-    if not found or len(left_out) < len(found):
+def _ignored_tests(name: str, patterns: list[str], left_out: list[str], source: SourceMap) -> list[Problem]:
+    if not left_out:
         return []
     first = left_out[0]
     index = next(i for i in range(len(patterns)) if ignored(first, patterns[: i + 1]))
@@ -331,28 +311,6 @@ def _ignored_tests(name: str, build: Build, context: Path, source: SourceMap) ->
             "drop it: prod never ships the tests (`prod_exclude`, default tests, test, conftest.py), the test stage needs them",
         )
     ]
-
-
-_TEST_FILE = re.compile(r"test_\w*\.py|\w+_test\.py")
-_NOT_SOURCE = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", "build", "dist"}
-
-
-def _test_files(context: Path, limit: int = 5000) -> list[str]:
-    """Context-relative test modules pytest would collect, by its default file names (a bounded walk)."""
-    out: list[str] = []
-    stack = [context]
-    while stack and len(out) < limit:
-        directory = stack.pop()
-        try:
-            entries = sorted(directory.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.is_dir() and not entry.is_symlink() and entry.name not in _NOT_SOURCE and len(entry.relative_to(context).parts) < 6:
-                stack.append(entry)
-            elif entry.is_file() and _TEST_FILE.fullmatch(entry.name):
-                out.append(entry.relative_to(context).as_posix())
-    return sorted(out)
 
 
 # ---- secrets -----------------------------------------------------------------------

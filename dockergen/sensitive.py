@@ -4,8 +4,8 @@ that write out a registry credential. Shared by validation, lint, rendering
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 
 from dockergen.safe_read import read_regular
 
@@ -36,10 +36,10 @@ def looks_secret(name: str) -> bool:
 REGISTRY_CREDENTIAL = re.compile(r"(?im)^\s*(?:\S*:)?(?:_authToken|_auth|_password|npmAuthToken|npmAuthIdent)\s*[=:]\s*(?![\"']?\$\{)[\"']?\S")
 
 
-def holds_credential(path: Path) -> bool:
+def holds_credential(path: str | os.PathLike[str]) -> bool:
     """Whether the file at ``path`` (an install file; folders hold none) writes out a credential."""
     try:
         # Scanned, never written back: replacement characters lose nothing here.
-        return path.is_file() and REGISTRY_CREDENTIAL.search(read_regular(path).decode("utf-8", "replace")) is not None
+        return os.path.isfile(path) and REGISTRY_CREDENTIAL.search(read_regular(path).decode("utf-8", "replace")) is not None
     except OSError:
         return False

@@ -28,7 +28,7 @@ from dockergen.fingerprint import (
     read_seal,
     with_block,
 )
-from dockergen.render.project import RenderedFile
+from dockergen.render.rendered_file import RenderedFile
 from dockergen.safe_read import Unreadable, kind_of, read_regular
 
 TEMP_SUFFIX = ".dockergen-tmp"

@@ -7,9 +7,14 @@ import click
 from dockergen.pipeline import render
 
 
-def validate(spec: Path) -> int:
-    """Load, validate, resolve and render in memory; write nothing."""
+def validate(spec: Path, cache: bool = False) -> int:
+    """Load, validate, resolve and render in memory; write nothing (``cache``: but keep the
+    render in the user's render cache)."""
     rendered = render(spec)
+    if cache:
+        from dockergen.commands.render import keep
+
+        keep(spec, rendered)
     for warning in rendered.project.warnings:
         click.echo(warning.render(), err=True)
     envs = ", ".join(rendered.project.environments)

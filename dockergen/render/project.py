@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen import presets
@@ -13,6 +12,7 @@ from dockergen.render.bake import bake_file
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
 from dockergen.render.overlay import split
+from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
 from dockergen.resolve import ImagePlan, ResolvedProject
@@ -24,14 +24,6 @@ def header(spec_name: str, comment: str = "#", extra: str = "") -> str:
     if extra:
         lines.append(f"{comment} {extra}")
     return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class RenderedFile:
-    path: str  # posix, relative to the output directory
-    content: str
-    kind: str  # dockerfile | compose | overlay | snapshot | dockerignore | env-example | bake | lock
-    env: str | None = None  # the environment an overlay or snapshot is for
 
 
 def _own_files(project: ResolvedProject, spec_name: str) -> list[str]:

@@ -218,6 +218,9 @@ class Result:
         return self.code == 3 or "Traceback (most recent call last)" in self.stderr
 
 
+CACHE = "user-cache"  # XDG_CACHE_HOME of a run, beside the watched folders
+
+
 def run(case: Case, workdir: Path, tree: Path | None = None) -> Result:
     """Copy the case into ``workdir/project`` beside a watched ``workdir/outside``, run it
     (with the dockergen package of ``tree`` instead of the installed one, when given)."""
@@ -230,7 +233,8 @@ def run(case: Case, workdir: Path, tree: Path | None = None) -> Result:
     (outside / "secret.txt").write_bytes(b"root-only secret\n")
     (outside / "compose.yaml").write_bytes(b"services:\n  outside:\n    image: busybox\n")
     (outside / "Dockerfile").write_bytes(b"FROM busybox\n")
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LC_ALL": "C.UTF-8", "CI": "true"}
+    # dockergen's render cache is the one place outside the project it may write (its own folder).
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "LC_ALL": "C.UTF-8", "CI": "true", "XDG_CACHE_HOME": str(workdir / CACHE)}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     _setup(case, project, outside, env)
@@ -250,7 +254,7 @@ def run(case: Case, workdir: Path, tree: Path | None = None) -> Result:
     after, outside_after = snapshot(project), snapshot(workdir)
     changed_outside = sorted(
         p for p in set(outside_before) | set(outside_after)
-        if not p.startswith("project/") and p != "project" and outside_before.get(p) != outside_after.get(p)
+        if not p.startswith(("project/", f"{CACHE}/dockergen/")) and p not in ("project", CACHE, f"{CACHE}/dockergen") and outside_before.get(p) != outside_after.get(p)
     )  # fmt: skip
     result = Result(case, code, stdout, stderr, seconds, before, after, changed_outside)
     result.failures = judge(result, project)

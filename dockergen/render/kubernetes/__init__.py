@@ -15,7 +15,8 @@ from dockergen.errors import DockergenError, Problem
 from dockergen.render.kubernetes import kustomize
 from dockergen.render.kubernetes.values import is_dns_label, k8s_name
 from dockergen.render.kubernetes.workload import Manifests, Notes, environment_manifests
-from dockergen.render.project import RenderedFile, header
+from dockergen.render.project import header
+from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.yaml_out import dump_yaml
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject
 from dockergen.spec.load import SourceMap

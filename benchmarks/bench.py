@@ -114,13 +114,14 @@ def synthetic_spec(services: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def alternating(commands: list[tuple[list[str], Path]], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
+def alternating(commands: list[tuple], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
     """Median seconds of each command, run in turns (a, b, a, b ...) after one warm-up each, so
-    that a change in the machine's load hits them alike; ``fresh(i)`` as in ``timed``, for the first."""
+    that a change in the machine's load hits them alike; ``fresh(i)`` as in ``timed``, for the
+    first, or a command's own as the third item of its ``(cmd, cwd, fresh)``."""
     samples: list[list[float]] = [[] for _ in commands]
     for i in range(repeat + 1):
-        for n, (cmd, cwd) in enumerate(commands):
-            extra = fresh(i) if fresh and n == 0 else []
+        for n, (cmd, cwd, *own) in enumerate(commands):
+            extra = own[0](i) if own else fresh(i) if fresh and n == 0 else []
             start = time.perf_counter()
             subprocess.run(cmd + extra, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
             if i:
@@ -202,8 +203,7 @@ def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat:
             rows.append((f"dockergen render, nothing to change, {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
             outs = {label: [Path(tmp) / f"render-{label}-{i}" for i in range(repeat + 1)] for label in trees}
             full = [dockergen, "render", "-q", "--out"]
-            off, _ = timed(full, trees["off"], repeat, fresh=lambda i: [str(outs["off"][i])])
-            on, _ = timed(full, trees["on"], repeat, fresh=lambda i: [str(outs["on"][i])])
+            off, on = alternating([(full, trees[label], lambda i, label=label: [str(outs[label][i])]) for label in ("off", "on")], repeat)
             rows.append((f"dockergen render, full (a fresh --out tree), {name}", f"{off * 1000:.0f} / {on * 1000:.0f} ms = {on / off:.2f}"))
             # One more render elsewhere, with another hash seed: set and dict orders that leak
             # into the output would differ there.

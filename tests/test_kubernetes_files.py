@@ -171,3 +171,56 @@ def test_a_command_kubernetes_cannot_split_is_a_located_error(tmp_path: Path) ->
     result = dockergen("render", "--spec", "dockergen.yaml", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "dockergen.yaml:7:5: error: services.web.command: cannot split the command into words for Kubernetes" in result.stderr
+
+
+def test_every_service_setting_is_mapped_noted_or_build_only() -> None:
+    """A setting the Kubernetes output neither maps nor notes would be dropped silently."""
+    from dockergen.render.kubernetes.workload import BUILD_ONLY, MAPPED, UNMAPPED
+    from dockergen.spec.model import ServiceSettings
+
+    groups = [MAPPED, set(UNMAPPED), BUILD_ONLY]
+    assert set().union(*groups) == set(ServiceSettings.model_fields), "say in workload.py what Kubernetes does with it"
+    assert sum(len(g) for g in groups) == len(set().union(*groups)), "a setting in two groups"
+
+
+def test_service_level_limits_and_pod_settings_reach_the_manifests(tmp_path: Path) -> None:
+    from tests.k8s_tools import kustomize, validate
+
+    (tmp_path / "dockergen.yaml").write_text(
+        "version: 1\nproject: demo\noutput: {kubernetes: k8s}\nservices:\n  web:\n    image: 'nginx:1.27'\n"
+        "    resources: null\n    cpus: 0.5\n    mem_limit: 256m\n    mem_reservation: 64m\n    hostname: front\n    tty: true\n    stdin_open: true\n"
+        "    sysctls: {net.core.somaxconn: 1024, net.ipv4.ip_local_port_range: '1024 65000'}\n"
+        "  cache:\n    image: 'redis:7'\n    mem_limit: 1g\n    resources: {limits: {memory: 128M}}\n    sysctls: ['kernel.shm_rmid_forced=1']\n"
+    )
+    result = dockergen("render", "--spec", "dockergen.yaml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    docs = kustomize(tmp_path / "k8s" / "overlays" / "prod")
+    validate(docs)
+    pods = {d["metadata"]["name"]: d["spec"]["template"]["spec"] for d in docs if d["kind"] == "Deployment"}
+    web = pods["web"]["containers"][0]
+    assert web["resources"] == {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"memory": "64Mi"}}
+    assert web["tty"] is True and web["stdin"] is True and pods["web"]["hostname"] == "front"
+    assert pods["web"]["securityContext"]["sysctls"] == [
+        {"name": "net.core.somaxconn", "value": "1024"}, {"name": "net.ipv4.ip_local_port_range", "value": "1024 65000"},
+    ]  # fmt: skip
+    assert pods["cache"]["containers"][0]["resources"]["limits"]["memory"] == "128Mi"  # `resources` wins, as in Compose
+    assert pods["cache"]["securityContext"]["sysctls"] == [{"name": "kernel.shm_rmid_forced", "value": "1"}]
+
+
+@pytest.mark.parametrize(
+    ("setting", "note"),
+    [
+        ("privileged: true", "services.web.privileged: left out of Kubernetes: the pod runs unprivileged"),
+        ("container_name: front", "services.web.container_name: left out of Kubernetes"),
+        ("pids_limit: 100", "services.web.pids_limit: left out of Kubernetes"),
+        ("shm_size: 1g", "services.web.shm_size: left out of Kubernetes"),
+        ("resources: null\n    mem_limit: lots", "services.web.mem_limit: left out of Kubernetes: mem_limit 'lots' (not a size)"),
+        ("hostname: Not_A_Label", "services.web.hostname: left out of Kubernetes: hostname 'Not_A_Label'"),
+    ],
+)
+def test_a_setting_kubernetes_leaves_out_is_a_located_note(tmp_path: Path, setting: str, note: str) -> None:
+    (tmp_path / "dockergen.yaml").write_text(f"version: 1\nproject: demo\noutput: {{kubernetes: k8s}}\nservices:\n  web:\n    image: 'nginx:1.27'\n    {setting}\n")
+    result = dockergen("render", "--spec", "dockergen.yaml", cwd=tmp_path)
+    if result.returncode == 2:
+        pytest.fail(f"the spec itself refuses {setting!r}: {result.stderr}")
+    assert f"dockergen.yaml:{6 + setting.count(chr(10)) + 1}:5: note: {note}" in result.stdout, result.stdout

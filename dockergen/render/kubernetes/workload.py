@@ -65,6 +65,7 @@ WAIT_NODE = (
     "(async()=>{for(const a of process.argv.slice(1)){const i=a.lastIndexOf(':');await wait(a.slice(0,i),+a.slice(i+1))}})()"
 )
 _ENV_KEY = re.compile(r"[-._a-zA-Z0-9]+")  # what a ConfigMap key may be
+_SYSCTL = re.compile(r"[a-z0-9]([-_a-z0-9]*[a-z0-9])?([./][a-z0-9]([-_a-z0-9]*[a-z0-9])?)*")  # Kubernetes' sysctl name
 _ANNOTATION = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 # Settings that have no Kubernetes field, and what stands in for them there.
 UNMAPPED = {
@@ -78,7 +79,38 @@ UNMAPPED = {
     "stop_signal": "Kubernetes always sends SIGTERM",
     "security_opt": "mapped only to allowPrivilegeEscalation: false and seccomp RuntimeDefault",
     "debug_port": "a debugger port is for dev environments",
+    "container_name": "Kubernetes names the pods; the Service named like the service is the stable name",
+    "privileged": "the pod runs unprivileged: grant what it needs with `cap_add` (or patch securityContext.privileged)",
+    "pids_limit": "the pod PID limit is a kubelet setting",
+    "links": "the Service named like each service resolves instead",
+    "external_links": "the Service named like each service resolves instead",
+    "devices": "host devices need a device plugin on the node",
+    "dns": "set the pod's dnsConfig with a patch",
+    "dns_search": "set the pod's dnsConfig with a patch",
+    "domainname": "set the pod's subdomain with a patch",
+    "network_mode": "every pod has a network namespace of its own",
+    "pid": "hostPID is a node-level privilege: patch it in where needed",
+    "ipc": "hostIPC is a node-level privilege: patch it in where needed",
+    "cpu_quota": "give `resources.limits.cpus`",
+    "cpu_shares": "give `resources.reservations.cpus`",
+    "cpuset": "CPU pinning is the kubelet's CPU manager policy",
+    "memswap_limit": "containers get no swap of their own in Kubernetes",
+    "shm_size": "mount an emptyDir with medium: Memory at /dev/shm with a patch",
+    "group_add": "set securityContext.supplementalGroups with a patch",
+    "pull_policy": "imagePullPolicy stays Kubernetes' default (IfNotPresent for a tagged image)",
+    "volumes_from": "containers share volumes only within one pod: patch the volume in",
+    "deploy": "`resources` and `kubernetes.replicas` say it for Kubernetes",
+    "configs": "mount the file from a ConfigMap of yours with a patch",
 }
+# Settings of the image build: the note on `build` covers them (the manifests run the image).
+BUILD_ONLY = frozenset({"build_args", "target"})
+# Settings the workload maps (tests/test_kubernetes_files.py: every setting is in one of the three).
+MAPPED = frozenset({
+    "cap_add", "cap_drop", "command", "cpus", "data_dir", "depends_on", "enabled", "entrypoint", "environment",
+    "expose", "extra_hosts", "healthcheck", "hostname", "image", "kubernetes", "labels", "mem_limit",
+    "mem_reservation", "networks", "platform", "ports", "read_only", "resources", "restart", "secrets",
+    "source_mount", "stdin_open", "stop_grace_period", "sysctls", "tmpfs", "tty", "user", "volumes", "working_dir",
+})  # fmt: skip
 
 
 @dataclass
@@ -294,6 +326,9 @@ class _Workload:
             container["args"] = command
         if self.settings.working_dir:
             container["workingDir"] = self.settings.working_dir
+        for key, field in (("stdin_open", "stdin"), ("tty", "tty")):
+            if getattr(self.settings, key):
+                container[field] = True
         if ports:
             container["ports"] = self._port_entries(ports)
         if config:
@@ -326,6 +361,11 @@ class _Workload:
             pod["volumes"] = volumes
         if self.settings.stop_grace_period:
             pod["terminationGracePeriodSeconds"] = seconds(self.settings.stop_grace_period)
+        hostname = self.settings.hostname
+        if hostname and is_dns_label(hostname):
+            pod["hostname"] = hostname
+        elif hostname:
+            self.ctx.note(self.where("hostname"), f"left out of Kubernetes: hostname {hostname!r} (a pod's is one DNS label)")
         aliases = self._host_aliases()
         if aliases:
             pod["hostAliases"] = aliases
@@ -522,19 +562,25 @@ class _Workload:
     def _resources(self) -> dict[str, Any]:
         res = self.settings.resources
         out: dict[str, Any] = {}
-        if res is None:
-            return out
-        for key, block in (("limits", res.limits), ("requests", res.reservations)):
-            if block is None:
-                continue
+        for key, block in (("limits", res.limits if res else None), ("requests", res.reservations if res else None)):
             values: dict[str, str] = {}
-            if block.cpus is not None:
+            if block is not None and block.cpus is not None:
                 values["cpu"] = cpu(block.cpus)
-            if block.memory is not None:
+            if block is not None and block.memory is not None:
                 values["memory"] = memory(block.memory)
             if values:
                 out[key] = values
-        return out
+        # Compose's service-level spellings, where `resources` does not say.
+        for setting, key, field in (("cpus", "limits", "cpu"), ("mem_limit", "limits", "memory"), ("mem_reservation", "requests", "memory")):
+            value = getattr(self.settings, setting)
+            if value is None or field in out.get(key, {}):
+                continue
+            quantity = _quantity(value, field)
+            if quantity is None:
+                self.ctx.note(self.where(setting), f"left out of Kubernetes: {setting} {value!r} (not a {'number of CPUs' if field == 'cpu' else 'size'})")
+            else:
+                out.setdefault(key, {})[field] = quantity
+        return {key: dict(sorted(out[key].items())) for key in ("limits", "requests") if key in out}
 
     def _user(self) -> tuple[int, int] | None:
         """The uid and gid the container runs as, when known: the spec's numeric `user`, else
@@ -559,7 +605,22 @@ class _Workload:
         if user is not None and user[0] != 0:
             out = {"runAsNonRoot": True, "runAsUser": user[0], "runAsGroup": user[1], "fsGroup": user[1]}
         out["seccompProfile"] = {"type": "RuntimeDefault"}
+        sysctls = self._sysctls()
+        if sysctls:
+            out["sysctls"] = sysctls
         return out
+
+    def _sysctls(self) -> list[dict[str, str]]:
+        raw = self.settings.sysctls
+        pairs = raw.items() if isinstance(raw, dict) else (item.partition("=")[::2] for item in raw or [])
+        out = {}
+        for name, value in pairs:
+            if _SYSCTL.fullmatch(str(name)):
+                out[str(name)] = str(value)
+            else:
+                self.ctx.note(self.where("sysctls"), f"left out of Kubernetes: sysctl {name!r} (not a sysctl name)")
+        # Only the kubelet's safe set runs without the node allowing it (--allowed-unsafe-sysctls).
+        return [{"name": name, "value": value} for name, value in sorted(out.items())]
 
     def _container_security(self) -> dict[str, Any]:
         drop = [c.upper().removeprefix("CAP_") for c in self.settings.cap_drop or []]
@@ -818,6 +879,14 @@ def _network_policy(ctx: Context, network: str) -> dict[str, Any]:
         "metadata": {"name": f"network-{network}", "labels": {"app.kubernetes.io/part-of": ctx.part_of, "app.kubernetes.io/managed-by": "dockergen"}},
         "spec": {"podSelector": members, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": members}]}]},
     }
+
+
+def _quantity(value: str | int | float, field: str) -> str | None:
+    """A service-level `cpus` / `mem_limit` value in Kubernetes' units; None when unreadable."""
+    text = str(value).strip()
+    if field == "cpu":
+        return cpu(float(text)) if re.fullmatch(r"\d+(\.\d+)?", text) and float(text) > 0 else None
+    return memory(text) if re.fullmatch(r"\d+(\.\d+)?[bkmgBKMG]?[bB]?", text) else None
 
 
 def _file_mode(mode: Any) -> int | None:

@@ -83,8 +83,9 @@ def build_spec(
             def rename(other: str, env_name: str = env.name) -> str:
                 return grouping.canonical.get((env_name, other), other)
 
+            dropped = frozenset(k for s, k in left_out if s in ("*", canonical))
             try:
-                target, passthrough = _build_choice(canonical, service, builds, parsed, fallback_target)
+                target, passthrough = (None, None) if "build" in dropped else _build_choice(canonical, service, builds, parsed, fallback_target)
                 conversion = convert(
                     service,
                     rename=rename,
@@ -92,7 +93,7 @@ def build_spec(
                     target=target,
                     build_passthrough=passthrough,
                     verbatim=frozenset(k for s, k in carried if s in ("*", canonical)),
-                    left_out=frozenset(k for s, k in left_out if s in ("*", canonical)),
+                    left_out=dropped,
                 )
             except Exception as exc:  # noqa: BLE001 - one odd service must not stop the import
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
@@ -139,6 +140,11 @@ def build_spec(
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
     for service, per_env in targets.items():
         below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
+        for env in envs:
+            settings = per_env[env.name]
+            if settings is not None and settings.get("healthcheck") == {"disable": True}:
+                # Renders `disable: true` alone: the timings under it need no nulls.
+                settings["healthcheck"] = merge({"h": below[env.name].get("healthcheck") or {}}, {"h": {"disable": True}})["h"]
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
         level, blocks = factor(per_env, chains, below, keep)
         entry: dict[str, Any] = {}

@@ -18,6 +18,10 @@ FEATURES: dict[str, dict[str, str | None]] = {
     # `HEALTHCHECK --start-interval` / compose `healthcheck.start_interval`: Docker Engine 25;
     # buildah 1.28 rejects the flag and podman 4.3 has no such option.
     "start_interval": {"docker": "25.0", "compose": "2.20.2", "podman": None, "buildah": None},
+    # `develop.watch` (`docker compose watch`) left its experimental `x-develop` form in 2.22.
+    "develop_watch": {"compose": "2.22"},
+    # `env_file: [{path, required: false}]`: Compose 2.24; older releases refuse the long form.
+    "env_file_required": {"compose": "2.24"},
 }
 
 
@@ -38,3 +42,13 @@ def supported(feature: str, engines: Engines) -> bool:
 
 def effective_engines(declared: Engines) -> Engines:
     return declared if declared.model_fields_set else DEFAULT_ENGINES
+
+
+def declaration_for(feature: str, engines: Engines) -> str:
+    """The `engines:` block that keeps every engine ``engines`` targets and raises those too
+    old for ``feature``: a spec that declares some engines drops the defaults of the others."""
+    wanted = engines.model_dump()
+    for engine, minimum in FEATURES[feature].items():
+        if minimum is not None and (wanted[engine] is None or _version(wanted[engine]) < _version(minimum)):
+            wanted[engine] = minimum
+    return "engines: {" + ", ".join(f'{engine}: "{version}"' for engine, version in wanted.items() if version is not None) + "}"

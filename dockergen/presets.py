@@ -20,6 +20,9 @@ STANDARD_ENVIRONMENTS: dict[str, dict[str, Any]] = {
 
 # The build stage each kind of environment runs (a built-in name; `build.stage_names` may rename it).
 TARGET_BY_KIND = {"dev": "dev", "test": "test", "staging": "prod", "prod": "prod"}
+# The stage that serves: what a test environment runs for a service others wait for, and
+# for a service on another's image (it has no test suite of its own).
+SERVING_TARGET = "prod"
 # What the prod image leaves out of the build context by default (python adds its dev/test
 # requirement files): the test suite has its own stage.
 PROD_EXCLUDE = {"python": ("tests", "test", "conftest.py"), "node": ("tests", "test", "__tests__"), "generic": ()}
@@ -45,23 +48,29 @@ BY_KIND: dict[str, dict[str, Any]] = {
     "staging": {
         "restart": "unless-stopped",
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
-        "resources": {"limits": {"cpus": 1.0, "memory": "512M"}, "reservations": {"cpus": 0.1, "memory": "64M"}},
     },
     "prod": {
         "restart": "always",
         "logging": {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}},
-        "resources": {"limits": {"cpus": 1.0, "memory": "512M"}, "reservations": {"cpus": 0.25, "memory": "128M"}},
     },
 }
 
 # Extra policy for services whose image dockergen builds (we know they run as non-root
-# and need no capabilities; third-party images may).
+# and need no capabilities; third-party images may). Limits too: a web app or worker with
+# two processes fits them; a database or a model server sized by a guess would be killed
+# under load, so stock images get none unless the spec sizes them (lint DG001 says so).
 BUILT_BY_KIND: dict[str, dict[str, Any]] = {
     "dev": {"source_mount": True, "debug_port": True},
     "test": {},
-    "staging": {"init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]},
-    "prod": {"init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]},
-}
+    "staging": {
+        "init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"],
+        "resources": {"limits": {"cpus": 1.0, "memory": "512M"}, "reservations": {"cpus": 0.1, "memory": "64M"}},
+    },
+    "prod": {
+        "init": True, "cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"],
+        "resources": {"limits": {"cpus": 1.0, "memory": "512M"}, "reservations": {"cpus": 0.25, "memory": "128M"}},
+    },
+}  # fmt: skip
 
 # Well-known images: a healthcheck that works with what the image ships, and where it
 # keeps its state. Keyed by repository name without registry or tag.

@@ -35,7 +35,7 @@ def labelled_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     layers = spec_layers(spec, env, name)
     service = spec.services[name]
     built = service.uses is not None or service.build is not None
-    builtin = builtin_layer(env.kind, built, [layer for _, _, layer in layers])
+    builtin = builtin_layer(env.kind, built, [layer for _, _, layer in layers], uses=service.uses is not None)
     return [(f"built-in ({env.kind}{', built image' if built else ''})", None, builtin), *layers]
 
 

@@ -32,7 +32,8 @@ from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Build, Engines, Healthcheck, Service, ServiceSettings, Spec
+from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
+from dockergen.watch import watch_rules
 
 
 def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
@@ -84,7 +85,7 @@ class EnvironmentInfo:
     flavour: str | None
     chain: tuple[str, ...]  # root ... self, along `extends`
     compose_file: str
-    project: str | None = None  # Compose project name, when not the spec's
+    project: str  # Compose project name (``project_name``): every reader takes it from here
     registry: str | None = None  # prefix of built images without a registry
 
 
@@ -124,6 +125,8 @@ class ResolvedService:
     plan: ImagePlan | None  # the Dockerfile this service builds or reuses
     target: str | None
     healthcheck: ResolvedHealthcheck | None
+    test_of: str | None = None  # a test runner split off the service of this name (``_test_runners``)
+    watch: tuple[WatchRule, ...] = ()  # Compose `develop.watch` rules, in dev environments
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,11 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
                 continue
             if rs is not None:
                 services[name] = rs
+        if env.kind == "test":
+            try:
+                services = _test_runners(spec, env, services, source)
+            except DockergenError as exc:
+                problems.extend(exc.problems)
         resolved[env.name] = ResolvedEnvironment(env, services)
     _check_dependencies(resolved, spec, source, problems)
     if problems:
@@ -182,6 +190,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
         if spec.environments is not None
         else presets.STANDARD_ENVIRONMENTS
     )
+    override = _override_file(spec, source, declared)
     out: dict[str, EnvironmentInfo] = {}
     for name in declared:
         chain = [name]
@@ -213,17 +222,69 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
                     return value
             return None
 
+        kind = pick("kind") or "prod"
         out[name] = EnvironmentInfo(
             name=name,
-            kind=pick("kind") or "prod",
+            kind=kind,
             engine=pick("engine") or "docker",
             flavour=pick("flavour"),
             chain=tuple(chain),
-            compose_file=declared[name].get("compose_file") or spec.output.overlay.replace("{env}", name),
-            project=pick("project"),
+            compose_file=declared[name].get("compose_file")
+            or (override if name == spec.output.override else spec.output.overlay.format(env=name)),
+            project=project_name(
+                spec.project, [(e, pick("kind", chain[: i + 1]) or "prod", declared[e].get("project")) for i, e in enumerate(chain)]
+            ),
             registry=pick("registry") or spec.registry,
         )
     return out
+
+
+def project_name(project: str, chain: list[tuple[str, str, str | None]]) -> str:
+    """The Compose project name of the last environment of ``chain``, ``(name, kind, its
+    own `project` or None)`` from the root along ``extends``: the nearest one set, else the
+    spec's ``project``, and ``<project>-<env>`` for a test environment, so that running its
+    suites never recreates, stops or reuses the containers, networks and volumes of dev or
+    prod. A test environment does not take over the name of a dev or prod one it extends."""
+    name, kind, _ = chain[-1]
+    for env, env_kind, declared in reversed(chain):
+        if declared is not None:
+            if kind == "test" and env != name and env_kind != "test":
+                break
+            return declared
+    return f"{project}-{name}" if kind == "test" else project
+
+
+# Compose reads `<base>.override.<ext>` next to these base files by itself.
+OVERRIDABLE = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _override_file(spec: Spec, source: SourceMap, declared: dict[str, Any]) -> str | None:
+    """The override file's name for ``output.override``; raises when Compose would not read it."""
+    if spec.output.override is None:
+        return None
+    path = ("output", "override")
+    if spec.output.override not in declared:
+        raise DockergenError.single(
+            f"names no environment: {spec.output.override!r}", location=source.locate(path), path=path, hint=f"declared: {', '.join(declared)}"
+        )
+    name = override_name(spec.output.compose_file)
+    if name is None:
+        raise DockergenError.single(
+            f"Compose reads an override file only next to {', '.join(OVERRIDABLE)}, not {spec.output.compose_file!r}",
+            location=source.locate(path),
+            path=path,
+            hint="rename `output.compose_file`, or drop `output.override`",
+        )
+    return name
+
+
+def override_name(compose_file: str) -> str | None:
+    """``compose.yaml`` -> ``compose.override.yaml``: the file Compose reads with it by itself."""
+    folder, base = posixpath.split(compose_file)
+    if base not in OVERRIDABLE:
+        return None
+    stem, ext = base.rsplit(".", 1)
+    return posixpath.join(folder, f"{stem}.override.{ext}")
 
 
 def _check_references(spec: Spec, source: SourceMap, envs: dict[str, EnvironmentInfo], problems: list[Problem]) -> None:
@@ -303,11 +364,16 @@ Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec pat
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit."""
     service = spec.services[name]
-    layers: list[Layer] = [("defaults", ("defaults",), settings_dump(spec.defaults))]
+    built = service.build is not None or service.uses is not None
+
+    def scoped(defaults: Defaults | None) -> dict[str, Any]:
+        return settings_dump(defaults) if defaults is not None and (built or defaults.scope == "all") else {}
+
+    layers: list[Layer] = [("defaults", ("defaults",), scoped(spec.defaults))]
     for env_name in env.chain:
         declared = (spec.environments or {}).get(env_name)
         path = ("environments", env_name, "defaults")
-        layers.append((".".join(path), path, settings_dump(declared.defaults if declared else None)))
+        layers.append((".".join(path), path, scoped(declared.defaults if declared else None)))
     layers.append((f"services.{name}", ("services", name), settings_dump(service)))
     for env_name in env.chain:
         path = ("services", name, "environments", env_name)
@@ -315,24 +381,25 @@ def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
     return layers
 
 
-def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]]) -> dict[str, Any]:
+def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]], uses: bool = False) -> dict[str, Any]:
     """Layer 1: the built-in policy for a kind of environment, a built image, a known image
-    (the one the spec ``layers`` settle on: a scalar, so the last one set wins)."""
+    (the one the spec ``layers`` settle on: a scalar, so the last one set wins). ``uses``:
+    the service runs another's image, so it serves in a test environment (no suite of its own)."""
     image = None
     for layer in layers:
         image = layer.get("image", image)
     repository = image_repository(image) if image and not built else None
-    return dict(_builtin_layer(kind, built, repository if repository in presets.KNOWN_IMAGES else None))
+    return dict(_builtin_layer(kind, built, repository if repository in presets.KNOWN_IMAGES else None, uses))
 
 
 @functools.lru_cache(maxsize=None)
-def _builtin_layer(kind: str, built: bool, known: str | None) -> dict[str, Any]:
+def _builtin_layer(kind: str, built: bool, known: str | None, uses: bool) -> dict[str, Any]:
     """Cached: a project asks the same few times for each of its services (callers get a copy)."""
     layer = merge(presets.BY_KIND[kind], presets.BUILT_BY_KIND[kind] if built else {})
     if known:
         layer = merge(layer, presets.KNOWN_IMAGES[known])
     if built:
-        layer["target"] = presets.TARGET_BY_KIND[kind]
+        layer["target"] = presets.SERVING_TARGET if uses and kind == "test" else presets.TARGET_BY_KIND[kind]
     return layer
 
 
@@ -347,9 +414,9 @@ def _resolve_service(
 ) -> ResolvedService | None:
     layers = [layer for _, _, layer in spec_layers(spec, env, name)]
     builder_name = service.uses or (name if service.build else None)
-    builtin = builtin_layer(env.kind, builder_name is not None, layers)
+    builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
     # One pass over all layers, so that a `null` anywhere also removes a built-in default.
-    merged = merge(builtin, *layers)
+    merged = _highest_probe(merge(builtin, *layers), [builtin, *layers])
     if merged.get("enabled") is False:
         return None
     settings = ServiceSettings.model_validate(merged)
@@ -387,7 +454,15 @@ def _resolve_service(
         if service.uses is not None and own is None:
             _refuse_own_build_args(source, env, name, service.uses)
         image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name))
-    return ResolvedService(name, settings, image, plan, target, healthcheck)
+    watch: tuple[WatchRule, ...] = ()
+    if plan is not None and env.kind == "dev" and settings.watch and supported("develop_watch", engines):
+        try:
+            watch = watch_rules(settings.watch, plan.build)
+        except ValueError as exc:
+            where = setter_path(source, env, name, "watch") or ("services", name)
+            raise DockergenError.single(str(exc), location=source.locate(where), path=where) from None
+        settings = settings.model_copy(update={"source_mount": False})  # sync takes the bind mount's place
+    return ResolvedService(name, settings, image, plan, target, healthcheck, watch=watch)
 
 
 def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str, exact: str | None) -> str:
@@ -445,6 +520,79 @@ def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, b
         )
 
 
+TEST_RUN = ResolvedHealthcheck(test=None, disable=True, note="a test run, not a server: it exits when the suite is done")
+
+
+def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, ResolvedService], source: SourceMap) -> dict[str, ResolvedService]:
+    """What a test environment is: each built service runs its test suite (its ``test``
+    stage) against what it depends on, and exits. A service another one waits for must serve
+    instead, so there it runs its serving stage and its suite runs beside it as
+    ``<name>-test``, with the same settings and dependencies. A service given its own
+    ``command`` or ``entrypoint`` there runs that, not the suite (an integration server on
+    the test image, as imported sprawls have): it is left as the spec says."""
+    waited_for = {
+        dep
+        for s in services.values()
+        for dep, entry in (dict.fromkeys(s.settings.depends_on) if isinstance(s.settings.depends_on, list) else (s.settings.depends_on or {})).items()
+        if entry is None or entry.condition != "service_completed_successfully"
+    }
+    out: dict[str, ResolvedService] = {}
+    for name, service in services.items():
+        suite = (
+            service.plan is not None
+            and service.plan.build.builtin_stage(service.target) == presets.TARGET_BY_KIND["test"]
+            and spec.services[name].uses is None
+            and service.settings.command is None
+            and service.settings.entrypoint is None
+        )
+        if not suite:
+            out[name] = service
+            continue
+        # A test run serves nothing: no probe, no published port.
+        run = dataclasses.replace(service, healthcheck=TEST_RUN, settings=service.settings.model_copy(update={"ports": None}))
+        if name not in waited_for:
+            out[name] = run
+            continue
+        runner = f"{name}-test"
+        if runner in spec.services:
+            path = ("services", runner)
+            raise DockergenError.single(
+                f"is the name {name}'s test suite runs under in environment {env.name!r} (other services wait for {name}, so {name} serves there)",
+                location=source.locate(path),
+                path=path,
+                hint="rename this service",
+            )
+        stages = stage_names(service.plan.build)
+        serving = service.plan.build.stage_name(presets.SERVING_TARGET)
+        serving = serving if serving in stages else stages[-1]
+        exact = _declared_image(spec, env, name)
+        out[name] = dataclasses.replace(service, target=serving, image=built_image(spec.project, env, service.plan, serving, exact))
+        image = run.image if exact is None else _suffixed(exact, "test")
+        out[runner] = dataclasses.replace(run, name=runner, image=image, test_of=name)
+    return out
+
+
+def _suffixed(image: str, suffix: str) -> str:
+    repository, tag = split_tag(image)
+    return f"{repository}:{tag}-{suffix}" if tag else f"{repository}:{suffix}"
+
+
+PROBES = ("test", "http", "tcp")
+
+
+def _highest_probe(merged: dict[str, Any], layers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A healthcheck's probe (`test`, `http` or `tcp`) replaces a lower layer's, whichever
+    kind either is: a service's `tcp: 5432` replaces the preset `test` of its image."""
+    hc = merged.get("healthcheck")
+    if not isinstance(hc, dict) or sum(key in hc for key in PROBES) < 2:
+        return merged
+    for layer in reversed(layers):
+        chosen = [key for key in PROBES if key in (layer.get("healthcheck") or {})]
+        if chosen:
+            return {**merged, "healthcheck": {k: v for k, v in hc.items() if k not in PROBES or k in chosen}}
+    return merged
+
+
 def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) -> tuple[str, ...] | None:
     """The spec path of the highest layer that sets ``key`` for ``name`` in ``env`` (an
     escape hatch's ``compose:`` first: it is merged over every field)."""
@@ -489,9 +637,8 @@ def _plan(
     port = build.port
     if build.family == "node" and build.node is not None and build.node.serve == "nginx":
         port = presets.NGINX_PORT
-    neutral = ServiceSettings.model_validate(
-        merge(builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service))
-    )
+    neutral_layers = [builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service)]
+    neutral = ServiceSettings.model_validate(_highest_probe(merge(*neutral_layers), neutral_layers))
     plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
     healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)
     plan = ImagePlan(name, flavour, build, dockerfile, port, healthcheck, default_flavour)
@@ -513,16 +660,18 @@ def _healthcheck(
     if hc.disable:
         return ResolvedHealthcheck(test=None, disable=True)
     http = None
+    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "tcp", "port", "disable"})}
     if hc.test is not None:
         test = tuple(hc.test) if isinstance(hc.test, list) else ("CMD-SHELL", hc.test)
         if test[0] not in ("CMD", "CMD-SHELL", "NONE"):
             test = ("CMD", *test)
-    timing = {**presets.HEALTHCHECK_TIMING, **hc.model_dump(exclude_none=True, exclude={"test", "http", "port", "disable"})}
-    if hc.test is None and hc.http is not None:
+    elif hc.http is not None:
         port = hc.port or (plan.container_port if plan else None)
         test = _http_probe(hc.http, port, plan, path, source, timing["timeout"])
         http = (port, hc.http) if port is not None else None
-    elif hc.test is None:
+    elif hc.tcp is not None:
+        test = _tcp_probe(hc.tcp, plan, path, source, timing["timeout"])
+    else:
         return None
     if not (supported("start_interval", engines) and engine != "podman"):
         timing.pop("start_interval", None)
@@ -543,7 +692,7 @@ def _uses_healthcheck(
     the one it declares, a preset for its command, or an explicit ``disable`` saying why.
     ``probe`` resolves a healthcheck setting for this service (``_healthcheck``)."""
     declared = settings.healthcheck or Healthcheck()
-    if declared.disable or declared.test is not None or declared.http is not None:
+    if declared.disable or declared.test is not None or declared.http is not None or declared.tcp is not None:
         resolved = probe(settings)
         assert resolved is not None
         return resolved
@@ -558,6 +707,26 @@ def _uses_healthcheck(
     resolved = probe(settings.model_copy(update={"healthcheck": chosen}))
     assert resolved is not None
     return dataclasses.replace(resolved, note=f"preset for `{known.program}`: {known.note}")
+
+
+def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str) -> tuple[str, ...]:
+    """A connect to ``port`` with the image's own interpreter; no spaces (podman 4.3, see below)."""
+    if plan is None or plan.build.family == "generic" or (plan.build.node is not None and plan.build.node.serve == "nginx"):
+        hc_path = (*path, "healthcheck", "tcp")
+        raise DockergenError.single(
+            "a TCP healthcheck is generated only for python builds and node builds served by node",
+            location=source.locate(hc_path),
+            path=hc_path,
+            hint="give `healthcheck.test` with a command your image has",
+        )
+    wait = probe_timeout(timeout)
+    if plan.build.family == "python":
+        return ("CMD", "python", "-c", f"__import__('socket').create_connection(('127.0.0.1',{port}),{wait:g}).close()")
+    return (
+        "CMD", "node", "-e",
+        f"require('net').connect({port},'127.0.0.1').setTimeout({int(wait * 1000)},()=>process.exit(1))"
+        ".on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))",
+    )  # fmt: skip
 
 
 def _http_probe(

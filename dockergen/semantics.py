@@ -18,6 +18,7 @@ from dockergen.containment import outside_reason
 from dockergen.disk_checks import Check, has_code, manifest_state, not_a_folder, target, tests_left_out
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
+from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.support import interpolation_error, is_literal
@@ -58,6 +59,7 @@ def check_project(
             *_dependency_cycles(env, source),
             *_healthy_without_healthcheck(env, source),
             *_ports(documents[env.info.name], env, source),
+            *_compose_features(documents[env.info.name], env, project, source),
             *_graceful_shutdown(env, source),
         ]:
             path, message, hint, severity, same = (*finding, *("error", None)[len(finding) - 3 :])
@@ -75,6 +77,31 @@ def check_project(
     for problem in problems:
         seen.setdefault(problem.render(), problem)
     return sorted(seen.values(), key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
+
+
+def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: ResolvedProject, source: SourceMap) -> list[Finding]:
+    """Service settings Compose reads only in some releases, or only with a declaration."""
+    out: list[Finding] = []
+    declared = doc.get("configs") or {}
+    for name, service in env.services.items():
+        if service.test_of is not None:
+            continue  # a copy of a service checked under its own name
+        s = service.settings
+        if any(not isinstance(f, str) and f.required is False for f in s.env_file or []) and not supported("env_file_required", project.engines):
+            path = setter_path(source, env.info, name, "env_file") or ("services", name)
+            out.append((path, f"an optional env_file (`required: false`) needs Docker Compose 2.24 (older releases refuse the file); "
+                        f"engines.compose is {project.engines.compose}",
+                        f"declare `{declaration_for('env_file_required', project.engines)}`, or list the file as a plain path", "warning"))  # fmt: skip
+        for config in s.configs or []:
+            source_name = config if isinstance(config, str) else config.source
+            if source_name not in declared:
+                path = setter_path(source, env.info, name, "configs") or ("services", name)
+                out.append((path, f"config {source_name!r} is not declared", "declare it under the top-level `configs:`"))
+        if env.info.kind == "dev" and s.watch and service.plan is not None and not supported("develop_watch", project.engines):
+            path = setter_path(source, env.info, name, "watch") or ("services", name)
+            out.append((path, f"watch is left out: `docker compose watch` needs Docker Compose 2.22, engines.compose is {project.engines.compose}; "
+                        "the source stays bind-mounted", f"declare `{declaration_for('develop_watch', project.engines)}` to get it", "warning"))  # fmt: skip
+    return out
 
 
 def _at(source: SourceMap, path: PathT, message: str, hint: str | None = None, severity: str = "error") -> Problem:
@@ -372,6 +399,8 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                 )
     for env in project.environments.values():
         for name, service in env.services.items():
+            if service.test_of is not None:
+                continue  # a copy of a service checked under its own name
             for key, value in (service.settings.build_args or {}).items():
                 if service.plan is not None and not ARG_NAME.fullmatch(key):
                     path = setter_path(source, env.info, name, "build_args") or ("services", name)

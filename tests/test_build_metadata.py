@@ -60,6 +60,15 @@ def test_prod_carries_the_oci_labels_with_build_arg_values_and_spec_defaults(tmp
     assert hadolint(tmp_path / "api" / "Dockerfile").returncode == 0
 
 
+def test_a_description_over_several_lines_is_a_one_line_label(tmp_path: Path) -> None:
+    """A description is free text (a YAML block scalar has line breaks); the label is one line
+    (it used to stop the render with an internal UnsafeValue, found by the spec fuzz)."""
+    render_spec(tmp_path, python_spec(description="Orders API:\nkeeps the\r\norders  "))
+    prod = dockerfile_stages(tmp_path / "api" / "Dockerfile")["prod"][1]
+    assert labels(prod)["org.opencontainers.image.description"] == '"Orders API: keeps the orders"'
+    assert hadolint(tmp_path / "api" / "Dockerfile").returncode == 0
+
+
 def test_the_labels_are_there_without_an_oci_block_and_build_labels_win(tmp_path: Path) -> None:
     path, _ = render_python(tmp_path, build={"labels": {"org.opencontainers.image.source": "https://example.com/fixed"}})
     prod = dockerfile_stages(path)["prod"][1]

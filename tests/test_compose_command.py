@@ -60,7 +60,8 @@ def test_every_example_environment_is_what_compose_reads_from_the_pair(example: 
 def test_the_f_chain_and_project_name(tmp_path: Path) -> None:
     repo = project(tmp_path)
     assert printed(repo, "dev", "up", "--watch") == ["-p", "shop", "-f", "compose.yaml", "-f", "compose.dev.yaml", "up", "--watch"]
-    assert printed(repo, "test", "run", "--rm", "api") == ["-p", "shop", "-f", "compose.yaml", "-f", "compose.test.yaml", "run", "--rm", "api"]
+    # A test run is a project of its own (tests/test_project_names.py): it leaves dev's containers alone.
+    assert printed(repo, "test", "run", "--rm", "api") == ["-p", "shop-test", "-f", "compose.yaml", "-f", "compose.test.yaml", "run", "--rm", "api"]
     # Compose's own global options go through untouched, before its subcommand.
     assert printed(repo, "prod", "--profile", "debug", "up", "-d")[-4:] == ["--profile", "debug", "up", "-d"]
 

@@ -79,6 +79,15 @@ def test_a_build_context_beside_the_main_one_stays_relative(tmp_path: Path) -> N
     assert contexts == {"assets": "./assets", "base": "docker-image://alpine:3.20"}
 
 
+def test_a_context_with_a_dollar_the_cli_resolved_stays_relative(tmp_path: Path) -> None:
+    # `build: $$` (a literal `$`, fuzzed): the Compose CLI makes it absolute, `$` and all.
+    root = _tree(tmp_path / "repo", {"compose.yaml": "services:\n  web:\n    build: $$\n    ports: ['8080:80']\n"})
+    result = _run("import", ".", "--verify", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    build = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]["compose"]["build"]
+    assert build["context"] == "./$$"
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
@@ -99,5 +108,7 @@ def test_a_refused_hatch_value_is_left_out_and_nothing_else_moves_a_second_time(
     moved = next_options(first, [Problem("refused", path=("services", "web", "compose", "ports"))])
     assert moved is not None and moved.left_out == {("web", "ports"): "refused"}
     assert next_options(moved, [Problem("refused", path=("services", "web", "compose", "ports"))]) is None
+    built = next_options(ImportOptions(carried={("web", "build"): "x"}), [Problem("outside", path=("services", "web", "compose", "build", "context"))])
+    assert built is not None and built.left_out == {("web", "build"): "outside"}
     assert next_options(ImportOptions(), [Problem("no path")]) is None
     assert next_options(ImportOptions(), [Problem("refused", path=("volumes", "data"))]) is None

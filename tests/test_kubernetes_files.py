@@ -140,7 +140,7 @@ services:
   tool:
     image: busybox:1.36
     healthcheck: {test: ["CMD", "sh", "-c", "test -f /tmp/ok"]}
-    resources: {limits: {memory: 64M}}
+    resources: {limits: {memory: 64M, cpus: 0.25}}  # stock images get no built-in limits
 environments:
   prod:
     defaults:

@@ -26,7 +26,7 @@ DB = 'image: "postgres:16.4-alpine"'
 
 # rule: (services that trigger it, services that do not): as alike as possible.
 CASES: dict[str, tuple[str, str]] = {
-    "DG001": (f"db:\n    {DB}\n    environments: {{prod: {{resources: null}}}}", f"db:\n    {DB}"),
+    "DG001": (f"db:\n    {DB}", f"db:\n    {DB}\n    environments: {{prod: {{resources: {{limits: {{cpus: 2.0, memory: 2G}}}}}}}}"),
     "DG002": ("cache:\n    image: redis\n    healthcheck: {test: [CMD, redis-cli, ping]}", 'cache:\n    image: "redis:7.2"'),
     "DG003": (f"db:\n    {DB}\n    environments: {{prod: {{user: \"0:0\"}}}}", f"db:\n    {DB}\n    environments: {{prod: {{user: \"999:999\"}}}}"),
     "DG004": ('web:\n    image: "nginx:1.27-alpine"', 'web:\n    image: "nginx:1.27-alpine"\n    healthcheck: {test: [CMD, wget, -q, --spider, "http://127.0.0.1/"]}'),
@@ -44,6 +44,7 @@ CASES: dict[str, tuple[str, str]] = {
     "DG016": ("app:\n    " + GENERIC.format(image="alpine", steps='"USER 10001"'), "app:\n    " + GENERIC.format(image='"alpine:3.20"', steps='"USER 10001"')),
     "DG017": (f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:-postgres}}\"}}", f"db:\n    {DB}\n    environment: {{POSTGRES_PASSWORD: \"${{PGPASS:?set PGPASS}}\"}}"),
     "DG024": (f"db:\n    {DB}\n    secrets: [k]", f"db:\n    {DB}\n    secrets: [k]"),
+    "DG025": (f"db:\n    {DB}", f"db:\n    {DB}"),
     # The spec itself is the one file in the context here: as requirements it names no pytest.
     "DG030": ("api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml}}",
               "api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml, test_command: [python, -m, unittest]}}"),
@@ -53,7 +54,7 @@ CASES: dict[str, tuple[str, str]] = {
 K8S = "output: {kubernetes: k8s}\n"
 CASES.update({
     "DG018": ('cache:\n    image: "redis:7.2"\n    healthcheck: {disable: true}', 'cache:\n    image: "redis:7.2"'),
-    "DG019": (f"db:\n    {DB}\n    environments: {{prod: {{resources: {{limits: {{cpus: null}}}}}}}}", f"db:\n    {DB}"),
+    "DG019": (f"db:\n    {DB}\n    resources: {{limits: {{memory: 1G}}}}", f"db:\n    {DB}\n    resources: {{limits: {{cpus: 1.0, memory: 1G}}}}"),
     "DG020": ("cache:\n    image: redis\n    healthcheck: {test: [CMD, redis-cli, ping]}", 'cache:\n    image: "redis:7.2"'),
     "DG021": (f"db:\n    {DB}\n    cap_add: [NET_ADMIN]", f"db:\n    {DB}"),
     "DG022": (f"db:\n    {DB}\n    kubernetes: {{replicas: 2}}", f"db:\n    {DB}\n    kubernetes: {{replicas: 1}}"),
@@ -61,6 +62,8 @@ CASES.update({
 })
 EXTRA: dict[str, str | tuple[str, str]] = {rule: K8S for rule in ("DG018", "DG019", "DG020", "DG021", "DG022", "DG023")}
 EXTRA["DG024"] = ("secrets:\n  k: {file: /run/host/k}\n", "secrets:\n  k: {file: ./k.txt}\n")  # (failing, passing)
+URL = 'DATABASE_URL: "postgresql://app:${DB_PASSWORD}@db/app"'
+EXTRA["DG025"] = (f"defaults: {{environment: {{{URL}, TZ: UTC}}}}\n", f"defaults: {{scope: built, environment: {{{URL}}}}}\n")
 
 
 def write_spec(directory: Path, services: str, extra: str = "") -> Path:

@@ -135,3 +135,10 @@ def test_any_command_gets_a_well_formed_probe_or_none(argv: list[str], as_string
         words_run = shlex.split(rest[0].replace("$$(hostname)", "HOST"))
         assert "inspect" in words_run and "ping" in words_run
         assert all("\n" not in w for w in words_run)
+
+
+@pytest.mark.parametrize("test", ["[]", '""', "[CMD]", "[CMD-SHELL]"])
+def test_a_healthcheck_test_naming_no_command_is_a_located_error(tmp_path: Path, test: str) -> None:
+    (tmp_path / "dockergen.yaml").write_text(f"version: 1\nproject: p\nservices:\n  db:\n    image: postgres:16\n    healthcheck: {{test: {test}}}\n")
+    result = subprocess.run([sys.executable, "-m", "dockergen", "validate", "--spec", str(tmp_path / "dockergen.yaml")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "dockergen.yaml:6:19: error: services.db.healthcheck.test" in result.stderr, result.stderr

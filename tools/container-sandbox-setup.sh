@@ -551,6 +551,18 @@ drop_stale_dns() {
   fi
 }
 
+# Run "$@" detached with no descriptor but 0-2: a daemon that inherits the open file of a
+# `flock LOCK bash this-script` would hold that lock for as long as it runs.
+detach() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid nohup "$@"
+  ) &
+}
+
 start_services() {
   mkdir -p "$STATE_DIR" "$(dirname "$SOCK")"
   drop_stale_dns
@@ -558,8 +570,8 @@ start_services() {
     log "services: API socket $SOCK already answers"
   else
     rm -f "$SOCK"
-    DISABLE_HC_SYSTEMD=true setsid nohup podman system service --time=0 "unix://$SOCK" \
-      >"$STATE_DIR/service.log" 2>&1 </dev/null &
+    detach env DISABLE_HC_SYSTEMD=true podman system service --time=0 "unix://$SOCK" \
+      >"$STATE_DIR/service.log" 2>&1 </dev/null
     echo $! >"$STATE_DIR/service.pid"
     for _ in $(seq 50); do
       curl -sf --max-time 2 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && break
@@ -572,7 +584,7 @@ start_services() {
   if pid_alive "$STATE_DIR/ticker.pid"; then
     log "services: healthcheck ticker already running (pid $(cat "$STATE_DIR/ticker.pid"))"
   else
-    setsid nohup "$TICKER" "${SANDBOX_HC_MAX_INTERVAL:-0}" >/dev/null 2>&1 </dev/null &
+    detach "$TICKER" "${SANDBOX_HC_MAX_INTERVAL:-0}" >/dev/null 2>&1 </dev/null
     echo $! >"$STATE_DIR/ticker.pid"
     log "services: started healthcheck ticker (pid $(cat "$STATE_DIR/ticker.pid"))"
   fi

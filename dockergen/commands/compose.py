@@ -44,7 +44,7 @@ def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], 
             location=Location(str(spec)),
             hint=f"run `dockergen render{spec_arg}` first",
         )
-    argv = ["-p", info.project or parsed.project]
+    argv = ["-p", info.project]
     for f in files:
         argv += ["-f", str(f)]
     return argv, info.engine

@@ -116,10 +116,12 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
         env = project.environments[env_name]
         documents = rendered.documents[env_name]["services"]
         for name, service in env.services.items():
+            if service.test_of is not None:
+                continue  # a copy of a service checked under its own name
             layers = labelled_layers(rendered.spec, env.info, name)
             view = ServiceView(
                 env.info, name, service, documents.get(name, {}), stages.get(service.plan.dockerfile, ()) if service.plan else (),
-                deployments.get(env_name, {}).get(k8s_name(name)),
+                kubernetes=deployments.get(env_name, {}).get(k8s_name(name)), layers=tuple(layers),
             )
             for rule in service_rules:
                 if rule.kinds is not None and env.info.kind not in rule.kinds:

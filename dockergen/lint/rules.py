@@ -57,6 +57,7 @@ class ServiceView:
     service: ResolvedService
     doc: dict[str, Any]  # the service as the environment's Compose document has it
     stages: tuple[Stage, ...] = ()  # of the Dockerfile it builds or uses
+    layers: tuple[tuple[str, Any, dict[str, Any]], ...] = ()  # the spec layers, lowest first (resolve.spec_layers)
     kubernetes: dict[str, Any] | None = None  # its Deployment, where the environment deploys to Kubernetes
 
 
@@ -199,7 +200,8 @@ def _no_limits(view: ServiceView) -> Iterator[Hit]:
     resources = view.service.settings.resources
     limits = resources.limits if resources else None
     if limits is None or (limits.memory is None and limits.cpus is None):
-        yield Hit("no resource limits", ("resources", "limits"))
+        stock = "" if view.service.plan is not None else " (dockergen sizes only the images it builds: size this one for its load)"
+        yield Hit(f"no resource limits{stock}", ("resources", "limits"))
     elif limits.memory is None:
         yield Hit("no memory limit", ("resources", "limits", "memory"))
 
@@ -440,6 +442,23 @@ def _secret_default(view: ServiceView) -> Iterator[Hit]:
             if op in (":-", "-") and default and is_literal(default):
                 yield Hit(f"{key} defaults to a literal when ${{{match.group(1)}}} is unset", ("environment", key))
                 break
+
+
+@rule(
+    "DG025", "defaults-reach-stock-image", "warning",
+    summary="A credential or connection URL from `defaults` reaches a service that builds nothing (postgres, redis ...).",
+    why="Application settings meant for your services land in third-party containers, where anyone who can inspect them reads the credentials.",
+    fix="Give those defaults `scope: built` (only built services), or move the variable to the services that read it.",
+)  # fmt: skip
+def _defaults_reach_stock(view: ServiceView) -> Iterator[Hit]:
+    if view.service.plan is not None:
+        return
+    for key, value in (view.service.settings.environment or {}).items():
+        if not (looks_secret(key) or "://" in str(value)):
+            continue
+        label, path = next(((label, p) for label, p, layer in reversed(view.layers) if key in (layer.get("environment") or {})), ("", None))
+        if path is not None and path[-1] == "defaults":
+            yield Hit(f"{key} from `{label}` reaches {view.service.image}", spec_path=(*path, "environment", key))
 
 
 # ---- rules on the whole spec -----------------------------------------------------------

@@ -16,7 +16,7 @@ from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
-    "image", "build", "container_name", "hostname", "domainname", "platform", "profiles", "command",
+    "image", "build", "develop", "container_name", "hostname", "domainname", "platform", "profiles", "command",
     "entrypoint", "working_dir", "user", "group_add", "userns_mode", "init", "stdin_open", "tty",
     "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes", "volumes_from",
     "tmpfs", "devices", "network_mode", "networks", "links", "external_links", "extra_hosts", "dns",
@@ -28,7 +28,7 @@ SERVICE_KEY_ORDER = [
 # Settings Compose takes as they are: written under their own name.
 AS_THEY_ARE = (
     "container_name", "hostname", "domainname", "stdin_open", "tty", "privileged", "network_mode", "pid", "ipc",
-    "links", "external_links", "volumes_from", "configs", "sysctls", "devices", "dns", "dns_search", "group_add",
+    "links", "external_links", "volumes_from", "sysctls", "devices", "dns", "dns_search", "group_add",
     "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
     "cpuset", "pull_policy",
 )  # fmt: skip
@@ -50,7 +50,7 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> 
     builders = image_builders(env)
     for name, service in env.services.items():
         services[name] = _service(service, env, named_volumes, name in builders)
-    doc: dict[str, Any] = {"name": env.info.project or spec.project, "services": services}
+    doc: dict[str, Any] = {"name": env.info.project, "services": services}
     declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):
         declared_volumes.setdefault(volume, None)
@@ -121,7 +121,9 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             out[key] = value
     if s.environment:
         out["environment"] = dict(s.environment)
-    for key in ("env_file", "secrets", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
+    if service.watch:
+        out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
+    for key in ("env_file", "secrets", "configs", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
         value = getattr(s, key)
         if value:
             out[key] = [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v for v in value]

@@ -288,7 +288,9 @@ def oci_labels(oci: Oci | None, description: str | None, plan: ImagePlan) -> dic
         if key not in own:
             args.append((arg, getattr(oci, field, None) or ""))
             labels.append((key, quote.arg_reference(arg)))
-    fixed = [("title", plan.service), ("description", description), *((f, getattr(oci, f)) for f in presets.OCI_FIXED)]
+    # A label is one line: a description written over several lines joins into one.
+    summary = " ".join(description.split()) if description is not None else None
+    fixed = [("title", plan.service), ("description", summary), *((f, getattr(oci, f)) for f in presets.OCI_FIXED)]
     for field, value in fixed:
         if value is not None and presets.OCI_PREFIX + field not in own:
             labels.append((presets.OCI_PREFIX + field, quote.double_quoted(value)))

@@ -26,6 +26,7 @@ APPENDED = [
     "services.*.volumes",
     "services.*.tmpfs",
     "services.*.secrets",
+    "services.*.configs",
     "services.*.extra_hosts",
     "services.*.cap_add",
     "services.*.cap_drop",

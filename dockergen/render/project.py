@@ -16,7 +16,7 @@ from dockergen.render.overlay import split
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
-from dockergen.resolve import ImagePlan, ResolvedProject
+from dockergen.resolve import TEST_RUN, ImagePlan, ResolvedProject, override_name
 
 
 _BAKE_USAGE = "Build every image of an environment: docker buildx bake <env> (`default`: prod)."
@@ -89,6 +89,12 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     )
     for name, env in project.environments.items():
         usage = f"Environment {name!r}: docker compose -f {base_name} -f {env.info.compose_file} up"
+        if env.info.compose_file == override_name(base_name):
+            usage = f"Environment {name!r}: docker compose up (Compose reads {env.info.compose_file} with {base_name} by itself)"
+        suites = [s.name for s in env.services.values() if s.healthcheck == TEST_RUN]
+        if suites:
+            usage = (f"Environment {name!r}: run a test suite with docker compose -f {base_name} -f {env.info.compose_file} "
+                     f"run --rm <suite>; suites: {', '.join(suites)}")  # fmt: skip
         files.append(RenderedFile(env.info.compose_file, dump_yaml(overlays[name], header(spec_name, extra=usage)), "overlay", name))
     if spec.output.snapshots:
         for name, env in project.environments.items():

@@ -60,6 +60,14 @@ DockerWord = Annotated[str, _dockerfile_rule(quote.word)]
 DockerKey = Annotated[str, _dockerfile_rule(quote.key)]
 DockerValue = Annotated[str, _dockerfile_rule(quote.double_quoted)]
 DockerArgWord = Annotated[str, _dockerfile_rule(quote.arg_word)]
+
+
+def _description(text: str) -> str:
+    quote.double_quoted(" ".join(text.split()))  # the LABEL it becomes, its lines joined
+    return text
+
+
+Description = Annotated[str, AfterValidator(_description)]
 """A bare word that may name build arguments (`node:${NODE_VERSION}-alpine`)."""
 
 
@@ -146,7 +154,15 @@ Command = str | list[str]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # `x-` keys are the author's, as in Compose (notes, anchors for `<<` merges): ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True) | ConfigDict(json_schema_extra={"patternProperties": {"^x-": {}}})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extensions(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(isinstance(key, str) and key.startswith("x-") for key in data):
+            return {key: value for key, value in data.items() if not (isinstance(key, str) and key.startswith("x-"))}
+        return data
 
 
 class Healthcheck(Model):
@@ -157,6 +173,9 @@ class Healthcheck(Model):
     """HTTP path probed on the service's `port` (e.g. `/health`); any status below 400 is healthy."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the HTTP probe connects to inside the container (default: the build's `port`)."""
+    tcp: int | None = Field(None, ge=1, le=65535)
+    """Port that must accept a TCP connection inside the container: a generated probe with the
+    image's own interpreter (python and node builds), for servers without an HTTP endpoint."""
     test: Command | None = None
     """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
     interval: Duration | None = None
@@ -187,11 +206,20 @@ class Healthcheck(Model):
     @field_validator("test")
     @classmethod
     def _no_continuation(cls, test: Command | None) -> Command | None:
+        if test is not None and (not test or (isinstance(test, list) and test[0] in ("CMD", "CMD-SHELL") and len(test) == 1)):
+            raise ValueError("names no command (use `disable: true` to turn the healthcheck off)")
         shell = test if isinstance(test, str) else test[1] if test and len(test) == 2 and test[0] == "CMD-SHELL" else None
         if shell is not None and shell.rstrip().endswith("\\"):
             # In a Dockerfile's shell-form HEALTHCHECK it would continue into the next instruction.
             raise ValueError(f"a shell healthcheck may not end with `\\`: {shell!r}")
         return test
+
+    @model_validator(mode="after")
+    def _one_probe(self) -> Healthcheck:
+        given = [key for key in ("http", "tcp", "test") if getattr(self, key) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one probe, not {' and '.join(given)}")
+        return self
 
 
 class Limits(Model):
@@ -203,11 +231,35 @@ class Limits(Model):
     """Maximum number of processes in the container."""
 
 
+class Device(Model):
+    """A device the container reserves (`deploy.resources.reservations.devices`), e.g. a GPU:
+    `{capabilities: [gpu], driver: nvidia, count: all}`."""
+
+    capabilities: list[str] = Field(min_length=1)
+    """What the device must offer (`[gpu]`; `[gpu, compute, utility]`)."""
+    driver: str | None = None
+    """Device driver (`nvidia`)."""
+    count: int | Literal["all"] | None = None
+    """How many devices (`1`, `all`); not with `device_ids`."""
+    device_ids: list[str] | None = None
+    """Exactly these devices (`["0", "3"]`); not with `count`."""
+    options: dict[str, str] | None = None
+    """Driver-specific options."""
+
+    @model_validator(mode="after")
+    def _count_or_ids(self) -> Device:
+        if self.count is not None and self.device_ids is not None:
+            raise ValueError("give `count` or `device_ids`, not both")
+        return self
+
+
 class Reservations(Model):
     cpus: float | None = Field(None, gt=0, le=1024)
     """CPU cores reserved for the container."""
     memory: Memory | None = None
     """Memory reserved for the container (`256M`)."""
+    devices: list[Device] | None = None
+    """Devices reserved for the container, e.g. GPUs."""
 
 
 class Resources(Model):
@@ -261,6 +313,46 @@ class DependsOn(Model):
     """`false`: start even when the dependency is not part of the stack (Compose 2.20+)."""
     restart: bool | None = None
     """Restart this service when Compose restarts the dependency."""
+
+
+class ConfigMount(Model):
+    source: str
+    """A config declared under the top-level `configs:`."""
+    target: str | None = None
+    """Where it appears in the container (default `/<source>`)."""
+    uid: str | None = None
+    """Owner of the file in the container (a user ID, e.g. `"101"`)."""
+    gid: str | None = None
+    """Group of the file in the container."""
+    mode: int | None = Field(None, ge=0, le=0o777)
+    """File mode, e.g. `0o440` (YAML `0440` is octal too)."""
+
+
+def _stays_in_project(path: str) -> str:
+    normal = posixpath.normpath(path)
+    if path.startswith(("/", "~")) or normal == ".." or normal.startswith("../"):
+        raise ValueError(f"must be a path inside the project: {path!r}")
+    return path
+
+
+class WatchRule(Model):
+    """One rule of Compose's `develop.watch`."""
+
+    action: Literal["sync", "rebuild", "sync+restart", "restart", "sync+exec"]
+    """`sync` copies changed files into the container, `rebuild` builds the image again and
+    recreates the container, `sync+restart` syncs then restarts it."""
+    path: Annotated[str, AfterValidator(_stays_in_project)]
+    """What to watch, relative to the spec."""
+    target: str | None = matching(r"^/", "an absolute path in the container (starting with `/`)", None)
+    """Where `sync` copies to in the container."""
+    ignore: list[str] | None = None
+    """Patterns under `path` that never trigger the rule."""
+
+    @model_validator(mode="after")
+    def _sync_has_target(self) -> WatchRule:
+        if self.action.startswith("sync") and self.target is None:
+            raise ValueError(f"a `{self.action}` rule needs a `target` in the container")
+        return self
 
 
 K8S_LABEL = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -332,7 +424,8 @@ class ServiceSettings(Model):
     environment: dict[str, EnvValue] | None = None
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
     env_file: list[str | EnvFile] | None = None
-    """Files of `KEY=value` lines Compose loads into the container's environment."""
+    """Files of `KEY=value` lines Compose loads into the container's environment: a path, or
+    `{path: .env.local, required: false}` for a file that may be missing (Compose 2.24)."""
     ports: list[str | int | PortSpec] | dict[str, str | int | PortSpec | None] | None = None
     """Published ports, as a list (replaced as a whole by a higher layer) or a mapping of
     names to ports (merged by name; `null` removes one)."""
@@ -389,6 +482,15 @@ class ServiceSettings(Model):
     secrets: list[str | dict[str, Any]] | None = None
     """Secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>` at run
     time: a name, or Compose's long form `{source, target, uid, gid, mode}`."""
+    configs: list[str | ConfigMount] | None = None
+    """Configs (declared under the top-level `configs:`) mounted read-only: a name (at
+    `/<name>`) or `{source, target, uid, gid, mode}`."""
+    watch: bool | list[WatchRule] | None = None
+    """Compose's `develop.watch` in dev environments, for `docker compose watch` (Compose
+    2.22): `true` syncs the build context into the `workdir` and rebuilds the image when a
+    dependency manifest changes (requirements files; package.json, the lockfile and
+    `install_files`), in place of the source bind mount; or your own rules. With an older
+    `engines.compose`, dev keeps the bind mount and `render` says so."""
     extra_hosts: list[str] | None = None
     """Extra `/etc/hosts` entries (`host:address`)."""
     ulimits: dict[str, int | dict[str, int]] | None = None
@@ -421,8 +523,6 @@ class ServiceSettings(Model):
     """Legacy Compose `external_links` to containers outside the project."""
     volumes_from: list[str] | None = None
     """Compose `volumes_from`: mount every volume of another service (`<name>[:ro]`)."""
-    configs: list[str | dict[str, Any]] | None = None
-    """Compose `configs` the service mounts: a name, or `{source, target, uid, gid, mode}`."""
     sysctls: dict[str, str | int] | list[str] | None = None
     """Compose `sysctls` (kernel parameters in the container's namespaces)."""
     devices: list[str | dict[str, Any]] | None = None
@@ -460,6 +560,15 @@ class ServiceSettings(Model):
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None
     """Kubernetes-only settings: replicas, volume size, Ingress, an init container that waits for dependencies."""
+
+
+class Defaults(ServiceSettings):
+    """Settings for many services at once, and which services they reach."""
+
+    scope: Literal["all", "built"] = "all"
+    """`all`: every service; `built`: only the services dockergen builds (and those that `uses`
+    one), so application settings such as `DATABASE_URL` or credentials stay out of stock
+    images like postgres and redis (`lint` warns when such a variable reaches one)."""
 
 
 class Packages(Model):
@@ -869,9 +978,9 @@ class Build(Model):
 
 
 class Service(ServiceSettings):
-    description: DockerValue | None = None
-    """What the service is for, on one line: the `org.opencontainers.image.description` label
-    of the image it builds."""
+    description: Description | None = None
+    """What the service is for: the `org.opencontainers.image.description` label of the image
+    it builds (lines joined into one)."""
     build: Build | None = None
     """How to build the service's image; omit it (and give `image`) for a stock image."""
     uses: Name | None = None
@@ -892,7 +1001,13 @@ class Environment(Model):
     extends: Name | None = None
     """Start from another environment's settings (its defaults and the services' blocks for it)."""
     kind: Literal["dev", "test", "staging", "prod"] | None = None
-    """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod)."""
+    """Which built-in policy applies (default: the name if standard, else the parent's kind, else prod).
+    In a `test` environment each built service runs its test suite (its `test` stage, no
+    probe, no published port) against what it depends on, and exits: `docker compose -f
+    compose.yaml -f compose.test.yaml run --rm <service>` runs one suite. A built service that
+    other services wait for serves there instead (its `prod` stage, its healthcheck) and its
+    suite runs beside it as `<service>-test`; a `uses` service serves too. The overlay's
+    header lists the suites."""
     engine: Literal["docker", "podman"] | None = None
     """Container engine the environment runs on: `docker` (default) or `podman` (SELinux labels, ports
     >= 1024, `localhost/` tags)."""
@@ -903,11 +1018,14 @@ class Environment(Model):
     compose_file: ProjectPath | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     project: Name | None = None
-    """Compose project name in this environment (default: the spec's `project`); it prefixes
-    volume, network and container names, so two environments with different names can run
-    side by side and keep their own data."""
-    defaults: ServiceSettings | None = None
-    """Settings for every service in this environment (above the spec's `defaults`, below the services)."""
+    """Compose project name in this environment; it prefixes volume, network and container
+    names, so two environments with different names can run side by side and keep their own
+    data. Default: the spec's `project`, and `<project>-<env>` for a `test` environment
+    (`shop-test`), so that running its suites never recreates or stops the dev containers or
+    touches their volumes. Inherited along `extends`, except that a test environment does not
+    take the name of a non-test one. `dockergen compose <env>` and the rendered files agree."""
+    defaults: Defaults | None = None
+    """Settings for the services in this environment (above the spec's `defaults`, below the services)."""
     kubernetes: bool | KubernetesEnvironment | None = None
     """Whether (and how) `output.kubernetes` renders an overlay for this environment.
     Default: yes for environments of kind staging or prod on the docker engine (a podman
@@ -957,6 +1075,11 @@ class Output(Model):
     """Overlay file name pattern; `{env}` is replaced by the environment's name."""
     env_example: ProjectPath = ".env.example"
     """Where the documented list of `${VAR}`s goes."""
+    override: Name | None = None
+    """Environment whose overlay is written as Compose's override file (`compose.override.yaml`
+    next to `compose.yaml`), so a plain `docker compose up` starts it; usually `dev`. Off by
+    default: many repositories keep a hand-written, git-ignored `compose.override.yaml`, and
+    `render` never overwrites a file it did not write."""
     snapshots: ProjectPath | None = None
     """Directory (relative to the spec) that `render` also fills with each environment's fully
     merged Compose configuration, `<env>.yaml`, so a review shows what a spec change does to
@@ -1053,8 +1176,9 @@ class Spec(Model):
     registry: Registry | None = None
     """Registry (and namespace) prefixed to every built image whose name has none, e.g.
     `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""
-    defaults: ServiceSettings | None = None
-    """Settings for every service in every environment (the lowest layer after the built-in one)."""
+    defaults: Defaults | None = None
+    """Settings for every service (with `scope: built`, every built one) in every environment
+    (the lowest layer after the built-in one)."""
     environments: dict[Name, Environment] | None = None
     """Environments to render. Default: `dev`, `test`, `staging`, `prod`, and `podman`, which
     `extends: prod` (prod's settings, limits and per-service `environments.prod` blocks, on
@@ -1071,7 +1195,7 @@ class Spec(Model):
     `build.secrets` uses them at build time."""
     configs: dict[str, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
-    a service uses one through `compose: {configs: [...]}`."""
+    a service mounts one with `configs: [name]` or `configs: [{source: name, target: /etc/...}]`."""
     variables: dict[VariableName, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None

@@ -155,7 +155,9 @@ def _blocks(
         if want is None:
             block = {} if current.get("enabled") is False else {"enabled": False}
         else:
-            block = diff({k: v for k, v in current.items() if k != "enabled"}, want, keep.get(env, frozenset()))
+            # A kept preset stays only as the preset: the same key inherited from a parent block is undone.
+            kept = frozenset(k for k in keep.get(env, frozenset()) if current.get(k, MISSING) == below[env].get(k, MISSING))
+            block = diff({k: v for k, v in current.items() if k != "enabled"}, want, kept)
             if current.get("enabled") is False:
                 block["enabled"] = True
         if block:

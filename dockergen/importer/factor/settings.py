@@ -94,7 +94,7 @@ def convert(
         out["env_file"] = [_dot(e["path"]) if e.get("required", True) else {"path": _dot(e["path"]), "required": False} for e in env_files]
     ports = service.get("ports")
     if ports:
-        short = [port_string(p) for p in ports]
+        short = _port_ranges([port_string(p) for p in ports], ports)
         if all(s is not None for s in short):
             out["ports"] = short
         else:
@@ -205,6 +205,36 @@ def port_string(port: dict[str, Any]) -> str | None:
     if port.get("protocol", "tcp") != "tcp":
         text += f"/{port['protocol']}"
     return text
+
+
+def _port_ranges(short: list[str | None], ports: list[dict[str, Any]]) -> list[str | None]:
+    """Consecutive ports one apart on both sides written as the range they were
+    (``8000-8010:8000-8010``: Compose's config lists each port of it)."""
+    out: list[str | None] = []
+    run: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            first, last = run[0], run[-1]
+            out.append(port_string({**first, "target": f"{first['target']}-{last['target']}",
+                                    "published": f"{first['published']}-{last['published']}"}))  # fmt: skip
+        elif run:
+            out.append(port_string(run[0]))
+        run.clear()
+
+    for text, port in zip(short, ports):
+        number = text is not None and isinstance(port.get("target"), int) and str(port.get("published", "")).isdigit()
+        if not number:
+            flush()
+            out.append(text)
+            continue
+        prev = run[-1] if run else None
+        if prev is not None and not (port["target"] == prev["target"] + 1 and int(port["published"]) == int(prev["published"]) + 1
+                                     and (port.get("host_ip"), port.get("protocol")) == (prev.get("host_ip"), prev.get("protocol"))):  # fmt: skip
+            flush()
+        run.append(port)
+    flush()
+    return out
 
 
 def _long_port(port: dict[str, Any]) -> dict[str, Any]:

@@ -225,6 +225,8 @@ class Paths:
     spelled: dict[str, str] | None = None  # the CLI's resolved paths -> the files' spelling
 
     def rel(self, value: str) -> str:
+        if self.spelled is not None and value.startswith(f"{self.root.as_posix()}/") and value not in self.spelled:
+            return self._inside(Path(posixpath.normpath(value)))  # resolved by the CLI, `$` and all (`./$$`, `./${DIR}`)
         if "$" in value or value.startswith("~") or "://" in value or value.startswith("git@"):
             return value
         if self.spelled is not None:

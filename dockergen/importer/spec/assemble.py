@@ -25,7 +25,7 @@ from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
-from dockergen.resolve import builtin_layer, merge
+from dockergen.resolve import builtin_layer, merge, project_name
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -83,8 +83,9 @@ def build_spec(
             def rename(other: str, env_name: str = env.name) -> str:
                 return grouping.canonical.get((env_name, other), other)
 
+            dropped = frozenset(k for s, k in left_out if s in ("*", canonical))
             try:
-                target, passthrough = _build_choice(canonical, service, builds, parsed, fallback_target)
+                target, passthrough = (None, None) if "build" in dropped else _build_choice(canonical, service, builds, parsed, fallback_target)
                 conversion = convert(
                     service,
                     rename=rename,
@@ -92,7 +93,7 @@ def build_spec(
                     target=target,
                     build_passthrough=passthrough,
                     verbatim=frozenset(k for s, k in carried if s in ("*", canonical)),
-                    left_out=frozenset(k for s, k in left_out if s in ("*", canonical)),
+                    left_out=dropped,
                 )
             except Exception as exc:  # noqa: BLE001 - one odd service must not stop the import
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
@@ -122,7 +123,7 @@ def build_spec(
     preset_keys: set[str] = set()
     for service, per_env in targets.items():
         for env in envs:
-            layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}])
+            layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}], uses=service in builds.uses)
             below_by[(service, env.name)] = layer
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
@@ -139,6 +140,11 @@ def build_spec(
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
     for service, per_env in targets.items():
         below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
+        for env in envs:
+            settings = per_env[env.name]
+            if settings is not None and settings.get("healthcheck") == {"disable": True}:
+                # Renders `disable: true` alone: the timings under it need no nulls.
+                settings["healthcheck"] = merge({"h": below[env.name].get("healthcheck") or {}}, {"h": {"disable": True}})["h"]
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
         level, blocks = factor(per_env, chains, below, keep)
         entry: dict[str, Any] = {}
@@ -182,6 +188,7 @@ def build_spec(
     if defaults:
         spec["defaults"] = defaults
     spec["environments"] = {}
+    projects = _written_projects(envs, chains, project)
     for env in envs:
         block: dict[str, Any] = {"description": env.description}
         parent = by_name.get(parent_of[env.name] or "")
@@ -193,8 +200,8 @@ def build_spec(
             block["kind"] = env.kind
         if env.engine != (standard.get("engine") or (parent.engine if parent else "docker")):
             block["engine"] = env.engine
-        if env.project != (parent.project if parent else project):
-            block["project"] = env.project
+        if env.name in projects:
+            block["project"] = projects[env.name]
         if env.name in shared.env_defaults:
             block["defaults"] = shared.env_defaults[env.name]
         spec["environments"][env.name] = block
@@ -208,7 +215,7 @@ def build_spec(
     if variables:
         spec["variables"] = variables
     result.spec = spec
-    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, project))
+    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
         result.decisions.append(Decision(CARRIED, f"{'every service' if service == '*' else service}: {key}",
                                          f"the spec's own field refused it ({why}): carried verbatim by the `compose:` escape hatch",
@@ -358,6 +365,18 @@ def _top_level(
     return written, blocks
 
 
+def _written_projects(envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], project: str) -> dict[str, str]:
+    """Environment -> the `project` its block must write: where the spec, as written so far
+    (parents first), would name the Compose project otherwise (``resolve.project_name``)."""
+    kinds = {e.name: e.kind for e in envs}
+    written: dict[str, str] = {}
+    for env in sorted(envs, key=lambda e: len(chains[e.name])):
+        chain = [(name, kinds[name], written.get(name)) for name in chains[env.name][:-1]]
+        if env.project != project_name(project, [*chain, (env.name, env.kind, None)]):
+            written[env.name] = env.project
+    return written
+
+
 def _decisions(
     envs: list[EnvPlan],
     grouping: Grouping,
@@ -365,13 +384,12 @@ def _decisions(
     services: dict[str, Any],
     originals: dict[str, dict[str, list[str]]],
     targets: dict[str, dict[str, dict[str, Any] | None]],
-    project: str,
+    written_projects: dict[str, str],
 ) -> list[Decision]:
     out: list[Decision] = []
     projects: dict[str, list[str]] = {}
-    for env in envs:
-        if env.project != project:
-            projects.setdefault(env.project, []).append(env.name)
+    for env_name, name in written_projects.items():
+        projects.setdefault(name, []).append(env_name)
     for name, names in projects.items():
         out.append(Decision(KEPT, f"project name {name}", f"kept in {', '.join(names)}: volumes, networks and containers keep "
                             "their names (`environments.<env>.project`)", envs=tuple(names)))  # fmt: skip

@@ -37,7 +37,7 @@ def next_options(options: ImportOptions, problems: Iterable[Problem]) -> ImportO
         why = problem.message.splitlines()[0][:200]
         if not in_hatch and (service, key) not in carried and ("*", key) not in carried:
             carried[(service, key)] = why
-        elif key != "build":  # (a build already carried is the original's own: nothing further)
+        else:
             left_out.setdefault((service, key), why)
     if (carried, left_out) == (options.carried, options.left_out):
         return None

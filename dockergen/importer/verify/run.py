@@ -168,8 +168,9 @@ def _compare_env(
         b = dict(ours[name])
         if old_name != name:
             b = _drop_alias(b, old_name)
-            out.append(Difference(env, name, "service name", old_name, name, UNIFIED,
-                                  f"one name in every environment; {old_name} stays a network alias"))  # fmt: skip
+            kept = (f"{old_name} stays a network alias" if "network_mode" not in b
+                    else f"under network_mode {b['network_mode']} no network alias keeps {old_name}: commands name it {name}")  # fmt: skip
+            out.append(Difference(env, name, "service name", old_name, name, UNIFIED, f"one name in every environment; {kept}"))
         a, b = dict(a), dict(b)
         builder = _shared_builder(ours, name, b) if "build" in a else None
         if builder is not None:

@@ -101,6 +101,7 @@ UNMAPPED = {
     "volumes_from": "containers share volumes only within one pod: patch the volume in",
     "deploy": "`resources` and `kubernetes.replicas` say it for Kubernetes",
     "configs": "mount the file from a ConfigMap of yours with a patch",
+    "watch": "`docker compose watch` is for local development; the cluster runs the image as built",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
 BUILD_ONLY = frozenset({"build_args", "target"})

@@ -108,7 +108,9 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
     code: dict[str, bool] = {}
     for check in checks:
         kind, *args = check
-        if kind == "inside":
+        if kind in ("context", "folder", "manifest", "tests") and not _project_relative(args[0]):
+            ok = False  # a render records only project paths here: a lock naming others is not trusted
+        elif kind == "inside":
             ok = outside_reason(spec_dir, args[0], base=args[1], absolute_ok=args[2]) is None
         elif kind == "context":
             ok = not_a_folder(os.path.join(spec_dir, args[0])) is None
@@ -128,6 +130,15 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
         if not ok:
             return check
     return None
+
+
+def _project_relative(value: object) -> bool:
+    """``value`` names a place inside the spec's folder by its text alone (not absolute, no
+    ``..`` out), so the fast path never looks outside the project on a lock's word."""
+    if not isinstance(value, str) or "\0" in value or value.startswith(("/", "\\", "~")):
+        return False
+    normal = posixpath.normpath(value.replace("\\", "/"))
+    return not (normal == ".." or normal.startswith("../"))
 
 
 def distinct_clashes(spec_dir: str, outputs: list[str], inputs: list[str]) -> dict[str, str]:

@@ -167,3 +167,21 @@ def test_a_lock_without_checks_or_with_an_unknown_one_is_not_trusted_by_the_fast
         (project / LOCK_NAME).write_text(lock.to_text())
         assert clean_lock(project / "dockergen.yaml", project) is None
     assert Lock.from_text(lock.to_text().replace('"checks": [', '"checks": [7, ')) is None
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [["folder", "../elsewhere"], ["context", "/"], ["manifest", "../elsewhere", "requirements.txt", False], ["tests", "~", []]],
+    ids=["parent folder", "absolute", "manifest outside", "home"],
+)
+def test_a_lock_whose_checks_name_a_place_outside_is_not_trusted(forged: list[object], tmp_path: Path) -> None:
+    """A render records project paths only; a lock naming others (written by hand or by
+    someone else) sends the run to the full path instead of looking there on its word."""
+    project = rendered(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere/requirements.txt").write_text("x\n")
+    lock = Lock.from_text((project / LOCK_NAME).read_text())
+    assert lock is not None and lock.checks
+    lock.checks = [*lock.checks, forged]
+    (project / LOCK_NAME).write_text(lock.to_text())
+    assert clean_lock(project / "dockergen.yaml", project) is None

@@ -195,3 +195,31 @@ def test_code_another_compiler_cached_for_the_template_is_not_run(tmp_path: Path
     result = subprocess.run([sys.executable, "-m", "dockergen", "render"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "error: template python.Dockerfile.j2: repeating would make a value of more than" in result.stderr
+
+
+def test_a_template_swapped_for_a_fifo_after_its_stat_is_refused_not_waited_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader judges the file it opened: a stat that saw a regular file must not lead
+    to a blocking read of the FIFO that replaced it (the window between the two calls)."""
+    import threading
+
+    import jinja2
+
+    from dockergen.render.sandbox import TemplateLoader
+
+    (tmp_path / "regular.j2").write_text("x")
+    os.mkfifo(tmp_path / "swapped.j2")
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: real_stat(tmp_path / "regular.j2") if str(path).endswith("swapped.j2") else real_stat(path, *a, **k))
+    outcome: list[BaseException | str] = []
+
+    def load() -> None:
+        try:
+            outcome.append(TemplateLoader(str(tmp_path)).get_source(jinja2.Environment(), "swapped.j2")[0])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert outcome, "the loader blocked on the FIFO"
+    assert isinstance(outcome[0], jinja2.TemplateError) and "not a regular file" in str(outcome[0]), outcome

@@ -76,7 +76,11 @@ class TemplateLoader(jinja2.BaseLoader):
             raise jinja2.TemplateError(f"template {template!r} is not a regular file")
         if info.st_size > MAX_TEMPLATE_BYTES:
             raise jinja2.TemplateError(f"template {template!r} is larger than {MAX_TEMPLATE_BYTES} bytes")
-        with open(real, "rb") as handle:
+        # Opened without blocking and judged again by what was opened: a file swapped for a
+        # FIFO after the stat above must not hang the render.
+        with open(os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise jinja2.TemplateError(f"template {template!r} is not a regular file")
             data = handle.read(MAX_TEMPLATE_BYTES + 1)
         try:
             source = data.decode("utf-8")

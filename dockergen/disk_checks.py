@@ -24,8 +24,7 @@ import stat
 from dockergen.containment import outside_reason, resolved
 from dockergen.safe_read import kind_of
 
-Check = list  # ["inside", value, base, absolute_ok] | ["context", folder] | ["folder", folder]
-# | ["manifest", context, relative, scan_credential] | ["tests", context, patterns] | ["distinct", outputs, inputs]
+Check = list  # [kind, *arguments], of the shapes in _SHAPES
 
 
 def not_a_folder(path: str) -> str | None:
@@ -108,7 +107,7 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
     code: dict[str, bool] = {}
     for check in checks:
         kind, *args = check
-        if kind in ("context", "folder", "manifest", "tests") and not _project_relative(args[0]):
+        if kind in ("context", "folder", "manifest", "tests") and outside_reason(spec_dir, args[0]):
             ok = False  # a render records only project paths here: a lock naming others is not trusted
         elif kind == "inside":
             ok = outside_reason(spec_dir, args[0], base=args[1], absolute_ok=args[2]) is None
@@ -132,15 +131,6 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
     return None
 
 
-def _project_relative(value: object) -> bool:
-    """``value`` names a place inside the spec's folder by its text alone (not absolute, no
-    ``..`` out), so the fast path never looks outside the project on a lock's word."""
-    if not isinstance(value, str) or "\0" in value or value.startswith(("/", "\\", "~")):
-        return False
-    normal = posixpath.normpath(value.replace("\\", "/"))
-    return not (normal == ".." or normal.startswith("../"))
-
-
 def distinct_clashes(spec_dir: str, outputs: list[str], inputs: list[str]) -> dict[str, str]:
     """Outputs that are, through symbolic links, one of ``inputs``: {output: input}."""
     by_target = {target(spec_dir, path): path for path in inputs}
@@ -155,12 +145,35 @@ def target(spec_dir: str, relative: str) -> str:
         return relative
 
 
+_STR, _FLAG, _STRS = "str", "bool", "list[str]"
+# ["inside", value, base, absolute_ok] | ["context", folder] | ["folder", folder]
+# | ["manifest", context, relative, scan_credential] | ["tests", context, patterns] | ["distinct", outputs, inputs]
+_SHAPES = {
+    "inside": (_STR, _STR, _FLAG),
+    "context": (_STR,),
+    "folder": (_STR,),
+    "manifest": (_STR, _STR, _FLAG),
+    "tests": (_STR, _STRS),
+    "distinct": (_STRS, _STRS),
+}
+
+
 def valid_checks(value: object) -> bool:
-    """Whether ``value`` (read from a lock) is a list of checks of the shapes above."""
+    """Whether ``value`` (read from a lock) is a list of checks of the shapes above; a kind
+    this version does not know may hold any plain values (``failing`` sends it to the full path)."""
 
-    def plain(item: object) -> bool:
-        return isinstance(item, str | bool) or (isinstance(item, list) and all(isinstance(i, str) for i in item))
+    def shape(item: object) -> str | None:
+        if isinstance(item, bool):
+            return _FLAG
+        if isinstance(item, str):
+            return _STR
+        return _STRS if isinstance(item, list) and all(isinstance(i, str) for i in item) else None
 
-    return isinstance(value, list) and all(
-        isinstance(c, list) and c and isinstance(c[0], str) and all(plain(a) for a in c[1:]) for c in value
-    )
+    def valid(check: object) -> bool:
+        if not (isinstance(check, list) and check and isinstance(check[0], str)):
+            return False
+        found = tuple(shape(a) for a in check[1:])
+        expected = _SHAPES.get(check[0])
+        return found == expected if expected is not None else None not in found
+
+    return isinstance(value, list) and all(valid(c) for c in value)

@@ -185,3 +185,16 @@ def test_a_lock_whose_checks_name_a_place_outside_is_not_trusted(forged: list[ob
     lock.checks = [*lock.checks, forged]
     (project / LOCK_NAME).write_text(lock.to_text())
     assert clean_lock(project / "dockergen.yaml", project) is None
+
+
+@pytest.mark.parametrize("forged", [["context"], ["context", True], ["manifest", "api", "requirements.txt"], ["distinct", "a", []]])
+def test_a_lock_whose_checks_have_the_wrong_shape_is_refused_not_a_crash(forged: list[object], tmp_path: Path) -> None:
+    project = rendered(tmp_path)
+    lock = Lock.from_text((project / LOCK_NAME).read_text())
+    assert lock is not None and lock.checks
+    lock.checks = [*lock.checks, forged]
+    text = lock.to_text()
+    assert Lock.from_text(text) is None
+    (project / LOCK_NAME).write_text(text)
+    result = run(project, "check")
+    assert "Traceback" not in result.stderr, result.stderr

@@ -121,17 +121,17 @@ def synthetic_spec(services: int, edit: int | None = None) -> str:
 _PLAIN_VALUE = re.compile(r"^(\s+[A-Z][A-Z0-9_]*: )([A-Za-z0-9_./:-]+)$", re.M)
 
 
-def value_edited(spec: str, edit: int) -> str:
+def value_edited(spec: str, edit: str) -> str:
     """``spec`` with the first variable set to a plain value (``LOG_LEVEL: debug``) given
-    another one (``debug-edit3``): a real change, which every generated file using it shows."""
-    edited, count = _PLAIN_VALUE.subn(lambda m: f"{m[1]}{m[2]}-edit{edit}", spec, count=1)
+    another one (``debug-<edit>``): a real change, which every generated file using it shows."""
+    edited, count = _PLAIN_VALUE.subn(lambda m: f"{m[1]}{m[2]}-{edit}", spec, count=1)
     assert count == 1, "no plain `NAME: value` line in the spec to edit"
     return edited
 
 
-EDITS = {  # how a run's spec differs from every other run's: new bytes, or a new value too
-    "comment": lambda text, i: text + f"# edit {i}\n",
-    "value": lambda text, i: value_edited(text, i),
+EDITS = {  # how a run's spec differs from every other run's (``edit``: a token of its own): new bytes, or a new value too
+    "comment": lambda text, edit: text + f"# {edit}\n",
+    "value": value_edited,
 }
 
 
@@ -168,7 +168,8 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
                 for i in range(repeat + 1):
                     copy = Path(tmp) / f"edited-{case}-{kind}-{i}"
                     shutil.copytree(unlocked, copy)
-                    (copy / "dockergen.yaml").write_text(edit((unlocked / "dockergen.yaml").read_text(), i))
+                    # Never the same bytes in two cases: a render stores its spec in the render cache.
+                    (copy / "dockergen.yaml").write_text(edit((unlocked / "dockergen.yaml").read_text(), f"{case}-edit{i}"))
                     edited.setdefault((case, kind), []).append(str(copy / "dockergen.yaml"))
         after = lambda case, kind: lambda i: [edited[case, kind][i]]  # noqa: E731
         cases = [
@@ -195,7 +196,7 @@ def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, 
     compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
     ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
     rows.append(("render 1,000 services x 5 envs (from the render cache) / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
-    for kind, text in (("value", lambda i: synthetic_spec(1000, edit=i)), ("comment", lambda i: EDITS["comment"](synthetic_spec(1000), i))):
+    for kind, text in (("value", lambda i: synthetic_spec(1000, edit=i)), ("comment", lambda i: EDITS["comment"](synthetic_spec(1000), f"edit {i}"))):
         for i in range(repeat + 1):  # a new spec every run: the full path
             (tmp / f"edited-{kind}{i}").mkdir()
             (tmp / f"edited-{kind}{i}" / "dockergen.yaml").write_text(text(i))

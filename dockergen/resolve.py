@@ -44,7 +44,9 @@ def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
         elif not path and replaces_whole(key, out.get(key), value):
             out[key] = _without_nulls(value)
         elif key in out:
-            out[key] = merger.value_strategy(path + [key], out[key], value)
+            below = out[key]
+            # Only two mappings merge; anything else is replaced, as the merger's "override" does.
+            out[key] = merger.value_strategy(path + [key], below, value) if isinstance(below, dict) and isinstance(value, dict) else value
         else:
             out[key] = _without_nulls(value)
     return out
@@ -154,11 +156,12 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
         raise DockergenError(problems)
     plans: dict[tuple[str, str], ImagePlan] = {}
     resolved: dict[str, ResolvedEnvironment] = {}
+    dump = dumped_once()
     for env in envs.values():
         services: dict[str, ResolvedService] = {}
         for name, service in spec.services.items():
             try:
-                rs = _resolve_service(spec, engines, env, name, service, plans, source)
+                rs = _resolve_service(spec, engines, env, name, service, plans, source, dump)
             except DockergenError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -166,7 +169,7 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
                 services[name] = rs
         if env.kind == "test":
             try:
-                services = _test_runners(spec, env, services, source)
+                services = _test_runners(spec, env, services, source, dump)
             except DockergenError as exc:
                 problems.extend(exc.problems)
         resolved[env.name] = ResolvedEnvironment(env, services)
@@ -337,6 +340,26 @@ def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
     return model.model_dump(include=_SETTINGS_FIELDS, exclude_unset=True, by_alias=True)
 
 
+Dump = Callable[[ServiceSettings | None], dict[str, Any]]
+
+
+def dumped_once() -> Dump:
+    """``settings_dump`` that dumps each model once: a project's services x environments
+    read the same few blocks (``defaults``, each environment's, each service's) over and
+    over. The dumps are shared, so callers only read them (``merge`` builds new mappings)."""
+    dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
+
+    def dump(model: ServiceSettings | None) -> dict[str, Any]:
+        if model is None:
+            return {}
+        found = dumps.get(id(model))
+        if found is None:
+            found = dumps[id(model)] = (model, settings_dump(model))
+        return found[1]
+
+    return dump
+
+
 def image_repository(image: str) -> str:
     """``docker.io/library/postgres:16@sha256:...`` -> ``postgres``."""
     name = image.split("@", 1)[0]
@@ -361,23 +384,24 @@ def qualify_image(image: str) -> str:
 Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec path or None, settings)
 
 
-def spec_layers(spec: Spec, env: EnvironmentInfo, name: str) -> list[Layer]:
-    """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit."""
+def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settings_dump) -> list[Layer]:
+    """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit;
+    ``dump`` turns a block of settings into its layer (``settings_dump``, ``dumped_once``)."""
     service = spec.services[name]
     built = service.build is not None or service.uses is not None
 
     def scoped(defaults: Defaults | None) -> dict[str, Any]:
-        return settings_dump(defaults) if defaults is not None and (built or defaults.scope == "all") else {}
+        return dump(defaults) if defaults is not None and (built or defaults.scope == "all") else {}
 
     layers: list[Layer] = [("defaults", ("defaults",), scoped(spec.defaults))]
     for env_name in env.chain:
         declared = (spec.environments or {}).get(env_name)
         path = ("environments", env_name, "defaults")
         layers.append((".".join(path), path, scoped(declared.defaults if declared else None)))
-    layers.append((f"services.{name}", ("services", name), settings_dump(service)))
+    layers.append((f"services.{name}", ("services", name), dump(service)))
     for env_name in env.chain:
         path = ("services", name, "environments", env_name)
-        layers.append((".".join(path), path, settings_dump((service.environments or {}).get(env_name))))
+        layers.append((".".join(path), path, dump((service.environments or {}).get(env_name))))
     return layers
 
 
@@ -411,8 +435,9 @@ def _resolve_service(
     service: Service,
     plans: dict[tuple[str, str], ImagePlan],
     source: SourceMap,
+    dump: Dump,
 ) -> ResolvedService | None:
-    layers = [layer for _, _, layer in spec_layers(spec, env, name)]
+    layers = [layer for _, _, layer in spec_layers(spec, env, name, dump)]
     builder_name = service.uses or (name if service.build else None)
     builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
     # One pass over all layers, so that a `null` anywhere also removes a built-in default.
@@ -425,7 +450,7 @@ def _resolve_service(
         builder = spec.services[builder_name]
         assert builder.build is not None
         flavour = env.flavour or builder.build.flavour or "slim"
-        plan = _plan(spec, engines, builder_name, builder, flavour, plans, source)
+        plan = _plan(spec, engines, builder_name, builder, flavour, plans, source, dump)
     elif settings.image is None:
         path = ("services", name)
         raise DockergenError.single(
@@ -453,7 +478,7 @@ def _resolve_service(
         own = settings.image if service.uses is not None else None
         if service.uses is not None and own is None:
             _refuse_own_build_args(source, env, name, service.uses)
-        image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name))
+        image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name, dump))
     watch: tuple[WatchRule, ...] = ()
     if plan is not None and env.kind == "dev" and settings.watch and supported("develop_watch", engines):
         try:
@@ -504,8 +529,13 @@ def has_registry(image: str) -> bool:
     return bool(slash) and ("." in first or ":" in first or first == "localhost")
 
 
-def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str) -> str | None:
-    return merge(*(layer for _, _, layer in spec_layers(spec, env, builder))).get("image")
+def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump) -> str | None:
+    """The ``image`` the spec's layers give ``builder`` in ``env``: a scalar, so the highest
+    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it)."""
+    image = None
+    for _, _, layer in spec_layers(spec, env, builder, dump):
+        image = layer.get("image", image)
+    return image
 
 
 def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, builder: str) -> None:
@@ -523,7 +553,9 @@ def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, b
 TEST_RUN = ResolvedHealthcheck(test=None, disable=True, note="a test run, not a server: it exits when the suite is done")
 
 
-def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, ResolvedService], source: SourceMap) -> dict[str, ResolvedService]:
+def _test_runners(
+    spec: Spec, env: EnvironmentInfo, services: dict[str, ResolvedService], source: SourceMap, dump: Dump
+) -> dict[str, ResolvedService]:
     """What a test environment is: each built service runs its test suite (its ``test``
     stage) against what it depends on, and exits. A service another one waits for must serve
     instead, so there it runs its serving stage and its suite runs beside it as
@@ -565,7 +597,7 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
         stages = stage_names(service.plan.build)
         serving = service.plan.build.stage_name(presets.SERVING_TARGET)
         serving = serving if serving in stages else stages[-1]
-        exact = _declared_image(spec, env, name)
+        exact = _declared_image(spec, env, name, dump)
         out[name] = dataclasses.replace(service, target=serving, image=built_image(spec.project, env, service.plan, serving, exact))
         image = run.image if exact is None else _suffixed(exact, "test")
         out[runner] = dataclasses.replace(run, name=runner, image=image, test_of=name)
@@ -600,8 +632,15 @@ def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) ->
     layers.append(("services", name))
     layers += [("environments", e, "defaults") for e in reversed(env.chain)]
     layers.append(("defaults",))
-    candidates = [(*layer, "compose", key) for layer in layers] + [(*layer, key) for layer in layers]
-    return next((c for c in candidates if source.has(c)), None)
+    blocks = [source.get(layer) for layer in layers]  # each layer's block looked up once, not per candidate
+    for layer, block in zip(layers, blocks):
+        compose = block.get("compose") if isinstance(block, dict) else None
+        if isinstance(compose, dict) and key in compose:
+            return (*layer, "compose", key)
+    for layer, block in zip(layers, blocks):
+        if isinstance(block, dict) and key in block:
+            return (*layer, key)
+    return None
 
 
 def stage_names(build: Build) -> list[str]:
@@ -616,6 +655,7 @@ def _plan(
     flavour: str,
     plans: dict[tuple[str, str], ImagePlan],
     source: SourceMap,
+    dump: Dump,
 ) -> ImagePlan:
     if (name, flavour) in plans:
         return plans[(name, flavour)]
@@ -637,7 +677,7 @@ def _plan(
     port = build.port
     if build.family == "node" and build.node is not None and build.node.serve == "nginx":
         port = presets.NGINX_PORT
-    neutral_layers = [builtin_layer("prod", True, []), settings_dump(spec.defaults), settings_dump(service)]
+    neutral_layers = [builtin_layer("prod", True, []), dump(spec.defaults), dump(service)]
     neutral = ServiceSettings.model_validate(_highest_probe(merge(*neutral_layers), neutral_layers))
     plan_stub = ImagePlan(name, flavour, build, dockerfile, port, None, default_flavour)
     healthcheck = _healthcheck(neutral, plan_stub, engines, "docker", ("services", name), source)

@@ -35,6 +35,9 @@ MAX_SPEC_BYTES = MAX_BYTES
 Path_ = tuple[str | int, ...]
 
 
+_ABSENT = object()
+
+
 @dataclass
 class SourceMap:
     """Where each value of a loaded document sits in its file.
@@ -56,6 +59,10 @@ class SourceMap:
 
     def has(self, path: Path_) -> bool:
         """Whether the document sets ``path`` (no positions needed)."""
+        return self.get(path, _ABSENT) is not _ABSENT
+
+    def get(self, path: Path_, absent: Any = None) -> Any:
+        """The value the document sets at ``path``, or ``absent``."""
         node = self.data
         for part in path:
             if isinstance(node, dict) and isinstance(part, str) and part in node:
@@ -63,8 +70,8 @@ class SourceMap:
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 node = node[part]
             else:
-                return False
-        return True
+                return absent
+        return node
 
     def locate(self, path: Path_) -> Location:
         """The position of ``path``, or of its nearest ancestor that has one."""

@@ -21,7 +21,7 @@ from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
-from dockergen.render.support import interpolation_error, is_literal
+from dockergen.render.support import interpolated, interpolation_error, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -348,7 +348,7 @@ def _ignored_tests(name: str, patterns: list[str], left_out: list[str], source: 
 def _interpolations(project: ResolvedProject, documents: Documents, source: SourceMap) -> list[Problem]:
     """A ``${`` Compose cannot interpolate fails ``docker compose`` on every command:
     reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``)."""
-    refused = {text: why for doc in documents.values() for text in _values(doc) if (why := interpolation_error(text))}
+    refused = {text for doc in documents.values() for text in set(interpolated(doc)) if interpolation_error(text)}
     if not refused:
         return []
     problems = []
@@ -357,14 +357,6 @@ def _interpolations(project: ResolvedProject, documents: Documents, source: Sour
         if why and any(text in value for value in refused):
             problems.append(_at(source, path, f"{text!r}: {why}, so Compose would refuse the file", "write `$$` for a literal `$`"))
     return problems
-
-
-def _values(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        return [text for value in node.values() for text in _values(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _values(value)]
-    return [node] if isinstance(node, str) else []
 
 
 def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:
@@ -556,8 +548,10 @@ def _ports(document: dict[str, Any], env: ResolvedEnvironment, source: SourceMap
     problems: list[Finding] = []
     spans: dict[str, list[tuple[int, int, int, str, str, PathT]]] = {}  # proto -> (first, last, order, ip, service, path)
     for name, doc in document["services"].items():
+        if not doc.get("ports"):
+            continue
         path = setter_path(source, env.info, name, "ports") or ("services", name)
-        for entry in doc.get("ports", []):
+        for entry in doc["ports"]:
             bindings, error = _published(entry)
             if error:
                 problems.append((path, error, None))

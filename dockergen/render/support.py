@@ -99,32 +99,49 @@ class VariableUse:
     environments: set[str] = field(default_factory=set)
 
 
+def interpolated(node: Any) -> list[str]:
+    """Every string under ``node`` that holds a ``$``: the values Compose interpolates (never
+    keys), depth first."""
+    found: list[str] = []
+    _dollar_strings(node, found)
+    return found
+
+
+def _dollar_strings(node: Any, found: list[str]) -> None:
+    # Exact type tests first: a 1,000-service project's documents hold ~100,000 values.
+    if isinstance(node, dict):
+        values: Any = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        if isinstance(node, str) and "$" in node:
+            found.append(node)
+        return
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            if "$" in value:
+                found.append(value)
+        elif kind is not int and kind is not bool and value is not None:
+            _dollar_strings(value, found)
+
+
 def collect_variables(documents: dict[str, dict[str, Any]]) -> dict[str, VariableUse]:
     """Every ``${VAR}`` that Compose will interpolate, per environment document."""
     found: dict[str, VariableUse] = {}
-
-    def visit(value: Any, env: str) -> None:
-        if isinstance(value, dict):
-            for v in value.values():  # Compose interpolates values, never keys
-                visit(v, env)
-        elif isinstance(value, list):
-            for item in value:
-                visit(item, env)
-        elif isinstance(value, str) and "$" in value:
-            for match in INTERPOLATION.finditer(value):
-                name = match.group(1) or match.group(4)
-                if not name:
-                    continue
+    parsed: dict[str, list[tuple[str, str | None, str | None]]] = {}  # text -> its (name, operator, argument)s: values repeat
+    for env, doc in documents.items():
+        for value in interpolated(doc):
+            uses = parsed.get(value)
+            if uses is None:
+                uses = parsed[value] = [(m.group(1) or m.group(4), m.group(2), m.group(3)) for m in INTERPOLATION.finditer(value) if m.group(1) or m.group(4)]
+            for name, op, arg in uses:
                 use = found.setdefault(name, VariableUse(name))
                 use.environments.add(env)
-                op, arg = match.group(2), match.group(3)
                 if op in (":-", "-") and arg is not None:
                     use.defaults.add(arg)
                 elif op in (":?", "?"):
                     use.required = True
-
-    for env, doc in documents.items():
-        visit(doc, env)
     return found
 
 

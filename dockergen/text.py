@@ -25,6 +25,8 @@ def forbidden_character(text: str, allowed: str = "") -> str | None:
     """What the first character of ``text`` that no generated file may carry verbatim is
     (a line break, a control character, an invisible bidi or BOM character, a lone
     surrogate), or None; characters in ``allowed`` (e.g. ``"\\t"``) are fine."""
+    if text.isascii() and text.isprintable():  # U+0020-U+007E only, none of them forbidden: most texts, at C speed
+        return None
     for char in text:
         if char in allowed or char == " ":
             continue
@@ -43,6 +45,8 @@ def forbidden_character(text: str, allowed: str = "") -> str | None:
 def visible(text: str, allowed: str = "\t") -> str:
     """``text`` with every character ``forbidden_character`` names shown as ``\\uXXXX``:
     one line, and nothing a terminal or editor would act on or hide."""
+    if text.isascii() and text.isprintable():  # nothing to show otherwise (``forbidden_character``)
+        return text
     return "".join(char if char in allowed or forbidden_character(char) is None else f"\\u{ord(char):04x}" for char in text)
 
 

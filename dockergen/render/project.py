@@ -40,6 +40,18 @@ def _own_files(project: ResolvedProject, spec_name: str) -> list[str]:
     return list(dict.fromkeys(posixpath.normpath(p) + ("/" if p.endswith("/") else "") for p in own))
 
 
+def _files_within(paths: list[str]) -> dict[str, list[str]]:
+    """Each folder (normalized, relative to the spec) -> the ``paths`` below it, in their
+    order: a context's .dockerignore reads only its own, not every project's file (with a
+    Dockerfile per context, that was contexts x Dockerfiles)."""
+    within: dict[str, list[str]] = {}
+    for path in paths:
+        parts = path.rstrip("/").split("/")
+        for depth in range(1, len(parts)):
+            within.setdefault("/".join(parts[:depth]), []).append(path)
+    return within
+
+
 def _relative_inside(path: str, context: str) -> str | None:
     """``path`` as a pattern anchored at ``context`` (both normalized, relative to the spec),
     or None when it lies outside it. Patterns that the defaults cover are left to them.
@@ -74,18 +86,20 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     spec = project.spec
     files: list[RenderedFile] = []
     build_args = _build_args(project)
+    head = header(spec_name)  # the same for every Dockerfile and .dockerignore
     for plan in project.images:
         probe = spec.output.kubernetes is not None and ships_probe(plan)
         oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, build_args[plan.service, plan.flavour], oci, probe=probe), "dockerfile"))
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, head, templates, build_args[plan.service, plan.flavour], oci, probe=probe), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)
     own = _own_files(project, spec_name)
+    within = _files_within(own)
     for context, plans in sorted(by_context.items()):
         path = posixpath.normpath(posixpath.join(context, ".dockerignore"))
-        inside = [_relative_inside(f, context) for f in own]
-        files.append(RenderedFile(path, header(spec_name) + "\n" + dockerignore(plans, [f for f in inside if f]), "dockerignore"))
+        inside = [_relative_inside(f, context) for f in (own if context == "." else within.get(context, []))]
+        files.append(RenderedFile(path, head + "\n" + dockerignore(plans, [f for f in inside if f]), "dockerignore"))
 
     base, overlays = split(documents)
     base_name = spec.output.compose_file

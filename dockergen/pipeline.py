@@ -12,7 +12,6 @@ from dockergen.disk_checks import Check
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
-from dockergen.render.kubernetes import kubernetes_files
 from dockergen.render.project import render_project
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.resolve import ResolvedProject, resolve
@@ -107,8 +106,12 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     files = render_project(project, documents, spec_path.name, templates)
-    k8s_files, notes = kubernetes_files(project, loaded.source, spec_path.name)
-    files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
+    notes: list[Problem] = []
+    if spec.output.kubernetes is not None:  # imported only then: a fifth of the imports of a render without it
+        from dockergen.render.kubernetes import kubernetes_files
+
+        k8s_files, notes = kubernetes_files(project, loaded.source, spec_path.name)
+        files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
     _check_unique(files, loaded)
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, TypeVar
 
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import (
@@ -195,11 +196,14 @@ def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
     staged: list[tuple[Path, _Target]] = []
     done: list[_Target] = []
     try:
-        for target in targets:
-            if target.data is not None:
-                _make_parents(target.path.parent, made)
-                staged.append((_stage(target.path, target.data, target.mode), target))
-        # Every new file is on disk in full before any target is replaced.
+        writes = [target for target in targets if target.data is not None]
+        for target in writes:
+            _make_parents(target.path.parent, made)
+        # Every new file is on disk in full before any target is replaced. The fsyncs wait
+        # on the disk, not the CPU: side by side, the file system commits them together.
+        temps = _each_at_once(lambda target: _stage(target.path, target.data, target.mode), writes)
+        staged = [(temp, target) for temp, target in zip(temps, writes) if isinstance(temp, Path)]
+        _raise_first(temps)
         for temp, target in staged:
             os.replace(temp, target.path)
             done.append(target)
@@ -210,14 +214,58 @@ def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
                 done.append(target)
         _remove_emptied(root.resolve(), [t.path.parent for t in done if t.data is None], removed)
         gone = {folder for folder, _ in removed}
-        for folder in sorted(({t.path.parent for t in done} | {m.parent for m in made} | {f.parent for f in gone}) - gone):
-            _fsync_folder(folder)
+        _raise_first(_each_at_once(_fsync_folder, sorted(({t.path.parent for t in done} | {m.parent for m in made} | {f.parent for f in gone}) - gone)))
     except OSError as exc:
         failed = _roll_back(done, [temp for temp, _ in staged], made, removed)
         message = f"cannot write: {exc.strerror or exc}; nothing was changed"
         if failed:
             message = f"cannot write: {exc.strerror or exc}; and could not restore {', '.join(failed)} (restore from version control)"
         raise DockergenError.single(message, location=Location(_shown(exc, root))) from None
+
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+_AT_ONCE = 16  # calls in flight: enough for the disk to commit many fsyncs as one
+
+
+def _each_at_once(action: Callable[[_Item], _Result], items: list[_Item]) -> list[_Result | BaseException]:
+    """``action`` of each item, up to ``_AT_ONCE`` at a time, each result (or what it
+    raised) in the items' order; returns once every call has ended."""
+    results: list[_Result | BaseException] = []
+    if len(items) < 2:
+        for item in items:
+            try:
+                results.append(action(item))
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                results.append(exc)
+        return results
+    results = [RuntimeError("not run")] * len(items)
+    pending = iter(range(len(items)))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                results[index] = action(items[index])
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+                results[index] = exc
+
+    workers = [threading.Thread(target=work) for _ in range(min(_AT_ONCE, len(items)))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return results
+
+
+def _raise_first(results: list[object]) -> None:
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _target(root: Path, relative: str, data: bytes | None) -> _Target:
@@ -271,7 +319,7 @@ def _make_parents(folder: Path, made: list[Path]) -> None:
 
 def _stage(path: Path, data: bytes, mode: int) -> Path:
     """``data`` in a new file beside ``path``, flushed to disk; removed again on failure."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    temp = path.with_name(f".{path.name}.{os.urandom(4).hex()}{TEMP_SUFFIX}")  # what secrets.token_hex does, without importing it
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
         try:

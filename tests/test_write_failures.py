@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import stat
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,11 +24,13 @@ FAULTS = ("open", "write", "fsync", "fchmod", "replace", "rename", "unlink", "mk
 
 class Faulty:
     """Stands in for the ``os`` module inside ``dockergen.write``: counts the calls that
-    can fail and fails the ``fail_at``-th one (all of them from it on with ``keep_failing``)."""
+    can fail and fails the ``fail_at``-th one (all of them from it on with ``keep_failing``).
+    The writer stages files from several threads: each call takes its number under a lock."""
 
     def __init__(self, fail_at: int | None = None, keep_failing: bool = False) -> None:
         self.calls: list[str] = []
         self.fail_at, self.keep_failing = fail_at, keep_failing
+        self.lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
         real = getattr(os, name)
@@ -35,8 +38,9 @@ class Faulty:
             return real
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append(name)
-            n = len(self.calls)
+            with self.lock:
+                self.calls.append(name)
+                n = len(self.calls)
             if self.fail_at is not None and (n == self.fail_at or (self.keep_failing and n > self.fail_at)):
                 raise OSError(errno.EIO, f"injected failure of {name} (call {n})")
             return real(*args, **kwargs)

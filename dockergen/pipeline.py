@@ -14,6 +14,7 @@ from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal
 from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.project import render_project
 from dockergen.render.rendered_file import RenderedFile
+from dockergen.render.support import VariableUse, collect_variables
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
@@ -30,6 +31,7 @@ class Rendered:
     documents: Documents
     files: list[RenderedFile]
     notes: tuple[Problem, ...] = ()  # what the Kubernetes output left out, for the render summary
+    variables: dict[str, VariableUse] = dataclasses.field(default_factory=dict)  # what the Compose files interpolate (``collect_variables``)
 
 
 def load_and_resolve(
@@ -105,7 +107,8 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
         )
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
-    files = render_project(project, documents, spec_path.name, templates)
+    variables = collect_variables(documents)  # .env.example, the summary and doctor read them: collected once
+    files = render_project(project, documents, spec_path.name, templates, variables)
     notes: list[Problem] = []
     if spec.output.kubernetes is not None:  # imported only then: a fifth of the imports of a render without it
         from dockergen.render.kubernetes import kubernetes_files
@@ -116,7 +119,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     for f in files:
         lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
-    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes))
+    return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes), variables)
 
 
 def _shown(path: str, spec_dir: Path) -> str:

@@ -290,15 +290,13 @@ def _buildx_check(report: Report, tools: Tools, project_dir: Path, out: Path, re
 def _placeholders(rendered, project_dir: Path) -> dict[str, str]:  # noqa: ANN001
     """A stand-in value for each required ``${VAR:?}`` that neither the shell nor the
     project's .env sets: doctor judges the files, not whether this machine has the secrets."""
-    from dockergen.render.support import collect_variables
-
     dotenv = project_dir / ".env"
     in_dotenv = set()
     if dotenv.is_file():
         in_dotenv = {line.split("=", 1)[0].strip() for line in dotenv.read_text(errors="replace").splitlines() if "=" in line}
     return {
         name: "dockergen-doctor-placeholder"
-        for name, use in collect_variables(rendered.documents).items()
+        for name, use in rendered.variables.items()
         if use.required and name not in os.environ and name not in in_dotenv
     }
 

@@ -48,8 +48,6 @@ def keep(spec: Path, rendered: Rendered) -> None:
 
 def facts(rendered: Rendered) -> RenderFacts:
     """What the summary says about the project, from the render."""
-    from dockergen.render.support import collect_variables
-
     declared = {name for name, v in (rendered.spec.variables or {}).items() if v.required}
-    used = {name for name, use in collect_variables(rendered.documents).items() if use.required}
+    used = {name for name, use in rendered.variables.items() if use.required}
     return RenderFacts(len(rendered.spec.services), tuple(rendered.project.environments), rendered.spec.output.env_example, tuple(sorted(declared | used)))

@@ -14,7 +14,7 @@ from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
 from dockergen.render.overlay import split
 from dockergen.render.rendered_file import RenderedFile
-from dockergen.render.support import dockerignore, env_example
+from dockergen.render.support import VariableUse, dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
 from dockergen.resolve import TEST_RUN, ImagePlan, ResolvedProject, override_name
 
@@ -80,9 +80,12 @@ def _build_args(project: ResolvedProject) -> dict[tuple[str, str], tuple[str, ..
     return {key: tuple(sorted(found)) for key, found in names.items()}
 
 
-def render_project(project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None) -> list[RenderedFile]:
+def render_project(
+    project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None, variables: dict[str, VariableUse]
+) -> list[RenderedFile]:
     """Every generated file but the lock, sorted by path; ``documents`` are the
-    environments' Compose documents (``environment_documents(project)``)."""
+    environments' Compose documents (``environment_documents(project)``), ``variables``
+    what they interpolate (``collect_variables(documents)``)."""
     spec = project.spec
     files: list[RenderedFile] = []
     build_args = _build_args(project)
@@ -129,7 +132,7 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
     files.append(
         RenderedFile(
             spec.output.env_example,
-            env_example(spec, documents, header(spec_name), list(project.environments)),
+            env_example(spec, variables, header(spec_name), list(project.environments)),
             "env-example",
         )
     )

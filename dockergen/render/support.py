@@ -150,8 +150,8 @@ def is_literal(value: Any) -> bool:
     return isinstance(value, str) and value != "" and not any(m.group(1) or m.group(4) for m in INTERPOLATION.finditer(value))
 
 
-def env_example(spec: Spec, documents: dict[str, dict[str, Any]], header: str, all_envs: list[str]) -> str:
-    uses = collect_variables(documents)
+def env_example(spec: Spec, uses: dict[str, VariableUse], header: str, all_envs: list[str]) -> str:
+    """``uses``: the variables the Compose documents read (``collect_variables``)."""
     documented = spec.variables or {}
     lines = [header, *comment_lines("Copy to .env and adjust. Compose reads .env from this directory for ${VAR} interpolation."), ""]
     for name in sorted(set(uses) | set(documented)):

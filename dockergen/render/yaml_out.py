@@ -118,7 +118,9 @@ def _mapping(data: dict[str, Any], indent: int, out: list[str]) -> None:
             head = f"{pad}:"
         else:
             head = f"{pad}{written}:"
-        if isinstance(value, dict) and value:
+        if type(value) is str:  # most values: straight to the scalar
+            out.append(f"{head} {scalar(value)}")
+        elif isinstance(value, dict) and value:
             out.append(head)
             _mapping(value, indent + 2, out)
         elif isinstance(value, list) and value:

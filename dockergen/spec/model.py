@@ -160,8 +160,10 @@ class Model(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_extensions(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(isinstance(key, str) and key.startswith("x-") for key in data):
-            return {key: value for key, value in data.items() if not (isinstance(key, str) and key.startswith("x-"))}
+        if isinstance(data, dict):
+            for key in data:  # a plain loop: this runs for every model of every layer resolve validates
+                if isinstance(key, str) and key.startswith("x-"):
+                    return {key: value for key, value in data.items() if not (isinstance(key, str) and key.startswith("x-"))}
         return data
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockergen import presets
+from dockergen.command_probes import probe_for
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
@@ -99,6 +100,8 @@ def build_spec(
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
                 continue
             settings = dict(conversion.settings)
+            if canonical in builds.uses and "healthcheck" not in service and probe_for(service.get("entrypoint"), service.get("command")):
+                settings["healthcheck"] = {"disable": True}  # no probe, as before (dockergen would add its command's preset)
             if service.get("build") is not None and "image" not in settings:
                 settings["image"] = f"{env.project}-{original}"
             targets[canonical][env.name] = settings

@@ -37,11 +37,11 @@ image       a built service without an image is given the name Compose would giv
 image       a registry's short name written in full (python:3 = docker.io/library/python:3)
 logging     log rotation (json-file, max-size/max-file) added in a staging/prod environment that had no logging
 aliases     a renamed service keeps its old name as a network alias
-healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3)
+healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3, start_interval 5s)
 healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
 build       the Dockerfile, its stage names and its path are the importer's; what each target builds is compared
 """
-DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
+DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
 FIGURES: list[Figures] = []
 
 

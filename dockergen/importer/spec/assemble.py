@@ -22,7 +22,7 @@ from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
 from dockergen.importer.factor.hoist import Layers, hoist
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
-from dockergen.importer.group.services import Grouping
+from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
@@ -422,7 +422,10 @@ def _decisions(
         renamed = {n: e for n, e in names.items() if n != service}
         if renamed:
             detail = ", ".join(f"{n} ({', '.join(e)})" for n, e in renamed.items())
-            why = grouping.why.get(service) or "the same service under an environment prefix/suffix"
+            why = grouping.why.get(service) or (
+                "a spec's service names are lowercase letters, digits, '-' or '_', starting with a letter"
+                if any(sanitize(n) != n for n in renamed) else "the same service under an environment prefix/suffix"
+            )  # fmt: skip
             out.append(Decision(UNIFIED, f"service name {service}", f"was {detail}: one name in every environment ({why}); "
                                 "the old name stays a network alias, so URLs and hostnames keep resolving", service=service,
                                 envs=tuple(sorted({x for e in renamed.values() for x in e}))))  # fmt: skip

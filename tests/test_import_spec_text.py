@@ -42,11 +42,14 @@ FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-alpine AS deps
 WORKDIR /app
 COPY package.json ./
 # The cache mount keeps npm's downloads out of the layer
-RUN --mount=type=cache,target=/root/.npm npm install
+RUN --mount=type=cache,target=/root/.npm \\
+    # offline first: the cache has most of it
+    npm install --prefer-offline
 
 FROM node:${NODE_VERSION}-alpine
 COPY --from=deps /app/node_modules ./node_modules
 COPY <<EOF /app/config.yaml
+# the heredoc's own text, not a Dockerfile comment
 server:
   port: 3000   # two spaces: YAML cares
 EOF
@@ -66,9 +69,10 @@ def test_a_dockerfile_becomes_spec_data_with_its_directives_args_platform_heredo
     assert build["global_args"] == ["NODE_VERSION=20.14", "TARGETOS TARGETARCH"]
     assert build["stages"][0]["platform"] == "$BUILDPLATFORM" and build["stages"][0]["from"] == "node:${NODE_VERSION}-alpine"
     for comment in ("# Pinned runtime: bump with the lock file.", "# Dependencies first, for the layer cache",
-                    "# The cache mount keeps npm's downloads out of the layer"):  # fmt: skip
+                    "# The cache mount keeps npm's downloads out of the layer", "# offline first: the cache has most of it"):  # fmt: skip
         assert comment in text
     assert "ports: [3000:3000]" in text and "- |-\n" in text
+    assert text.count("# the heredoc's own text") == 1  # inside the heredoc's literal block, not also as a comment
     assert YAML(typ="safe", pure=True).load(text) == plan.spec
     (tmp_path / "dockergen.yaml").write_text(text)
     rendered = {f.path: f.content for f in render(tmp_path / "dockergen.yaml").files}

@@ -84,11 +84,18 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
     assert rendered.returncode == 0, rendered.stderr
     problems: list[str] = []
     for env, (chain, flags, env_file) in runs.items():
+        assert _declared_env_file(spec, env) in ((env_file,) if env_file else (None, ".env")), env  # what `dockergen compose` passes
         original = _config(project, chain, flags)
         moved = ("--env-file", str(second / env_file)) if env_file else ()
         mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), moved, project_dir=second)
         problems += [f"{env}: {p}" for p in _compare(project, second, original, mine, spec, env)]
     assert problems == [], "\n".join(problems)
+
+
+def _declared_env_file(spec: dict[str, Any], env: str) -> str | None:
+    """The environment's `env_file`, along `extends`."""
+    block = spec["environments"][env]
+    return block["env_file"] if "env_file" in block else _declared_env_file(spec, block["extends"]) if block.get("extends") else None
 
 
 def _run(block: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -90,16 +91,19 @@ def isolated_dockergen(tmp: Path) -> str | None:
     return str(venv / "bin" / "dockergen")
 
 
-def synthetic_spec(services: int) -> str:
+def synthetic_spec(services: int, edit: int | None = None) -> str:
+    """``edit``: the value of one environment variable (svc0000's DATABASE_URL) differs per
+    edit, so the spec means something new, not only its bytes."""
     lines = ["version: 1", "project: synthetic", "services:"]
     for i in range(services):
         name = f"svc{i:04d}"
         if i % 4 == 0:
+            database = f"postgresql://db/{name}" + (f"-edit{edit}" if edit is not None and i == 0 else "")
             lines += [
                 f"  {name}:",
                 f"    build: {{family: python, context: {name}, port: 8000, python: {{app: 'app.main:app', dev_requirements: requirements-dev.txt}}}}",
                 "    healthcheck: {http: /health}",
-                f"    environment: {{SERVICE_NAME: {name}, DATABASE_URL: 'postgresql://db/{name}'}}",
+                f"    environment: {{SERVICE_NAME: {name}, DATABASE_URL: '{database}'}}",
                 "    environments:",
                 "      dev: {ports: ['8000']}",
                 "      prod: {resources: {limits: {memory: 1G}}}",
@@ -112,6 +116,23 @@ def synthetic_spec(services: int) -> str:
         else:
             lines += [f"  {name}:", "    image: postgres:16-alpine", "    environment: {POSTGRES_PASSWORD: '${POSTGRES_PASSWORD:-dev}'}"]
     return "\n".join(lines) + "\n"
+
+
+_PLAIN_VALUE = re.compile(r"^(\s+[A-Z][A-Z0-9_]*: )([A-Za-z0-9_./:-]+)$", re.M)
+
+
+def value_edited(spec: str, edit: str) -> str:
+    """``spec`` with the first variable set to a plain value (``LOG_LEVEL: debug``) given
+    another one (``debug-<edit>``): a real change, which every generated file using it shows."""
+    edited, count = _PLAIN_VALUE.subn(lambda m: f"{m[1]}{m[2]}-{edit}", spec, count=1)
+    assert count == 1, "no plain `NAME: value` line in the spec to edit"
+    return edited
+
+
+EDITS = {  # how a run's spec differs from every other run's (``edit``: a token of its own): new bytes, or a new value too
+    "comment": lambda text, edit: text + f"# {edit}\n",
+    "value": value_edited,
+}
 
 
 def alternating(commands: list[tuple], repeat: int, fresh=None) -> list[float]:  # noqa: ANN001
@@ -132,27 +153,33 @@ def alternating(commands: list[tuple], repeat: int, fresh=None) -> list[float]: 
 def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
     """render and validate of the example, each in turns with Compose reading the same
     stack: replayed from the render cache (a spec rendered before on this machine: the
-    warm-up run stores it), after an edit (new spec bytes every run: the full path), and
-    with nothing to change (confirmed from the lock)."""
+    warm-up run stores it), after an edit (a spec no run saw before: the full path; once
+    with a variable's value changed, once with only a comment added), and with nothing to
+    change (confirmed from the lock)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = str(example / "dockergen.yaml")
         out = lambda i: [str(Path(tmp) / f"out{i}")]  # noqa: E731 - a new tree: the full path every run
         unlocked = Path(tmp) / "unlocked"  # the example without its lock: nothing to confirm, all to check
         shutil.copytree(example, unlocked)
         (unlocked / "dockergen.lock").unlink()
-        edited: dict[str, list[str]] = {}  # per case, a spec whose bytes no run saw before: not in the render cache
+        edited: dict[tuple[str, str], list[str]] = {}  # per case and edit, a spec no run saw before: not in the render cache
         for case in ("render", "validate"):
-            for i in range(repeat + 1):
-                copy = Path(tmp) / f"edited-{case}-{i}"
-                shutil.copytree(unlocked, copy)
-                (copy / "dockergen.yaml").write_text((unlocked / "dockergen.yaml").read_text() + f"# {case} edit {i}\n")
-                edited.setdefault(case, []).append(str(copy / "dockergen.yaml"))
+            for kind, edit in EDITS.items():
+                for i in range(repeat + 1):
+                    copy = Path(tmp) / f"edited-{case}-{kind}-{i}"
+                    shutil.copytree(unlocked, copy)
+                    # Never the same bytes in two cases: a render stores its spec in the render cache.
+                    (copy / "dockergen.yaml").write_text(edit((unlocked / "dockergen.yaml").read_text(), f"{case}-edit{i}"))
+                    edited.setdefault((case, kind), []).append(str(copy / "dockergen.yaml"))
+        after = lambda case, kind: lambda i: [edited[case, kind][i]]  # noqa: E731
         cases = [
             ("render (a fresh --out tree; from the render cache)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
-            ("render (after an edit: cache miss, the full path)", [dockergen, "render", "-q", "--spec"], lambda i: [edited["render"][i]]),
+            ("render (after a value edit: the full path)", [dockergen, "render", "-q", "--spec"], after("render", "value")),
+            ("render (after a comment edit: the full path)", [dockergen, "render", "-q", "--spec"], after("render", "comment")),
             ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
             ("validate (no lock; from the render cache)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
-            ("validate (after an edit: cache miss, the full path)", [dockergen, "validate", "--spec"], lambda i: [edited["validate"][i]]),
+            ("validate (after a value edit: the full path)", [dockergen, "validate", "--spec"], after("validate", "value")),
+            ("validate (after a comment edit: the full path)", [dockergen, "validate", "--spec"], after("validate", "comment")),
             ("validate (unchanged since the render)", [dockergen, "validate", "--spec", spec], None),
         ]
         for name, cmd, fresh in cases:
@@ -161,18 +188,21 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
 
 
 def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, repeat: int) -> None:
-    """1,000 services x 5 environments: a full render beside Compose reading base + prod."""
+    """1,000 services x 5 environments: a render beside Compose reading base + prod, from the
+    render cache and after an edit (a changed value; a comment only)."""
     (tmp / "dockergen.yaml").write_text(synthetic_spec(1000))
     subprocess.run([dockergen, "render", "-q"], cwd=tmp, check=True, capture_output=True)
     render = [dockergen, "render", "-q", "--out"]
     compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
     ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
     rows.append(("render 1,000 services x 5 envs (from the render cache) / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
-    for i in range(repeat + 1):  # new spec bytes every run: the full path
-        (tmp / f"edited{i}").mkdir()
-        (tmp / f"edited{i}" / "dockergen.yaml").write_text(synthetic_spec(1000) + f"# edit {i}\n")
-    ours, theirs = alternating([([dockergen, "render", "-q", "--out"], tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"edited-out{i}"), "--spec", str(tmp / f"edited{i}" / "dockergen.yaml")])
-    rows.append(("render 1,000 services x 5 envs (after an edit: the full path) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+    for kind, text in (("value", lambda i: synthetic_spec(1000, edit=i)), ("comment", lambda i: EDITS["comment"](synthetic_spec(1000), f"edit {i}"))):
+        for i in range(repeat + 1):  # a new spec every run: the full path
+            (tmp / f"edited-{kind}{i}").mkdir()
+            (tmp / f"edited-{kind}{i}" / "dockergen.yaml").write_text(text(i))
+        fresh = lambda i, kind=kind: [str(tmp / f"edited-{kind}-out{i}"), "--spec", str(tmp / f"edited-{kind}{i}" / "dockergen.yaml")]  # noqa: E731
+        ours, theirs = alternating([([dockergen, "render", "-q", "--out"], tmp), (compose_cmd, tmp)], repeat, fresh)
+        rows.append((f"render 1,000 services x 5 envs (after a {kind} edit: the full path) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
 
 
 def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat: int) -> None:

@@ -446,7 +446,9 @@ def _resolve_service(
     probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
     healthcheck = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
-    if plan is not None and target not in stage_names(plan.build):
+    if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
+        target = plan.build.last_stage()
+    elif plan is not None and target not in stage_names(plan.build):
         path = setter_path(source, env, name, "target") or ("services", name)
         raise DockergenError.single(
             f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
@@ -455,7 +457,7 @@ def _resolve_service(
             hint=f"stages: {', '.join(stage_names(plan.build))}",
         )
     if plan is not None:
-        assert target is not None and builder_name is not None
+        assert builder_name is not None
         # A `uses` service runs its builder's image, under the builder's name, unless it
         # names its own (then it is a second image from the same Dockerfile).
         own = settings.image if service.uses is not None else None
@@ -473,7 +475,13 @@ def _resolve_service(
     return ResolvedService(name, settings, image, plan, target, healthcheck, watch=watch)
 
 
-def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str, exact: str | None) -> str:
+def _builds_last_stage(build: Build, layers: list[dict[str, Any]]) -> bool:
+    """A generic Dockerfile without the stage named after the environment's kind, and no
+    `target` set for it: its last stage, as `docker build` builds without `--target`."""
+    return build.family == "generic" and not any("target" in layer for layer in layers)
+
+
+def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str | None, exact: str | None) -> str:
     """The name of the image ``plan`` builds for ``target`` in ``env``: the one rule (see
     ``Build.image``) that Compose, podman, ``explain`` and every other output read through
     ``ResolvedService.image``. ``exact`` is the builder's own ``image`` setting, if any."""
@@ -485,9 +493,9 @@ def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str
             repository = f"{env.registry.rstrip('/')}/{repository}"
         if tag is None:
             tag = f"${{TAG:-{env.name}}}"
-            if plan.build.builtin_stage(target) != presets.TARGET_BY_KIND[env.kind]:
+            if target is not None and plan.build.builtin_stage(target) != presets.TARGET_BY_KIND[env.kind]:
                 tag += f"-{target}"
-        elif plan.build.builtin_stage(target) != presets.TARGET_BY_KIND["prod"]:
+        elif target is not None and plan.build.builtin_stage(target) != presets.TARGET_BY_KIND["prod"]:
             tag += f"-{target}"
         if not plan.default_flavour:
             tag += f"-{plan.flavour}"
@@ -572,7 +580,7 @@ def _test_runners(spec: Spec, env: EnvironmentInfo, services: dict[str, Resolved
             )
         stages = stage_names(service.plan.build)
         serving = service.plan.build.stage_name(presets.SERVING_TARGET)
-        serving = serving if serving in stages else stages[-1]
+        serving = serving if serving in stages else service.plan.build.last_stage()
         exact = _declared_image(spec, env, name)
         out[name] = dataclasses.replace(service, target=serving, image=built_image(spec.project, env, service.plan, serving, exact))
         image = run.image if exact is None else _suffixed(exact, "test")

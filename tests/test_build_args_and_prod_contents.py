@@ -62,6 +62,32 @@ def test_every_build_arg_of_every_environment_is_declared_in_every_stage(tmp_pat
     assert hadolint(path).returncode == 0, hadolint(path).stdout
 
 
+def test_each_dockerfile_declares_the_build_args_of_exactly_the_services_built_from_it(tmp_path: Path) -> None:
+    # Two built services, each in two flavours (prod picks alpine), build args set in
+    # different layers and environments, and a `uses` service with an image of its own
+    # whose args go to its builder's Dockerfile: each of the four Dockerfiles declares
+    # the args of the services and environments built from it, and no other.
+    spec = python_spec(build_args={"SHARED": "1"}, environments={"dev": {"build_args": {"DEV_ONLY": "1"}}, "prod": {"build_args": {"PROD_ONLY": "1"}}})
+    spec["environments"]["prod"] = {"flavour": "alpine"}
+    spec["services"]["worker"] = {**python_spec()["services"]["api"], "build": {**spec["services"]["api"]["build"], "context": "worker"}}
+    spec["services"]["worker"]["environments"] = {"test": {"build_args": {"TEST_ONLY": "1"}}}
+    spec["services"]["beat"] = {"uses": "api", "image": "shop/beat", "command": ["python", "-m", "beat"], "environments": {"dev": {"build_args": {"BEAT": "1"}}}}
+    for relative, text in APP_FILES.items():
+        (tmp_path / "worker" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "worker" / relative).write_text(text)
+    render_spec(tmp_path, spec)
+    expected = {
+        "api/Dockerfile": {"SHARED", "DEV_ONLY", "BEAT"},  # dev and test
+        "api/Dockerfile.alpine": {"SHARED", "PROD_ONLY"},
+        "worker/Dockerfile": {"TEST_ONLY"},
+        "worker/Dockerfile.alpine": set(),
+    }
+    for dockerfile, names in expected.items():
+        stages = dockerfile_stages(tmp_path / dockerfile)
+        for stage, (_, instructions) in stages.items():
+            assert set(args_of(instructions)) == names, (dockerfile, stage)
+
+
 def test_build_args_reach_the_node_build_script_and_install(tmp_path: Path) -> None:
     render_spec(tmp_path, node_spec(build_args={"VITE_API_URL": "https://api.example", "npm_config_registry": "https://npm.example"}), NODE_FILES)
     stages = dockerfile_stages(tmp_path / "api" / "Dockerfile")

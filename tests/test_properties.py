@@ -178,6 +178,7 @@ BASE: dict[str, Any] = {
             "target": "run",
             "build": {"family": "generic", "context": "job", "stages": [{"name": "run", "from": "alpine:3.20", "steps": ["RUN true"]}]},
         },
+        "task": {"build": {"context": "task", "steps": ["ARG BASE=alpine:3.20", "FROM ${BASE} AS run", "RUN true"]}},
         "db": {"image": "example/db:1", "environment": {"DB_PASSWORD": "${DB_PASSWORD}"}},
     },
     "volumes": {"cache": None},
@@ -217,7 +218,8 @@ def _is_model(alt: Any) -> bool:
 class Place:
     """Where a string goes: ``path`` into the spec data and how (``value``: the string
     itself, ``item``: a one-item list, ``key``: a one-entry mapping's key, ``entry``:
-    a one-entry mapping's value, ``entry-item``: the one item of its list)."""
+    a one-entry mapping's value, ``entry-item``: the one item of its list, ``last-item``: the
+    last item of the list, after the ones BASE has before it, ``filler``)."""
 
     path: tuple[str | int, ...]
     how: str
@@ -229,7 +231,8 @@ class Place:
         node = spec
         for part in self.path[:-1]:
             node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]
-        value = {"value": text, "item": [text], "key": {text: self.filler}, "entry": {self.key: text}, "entry-item": {self.key: [text]}}[self.how]
+        value = {"value": text, "item": [text], "key": {text: self.filler}, "entry": {self.key: text}, "entry-item": {self.key: [text]},
+                 "last-item": [*(self.filler or ()), text]}[self.how]  # fmt: skip
         node[self.path[-1]] = value
         return spec
 
@@ -260,7 +263,10 @@ def _places_of_field(path: tuple[str | int, ...], annotation: Any, present: Any)
         places.append(Place(path, "value"))
     for alt in alts:
         origin, args = typing.get_origin(alt), typing.get_args(alt)
-        if origin is list and _takes_text(args[0]):
+        if origin is list and _takes_text(args[0]) and path[-2:-1] == ("build",) and path[-1] == "steps":
+            # A build's `steps` is a whole Dockerfile: a step after BASE's FROM (only where BASE has them: any other build refuses them).
+            places += [Place(path, "last-item", tuple(present[:-1]))] if isinstance(present, list) else []
+        elif origin is list and _takes_text(args[0]):
             places.append(Place(path, "item"))
         elif origin is dict:
             if _takes_text(args[0]):

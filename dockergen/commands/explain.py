@@ -30,7 +30,7 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
         if resolved.image:
             derived.append(("image", resolved.image))
         if resolved.plan is not None:
-            derived += [("build.dockerfile", resolved.plan.dockerfile), ("build.target", resolved.target or "")]
+            derived += [("build.dockerfile", resolved.plan.dockerfile), ("build.target", resolved.target or "(the last stage, unnamed)")]
         if resolved.healthcheck is not None and resolved.healthcheck.test:
             derived.append(("healthcheck.test (rendered)", json.dumps(list(resolved.healthcheck.test))))
     if output_format == "json":

@@ -240,8 +240,9 @@ def _root_user(view: ServiceView) -> Iterator[Hit]:
         what = "no USER" if found is None else f"USER {found}"
         spec_path = None
         if plan.build.family == "generic" and stage is not None:
-            spec_path = ("services", plan.service, "build", "stages", stage.index)
-        yield Hit(f"target {view.service.target!r} of {plan.dockerfile} has {what}", spec_path=spec_path,
+            spec_path = ("services", plan.service, "build", *plan.build.stage_path(stage.index))
+        built = f"target {view.service.target!r}" if view.service.target is not None else "the last stage"
+        yield Hit(f"{built} of {plan.dockerfile} has {what}", spec_path=spec_path,
                   file=plan.dockerfile, line=stage.line if stage else None)  # fmt: skip
 
 
@@ -500,7 +501,9 @@ def _unpinned_base(view: ImageView) -> Iterator[Hit]:
         svc = ("services", plan.service, "build")
         flavoured = (*svc, "flavours", plan.flavour)
         if plan.build.family == "generic":
-            candidates = [(*flavoured, "stages", stage.index, "from"), (*svc, "stages", stage.index, "from")]
+            # `stages[i].from`, or the `FROM` item of `steps`
+            at = plan.build.stage_path(stage.index) + (("from",) if plan.build.steps is None else ())
+            candidates = [(*flavoured, *at), (*svc, *at)]
         else:
             candidates = [(*flavoured, "base_image"), (*svc, "base_image")]
         spec_path = next((c for c in candidates if view.source.has(c)), svc)

@@ -106,7 +106,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         dockerfile = _relpath(plan.dockerfile, context)
         if dockerfile != "Dockerfile":
             build["dockerfile"] = dockerfile
-        build["target"] = service.target
+        if service.target is not None:  # an unnamed last stage: what Compose builds without one
+            build["target"] = service.target
         if s.build_args:
             build["args"] = dict(sorted(s.build_args.items()))
         if plan.build.secrets:

@@ -36,6 +36,10 @@ def _instruction(step: str, escape: str = "\\") -> str:
     return quote.instruction(step, escape).replace("\n", _STEP_LINE_BREAK)
 
 
+def _build_step(step: str, escape: str = "\\") -> str:
+    return quote.build_step(step, escape).replace("\n", _STEP_LINE_BREAK)
+
+
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between runs in Jinja's per-user cache directory (0700, owner
     checked): compiling them was a fifth of a small project's render. Jinja keys each entry by
@@ -81,6 +85,7 @@ def template_environment(override_dir: str | None) -> TemplateSandbox:
             "exec": quote.exec_form,
             "command": quote.command,
             "instruction": _instruction,
+            "build_step": _build_step,
             "image": _image,
         },
         bytecode_cache=_template_cache(),
@@ -240,9 +245,12 @@ def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...]
     }
     if build.family == "generic":
         directives = build.directives or {}
+        starts = {stage.item for stage in build.step_stages()}
         return {
-            "header": header, "stages": build.stages, "args": common["args"], "global_args": build.global_args or [],
+            "header": header, "stages": build.stages or [], "args": common["args"], "global_args": build.global_args or [],
             "directives": directives, "escape": directives.get("escape", "\\"),
+            # `steps` verbatim, a blank line above each stage as `stages` writes them.
+            "steps": [(step, index in starts) for index, step in enumerate(build.steps or [])],
         }  # fmt: skip
     common["base_from"], common["version_arg"] = base_image(plan)
     # The image itself, the version filled in: what project templates may write after FROM.

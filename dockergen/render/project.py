@@ -56,19 +56,28 @@ def _relative_inside(path: str, context: str) -> str | None:
     return relative + ("/" if path.endswith("/") else "")
 
 
+def _build_args(project: ResolvedProject) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The build args each image plan's Dockerfile declares (``ARG``), keyed by the plan's
+    (service, flavour): every name any service built from it sets in any environment. One
+    pass over the services, not one per plan (a plan is unique per service and flavour)."""
+    names: dict[tuple[str, str], set[str]] = {(plan.service, plan.flavour): set() for plan in project.images}
+    for env in project.environments.values():
+        for service in env.services.values():
+            if service.plan is not None and service.settings.build_args:
+                names[service.plan.service, service.plan.flavour].update(service.settings.build_args)
+    return {key: tuple(sorted(found)) for key, found in names.items()}
+
+
 def render_project(project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None) -> list[RenderedFile]:
     """Every generated file but the lock, sorted by path; ``documents`` are the
     environments' Compose documents (``environment_documents(project)``)."""
     spec = project.spec
     files: list[RenderedFile] = []
+    build_args = _build_args(project)
     for plan in project.images:
-        build_args = sorted({
-            name for env in project.environments.values() for service in env.services.values()
-            if service.plan == plan for name in service.settings.build_args or {}
-        })  # fmt: skip
         probe = spec.output.kubernetes is not None and ships_probe(plan)
         oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, tuple(build_args), oci, probe=probe), "dockerfile"))
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, header(spec_name), templates, build_args[plan.service, plan.flavour], oci, probe=probe), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)

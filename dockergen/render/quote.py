@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from dockergen.text import forbidden_character
 
@@ -94,7 +95,7 @@ def arg_reference(name: object) -> str:
     return '"${' + key(name) + '}"'
 
 
-# Instructions a stage may contain; FROM is not one of them (a stage's `from` writes it).
+# Instructions a stage's steps may contain; FROM is not one of them (a stage's `from` writes it).
 STEP_INSTRUCTIONS = frozenset(
     "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE HEALTHCHECK LABEL MAINTAINER ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
 )
@@ -111,6 +112,21 @@ def instruction(step: str, escape: str = "\\") -> str:
 
     A step may span lines only when they are one instruction: a closed heredoc
     (``RUN <<EOF`` ... ``EOF``) or an internal continuation."""
+    if parsed_instruction(step, escape).cmd.upper() == "FROM":
+        raise UnsafeValue("a step may not be FROM: each stage's `from` writes its FROM (start another stage instead)")
+    return step.rstrip("\n")
+
+
+def build_step(step: str, escape: str = "\\") -> str:
+    """An item of a generic build's ``steps``: one instruction as ``instruction`` checks it,
+    ``FROM`` included (it starts a stage)."""
+    parsed_instruction(step, escape)
+    return step.rstrip("\n")
+
+
+def parsed_instruction(step: str, escape: str = "\\") -> Any:
+    """BuildKit's parse of ``step`` (its ``Command``: ``cmd``, ``flags``, ``value``) when it is
+    exactly one instruction, ``FROM`` included; else ``UnsafeValue``."""
     import dockerfile  # BuildKit's parser (Go); only specs with generic stages need it
 
     text = step.rstrip("\n")
@@ -136,12 +152,10 @@ def instruction(step: str, escape: str = "\\") -> str:
     if first.start_line != first_line:
         raise UnsafeValue(f"a step starts with its instruction, not a comment or blank line: {step!r}")
     name, sub = first.cmd.upper(), (first.sub_cmd or "").upper()
-    if name == "FROM":
-        raise UnsafeValue("a step may not be FROM: each stage's `from` writes its FROM (start another stage instead)")
-    if name not in STEP_INSTRUCTIONS:
+    if name not in STEP_INSTRUCTIONS and name != "FROM":
         raise UnsafeValue(f"{first.cmd!r} is not a Dockerfile instruction: {step!r}")
     if not first.value:
         raise UnsafeValue(f"{name} needs arguments: {step!r}")
     if name == "ONBUILD" and sub in ("FROM", "ONBUILD", "MAINTAINER"):
         raise UnsafeValue(f"ONBUILD cannot trigger {sub}: {step!r}")
-    return text
+    return first

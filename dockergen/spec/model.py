@@ -18,9 +18,11 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from dockergen import presets
 from dockergen.render import quote
+from dockergen.spec.steps import StageHead, read_steps
 from dockergen.text import forbidden_character
 
 
@@ -812,8 +814,9 @@ class Hooks(Model):
 class Build(Model):
     """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
 
-    family: Literal["python", "node", "generic"]
-    """How the image is built: `python` and `node` use the built-in templates, `generic` your own `stages`."""
+    family: Literal["python", "node", "generic"] = "generic"
+    """How the image is built: `python` and `node` use the built-in templates; `generic` (the
+    default, implied by `steps` or `stages`) is your own Dockerfile."""
     context: ProjectPath = "."
     """Build context, relative to the spec's directory."""
     dockerfile: ProjectPath | None = None
@@ -889,10 +892,20 @@ class Build(Model):
     """Settings of the `python` family."""
     node: Node | None = None
     """Settings of the `node` family."""
+    steps: list[str] | None = None
+    """`generic` family: your Dockerfile as a list, each item exactly one instruction as
+    BuildKit's parser reads it (an item spans lines only when they are one instruction: a
+    closed heredoc or a `\\` continuation), rendered verbatim under the `directives`. `ARG`
+    items before the first `FROM` are the global arguments; each `FROM` starts a stage, named
+    by its `AS` (`FROM --platform=$BUILDPLATFORM golang:1.22 AS build`; lowercase letters,
+    digits, `-`, `_`): what `target` names. Without a `target`, an environment builds the
+    stage named after its kind (`dev`, `test`, `prod`) if there is one, else the last stage,
+    as `docker build` does."""
     stages: list[Stage] | None = None
-    """`generic` family: the stages, written by you."""
+    """`generic` family, the longer form of `steps`: the stages, each with its `name`, `from`
+    and `steps`."""
     global_args: list[str] | None = None
-    """`generic` family: `ARG` declarations before the first stage, each what follows `ARG`
+    """With `stages`: `ARG` declarations before the first stage, each what follows `ARG`
     (`NODE_VERSION=20`, `TARGETOS TARGETARCH`); stages' `from` may use them."""
     directives: dict[Literal["syntax", "escape", "check"], str] | None = None
     """`generic` family: parser directives on top of the Dockerfile (`syntax`, default
@@ -906,6 +919,21 @@ class Build(Model):
         for item in items or []:
             quote.instruction(f"ARG {item}", _escape(info))  # exactly one ARG instruction, as BuildKit reads it
         return items
+
+    @field_validator("steps")
+    @classmethod
+    def _steps_read_as_a_dockerfile(cls, steps: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if steps is None:
+            return None
+        problems = read_steps(tuple(steps), _escape(info)).problems
+        if problems:
+            # Each problem at the user's own item (or at `steps` for the list as a whole).
+            raise ValidationError.from_exception_data("Build", [
+                InitErrorDetails(type=PydanticCustomError("value_error", "{message}", {"message": message}),
+                                 loc=() if item is None else (item,), input=steps if item is None else steps[item])
+                for item, message in problems
+            ])  # fmt: skip
+        return steps
 
     @model_validator(mode="wrap")
     @classmethod
@@ -934,10 +962,15 @@ class Build(Model):
 
     @model_validator(mode="after")
     def _family_block(self) -> Build:
-        if self.family == "generic" and not self.stages:
-            raise ValueError("the generic family needs `stages`")
-        if self.family != "generic" and self.stages:
-            raise ValueError(f"`stages` is only for the generic family, not {self.family}")
+        if self.family == "generic" and not (self.stages or self.steps):
+            raise ValueError("a build needs its Dockerfile as `steps` (one instruction per item, from its first `FROM`), "
+                             "or `family: python` / `family: node` for a built-in template")  # fmt: skip
+        if self.family != "generic" and (self.stages or self.steps):
+            raise ValueError(f"`steps` and `stages` are your own Dockerfile (the generic family), not the {self.family} template")
+        if self.stages is not None and self.steps is not None:
+            raise ValueError("`steps` and `stages` each write the whole Dockerfile: give one of them")
+        if self.steps is not None and self.global_args is not None:
+            raise ValueError("`global_args` go with `stages`: in `steps`, the ARG items before the first FROM are the global arguments")
         if self.family == "generic":
             for name in ("hooks", "stage_names", "prod_exclude", "writable"):
                 if getattr(self, name) is not None:
@@ -961,9 +994,26 @@ class Build(Model):
 
     def stage_list(self) -> list[str]:
         """The Dockerfile's stage names, in order (built-in templates: after `stage_names`)."""
+        if self.steps is not None:
+            return [stage.name for stage in self.step_stages() if stage.name is not None]
         if self.family == "generic":
             return [stage.name for stage in self.stages or []]
         return [(self.stage_names or {}).get(stage, stage) for stage in presets.TEMPLATE_STAGES[self.family]]
+
+    def last_stage(self) -> str | None:
+        """The stage a build without `--target` builds (its name; None when it has none)."""
+        if self.steps is not None:
+            return self.step_stages()[-1].name
+        return self.stage_list()[-1]
+
+    def stage_path(self, index: int) -> tuple[str | int, ...]:
+        """Where the Dockerfile's stage ``index`` (0-based) is written in the build block:
+        its `FROM` item in `steps`, else its entry of `stages`."""
+        return ("steps", self.step_stages()[index].item) if self.steps is not None else ("stages", index)
+
+    def step_stages(self) -> tuple[StageHead, ...]:
+        """The stages of `steps` (none without them): where each starts and its name."""
+        return read_steps(tuple(self.steps or ()), (self.directives or {}).get("escape", "\\")).stages
 
     def stage_name(self, name: str) -> str:
         """A stage's name in the Dockerfile: a built-in name follows `stage_names`."""

@@ -25,7 +25,8 @@ FEATURES: dict[str, dict[str, str | None]] = {
 }
 
 
-def _version(text: str) -> tuple[int, ...]:
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``"2.20.2"`` -> ``(2, 20, 2)``, to compare engine versions."""
     return tuple(int(part) for part in text.split("."))
 
 
@@ -35,7 +36,7 @@ def supported(feature: str, engines: Engines) -> bool:
         if declared is None or engine not in needs:
             continue
         minimum = needs[engine]
-        if minimum is None or _version(declared) < _version(minimum):
+        if minimum is None or version_tuple(declared) < version_tuple(minimum):
             return False
     return True
 
@@ -49,6 +50,6 @@ def declaration_for(feature: str, engines: Engines) -> str:
     old for ``feature``: a spec that declares some engines drops the defaults of the others."""
     wanted = engines.model_dump()
     for engine, minimum in FEATURES[feature].items():
-        if minimum is not None and (wanted[engine] is None or _version(wanted[engine]) < _version(minimum)):
+        if minimum is not None and (wanted[engine] is None or version_tuple(wanted[engine]) < version_tuple(minimum)):
             wanted[engine] = minimum
     return "engines: {" + ", ".join(f'{engine}: "{version}"' for engine, version in wanted.items() if version is not None) + "}"

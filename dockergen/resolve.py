@@ -77,6 +77,12 @@ def merge(*layers: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def merge_over(document: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
+    """``layer`` merged over a finished document by the same rule, the document's own ``null``s
+    kept: in Compose, ``edge:`` under a service's ``networks`` is a network with no options."""
+    return _MERGER.merge(dict(document), layer)
+
+
 @dataclass(frozen=True)
 class EnvironmentInfo:
     name: str

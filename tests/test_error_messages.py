@@ -66,6 +66,14 @@ def messages(tmp_path: Path, text: str) -> list[str]:
         (("image: nginx:1.27", "image: nginx:1.27\n    user: 1000"), "user: must be a string, and YAML read an unquoted number (1000): write the value in quotes"),
         (("image: nginx:1.27", "build: {family: python, context: ., python: {version: 3.10}}"), "python.version: must be a string, and YAML read an unquoted number (3.1): write the value in quotes as you mean it (unquoted 3.10 is the number 3.1)"),
         (("image: nginx:1.27", "image: nginx:1.27\n    description: true"), "description: must be a string, and YAML read an unquoted true as a boolean: write the value in quotes"),
+        # Compose's spellings of a field get the spec's, built from what was written
+        (("image: nginx:1.27", "image: nginx:1.27\n    environment: [KEY=value, 'A=x: y', BARE]"),
+         "environment: must be a mapping (got a list) (write Compose's `- KEY=value` list as a mapping: `environment: {KEY: value, A: \"x: y\", BARE: \"\"}`)"),
+        (("image: nginx:1.27", "build: ./api"), "build: must be a mapping (got the text './api') (write `build: {family: python, context: ./api}`"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    ports: 8000"), "ports: must be a list or a mapping (got the number 8000) (write a list: `ports: [8000:8000]`)"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    depends_on: db"), "depends_on: must be a list or a mapping (got the text 'db') (write a list: `depends_on: [db]`)"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    read_only: maybe"), "read_only: must be true or false (got the text 'maybe')"),
+        (("  api:\n    image: nginx:1.27", "  api: nginx:1.27"), "services.api: must be a mapping (got the text 'nginx:1.27') (a service is a mapping of its settings, e.g. `api: {image: nginx:1.27}`)"),
     ],
 )
 def test_the_message_names_the_expected_format(tmp_path: Path, change: tuple[str, str], expected: str) -> None:

@@ -32,15 +32,16 @@ from tests.import_corpus import CORPUS, EXPECTED, PROJECTS, Figures, measure, ta
 from tests.tools import compose
 
 ACCEPTED = """
+build       a tag several services build differently in one environment (a race) is built once, with one of their builds
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
 image       a registry's short name written in full (python:3 = docker.io/library/python:3)
 logging     log rotation (json-file, max-size/max-file) added in a staging/prod environment that had no logging
 aliases     a renamed service keeps its old name as a network alias
-healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3)
+healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3, start_interval 5s)
 healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
 build       the Dockerfile, its stage names and its path are the importer's; what each target builds is compared
 """
-DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
+DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
 FIGURES: list[Figures] = []
 
 
@@ -127,6 +128,12 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
             builder = next((s for n, s in ours.items() if n != new and s.get("build") and s.get("image") == sb.get("image")), None)
             if builder is not None and "build" in sa and "build" not in sb:
                 sb["build"] = builder["build"]
+                # The original builds that tag again with another build (a race: the last build
+                # wins); the one the spec keeps must be the original's build of some service.
+                rivals = [s["build"] for n, s in theirs.items() if s.get("build") and s.get("image") == sa.get("image")]
+                if len({json.dumps(r, sort_keys=True) for r in rivals}) > 1:
+                    kept = _target(second, builder["build"])
+                    sa["build"] = next((r for r in rivals if _target(first, r) == kept), sa["build"])
             if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
                 sb.pop("healthcheck")
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]

@@ -42,11 +42,14 @@ FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-alpine AS deps
 WORKDIR /app
 COPY package.json ./
 # The cache mount keeps npm's downloads out of the layer
-RUN --mount=type=cache,target=/root/.npm npm install
+RUN --mount=type=cache,target=/root/.npm \\
+    # offline first: the cache has most of it
+    npm install --prefer-offline
 
 FROM node:${NODE_VERSION}-alpine
 COPY --from=deps /app/node_modules ./node_modules
 COPY <<EOF /app/config.yaml
+# the heredoc's own text, not a Dockerfile comment
 server:
   port: 3000   # two spaces: YAML cares
 EOF
@@ -70,7 +73,9 @@ def test_a_dockerfile_becomes_spec_data_with_its_directives_args_platform_heredo
                           ("# Dependencies first, for the layer cache", "- FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-alpine AS deps"),
                           ("# The cache mount keeps npm's downloads out of the layer", "- RUN --mount=type=cache,target=/root/.npm npm install")]:  # fmt: skip
         assert lines[lines.index(comment) + 1] == item, (comment, text)
+    assert "# offline first: the cache has most of it" in text
     assert "ports: [3000:3000]" in text and "- |-\n" in text
+    assert text.count("# the heredoc's own text") == 1  # inside the heredoc's literal block, not also as a comment
     assert YAML(typ="safe", pure=True).load(text) == plan.spec
     (tmp_path / "dockergen.yaml").write_text(text)
     rendered = {f.path: f.content for f in render(tmp_path / "dockergen.yaml").files}

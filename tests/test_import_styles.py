@@ -405,3 +405,12 @@ def test_compose_file_in_dotenv_is_the_default_environment(tmp_path: Path) -> No
     envs = {e.name: e.files for e in plan.environments}
     assert envs["prod"] == ("docker-compose.yml", "docker-compose.prod.yml")
     assert unexplained(result) == []
+
+
+def test_a_service_renamed_for_the_spec_says_why_and_keeps_its_old_name_reachable(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "names", {"compose.yaml": "services:\n  API.Gateway:\n    image: nginx:1.27\n    depends_on: [db]\n  db:\n    image: postgres:16\n"})
+    plan, _, result = imported(root)
+    (decision,) = [d for d in plan.decisions if d.what == "service name api-gateway"]
+    assert "lowercase letters, digits" in decision.detail and "prefix/suffix" not in decision.detail
+    assert plan.spec["services"]["api-gateway"]["networks"] == {"default": {"aliases": ["API.Gateway"]}}
+    assert not [d for d in result.differences if d.cls == "unexplained"]

@@ -138,6 +138,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
             s["build"].get("context", "."),
             s["build"].get("target"),
             tuple(sorted((k, v) for k, v in (s["build"].get("args") or {}).items() if v is not None)),
+            s.get("image"),
         )
         for e in envs
         for name, s in effective[e.name].services.items()

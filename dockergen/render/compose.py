@@ -11,7 +11,7 @@ import posixpath
 import shlex
 from typing import Any
 
-from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService, merge
+from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService, merge, merge_over
 from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
@@ -169,7 +169,7 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             out[key] = value
     ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
     if s.compose:
-        ordered = merge(ordered, s.compose)
+        ordered = merge_over(ordered, s.compose)
     return ordered
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from dockergen.errors import DockergenError, Problem
+from dockergen.render import yaml_out
 from dockergen.spec import model
 from dockergen.spec.load import LoadedSpec
 
@@ -208,6 +209,47 @@ def _string_type_message(got: Any, default: str) -> str:
     return default
 
 
+SHAPES = {
+    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping", "list_type": "a list",
+    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number", "float_type": "a number",
+    "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+}  # fmt: skip
+# Compose's list forms the spec writes as mappings (`- KEY=value`).
+KEY_VALUE_LISTS = {"environment", "labels", "build_args", "sysctls", "annotations"}
+
+
+def _described(got: Any) -> str:
+    if isinstance(got, bool):
+        return str(got).lower()
+    if isinstance(got, int | float):
+        return f"the number {got!r}"
+    if isinstance(got, str):
+        return f"the text {got!r}"
+    return {dict: "a mapping", list: "a list", type(None): "null"}.get(type(got), type(got).__name__)
+
+
+def _shape_problem(path: tuple[str | int, ...], errors: list[dict[str, Any]]) -> tuple[str, str | None]:
+    """A value of the wrong shape: which shapes the field takes and what it got, and for
+    Compose's spellings of a field (`environment: [KEY=value]`, `build: .`) the spec's one."""
+    wanted = list(dict.fromkeys(SHAPES[e["type"]] for e in errors))
+    got = errors[0].get("input")
+    message = f"must be {' or '.join(wanted)} (got {_described(got)})"
+    field = next((part for part in reversed(path) if isinstance(part, str)), "")
+    hint = None
+    if field in KEY_VALUE_LISTS and isinstance(got, list) and all(isinstance(i, str) for i in got):
+        pairs = [item.partition("=") for item in got]
+        hint = "write Compose's `- KEY=value` list as a mapping: `" + field + ": {" + ", ".join(
+            f"{yaml_out.flow_scalar(k)}: {yaml_out.flow_scalar(v)}" for k, _, v in pairs) + "}`"  # fmt: skip
+    elif field == "build" and isinstance(got, str):
+        hint = f"write `build: {{family: python, context: {yaml_out.flow_scalar(got)}}}`; the other families are node and generic (your own `stages`)"
+    elif len(path) == 2 and path[0] == "services" and isinstance(got, str):
+        hint = f"a service is a mapping of its settings, e.g. `{field}: {{image: {yaml_out.flow_scalar(got)}}}`"
+    elif "a list" in wanted and "a string" not in wanted and isinstance(got, str | int | float):
+        item = f"{got}:{got}" if field == "ports" and isinstance(got, int) else str(got)
+        hint = f"write a list: `{field}: [{yaml_out.flow_scalar(item)}]`"
+    return message, hint
+
+
 def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
     grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
     for error in exc.errors():
@@ -230,6 +272,8 @@ def _problems(exc: ValidationError, loaded: LoadedSpec) -> list[Problem]:
             hint = _unknown_key_hint(path, known)
         elif "missing" in kinds:
             message = "required key is missing"
+        elif kinds <= set(SHAPES) and kinds != {"string_type"}:
+            message, hint = _shape_problem(path, errors)
         else:
             messages = []
             for e in errors:

@@ -28,6 +28,7 @@ class BuildUse:
     context: str  # root-relative ("." or "./x")
     target: str | None
     args: tuple[tuple[str, str], ...]
+    image: str | None = None  # the `image:` the build is tagged with
 
 
 @dataclass
@@ -62,6 +63,12 @@ def stem_of(path: str) -> str:
     return re.split(r"[.]", name, maxsplit=1)[0] if "." in name else name
 
 
+def image_repository(image: str) -> str:
+    """The last path part of an image name, without tag or digest: ``ghcr.io/acme/web:1.2`` -> ``web``."""
+    name = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return name.split(":", 1)[0].lower()
+
+
 def family_of(path: str) -> tuple[str, str]:
     """Dockerfiles of one image: same folder, same stem (``web/Dockerfile``, ``web/Dockerfile.prod``;
     ``docker/api.Dockerfile``, ``docker/api.alpine.Dockerfile``)."""
@@ -85,11 +92,13 @@ def plan_builds(
     builders: dict[tuple[str, str], Counter[str]] = {}
     for use in uses:
         builders.setdefault(family_of(use.dockerfile), Counter())[use.service] += 1
+    tagged = {use.service: image_repository(use.image) for use in uses if use.image}
     family_owner: dict[tuple[str, str], str] = {}
     for family, counts in builders.items():
         stem = family[1]
-        # Most builds wins; on a tie, the service the files are named after.
-        family_owner[family] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != stem, kv[0]))[0][0]
+        # Most builds wins; on a tie, the service the files are named after, then the one the
+        # image is named after (`shop/web:1` built by web, celery and beat: web builds it).
+        family_owner[family] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != stem, kv[0] != tagged.get(kv[0]), kv[0]))[0][0]
     for family, paths in sorted(families.items()):
         owner = family_owner.get(family)
         if owner is None:

@@ -748,7 +748,7 @@ def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] 
 
 def _without_default_name(project: str | None, key: str, entry: dict[str, Any]) -> dict[str, Any]:
     """Drop the ``name`` Compose fills in (``<project>_<key>``, or the key for external ones)."""
-    if entry.get("name") in (f"{project}_{key}", key if entry.get("external") else None):
+    if entry.get("name") == (key if entry.get("external") else f"{project}_{key}"):
         entry.pop("name")
     entry.pop("ipam", None) if entry.get("ipam") == {} else None
     return entry

@@ -112,6 +112,8 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
     for c in commands:
         cmd = c.cmd.upper()
         comments = _comments_between(lines, previous_end, c.start_line)
+        if not c.heredocs:  # comments between a `\` continuation's lines (in a heredoc, `#` lines are its text)
+            comments += _comments_between(lines, c.start_line, c.end_line + 1)
         previous_end = c.end_line
         ins = Instruction(
             cmd,

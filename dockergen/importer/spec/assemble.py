@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockergen import presets
+from dockergen.command_probes import probe_for
+from dockergen.features import FEATURES, version_tuple
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
 from dockergen.importer.factor.hoist import Layers, hoist
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
-from dockergen.importer.group.services import Grouping
+from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
@@ -100,6 +102,8 @@ def build_spec(
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
                 continue
             settings = dict(conversion.settings)
+            if canonical in builds.uses and "healthcheck" not in service and probe_for(service.get("entrypoint"), service.get("command")):
+                settings["healthcheck"] = {"disable": True}  # no probe, as before (dockergen would add its command's preset)
             if service.get("build") is not None and "image" not in settings:
                 settings["image"] = f"{env.project}-{original}"
             targets[canonical][env.name] = settings
@@ -136,6 +140,10 @@ def build_spec(
         # No preset probe, and Docker's own timings under every service's: each then says only what differs.
         engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
         defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
+        for settings in (s for per_env in targets.values() for s in per_env.values() if engines and s):
+            if (settings.get("healthcheck") or {}).get("test") is not None:
+                # Docker's default, like the other timings: a probe without one must not differ from the defaults
+                settings["healthcheck"].setdefault("start_interval", "5s")
     spec_services: dict[str, Any] = {}
     levels: dict[str, dict[str, Any]] = {}
     all_blocks: dict[str, dict[str, dict[str, Any]]] = {}
@@ -185,10 +193,11 @@ def build_spec(
         if all_blocks[service]:
             entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
     spec: dict[str, Any] = {"version": 1, "project": project}
-    if any("start_interval" in (t or {}).get("healthcheck", {}) for per_env in targets.values() for t in per_env.values()):
-        # Only engines that know `start_interval` get it from the renderer (features.py).
-        spec["engines"] = {"docker": "25.0", "compose": "2.20.2"}
-        result.notes.append("a healthcheck sets start_interval: the spec targets Docker Engine 25+ and Compose 2.20.2+ (`engines`)")
+    engines = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])
+    if engines:
+        spec["engines"] = {engine: version for engine, (version, _) in engines.items()}
+        for engine, (version, why) in engines.items():
+            result.notes.append(f"{why}: the spec targets {engine} {version}+ (`engines`)")
     if defaults:
         spec["defaults"] = defaults
     spec["environments"] = {}
@@ -264,6 +273,22 @@ def _dotted(key: str, value: Any) -> str:
     if isinstance(value, dict) and key == "build":
         return ", ".join(f"build.{k}" for k in sorted(value))
     return key
+
+
+def _engines_needed(settings: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """engine -> (the lowest version that renders every feature the services use, which feature):
+    only engines that know a feature get it from the renderer (features.py)."""
+    used = {
+        "start_interval": ("a healthcheck sets start_interval", any("start_interval" in (s.get("healthcheck") or {}) for s in settings)),
+        "env_file_required": ("an env_file is optional (required: false)",
+                              any(isinstance(f, dict) and f.get("required") is False for s in settings for f in s.get("env_file") or [])),
+    }  # fmt: skip
+    out: dict[str, tuple[str, str]] = {}
+    for feature, (why, needed) in used.items():
+        for engine, minimum in FEATURES[feature].items() if needed else ():
+            if minimum is not None and (engine not in out or version_tuple(minimum) > version_tuple(out[engine][0])):
+                out[engine] = (minimum, why)
+    return out
 
 
 def _build_choice(
@@ -412,7 +437,10 @@ def _decisions(
         renamed = {n: e for n, e in names.items() if n != service}
         if renamed:
             detail = ", ".join(f"{n} ({', '.join(e)})" for n, e in renamed.items())
-            why = grouping.why.get(service) or "the same service under an environment prefix/suffix"
+            why = grouping.why.get(service) or (
+                "a spec's service names are lowercase letters, digits, '-' or '_', starting with a letter"
+                if any(sanitize(n) != n for n in renamed) else "the same service under an environment prefix/suffix"
+            )  # fmt: skip
             out.append(Decision(UNIFIED, f"service name {service}", f"was {detail}: one name in every environment ({why}); "
                                 "the old name stays a network alias, so URLs and hostnames keep resolving", service=service,
                                 envs=tuple(sorted({x for e in renamed.values() for x in e}))))  # fmt: skip

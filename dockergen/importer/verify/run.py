@@ -174,6 +174,12 @@ def _compare_env(
         a, b = dict(a), dict(b)
         builder = _shared_builder(ours, name, b) if "build" in a else None
         if builder is not None:
+            _, builders_original = theirs.get(builder, (None, {}))
+            if builders_original.get("image") == a.get("image") and builders_original.get("build") not in (None, a["build"]):
+                out.append(Difference(env, name, "build", _show(a["build"]), f"{builder}'s: {_show(builders_original['build'])}", UNIFIED,
+                                      f"the original builds {a.get('image')} again, differently, so which build the tag keeps "
+                                      f"depends on build order; the spec builds it once, as {builder}'s"))  # fmt: skip
+                a["build"] = builders_original["build"]
             b["build"] = ours[builder]["build"]  # the same build, compared like any other
             out.append(Difference(env, name, "build", "built here", f"built once, by {builder}", BAKED,
                                   "one service per image name carries the build: Compose would build the shared image again"))  # fmt: skip

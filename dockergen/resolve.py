@@ -93,6 +93,7 @@ class EnvironmentInfo:
     compose_file: str
     project: str  # Compose project name (``project_name``): every reader takes it from here
     registry: str | None = None  # prefix of built images without a registry
+    env_file: str | None = None  # Compose's --env-file for this environment (relative to the spec)
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
                 spec.project, [(e, pick("kind", chain[: i + 1]) or "prod", declared[e].get("project")) for i, e in enumerate(chain)]
             ),
             registry=pick("registry") or spec.registry,
+            env_file=pick("env_file"),
         )
     return out
 

@@ -140,3 +140,22 @@ def test_bad_environment_not_rendered_and_stale_tree(tmp_path: Path) -> None:
     (repo / "dockergen.yaml").write_text(SPEC.replace("postgres:16-alpine", "postgres:17-alpine"))
     stale = dockergen(repo, "compose", "dev", "config", "-q", env={"DOCKERGEN_COMPOSE": COMPOSE})
     assert stale.returncode == 0 and "differ from" in stale.stderr and "dockergen render" in stale.stderr
+
+
+def test_an_environments_env_file_interpolates_its_files_in_dockergen_compose_and_the_header(tmp_path: Path) -> None:
+    """`environments.<env>.env_file` is Compose's --env-file: inherited along extends, passed
+    by `dockergen compose`, named in the overlay's header; the real CLI interpolates from it."""
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / ".env.prod").write_text("TAG=1.2.3\nPORT=8081\n")
+    (tmp_path / ".env").write_text("TAG=from-root\n")
+    project(tmp_path, "version: 1\nproject: shop\n"
+            "environments: {dev: {}, prod: {env_file: deploy/.env.prod}, podman: {extends: prod, engine: podman}}\n"
+            "services:\n  web:\n    image: 'nginx:${TAG:-none}'\n    ports: ['${PORT:-8080}:80']\n")  # fmt: skip
+    assert printed(tmp_path, "prod", "ps")[:4] == ["-p", "shop", "--env-file", "deploy/.env.prod"]
+    assert "--env-file" in printed(tmp_path, "podman", "ps") and "--env-file" not in printed(tmp_path, "dev", "ps")
+    assert "docker compose --env-file deploy/.env.prod -f compose.yaml -f compose.prod.yaml up" in (tmp_path / "compose.prod.yaml").read_text()
+    for env, tag, port in (("prod", "1.2.3", "8081"), ("dev", "from-root", "8080")):
+        result = dockergen(tmp_path, "compose", env, "config", "--format", "json", env={"DOCKERGEN_COMPOSE": COMPOSE})
+        assert result.returncode == 0, result.stderr
+        web = json.loads(result.stdout)["services"]["web"]
+        assert web["image"].endswith(f"nginx:{tag}") and web["ports"][0]["published"] == port

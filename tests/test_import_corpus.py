@@ -32,6 +32,8 @@ from tests.import_corpus import CORPUS, EXPECTED, PROJECTS, Figures, measure, ta
 from tests.tools import compose
 
 ACCEPTED = """
+service     a Dockerfile no Compose file builds comes along as a service behind a profile of its own name
+build       an inline Dockerfile (dockerfile_inline) written as a file: what each target builds is compared
 build       a tag several services build differently in one environment (a race) is built once, with one of their builds
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
 image       a registry's short name written in full (python:3 = docker.io/library/python:3)
@@ -82,11 +84,18 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
     assert rendered.returncode == 0, rendered.stderr
     problems: list[str] = []
     for env, (chain, flags, env_file) in runs.items():
+        assert _declared_env_file(spec, env) in ((env_file,) if env_file else (None, ".env")), env  # what `dockergen compose` passes
         original = _config(project, chain, flags)
         moved = ("--env-file", str(second / env_file)) if env_file else ()
         mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), moved, project_dir=second)
         problems += [f"{env}: {p}" for p in _compare(project, second, original, mine, spec, env)]
     assert problems == [], "\n".join(problems)
+
+
+def _declared_env_file(spec: dict[str, Any], env: str) -> str | None:
+    """The environment's `env_file`, along `extends`."""
+    block = spec["environments"][env]
+    return block["env_file"] if "env_file" in block else _declared_env_file(spec, block["extends"]) if block.get("extends") else None
 
 
 def _run(block: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
@@ -114,6 +123,8 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
     if a.get("name") != b.get("name"):
         out.append(f"name: {a.get('name')} != {b.get('name')}")
     theirs, ours = a.get("services") or {}, b.get("services") or {}
+    # A Dockerfile no Compose file builds comes along as a service behind a profile of its own name.
+    ours = {n: s for n, s in ours.items() if n in theirs or s.get("profiles") != [n] or "build" not in s}
     names = {_original_name(n, s, theirs): n for n, s in ours.items()}
     if sorted(names) != sorted(theirs):
         out.append(f"services: {sorted(theirs)} != {sorted(names)}")
@@ -212,7 +223,7 @@ def _full(image: str) -> str:
 
 def _compare_build(first: Path, second: Path, a: dict, b: dict) -> list[str]:
     out = []
-    rest_a = {k: v for k, v in a.items() if k not in ("context", "dockerfile", "target")}
+    rest_a = {k: v for k, v in a.items() if k not in ("context", "dockerfile", "target", "dockerfile_inline")}
     rest_b = {k: v for k, v in b.items() if k not in ("context", "dockerfile", "target")}
     if rest_a != rest_b:
         out.append(f"build: {json.dumps(rest_a, sort_keys=True)} != {json.dumps(rest_b, sort_keys=True)}")
@@ -234,7 +245,7 @@ def _target(root: Path, build: dict) -> list[str]:
     context = Path(build["context"].replace("<checkout>", str(root)))
     path = Path(str(build.get("dockerfile") or "Dockerfile").replace("<checkout>", str(root)))
     path = path if path.is_absolute() else context / path
-    commands = dockerfile.parse_string(path.read_text())
+    commands = dockerfile.parse_string(build["dockerfile_inline"] if "dockerfile_inline" in build else path.read_text())
     args = {k: v for k, v in (build.get("args") or {}).items() if v is not None}
     defaults: dict[str, str] = {}
     stages: list[tuple[str | None, str, list[Any]]] = []

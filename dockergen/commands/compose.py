@@ -1,6 +1,6 @@
 """``dockergen compose ENV [ARGS...]``: the real Compose CLI on one environment's files.
 
-Runs ``<compose> -p <project> -f <base> -f <overlay> ARGS...`` (the CLI found by
+Runs ``<compose> -p <project> [--env-file <file>] -f <base> -f <overlay> ARGS...`` (the CLI found by
 ``compose_tool`` for the environment's engine) in place of dockergen, so Compose owns the
 terminal, the signals and the exit code.
 """
@@ -22,7 +22,7 @@ NO_COMPOSE = 127  # as a shell says for a command it cannot find
 
 
 def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], str]:
-    """The argv prefix (``-p``/``-f`` included) for ``env`` and the environment's engine."""
+    """The argv prefix (``-p``, ``--env-file``, ``-f``) for ``env`` and the environment's engine."""
     from dockergen.pipeline import load_and_resolve
 
     _, parsed, project, _ = load_and_resolve(spec)
@@ -45,6 +45,8 @@ def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], 
             hint=f"run `dockergen render{spec_arg}` first",
         )
     argv = ["-p", info.project]
+    if info.env_file is not None:
+        argv += ["--env-file", str(spec.parent / info.env_file)]
     for f in files:
         argv += ["-f", str(f)]
     return argv, info.engine

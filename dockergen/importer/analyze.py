@@ -25,7 +25,7 @@ from dockergen.importer.environments.infer import EnvironmentSet, apply_given, i
 from dockergen.importer.environments.sources import command_files, compose_file_variable
 from dockergen.importer.findings import detect
 from dockergen.importer.group.builds import BuildUse, plan_builds
-from dockergen.importer.group.services import EnvServices, env_words, group
+from dockergen.importer.group.services import EnvServices, env_words, group, sanitize
 from dockergen.importer.plan import EnvPlan, ImportOptions, ImportPlan, RepoFacts
 from dockergen.importer.read import compose_cli
 from dockergen.importer.read.compose import (
@@ -108,6 +108,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     sets = [s for s in sets if all((root / f).is_file() for f in s.files)]
 
     effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
+    _inline_dockerfiles(root, effective, parsed, unparsed, problems)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
         if not parsed:
@@ -233,6 +234,37 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _inline_dockerfiles(
+    root: Path, effective: dict[str, Merged], parsed: dict[str, ParsedDockerfile], unparsed: dict[str, str], problems: list[FileProblem]
+) -> None:
+    """A build's ``dockerfile_inline`` becomes a Dockerfile of its own, read like the others:
+    ``<context>/<service>.Dockerfile`` (a free name beside the context's own files), the
+    same path for the same text in every environment."""
+    paths: dict[tuple[str, str], str] = {}  # (context, text) -> path
+    for merged in effective.values():
+        for name, service in merged.services.items():
+            build = service.get("build")
+            if not isinstance(build, dict) or not isinstance(build.get("dockerfile_inline"), str):
+                continue
+            text = build.pop("dockerfile_inline")
+            context = build.get("context", ".")
+            path = paths.get((context, text))
+            if path is None:
+                taken = set(paths.values()) | set(parsed) | set(unparsed)
+                stem, suffix = sanitize(name), 1
+                path = posixpath.normpath(posixpath.join(context, f"{stem}.Dockerfile"))
+                while path in taken or (root / path).exists():
+                    suffix += 1
+                    path = posixpath.normpath(posixpath.join(context, f"{stem}-{suffix}.Dockerfile"))
+                paths[(context, text)] = path
+                try:
+                    parsed[path] = parse_dockerfile(path, text)
+                except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
+                    unparsed[path] = str(exc)
+                    problems.append(FileProblem(path, f"the inline Dockerfile of {name} is not one BuildKit can parse: {exc}"))
+            build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
 
 
 def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:

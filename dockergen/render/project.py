@@ -97,12 +97,13 @@ def render_project(project: ResolvedProject, documents: Documents, spec_name: st
         )
     )
     for name, env in project.environments.items():
-        usage = f"Environment {name!r}: docker compose -f {base_name} -f {env.info.compose_file} up"
+        compose = "docker compose" + (f" --env-file {env.info.env_file}" if env.info.env_file else "")
+        usage = f"Environment {name!r}: {compose} -f {base_name} -f {env.info.compose_file} up"
         if env.info.compose_file == override_name(base_name):
-            usage = f"Environment {name!r}: docker compose up (Compose reads {env.info.compose_file} with {base_name} by itself)"
+            usage = f"Environment {name!r}: {compose} up (Compose reads {env.info.compose_file} with {base_name} by itself)"
         suites = [s.name for s in env.services.values() if s.healthcheck == TEST_RUN]
         if suites:
-            usage = (f"Environment {name!r}: run a test suite with docker compose -f {base_name} -f {env.info.compose_file} "
+            usage = (f"Environment {name!r}: run a test suite with {compose} -f {base_name} -f {env.info.compose_file} "
                      f"run --rm <suite>; suites: {', '.join(suites)}")  # fmt: skip
         files.append(RenderedFile(env.info.compose_file, dump_yaml(overlays[name], header(spec_name, extra=usage)), "overlay", name))
     if spec.output.snapshots:

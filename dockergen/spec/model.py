@@ -1067,6 +1067,10 @@ class Environment(Model):
     """Registry prefix of the built images in this environment (default: the spec's `registry`)."""
     compose_file: ProjectPath | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
+    env_file: ProjectPath | None = None
+    """The file Compose reads to interpolate `${VAR}` in this environment's files, instead of
+    the `.env` beside them (`docker compose --env-file`, e.g. `deploy/.env.prod`); inherited
+    along `extends`. `dockergen compose <env>` passes it and the overlay's header names it."""
     project: Name | None = None
     """Compose project name in this environment; it prefixes volume, network and container
     names, so two environments with different names can run side by side and keep their own

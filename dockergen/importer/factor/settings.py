@@ -15,7 +15,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
-from dockergen.spec.model import Healthcheck, Logging, Resources, ServiceSettings
+from dockergen.spec.model import Healthcheck, Logging, PortSpec, Resources, ServiceSettings
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
 PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
@@ -97,6 +97,9 @@ def convert(
         short = _port_ranges([port_string(p) for p in ports], ports)
         if all(s is not None for s in short):
             out["ports"] = short
+        elif all(set(p) <= PORT_KEYS for p in ports):
+            # `name`, `mode`, `app_protocol`: the long form is a spec field too
+            out["ports"] = [port_string(p) or _long_port(p) for p in ports]
         else:
             extra["ports"] = [_long_port(p) for p in ports]
     volumes = service.get("volumes")
@@ -235,6 +238,9 @@ def _port_ranges(short: list[str | None], ports: list[dict[str, Any]]) -> list[s
         run.append(port)
     flush()
     return out
+
+
+PORT_KEYS = frozenset(PortSpec.model_fields)
 
 
 def _long_port(port: dict[str, Any]) -> dict[str, Any]:

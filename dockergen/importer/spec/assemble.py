@@ -202,6 +202,7 @@ def build_spec(
         spec["defaults"] = defaults
     spec["environments"] = {}
     projects = _written_projects(envs, chains, project)
+    env_files: dict[str, str | None] = {}
     for env in envs:
         block: dict[str, Any] = {"description": env.description}
         parent = by_name.get(parent_of[env.name] or "")
@@ -215,6 +216,11 @@ def build_spec(
             block["engine"] = env.engine
         if env.name in projects:
             block["project"] = projects[env.name]
+        # The .env its interpolation read (Compose's --env-file), where `extends` would not give it.
+        inherited = env_files.get(parent.name) if parent is not None else None
+        if (env.env_file or ".env") != (inherited or ".env"):
+            block["env_file"] = env.env_file or ".env"
+        env_files[env.name] = block.get("env_file", inherited)
         if env.name in shared.env_defaults:
             block["defaults"] = shared.env_defaults[env.name]
         spec["environments"][env.name] = block

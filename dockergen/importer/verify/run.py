@@ -287,6 +287,8 @@ def _compare_build(
         out.append(Difference(env, name, "build", _show(build_a), _show(build_b), UNEXPLAINED, "built on one side only"))
         return out
     assert build_a is not None and build_b is not None
+    build_a = dict(build_a)
+    inline = build_a.pop("dockerfile_inline", None)
     rest_a = {k: v for k, v in build_a.items() if k not in ("context", "dockerfile", "target", "args")}
     rest_b = {k: v for k, v in build_b.items() if k not in ("context", "dockerfile", "target", "args")}
     if rest_a != rest_b:
@@ -297,6 +299,14 @@ def _compare_build(
     ctx_a, df_a = _where(plan.root, build_a)
     ctx_b, df_b = _where(plan.root, build_b)
     original = plan.dockerfiles.get(df_a)
+    if isinstance(inline, str):
+        try:
+            original = parse_dockerfile(f"{old_name}'s dockerfile_inline", inline)
+        except DockerfileError as exc:
+            out.append(Difference(env, name, "build.dockerfile_inline", "(inline)", df_b, UNEXPLAINED, f"not a Dockerfile BuildKit can parse: {exc}"))
+            return out
+        df_a = "(inline)"
+        out.append(Difference(env, name, "build.dockerfile_inline", "(inline)", df_b, KEPT, "the inline Dockerfile, written as a file the spec renders"))
     mine = rendered.get(df_b)
     if original is None or mine is None:
         if (ctx_a, df_a, build_a.get("target")) != (ctx_b, df_b, build_b.get("target")):

@@ -23,6 +23,7 @@ from dockergen.importer.plan import ImportPlan
 from dockergen.importer.read.dockerfile import TargetSummary, parse_dockerfile, summarise
 from dockergen.importer.report import build_report, markdown
 from dockergen.pipeline import render
+from dockergen.spec.model import Build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-monorepo"
 
@@ -184,7 +185,7 @@ def _(o: Rendered) -> None:
     assert "--mount=type=cache,target=/root/.cache/pip" in text and "sharing=locked" in text
     assert "grep -E '^(fastapi|uvicorn|gunicorn)'" in text
     assert o.svc("dev-optimized", "backend")["build"]["target"] == "optimized"
-    assert {"optimized-base", "optimized-deps", "optimized"} <= {s["name"] for s in o.plan.spec["services"]["backend"]["build"]["stages"]}
+    assert {"optimized-base", "optimized-deps", "optimized"} <= set(Build.model_validate(o.plan.spec["services"]["backend"]["build"], context={}).stage_list())
     assert '"-w", "2"' in (target.cmd or "")
 
 

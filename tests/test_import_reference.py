@@ -14,6 +14,7 @@ from dockergen.importer.plan import ImportOptions, ImportPlan
 from dockergen.importer.records import UNEXPLAINED
 from dockergen.importer.verify.run import VerifyResult, verify
 from dockergen.pipeline import Rendered, render
+from dockergen.spec.model import Build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "legacy-monorepo"
 
@@ -62,7 +63,7 @@ def test_the_spec_renders_one_dockerfile_per_image_instead_of_28(imported) -> No
     # backend 8 -> 1, auth 6 -> 1, frontend 6 -> 1, and the 8 single-file images.
     assert len(dockerfiles) == 11
     assert "docker/backend.Dockerfile" in dockerfiles and "docker/backend.alpine.Dockerfile" not in dockerfiles
-    stages = {s["name"] for s in plan.spec["services"]["auth"]["build"]["stages"]}
+    stages = set(Build.model_validate(plan.spec["services"]["auth"]["build"], context={}).stage_list())
     assert {"default", "alpine", "development", "podman", "staging", "test"} <= stages
     assert plan.spec["services"]["auth-tests"]["uses"] == "auth"
 

@@ -66,11 +66,15 @@ def test_a_dockerfile_becomes_spec_data_with_its_directives_args_platform_heredo
     text = spec_text(plan)
     build = plan.spec["services"]["web"]["build"]
     assert build["directives"] == {"syntax": "docker/dockerfile:1.7", "check": "skip=JSONArgsRecommended"}
-    assert build["global_args"] == ["NODE_VERSION=20.14", "TARGETOS TARGETARCH"]
-    assert build["stages"][0]["platform"] == "$BUILDPLATFORM" and build["stages"][0]["from"] == "node:${NODE_VERSION}-alpine"
-    for comment in ("# Pinned runtime: bump with the lock file.", "# Dependencies first, for the layer cache",
-                    "# The cache mount keeps npm's downloads out of the layer", "# offline first: the cache has most of it"):  # fmt: skip
-        assert comment in text
+    assert "family" not in build and "stages" not in build  # the Dockerfile as one list: the family is implied
+    assert build["steps"][:3] == ["ARG NODE_VERSION=20.14", "ARG TARGETOS TARGETARCH", "FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-alpine AS deps"]
+    lines = [line.strip() for line in text.splitlines()]
+    for comment, item in [("# Pinned runtime: bump with the lock file.", "- ARG NODE_VERSION=20.14"),
+                          ("# Dependencies first, for the layer cache", "- FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-alpine AS deps"),
+                          ("# The cache mount keeps npm's downloads out of the layer", "- RUN --mount=type=cache,target=/root/.npm npm install --prefer-offline"),
+                          ("# offline first: the cache has most of it", "- RUN --mount=type=cache,target=/root/.npm npm install --prefer-offline")]:  # fmt: skip
+        after = lines[lines.index(comment) + 1 :]
+        assert next(line for line in after if not line.startswith("#")) == item, (comment, text)  # above its own item
     assert "ports: [3000:3000]" in text and "- |-\n" in text
     assert text.count("# the heredoc's own text") == 1  # inside the heredoc's literal block, not also as a comment
     assert YAML(typ="safe", pure=True).load(text) == plan.spec
@@ -82,3 +86,41 @@ def test_a_dockerfile_becomes_spec_data_with_its_directives_args_platform_heredo
     assert [c for c in strip(mine) if c[0] != "FROM"] == [c for c in strip(theirs) if c[0] != "FROM"]
     assert [c.value[0] for c in mine if c.cmd == "FROM"] == ["node:${NODE_VERSION}-alpine"] * 2
     assert rendered["Dockerfile"].startswith("# syntax=docker/dockerfile:1.7\n# check=skip=JSONArgsRecommended\n")
+
+
+def _imported(root: Path, files: dict[str, str]) -> tuple:  # noqa: ANN001
+    from tests.test_import_styles import imported, unexplained, write_tree
+
+    plan, rendered, result = imported(write_tree(root, files))
+    return plan, (root / "dockergen.yaml").read_text(), unexplained(result), rendered
+
+
+def test_a_one_stage_build_is_its_dockerfile_and_needs_no_target(tmp_path: Path) -> None:
+    plan, text, differences, _ = _imported(tmp_path, {
+        "Dockerfile": "# the app\nFROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n    ports: ['8000:8000']\n  cache:\n    image: redis:7\n",
+    })  # fmt: skip
+    assert differences == []
+    app = plan.spec["services"]["app"]
+    assert app["build"] == {"steps": ["FROM python:3.12-slim AS default", "COPY . /app", 'CMD ["python", "/app/main.py"]']}
+    assert "target" not in app and "environments" not in app
+    assert text.splitlines()[0].startswith("# yaml-language-server:") and not text.splitlines()[1].startswith("#")
+    assert plan.spec["defaults"]["healthcheck"] == {"test": None}  # redis's preset probe off; no probe anywhere, no timings to spell out
+    assert not [line for line in text.splitlines() if line.strip().startswith(("family:", "target:", "context:", "stages:", "- name:"))]
+
+
+def test_a_target_is_written_only_where_the_environment_would_build_another_stage(tmp_path: Path) -> None:
+    """A stage named `prod` is what dockergen builds in a prod environment by default; the
+    original builds the last stage there (no target), so the spec must say so."""
+    plan, _, differences, rendered = _imported(tmp_path, {
+        "Dockerfile": "FROM alpine:3.20 AS prod\nRUN echo prod\n\nFROM alpine:3.20 AS runtime\nCMD [\"true\"]\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n",
+        "compose.prod.yaml": "services:\n  app:\n    environment: {MODE: prod}\n",
+        "compose.dev.yaml": "services:\n  app:\n    build: {context: ., target: prod}\n",
+    })  # fmt: skip
+    assert differences == []
+    envs = {e.name: e.kind for e in plan.environments}
+    targets = {env: resolved.services["app"].target for env, resolved in rendered.project.environments.items()}
+    assert targets == {env: "prod" if env == "dev" else "runtime" for env in envs}, (envs, targets)
+    written = [layer.get("target") for layer in [plan.spec["services"]["app"], *(plan.spec["services"]["app"].get("environments") or {}).values()]]
+    assert [t for t in written if t] and all(t in ("prod", "runtime") for t in written if t)

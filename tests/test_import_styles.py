@@ -14,6 +14,7 @@ from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions
 from dockergen.importer.verify.run import VerifyResult, verify
 from dockergen.pipeline import render
+from dockergen.spec.model import Build
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -145,8 +146,8 @@ def test_override_style_dev_is_base_plus_override_and_variants_become_targets(tm
     }
     assert unexplained(result) == []
     web = plan.spec["services"]["web"]["build"]
-    assert web["family"] == "generic" and web["context"] == "web"
-    assert {s["name"] for s in web["stages"]} >= {"default", "dev", "prod"}
+    assert "family" not in web and web["context"] == "web"  # `steps` imply the generic family
+    assert set(Build.model_validate(web, context={}).stage_list()) >= {"default", "dev", "prod"}
     assert plan.spec["services"]["worker"]["uses"] == "web"
     assert [f.path for f in rendered.files if f.kind == "dockerfile"] == ["web/Dockerfile"]
 
@@ -221,7 +222,7 @@ def test_folder_style_with_containerfiles_include_extends_and_podman(tmp_path: P
     assert next(e for e in plan.environments if e.name == "podman").engine == "podman"
     assert next(e for e in plan.environments if e.name == "staging").project == "api-staging"
     assert unexplained(result) == []
-    stages = {s["name"] for s in plan.spec["services"]["api"]["build"]["stages"]}
+    stages = set(Build.model_validate(plan.spec["services"]["api"]["build"], context={}).stage_list())
     assert {"default", "dev"} <= stages
 
 
@@ -249,7 +250,7 @@ def test_files_it_does_not_understand_are_reported_and_the_import_carries_on(tmp
     assert "dev" in {e.name for e in plan.environments}
     # The heredoc is spec data now, one step spanning its lines.
     assert "tool" in plan.builds.merged and "tool" not in plan.builds.fallback
-    assert "RUN <<EOF\necho hi\nEOF" in plan.spec["services"]["tool"]["build"]["stages"][0]["steps"]
+    assert "RUN <<EOF\necho hi\nEOF" in plan.spec["services"]["tool"]["build"]["steps"]
     assert unexplained(result) == [] or all("ghost" in line for line in unexplained(result))
 
 

@@ -83,7 +83,7 @@ EXPECTED = {
     "node-yarn": ("package_manager: yarn   #", 'install_files: [.yarnrc]', "`yarn run <it>`", '[node, server.js]'),
     "node-yarn-berry": ("package_manager: yarn-berry", 'install_files: [.yarnrc.yml, .yarn/releases]', "build_script: null"),
     "node-pnpm": ("package_manager: pnpm", 'install_files: [.npmrc, pnpm-workspace.yaml]', "corepack use pnpm@", "db:"),
-    "go": ("family: generic", "golang:1.22-alpine", "./cmd/server", "distroless", "db:"),
+    "go": ("- FROM docker.io/library/golang:1.22-alpine AS builder", "./cmd/server", "distroless", "db:"),
 }
 
 

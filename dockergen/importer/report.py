@@ -172,7 +172,7 @@ def _review(plan: ImportPlan) -> list[str]:
         )
     if plan.builds.merged:
         out.append(
-            "The Dockerfiles are carried as generic stages. Services whose variants are really one app (same runtime, same "
+            "The Dockerfiles are carried as generic `steps`. Services whose variants are really one app (same runtime, same "
             "entry point) are candidates for the python/node presets, which give cache mounts, a non-root user and "
             "pinned, qualified bases: move them over one at a time and re-run `dockergen verify --against`."
         )

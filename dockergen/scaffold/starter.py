@@ -202,27 +202,18 @@ def _go_build(app: App) -> list[str]:
     dev_cmd = q(f'CMD ["go", "run", "{app.go_main}"]')
     test_cmd = q('CMD ["go", "test", "./..."]')
     lines = [
-        "      family: generic         # your own stages; environments pick dev, test or prod",
         f"      context: {q(app.context)}",
         f"      port: {app.port}",
         "      workdir: /src           # where dev bind-mounts the source",
-        "      stages:",
-        "        - name: builder",
-        f"          from: docker.io/library/golang:{app.go_version}-alpine",
-        "          steps:",
-        *[f"            - {q(s)}" for s in steps_builder],
-        "        - name: dev",
-        "          from: builder",
-        "          steps:",
-        f"            - {dev_cmd}",
-        "        - name: test",
-        "          from: builder",
-        "          steps:",
-        f"            - {test_cmd}",
-        "        - name: prod",
-        "          from: gcr.io/distroless/static-debian12:nonroot   # no shell, runs as 65532",
-        "          steps:",
-        *[f"            - {q(s)}" for s in [
+        "      steps:                  # your own Dockerfile, one instruction per item; environments build dev, test or prod",
+        f"        - FROM docker.io/library/golang:{app.go_version}-alpine AS builder",
+        *[f"        - {q(s)}" for s in steps_builder],
+        "        - FROM builder AS dev",
+        f"        - {dev_cmd}",
+        "        - FROM builder AS test",
+        f"        - {test_cmd}",
+        "        - FROM gcr.io/distroless/static-debian12:nonroot AS prod   # no shell, runs as 65532",
+        *[f"        - {q(s)}" for s in [
             "COPY --from=builder /out/app /app", "USER 65532:65532", f"EXPOSE {app.port}", 'ENTRYPOINT ["/app"]',
         ]],
     ]  # fmt: skip

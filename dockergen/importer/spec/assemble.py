@@ -18,6 +18,7 @@ from dockergen import presets
 from dockergen.command_probes import probe_for
 from dockergen.features import FEATURES, version_tuple
 from dockergen.importer.group.builds import BuildPlan
+from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
 from dockergen.importer.factor.hoist import Layers, hoist
@@ -128,11 +129,14 @@ def build_spec(
     for service, per_env in targets.items():
         for env in envs:
             layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}], uses=service in builds.uses)
-            below_by[(service, env.name)] = layer
+            below_by[(service, env.name)] = _default_target(layer, builds.merged.get(builds.uses.get(service, service)))
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
-    if "healthcheck" in defaults or any((s or {}).get("healthcheck") for per_env in targets.values() for s in per_env.values()):
+    probes = any(((s or {}).get("healthcheck") or {}).get("test") for per_env in targets.values() for s in per_env.values())
+    if "healthcheck" in defaults and not probes:
+        defaults["healthcheck"] = {"test": None}  # no preset probe; timings without one render nothing
+    elif "healthcheck" in defaults or probes:
         # No preset probe, and Docker's own timings under every service's: each then says only what differs.
         engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
         defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
@@ -244,6 +248,16 @@ def build_spec(
     return result
 
 
+def _default_target(layer: dict[str, Any], merged: MergedBuild | None) -> dict[str, Any]:
+    """The built-in layer with the stage an environment builds when the spec names none: the
+    one named after its kind if the Dockerfile has it, else the last (``resolve``'s rule for a
+    generic build); so a ``target`` is written only where it picks another."""
+    if merged is None or "target" not in layer:
+        return layer
+    names = [stage["name"] for stage in merged.stages]
+    return layer if layer["target"] in names else {**layer, "target": names[-1]}
+
+
 def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:
     """``depends_on: [db]`` where every condition is the one the renderer gives anyway:
     ``service_healthy`` for a dependency with a healthcheck there, else ``service_started``."""
@@ -312,10 +326,11 @@ def _build_choice(
 
 
 def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], claim: str | None = None) -> dict[str, Any]:
-    """The generic ``build`` block; a context's ``.dockerignore`` patterns go to the first service
-    (by name) built there (``claim`` pass), since the renderer unites them per context."""
+    """The generic ``build`` block, its Dockerfile as ``steps``; a context's ``.dockerignore``
+    patterns go to the first service (by name) built there (``claim`` pass), since the renderer
+    unites them per context."""
     context = merged.context[2:] if merged.context.startswith("./") else merged.context
-    block: dict[str, Any] = {"family": "generic", "context": context or "."}
+    block: dict[str, Any] = {} if posixpath.normpath(context or ".") == "." else {"context": context}
     default_path = posixpath.normpath(posixpath.join(context or ".", "Dockerfile"))
     if merged.dockerfile != default_path:
         block["dockerfile"] = merged.dockerfile
@@ -333,27 +348,27 @@ def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], clai
         del directives["syntax"]
     if directives:
         block["directives"] = directives
-    if merged.global_args:
-        block["global_args"] = list(merged.global_args)
-    block["stages"] = [
-        {"name": s["name"], "from": s["from"], **({"platform": s["platform"]} if s.get("platform") else {}), "steps": list(s["steps"])}
-        for s in merged.stages
-    ]
+    block["steps"] = [f"ARG {line}" for line in merged.global_args]
+    for stage in merged.stages:
+        platform = f"--platform={stage['platform']} " if stage.get("platform") else ""
+        block["steps"] += [f"FROM {platform}{stage['from']} AS {stage['name']}", *stage["steps"]]
     return block
 
 
 def build_comments(merged: Any, path: tuple) -> dict[tuple, tuple[str, ...]]:
-    """The original Dockerfiles' comments, where they sat: above the first stage (or the ``ARG``s
-    before it), above each stage, above each step (spec paths -> comment lines)."""
+    """The original Dockerfiles' comments, where they sat in ``steps``: above the first item (the
+    file's header), above each stage's ``FROM``, above each step (spec paths -> comment lines)."""
     out: dict[tuple, tuple[str, ...]] = {}
-    if merged.comments:
-        out[(*path, "global_args" if merged.global_args else "stages")] = merged.comments
-    for i, stage in enumerate(merged.stages):
-        if stage.get("comments"):
-            out[(*path, "stages", i)] = stage["comments"]
+    at = len(merged.global_args)
+    for stage in merged.stages:
+        out[(*path, "steps", at)] = tuple(stage.get("comments") or ())
         for j, lines in stage.get("step_comments", {}).items():
-            out[(*path, "stages", i, "steps", j)] = lines
-    return out
+            out[(*path, "steps", at + 1 + j)] = lines
+        at += 1 + len(stage["steps"])
+    if merged.comments:
+        first = (*path, "steps", 0)
+        out[first] = (*merged.comments, *out.get(first, ()))
+    return {where: lines for where, lines in out.items() if lines}
 
 
 def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:
@@ -440,7 +455,7 @@ def _decisions(
         distinct = len(merged.stages)
         total = len(merged.stage_map)
         if len(variants) == 1:
-            out.append(Decision(CARRIED, f"{service}: {variants[0]}", f"carried as the generic stages of {merged.dockerfile} "
+            out.append(Decision(CARRIED, f"{service}: {variants[0]}", f"carried as the `steps` of {merged.dockerfile} "
                                 f"({distinct} stage{'s' if distinct != 1 else ''}); instructions verbatim, base images fully qualified",
                                 service=service))  # fmt: skip
             continue

@@ -35,14 +35,8 @@ Comments = dict[tuple, tuple[str, ...]]
 
 
 def spec_text(plan: ImportPlan) -> str:
-    inv = plan.inventory
-    header = "\n".join(
-        [
-            SCHEMA_LINE,
-            f"# Imported by `dockergen import` from {len(inv.dockerfiles)} Dockerfiles and {len(inv.compose_files)} Compose files; "
-            "`dockergen verify --against .` proves every environment the same.",
-        ]
-    )
+    # Where it came from is in the report and in each environment's `was:` description.
+    header = SCHEMA_LINE
     comments = dict(plan.comments)
     if "defaults" in plan.spec:
         comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it); settings every service shares.",)
@@ -81,7 +75,7 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             out.append(f"{head} {'{}' if isinstance(value, dict) else '[]'}")
         else:
             # A service's own `environments` may take one line; the spec's structure stays block.
-            structural = (key in BLOCK and len(path) < 2) or path == ("services",) or key in ("build", "stages", "steps")
+            structural = (key in BLOCK and len(path) < 2 and not _one_environment(path, key, value)) or path == ("services",) or key in ("build", "stages", "steps")
             flow = None if structural or _has_comments(here, comments) else _flow(value)
             if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
                 out.append(f"{head} {flow}")
@@ -178,6 +172,11 @@ def _flow_item(value: Any) -> str | None:
     if isinstance(value, (dict, list)) and not value:
         return "{}" if isinstance(value, dict) else "[]"
     return _flow(value)
+
+
+def _one_environment(path: tuple, key: Any, value: Any) -> bool:
+    """A spec's only environment may take one line, like any small collection."""
+    return path == () and key == "environments" and isinstance(value, dict) and len(value) == 1
 
 
 def _has_comments(path: tuple, comments: Comments) -> bool:

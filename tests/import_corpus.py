@@ -66,7 +66,8 @@ def run_import(project: Path, python_path: str | None = None, extra: tuple[str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKERGEN_")}
     if python_path:
         env["PYTHONPATH"] = python_path
-    argv = [sys.executable, "-m", "dockergen", "import", str(project), "--verify", "--force", *extra]
+    # -P: the working directory (a checkout, when run from one) must not shadow --python-path
+    argv = [sys.executable, *(("-P",) if python_path else ()), "-m", "dockergen", "import", str(project), "--verify", "--force", *extra]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
 
 

@@ -215,7 +215,7 @@ SHAPES = {
     "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
 }  # fmt: skip
 # Compose's list forms the spec writes as mappings (`- KEY=value`).
-KEY_VALUE_LISTS = {"environment", "labels", "build_args", "sysctls", "annotations"}
+KEY_VALUE_LISTS = {"environment", "labels", "build_args"}
 
 
 def _described(got: Any) -> str:

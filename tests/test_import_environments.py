@@ -148,3 +148,13 @@ def test_yaml_files_named_otherwise_are_compose_files_only_when_they_read_as_one
     plan = analyze(root)
     assert {e.name: e.files for e in plan.environments} == {"local": ("local.yml",)}
     assert plan.problems == []
+
+
+def test_a_script_or_target_named_for_an_action_does_not_name_the_environment(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "docker-compose.yml": SERVICE,
+        "docker-compose.extra.yml": OVERLAY % "qa",
+        "scripts/up.sh": "#!/bin/sh\ndocker compose -f docker-compose.yml up -d --remove-orphans\n",
+        "Makefile": "start-qa:\n\tdocker compose -f docker-compose.yml -f docker-compose.extra.yml up\n",
+    })  # fmt: skip
+    assert envs(root) == {"dev": ("docker-compose.yml",), "qa": ("docker-compose.yml", "docker-compose.extra.yml")}

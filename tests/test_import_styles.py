@@ -12,6 +12,7 @@ from dockergen.cli import main
 from dockergen.importer.spec.text import spec_text
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions
+from dockergen.importer.read.dockerfile import parse_dockerfile, summarise
 from dockergen.importer.verify.run import VerifyResult, verify
 from dockergen.pipeline import render
 from dockergen.spec.model import Build
@@ -414,3 +415,19 @@ def test_a_service_renamed_for_the_spec_says_why_and_keeps_its_old_name_reachabl
     assert "lowercase letters, digits" in decision.detail and "prefix/suffix" not in decision.detail
     assert plan.spec["services"]["api-gateway"]["networks"] == {"default": {"aliases": ["API.Gateway"]}}
     assert not [d for d in result.differences if d.cls == "unexplained"]
+
+
+def test_a_from_that_picks_a_stage_by_build_arg_keeps_picking_it(tmp_path: Path) -> None:
+    # `FROM builder-${DEVICE}` inlined to `FROM builder-cpu` would build the same image here
+    # and silently ignore `--build-arg DEVICE=gpu` everywhere else.
+    root = write_tree(tmp_path, {
+        "Dockerfile": "ARG DEVICE=cpu\nFROM python:3.12-slim AS base-cpu\nFROM base-cpu AS base-gpu\nRUN echo gpu\n"
+                      "FROM base-${DEVICE} AS final\nCMD [\"python\"]\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    text = next(f.content for f in rendered.files if f.kind == "dockerfile")
+    parsed = parse_dockerfile("Dockerfile", text)
+    assert "FROM base-${DEVICE} AS final" in text
+    assert summarise(parsed, "final", {"DEVICE": "gpu"}).instructions != summarise(parsed, "final").instructions

@@ -49,6 +49,8 @@ KIND_WORDS = {
 ENV_WORDS = set().union(*KIND_WORDS.values()) | {"podman", "docker", "alpine", "slim"}
 DEFAULT_STEMS = {"", "docker-compose", "compose"}
 DEV_LABELS = {"dev", "development", "develop", "local"}
+ACTION_WORDS = {"up", "down", "start", "stop", "restart", "run", "launch", "serve", "boot", "compose", "docker",
+                "stack", "all", "main", "default", "script", "sh", "do"}  # fmt: skip
 
 Accepts = Callable[[tuple[str, ...]], bool]
 
@@ -210,8 +212,10 @@ def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:
     last = labels.get(chain.files[-1], "")
     if last not in ("", "override") and kind_of(last):
         return last
-    if chain.name and not chain.name.startswith("."):
-        return chain.name
+    # `make prod-up` names prod; `up.sh`, `make start` name an action, not an environment.
+    words = [w for w in tokens(chain.name) if w not in ACTION_WORDS]
+    if words and not chain.name.startswith("."):
+        return chain.name if len(words) == len(tokens(chain.name)) else "-".join(words)
     folder = posixpath.basename(posixpath.dirname(chain.files[-1]))
     return last if last not in ("", "override") else (folder or "dev")
 

@@ -138,7 +138,7 @@ def convert(
             for name, entry in depends.items()
         }
     hc = service.get("healthcheck")
-    if hc is not None:
+    if hc:  # `healthcheck: {}` changes nothing
         converted = healthcheck_settings(hc)
         if converted is None:
             extra["healthcheck"] = hc

@@ -120,7 +120,8 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
             base = substitute(stage.base, {k: v for k, v in parsed.global_args}) if keep_args else substitute(stage.base, defaults)
             parent = parsed.stage_index(base)
             if parent is not None and parent < stage.index:
-                source = local[parent]
+                # `FROM builder-${DEVICE}` stays an expression while every stage it could name keeps its name.
+                source = stage.base if keep_args and "$" in stage.base and _names_kept(parsed, local) else local[parent]
             else:
                 if "$" in base and not keep_args:
                     obstacles.append(f"{variant.path}: FROM {stage.base} cannot be resolved")
@@ -193,6 +194,11 @@ def _stage_names(variants: list[Variant], single: bool) -> dict[tuple[str, int],
                 wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
             out[(variant.path, stage.index)] = _name(wanted)
     return out
+
+
+def _names_kept(parsed: ParsedDockerfile, local: dict[int, str]) -> bool:
+    """Every named stage written so far is still called what the original called it."""
+    return all(local[s.index] == s.name for s in parsed.stages if s.index in local and s.name)
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -515,6 +515,8 @@ def _is_local(context: Any) -> bool:
 
 def _healthcheck(value: Any, paths: Paths) -> dict[str, Any]:
     hc = dict(value or {})
+    if hc.get("disable") is False:
+        del hc["disable"]  # says nothing: Compose normalises it to `healthcheck: {}`
     test = hc.get("test")
     if isinstance(test, str):
         hc["test"] = ["CMD-SHELL", test]

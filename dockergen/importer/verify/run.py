@@ -373,6 +373,8 @@ def _normal(service: dict[str, Any]) -> dict[str, Any]:
         s["healthcheck"] = {"disable": True}  # what else a disabled healthcheck says has no effect
     elif isinstance(hc, dict):
         s["healthcheck"] = {k: v for k, v in hc.items() if HEALTHCHECK_DEFAULTS.get(k) != v}
+        if not s["healthcheck"]:
+            del s["healthcheck"]  # `healthcheck: {}` (or only Docker's defaults) changes nothing
     deploy = s.get("deploy")
     if isinstance(deploy, dict):
         deploy = {k: v for k, v in deploy.items() if v not in ({}, None)}

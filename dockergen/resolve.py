@@ -502,8 +502,10 @@ def _resolve_service(
 
 def _builds_last_stage(build: Build, layers: list[dict[str, Any]]) -> bool:
     """A generic Dockerfile without the stage named after the environment's kind, and no
-    `target` set for it: its last stage, as `docker build` builds without `--target`."""
-    return build.family == "generic" and not any("target" in layer for layer in layers)
+    `target` set for it (or `target: null`): its last stage, as `docker build` builds
+    without `--target`."""
+    chosen = [layer["target"] for layer in layers if "target" in layer]
+    return build.family == "generic" and (not chosen or chosen[-1] is None)
 
 
 def built_image(project: str, env: EnvironmentInfo, plan: ImagePlan, target: str | None, exact: str | None) -> str:

@@ -119,6 +119,12 @@ def test_an_environment_builds_its_kinds_stage_else_the_last_one(tmp_path: Path)
     assert {env: resolved.services["api"].target for env, resolved in result.project.environments.items()} == {"dev": "dev", "prod": "serve"}
 
 
+def test_target_null_in_an_environment_builds_the_last_stage_as_a_plain_build_does(tmp_path: Path) -> None:
+    steps = ["FROM node:20 AS dev", 'CMD ["npm", "run", "dev"]', "FROM nginx:1.27 AS serve"]
+    result = rendered(tmp_path, spec_with({"steps": steps}, target="dev", environments={"prod": {"target": None}}))
+    assert {env: resolved.services["api"].target for env, resolved in result.project.environments.items()} == {"dev": "dev", "prod": "serve"}
+
+
 def test_an_explicit_target_picks_a_stage_and_one_naming_none_is_located(tmp_path: Path) -> None:
     steps = ["FROM alpine:3.20 AS base", "FROM base AS app"]
     result = rendered(tmp_path / "ok", spec_with({"steps": steps}, target="base"))

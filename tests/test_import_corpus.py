@@ -42,6 +42,7 @@ aliases     a renamed service keeps its old name as a network alias
 healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3, start_interval 5s)
 healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
 healthcheck an empty healthcheck (`disable: false` alone, normalised to `{}`) left out: it changes nothing
+volumes     a mount's empty option block (`volume: {}`, what Compose adds to the short form) is no difference
 build       the Dockerfile, its stage names and its path are the importer's; what each target builds is compared
 """
 DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
@@ -194,6 +195,10 @@ def _compare_service(first: Path, second: Path, project: str, name: str, a: dict
         out += _compare_build(first, second, build_a, build_b)
     if isinstance(a.get("image"), str) and isinstance(b.get("image"), str) and _full(a["image"]) == _full(b["image"]):
         b["image"] = a["image"]
+    for side in (a, b):
+        if isinstance(side.get("volumes"), list):
+            side["volumes"] = [{k: v for k, v in m.items() if v != {} or k not in ("volume", "bind")} if isinstance(m, dict) else m
+                               for m in side["volumes"]]  # fmt: skip
     if a.get("healthcheck") == {} and "healthcheck" not in b:
         a.pop("healthcheck")
     if (a.get("healthcheck") or {}).get("disable") and b.get("healthcheck") == {"disable": True}:

@@ -108,6 +108,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     sets = [s for s in sets if all((root / f).is_file() for f in s.files)]
 
     effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
+    _interpolated_build_names(root, sets, effective, notes)
     _inline_dockerfiles(root, effective, parsed, unparsed, problems)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
@@ -265,6 +266,26 @@ def _inline_dockerfiles(
                     unparsed[path] = str(exc)
                     problems.append(FileProblem(path, f"the inline Dockerfile of {name} is not one BuildKit can parse: {exc}"))
             build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
+
+
+def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
+    """A build ``target``/``dockerfile`` written with ``${VAR}`` names a stage or a file only
+    once interpolated: read it as each environment runs it (its project's ``.env``), and say so."""
+    for s in sets:
+        values = read_env_file(project_dir(root, s.files) / ".env")
+        for name, service in effective[s.name].services.items():
+            build = service.get("build")
+            for key in ("target", "dockerfile"):
+                raw = build.get(key) if isinstance(build, dict) else None
+                if not isinstance(raw, str) or "$" not in raw:
+                    continue
+                value = interpolate(raw, values)
+                if value:
+                    build[key] = value
+                else:
+                    del build[key]  # Compose builds the last stage / ./Dockerfile for an empty one
+                notes.append(f"{s.name}: {name}: build {key} {raw} is {value or '(empty)'} as this environment runs it; "
+                             f"the spec names it (set `{key}` per environment to pick another)")  # fmt: skip
 
 
 def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:

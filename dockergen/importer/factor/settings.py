@@ -15,14 +15,14 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
-from dockergen.spec.model import Healthcheck, Logging, PortSpec, Resources, ServiceSettings
+from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
 PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
               "working_dir", "platform", "userns_mode", "restart", "profiles", "cap_add", "cap_drop", "security_opt",
               "expose", "extra_hosts", "tmpfs", "ulimits", *AS_THEY_ARE)  # fmt: skip
 HANDLED = {*PLAIN_KEYS, "build", "environment", "env_file", "ports", "volumes", "networks", "depends_on", "healthcheck",
-           "deploy", "logging", "labels", "secrets"}  # fmt: skip
+           "deploy", "logging", "labels", "secrets", "configs"}  # fmt: skip
 RENAMED_REFS = ("links", "volumes_from", "external_links")  # name other services: written under their canonical names
 
 
@@ -169,6 +169,12 @@ def convert(
     secrets = service.get("secrets")
     if secrets:
         out["secrets"] = [s if isinstance(s, str) else dict(s) for s in secrets]
+    configs = service.get("configs")
+    if configs:
+        try:
+            out["configs"] = [c if isinstance(c, str) else ConfigMount.model_validate(c).model_dump(exclude_none=True) for c in configs]
+        except ValidationError:
+            extra["configs"] = configs
     if extra:
         out["compose"] = extra
     return Conversion(out, tuple(volumes_named), tuple(notes))

@@ -16,7 +16,7 @@ from typing import Any
 
 from dockergen import presets
 from dockergen.command_probes import probe_for
-from dockergen.features import FEATURES, version_tuple
+from dockergen.features import FEATURES, supported, version_tuple
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
@@ -29,6 +29,7 @@ from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
+from dockergen.spec.model import Engines
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -134,13 +135,17 @@ def build_spec(
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
     probes = any(((s or {}).get("healthcheck") or {}).get("test") for per_env in targets.values() for s in per_env.values())
+    # Before Docker's default start_interval is written into probes (that is not a feature used).
+    needed = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])
     if "healthcheck" in defaults and not probes:
         defaults["healthcheck"] = {"test": None}  # no preset probe; timings without one render nothing
     elif "healthcheck" in defaults or probes:
         # No preset probe, and Docker's own timings under every service's: each then says only what differs.
-        engines = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
-        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if engines else {})}
-        for settings in (s for per_env in targets.values() for s in per_env.values() if engines and s):
+        own_interval = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
+        # Where the spec's engines know start_interval for another reason, the renderer would add its own 1s.
+        renders = bool(needed) and supported("start_interval", Engines(**{e: v for e, (v, _) in needed.items()}))
+        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if own_interval or renders else {})}
+        for settings in (s for per_env in targets.values() for s in per_env.values() if (own_interval or renders) and s):
             if (settings.get("healthcheck") or {}).get("test") is not None:
                 # Docker's default, like the other timings: a probe without one must not differ from the defaults
                 settings["healthcheck"].setdefault("start_interval", "5s")
@@ -193,10 +198,9 @@ def build_spec(
         if all_blocks[service]:
             entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
     spec: dict[str, Any] = {"version": 1, "project": project}
-    engines = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])
-    if engines:
-        spec["engines"] = {engine: version for engine, (version, _) in engines.items()}
-        for engine, (version, why) in engines.items():
+    if needed:
+        spec["engines"] = {engine: version for engine, (version, _) in needed.items()}
+        for engine, (version, why) in needed.items():
             result.notes.append(f"{why}: the spec targets {engine} {version}+ (`engines`)")
     if defaults:
         spec["defaults"] = defaults

@@ -384,7 +384,16 @@ def _normal(service: dict[str, Any]) -> dict[str, Any]:
             del s["deploy"]
     if s.get("networks") == {"default": None}:
         del s["networks"]
+    if isinstance(s.get("volumes"), list):
+        s["volumes"] = [_without_empty_options(v) for v in s["volumes"]]
     return s
+
+
+def _without_empty_options(mount: Any) -> Any:
+    """``pgdata:/data`` normalises with ``volume: {}``, its long form without: the same mount."""
+    if not isinstance(mount, dict):
+        return mount
+    return {k: v for k, v in mount.items() if not (k in ("volume", "bind", "tmpfs", "image") and v == {})}
 
 
 def _flatten(value: Any, path: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -47,6 +47,8 @@ def check_project(
     problems += _paths(project, source, spec_dir, data, checks)
     problems += _outputs_over_inputs(project, source, spec_dir, data, checks)
     problems += _secrets(project, source)
+    problems += _passed_through(project, source)
+    problems += _nulls_removing_nothing(source, data)
     problems += _manifests(project, source, spec_dir, checks)
     problems += _test_stages(project, source, spec_dir, checks)
     problems += _interpolations(project, documents, source)
@@ -367,6 +369,32 @@ def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:
 
 
 # ---- secrets -----------------------------------------------------------------------
+
+
+def _passed_through(project: ResolvedProject, source: SourceMap) -> list[Problem]:
+    """A variable given a value and passed through from the host too: which one wins would be Compose's guess."""
+    problems = []
+    for env in project.environments.values():
+        for name, service in env.services.items():
+            for key in sorted(set(service.settings.environment or {}) & set(service.settings.pass_env or ())):
+                path = setter_path(source, env.info, name, "pass_env") or ("services", name)
+                problems.append(_at(source, path, f"{key} is set in `environment` and passed through in `pass_env`",
+                                    "keep one: a value, or the host's"))  # fmt: skip
+    return list(dict.fromkeys(problems))
+
+
+def _nulls_removing_nothing(source: SourceMap, data: dict[str, Any]) -> list[Problem]:
+    """`KEY: null` under `environment` removes a value set below; where no block sets KEY at
+    all it removes nothing, and was most likely meant as Compose's pass-through."""
+    blocks = [(block, _mapping(_at_path(data, (*block, "environment")))) for block in _settings_blocks(data)]
+    valued = {key for _, env in blocks for key, value in env.items() if value is not None}
+    return [
+        _at(source, (*block, "environment", key), f"null removes a value set below, and no block sets {key}",
+            f"to pass the host's value through, use `pass_env: [{key}]`", severity="warning")  # fmt: skip
+        for block, env in blocks
+        for key, value in env.items()
+        if value is None and key not in valued
+    ]
 
 
 def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:

@@ -120,8 +120,9 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         value = getattr(s, key)
         if value is not None:
             out[key] = value
-    if s.environment:
-        out["environment"] = dict(s.environment)
+    if s.environment or s.pass_env:
+        # Compose's `NAME:` without a value passes the variable through from where it runs.
+        out["environment"] = {**dict(s.environment or {}), **dict.fromkeys(s.pass_env or ())}
     if service.watch:
         out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
     for key in ("env_file", "secrets", "configs", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):

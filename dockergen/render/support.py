@@ -142,6 +142,10 @@ def collect_variables(documents: dict[str, dict[str, Any]]) -> dict[str, Variabl
                     use.defaults.add(arg)
                 elif op in (":?", "?"):
                     use.required = True
+        for service in (doc.get("services") or {}).values():
+            for name, value in (service.get("environment") or {}).items() if isinstance(service.get("environment"), dict) else ():
+                if value is None:  # `pass_env`: read from the shell or .env like an interpolation
+                    found.setdefault(name, VariableUse(name)).environments.add(env)
     return found
 
 

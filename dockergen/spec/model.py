@@ -129,7 +129,8 @@ def _container_dir(path: str) -> str:
 
 
 ContainerDir = Annotated[str, AfterValidator(_container_dir)]
-VariableName = Annotated[str, matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "a variable name: ASCII letters, digits and _, not starting with a digit")]
+VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+VariableName = Annotated[str, matching(VARIABLE_NAME, "a variable name: ASCII letters, digits and _, not starting with a digit")]
 """What Compose interpolates as `${NAME}`, and a `.env` line can set."""
 HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]*")
 # Docker's reference grammar (distribution/reference), with `${VAR}` interpolation allowed
@@ -426,7 +427,13 @@ class ServiceSettings(Model):
     entrypoint: Command | None = None
     """Overrides the image's `ENTRYPOINT` (a list, or a string run by a shell)."""
     environment: dict[str, EnvValue] | None = None
-    """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched."""
+    """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched.
+    `KEY: null` removes a value set below (in `defaults` or the service); to hand the host's
+    value to the container, list the name in `pass_env`."""
+    pass_env: list[VariableName] | None = None
+    """Variables the container takes from the environment Compose runs in (the shell, or
+    `.env`), and only when they are set there: Compose's `environment: [NAME]`. Kubernetes
+    output leaves them out (a pod has no such environment) and says so."""
     env_file: list[str | EnvFile] | None = None
     """Files of `KEY=value` lines Compose loads into the container's environment: a path, or
     `{path: .env.local, required: false}` for a file that may be missing (Compose 2.24)."""

@@ -9,20 +9,22 @@ Healthchecks get Docker's defaults spelled out (interval 30s, timeout 30s, start
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
-from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings
+from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, VARIABLE_NAME, WatchRule
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
 PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
               "working_dir", "platform", "userns_mode", "restart", "profiles", "cap_add", "cap_drop", "security_opt",
               "expose", "extra_hosts", "tmpfs", "ulimits", *AS_THEY_ARE)  # fmt: skip
 HANDLED = {*PLAIN_KEYS, "build", "environment", "env_file", "ports", "volumes", "networks", "depends_on", "healthcheck",
-           "deploy", "logging", "labels", "secrets", "configs"}  # fmt: skip
+           "deploy", "logging", "labels", "secrets", "configs", "develop"}  # fmt: skip
+VARIABLE = re.compile(VARIABLE_NAME)  # what `pass_env` takes (with fullmatch)
 RENAMED_REFS = ("links", "volumes_from", "external_links")  # name other services: written under their canonical names
 
 
@@ -42,6 +44,7 @@ def convert(
     build_passthrough: dict[str, Any] | None,
     verbatim: frozenset[str] = frozenset(),
     left_out: frozenset[str] = frozenset(),
+    watched: bool = False,
 ) -> Conversion:
     """``service`` (normalised) -> settings. ``rename`` maps the environment's service names
     to canonical ones; ``alias`` is the original name to keep resolvable on the networks;
@@ -83,11 +86,14 @@ def convert(
             extra["build"] = {**build_passthrough, **extra.get("build", {})}
     environment = service.get("environment")
     if environment:
-        if all(v is not None for v in environment.values()):
-            out["environment"] = dict(environment)
+        # `KEY` alone passes the host's value through: the spec's `pass_env` (its `null` removes).
+        passed = [k for k, v in environment.items() if v is None]
+        if all(VARIABLE.fullmatch(k) for k in passed):
+            if len(passed) < len(environment):
+                out["environment"] = {k: v for k, v in environment.items() if v is not None}
+            if passed:
+                out["pass_env"] = passed
         else:
-            # `KEY` alone passes the host's value through; a spec `null` would remove the key, so
-            # the whole block is carried in Compose's list form instead.
             extra["environment"] = [k if v is None else f"{k}={v}" for k, v in environment.items()]
     env_files = service.get("env_file")
     if env_files:
@@ -175,6 +181,18 @@ def convert(
             out["configs"] = [c if isinstance(c, str) else ConfigMount.model_validate(c).model_dump(exclude_none=True) for c in configs]
         except ValidationError:
             extra["configs"] = configs
+    develop = service.get("develop")
+    if develop is not None:
+        # The spec's `watch` renders in a development environment for a service dockergen builds.
+        rules = develop.get("watch") if watched and isinstance(develop, dict) and set(develop) == {"watch"} else None
+        try:
+            watch = [WatchRule.model_validate(rule).model_dump(exclude_none=True) for rule in rules or ()]
+        except ValidationError:
+            watch = []
+        if watch:
+            out["watch"] = watch
+        else:
+            extra["develop"] = develop
     if extra:
         out["compose"] = extra
     return Conversion(out, tuple(volumes_named), tuple(notes))

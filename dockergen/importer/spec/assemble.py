@@ -98,6 +98,7 @@ def build_spec(
                     build_passthrough=passthrough,
                     verbatim=frozenset(k for s, k in carried if s in ("*", canonical)),
                     left_out=dropped,
+                    watched=env.kind == "dev" and target is not None,
                 )
             except Exception as exc:  # noqa: BLE001 - one odd service must not stop the import
                 result.notes.append(f"{env.name}: {original}: not imported ({type(exc).__name__}: {exc})")
@@ -290,6 +291,7 @@ def _engines_needed(settings: list[dict[str, Any]]) -> dict[str, tuple[str, str]
     only engines that know a feature get it from the renderer (features.py)."""
     used = {
         "start_interval": ("a healthcheck sets start_interval", any("start_interval" in (s.get("healthcheck") or {}) for s in settings)),
+        "develop_watch": ("a service is watched (develop.watch)", any(s.get("watch") for s in settings)),
         "env_file_required": ("an env_file is optional (required: false)",
                               any(isinstance(f, dict) and f.get("required") is False for s in settings for f in s.get("env_file") or [])),
     }  # fmt: skip

@@ -102,6 +102,7 @@ UNMAPPED = {
     "deploy": "`resources` and `kubernetes.replicas` say it for Kubernetes",
     "configs": "mount the file from a ConfigMap of yours with a patch",
     "watch": "`docker compose watch` is for local development; the cluster runs the image as built",
+    "pass_env": "a pod has no host environment to take them from: give them in `environment` or a Secret",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
 BUILD_ONLY = frozenset({"build_args", "target"})

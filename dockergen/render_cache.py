@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from dockergen.render.rendered_file import RenderedFile
     from dockergen.summary import RenderFacts
 
-FORMAT = 1
+FORMAT = 2
 MAX_ENTRIES = 64
 ENTRY_LIMIT = 256 * 1024 * 1024  # a 10,000-service render is ~60 MB of files
 
@@ -92,7 +92,8 @@ def store(spec_path: str | os.PathLike[str], raw: bytes, files: list[RenderedFil
     body = {
         "format": FORMAT,
         "files": [[f.path, f.content, f.kind, f.env] for f in files],
-        "facts": {"services": facts.services, "environments": list(facts.environments), "env_example": facts.env_example, "required": list(facts.required)},
+        "facts": {"services": facts.services, "environments": list(facts.environments), "env_example": facts.env_example, "required": list(facts.required),
+                  "dotenv": facts.dotenv},
         "notes": notes,
     }
     try:
@@ -159,6 +160,6 @@ def _parse(body: Any) -> Cached:
     if lock is None or not isinstance(notes, list) or not all(isinstance(n, dict) and isinstance(n.get("at"), str) and isinstance(n.get("text"), str) for n in notes):
         raise ValueError("no lock, or notes of the wrong shape")
     names = facts["environments"], facts["required"]
-    if not isinstance(facts["services"], int) or not isinstance(facts["env_example"], str) or not all(isinstance(n, list) and all(isinstance(v, str) for v in n) for n in names):
+    if not isinstance(facts["services"], int) or not all(isinstance(facts[k], str) for k in ("env_example", "dotenv")) or not all(isinstance(n, list) and all(isinstance(v, str) for v in n) for n in names):
         raise ValueError("facts of the wrong shape")
-    return Cached(files, lock, RenderFacts(facts["services"], tuple(names[0]), facts["env_example"], tuple(names[1])), notes)
+    return Cached(files, lock, RenderFacts(facts["services"], tuple(names[0]), facts["env_example"], tuple(names[1]), facts["dotenv"]), notes)

@@ -25,6 +25,7 @@ class RenderFacts:
     environments: tuple[str, ...]
     env_example: str  # output.env_example
     required: tuple[str, ...]  # variables the spec declares required or Compose requires (`${X:?}`)
+    dotenv: str = ".env"  # what `next_environment` reads variables from (its `env_file`, else .env)
 
 
 def summary(spec: Path, out_dir: Path, facts: RenderFacts, changes: list[Change]) -> str:
@@ -44,10 +45,10 @@ def summary(spec: Path, out_dir: Path, facts: RenderFacts, changes: list[Change]
     if out_dir != spec.parent:
         return "\n".join(lines)  # a tree for review: its build contexts hold no source to run
     spec_arg = "" if spec == Path("dockergen.yaml") else f" --spec {shlex.quote(str(spec))}"
-    env = "dev" if "dev" in facts.environments else facts.environments[0]
+    env = next_environment(facts.environments)
     todo = required_unset(facts, out_dir)
     if todo:
-        example, dotenv = (shlex.quote(str(out_dir / name)) for name in (facts.env_example, ".env"))
+        example, dotenv = (shlex.quote(str(out_dir / name)) for name in (facts.env_example, facts.dotenv))
         lines.append(f"next: cp {example} {dotenv} and set {', '.join(todo)} in it (see the comments)")
         lines.append(f"      dockergen compose{spec_arg} {env} up")
     else:
@@ -56,8 +57,13 @@ def summary(spec: Path, out_dir: Path, facts: RenderFacts, changes: list[Change]
     return "\n".join(lines)
 
 
+def next_environment(environments: tuple[str, ...]) -> str:
+    """The environment the summary tells a newcomer to start."""
+    return "dev" if "dev" in environments else environments[0]
+
+
 def required_unset(facts: RenderFacts, out_dir: Path) -> list[str]:
     """Required variables a new checkout has no value for (no .env, not in the shell)."""
-    if (out_dir / ".env").exists():
+    if (out_dir / facts.dotenv).exists():
         return []
     return sorted(set(facts.required) - set(os.environ))

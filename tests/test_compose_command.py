@@ -159,3 +159,17 @@ def test_an_environments_env_file_interpolates_its_files_in_dockergen_compose_an
         assert result.returncode == 0, result.stderr
         web = json.loads(result.stdout)["services"]["web"]
         assert web["image"].endswith(f"nginx:{tag}") and web["ports"][0]["published"] == port
+
+
+def test_the_render_summary_points_at_the_env_file_the_next_environment_reads(tmp_path: Path) -> None:
+    spec = ("version: 1\nproject: shop\nenvironments: {dev: {env_file: deploy/.env}}\n"
+            "services:\n  web:\n    image: 'nginx:1.27'\n    environment: {PW: '${PW:?set PW}'}\n")  # fmt: skip
+    (tmp_path / "dockergen.yaml").write_text(spec)
+    full = {k: v for k, v in os.environ.items() if k != "PW"}
+    first = subprocess.run([sys.executable, "-m", "dockergen", "render"], cwd=tmp_path, capture_output=True, text=True, env=full, timeout=120)
+    assert "next: cp .env.example deploy/.env and set PW in it" in first.stdout, first.stdout + first.stderr
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / ".env").write_text("PW=x\n")
+    (tmp_path / "dockergen.lock").unlink()
+    again = subprocess.run([sys.executable, "-m", "dockergen", "render", "--force"], cwd=tmp_path, capture_output=True, text=True, env=full, timeout=120)
+    assert "next: dockergen compose dev up" in again.stdout, again.stdout + again.stderr

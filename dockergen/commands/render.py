@@ -6,7 +6,7 @@ import click
 
 from dockergen.pipeline import Rendered, relative_problems
 from dockergen.pipeline import render as render_spec
-from dockergen.summary import RenderFacts, summary
+from dockergen.summary import RenderFacts, next_environment, summary
 from dockergen.write import Refused, apply, plan_changes
 
 
@@ -50,4 +50,6 @@ def facts(rendered: Rendered) -> RenderFacts:
     """What the summary says about the project, from the render."""
     declared = {name for name, v in (rendered.spec.variables or {}).items() if v.required}
     used = {name for name, use in rendered.variables.items() if use.required}
-    return RenderFacts(len(rendered.spec.services), tuple(rendered.project.environments), rendered.spec.output.env_example, tuple(sorted(declared | used)))
+    environments = tuple(rendered.project.environments)
+    dotenv = rendered.project.environments[next_environment(environments)].info.env_file or ".env"
+    return RenderFacts(len(rendered.spec.services), environments, rendered.spec.output.env_example, tuple(sorted(declared | used)), dotenv)

@@ -49,6 +49,8 @@ KIND_WORDS = {
 ENV_WORDS = set().union(*KIND_WORDS.values()) | {"podman", "docker", "alpine", "slim"}
 DEFAULT_STEMS = {"", "docker-compose", "compose"}
 DEV_LABELS = {"dev", "development", "develop", "local"}
+CONTAINER_FOLDERS = {"deploy", "deployment", "deployments", "docker", "compose", "containers", "container", "infra",
+                     "infrastructure", "ops", "devops", "build", "config", "etc"}  # fmt: skip
 ACTION_WORDS = {"up", "down", "start", "stop", "restart", "run", "launch", "serve", "boot", "compose", "docker",
                 "stack", "all", "main", "default", "script", "sh", "do"}  # fmt: skip
 
@@ -73,6 +75,13 @@ def label(path: str) -> str:
     stem = re.sub(r"^(docker[-_.]?)?compose([-_.]|$)", "", stem)
     stem = re.sub(r"([-_.]|^)(docker[-_.]?)?compose$", "", stem)
     return stem.strip("-_.")
+
+
+def folder_name(path: str) -> str:
+    """The folder a Compose file sits in, as an environment's name: ``deploy/prod/compose.yaml``
+    -> ``prod``; a folder that only holds the container files (``deploy/``, ``docker/``) names none."""
+    folder = posixpath.basename(posixpath.dirname(path))
+    return "" if folder.lower().strip(".") in CONTAINER_FOLDERS else folder
 
 
 def tokens(text: str) -> list[str]:
@@ -176,7 +185,7 @@ def infer(
     # Roots alone.
     built_on = {base_of[o].path for o in base_of} | first_of_declared
     for f in roots:
-        lab = labels[f.path] or posixpath.basename(posixpath.dirname(f.path))
+        lab = labels[f.path] or folder_name(f.path)
         if f.path in in_declared:
             continue  # a later file of a chain the project runs
         if f is default and bare is None:
@@ -216,7 +225,7 @@ def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:
     words = [w for w in tokens(chain.name) if w not in ACTION_WORDS]
     if words and not chain.name.startswith("."):
         return chain.name if len(words) == len(tokens(chain.name)) else "-".join(words)
-    folder = posixpath.basename(posixpath.dirname(chain.files[-1]))
+    folder = folder_name(chain.files[-1])
     return last if last not in ("", "override") else (folder or "dev")
 
 

@@ -392,8 +392,8 @@ def test_dockerfile_dash_service_configs_secrets_and_host_passthrough_variables(
     assert services["worker"]["build"]["dockerfile"] == "docker/Dockerfile-worker"
     assert plan.spec["configs"] == {"app_config": {"file": "./app.yaml"}}
     assert plan.spec["secrets"] == {"db_password": {"file": "./secret.txt"}}
-    # A variable passed through from the host keeps its list form (a spec null would drop it).
-    assert services["api"]["compose"]["environment"] == ["FROM_HOST", "FIXED=1"]
+    # A variable passed through from the host is `pass_env` (a spec null would drop it).
+    assert services["api"]["pass_env"] == ["FROM_HOST"] and services["api"]["environment"] == {"FIXED": "1"}
     assert services["worker"]["deploy"] == {"replicas": 2} and "compose" not in services["worker"]
     assert unexplained(result) == []
 

@@ -14,6 +14,8 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from dockergen import presets
 from dockergen.command_probes import probe_for
 from dockergen.features import FEATURES, supported, version_tuple
@@ -29,7 +31,7 @@ from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
-from dockergen.spec.model import Engines
+from dockergen.spec.model import Build, Engines
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -156,6 +158,7 @@ def build_spec(
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
+    lifted = {service: _lift_build_options(per_env) for service, per_env in targets.items() if service in builds.merged}
     for service, per_env in targets.items():
         below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
         for env in envs:
@@ -170,7 +173,7 @@ def build_spec(
         if names and (len(names) > 1 or service not in names):
             entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
         if service in builds.merged:
-            entry["build"] = _build_block(builds.merged[service], ignore, ignored_contexts)
+            entry["build"] = {**_build_block(builds.merged[service], ignore, ignored_contexts), **lifted[service]}
             result.comments.update(build_comments(builds.merged[service], ("services", service, "build")))
             keep_in = _reincluded(builds.merged[service], parsed, ignore)
             if keep_in:
@@ -329,6 +332,36 @@ def _build_choice(
     if build.get("args"):
         carried["args"] = build["args"]
     return own, carried
+
+
+LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets")
+
+
+def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """Compose ``build`` options the spec's ``build`` block holds (the same in every environment
+    that builds it), moved out of the builder's ``compose:`` hatch."""
+    hatches = [(s.get("compose") or {}).get("build") or {} for s in per_env.values() if s is not None]
+    out: dict[str, Any] = {}
+    for key in LIFTED_BUILD_KEYS:
+        values = [h.get(key) for h in hatches]
+        value = values[0] if values and all(v is not None and v == values[0] for v in values) else None
+        if value is None:
+            continue
+        if key == "secrets" and isinstance(value, list):
+            value = [e["source"] if isinstance(e, dict) and set(e) == {"source"} else e for e in value]
+        try:
+            Build.model_validate({"steps": ["FROM scratch"], key: value})  # the field's own rules decide
+        except ValidationError:
+            continue
+        out[key] = value
+        for settings in (s for s in per_env.values() if s is not None):
+            build = settings["compose"]["build"]
+            del build[key]
+            if not build:
+                del settings["compose"]["build"]
+            if not settings["compose"]:
+                del settings["compose"]
+    return out
 
 
 def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], claim: str | None = None) -> dict[str, Any]:

@@ -221,10 +221,15 @@ def _merged_into(extension: Any, services: Any) -> bool:
     while pending:
         value = pending.pop()
         if value == extension or (isinstance(extension, dict) and extension and isinstance(value, dict)
-                                  and all(value.get(k) == v for k, v in extension.items())):  # fmt: skip
+                                  and all(_same_scalar(value.get(k), v) for k, v in extension.items())):  # fmt: skip
             return True
         pending.extend(value.values() if isinstance(value, dict) else value if isinstance(value, list) else ())
     return False
+
+
+def _same_scalar(typed: Any, raw: Any) -> bool:
+    """An extension is not typed by Compose (``retries: $N`` stays ``"10"`` there, ``10`` in a service)."""
+    return typed == raw or (isinstance(typed, str | int | float) and isinstance(raw, str | int | float) and str(typed) == str(raw))
 
 
 def _renamed_refs(service: dict[str, Any], rename: dict[str, str]) -> dict[str, Any]:

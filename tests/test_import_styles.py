@@ -315,6 +315,22 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
     assert unexplained(result) == []
 
 
+@pytest.mark.parametrize(
+    ("ignore_files", "expected", "note"),
+    [
+        ({".containerignore": "*.log\ncache/\n"}, ["*.log", "cache/"], ".containerignore: its patterns are the spec's"),
+        ({".dockerignore": "*.tmp\n", ".containerignore": "*.log\n"}, ["*.tmp"], None),  # Docker's file wins here
+        ({".dockerignore": "*.tmp\n", "Dockerfile.dockerignore": "*.log\n"}, ["*.log"], "Dockerfile.dockerignore: its patterns"),
+    ],
+)
+def test_the_ignore_file_the_builds_read_becomes_the_spec_ignore(tmp_path: Path, ignore_files: dict[str, str], expected: list[str], note: str | None) -> None:
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", {**CLEAN, **ignore_files}))
+    assert plan.spec["services"]["api"]["build"]["ignore"] == expected
+    assert unexplained(result) == []
+    assert (note is None) == (not any(".containerignore:" in n or "Dockerfile.dockerignore:" in n for n in plan.notes))
+    assert note is None or any(note in n for n in plan.notes), plan.notes
+
+
 def test_without_any_compose_cli_import_works_and_verify_says_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dockergen.errors import DockergenError
     from dockergen.importer.read import compose_cli

@@ -158,6 +158,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order), as_is)
     notes.extend(builds.notes)
     project = _project(root, envs)
+    ignore = _ignore_patterns(root, inventory, uses, notes)
     result: SpecResult = build_spec(
         project,
         envs,
@@ -165,7 +166,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         grouping,
         builds,
         parsed,
-        _ignore_patterns(root, inventory),
+        ignore,
         documented_variables(root, inventory),
         {k: v for k, v in options.carried.items() if k[1] != "build"},
         options.left_out,
@@ -185,7 +186,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         problems=problems,
         notes=notes,
         cli=" ".join(cli) if cli else None,
-        facts=_facts(root, inventory, loaded),
+        facts=_facts(root, inventory, loaded, ignore),
         comments=result.comments,
     )
     plan.findings = detect(plan)
@@ -393,21 +394,45 @@ def _project(root: Path, envs: list[EnvPlan]) -> str:
     return fallback or "project"
 
 
-def _ignore_patterns(root: Path, inventory: Inventory) -> dict[str, list[str]]:
+def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], notes: list[str]) -> dict[str, list[str]]:
+    """Each build context's ignore patterns, from the file its builds read: ``.dockerignore``;
+    podman's ``.containerignore`` where there is none; BuildKit's ``<Dockerfile>.dockerignore``,
+    which replaces the context's file for that Dockerfile, where no other Dockerfile builds there."""
+    files = set(inventory.dockerignores)
     out: dict[str, list[str]] = {}
-    for rel in inventory.dockerignores:
-        if posixpath.basename(rel) != ".dockerignore":
+    for rel in sorted(files):
+        name, folder = posixpath.basename(rel), posixpath.normpath(posixpath.dirname(rel) or ".")
+        if name == ".containerignore" and posixpath.join(posixpath.dirname(rel), ".dockerignore") in files:
             continue
-        try:
-            lines = read_text(root / rel).splitlines()
-        except (OSError, UnicodeDecodeError):
+        dockerfile = rel[: -len(".dockerignore")] if name not in (".dockerignore", ".containerignore") else None
+        if dockerfile is not None:
+            contexts = {posixpath.normpath(u.context) for u in uses if u.dockerfile == dockerfile}
+            if len(contexts) != 1:
+                continue
+            folder = contexts.pop()
+            if {u.dockerfile for u in uses if posixpath.normpath(u.context) == folder} != {dockerfile}:
+                notes.append(f"{rel}: Docker reads it for {dockerfile} instead of {folder}/.dockerignore, but other Dockerfiles build "
+                             f"from {folder} and dockergen writes one .dockerignore per context: not in the spec (keep the file)")  # fmt: skip
+                continue
+        patterns = _patterns(root / rel)
+        if patterns is None:
             continue
-        patterns = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-        out[posixpath.normpath(posixpath.dirname(rel) or ".")] = patterns
+        out[folder] = patterns
+        if name != ".dockerignore":
+            notes.append(f"{rel}: its patterns are the spec's build `ignore` for {folder}; delete it after `dockergen render --force` "
+                         "(the builds read it before the generated .dockerignore)")  # fmt: skip
     return out
 
 
-def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> RepoFacts:
+def _patterns(path: Path) -> list[str] | None:
+    try:
+        lines = read_text(path).splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:
     env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
     requirements = {}
     for folder, dirs, files in os.walk(root):
@@ -440,5 +465,5 @@ def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile]) -> 
         interpolated=tuple(sorted(used)),
         dockerignores=frozenset(posixpath.normpath(posixpath.dirname(p) or ".") for p in inventory.dockerignores
                                 if posixpath.basename(p) == ".dockerignore"),  # fmt: skip
-        ignore_patterns={k: tuple(v) for k, v in _ignore_patterns(root, inventory).items()},
+        ignore_patterns={k: tuple(v) for k, v in ignore.items()},
     )

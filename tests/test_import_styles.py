@@ -447,3 +447,13 @@ def test_a_from_that_picks_a_stage_by_build_arg_keeps_picking_it(tmp_path: Path)
     parsed = parse_dockerfile("Dockerfile", text)
     assert "FROM base-${DEVICE} AS final" in text
     assert summarise(parsed, "final", {"DEVICE": "gpu"}).instructions != summarise(parsed, "final").instructions
+
+
+def test_a_fresh_checkout_without_its_gitignored_env_is_told_to_create_it(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "app", {
+        "docker-compose.yml": "services:\n  web:\n    image: 'ghcr.io/acme/web:${WEB_TAG:?set WEB_TAG}'\n    env_file: .env\n",
+        ".env.example": "WEB_TAG=1.0\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    (failed,) = result.unexplained
+    assert failed.path == "config" and "create it (e.g. from .env.example)" in failed.why

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import shlex
 import tempfile
 import time
@@ -37,6 +38,8 @@ from dockergen.importer.records import BAKED, CARRIED, KEPT, UNEXPLAINED, UNIFIE
 from dockergen.pipeline import Rendered
 from dockergen.render.overlay import is_appended
 
+# What the Compose CLI says when the checkout, not the files, is short of something.
+MISSING_INPUT = re.compile(r"env file \S+ not found|required variable \S+ is missing a value")
 HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
 
 
@@ -116,7 +119,11 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None, 
             which = "original" if original.config is None else "rendered"
             error = original.error if original.config is None else mine.error
             result.compared[env_name] = f"{which}: {error}"
-            result.differences.append(Difference(env_name, None, "config", which, str(error)[:300], UNEXPLAINED, f"docker compose config failed for the {which} files"))
+            why = f"docker compose config failed for the {which} files"
+            if which == "original" and MISSING_INPUT.search(str(error)):
+                why += (": this checkout lacks a file or a value they read (a .env kept out of git?); create it "
+                        "(e.g. from .env.example) and run `dockergen import --verify` again")  # fmt: skip
+            result.differences.append(Difference(env_name, None, "config", which, str(error)[:300], UNEXPLAINED, why))
             continue
         result.compared[env_name] = "ok"
         result.differences.extend(_compare_env(plan, env_name, original.config, mine.config, rendered_dockerfiles))

@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from dockergen.importer.factor.layers import diff
 from dockergen.resolve import merge
 
 SKIP = {"enabled", "compose"}  # not values that repeat by accident
@@ -117,6 +118,12 @@ def _to_env_defaults(layers: Layers, env: str, key: str, value: Any, want: dict)
                 continue
             block[key] = None
             nulls += 1
+            if layers.resolve(service, e) != want[(service, e)]:
+                # `null` also drops what the built-in layer gives (log rotation): say what differs instead
+                del block[key]
+                change = diff(layers.resolve(service, e), want[(service, e)])
+                if key in change:
+                    block[key] = change[key]
     if moved - 1 - nulls <= 0 or any(layers.resolve(s, e) != want[(s, e)] for (s, e) in _affected(layers, scope)):
         layers.env_defaults[env].pop(key, None)
         if not layers.env_defaults[env]:

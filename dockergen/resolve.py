@@ -95,6 +95,7 @@ class EnvironmentInfo:
     compose_file: str
     project: str  # Compose project name (``project_name``): every reader takes it from here
     registry: str | None = None  # prefix of built images without a registry
+    image_names: str = "dockergen"  # the rule naming built images (``Spec.image_names``)
     env_file: str | None = None  # Compose's --env-file for this environment (relative to the spec)
 
 
@@ -245,6 +246,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
                 spec.project, [(e, pick("kind", chain[: i + 1]) or "prod", declared[e].get("project")) for i, e in enumerate(chain)]
             ),
             registry=pick("registry") or spec.registry,
+            image_names=pick("image_names") or spec.image_names,
             env_file=pick("env_file"),
         )
     return out
@@ -547,10 +549,15 @@ def has_registry(image: str) -> bool:
 
 def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump) -> str | None:
     """The ``image`` the spec's layers give ``builder`` in ``env``: a scalar, so the highest
-    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it)."""
+    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it). Under
+    ``image_names: compose``, a build without ``build.image`` is named as Compose names it,
+    and like any exact name from there on."""
     image = None
     for _, _, layer in spec_layers(spec, env, builder, dump):
         image = layer.get("image", image)
+    build = spec.services[builder].build
+    if image is None and env.image_names == "compose" and build is not None and build.image is None:
+        image = f"{env.project}-{builder}"
     return image
 
 

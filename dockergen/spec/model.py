@@ -152,6 +152,7 @@ def _reference_rule(pattern: re.Pattern[str], what: str) -> AfterValidator:
 
 BuiltImage = Annotated[str, _reference_rule(BUILT_IMAGE, "an image name (`[registry/]path[:tag]`, lower case, no digest)")]
 Registry = Annotated[str, _reference_rule(REGISTRY, "a registry with an optional namespace (`ghcr.io/acme`)")]
+ImageNames = Literal["dockergen", "compose"]
 Command = str | list[str]
 
 
@@ -1067,6 +1068,9 @@ class Environment(Model):
     """Base image flavour for every built service (e.g. `alpine`)."""
     registry: Registry | None = None
     """Registry prefix of the built images in this environment (default: the spec's `registry`)."""
+    image_names: ImageNames | None = None
+    """How built images are named in this environment (default: the spec's `image_names`,
+    inherited along `extends`)."""
     compose_file: ProjectPath | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     env_file: ProjectPath | None = None
@@ -1232,6 +1236,13 @@ class Spec(Model):
     registry: Registry | None = None
     """Registry (and namespace) prefixed to every built image whose name has none, e.g.
     `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""
+    image_names: ImageNames = "dockergen"
+    """How a built service's image is named where neither its `image` setting nor `build.image`
+    names it: `dockergen` is the rule of `build.image` (`<project>/<service>:${TAG:-<env>}`);
+    `compose` is the name `docker compose build` gives an image without `image:`,
+    `<Compose project>-<service>` (the environment's `project`), the same for every stage and
+    flavour and without `registry`, so scripts and Dockerfiles that use those names keep
+    working (`import` writes it). Environments can set their own."""
     defaults: Defaults | None = None
     """Settings for every service (with `scope: built`, every built one) in every environment
     (the lowest layer after the built-in one)."""

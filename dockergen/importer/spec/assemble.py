@@ -121,6 +121,7 @@ def build_spec(
         if all(t is None for t in targets.get(service, {}).values()):
             targets.pop(service, None)
     _short_depends_on(targets)
+    compose_named = _compose_names(targets, builds, by_name)
     parent_of = layering([e.name for e in envs], {e.name: e.parent for e in envs}, targets)
     chains = {e.name: _chain(parent_of, e.name) for e in envs}
 
@@ -193,6 +194,8 @@ def build_spec(
         if all_blocks[service]:
             entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
     spec: dict[str, Any] = {"version": 1, "project": project}
+    if compose_named:
+        spec["image_names"] = "compose"
     engines = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])
     if engines:
         spec["engines"] = {engine: version for engine, (version, _) in engines.items()}
@@ -256,6 +259,20 @@ def _default_target(layer: dict[str, Any], merged: MergedBuild | None) -> dict[s
         return layer
     names = [stage["name"] for stage in merged.stages]
     return layer if layer["target"] in names else {**layer, "target": names[-1]}
+
+
+def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds: BuildPlan, envs: dict[str, EnvPlan]) -> bool:
+    """Whether the spec says ``image_names: compose``: then a built service named as Compose
+    names an image built without ``image:`` (``<project>-<service>``) needs no ``image``;
+    said where two services or more need none (one `image` line is as short as the rule).
+    A ``uses`` service runs its builder's image under the rule, so it keeps its own name."""
+    named = [(service, env) for service in builds.merged if service not in builds.uses for env, settings in targets.get(service, {}).items()
+             if settings is not None and settings.get("image") == f"{envs[env].project}-{service}"]  # fmt: skip
+    if len({service for service, _ in named}) < 2:
+        return False
+    for service, env in named:
+        del targets[service][env]["image"]  # type: ignore[index]
+    return bool(named)
 
 
 def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:

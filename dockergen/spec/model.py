@@ -1044,6 +1044,11 @@ class Service(ServiceSettings):
     --check`; Celery Flower: `GET /healthcheck`) and any other command an explicit
     `healthcheck: {disable: true}` (Celery beat, rq and dramatiq answer no probe), which
     lint reports on this service."""
+    extends: Name | None = None
+    """Start from another service's settings, those at its top level (e.g. a worker with the
+    API's `environment`, `depends_on` and `extra_hosts`): they lie under this service's own
+    and its `environments` blocks, above every `defaults`. Not its `environments` blocks,
+    `build`, `uses` or `enabled`; that service may extend a third one."""
     environments: dict[str, ServiceSettings] | None = None
     """Per-environment settings: the highest layer."""
 

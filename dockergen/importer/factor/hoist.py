@@ -11,13 +11,18 @@ would change otherwise says ``null`` for that key (counted against the move).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dockergen.importer.factor.layers import diff
 from dockergen.resolve import merge
 
 SKIP = {"enabled", "compose"}  # not values that repeat by accident
+
+
+def inherited(level: dict[str, Any]) -> dict[str, Any]:
+    """What a service's level gives one that ``extends`` it (``resolve``'s rule)."""
+    return {k: v for k, v in level.items() if k != "enabled"}
 
 
 @dataclass
@@ -31,16 +36,16 @@ class Layers:
     below: dict[tuple[str, str], dict[str, Any]]  # (service, env) -> the built-in layer there
     chains: dict[str, tuple[str, ...]]  # env -> its extends chain, root first
     present: dict[str, set[str]]  # service -> the environments it runs in
+    extends: dict[str, str] = field(default_factory=dict)  # service -> the service it extends
 
     def resolve(self, service: str, env: str) -> dict[str, Any]:
-        chain = self.chains[env]
-        return merge(
-            self.below[(service, env)],
-            self.defaults,
-            *(self.env_defaults.get(e, {}) for e in chain),
-            self.levels[service],
-            *(self.blocks[service].get(e, {}) for e in chain),
-        )
+        return merge(self.below_service(service, env), self.levels[service], *(self.blocks[service].get(e, {}) for e in self.chains[env]))
+
+    def below_service(self, service: str, env: str) -> dict[str, Any]:
+        """What the layers under the service's own give it in ``env``."""
+        base = self.extends.get(service)
+        return merge(self.below[(service, env)], self.defaults, *(self.env_defaults.get(e, {}) for e in self.chains[env]),
+                     inherited(self.levels[base]) if base else {})  # fmt: skip
 
     def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(s, e): self.resolve(s, e) for s in self.levels for e in self.present[s]}

@@ -21,6 +21,7 @@ from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.factor.extends import extend
 from dockergen.importer.factor.hoist import Layers, hoist
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping, sanitize
@@ -146,6 +147,7 @@ def build_spec(
                 # Docker's default, like the other timings: a probe without one must not differ from the defaults
                 settings["healthcheck"].setdefault("start_interval", "5s")
     spec_services: dict[str, Any] = {}
+    keeps: dict[str, dict[str, frozenset[str]]] = {}
     levels: dict[str, dict[str, Any]] = {}
     all_blocks: dict[str, dict[str, dict[str, Any]]] = {}
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
@@ -160,6 +162,7 @@ def build_spec(
                 settings["healthcheck"] = merge({"h": below[env.name].get("healthcheck") or {}}, {"h": {"disable": True}})["h"]
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
         level, blocks = factor(per_env, chains, below, keep)
+        keeps[service] = keep
         entry: dict[str, Any] = {}
         names = originals.get(service, {})
         if names and (len(names) > 1 or service not in names):
@@ -189,6 +192,11 @@ def build_spec(
     shared = Layers(defaults, {}, levels, all_blocks, below_by, chains,
                     {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()})  # fmt: skip
     hoist(shared)
+    extend(shared, targets, keeps, {s: builds.uses.get(s, s) for s in spec_services if s in built})
+    for service, base in sorted(shared.extends.items()):
+        spec_services[service]["extends"] = base
+        result.decisions.append(Decision(UNIFIED, f"{service}: extends {base}", f"the settings it shares with {base} are written "
+                                         f"once, at {base} (`extends: {base}`); its own say what differs", service=service))  # fmt: skip
     for service, entry in spec_services.items():
         entry.update(levels[service])
         if all_blocks[service]:

@@ -201,7 +201,7 @@ def build_spec(
         entry.update(levels[service])
         if all_blocks[service]:
             entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
-    spec: dict[str, Any] = {"version": 1, "project": project}
+    spec: dict[str, Any] = {"project": project}  # `version` is 1 where a spec leaves it out
     if compose_named:
         spec["image_names"] = "compose"
     engines = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])

@@ -99,13 +99,15 @@ def _imported(root: Path, files: dict[str, str]) -> tuple:  # noqa: ANN001
 
 
 def test_a_one_stage_build_is_its_dockerfile_and_needs_no_target(tmp_path: Path) -> None:
-    plan, text, differences, _ = _imported(tmp_path, {
+    plan, text, differences, rendered = _imported(tmp_path, {
         "Dockerfile": "# the app\nFROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
         "compose.yaml": "services:\n  app:\n    build: .\n    ports: ['8000:8000']\n  cache:\n    image: redis:7\n",
     })  # fmt: skip
     assert differences == []
     app = plan.spec["services"]["app"]
-    assert app["build"] == {"steps": ["FROM python:3.12-slim AS default", "COPY . /app", 'CMD ["python", "/app/main.py"]']}
+    assert app["build"] == {"steps": ["FROM python:3.12-slim", "COPY . /app", 'CMD ["python", "/app/main.py"]']}  # unnamed, as it was
+    dockerfile_text = next(f.content for f in rendered.files if f.path == "Dockerfile")
+    assert "\nFROM python:3.12-slim\n" in dockerfile_text and " AS " not in dockerfile_text
     assert "target" not in app and "environments" not in app
     assert not text.splitlines()[0].startswith("#")  # no `$schema=` line unless asked (import --schema)
     assert plan.spec["defaults"]["healthcheck"] == {"test": None}  # redis's preset probe off; no probe anywhere, no timings to spell out

@@ -244,6 +244,7 @@ def build_spec(
             spec["environments"][env_name][key] = block
     if variables:
         spec["variables"] = variables
+    _unname_last_stages(spec, builds)
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
@@ -281,6 +282,22 @@ def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds:
     for service, env in named:
         del targets[service][env]["image"]  # type: ignore[index]
     return bool(named)
+
+
+def _unname_last_stages(spec: dict[str, Any], builds: BuildPlan) -> None:
+    """A one-variant Dockerfile's unnamed last stage stays unnamed (``FROM x``, not ``FROM x
+    AS default``) where no ``target`` names it: every environment then builds it as the last."""
+    layers = [spec.get("defaults") or {}, *((e.get("defaults") or {}) for e in spec["environments"].values())]
+    for entry in spec["services"].values():
+        layers += [entry, *(entry.get("environments") or {}).values()]
+    named = {layer.get("target") for layer in layers}
+    for service, merged in builds.merged.items():
+        last = merged.stages[-1]
+        steps = spec["services"][service]["build"]["steps"]
+        platform = f"--platform={last['platform']} " if last.get("platform") else ""
+        written = f"FROM {platform}{last['from']} AS {last['name']}"
+        if last.get("unnamed") and last["name"] not in named and written in steps:
+            steps[len(steps) - 1 - steps[::-1].index(written)] = written.rsplit(" AS ", 1)[0]
 
 
 def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:

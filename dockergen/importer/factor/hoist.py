@@ -60,6 +60,21 @@ def hoist(layers: Layers) -> None:
         blocks = [layers.blocks[s][env] for s in layers.levels if env in layers.present[s] and env in layers.blocks[s]]
         for key, value in _candidates(blocks):
             _to_env_defaults(layers, env, key, value, want)
+    _prune(layers, want)
+
+
+def _prune(layers: Layers, want: dict) -> None:
+    """Drop a service's setting that the layers under it now give wherever it runs (a
+    service only in staging, once staging's defaults have its `logging`)."""
+    for service, level in layers.levels.items():
+        for key, value in list(level.items()):
+            if key in SKIP or any(layers.below_service(service, e).get(key) != value for e in layers.present[service]):
+                continue
+            kept = dict(level)
+            del level[key]
+            if any(layers.resolve(service, e) != want[(service, e)] for e in layers.present[service]):
+                level.clear()
+                level.update(kept)
 
 
 def _candidates(settings: Any) -> list[tuple[str, Any]]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dockergen.resolve import merge
 from dockergen.importer.factor.hoist import Layers, inherited
 from dockergen.importer.factor.layers import factor, leaves
+from dockergen.resolve import merge
 
 Targets = dict[str, dict[str, Any] | None]  # env -> settings (None: not there)
 Offer = tuple[int, str, str, dict[str, Any], dict[str, dict[str, Any]]]  # (lines saved, service, base, its level, its blocks)

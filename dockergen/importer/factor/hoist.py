@@ -5,7 +5,9 @@ levels share goes to the spec's ``defaults``, and one that the services' blocks 
 environment share goes to ``environments.<env>.defaults``. A move is tried, every
 (service, environment) is resolved again with the spec's own merge, and the move is kept
 only when nothing resolves differently and the spec gets shorter; a service the move
-would change otherwise says ``null`` for that key (counted against the move).
+would change otherwise says ``null`` for that key, or what differs where a ``null`` would
+also drop the built-in layer's value (counted against the move). Last, a service drops
+what the layers under it then give wherever it runs.
 """
 
 from __future__ import annotations

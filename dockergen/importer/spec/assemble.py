@@ -281,7 +281,7 @@ def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds:
         return False
     for service, env in named:
         del targets[service][env]["image"]  # type: ignore[index]
-    return bool(named)
+    return True
 
 
 def _unname_last_stages(spec: dict[str, Any], builds: BuildPlan) -> None:

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,36 +151,54 @@ def alternating(commands: list[tuple], repeat: int, fresh=None) -> list[float]: 
     return [statistics.median(s) for s in samples]
 
 
+def edited_in_place(spec: Path, kind: str, token: str) -> Callable[[int], list[str]]:
+    """Before run ``i``, ``spec`` rewritten with edit ``kind`` (its own ``token`` and ``i``: new
+    bytes every run, never the same in two cases, since a render stores its spec in the
+    render cache); the run's arguments: the spec. One project edited again and again, as a
+    user's daily loop does: what its last render kept (``render.dockerfile_store``) counts."""
+    original = spec.read_text()
+
+    def before(i: int) -> list[str]:
+        spec.write_text(EDITS[kind](original, f"{token}{i}"))
+        return [str(spec)]
+
+    return before
+
+
 def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
     """render and validate of the example, each in turns with Compose reading the same
     stack: replayed from the render cache (a spec rendered before on this machine: the
     warm-up run stores it), after an edit (a spec no run saw before: the full path; once
-    with a variable's value changed, once with only a comment added), and with nothing to
-    change (confirmed from the lock)."""
+    with a variable's value changed, once with only a comment added; in one project edited
+    before each run, and once in a new copy every run, a project never rendered before),
+    and with nothing to change (confirmed from the lock)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = str(example / "dockergen.yaml")
         out = lambda i: [str(Path(tmp) / f"out{i}")]  # noqa: E731 - a new tree: the full path every run
         unlocked = Path(tmp) / "unlocked"  # the example without its lock: nothing to confirm, all to check
         shutil.copytree(example, unlocked)
         (unlocked / "dockergen.lock").unlink()
-        edited: dict[tuple[str, str], list[str]] = {}  # per case and edit, a spec no run saw before: not in the render cache
+        after: dict[tuple[str, str], Callable[[int], list[str]]] = {}
         for case in ("render", "validate"):
-            for kind, edit in EDITS.items():
-                for i in range(repeat + 1):
-                    copy = Path(tmp) / f"edited-{case}-{kind}-{i}"
-                    shutil.copytree(unlocked, copy)
-                    # Never the same bytes in two cases: a render stores its spec in the render cache.
-                    (copy / "dockergen.yaml").write_text(edit((unlocked / "dockergen.yaml").read_text(), f"{case}-edit{i}"))
-                    edited.setdefault((case, kind), []).append(str(copy / "dockergen.yaml"))
-        after = lambda case, kind: lambda i: [edited[case, kind][i]]  # noqa: E731
+            for kind in EDITS:
+                copy = Path(tmp) / f"edited-{case}-{kind}"
+                shutil.copytree(unlocked, copy)
+                after[case, kind] = edited_in_place(copy / "dockergen.yaml", kind, f"{case}-edit")
+        copies = []  # validate after a value edit, a new copy every run
+        for i in range(repeat + 1):
+            copy = Path(tmp) / f"new-copy-{i}"
+            shutil.copytree(unlocked, copy)
+            (copy / "dockergen.yaml").write_text(value_edited((unlocked / "dockergen.yaml").read_text(), f"new-copy{i}"))
+            copies.append(str(copy / "dockergen.yaml"))
         cases = [
             ("render (a fresh --out tree; from the render cache)", [dockergen, "render", "-q", "--spec", spec, "--out"], out),
-            ("render (after a value edit: the full path)", [dockergen, "render", "-q", "--spec"], after("render", "value")),
-            ("render (after a comment edit: the full path)", [dockergen, "render", "-q", "--spec"], after("render", "comment")),
+            ("render (after a value edit: the full path)", [dockergen, "render", "-q", "--spec"], after["render", "value"]),
+            ("render (after a comment edit: the full path)", [dockergen, "render", "-q", "--spec"], after["render", "comment"]),
             ("render (nothing to change)", [dockergen, "render", "-q", "--spec", spec], None),
             ("validate (no lock; from the render cache)", [dockergen, "validate", "--spec", str(unlocked / "dockergen.yaml")], None),
-            ("validate (after a value edit: the full path)", [dockergen, "validate", "--spec"], after("validate", "value")),
-            ("validate (after a comment edit: the full path)", [dockergen, "validate", "--spec"], after("validate", "comment")),
+            ("validate (after a value edit: the full path)", [dockergen, "validate", "--spec"], after["validate", "value"]),
+            ("validate (after a comment edit: the full path)", [dockergen, "validate", "--spec"], after["validate", "comment"]),
+            ("validate (a value edit in a project never rendered: a new copy every run)", [dockergen, "validate", "--spec"], lambda i: [copies[i]]),
             ("validate (unchanged since the render)", [dockergen, "validate", "--spec", spec], None),
         ]
         for name, cmd, fresh in cases:
@@ -197,10 +216,13 @@ def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, 
     ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
     rows.append(("render 1,000 services x 5 envs (from the render cache) / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
     for kind, text in (("value", lambda i: synthetic_spec(1000, edit=i)), ("comment", lambda i: EDITS["comment"](synthetic_spec(1000), f"edit {i}"))):
-        for i in range(repeat + 1):  # a new spec every run: the full path
-            (tmp / f"edited-{kind}{i}").mkdir()
-            (tmp / f"edited-{kind}{i}" / "dockergen.yaml").write_text(text(i))
-        fresh = lambda i, kind=kind: [str(tmp / f"edited-{kind}-out{i}"), "--spec", str(tmp / f"edited-{kind}{i}" / "dockergen.yaml")]  # noqa: E731
+        spec = tmp / f"edited-{kind}" / "dockergen.yaml"  # one project, a new spec before every run: the full path
+        spec.parent.mkdir()
+
+        def fresh(i: int, kind: str = kind, spec: Path = spec, text: Callable[[int], str] = text) -> list[str]:
+            spec.write_text(text(i))
+            return [str(tmp / f"edited-{kind}-out{i}"), "--spec", str(spec)]
+
         ours, theirs = alternating([([dockergen, "render", "-q", "--out"], tmp), (compose_cmd, tmp)], repeat, fresh)
         rows.append((f"render 1,000 services x 5 envs (after a {kind} edit: the full path) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
 

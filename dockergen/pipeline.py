@@ -12,6 +12,7 @@ from dockergen.disk_checks import Check
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
+from dockergen.render.dockerfile_store import DockerfileStore
 from dockergen.render.project import render_project
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import VariableUse, collect_variables
@@ -79,9 +80,11 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return sorted(seen.values(), key=lambda p: (p.location.line or 0, p.location.column or 0) if p.location else (0, 0))
 
 
-def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | None = None) -> Rendered:
+def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | None = None, cache: bool = False) -> Rendered:
     """Render every file in memory; ``only_envs`` is only checked here (the writer
-    decides which overlays to touch, so the base and the lock never depend on it)."""
+    decides which overlays to touch, so the base and the lock never depend on it).
+    ``cache``: reuse and keep Dockerfiles in the per-user ``DockerfileStore`` (the console
+    script's runs only)."""
     checks: list[Check] = []
     loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks)
     if only_envs:
@@ -108,7 +111,10 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     variables = collect_variables(documents)  # .env.example, the summary and doctor read them: collected once
-    files = render_project(project, documents, spec_path.name, templates, variables)
+    store = DockerfileStore.open(spec_path, lock.templates) if cache else None
+    files = render_project(project, documents, spec_path.name, templates, variables, store)
+    if store is not None:
+        store.save()
     notes: list[Problem] = []
     if spec.output.kubernetes is not None:  # imported only then: a fifth of the imports of a render without it
         from dockergen.render.kubernetes import kubernetes_files

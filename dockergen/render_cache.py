@@ -39,18 +39,18 @@ MAX_ENTRIES = 64
 ENTRY_LIMIT = 256 * 1024 * 1024  # a 10,000-service render is ~60 MB of files
 
 
-def folder() -> str | None:
-    """Where the entries live (the XDG base directory rule: a relative XDG_CACHE_HOME is
-    ignored); None when ``DOCKERGEN_NO_CACHE`` is set to anything but empty."""
+def folder(kind: str = "renders") -> str | None:
+    """Where the entries of ``kind`` live (the XDG base directory rule: a relative
+    XDG_CACHE_HOME is ignored); None when ``DOCKERGEN_NO_CACHE`` is set to anything but empty."""
     if os.environ.get("DOCKERGEN_NO_CACHE"):
         return None
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "dockergen", "renders")
+    return os.path.join(base, "dockergen", kind)
 
 
-def _code_signature() -> str:
+def code_signature() -> str:
     """Changes whenever dockergen's code (an editable checkout too) or an installed
     distribution changes: every module's size and modification time, every dist-info name
     on the path."""
@@ -73,7 +73,7 @@ def _entry_path(spec_path: str, raw: bytes) -> str:
     where = folder()
     if where is None:
         raise FileNotFoundError("the render cache is off (DOCKERGEN_NO_CACHE)")
-    h = sha256(json.dumps([FORMAT, __version__, _code_signature(), os.path.basename(spec_path)]).encode() + b"\0" + raw)
+    h = sha256(json.dumps([FORMAT, __version__, code_signature(), os.path.basename(spec_path)]).encode() + b"\0" + raw)
     return os.path.join(where, h.hexdigest()[:32] + ".json")
 
 
@@ -96,15 +96,21 @@ def store(spec_path: str | os.PathLike[str], raw: bytes, files: list[RenderedFil
         "notes": notes,
     }
     try:
-        path = _entry_path(os.fspath(spec_path), raw)
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        temp = f"{path}.{os.getpid()}.tmp"
-        with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(body, handle, separators=(",", ":"))
-        os.replace(temp, path)
-        _prune(os.path.dirname(path))
+        write_entry(_entry_path(os.fspath(spec_path), raw), body)
     except (OSError, ValueError):
         pass
+
+
+def write_entry(path: str, body: Any) -> None:
+    """Write ``body`` as the JSON entry at ``path`` whole (another process reads it or
+    nothing), then drop the oldest entries of its folder beyond ``MAX_ENTRIES``; raises
+    OSError (or ValueError, from ``json``)."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    temp = f"{path}.{os.getpid()}.tmp"
+    with open(temp, "w", encoding="utf-8") as handle:
+        json.dump(body, handle, separators=(",", ":"))
+    os.replace(temp, path)
+    _prune(os.path.dirname(path))
 
 
 def _prune(where: str) -> None:

@@ -164,7 +164,7 @@ def resolve(spec: Spec, source: SourceMap) -> ResolvedProject:
         raise DockergenError(problems)
     plans: dict[tuple[str, str], ImagePlan] = {}
     resolved: dict[str, ResolvedEnvironment] = {}
-    dump = dumped_once()
+    dump = DumpedOnce()
     for env in envs.values():
         services: dict[str, ResolvedService] = {}
         for name, service in spec.services.items():
@@ -360,21 +360,35 @@ def settings_dump(model: ServiceSettings | None) -> dict[str, Any]:
 Dump = Callable[[ServiceSettings | None], dict[str, Any]]
 
 
-def dumped_once() -> Dump:
+class DumpedOnce:
     """``settings_dump`` that dumps each model once: a project's services x environments
     read the same few blocks (``defaults``, each environment's, each service's) over and
-    over. The dumps are shared, so callers only read them (``merge`` builds new mappings)."""
-    dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
+    over. The dumps are shared, so callers only read them (``merge`` builds new mappings).
 
-    def dump(model: ServiceSettings | None) -> dict[str, Any]:
+    ``key`` names a layer by its content (a dump's is computed once), and ``settled`` holds
+    the settings of each distinct stack of layers: services whose blocks are the same (a
+    project's redis or postgres services) are merged and validated once per kind of
+    environment, not once per service x environment."""
+
+    __slots__ = ("_dumps", "_keys", "settled")
+
+    def __init__(self) -> None:
+        self._dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
+        self._keys: dict[int, str] = {}  # by id of a dump above (kept alive with it)
+        self.settled: dict[tuple[Any, ...], ServiceSettings | None] = {}  # None: disabled
+
+    def __call__(self, model: ServiceSettings | None) -> dict[str, Any]:
         if model is None:
             return {}
-        found = dumps.get(id(model))
+        found = self._dumps.get(id(model))
         if found is None:
-            found = dumps[id(model)] = (model, settings_dump(model))
+            found = self._dumps[id(model)] = (model, settings_dump(model))
+            self._keys[id(found[1])] = repr(found[1])
         return found[1]
 
-    return dump
+    def key(self, layer: dict[str, Any]) -> str:
+        found = self._keys.get(id(layer))
+        return repr(layer) if found is None else found
 
 
 def image_repository(image: str) -> str:
@@ -403,7 +417,7 @@ Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec pat
 
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settings_dump) -> list[Layer]:
     """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit;
-    ``dump`` turns a block of settings into its layer (``settings_dump``, ``dumped_once``)."""
+    ``dump`` turns a block of settings into its layer (``settings_dump``, ``DumpedOnce``)."""
     service = spec.services[name]
     built = service.build is not None or service.uses is not None
 
@@ -469,16 +483,19 @@ def _resolve_service(
     service: Service,
     plans: dict[tuple[str, str], ImagePlan],
     source: SourceMap,
-    dump: Dump,
+    dump: DumpedOnce,
 ) -> ResolvedService | None:
     layers = [layer for _, _, layer in spec_layers(spec, env, name, dump)]
     builder_name = service.uses or (name if service.build else None)
-    builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
-    # One pass over all layers, so that a `null` anywhere also removes a built-in default.
-    merged = _highest_probe(merge(builtin, *layers), [builtin, *layers])
-    if merged.get("enabled") is False:
+    stack = (env.kind, builder_name is not None, service.uses is not None, *map(dump.key, layers))  # all the settings depend on
+    if stack not in dump.settled:
+        builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
+        # One pass over all layers, so that a `null` anywhere also removes a built-in default.
+        merged = _highest_probe(merge(builtin, *layers), [builtin, *layers])
+        dump.settled[stack] = None if merged.get("enabled") is False else ServiceSettings.model_validate(merged)
+    settings = dump.settled[stack]
+    if settings is None:
         return None
-    settings = ServiceSettings.model_validate(merged)
     plan = None
     if builder_name is not None:
         builder = spec.services[builder_name]

@@ -44,8 +44,9 @@ def check_project(
     data = (source.data or {}) if data is None else data
     checks = [] if checks is None else checks
     problems: list[Problem] = []
-    problems += _paths(project, source, spec_dir, data, checks)
-    problems += _outputs_over_inputs(project, source, spec_dir, data, checks)
+    named = named_paths(data)  # both checks read them: walked once (a block per service x environment)
+    problems += _paths(project, source, spec_dir, named, checks)
+    problems += _outputs_over_inputs(project, source, spec_dir, named, checks)
     problems += _secrets(project, source)
     problems += _manifests(project, source, spec_dir, checks)
     problems += _test_stages(project, source, spec_dir, checks)
@@ -158,9 +159,11 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
     for name, env in _mapping(data.get("environments")).items():
         found.append((("environments", name, "compose_file"), _mapping(env).get("compose_file"), ".", False))
     for block in _settings_blocks(data):
-        found += [(where, value, ".", False) for where, value in _listed(data, (*block, "env_file"))]
+        settings = _at_path(data, block)  # each field below is looked up from the block, not the spec's root
+        found += [((*block, *where), value, ".", False) for where, value in _listed(settings, ("env_file",))]
         compose = (*block, "compose")
-        build = _at_path(data, (*compose, "build"))
+        composed = _at_path(settings, ("compose",))
+        build = _at_path(composed, ("build",))
         if isinstance(build, dict):
             context = build.get("context", ".")
             found.append(((*compose, "build", "context"), build.get("context"), ".", False))
@@ -171,9 +174,8 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
                     found.append(((*compose, "build", "additional_contexts", key), value, ".", False))
         else:
             found.append(((*compose, "build"), build, ".", False))
-        found += [(where, value, ".", False) for where, value in _listed(data, (*compose, "env_file"))]
-        found += [(where, value, ".", False) for where, value in _listed(data, (*compose, "label_file"))]
-        found.append(((*compose, "extends", "file"), _at_path(data, (*compose, "extends", "file")), ".", False))
+        found += [((*compose, *where), value, ".", False) for key in ("env_file", "label_file") for where, value in _listed(composed, (key,))]
+        found.append(((*compose, "extends", "file"), _at_path(composed, ("extends", "file")), ".", False))
     for name, service in _mapping(data.get("services")).items():
         build = _mapping(_mapping(service).get("build"))
         if not build:
@@ -194,9 +196,9 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
     return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
 
 
-def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any], checks: list[Check]) -> list[Problem]:
+def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check]) -> list[Problem]:
     problems, outside = [], set()
-    for path, value, base, absolute_ok in named_paths(data):
+    for path, value, base, absolute_ok in named:
         if base in outside:
             continue  # relative to a context already reported as outside: no cascade
         checks.append(["inside", value, base, absolute_ok])
@@ -236,11 +238,11 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
     return [(posixpath.normpath(path), where) for path, where in out]
 
 
-def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, data: dict[str, Any], checks: list[Check]) -> list[Problem]:
+def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check]) -> list[Problem]:
     """No generated file may be written over the spec, the lock, .gitattributes, a template
     or a file the spec reads (an env file, a requirements file, a secret ...)."""
     inputs: dict[str, str] = {posixpath.normpath(Path(source.file).name): "the spec", LOCK_NAME: "dockergen's lock", GITATTRIBUTES: ".gitattributes (dockergen keeps only its block there)"}
-    for where, value, base, _ in named_paths(data):
+    for where, value, base, _ in named:
         if where[0] not in ("output", "templates") and where[-1] not in ("context", "dockerfile", "build", "compose_file"):
             inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
     templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None

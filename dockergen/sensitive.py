@@ -4,6 +4,7 @@ that write out a registry credential. Shared by validation, lint, rendering
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -23,6 +24,7 @@ NOT_SECRET_LAST_WORDS = frozenset({"FILE", "PATH", "DIR", "URL", "URI", "HOST", 
 NOT_SECRET_WORDS = frozenset({"PUBLIC", "INTEGRITY"})
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every variable of every service x environment
 def looks_secret(name: str) -> bool:
     """Whether a variable named ``name`` probably holds a secret value (see SECRET_WORDS)."""
     words = [word for word in re.split(r"[_.-]+", name.upper()) if word]

@@ -114,7 +114,7 @@ def test_a_damaged_entry_is_no_entry(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     project = unlocked_copy(tmp_path, "project")
     full = run(project, cache, "validate")
-    (entry,) = cache.rglob("*.json")
+    (entry,) = (cache / "dockergen" / "renders").glob("*.json")
     for damage in ("{", json.dumps({"format": 1, "files": [["dockergen.lock", "{}", "lock", None]], "facts": {}, "notes": []}), "[]"):
         entry.write_text(damage)
         again = run(project, cache, "validate")

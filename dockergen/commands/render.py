@@ -12,8 +12,9 @@ from dockergen.write import Refused, apply, plan_changes
 
 def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool = False, quiet: bool = False, cache: bool = False) -> int:
     """Render every generated file next to the spec (or under ``out``); ``cache``: keep the
-    render in the user's render cache (the console script's runs only)."""
-    rendered = render_spec(spec, envs or None)
+    render in the user's render cache and reuse the Dockerfiles of the last render (the
+    console script's runs only)."""
+    rendered = render_spec(spec, envs or None, cache=cache)
     if cache:
         keep(spec, rendered)
     for warning in rendered.project.warnings:

@@ -9,8 +9,8 @@ from dockergen.pipeline import render
 
 def validate(spec: Path, cache: bool = False) -> int:
     """Load, validate, resolve and render in memory; write nothing (``cache``: but keep the
-    render in the user's render cache)."""
-    rendered = render(spec)
+    render in the user's render cache, and reuse the Dockerfiles of the last render)."""
+    rendered = render(spec, cache=cache)
     if cache:
         from dockergen.commands.render import keep
 

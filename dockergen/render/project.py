@@ -12,6 +12,7 @@ from dockergen.render.bake import bake_file
 from dockergen.render.comment import comment_lines
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
+from dockergen.render.dockerfile_store import DockerfileStore
 from dockergen.render.overlay import split
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import VariableUse, dockerignore, env_example
@@ -81,11 +82,17 @@ def _build_args(project: ResolvedProject) -> dict[tuple[str, str], tuple[str, ..
 
 
 def render_project(
-    project: ResolvedProject, documents: Documents, spec_name: str, templates: Path | None, variables: dict[str, VariableUse]
+    project: ResolvedProject,
+    documents: Documents,
+    spec_name: str,
+    templates: Path | None,
+    variables: dict[str, VariableUse],
+    store: DockerfileStore | None = None,
 ) -> list[RenderedFile]:
     """Every generated file but the lock, sorted by path; ``documents`` are the
     environments' Compose documents (``environment_documents(project)``), ``variables``
-    what they interpolate (``collect_variables(documents)``)."""
+    what they interpolate (``collect_variables(documents)``), ``store`` Dockerfiles an
+    earlier run rendered."""
     spec = project.spec
     files: list[RenderedFile] = []
     build_args = _build_args(project)
@@ -93,7 +100,7 @@ def render_project(
     for plan in project.images:
         probe = spec.output.kubernetes is not None and ships_probe(plan)
         oci = oci_labels(spec.oci, spec.services[plan.service].description, plan)
-        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, head, templates, build_args[plan.service, plan.flavour], oci, probe=probe), "dockerfile"))
+        files.append(RenderedFile(plan.dockerfile, render_dockerfile(plan, head, templates, build_args[plan.service, plan.flavour], oci, probe=probe, store=store), "dockerfile"))
     by_context: dict[str, list[ImagePlan]] = {}
     for plan in project.images:
         by_context.setdefault(posixpath.normpath(plan.build.context), []).append(plan)

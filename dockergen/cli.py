@@ -226,10 +226,12 @@ COMPOSE_SET_OPTION = click.option(
 @click.option("--verify", "run_verify", is_flag=True, help="Render the new spec and compare every environment with the originals.")
 @click.option("--force", is_flag=True, help="Replace an existing spec.")
 @click.option("--no-compose-cli", is_flag=True, help="Merge Compose files with dockergen's own loader, not the Compose CLI.")
+@click.option("--schema", metavar="URL|PATH", help="Start the spec with a `$schema=` line pointing here (editor completion).")
+@click.option("--schema-file", is_flag=True, help="Also write dockergen.schema.json beside the spec and point the `$schema=` line at it.")
 @click.option("-v", "--verbose", is_flag=True, help="Print table cells in full.")
 def import_command(
     path: Path, compose_sets: tuple[str, ...], out: Path | None, report: Path | None, run_verify: bool, force: bool,
-    no_compose_cli: bool, verbose: bool,
+    no_compose_cli: bool, schema: str | None, schema_file: bool, verbose: bool,
 ) -> None:  # fmt: skip
     """Turn a repository's Dockerfiles and Compose files into one spec, with a migration report.
 
@@ -243,7 +245,7 @@ def import_command(
     from dockergen.commands.import_ import import_ as command
 
     _run(lambda: command(path, compose_sets=list(compose_sets), out=out, report=report, run_verify=run_verify,
-                         force=force, use_cli=not no_compose_cli, verbose=verbose))  # fmt: skip
+                         force=force, use_cli=not no_compose_cli, schema=schema, schema_file=schema_file, verbose=verbose))  # fmt: skip
 
 
 @main.command()

@@ -95,6 +95,7 @@ class EnvironmentInfo:
     compose_file: str
     project: str  # Compose project name (``project_name``): every reader takes it from here
     registry: str | None = None  # prefix of built images without a registry
+    image_names: str = "dockergen"  # the rule naming built images (``Spec.image_names``)
     env_file: str | None = None  # Compose's --env-file for this environment (relative to the spec)
 
 
@@ -245,6 +246,7 @@ def resolve_environments(spec: Spec, source: SourceMap) -> dict[str, Environment
                 spec.project, [(e, pick("kind", chain[: i + 1]) or "prod", declared[e].get("project")) for i, e in enumerate(chain)]
             ),
             registry=pick("registry") or spec.registry,
+            image_names=pick("image_names") or spec.image_names,
             env_file=pick("env_file"),
         )
     return out
@@ -311,6 +313,13 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
                         f"declared: {', '.join(envs)}",
                     )
                 )
+        if service.extends is not None:
+            path = ("services", name, "extends")
+            if service.extends not in spec.services:
+                problems.append(Problem(f"extends unknown service {service.extends!r}", source.locate(path), path, f"services: {', '.join(spec.services)}"))
+            elif name in [service.extends, *extended(spec, service.extends)]:
+                problems.append(Problem(f"extends {service.extends!r}, which extends it back: a cycle", source.locate(path), path,
+                                        "let one of them start from the other, not both"))  # fmt: skip
         if service.uses is not None:
             path = ("services", name, "uses")
             other = spec.services.get(service.uses)
@@ -420,11 +429,28 @@ def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settin
         declared = (spec.environments or {}).get(env_name)
         path = ("environments", env_name, "defaults")
         layers.append((".".join(path), path, scoped(declared.defaults if declared else None)))
+    for base in extended(spec, name):
+        layers.append((f"services.{base} (extended)", ("services", base), _inherited(dump(spec.services[base]))))
     layers.append((f"services.{name}", ("services", name), dump(service)))
     for env_name in env.chain:
         path = ("services", name, "environments", env_name)
         layers.append((".".join(path), path, dump((service.environments or {}).get(env_name))))
     return layers
+
+
+def extended(spec: Spec, name: str) -> list[str]:
+    """The services ``name`` extends, the farthest first (a cycle, refused by validation, ends the walk)."""
+    chain: list[str] = []
+    current = spec.services[name].extends
+    while current is not None and current in spec.services and current != name and current not in chain:
+        chain.append(current)
+        current = spec.services[current].extends
+    return chain[::-1]
+
+
+def _inherited(settings: dict[str, Any]) -> dict[str, Any]:
+    """What a service's level gives one that extends it: everything but ``enabled``."""
+    return {k: v for k, v in settings.items() if k != "enabled"} if "enabled" in settings else settings
 
 
 def builtin_layer(kind: str, built: bool, layers: list[dict[str, Any]], uses: bool = False) -> dict[str, Any]:
@@ -566,10 +592,15 @@ def has_registry(image: str) -> bool:
 
 def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump) -> str | None:
     """The ``image`` the spec's layers give ``builder`` in ``env``: a scalar, so the highest
-    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it)."""
+    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it). Under
+    ``image_names: compose``, a build without ``build.image`` is named as Compose names it,
+    and like any exact name from there on."""
     image = None
     for _, _, layer in spec_layers(spec, env, builder, dump):
         image = layer.get("image", image)
+    build = spec.services[builder].build
+    if image is None and env.image_names == "compose" and build is not None and build.image is None:
+        image = f"{env.project}-{builder}"
     return image
 
 
@@ -665,6 +696,10 @@ def setter_path(source: SourceMap, env: EnvironmentInfo, name: str, key: str) ->
     escape hatch's ``compose:`` first: it is merged over every field)."""
     layers = [("services", name, "environments", e) for e in reversed(env.chain)]
     layers.append(("services", name))
+    base = source.get(("services", name, "extends"))
+    while isinstance(base, str) and ("services", base) not in layers:  # what it extends, nearest first
+        layers.append(("services", base))
+        base = source.get(("services", base, "extends"))
     layers += [("environments", e, "defaults") for e in reversed(env.chain)]
     layers.append(("defaults",))
     blocks = [source.get(layer) for layer in layers]  # each layer's block looked up once, not per candidate

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dockergen.pipeline import render
 from dockergen.resolve import has_registry
-from tests.tools import compose_config
+from tests.tools import compose, compose_config
 
 ENVS = ("dev", "test", "staging", "prod", "podman")
 
@@ -173,3 +173,72 @@ def test_every_name_follows_the_rule_in_compose_and_the_model(tmp_path_factory: 
             assert name.startswith(f"{registry}/{repository}:"), name
         if explicit_tag:
             assert name.split(":")[-1].startswith(image.rsplit(":", 1)[1])
+
+
+# ---- image_names: compose (Compose's own name for an image built without `image:`) ----
+
+COMPOSE_NAMED = """\
+version: 1
+project: {project}
+image_names: compose
+environments:
+  dev: {{}}
+  ci: {{kind: test, extends: dev}}
+  staging: {{project: {staging}}}
+  prod: {{image_names: dockergen}}
+services:
+  {service}:
+    build:
+      steps: ["FROM python:3.12-slim", "CMD [\\"python\\", \\"-m\\", \\"http.server\\"]"]
+  pinned:
+    build:
+      context: pinned
+      image: ghcr.io/acme/pinned
+      steps: ["FROM alpine:3.20"]
+  worker:
+    uses: {service}
+"""
+
+
+def compose_name(directory: Path, project: str, service: str) -> str:
+    """What `docker compose build` calls an image built without `image:` (the CLI's own answer)."""
+    original = directory / "original"
+    original.mkdir(exist_ok=True)
+    (original / "Dockerfile").write_text("FROM alpine:3.20\n")
+    (original / "compose.yaml").write_text(f"services:\n  {service}:\n    build: .\n")
+    out = compose(original, [original / "compose.yaml"], "-p", project, "config", "--images")
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+names = st.from_regex(r"[a-z][a-z0-9]{0,5}(?:[_-][a-z0-9]{1,4})?", fullmatch=True)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names, names, names.filter(lambda n: n not in ("pinned", "worker")))
+@example("shop", "shop_live", "api")
+def test_compose_names_are_the_names_compose_gives_in_every_environment(
+    tmp_path_factory: pytest.TempPathFactory, project: str, staging: str, service: str
+) -> None:
+    directory = tmp_path_factory.mktemp("compose-names")
+    spec = write_spec(directory, COMPOSE_NAMED.format(project=project, staging=staging, service=service))
+    assert cli(spec, "render", "-q").returncode == 0
+    images = {}
+    for env in ("dev", "ci", "staging", "prod"):
+        config = compose_config(directory, [directory / "compose.yaml", directory / f"compose.{env}.yaml"])
+        images[env] = {name: s.get("image") for name, s in config["services"].items()}
+    for env, compose_project in (("dev", project), ("ci", f"{project}-ci"), ("staging", staging)):
+        assert images[env][service] == compose_name(directory, compose_project, service), env
+        assert images[env]["worker"] == images[env][service]  # a `uses` service runs its builder's image
+        assert images[env]["pinned"].startswith("ghcr.io/acme/pinned:")  # build.image still names its own
+    assert images["prod"][service] == f"{project}/{service}:prod"  # the environment's own rule
+    explained = json.loads(cli(spec, "explain", "worker", "--env", "staging", "--format", "json").stdout)
+    assert explained["derived"]["image"] == f"{staging}-{service}"
+
+
+def test_an_unknown_image_names_rule_is_a_located_error(tmp_path: Path) -> None:
+    body = COMPOSE_NAMED.format(project="shop", staging="live", service="api").replace("prod: {image_names: dockergen}", "prod: {image_names: docker}")
+    result = cli(write_spec(tmp_path, body), "validate")
+    assert result.returncode == 2, result.stderr
+    assert "dockergen.yaml:8:" in result.stderr and "environments.prod.image_names" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,6 +4,8 @@ the Dockerfiles' comments where they were; every reader gets back exactly the sp
 from __future__ import annotations
 
 import string
+import subprocess
+import sys
 from pathlib import Path
 
 import dockerfile
@@ -12,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from dockergen.commands.schema import schema_text
 from dockergen.importer.analyze import analyze
 from dockergen.importer.spec.text import spec_text
 from dockergen.pipeline import render
@@ -96,15 +99,17 @@ def _imported(root: Path, files: dict[str, str]) -> tuple:  # noqa: ANN001
 
 
 def test_a_one_stage_build_is_its_dockerfile_and_needs_no_target(tmp_path: Path) -> None:
-    plan, text, differences, _ = _imported(tmp_path, {
+    plan, text, differences, rendered = _imported(tmp_path, {
         "Dockerfile": "# the app\nFROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/main.py\"]\n",
         "compose.yaml": "services:\n  app:\n    build: .\n    ports: ['8000:8000']\n  cache:\n    image: redis:7\n",
     })  # fmt: skip
     assert differences == []
     app = plan.spec["services"]["app"]
-    assert app["build"] == {"steps": ["FROM python:3.12-slim AS default", "COPY . /app", 'CMD ["python", "/app/main.py"]']}
+    assert app["build"] == {"steps": ["FROM python:3.12-slim", "COPY . /app", 'CMD ["python", "/app/main.py"]']}  # unnamed, as it was
+    dockerfile_text = next(f.content for f in rendered.files if f.path == "Dockerfile")
+    assert "\nFROM python:3.12-slim\n" in dockerfile_text and " AS " not in dockerfile_text
     assert "target" not in app and "environments" not in app
-    assert text.splitlines()[0].startswith("# yaml-language-server:") and not text.splitlines()[1].startswith("#")
+    assert not text.splitlines()[0].startswith("#")  # no `$schema=` line unless asked (import --schema)
     assert plan.spec["defaults"]["healthcheck"] == {"test": None}  # redis's preset probe off; no probe anywhere, no timings to spell out
     assert not [line for line in text.splitlines() if line.strip().startswith(("family:", "target:", "context:", "stages:", "- name:"))]
 
@@ -124,3 +129,27 @@ def test_a_target_is_written_only_where_the_environment_would_build_another_stag
     assert targets == {env: "prod" if env == "dev" else "runtime" for env in envs}, (envs, targets)
     written = [layer.get("target") for layer in [plan.spec["services"]["app"], *(plan.spec["services"]["app"].get("environments") or {}).values()]]
     assert [t for t in written if t] and all(t in ("prod", "runtime") for t in written if t)
+
+
+def _import(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dockergen", "import", str(root), "--force", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_a_schema_line_only_on_request_and_the_schema_file_validates_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCMD [\"python\"]\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  app:\n    build: .\n")
+    assert _import(tmp_path).returncode == 0
+    assert not (tmp_path / "dockergen.yaml").read_text().startswith("#") and not (tmp_path / "dockergen.schema.json").exists()
+    result = _import(tmp_path, "--schema-file")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "dockergen.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=dockergen.schema.json\n")
+    assert (tmp_path / "dockergen.schema.json").read_text() == schema_text()
+    check = subprocess.run(["check-jsonschema", "--schemafile", str(tmp_path / "dockergen.schema.json"), str(tmp_path / "dockergen.yaml")],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    # A hostile address stays one comment: no key, no line of YAML.
+    assert _import(tmp_path, "--schema", "https://example.com/s.json\nservices: {}\n#").returncode == 0
+    spec = (tmp_path / "dockergen.yaml").read_text()
+    assert yaml.safe_load(spec)["services"]["app"]["build"]["steps"][0].startswith("FROM python:3.12-slim")
+    assert all(line.startswith("#") for line in spec.splitlines()[:3] if "example.com" in line or "services: {}" in line)

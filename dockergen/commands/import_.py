@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from dockergen.commands.init import SCHEMA_NAME
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions, ImportPlan
@@ -38,6 +39,8 @@ def import_(
     force: bool,
     use_cli: bool,
     verbose: bool,
+    schema: str | None = None,
+    schema_file: bool = False,
 ) -> int:
     if not path.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(path)), hint="give the repository's root folder")
@@ -59,7 +62,7 @@ def import_(
         while True:
             plan = analyze(path, options, memo)
             _refuse_inputs(plan, spec_path, report)
-            text = spec_text(plan).encode("utf-8")
+            text = spec_text(plan, schema or (SCHEMA_NAME if schema_file else None)).encode("utf-8")
             step.update(f"rendering {spec_path}")
             try:
                 rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders
@@ -76,7 +79,12 @@ def import_(
         step.update("verifying every environment against the originals (Compose config, BuildKit's parser)")
         verification = verify(plan, rendered, memo=memo) if run_verify else None
     built = build_report(plan, str(spec_path), dict(Counter(f.kind for f in rendered.files)), verification)
-    _write({spec_path: text, **({report: markdown(built).encode("utf-8")} if report is not None else {})})
+    outputs = {spec_path: text, **({report: markdown(built).encode("utf-8")} if report is not None else {})}
+    if schema_file:
+        from dockergen.commands.schema import schema_text
+
+        outputs[spec_path.parent / SCHEMA_NAME] = schema_text().encode("utf-8")
+    _write(outputs)
     show(built, verbose)
     if report is not None:
         click.echo(f"report written to {report}")

@@ -153,6 +153,7 @@ def _reference_rule(pattern: re.Pattern[str], what: str) -> AfterValidator:
 
 BuiltImage = Annotated[str, _reference_rule(BUILT_IMAGE, "an image name (`[registry/]path[:tag]`, lower case, no digest)")]
 Registry = Annotated[str, _reference_rule(REGISTRY, "a registry with an optional namespace (`ghcr.io/acme`)")]
+ImageNames = Literal["dockergen", "compose"]
 Command = str | list[str]
 
 
@@ -1050,6 +1051,11 @@ class Service(ServiceSettings):
     --check`; Celery Flower: `GET /healthcheck`) and any other command an explicit
     `healthcheck: {disable: true}` (Celery beat, rq and dramatiq answer no probe), which
     lint reports on this service."""
+    extends: Name | None = None
+    """Start from another service's settings, those at its top level (e.g. a worker with the
+    API's `environment`, `depends_on` and `extra_hosts`): they lie under this service's own
+    and its `environments` blocks, above every `defaults`. Not its `environments` blocks,
+    `build`, `uses` or `enabled`; that service may extend a third one."""
     environments: dict[str, ServiceSettings] | None = None
     """Per-environment settings: the highest layer."""
 
@@ -1074,6 +1080,9 @@ class Environment(Model):
     """Base image flavour for every built service (e.g. `alpine`)."""
     registry: Registry | None = None
     """Registry prefix of the built images in this environment (default: the spec's `registry`)."""
+    image_names: ImageNames | None = None
+    """How built images are named in this environment (default: the spec's `image_names`,
+    inherited along `extends`)."""
     compose_file: ProjectPath | None = None
     """Name of the environment's overlay (default: `output.overlay` with `{env}` replaced)."""
     env_file: ProjectPath | None = None
@@ -1223,7 +1232,7 @@ class Spec(Model):
     """A dockergen spec: the single source of truth for a project's containers."""
 
     version: Literal[1] = 1
-    """Version of the spec format; always `1`."""
+    """Version of the spec format; always `1`, as for a spec that leaves it out (`import` does)."""
     project: Name
     """Project name: the Compose project, the prefix of image names, volumes and networks."""
     engines: Engines = Engines()
@@ -1239,6 +1248,13 @@ class Spec(Model):
     registry: Registry | None = None
     """Registry (and namespace) prefixed to every built image whose name has none, e.g.
     `ghcr.io/acme` makes `ghcr.io/acme/<project>/<service>`; environments can set their own."""
+    image_names: ImageNames = "dockergen"
+    """How a built service's image is named where neither its `image` setting nor `build.image`
+    names it: `dockergen` is the rule of `build.image` (`<project>/<service>:${TAG:-<env>}`);
+    `compose` is the name `docker compose build` gives an image without `image:`,
+    `<Compose project>-<service>` (the environment's `project`), the same for every stage and
+    flavour and without `registry`, so scripts and Dockerfiles that use those names keep
+    working (`import` writes it). Environments can set their own."""
     defaults: Defaults | None = None
     """Settings for every service (with `scope: built`, every built one) in every environment
     (the lowest layer after the built-in one)."""

@@ -5,18 +5,26 @@ levels share goes to the spec's ``defaults``, and one that the services' blocks 
 environment share goes to ``environments.<env>.defaults``. A move is tried, every
 (service, environment) is resolved again with the spec's own merge, and the move is kept
 only when nothing resolves differently and the spec gets shorter; a service the move
-would change otherwise says ``null`` for that key (counted against the move).
+would change otherwise says ``null`` for that key, or what differs where a ``null`` would
+also drop the built-in layer's value (counted against the move). Last, a service drops
+what the layers under it then give wherever it runs.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from dockergen.importer.factor.layers import diff
 from dockergen.resolve import merge
 
 SKIP = {"enabled", "compose"}  # not values that repeat by accident
+
+
+def inherited(level: dict[str, Any]) -> dict[str, Any]:
+    """What a service's level gives one that ``extends`` it (``resolve``'s rule)."""
+    return {k: v for k, v in level.items() if k != "enabled"}
 
 
 @dataclass
@@ -30,16 +38,16 @@ class Layers:
     below: dict[tuple[str, str], dict[str, Any]]  # (service, env) -> the built-in layer there
     chains: dict[str, tuple[str, ...]]  # env -> its extends chain, root first
     present: dict[str, set[str]]  # service -> the environments it runs in
+    extends: dict[str, str] = field(default_factory=dict)  # service -> the service it extends
 
     def resolve(self, service: str, env: str) -> dict[str, Any]:
-        chain = self.chains[env]
-        return merge(
-            self.below[(service, env)],
-            self.defaults,
-            *(self.env_defaults.get(e, {}) for e in chain),
-            self.levels[service],
-            *(self.blocks[service].get(e, {}) for e in chain),
-        )
+        return merge(self.below_service(service, env), self.levels[service], *(self.blocks[service].get(e, {}) for e in self.chains[env]))
+
+    def below_service(self, service: str, env: str) -> dict[str, Any]:
+        """What the layers under the service's own give it in ``env``."""
+        base = self.extends.get(service)
+        return merge(self.below[(service, env)], self.defaults, *(self.env_defaults.get(e, {}) for e in self.chains[env]),
+                     inherited(self.levels[base]) if base else {})  # fmt: skip
 
     def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
         return {(s, e): self.resolve(s, e) for s in self.levels for e in self.present[s]}
@@ -54,6 +62,21 @@ def hoist(layers: Layers) -> None:
         blocks = [layers.blocks[s][env] for s in layers.levels if env in layers.present[s] and env in layers.blocks[s]]
         for key, value in _candidates(blocks):
             _to_env_defaults(layers, env, key, value, want)
+    _prune(layers, want)
+
+
+def _prune(layers: Layers, want: dict) -> None:
+    """Drop a service's setting that the layers under it now give wherever it runs (a
+    service only in staging, once staging's defaults have its `logging`)."""
+    for service, level in layers.levels.items():
+        for key, value in list(level.items()):
+            if key in SKIP or any(layers.below_service(service, e).get(key) != value for e in layers.present[service]):
+                continue
+            kept = dict(level)
+            del level[key]
+            if any(layers.resolve(service, e) != want[(service, e)] for e in layers.present[service]):
+                level.clear()
+                level.update(kept)
 
 
 def _candidates(settings: Any) -> list[tuple[str, Any]]:
@@ -117,6 +140,12 @@ def _to_env_defaults(layers: Layers, env: str, key: str, value: Any, want: dict)
                 continue
             block[key] = None
             nulls += 1
+            if layers.resolve(service, e) != want[(service, e)]:
+                # `null` also drops what the built-in layer gives (log rotation): say what differs instead
+                del block[key]
+                change = diff(layers.resolve(service, e), want[(service, e)])
+                if key in change:
+                    block[key] = change[key]
     if moved - 1 - nulls <= 0 or any(layers.resolve(s, e) != want[(s, e)] for (s, e) in _affected(layers, scope)):
         layers.env_defaults[env].pop(key, None)
         if not layers.env_defaults[env]:

@@ -141,6 +141,8 @@ def merge_variants(service: str, variants: list[Variant], dockerfile: str, conte
             local[stage.index] = name
             stage_map[(variant.path, stage.index)] = name
             entry: dict = {"name": name, "from": source, "steps": steps}
+            if single and stage.name is None and stage.index == len(parsed.stages) - 1:
+                entry["unnamed"] = True  # named for targets; its FROM keeps no `AS` where none is written
             if stage.platform:
                 entry["platform"] = stage.platform
             entry["comments"] = comments

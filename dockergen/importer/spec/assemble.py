@@ -23,6 +23,7 @@ from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
+from dockergen.importer.factor.extends import extend
 from dockergen.importer.factor.hoist import Layers, hoist
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping, sanitize
@@ -125,6 +126,7 @@ def build_spec(
         if all(t is None for t in targets.get(service, {}).values()):
             targets.pop(service, None)
     _short_depends_on(targets)
+    compose_named = _compose_names(targets, builds, by_name)
     parent_of = layering([e.name for e in envs], {e.name: e.parent for e in envs}, targets)
     chains = {e.name: _chain(parent_of, e.name) for e in envs}
 
@@ -153,6 +155,7 @@ def build_spec(
                 # Docker's default, like the other timings: a probe without one must not differ from the defaults
                 settings["healthcheck"].setdefault("start_interval", "5s")
     spec_services: dict[str, Any] = {}
+    keeps: dict[str, dict[str, frozenset[str]]] = {}
     levels: dict[str, dict[str, Any]] = {}
     all_blocks: dict[str, dict[str, dict[str, Any]]] = {}
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
@@ -168,6 +171,7 @@ def build_spec(
                 settings["healthcheck"] = merge({"h": below[env.name].get("healthcheck") or {}}, {"h": {"disable": True}})["h"]
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
         level, blocks = factor(per_env, chains, below, keep)
+        keeps[service] = keep
         entry: dict[str, Any] = {}
         names = originals.get(service, {})
         if names and (len(names) > 1 or service not in names):
@@ -197,11 +201,18 @@ def build_spec(
     shared = Layers(defaults, {}, levels, all_blocks, below_by, chains,
                     {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()})  # fmt: skip
     hoist(shared)
+    extend(shared, targets, keeps, {s: builds.uses.get(s, s) for s in spec_services if s in built})
+    for service, base in sorted(shared.extends.items()):
+        spec_services[service]["extends"] = base
+        result.decisions.append(Decision(UNIFIED, f"{service}: extends {base}", f"the settings it shares with {base} are written "
+                                         f"once, at {base} (`extends: {base}`); its own say what differs", service=service))  # fmt: skip
     for service, entry in spec_services.items():
         entry.update(levels[service])
         if all_blocks[service]:
             entry["environments"] = {env.name: all_blocks[service][env.name] for env in envs if env.name in all_blocks[service]}
-    spec: dict[str, Any] = {"version": 1, "project": project}
+    spec: dict[str, Any] = {"project": project}  # `version` is 1 where a spec leaves it out
+    if compose_named:
+        spec["image_names"] = "compose"
     if needed:
         spec["engines"] = {engine: version for engine, (version, _) in needed.items()}
         for engine, (version, why) in needed.items():
@@ -241,6 +252,7 @@ def build_spec(
             spec["environments"][env_name][key] = block
     if variables:
         spec["variables"] = variables
+    _unname_last_stages(spec, builds)
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
@@ -264,6 +276,36 @@ def _default_target(layer: dict[str, Any], merged: MergedBuild | None) -> dict[s
         return layer
     names = [stage["name"] for stage in merged.stages]
     return layer if layer["target"] in names else {**layer, "target": names[-1]}
+
+
+def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds: BuildPlan, envs: dict[str, EnvPlan]) -> bool:
+    """Whether the spec says ``image_names: compose``: then a built service named as Compose
+    names an image built without ``image:`` (``<project>-<service>``) needs no ``image``;
+    said where two services or more need none (one `image` line is as short as the rule).
+    A ``uses`` service runs its builder's image under the rule, so it keeps its own name."""
+    named = [(service, env) for service in builds.merged if service not in builds.uses for env, settings in targets.get(service, {}).items()
+             if settings is not None and settings.get("image") == f"{envs[env].project}-{service}"]  # fmt: skip
+    if len({service for service, _ in named}) < 2:
+        return False
+    for service, env in named:
+        del targets[service][env]["image"]  # type: ignore[index]
+    return True
+
+
+def _unname_last_stages(spec: dict[str, Any], builds: BuildPlan) -> None:
+    """A one-variant Dockerfile's unnamed last stage stays unnamed (``FROM x``, not ``FROM x
+    AS default``) where no ``target`` names it: every environment then builds it as the last."""
+    layers = [spec.get("defaults") or {}, *((e.get("defaults") or {}) for e in spec["environments"].values())]
+    for entry in spec["services"].values():
+        layers += [entry, *(entry.get("environments") or {}).values()]
+    named = {layer.get("target") for layer in layers}
+    for service, merged in builds.merged.items():
+        last = merged.stages[-1]
+        steps = spec["services"][service]["build"]["steps"]
+        platform = f"--platform={last['platform']} " if last.get("platform") else ""
+        written = f"FROM {platform}{last['from']} AS {last['name']}"
+        if last.get("unnamed") and last["name"] not in named and written in steps:
+            steps[len(steps) - 1 - steps[::-1].index(written)] = written.rsplit(" AS ", 1)[0]
 
 
 def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> None:

@@ -24,7 +24,6 @@ from dockergen.render.yaml_out import atom, dump_yaml, scalar
 from dockergen.spec.load import read_plain
 from dockergen.text import forbidden_character
 
-SCHEMA_LINE = "# yaml-language-server: $schema=https://dockergen.dev/schema/dockergen.schema.json"
 WIDTH = 110  # the longest line a collection is put on
 # Mappings that always stay in block style: the spec's structure reads better so.
 BLOCK = {"services", "environments", "build", "stages", "variables", "volumes", "networks", "secrets", "configs", "python", "node"}
@@ -34,18 +33,21 @@ WRAPPED = {"defaults", "healthcheck", "resources", "logging", "deploy", "ulimits
 Comments = dict[tuple, tuple[str, ...]]
 
 
-def spec_text(plan: ImportPlan) -> str:
+def spec_text(plan: ImportPlan, schema: str | None = None) -> str:
+    """``schema``: what a first ``$schema=`` line points editors at (``import --schema``), as
+    ``init`` writes it: none unless asked, since no schema is published at a fixed address
+    and the one ``dockergen schema`` prints matches the installed version."""
     # Where it came from is in the report and in each environment's `was:` description.
-    header = SCHEMA_LINE
+    header = "\n".join(comment_lines(f"yaml-language-server: $schema={schema}")) if schema else ""
     comments = dict(plan.comments)
     if "defaults" in plan.spec:
         comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it); settings every service shares.",)
     lines: list[str] = []
     _mapping(plan.spec, (), 0, comments, lines)
-    text = header + "\n" + "\n".join(lines) + "\n"
+    text = "".join(f"{line}\n" for line in [*([header] if header else []), *lines])
     if _reads_back(text, plan.spec):
         return text
-    return dump_yaml(plan.spec, header)
+    return dump_yaml(plan.spec, header).removeprefix("\n")  # (no header: no line for it)
 
 
 def _reads_back(text: str, data: dict[str, Any]) -> bool:

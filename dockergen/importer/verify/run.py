@@ -470,7 +470,7 @@ def _compare_dockerfiles(plan: ImportPlan, rendered: dict[str, ParsedDockerfile]
             target = original.stages[index].name or ("(last stage)" if index == len(original.stages) - 1 else f"#{index}")
             try:
                 sa = summarise(original, index, None, contexts[path])
-                sb = summarise(mine, stage, None, merged.context)
+                sb = summarise(mine, [s["name"] for s in merged.stages].index(stage), None, merged.context)  # by place: a last stage may be unnamed
             except DockerfileError as exc:
                 out.append(Difference(None, service, f"{path} stage {target}", "", stage, UNEXPLAINED, str(exc)))
                 continue

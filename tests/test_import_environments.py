@@ -158,3 +158,16 @@ def test_a_script_or_target_named_for_an_action_does_not_name_the_environment(tm
         "Makefile": "start-qa:\n\tdocker compose -f docker-compose.yml -f docker-compose.extra.yml up\n",
     })  # fmt: skip
     assert envs(root) == {"dev": ("docker-compose.yml",), "qa": ("docker-compose.yml", "docker-compose.extra.yml")}
+
+
+def test_a_development_overlay_in_a_folder_of_its_own_makes_the_default_file_prod(tmp_path: Path) -> None:
+    # `docker compose -f docker-compose.yml -f dev/docker-compose.dev.yml up`: the overlay is
+    # dev, so the bare `docker compose up` is the other way the stack runs, not a second dev.
+    root = tree(tmp_path, {"docker-compose.yml": SERVICE, "dev/docker-compose.dev.yml": OVERLAY % "dev",
+                           "docker-compose.cache.yml": "services:\n  cache:\n    image: redis:7\n  app:\n    depends_on: [cache]\n"})  # fmt: skip
+    assert envs(root) == {
+        "prod": ("docker-compose.yml",),
+        "dev": ("docker-compose.yml", "dev/docker-compose.dev.yml"),
+        "cache": ("docker-compose.yml", "docker-compose.cache.yml"),
+        "dev-cache": ("docker-compose.yml", "dev/docker-compose.dev.yml", "docker-compose.cache.yml"),
+    }

@@ -147,16 +147,8 @@ def infer(
     in_declared = {f for c in chains for f in c.files[1:]}
     first_of_declared = {c.files[0] for c in chains}
 
-    # A bare `docker compose up`: the default file of the root folder, with its override.
     default = defaults.get("")
     override = next((o for o in overlays if labels[o.path] == "override" and posixpath.dirname(o.path) == ""), None)
-    if bare is None and default is not None:
-        files_up = (default.path, override.path) if override else (default.path,)
-        # With a development overlay of its own (compose.dev.yaml), the default file is the other way it runs.
-        dev_overlay = any(labels[o.path] in DEV_LABELS and posixpath.dirname(o.path) == "" for o in overlays if o is not override)
-        name = "prod" if dev_overlay and not override else "dev"
-        add(_Chain(files_up, name, "a bare `docker compose up`" + (" (the override is loaded by itself)" if override else "")))
-
     base_of: dict[str, ComposeFile] = {}
     pending = [o for o in overlays if o.path not in in_declared and not (o is override and bare is None)]
     with ThreadPoolExecutor(max_workers=max(1, min(len(pending), 4))) as pool:
@@ -166,6 +158,15 @@ def infer(
             notes.append(f"{overlay.path}: an overlay, but no complete file has all its services; not an environment")
         else:
             base_of[overlay.path] = base
+
+    # A bare `docker compose up`: the default file of the root folder, with its override.
+    if bare is None and default is not None:
+        files_up = (default.path, override.path) if override else (default.path,)
+        # With a development overlay of its own (compose.dev.yaml, dev/docker-compose.dev.yml),
+        # the default file is the other way it runs.
+        dev_overlay = any(labels[o] in DEV_LABELS and b is default for o, b in base_of.items())
+        name = "prod" if dev_overlay and not override else "dev"
+        add(_Chain(files_up, name, "a bare `docker compose up`" + (" (the override is loaded by itself)" if override else "")))
     addons = {o.path for o in pending if o.path in base_of and _is_addon(o, base_of[o.path], labels)}
     plain = [o for o in pending if o.path in base_of and o.path not in addons]
     extends = _overlay_parents(plain, base_of)

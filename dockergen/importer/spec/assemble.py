@@ -109,6 +109,11 @@ def build_spec(
             settings = dict(conversion.settings)
             if canonical in builds.uses and "healthcheck" not in service and probe_for(service.get("entrypoint"), service.get("command")):
                 settings["healthcheck"] = {"disable": True}  # no probe, as before (dockergen would add its command's preset)
+            hatched = (settings.get("compose") or {}).get("healthcheck")
+            if canonical in builds.uses and isinstance(hatched, dict) and "disable" not in hatched:
+                # A `uses` service renders `disable: true` (not its builder's probe); the
+                # escape hatch is merged over that, so it must switch it back on.
+                settings["compose"] = {**settings["compose"], "healthcheck": {"disable": False, **hatched}}
             if service.get("build") is not None and "image" not in settings:
                 settings["image"] = f"{env.project}-{original}"
             targets[canonical][env.name] = settings

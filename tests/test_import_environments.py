@@ -171,3 +171,23 @@ def test_a_development_overlay_in_a_folder_of_its_own_makes_the_default_file_pro
         "cache": ("docker-compose.yml", "docker-compose.cache.yml"),
         "dev-cache": ("docker-compose.yml", "dev/docker-compose.dev.yml", "docker-compose.cache.yml"),
     }
+
+
+def test_a_variant_file_that_restates_the_default_one_runs_on_its_own(tmp_path: Path) -> None:
+    # docker-compose-non-dev.yml repeats the services as the default file has them (names,
+    # users, restart policies) with a build: a copy run with `-f` alone, not an overlay;
+    # "non-dev" names no kind. A variant that only writes what it changes stays an overlay.
+    service = "  {name}:\n    image: shop/{name}:1\n    container_name: shop_{name}\n    user: root\n    restart: unless-stopped\n"
+    copy = "  {name}:\n    build: .\n    container_name: shop_{name}\n    user: root\n    restart: unless-stopped\n"
+    names = ("api", "worker", "beat")
+    root = tree(tmp_path, {
+        "docker-compose.yml": "services:\n" + "".join(service.format(name=n) for n in names),
+        "docker-compose-non-dev.yml": "services:\n" + "".join(copy.format(name=n) for n in names),
+        "docker-compose.ci.yml": "services:\n  api:\n    image: shop/api:ci\n",
+        "Dockerfile": "FROM alpine:3.20\n",
+    })  # fmt: skip
+    found = envs(root)
+    assert found["non-dev"] == ("docker-compose-non-dev.yml",)
+    assert found["ci"] == ("docker-compose.yml", "docker-compose.ci.yml")
+    kinds = {e.name: e.kind for e in analyze(root).environments}
+    assert kinds["non-dev"] != "dev" and kinds["ci"] == "test"

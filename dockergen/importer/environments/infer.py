@@ -46,6 +46,7 @@ KIND_WORDS = {
     "staging": {"staging", "stage", "stg", "preprod", "qa", "uat", "acceptance"},
     "prod": {"prod", "production", "live", "release", "deploy", "prd"},
 }
+NEGATIONS = {"non", "no", "not", "without"}
 ENV_WORDS = set().union(*KIND_WORDS.values()) | {"podman", "docker", "alpine", "slim"}
 DEFAULT_STEMS = {"", "docker-compose", "compose"}
 DEV_LABELS = {"dev", "development", "develop", "local"}
@@ -95,7 +96,9 @@ def env_name(text: str) -> str:
 
 
 def kind_of(name: str) -> str | None:
-    words = tokens(name)
+    all_words = tokens(name)
+    # `non-dev`, `no-debug`: the word a negation goes with names no kind
+    words = [w for i, w in enumerate(all_words) if w not in NEGATIONS and (i == 0 or all_words[i - 1] not in NEGATIONS)]
     for kind in ("test", "staging", "prod", "dev"):  # "dev-test" is a test environment
         if any(w in KIND_WORDS[kind] for w in words):
             return kind
@@ -259,7 +262,29 @@ def _completes(f: ComposeFile, defaults: dict[str, ComposeFile], labels: dict[st
     stem = posixpath.basename(base.path).lower().split(".")[0]
     if not re.match(rf"{re.escape(stem)}[._-]", posixpath.basename(f.path).lower()):
         return False  # podman-compose.yml is a file of its own, compose.ci.yaml a variant of compose.yaml
-    return set(f.services) <= set(base.services)
+    return set(f.services) <= set(base.services) and not _restates(f, base)
+
+
+def _restates(f: ComposeFile, base: ComposeFile) -> bool:
+    """A complete file that repeats much of what it sets with the default file's own values
+    (``docker-compose-non-dev.yml``: the same services, container names, users, restart
+    policies, with a build for the image) is a copy run on its own (``-f`` it alone), not an
+    overlay: an overlay only writes what it changes (a few repeats are habit)."""
+    if not f.complete:
+        return False
+    mine = _leaf_values(f.services)
+    theirs = _leaf_values(base.services)
+    same = sum(1 for path, value in mine.items() if theirs.get(path, mine) == value)
+    return same >= 8 and same * 3 >= len(mine)
+
+
+def _leaf_values(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    if isinstance(data, dict) and data:
+        out: dict[tuple[str, ...], Any] = {}
+        for key, value in data.items():
+            out.update(_leaf_values(value, (*prefix, str(key))))
+        return out
+    return {prefix: repr(data)}
 
 
 def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:

@@ -131,8 +131,10 @@ def infer(
     labels = {f.path: label(f.path) for f in files}
     referenced = {p for f in files for p in (*f.includes, *f.extends_files)}
     included = {p for f in files for p in f.includes}
+    extended = {p for f in files for p in f.extends_files}
     defaults = {posixpath.dirname(f.path): f for f in files if is_default(f.path) and f.complete}
-    overlays = [f for f in files if f.path not in included
+    # A file services extend from (docker-compose.base.yml) is read through them, not on top.
+    overlays = [f for f in files if f.path not in included and f.path not in extended
                 and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels) or _needs(f, defaults))]  # fmt: skip
     overlay_paths = {f.path for f in overlays}
     roots = [f for f in files if f.complete and f.path not in overlay_paths and f.path not in included]
@@ -210,7 +212,7 @@ def infer(
     # Add-ons, on every chain of their base.
     for path in sorted(addons):
         base = base_of[path].path
-        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons)]
+        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons) and not _negates(c.name, labels[path])]
         for chain in targets or [_Chain((base,), "", "")]:
             files_on = (*chain.files, path)
             if accepts is not None and not accepts(files_on):
@@ -219,6 +221,12 @@ def infer(
             name = labels[path] if len(chain.files) == 1 else f"{chain.name}-{labels[path]}"
             add(_Chain(files_on, name, f"add-on {path} on {' + '.join(chain.files)}"))
     return _sets(chains), notes
+
+
+def _negates(name: str, addon: str) -> bool:
+    """``without-nginx`` is the chain an ``nginx`` add-on does not go on."""
+    words, wanted = tokens(name), tokens(addon)
+    return any(w in NEGATIONS and words[i + 1 : i + 1 + len(wanted)] == wanted for i, w in enumerate(words))
 
 
 def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:

@@ -487,6 +487,9 @@ def _top_level(
         for name, config in (effective[env.name].top.get(key) or {}).items():
             if not (name == "default" and not config):
                 declared.setdefault(name, {})[env.name] = config
+    if "default" in declared:  # an overlay's `networks: {default: {name: x}}`: the others keep Compose's own
+        for env in envs:
+            declared["default"].setdefault(env.name, {})
     top: dict[str, Any] = {}
     for name, by_env in declared.items():
         spellings = [json.dumps(c, sort_keys=True) for c in by_env.values()]

@@ -33,6 +33,7 @@ from tests.tools import compose
 
 ACCEPTED = """
 service     a Dockerfile no Compose file builds comes along as a service behind a profile of its own name
+networks    a network only such a profile service joins (Compose's `default`) comes along with it
 build       an inline Dockerfile (dockerfile_inline) written as a file: what each target builds is compared
 build       a tag several services build differently in one environment (a race) is built once, with one of their builds
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
@@ -151,9 +152,13 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
             if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
                 sb.pop("healthcheck")
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]
+    joined = {net for s in ours.values() for net in (s.get("networks") or {})}
     for key in ("networks", "volumes", "secrets", "configs"):
-        if (a.get(key) or {}) != (b.get(key) or {}):
-            out.append(f"{key}: {json.dumps(a.get(key), sort_keys=True)} != {json.dumps(b.get(key), sort_keys=True)}")
+        mine_top = b.get(key) or {}
+        if key == "networks":
+            mine_top = {k: v for k, v in mine_top.items() if k in (a.get(key) or {}) or k in joined}
+        if (a.get(key) or {}) != mine_top:
+            out.append(f"{key}: {json.dumps(a.get(key), sort_keys=True)} != {json.dumps(mine_top, sort_keys=True)}")
     return out
 
 

@@ -146,8 +146,15 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         for name, s in effective[e.name].services.items()
         if s.get("build")
     ]
+    picked = _picked_by_variable(uses, parsed)
     for use in uses:
         if use.dockerfile not in parsed and use.dockerfile not in unparsed:
+            if VAR.search(use.dockerfile):
+                found = sorted(p for p, chooser in picked.items() if chooser == use.dockerfile)
+                unparsed[use.dockerfile] = "a variable in its path picks the Dockerfile, so the build stays as it is and keeps picking"
+                notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
+                             f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
+                continue
             unparsed[use.dockerfile] = "missing"
             problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
     # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
@@ -155,7 +162,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     built = {u.dockerfile for u in uses}
     unparsed = {path: why for path, why in unparsed.items() if path in built}
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
-    builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order), as_is)
+    # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
+    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is)
     notes.extend(builds.notes)
     project = _project(root, envs)
     ignore = _ignore_patterns(root, inventory, uses, notes)
@@ -268,6 +276,20 @@ def _inline_dockerfiles(
                     unparsed[path] = str(exc)
                     problems.append(FileProblem(path, f"the inline Dockerfile of {name} is not one BuildKit can parse: {exc}"))
             build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
+
+
+def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:
+    """Dockerfiles a build path with a variable may name (``bin/${PHPVERSION}/Dockerfile``
+    matches ``bin/php8/Dockerfile``), each with that path; those some service builds by name
+    are not among them."""
+    named = {u.dockerfile for u in uses}
+    out: dict[str, str] = {}
+    for chooser in sorted(d for d in named if VAR.search(d)):
+        pattern = re.compile("[^/]+".join(re.escape(part) for part in VAR.split(chooser)[:: VAR.groups + 1]))
+        for path in parsed:
+            if path not in named and path not in out and pattern.fullmatch(path):
+                out[path] = chooser
+    return out
 
 
 def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:

@@ -153,3 +153,11 @@ def test_a_probe_written_in_the_escape_hatch_counts_as_a_healthcheck(tmp_path: P
     result = run(tmp_path, spec)
     assert result.returncode == 0, result.stderr
     assert "has no healthcheck" not in result.stderr
+
+
+def test_ports_with_defaulted_variables_are_read_as_ports(tmp_path: Path) -> None:
+    # `${VAR:-default}`'s `:-` is no separator: these are ip:host:container and host:container.
+    spec = HEAD + "services:\n  a:\n    image: busybox:1\n    ports: ['127.0.0.1:${ADMIN_PORT:-8888}:8888', '${MEDIA_PORT:-10000}:${MEDIA_PORT:-10000}/udp']\n"
+    result = run(tmp_path, spec)
+    assert result.returncode == 0, result.stderr
+    assert "127.0.0.1:${ADMIN_PORT:-8888}:8888" in (tmp_path / "compose.yaml").read_text()

@@ -302,7 +302,26 @@ def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:
     if base is None or base.path == f.path:
         return False
     missing = {name for service in f.services.values() for name in _references(service)} - set(f.services)
-    return bool(missing) and missing <= set(base.services)
+    if missing:
+        return missing <= set(base.services)
+    undeclared = _undeclared(f)  # networks and volumes its services use that only the default file declares
+    return bool(undeclared) and all(name in (base.data.get(key) or {}) for key, name in undeclared)
+
+
+def _undeclared(f: ComposeFile) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for service in f.services.values():
+        if not isinstance(service, dict):
+            continue
+        networks = service.get("networks")
+        for name in networks if isinstance(networks, (list, dict)) else ():
+            out.add(("networks", str(name)))
+        for volume in service.get("volumes") or [] if isinstance(service.get("volumes"), list) else ():
+            source = volume.get("source") if isinstance(volume, dict) and volume.get("type", "volume") == "volume" else (
+                volume.split(":", 1)[0] if isinstance(volume, str) and ":" in volume else None)
+            if isinstance(source, str) and source and not source.startswith((".", "/", "~", "$")):
+                out.add(("volumes", source))
+    return {(key, name) for key, name in out if name != "default" and name not in (f.data.get(key) or {})}
 
 
 def _references(service: Any) -> set[str]:

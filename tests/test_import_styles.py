@@ -489,3 +489,16 @@ def test_a_variable_that_picks_the_build_folder_keeps_picking_it(tmp_path: Path)
     assert plan.spec["services"]["app"]["compose"]["build"]["context"] == "./runtimes/${RUNTIME}"
     assert not [p for p in plan.problems if "not found" in p.what]
     assert not [f for f in rendered.files if f.kind == "dockerfile"]
+
+
+def test_a_service_dev_builds_and_prod_pulls_keeps_pulling_in_prod(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "tally", {
+        "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:1.0\n",
+        "compose.dev.yaml": "services:\n  web:\n    build: .\n",
+        "Dockerfile": "FROM alpine:3.20\nCMD [\"true\"]\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    web = plan.spec["services"]["web"]
+    assert "build" not in web and web["image"] == "ghcr.io/acme/web:1.0"
+    assert web["environments"]["dev"]["compose"]["build"] == {"context": ".", "dockerfile": "Dockerfile"}

@@ -65,14 +65,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}
     for rel in inventory.dockerfiles:
-        try:
-            parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
-        except (DockerfileError, OSError, UnicodeDecodeError) as exc:
-            unparsed[rel] = str(exc)
-            problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
-            unparsed[rel] = f"{type(exc).__name__}: {exc}"
-            problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+        _read_dockerfile(root, rel, parsed, unparsed, problems)
 
     loaded: dict[str, ComposeFile] = {}
     for rel in inventory.compose_files:
@@ -154,6 +147,9 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
                 unparsed[use.dockerfile] = "a variable in its path picks the Dockerfile, so the build stays as it is and keeps picking"
                 notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
                              f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
+                continue
+            if (root / use.dockerfile).is_file():  # built under a name not taken for a Dockerfile's (.Dockerfile-test)
+                _read_dockerfile(root, use.dockerfile, parsed, unparsed, problems)
                 continue
             unparsed[use.dockerfile] = "missing"
             problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
@@ -276,6 +272,18 @@ def _inline_dockerfiles(
                     unparsed[path] = str(exc)
                     problems.append(FileProblem(path, f"the inline Dockerfile of {name} is not one BuildKit can parse: {exc}"))
             build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
+
+
+def _read_dockerfile(root: Path, rel: str, parsed: dict[str, ParsedDockerfile], unparsed: dict[str, str],
+                     problems: list[FileProblem]) -> None:
+    try:
+        parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
+    except (DockerfileError, OSError, UnicodeDecodeError) as exc:
+        unparsed[rel] = str(exc)
+        problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
+        unparsed[rel] = f"{type(exc).__name__}: {exc}"
+        problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
 
 
 def _pulled_somewhere(envs: list[EnvPlan], effective: dict[str, Merged], canonical: dict[tuple[str, str], str],

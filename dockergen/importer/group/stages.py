@@ -29,6 +29,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from dockergen import presets
 from dockergen.importer.read.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
 
 DEFAULT_LABEL = "default"
@@ -191,7 +192,9 @@ def _stage_names(variants: list[Variant], single: bool) -> dict[tuple[str, int],
             if single:
                 wanted = own
             elif stage.index == last:
-                wanted = variant.label
+                # `test` is the stage a test environment runs as a suite (no ports, no probe);
+                # a variant's file name (Dockerfile.test) is no such promise.
+                wanted = "tests" if variant.label == presets.TARGET_BY_KIND["test"] else variant.label
             else:
                 wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
             out[(variant.path, stage.index)] = _name(wanted)

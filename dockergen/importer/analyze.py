@@ -160,7 +160,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
     as_is |= _pulled_somewhere(envs, effective, grouping.canonical, {u.service for u in uses})
     # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
-    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is)
+    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is,
+                         _serving_in_test(envs, effective))  # fmt: skip
     notes.extend(builds.notes)
     project = _project(root, envs)
     ignore = _ignore_patterns(root, inventory, uses, notes)
@@ -284,6 +285,21 @@ def _read_dockerfile(root: Path, rel: str, parsed: dict[str, ParsedDockerfile], 
     except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
         unparsed[rel] = f"{type(exc).__name__}: {exc}"
         problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+
+
+def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> frozenset[str]:
+    """Dockerfiles a test environment builds for a service that serves there: one with
+    published ports or a probe, or that others wait for (not a suite that runs and exits)."""
+    out: set[str] = set()
+    for env in envs:
+        if env.kind != "test":
+            continue
+        services = effective[env.name].services
+        waited = {dep for s in services.values() for dep in (s.get("depends_on") or {})}
+        for name, service in services.items():
+            if service.get("build") and (service.get("ports") or service.get("healthcheck") or name in waited):
+                out.add(dockerfile_path(service["build"]))
+    return frozenset(out)
 
 
 def _pulled_somewhere(envs: list[EnvPlan], effective: dict[str, Merged], canonical: dict[tuple[str, str], str],

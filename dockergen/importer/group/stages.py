@@ -42,6 +42,7 @@ class Variant:
     label: str
     context: str  # root-relative build context it is built with
     build_args: tuple[tuple[tuple[str, str], ...], ...] = ()  # the args each use passes
+    serves_in_test: bool = False  # a test environment builds it for a service that serves there
 
 
 @dataclass(frozen=True)
@@ -192,11 +193,11 @@ def _stage_names(variants: list[Variant], single: bool) -> dict[tuple[str, int],
             if single:
                 wanted = own
             elif stage.index == last:
-                # `test` is the stage a test environment runs as a suite (no ports, no probe);
-                # a variant's file name (Dockerfile.test) is no such promise.
-                wanted = "tests" if variant.label == presets.TARGET_BY_KIND["test"] else variant.label
+                wanted = variant.label
             else:
                 wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
+            if wanted == presets.TARGET_BY_KIND["test"] and variant.serves_in_test:
+                wanted = "tests"  # a test environment runs a `test` stage as a suite: no ports, no probe
             out[(variant.path, stage.index)] = _name(wanted)
     return out
 

@@ -44,6 +44,7 @@ healthcheck Docker's default timings written out (interval 30s, timeout 30s, sta
 healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
 healthcheck an empty healthcheck (`disable: false` alone, normalised to `{}`) left out: it changes nothing
 volumes     a mount's empty option block (`volume: {}`, what Compose adds to the short form) is no difference
+volumes     the order of a service's mounts (the base file's first, an overlay's after): the engine orders them by target itself
 build       the Dockerfile, its stage names and its path are the importer's; what each target builds is compared
 """
 DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
@@ -204,6 +205,7 @@ def _compare_service(first: Path, second: Path, project: str, name: str, a: dict
         if isinstance(side.get("volumes"), list):
             side["volumes"] = [{k: v for k, v in m.items() if v != {} or k not in ("volume", "bind")} if isinstance(m, dict) else m
                                for m in side["volumes"]]  # fmt: skip
+            side["volumes"] = sorted(side["volumes"], key=lambda m: json.dumps(m, sort_keys=True))
     if a.get("healthcheck") == {} and "healthcheck" not in b:
         a.pop("healthcheck")
     if (a.get("healthcheck") or {}).get("disable") and b.get("healthcheck") == {"disable": True}:

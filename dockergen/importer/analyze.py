@@ -224,6 +224,7 @@ def _effective(
             try:
                 merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]))
                 _restore_consistency(merged, own)
+                _restore_passed_build_args(merged, own)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
                 problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
@@ -365,6 +366,20 @@ def _restore_consistency(cli: Merged, own: Merged) -> None:
             theirs = mine.get(volume.get("target"))
             if theirs and theirs.get("consistency") and theirs.get("source") == volume.get("source"):
                 volume["consistency"] = theirs["consistency"]
+
+
+def _restore_passed_build_args(cli: Merged, own: Merged) -> None:
+    """``config --no-interpolate`` drops a build argument given without a value (``args:
+    [SENTRY_IMAGE]``: Compose passes the variable's value from the environment or ``.env``);
+    take it from the files, spelled ``${SENTRY_IMAGE}`` (the same value wherever it is set;
+    where it is not, an empty one, which verify compares)."""
+    for name, service in cli.services.items():
+        build, mine = service.get("build"), own.services.get(name, {}).get("build")
+        if not isinstance(build, dict) or not isinstance(mine, dict) or not isinstance(mine.get("args"), dict):
+            continue
+        passed = {k: f"${{{k}}}" for k, v in mine["args"].items() if v is None and k not in (build.get("args") or {})}
+        if passed:
+            build["args"] = {**(build.get("args") or {}), **passed}
 
 
 def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> list[EnvPlan]:

@@ -491,19 +491,6 @@ def test_a_variable_that_picks_the_build_folder_keeps_picking_it(tmp_path: Path)
     assert not [f for f in rendered.files if f.kind == "dockerfile"]
 
 
-def test_a_service_dev_builds_and_prod_pulls_keeps_pulling_in_prod(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "tally", {
-        "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:1.0\n",
-        "compose.dev.yaml": "services:\n  web:\n    build: .\n",
-        "Dockerfile": "FROM alpine:3.20\nCMD [\"true\"]\n",
-    })  # fmt: skip
-    plan, rendered, result = imported(root, use_cli=True)
-    assert unexplained(result) == []
-    web = plan.spec["services"]["web"]
-    assert "build" not in web and web["image"] == "ghcr.io/acme/web:1.0"
-    assert web["environments"]["dev"]["compose"]["build"] == {"context": ".", "dockerfile": "Dockerfile"}
-
-
 def test_a_dockerfile_compose_builds_under_any_name_is_read_and_its_test_variant_keeps_its_ports(tmp_path: Path) -> None:
     # `.Dockerfile-test` is no name discovery takes for a Dockerfile; Compose builds it, so it is
     # one. Its stage is not called `test`: a test environment would run that as a suite, unpublished.

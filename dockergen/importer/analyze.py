@@ -158,7 +158,6 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     built = {u.dockerfile for u in uses}
     unparsed = {path: why for path, why in unparsed.items() if path in built}
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
-    as_is |= _pulled_somewhere(envs, effective, grouping.canonical, {u.service for u in uses})
     # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
     builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is,
                          _serving_in_test(envs, effective))  # fmt: skip
@@ -301,18 +300,6 @@ def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> froze
             if service.get("build") and (service.get("ports") or service.get("healthcheck") or name in waited):
                 out.add(dockerfile_path(service["build"]))
     return frozenset(out)
-
-
-def _pulled_somewhere(envs: list[EnvPlan], effective: dict[str, Merged], canonical: dict[tuple[str, str], str],
-                      building: set[str]) -> dict[str, str]:
-    """Services built in some environments that pull their image in others (dev builds what
-    prod pulls): a spec's build applies wherever the service runs, so theirs stay as written."""
-    pulled: dict[str, list[str]] = {}
-    for env in envs:
-        for name, service in effective[env.name].services.items():
-            if canonical[(env.name, name)] in building and not service.get("build"):
-                pulled.setdefault(canonical[(env.name, name)], []).append(env.name)
-    return {service: f"it pulls its image in {', '.join(names)} and builds it elsewhere" for service, names in pulled.items()}
 
 
 def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:

@@ -289,6 +289,8 @@ def _target(root: Path, build: dict) -> list[str]:
     values = {**defaults, **args}
     index = {n: i for i, (n, _, _) in enumerate(stages) if n}
     target = build.get("target")
+    if target and target.lower() not in index:
+        return [f"no stage {target}: the build fails"]  # on both sides alike, or the comparison shows it
     chosen = index[target.lower()] if target else len(stages) - 1
     relative = context.relative_to(root).as_posix() if context.is_relative_to(root) else context.as_posix()
 

@@ -489,3 +489,19 @@ def test_a_variable_that_picks_the_build_folder_keeps_picking_it(tmp_path: Path)
     assert plan.spec["services"]["app"]["compose"]["build"]["context"] == "./runtimes/${RUNTIME}"
     assert not [p for p in plan.problems if "not found" in p.what]
     assert not [f for f in rendered.files if f.kind == "dockerfile"]
+
+
+def test_a_dockerfile_compose_builds_under_any_name_is_read_and_its_test_variant_keeps_its_ports(tmp_path: Path) -> None:
+    # `.Dockerfile-test` is no name discovery takes for a Dockerfile; Compose builds it, so it is
+    # one. Its stage is not called `test`: a test environment would run that as a suite, unpublished.
+    root = write_tree(tmp_path / "ledger", {
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    ports: ['3100:3100']\n",
+        "docker-compose-test.yml": "services:\n  api:\n    build:\n      context: .\n      dockerfile: .Dockerfile-test\n"
+                                   "    ports: ['3199:3100']\n  seed:\n    image: mongo:7.0\n",
+        "Dockerfile": "FROM node:20-alpine\nCMD [\"node\", \"server.js\"]\n",
+        ".Dockerfile-test": "FROM node:20-alpine\nCMD [\"npm\", \"test\"]\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert not plan.builds.fallback and ".Dockerfile-test" in plan.builds.owner
+    assert plan.builds.merged["api"].stage_map[(".Dockerfile-test", 0)] == "tests"

@@ -65,14 +65,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}
     for rel in inventory.dockerfiles:
-        try:
-            parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
-        except (DockerfileError, OSError, UnicodeDecodeError) as exc:
-            unparsed[rel] = str(exc)
-            problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
-            unparsed[rel] = f"{type(exc).__name__}: {exc}"
-            problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+        _read_dockerfile(root, rel, parsed, unparsed, problems)
 
     loaded: dict[str, ComposeFile] = {}
     for rel in inventory.compose_files:
@@ -155,6 +148,9 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
                 notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
                              f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
                 continue
+            if (root / use.dockerfile).is_file():  # built under a name not taken for a Dockerfile's (.Dockerfile-test)
+                _read_dockerfile(root, use.dockerfile, parsed, unparsed, problems)
+                continue
             unparsed[use.dockerfile] = "missing"
             problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
     # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
@@ -163,7 +159,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     unparsed = {path: why for path, why in unparsed.items() if path in built}
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
     # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
-    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is)
+    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is,
+                         _serving_in_test(envs, effective))  # fmt: skip
     notes.extend(builds.notes)
     project = _project(root, envs)
     ignore = _ignore_patterns(root, inventory, uses, notes)
@@ -276,6 +273,33 @@ def _inline_dockerfiles(
                     unparsed[path] = str(exc)
                     problems.append(FileProblem(path, f"the inline Dockerfile of {name} is not one BuildKit can parse: {exc}"))
             build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
+
+
+def _read_dockerfile(root: Path, rel: str, parsed: dict[str, ParsedDockerfile], unparsed: dict[str, str],
+                     problems: list[FileProblem]) -> None:
+    try:
+        parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
+    except (DockerfileError, OSError, UnicodeDecodeError) as exc:
+        unparsed[rel] = str(exc)
+        problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
+        unparsed[rel] = f"{type(exc).__name__}: {exc}"
+        problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+
+
+def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> frozenset[str]:
+    """Dockerfiles a test environment builds for a service that serves there: one with
+    published ports or a probe, or that others wait for (not a suite that runs and exits)."""
+    out: set[str] = set()
+    for env in envs:
+        if env.kind != "test":
+            continue
+        services = effective[env.name].services
+        waited = {dep for s in services.values() for dep in (s.get("depends_on") or {})}
+        for name, service in services.items():
+            if service.get("build") and (service.get("ports") or service.get("healthcheck") or name in waited):
+                out.add(dockerfile_path(service["build"]))
+    return frozenset(out)
 
 
 def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:

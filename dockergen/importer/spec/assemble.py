@@ -306,11 +306,13 @@ def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds:
 
 def _unname_last_stages(spec: dict[str, Any], builds: BuildPlan) -> None:
     """A one-variant Dockerfile's unnamed last stage stays unnamed (``FROM x``, not ``FROM x
-    AS default``) where no ``target`` names it: every environment then builds it as the last."""
+    AS default``) where no ``target`` names it, its own or that of another service's build
+    of it through the escape hatch: every environment then builds it as the last."""
     layers = [spec.get("defaults") or {}, *((e.get("defaults") or {}) for e in spec["environments"].values())]
     for entry in spec["services"].values():
         layers += [entry, *(entry.get("environments") or {}).values()]
     named = {layer.get("target") for layer in layers}
+    named |= {((layer.get("compose") or {}).get("build") or {}).get("target") for layer in layers}
     for service, merged in builds.merged.items():
         last = merged.stages[-1]
         steps = spec["services"][service]["build"]["steps"]

@@ -345,6 +345,13 @@ def _compare_build(
         return out
     try:
         sa = summarise(original, build_a.get("target"), args_a, ctx_a)
+    except DockerfileError as exc:
+        # The original cannot build (a target its Dockerfile lacks): the same build as written fails the same way.
+        same = (ctx_a, df_a, build_a.get("target")) == (ctx_b, df_b, build_b.get("target")) and original is plan.dockerfiles.get(df_b)
+        out.append(Difference(env, name, "build", df_a, df_b, KEPT if same else UNEXPLAINED,
+                              f"the original does not build either ({exc}): kept as written; fix the target or the Dockerfile"))  # fmt: skip
+        return out
+    try:
         sb = summarise(mine, build_b.get("target"), args_b, ctx_b)
     except DockerfileError as exc:
         out.append(Difference(env, name, "build", df_a, df_b, UNEXPLAINED, str(exc)))

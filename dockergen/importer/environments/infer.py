@@ -218,9 +218,44 @@ def infer(
             if accepts is not None and not accepts(files_on):
                 notes.append(f"{path}: the Compose CLI does not accept it on {' + '.join(chain.files)}")
                 continue
+            clash = _port_clash([by_path[f] for f in files_on])
+            if clash:
+                notes.append(f"{path}: not offered on {' + '.join(chain.files)}: {clash} (the two cannot run together)")
+                continue
             name = labels[path] if len(chain.files) == 1 else f"{chain.name}-{labels[path]}"
             add(_Chain(files_on, name, f"add-on {path} on {' + '.join(chain.files)}"))
     return _sets(chains), notes
+
+
+def _port_clash(files: list[ComposeFile]) -> str | None:
+    """Two services of a chain publishing one literal host port (``noproxy``'s frontend and an
+    ``https`` add-on's proxy both on 80): ``up`` would fail, so no team runs that chain."""
+    published: dict[str, set[str]] = {}
+    for f in files:
+        for name, service in f.services.items():
+            ports = service.get("ports") if isinstance(service, dict) else None
+            for port in ports if isinstance(ports, list) else ():
+                key = _host_port(port)
+                if key:
+                    published.setdefault(key, set()).add(name)
+    for key, names in sorted(published.items()):
+        if len(names) > 1:
+            return f"{' and '.join(sorted(names))} both publish host port {key}"
+    return None
+
+
+def _host_port(port: Any) -> str | None:
+    """``[ip:]host:container[/proto]`` -> ``ip:host/proto`` when the host port is a literal number."""
+    if isinstance(port, dict):
+        host, ip, proto = port.get("published"), port.get("host_ip") or "", port.get("protocol") or "tcp"
+    else:
+        text, _, proto = str(port).partition("/")
+        parts = text.rsplit(":", 2)
+        if len(parts) < 2 or "$" in text or text.startswith("["):
+            return None
+        ip, host = (parts[0], parts[1]) if len(parts) == 3 else ("", parts[0])
+        proto = proto or "tcp"
+    return f"{ip + ':' if ip else ''}{host}/{proto}" if str(host or "").isdigit() else None
 
 
 def _negates(name: str, addon: str) -> bool:
@@ -296,9 +331,10 @@ def _leaf_values(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...
 
 
 def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:
-    """Services that need services only the default file next to it defines (``depends_on``,
-    ``links``, ``volumes_from``, ``network_mode: service:``): it is run on top of that file."""
-    base = defaults.get(posixpath.dirname(f.path))
+    """Services that need services only the default file next to it (or, from a folder without
+    one such as ``overrides/``, the root's) defines (``depends_on``, ``links``, ``volumes_from``,
+    ``network_mode: service:``): it is run on top of that file."""
+    base = defaults.get(posixpath.dirname(f.path)) or defaults.get("")
     if base is None or base.path == f.path:
         return False
     missing = {name for service in f.services.values() for name in _references(service)} - set(f.services)

@@ -218,7 +218,7 @@ def infer(
             if accepts is not None and not accepts(files_on):
                 notes.append(f"{path}: the Compose CLI does not accept it on {' + '.join(chain.files)}")
                 continue
-            clash = _port_clash([by_path[f] for f in files_on])
+            clash = _port_clash([by_path[f] for f in chain.files], by_path[path])
             if clash:
                 notes.append(f"{path}: not offered on {' + '.join(chain.files)}: {clash} (the two cannot run together)")
                 continue
@@ -227,20 +227,30 @@ def infer(
     return _sets(chains), notes
 
 
-def _port_clash(files: list[ComposeFile]) -> str | None:
-    """Two services of a chain publishing one literal host port (``noproxy``'s frontend and an
-    ``https`` add-on's proxy both on 80): ``up`` would fail, so no team runs that chain."""
-    published: dict[str, set[str]] = {}
-    for f in files:
+def _port_clash(chain: list[ComposeFile], addon: ComposeFile) -> str | None:
+    """A service of ``addon`` publishing a literal host port that another service of the chain
+    publishes (``noproxy``'s frontend and an ``https`` add-on's proxy both on 80): ``up`` would
+    fail, so no team runs them together. Services behind a profile start only when asked."""
+    profiled = {n for f in (*chain, addon) for n, s in f.services.items() if isinstance(s, dict) and s.get("profiles")}
+
+    def published(f: ComposeFile) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
         for name, service in f.services.items():
-            ports = service.get("ports") if isinstance(service, dict) else None
+            ports = service.get("ports") if isinstance(service, dict) and name not in profiled else None
             for port in ports if isinstance(ports, list) else ():
                 key = _host_port(port)
                 if key:
-                    published.setdefault(key, set()).add(name)
-    for key, names in sorted(published.items()):
-        if len(names) > 1:
-            return f"{' and '.join(sorted(names))} both publish host port {key}"
+                    out.setdefault(key, set()).add(name)
+        return out
+
+    before: dict[str, set[str]] = {}
+    for f in chain:
+        for key, names in published(f).items():
+            before.setdefault(key, set()).update(names)
+    for key, names in sorted(published(addon).items()):
+        others = before.get(key, set()) - names
+        if others:
+            return f"{sorted(names)[0]} and {sorted(others)[0]} both publish host port {key}"
     return None
 
 

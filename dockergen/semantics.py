@@ -21,7 +21,7 @@ from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
-from dockergen.render.support import interpolated, interpolation_error, is_literal
+from dockergen.render.support import interpolated_texts, interpolation_error, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -35,12 +35,12 @@ Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment 
 
 def check_project(
     project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None,
-    checks: list[Check] | None = None,
+    checks: list[Check] | None = None, texts: dict[str, list[str]] | None = None,
 ) -> list[Problem]:  # fmt: skip
     """``data``: the spec data the project was resolved from (default the whole file; the
     part left when other problems set some aside, so that those are not reported twice).
     ``checks`` receives every check that read the project's files (``disk_checks``), for
-    the lock."""
+    the lock. ``texts``: the documents' ``interpolated_texts``, when already walked."""
     data = (source.data or {}) if data is None else data
     checks = [] if checks is None else checks
     problems: list[Problem] = []
@@ -52,7 +52,7 @@ def check_project(
     problems += _nulls_removing_nothing(source, data)
     problems += _manifests(project, source, spec_dir, checks)
     problems += _test_stages(project, source, spec_dir, checks)
-    problems += _interpolations(project, documents, source)
+    problems += _interpolations(project, interpolated_texts(documents) if texts is None else texts, source)
     # One problem per finding however many environments have it; a finding that differs
     # only in its details per environment (a clash the podman port shift moves) is one too.
     per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -349,10 +349,11 @@ def _ignored_tests(name: str, patterns: list[str], left_out: list[str], source: 
 # ---- interpolation ---------------------------------------------------------------
 
 
-def _interpolations(project: ResolvedProject, documents: Documents, source: SourceMap) -> list[Problem]:
+def _interpolations(project: ResolvedProject, texts: dict[str, list[str]], source: SourceMap) -> list[Problem]:
     """A ``${`` Compose cannot interpolate fails ``docker compose`` on every command:
-    reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``)."""
-    refused = {text for doc in documents.values() for text in set(interpolated(doc)) if interpolation_error(text)}
+    reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``).
+    ``texts``: each document's interpolated strings (``interpolated_texts``)."""
+    refused = {text for found in texts.values() for text in set(found) if interpolation_error(text)}
     if not refused:
         return []
     problems = []

@@ -370,12 +370,13 @@ class DumpedOnce:
     project's redis or postgres services) are merged and validated once per kind of
     environment, not once per service x environment."""
 
-    __slots__ = ("_dumps", "_keys", "settled")
+    __slots__ = ("_dumps", "_keys", "settled", "images")
 
     def __init__(self) -> None:
         self._dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
         self._keys: dict[int, str] = {}  # by id of a dump above (kept alive with it)
         self.settled: dict[tuple[Any, ...], ServiceSettings | None] = {}  # None: disabled
+        self.images: dict[tuple[str, str], str | None] = {}  # (builder, environment) -> ``_declared_image``: its `uses` services ask again
 
     def __call__(self, model: ServiceSettings | None) -> dict[str, Any]:
         if model is None:
@@ -413,6 +414,7 @@ def qualify_image(image: str) -> str:
 
 
 Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec path or None, settings)
+MISSING = object()
 
 
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settings_dump) -> list[Layer]:
@@ -531,7 +533,10 @@ def _resolve_service(
         own = settings.image if service.uses is not None else None
         if service.uses is not None and own is None:
             _refuse_own_build_args(source, env, name, service.uses)
-        image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name, dump))
+        declared = dump.images.get((builder_name, env.name), MISSING)
+        if declared is MISSING:
+            declared = dump.images[builder_name, env.name] = _declared_image(spec, env, builder_name, dump, layers if builder_name == name else None)
+        image = built_image(spec.project, env, plan, target, own or declared)
     watch: tuple[WatchRule, ...] = ()
     if plan is not None and env.kind == "dev" and settings.watch and supported("develop_watch", engines):
         try:
@@ -590,13 +595,13 @@ def has_registry(image: str) -> bool:
     return bool(slash) and ("." in first or ":" in first or first == "localhost")
 
 
-def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump) -> str | None:
-    """The ``image`` the spec's layers give ``builder`` in ``env``: a scalar, so the highest
-    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it). Under
-    ``image_names: compose``, a build without ``build.image`` is named as Compose names it,
-    and like any exact name from there on."""
+def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump, layers: list[dict[str, Any]] | None = None) -> str | None:
+    """The ``image`` the spec's layers give ``builder`` in ``env`` (``layers``: those, when
+    at hand): a scalar, so the highest layer that sets it wins (as ``merge`` has it; a
+    ``null`` there removes it). Under ``image_names: compose``, a build without
+    ``build.image`` is named as Compose names it, and like any exact name from there on."""
     image = None
-    for _, _, layer in spec_layers(spec, env, builder, dump):
+    for layer in [layer for _, _, layer in spec_layers(spec, env, builder, dump)] if layers is None else layers:
         image = layer.get("image", image)
     build = spec.services[builder].build
     if image is None and env.image_names == "compose" and build is not None and build.image is None:

@@ -20,6 +20,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable
 
 from dockergen.containment import outside_reason, resolved
 from dockergen.safe_read import kind_of
@@ -137,10 +138,11 @@ def distinct_clashes(spec_dir: str, outputs: list[str], inputs: list[str]) -> di
     return {path: by_target[found] for path in outputs if (found := target(spec_dir, path)) in by_target}
 
 
-def target(spec_dir: str, relative: str) -> str:
-    """What ``relative`` is once every symbolic link is followed (itself when that fails)."""
+def target(spec_dir: str, relative: str, resolve: Callable[[str], str] = resolved) -> str:
+    """What ``relative`` is once every symbolic link is followed (itself when that fails);
+    ``resolve``: ``resolved``, or a ``containment.Resolver`` shared by many paths."""
     try:
-        return resolved(os.path.join(spec_dir, relative))
+        return resolve(os.path.join(spec_dir, relative))
     except (OSError, RuntimeError):
         return relative
 

@@ -1,6 +1,7 @@
-"""Where the writer puts a file: one folder resolved for many files of a plan or commit
-(``write.target_path``'s ``folders``) must refuse exactly what resolving each path alone
-refuses, whatever order the paths come in."""
+"""Paths resolved folder by folder for many files at once must answer exactly what
+resolving each path alone answers, whatever order the paths come in: the writer's
+``folders`` of one plan or commit (``write.target_path``) and the checks' shared
+``containment.Resolver``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dockergen.containment import Resolver, outside_reason, resolved
 from dockergen.errors import DockergenError
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.write import plan_changes, target_path, write_files
@@ -81,3 +83,41 @@ def test_a_plan_refuses_a_file_through_a_linked_folder_after_files_beside_it(tmp
     assert not (tmp_path / "elsewhere" / "c").exists()
     write_files(out, files[:2])
     assert (out / "sub" / "deep" / "a").read_text() == "a\n" and (out / "sub" / "deep" / "b").read_text() == "b\n"
+
+
+def _answer(resolve, path: str) -> str:  # noqa: ANN001
+    try:
+        return resolve(path)
+    except RuntimeError:
+        return "loop"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    paths=st.lists(
+        st.tuples(st.sampled_from(["", "./", ".//", "/", "ROOT/", "ROOT//", "ROOT/sub/../"]), st.lists(st.sampled_from([*PARTS, "in", "", "/"]), min_size=1, max_size=4)),
+        min_size=1, max_size=12,
+    )
+)
+def test_a_shared_resolver_answers_what_resolving_each_path_alone_answers(tmp_path_factory: pytest.TempPathFactory, paths: list[tuple[str, list[str]]]) -> None:
+    out = _tree(tmp_path_factory.mktemp("resolver"))
+    before = os.getcwd()
+    os.chdir(out)  # relative paths are read from the working directory
+    try:
+        shared = Resolver()
+        for prefix, parts in paths:
+            path = prefix.replace("ROOT", str(out)) + "/".join(parts)
+            if path:
+                assert _answer(shared, path) == _answer(resolved, path), path
+    finally:
+        os.chdir(before)
+
+
+def test_a_shared_resolver_still_refuses_a_link_out_of_the_project_beside_plain_paths(tmp_path: Path) -> None:
+    out = _tree(tmp_path)
+    shared = Resolver()
+    assert outside_reason(out, "sub/deep/requirements.txt", resolve=shared) is None
+    assert outside_reason(out, "sub/in/requirements.txt", resolve=shared) is None
+    assert "outside the project" in (outside_reason(out, "sub/up/requirements.txt", resolve=shared) or "")
+    assert "outside the project" in (outside_reason(out, "link", resolve=shared) or "")
+    assert "loop" in (outside_reason(out, "loop/x", resolve=shared) or "")

@@ -75,7 +75,8 @@ def merge(*layers: dict[str, Any]) -> dict[str, Any]:
     """Merge layers left to right by the rule in this module's docstring."""
     out: dict[str, Any] = {}
     for layer in layers:
-        out = _MERGER.merge(out, layer)
+        if layer:  # most of a service's layers are empty: merging one would only copy ``out``
+            out = _MERGER.merge(out, layer)
     return out
 
 
@@ -368,15 +369,18 @@ class DumpedOnce:
     ``key`` names a layer by its content (a dump's is computed once), and ``settled`` holds
     the settings of each distinct stack of layers: services whose blocks are the same (a
     project's redis or postgres services) are merged and validated once per kind of
-    environment, not once per service x environment."""
+    environment, not once per service x environment; ``healthchecks`` and ``images`` keep
+    what those services' probes and builders' image names resolved to, per environment."""
 
-    __slots__ = ("_dumps", "_keys", "settled", "images")
+    __slots__ = ("_dumps", "_keys", "settled", "images", "healthchecks")
 
     def __init__(self) -> None:
         self._dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
         self._keys: dict[int, str] = {}  # by id of a dump above (kept alive with it)
         self.settled: dict[tuple[Any, ...], ServiceSettings | None] = {}  # None: disabled
         self.images: dict[tuple[str, str], str | None] = {}  # (builder, environment) -> ``_declared_image``: its `uses` services ask again
+        # (id of settled settings, builder of a `uses` service, id of the plan, engine) -> its probe: services sharing settings share it
+        self.healthchecks: dict[tuple[int, str | None, int, str], ResolvedHealthcheck | None] = {}
 
     def __call__(self, model: ServiceSettings | None) -> dict[str, Any]:
         if model is None:
@@ -513,8 +517,11 @@ def _resolve_service(
             hint="give it an image, a build, or `uses: <service>`",
         )
     target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
-    probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
-    healthcheck = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
+    probed = (id(settings), service.uses, id(plan), env.engine)  # ``settings`` is kept alive by ``dump.settled``
+    healthcheck = dump.healthchecks.get(probed, MISSING)
+    if healthcheck is MISSING:  # a located error is raised for each service, never remembered
+        probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
+        healthcheck = dump.healthchecks[probed] = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
     if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
         target = plan.build.last_stage()

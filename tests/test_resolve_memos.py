@@ -1,7 +1,8 @@
-"""What resolve works out once and shares (settings of equal stacks of layers, their
-probes, a builder's image name) never hands one service another's result: services
-that differ in one value resolve differently, equal ones alike, and a bad value shared
-by many is reported at each of them."""
+"""What resolve and the Compose documents work out once and share (settings of equal
+stacks of layers, their probes, a builder's image name, what settings alone give a
+Compose entry) never hands one service another's result: services that differ in one
+value resolve and render differently, equal ones alike, and a bad value shared by many
+is reported at each of them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from dockergen.errors import DockergenError
 from dockergen.pipeline import load_and_resolve
+from dockergen.render.compose import environment_documents
 from dockergen.resolve import ResolvedProject
 
 BUILDERS = """
@@ -90,3 +92,21 @@ def test_services_differing_in_one_value_resolve_to_that_value(tmp_path_factory:
         assert [dict(env.services[f"db{i}"].settings.environment or {})["URL"] for i in range(len(values))] == values
         probes = {env.services[f"db{i}"].healthcheck for i in range(len(values))}
         assert len(probes) == 1  # equal but for the value: one probe
+
+
+def test_compose_entries_of_equal_settings_differ_only_where_the_service_does(tmp_path: Path) -> None:
+    project = _resolve(tmp_path, """
+      db1: {image: postgres:16-alpine, ports: ['5432'], environment: {A: '1'}}
+      db2: {image: postgres:16-alpine, ports: ['5432'], environment: {A: '1'}}
+      db3: {image: postgres:16-alpine, ports: ['5432'], environment: {A: '2'}}
+      web: {image: nginx:1.27, ports: ['80:80'], depends_on: [db1]}
+    """)
+    documents = environment_documents(project)
+    for env, doc in documents.items():
+        one, two, three = (doc["services"][name] for name in ("db1", "db2", "db3"))
+        assert one["environment"] == two["environment"] == {"A": "1"} and three["environment"] == {"A": "2"}
+        if "volumes" in one:  # each its own data volume, named after it (a test run keeps the data in tmpfs)
+            assert [v.split(":")[0] for v in one["volumes"]] == ["db1-data"] and [v.split(":")[0] for v in two["volumes"]] == ["db2-data"]
+        assert {k: v for k, v in one.items() if k != "volumes"} == {k: v for k, v in two.items() if k != "volumes"}
+    assert documents["prod"]["services"]["web"]["ports"] == ["80:80"]
+    assert documents["podman"]["services"]["web"]["ports"] == ["8080:80"]  # rootless podman: shifted, in its own document only

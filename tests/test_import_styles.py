@@ -505,3 +505,17 @@ def test_a_dockerfile_compose_builds_under_any_name_is_read_and_its_test_variant
     assert unexplained(result) == []
     assert not plan.builds.fallback and ".Dockerfile-test" in plan.builds.owner
     assert plan.builds.merged["api"].stage_map[(".Dockerfile-test", 0)] == "tests"
+
+
+def test_an_environment_building_a_missing_dockerfile_leaves_the_others_native(tmp_path: Path) -> None:
+    # `.docker/docker-compose.yaml` (Docker Desktop dev environments) names `api` from the
+    # repository root, so plain Compose finds no Dockerfile there: only that build stays as written.
+    root = write_tree(tmp_path / "desk", {
+        "compose.yaml": "services:\n  api:\n    build: api\n",
+        ".docker/docker-compose.yaml": "services:\n  api:\n    build: api\n    volumes: ['/var/run/docker.sock:/var/run/docker.sock']\n",
+        "api/Dockerfile": "FROM alpine:3.20\nCMD [\"true\"]\n",
+    })  # fmt: skip
+    plan, _, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert "api" in plan.builds.merged and "api" not in plan.builds.fallback
+    assert [p.path for p in plan.problems if "not found" in p.what] == [".docker/api/Dockerfile"]

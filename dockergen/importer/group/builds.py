@@ -155,10 +155,14 @@ def _merge_service(
     taken: set[str],
     serving_in_test: frozenset[str],
 ) -> None:
-    broken = [f"{d}: {unparsed[d]}" for d in dockerfiles if d in unparsed or d not in parsed]
-    if broken:
+    broken = [f"{d}: {unparsed.get(d, 'missing')}" for d in dockerfiles if d in unparsed or d not in parsed]
+    readable = [d for d in dockerfiles if d in parsed and d not in unparsed]
+    if not readable:
         plan.fallback[service] = [*broken]
         return
+    if broken:  # only the environments that build those build them as written
+        plan.notes.append(f"{service}: {'; '.join(broken)}: built as written where an environment builds it")
+    dockerfiles = readable
     stem = Counter(stem_of(d) for d in dockerfiles).most_common(1)[0][0]
     variants = []
     labels: set[str] = set()

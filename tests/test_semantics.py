@@ -161,3 +161,11 @@ def test_ports_with_defaulted_variables_are_read_as_ports(tmp_path: Path) -> Non
     result = run(tmp_path, spec)
     assert result.returncode == 0, result.stderr
     assert "127.0.0.1:${ADMIN_PORT:-8888}:8888" in (tmp_path / "compose.yaml").read_text()
+
+
+@pytest.mark.parametrize(("restart", "ok"), [("${RESTART_POLICY:-unless-stopped}", True), ("${RESTART_POLICY}", True), ("${RESTART_POLICY:-sometimes}", False), ("$RESTART", False)])
+def test_a_restart_policy_may_come_from_a_variable_with_a_valid_default(tmp_path: Path, restart: str, ok: bool) -> None:
+    result = run(tmp_path, HEAD + f"services:\n  a:\n    image: busybox:1\n    restart: '{restart}'\n")
+    assert (result.returncode == 0) is ok, result.stderr
+    if ok:
+        assert f"restart: {restart}" in (tmp_path / "compose.yaml").read_text()

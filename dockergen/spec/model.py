@@ -464,9 +464,11 @@ class ServiceSettings(Model):
     """How to tell the service is ready; `depends_on` waits for it."""
     resources: Resources | None = None
     """CPU and memory limits and reservations (`deploy.resources`); staging and prod get built-in limits."""
-    restart: str | None = matching(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?)$", "one of no, always, unless-stopped, on-failure or on-failure:N", None)
+    restart: str | None = matching(r"^(no|always|unless-stopped|on-failure(:[0-9]+)?|\$\{[A-Za-z_][A-Za-z0-9_]*(:?-(no|always|unless-stopped|on-failure(:[0-9]+)?))?\})$",
+                                   "one of no, always, unless-stopped, on-failure or on-failure:N, or ${VARIABLE[:-policy]}", None)
     """Restart policy: `no`, `always`, `unless-stopped` or `on-failure[:N]` (built in: `always` in
-    prod, `unless-stopped` in staging, `no` in test)."""
+    prod, `unless-stopped` in staging, `no` in test), or a variable Compose fills in from `.env`
+    (`${RESTART_POLICY:-unless-stopped}`; Kubernetes output leaves it out)."""
     logging: Logging | None = None
     """Logging driver and options (built in for staging and prod: json-file with rotation)."""
     networks: list[str] | dict[str, dict[str, Any] | None] | None = None

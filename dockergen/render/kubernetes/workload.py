@@ -416,7 +416,7 @@ class _Workload:
             path = self.ctx.setter(self.name, key)
             if path is not None and getattr(self.settings, key, None) not in (None, [], {}, False):
                 self.ctx.note(path, f"left out of Kubernetes: {why}")
-        if self.settings.restart in ("no", "on-failure") or (self.settings.restart or "").startswith("on-failure:"):
+        if self.settings.restart in ("no", "on-failure") or (self.settings.restart or "").startswith(("on-failure:", "$")):
             self.ctx.note(self.where("restart"), f"restart: {self.settings.restart} left out: a Deployment always restarts its pods")
         if self.settings.resources and self.settings.resources.limits and self.settings.resources.limits.pids:
             self.ctx.note(self.where("resources"), "left out of Kubernetes: resources.limits.pids (a node setting)")

@@ -105,7 +105,7 @@ UNMAPPED = {
     "pass_env": "a pod has no host environment to take them from: give them in `environment` or a Secret",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
-BUILD_ONLY = frozenset({"build_args", "target"})
+BUILD_ONLY = frozenset({"build_args", "target", "prebuilt"})  # prebuilt: whether the image is built; resolve names it either way
 # Settings the workload maps (tests/test_kubernetes_files.py: every setting is in one of the three).
 MAPPED = frozenset({
     "cap_add", "cap_drop", "command", "cpus", "data_dir", "depends_on", "enabled", "entrypoint", "environment",

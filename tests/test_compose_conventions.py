@@ -265,3 +265,18 @@ def test_configs_on_services_and_an_undeclared_one(tmp_path: Path) -> None:
     project(tmp_path / "bad", body)
     result = dockergen(tmp_path / "bad", "render")
     assert result.returncode == 2 and "dockergen.yaml:7:5: error: services.web.configs: config 'site' is not declared" in result.stderr, result.stderr
+
+
+# ---- named volumes in the long syntax -----------------------------------------------
+
+
+@pytest.mark.parametrize("mount", [
+    "{type: volume, source: cache, target: /cache, volume: {nocopy: true}}",
+    "{type: volume, source: cache, target: /cache}",
+])
+def test_a_named_volume_mounted_in_the_long_syntax_is_declared_like_the_short_one(tmp_path: Path, mount: str) -> None:
+    d = rendered(tmp_path, f"services:\n  cache:\n    image: redis:7\n    volumes: [{mount}, {{type: volume, target: /anon}}]\n")
+    for env in ("dev", "prod"):
+        doc = config(d, env)  # Compose refuses a service mounting an undeclared volume
+        assert "cache" in doc["volumes"]
+        assert {"type": "volume", "source": "cache", "target": "/cache"}.items() <= doc["services"]["cache"]["volumes"][0].items()

@@ -457,3 +457,20 @@ def test_a_fresh_checkout_without_its_gitignored_env_is_told_to_create_it(tmp_pa
     plan, rendered, result = imported(root, use_cli=True)
     (failed,) = result.unexplained
     assert failed.path == "config" and "create it (e.g. from .env.example)" in failed.why
+
+
+@pytest.mark.parametrize(("second", "action"), [
+    ("docker.io/library/golang:1.22", "kept as written: the same image under other names"),
+    ("golang:1.22-alpine", "kept as written: different images of one version"),
+])
+def test_a_base_spelled_two_ways_is_reported_as_what_the_steps_really_keep(tmp_path: Path, second: str, action: str) -> None:
+    write_tree(tmp_path, {
+        "Dockerfile": f"FROM golang:1.22 AS build\nRUN go version\nFROM {second}\nCOPY --from=build /usr/local/go/VERSION /v\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n",
+    })
+    plan, rendered, result = imported(tmp_path)
+    (finding,) = [f for f in plan.findings if "spelled" in f.title]
+    assert finding.action.startswith(action)
+    (dockerfile,) = [f.content for f in rendered.files if f.path == "Dockerfile"]
+    assert "FROM golang:1.22 AS build\n" in dockerfile and f"FROM {second}\n" in dockerfile  # nothing qualified or unified
+    assert unexplained(result) == []

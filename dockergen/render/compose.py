@@ -263,6 +263,8 @@ def _volumes(service: ResolvedService, env: ResolvedEnvironment, named: set[str]
                 named.add(source)
             if podman and source.startswith((".", "/", "~")):
                 item = _selinux_label(item)
+        elif item.get("type") == "volume" and item.get("source") and not str(item["source"]).startswith("$"):
+            named.add(item["source"])  # the long form names its volume too: Compose needs it declared
         out.append(item)
     return out, tmpfs
 

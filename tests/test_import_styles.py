@@ -474,3 +474,15 @@ def test_a_base_spelled_two_ways_is_reported_as_what_the_steps_really_keep(tmp_p
     (dockerfile,) = [f.content for f in rendered.files if f.path == "Dockerfile"]
     assert "FROM golang:1.22 AS build\n" in dockerfile and f"FROM {second}\n" in dockerfile  # nothing qualified or unified
     assert unexplained(result) == []
+
+
+def test_a_git_url_context_is_carried_as_is_without_a_missing_file_problem(tmp_path: Path) -> None:
+    url = "https://github.com/example/tool.git#v1.2:docker"
+    write_tree(tmp_path, {"compose.yaml": f"services:\n  tool:\n    build:\n      context: {url}\n      args: {{VERSION: '1.2'}}\n"})
+    plan, rendered, result = imported(tmp_path)
+    assert plan.problems == []  # nothing of the repository is missing
+    (decision,) = [d for d in plan.decisions if d.what == "tool: Dockerfiles kept as they are"]
+    assert f"Dockerfile in {url}: its build context is not a folder of this repository" in decision.detail
+    compose = next(f.content for f in rendered.files if f.path == "compose.yaml")
+    assert f"context: {url}\n" in compose
+    assert unexplained(result) == []

@@ -34,6 +34,7 @@ from dockergen.importer.read.compose import (
     Merged,
     dockerfile_path,
     from_cli_config,
+    is_local_context,
     load_compose_file,
     looks_like_compose,
     merge_files,
@@ -147,9 +148,13 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         if s.get("build")
     ]
     for use in uses:
-        if use.dockerfile not in parsed and use.dockerfile not in unparsed:
+        if use.dockerfile in parsed or use.dockerfile in unparsed:
+            continue
+        if is_local_context(use.context):
             unparsed[use.dockerfile] = "missing"
             problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
+        else:  # a Git URL or another image: its Dockerfile is elsewhere, and nothing is wrong with that
+            unparsed[use.dockerfile] = "its build context is not a folder of this repository"
     # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
     # (Dockerfile.notes); it is reported above, and no service is made for it.
     built = {u.dockerfile for u in uses}

@@ -486,3 +486,12 @@ def test_a_git_url_context_is_carried_as_is_without_a_missing_file_problem(tmp_p
     compose = next(f.content for f in rendered.files if f.path == "compose.yaml")
     assert f"context: {url}\n" in compose
     assert unexplained(result) == []
+
+
+def test_dotted_and_hyphenated_variables_are_native_environment_and_pass_env(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"compose.yaml": "services:\n  api:\n    image: eclipse-temurin:21-jre\n    environment:\n"
+                                          "      - spring.datasource.url=jdbc:postgresql://db/app\n      - server.port\n      - my-var=x\n"})
+    plan, rendered, result = imported(tmp_path)
+    spec = (tmp_path / "dockergen.yaml").read_text()
+    assert "compose:" not in spec and "pass_env: [server.port]" in spec
+    assert unexplained(result) == []

@@ -23,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from dockergen import presets
 from dockergen.render import quote
 from dockergen.spec.steps import StageHead, read_steps
-from dockergen.text import forbidden_character
+from dockergen.text import ENV_NAME, forbidden_character
 
 
 def matching(pattern: str, means: str, default: Any = ..., **kwargs: Any) -> Any:
@@ -132,6 +132,9 @@ ContainerDir = Annotated[str, AfterValidator(_container_dir)]
 VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VariableName = Annotated[str, matching(VARIABLE_NAME, "a variable name: ASCII letters, digits and _, not starting with a digit")]
 """What Compose interpolates as `${NAME}`, and a `.env` line can set."""
+EnvName = Annotated[str, matching(ENV_NAME, "an environment variable name: ASCII letters, digits, '_', '.' and '-', starting with a letter or '_'")]
+"""A container's variable, passed through by name: also `spring.datasource.url`, which
+Compose reads from `.env` and the shell though `${...}` cannot name it."""
 HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]*")
 # Docker's reference grammar (distribution/reference), with `${VAR}` interpolation allowed
 # anywhere: Compose fills it in before the engine sees the name.
@@ -431,7 +434,7 @@ class ServiceSettings(Model):
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched.
     `KEY: null` removes a value set below (in `defaults` or the service); to hand the host's
     value to the container, list the name in `pass_env`."""
-    pass_env: list[VariableName] | None = None
+    pass_env: list[EnvName] | None = None
     """Variables the container takes from the environment Compose runs in (the shell, or
     `.env`), and only when they are set there: Compose's `environment: [NAME]`. Kubernetes
     output leaves them out (a pod has no such environment) and says so."""

@@ -571,6 +571,32 @@ class ServiceSettings(Model):
     `restart_policy` ...), merged with what `resources` renders."""
     pull_policy: str | None = None
     """Compose `pull_policy` (`always`, `missing`, `never`, `build`)."""
+    scale: int | None = Field(None, ge=0)
+    """Compose `scale`: how many containers `docker compose up` starts (as `deploy.replicas`)."""
+    runtime: str | None = None
+    """Compose `runtime`: the OCI runtime of the container (`nvidia`, `runsc`, `kata`)."""
+    oom_score_adj: int | None = Field(None, ge=-1000, le=1000)
+    """Compose `oom_score_adj`: how readily the kernel kills the container when memory runs out."""
+    oom_kill_disable: bool | None = None
+    """Compose `oom_kill_disable`."""
+    mem_swappiness: int | None = Field(None, ge=0, le=100)
+    """Compose `mem_swappiness` (0-100; `0` keeps the container's memory out of swap)."""
+    cgroup: Literal["host", "private"] | None = None
+    """Compose `cgroup` namespace (`host` for a container that runs systemd)."""
+    cgroup_parent: str | None = None
+    """Compose `cgroup_parent`."""
+    uts: str | None = None
+    """Compose `uts` namespace (`host`)."""
+    mac_address: str | None = None
+    """Compose `mac_address` of the container."""
+    device_cgroup_rules: list[str] | None = None
+    """Compose `device_cgroup_rules` (`c 1:3 mr`)."""
+    storage_opt: dict[str, str] | None = None
+    """Compose `storage_opt` of the container's storage driver (`size: 20G`)."""
+    cpu_period: int | str | None = None
+    """Compose `cpu_period` (with `cpu_quota`)."""
+    annotations: dict[str, str] | None = None
+    """Compose `annotations` of the container (OCI annotations)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None

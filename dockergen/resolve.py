@@ -486,7 +486,8 @@ def _resolve_service(
     dump: DumpedOnce,
 ) -> ResolvedService | None:
     layers = [layer for _, _, layer in spec_layers(spec, env, name, dump)]
-    builder_name = service.uses or (name if service.build else None)
+    prebuilt = next((layer["prebuilt"] for layer in reversed(layers) if "prebuilt" in layer), None) is True
+    builder_name = None if prebuilt else service.uses or (name if service.build else None)
     stack = (env.kind, builder_name is not None, service.uses is not None, *map(dump.key, layers))  # all the settings depend on
     if stack not in dump.settled:
         builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
@@ -497,6 +498,9 @@ def _resolve_service(
     if settings is None:
         return None
     plan = None
+    if prebuilt and service.uses is not None and settings.image is None:
+        # A `uses` service runs its builder's image, published or built.
+        settings = settings.model_copy(update={"image": _declared_image(spec, env, service.uses, dump)})
     if builder_name is not None:
         builder = spec.services[builder_name]
         assert builder.build is not None
@@ -505,10 +509,10 @@ def _resolve_service(
     elif settings.image is None:
         path = ("services", name)
         raise DockergenError.single(
-            f"has neither `image` nor `build` in environment {env.name!r}",
+            f"has neither `image` nor `build` in environment {env.name!r}" + (" (`prebuilt` builds nothing there)" if prebuilt else ""),
             location=source.locate(path),
             path=path,
-            hint="give it an image, a build, or `uses: <service>`",
+            hint="give it the image it runs there" if prebuilt else "give it an image, a build, or `uses: <service>`",
         )
     target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
     probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)

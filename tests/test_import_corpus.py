@@ -33,6 +33,7 @@ from tests.tools import compose
 
 ACCEPTED = """
 service     a Dockerfile no Compose file builds comes along as a service behind a profile of its own name
+networks    a network only such a profile service joins (Compose's `default`) comes along with it
 build       an inline Dockerfile (dockerfile_inline) written as a file: what each target builds is compared
 build       a tag several services build differently in one environment (a race) is built once, with one of their builds
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
@@ -43,6 +44,7 @@ healthcheck Docker's default timings written out (interval 30s, timeout 30s, sta
 healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
 healthcheck an empty healthcheck (`disable: false` alone, normalised to `{}`) left out: it changes nothing
 volumes     a mount's empty option block (`volume: {}`, what Compose adds to the short form) is no difference
+volumes     the order of a service's mounts (the base file's first, an overlay's after): the engine orders them by target itself
 build       the Dockerfile, its stage names and its path are the importer's; what each target builds is compared
 """
 DOCKER_HEALTHCHECK = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, "start_interval": "5s"}
@@ -150,9 +152,13 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
             if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
                 sb.pop("healthcheck")
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]
+    joined = {net for s in ours.values() for net in (s.get("networks") or {})}
     for key in ("networks", "volumes", "secrets", "configs"):
-        if (a.get(key) or {}) != (b.get(key) or {}):
-            out.append(f"{key}: {json.dumps(a.get(key), sort_keys=True)} != {json.dumps(b.get(key), sort_keys=True)}")
+        mine_top = b.get(key) or {}
+        if key == "networks":
+            mine_top = {k: v for k, v in mine_top.items() if k in (a.get(key) or {}) or k in joined}
+        if (a.get(key) or {}) != mine_top:
+            out.append(f"{key}: {json.dumps(a.get(key), sort_keys=True)} != {json.dumps(mine_top, sort_keys=True)}")
     return out
 
 
@@ -199,6 +205,7 @@ def _compare_service(first: Path, second: Path, project: str, name: str, a: dict
         if isinstance(side.get("volumes"), list):
             side["volumes"] = [{k: v for k, v in m.items() if v != {} or k not in ("volume", "bind")} if isinstance(m, dict) else m
                                for m in side["volumes"]]  # fmt: skip
+            side["volumes"] = sorted(side["volumes"], key=lambda m: json.dumps(m, sort_keys=True))
     if a.get("healthcheck") == {} and "healthcheck" not in b:
         a.pop("healthcheck")
     if (a.get("healthcheck") or {}).get("disable") and b.get("healthcheck") == {"disable": True}:
@@ -253,6 +260,8 @@ def _target(root: Path, build: dict) -> list[str]:
     context = Path(build["context"].replace("<checkout>", str(root)))
     path = Path(str(build.get("dockerfile") or "Dockerfile").replace("<checkout>", str(root)))
     path = path if path.is_absolute() else context / path
+    if "dockerfile_inline" not in build and not path.is_file():
+        return [f"no Dockerfile at {path.relative_to(root) if path.is_relative_to(root) else path}: the build fails"]
     commands = dockerfile.parse_string(build["dockerfile_inline"] if "dockerfile_inline" in build else path.read_text())
     args = {k: v for k, v in (build.get("args") or {}).items() if v is not None}
     defaults: dict[str, str] = {}
@@ -270,6 +279,8 @@ def _target(root: Path, build: dict) -> list[str]:
     values = {**defaults, **args}
     index = {n: i for i, (n, _, _) in enumerate(stages) if n}
     target = build.get("target")
+    if target and target.lower() not in index:
+        return [f"no stage {target}: the build fails"]  # on both sides alike, or the comparison shows it
     chosen = index[target.lower()] if target else len(stages) - 1
     relative = context.relative_to(root).as_posix() if context.is_relative_to(root) else context.as_posix()
 

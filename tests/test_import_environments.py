@@ -158,3 +158,36 @@ def test_a_script_or_target_named_for_an_action_does_not_name_the_environment(tm
         "Makefile": "start-qa:\n\tdocker compose -f docker-compose.yml -f docker-compose.extra.yml up\n",
     })  # fmt: skip
     assert envs(root) == {"dev": ("docker-compose.yml",), "qa": ("docker-compose.yml", "docker-compose.extra.yml")}
+
+
+def test_a_development_overlay_in_a_folder_of_its_own_makes_the_default_file_prod(tmp_path: Path) -> None:
+    # `docker compose -f docker-compose.yml -f dev/docker-compose.dev.yml up`: the overlay is
+    # dev, so the bare `docker compose up` is the other way the stack runs, not a second dev.
+    root = tree(tmp_path, {"docker-compose.yml": SERVICE, "dev/docker-compose.dev.yml": OVERLAY % "dev",
+                           "docker-compose.cache.yml": "services:\n  cache:\n    image: redis:7\n  app:\n    depends_on: [cache]\n"})  # fmt: skip
+    assert envs(root) == {
+        "prod": ("docker-compose.yml",),
+        "dev": ("docker-compose.yml", "dev/docker-compose.dev.yml"),
+        "cache": ("docker-compose.yml", "docker-compose.cache.yml"),
+        "dev-cache": ("docker-compose.yml", "dev/docker-compose.dev.yml", "docker-compose.cache.yml"),
+    }
+
+
+def test_a_variant_file_that_restates_the_default_one_runs_on_its_own(tmp_path: Path) -> None:
+    # docker-compose-non-dev.yml repeats the services as the default file has them (names,
+    # users, restart policies) with a build: a copy run with `-f` alone, not an overlay;
+    # "non-dev" names no kind. A variant that only writes what it changes stays an overlay.
+    service = "  {name}:\n    image: shop/{name}:1\n    container_name: shop_{name}\n    user: root\n    restart: unless-stopped\n"
+    copy = "  {name}:\n    build: .\n    container_name: shop_{name}\n    user: root\n    restart: unless-stopped\n"
+    names = ("api", "worker", "beat")
+    root = tree(tmp_path, {
+        "docker-compose.yml": "services:\n" + "".join(service.format(name=n) for n in names),
+        "docker-compose-non-dev.yml": "services:\n" + "".join(copy.format(name=n) for n in names),
+        "docker-compose.ci.yml": "services:\n  api:\n    image: shop/api:ci\n",
+        "Dockerfile": "FROM alpine:3.20\n",
+    })  # fmt: skip
+    found = envs(root)
+    assert found["non-dev"] == ("docker-compose-non-dev.yml",)
+    assert found["ci"] == ("docker-compose.yml", "docker-compose.ci.yml")
+    kinds = {e.name: e.kind for e in analyze(root).environments}
+    assert kinds["non-dev"] != "dev" and kinds["ci"] == "test"

@@ -495,3 +495,65 @@ def test_dotted_and_hyphenated_variables_are_native_environment_and_pass_env(tmp
     spec = (tmp_path / "dockergen.yaml").read_text()
     assert "compose:" not in spec and "pass_env: [server.port]" in spec
     assert unexplained(result) == []
+
+
+def test_a_dockerfile_nobody_builds_never_gives_a_same_named_pulling_service_a_build(tmp_path: Path) -> None:
+    # A `cache/` folder with a Dockerfile beside a `cache` service that pulls its image.
+    root = write_tree(tmp_path / "desk", {
+        "compose.yaml": "services:\n  cache:\n    image: valkey/valkey:8.0\n  api:\n    build: ./api\n",
+        "cache/Dockerfile": "FROM valkey/valkey:8.0\nCOPY valkey.conf /etc/valkey.conf\n",
+        "cache/valkey.conf": "",
+        "api/Dockerfile": "FROM alpine:3.20\n",
+    })  # fmt: skip
+    plan, _, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    services = plan.spec["services"]
+    assert "build" not in services["cache"] and services["cache"]["image"] == "valkey/valkey:8.0"
+    assert services["cache-image"]["profiles"] == ["cache-image"] and services["cache-image"]["build"]["context"] == "cache"
+
+
+def test_a_variable_that_picks_the_build_folder_keeps_picking_it(tmp_path: Path) -> None:
+    # `.env` chooses `runtimes/${RUNTIME}`: the build stays as written (switching RUNTIME keeps
+    # working) and the folders it picks among are neither "not found" nor images of their own.
+    root = write_tree(tmp_path / "shelf", {
+        "compose.yaml": "services:\n  app:\n    build:\n      context: ./runtimes/${RUNTIME}\n",
+        ".env": "RUNTIME=node22\n",
+        "runtimes/node20/Dockerfile": "FROM node:20-slim\n",
+        "runtimes/node22/Dockerfile": "FROM node:22-slim\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert sorted(plan.spec["services"]) == ["app"]
+    assert plan.spec["services"]["app"]["compose"]["build"]["context"] == "./runtimes/${RUNTIME}"
+    assert not [p for p in plan.problems if "not found" in p.what]
+    assert not [f for f in rendered.files if f.kind == "dockerfile"]
+
+
+def test_a_dockerfile_compose_builds_under_any_name_is_read_and_its_test_variant_keeps_its_ports(tmp_path: Path) -> None:
+    # `.Dockerfile-test` is no name discovery takes for a Dockerfile; Compose builds it, so it is
+    # one. Its stage is not called `test`: a test environment would run that as a suite, unpublished.
+    root = write_tree(tmp_path / "ledger", {
+        "docker-compose.yml": "services:\n  api:\n    build: .\n    ports: ['3100:3100']\n",
+        "docker-compose-test.yml": "services:\n  api:\n    build:\n      context: .\n      dockerfile: .Dockerfile-test\n"
+                                   "    ports: ['3199:3100']\n  seed:\n    image: mongo:7.0\n",
+        "Dockerfile": "FROM node:20-alpine\nCMD [\"node\", \"server.js\"]\n",
+        ".Dockerfile-test": "FROM node:20-alpine\nCMD [\"npm\", \"test\"]\n",
+    })  # fmt: skip
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert not plan.builds.fallback and ".Dockerfile-test" in plan.builds.owner
+    assert plan.builds.merged["api"].stage_map[(".Dockerfile-test", 0)] == "tests"
+
+
+def test_an_environment_building_a_missing_dockerfile_leaves_the_others_native(tmp_path: Path) -> None:
+    # `.docker/docker-compose.yaml` (Docker Desktop dev environments) names `api` from the
+    # repository root, so plain Compose finds no Dockerfile there: only that build stays as written.
+    root = write_tree(tmp_path / "desk", {
+        "compose.yaml": "services:\n  api:\n    build: api\n",
+        ".docker/docker-compose.yaml": "services:\n  api:\n    build: api\n    volumes: ['/var/run/docker.sock:/var/run/docker.sock']\n",
+        "api/Dockerfile": "FROM alpine:3.20\nCMD [\"true\"]\n",
+    })  # fmt: skip
+    plan, _, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert "api" in plan.builds.merged and "api" not in plan.builds.fallback
+    assert [p.path for p in plan.problems if "not found" in p.what] == [".docker/api/Dockerfile"]

@@ -66,14 +66,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}
     for rel in inventory.dockerfiles:
-        try:
-            parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
-        except (DockerfileError, OSError, UnicodeDecodeError) as exc:
-            unparsed[rel] = str(exc)
-            problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
-        except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
-            unparsed[rel] = f"{type(exc).__name__}: {exc}"
-            problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+        _read_dockerfile(root, rel, parsed, unparsed, problems)
 
     loaded: dict[str, ComposeFile] = {}
     for rel in inventory.compose_files:
@@ -147,20 +140,32 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         for name, s in effective[e.name].services.items()
         if s.get("build")
     ]
+    picked = _picked_by_variable(uses, parsed)
     for use in uses:
         if use.dockerfile in parsed or use.dockerfile in unparsed:
             continue
-        if is_local_context(use.context):
-            unparsed[use.dockerfile] = "missing"
-            problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
-        else:  # a Git URL or another image: its Dockerfile is elsewhere, and nothing is wrong with that
+        if not is_local_context(use.context):  # a Git URL or another image: its Dockerfile is elsewhere, and nothing is wrong with that
             unparsed[use.dockerfile] = "its build context is not a folder of this repository"
+            continue
+        if VAR.search(use.dockerfile):
+            found = sorted(p for p, chooser in picked.items() if chooser == use.dockerfile)
+            unparsed[use.dockerfile] = "a variable in its path picks the Dockerfile, so the build stays as it is and keeps picking"
+            notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
+                         f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
+            continue
+        if (root / use.dockerfile).is_file():  # built under a name not taken for a Dockerfile's (.Dockerfile-test)
+            _read_dockerfile(root, use.dockerfile, parsed, unparsed, problems)
+            continue
+        unparsed[use.dockerfile] = "missing"
+        problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
     # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
     # (Dockerfile.notes); it is reported above, and no service is made for it.
     built = {u.dockerfile for u in uses}
     unparsed = {path: why for path, why in unparsed.items() if path in built}
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
-    builds = plan_builds(root, uses, parsed, unparsed, list(grouping.order), as_is)
+    # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
+    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is,
+                         _serving_in_test(envs, effective))  # fmt: skip
     notes.extend(builds.notes)
     project = _project(root, envs)
     ignore = _ignore_patterns(root, inventory, uses, notes)
@@ -223,6 +228,7 @@ def _effective(
             try:
                 merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]))
                 _restore_consistency(merged, own)
+                _restore_passed_build_args(merged, own)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
                 problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
@@ -274,6 +280,47 @@ def _inline_dockerfiles(
             build["dockerfile"] = posixpath.relpath(path, posixpath.normpath(context))
 
 
+def _read_dockerfile(root: Path, rel: str, parsed: dict[str, ParsedDockerfile], unparsed: dict[str, str],
+                     problems: list[FileProblem]) -> None:
+    try:
+        parsed[rel] = parse_dockerfile(rel, read_text(root / rel))
+    except (DockerfileError, OSError, UnicodeDecodeError) as exc:
+        unparsed[rel] = str(exc)
+        problems.append(FileProblem(rel, f"not a Dockerfile BuildKit can parse: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - whatever the parser raises, the import carries on
+        unparsed[rel] = f"{type(exc).__name__}: {exc}"
+        problems.append(FileProblem(rel, f"the Dockerfile parser failed: {type(exc).__name__}: {exc}"))
+
+
+def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> frozenset[str]:
+    """Dockerfiles a test environment builds for a service that serves there: one with
+    published ports or a probe, or that others wait for (not a suite that runs and exits)."""
+    out: set[str] = set()
+    for env in envs:
+        if env.kind != "test":
+            continue
+        services = effective[env.name].services
+        waited = {dep for s in services.values() for dep in (s.get("depends_on") or {})}
+        for name, service in services.items():
+            if service.get("build") and (service.get("ports") or service.get("healthcheck") or name in waited):
+                out.add(dockerfile_path(service["build"]))
+    return frozenset(out)
+
+
+def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:
+    """Dockerfiles a build path with a variable may name (``bin/${PHPVERSION}/Dockerfile``
+    matches ``bin/php8/Dockerfile``), each with that path; those some service builds by name
+    are not among them."""
+    named = {u.dockerfile for u in uses}
+    out: dict[str, str] = {}
+    for chooser in sorted(d for d in named if VAR.search(d)):
+        pattern = re.compile("[^/]+".join(re.escape(part) for part in VAR.split(chooser)[:: VAR.groups + 1]))
+        for path in parsed:
+            if path not in named and path not in out and pattern.fullmatch(path):
+                out[path] = chooser
+    return out
+
+
 def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
     """A build ``target``/``dockerfile`` written with ``${VAR}`` names a stage or a file only
     once interpolated: read it as each environment runs it (its project's ``.env``), and say so."""
@@ -311,6 +358,20 @@ def _restore_consistency(cli: Merged, own: Merged) -> None:
             theirs = mine.get(volume.get("target"))
             if theirs and theirs.get("consistency") and theirs.get("source") == volume.get("source"):
                 volume["consistency"] = theirs["consistency"]
+
+
+def _restore_passed_build_args(cli: Merged, own: Merged) -> None:
+    """``config --no-interpolate`` drops a build argument given without a value (``args:
+    [SENTRY_IMAGE]``: Compose passes the variable's value from the environment or ``.env``);
+    take it from the files, spelled ``${SENTRY_IMAGE}`` (the same value wherever it is set;
+    where it is not, an empty one, which verify compares)."""
+    for name, service in cli.services.items():
+        build, mine = service.get("build"), own.services.get(name, {}).get("build")
+        if not isinstance(build, dict) or not isinstance(mine, dict) or not isinstance(mine.get("args"), dict):
+            continue
+        passed = {k: f"${{{k}}}" for k, v in mine["args"].items() if v is None and k not in (build.get("args") or {})}
+        if passed:
+            build["args"] = {**(build.get("args") or {}), **passed}
 
 
 def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> list[EnvPlan]:

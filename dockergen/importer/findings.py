@@ -203,7 +203,7 @@ def image_versions(plan: ImportPlan) -> list[Finding]:
     for env, canonical, _, service in _services_by_env(plan):
         build = service.get("build")
         parsed = plan.dockerfiles.get(dockerfile_path(build)) if build else None
-        if parsed is None:
+        if parsed is None or parsed.target_index(build.get("target")) is None:  # a missing target: `missing_targets`
             continue
         rv = _repo_version(summarise(parsed, build.get("target")).base_image)
         if rv is None:
@@ -217,6 +217,24 @@ def image_versions(plan: ImportPlan) -> list[Finding]:
                                    f"{dockerfile_path(build)} is {rv[0]}:{rv[1]}{rv[2]}; tools of one major version often refuse "
                                    "another (pg_dump 15 cannot dump a 16 server)", REVIEW, canonical))  # fmt: skip
     return out
+
+
+def missing_targets(plan: ImportPlan) -> list[Finding]:
+    """A build whose ``target`` its Dockerfile does not have: the original fails to build."""
+    from dockergen.importer.read.compose import dockerfile_path
+
+    out: dict[tuple[str, str, str], list[str]] = {}
+    for env, canonical, _, service in _services_by_env(plan):
+        build = service.get("build")
+        parsed = plan.dockerfiles.get(dockerfile_path(build)) if build else None
+        if parsed is not None and build.get("target") and parsed.target_index(build["target"]) is None:
+            out.setdefault((canonical, str(build["target"]), parsed.path), []).append(env)
+    return [
+        Finding("", f"{service} builds target {target}, which {path} does not have",
+                f"in {', '.join(envs)}; its stages: {', '.join(s.name or f'#{s.index} (unnamed)' for s in plan.dockerfiles[path].stages)}. "
+                "`docker compose build` fails on the original files too", REVIEW, service)  # fmt: skip
+        for (service, target, path), envs in sorted(out.items())
+    ]
 
 
 def users(plan: ImportPlan) -> list[Finding]:
@@ -520,7 +538,7 @@ def build_time_env_at_runtime(plan: ImportPlan) -> list[Finding]:
         if not build or not keys:
             continue
         parsed = plan.dockerfiles.get(dockerfile_path(build))
-        if parsed is None:
+        if parsed is None or parsed.target_index(build.get("target")) is None:  # a missing target: `missing_targets`
             continue
         summary = summarise(parsed, build.get("target"))
         chain = " ".join(summary.instructions)
@@ -670,6 +688,7 @@ DETECTORS: list[Callable[[ImportPlan], list[Finding]]] = [
     stale_runtimes,
     expose_mismatch,
     image_versions,
+    missing_targets,
     users,
     healthchecks,
     base_spelling,

@@ -423,6 +423,11 @@ class ServiceSettings(Model):
     builds that name itself (otherwise it runs its builder's, built once)."""
     target: str | None = None
     """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
+    prebuilt: bool | None = None
+    """`true`: run `image` as it is published (pulled from its registry) instead of building
+    the service's Dockerfile (its own `build` or the one it `uses`), e.g. in the environments
+    where a stack runs released images while development builds them from source. A `uses`
+    service without an `image` of its own runs its builder's there."""
     build_args: dict[str, str] | None = None
     """Build arguments (`ARG`s) passed to the build; secret-looking names are refused (use
     `build.secrets`)."""
@@ -748,8 +753,10 @@ def _writable(path: str) -> str:
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
 Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
 """An OCI platform, `os/arch[/variant]`."""
-CacheLocation = Annotated[str, matching(r"^type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*$", "a BuildKit cache location, type=<kind>,key=value,..., e.g. type=registry,ref=ghcr.io/acme/api:cache")]
-"""A BuildKit cache location, `type=<kind>,key=value,...`."""
+CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
+                                         "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
+"""A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
+shorthand for `type=registry,ref=<image>`)."""
 
 
 class Node(Model):

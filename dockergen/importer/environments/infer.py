@@ -46,6 +46,7 @@ KIND_WORDS = {
     "staging": {"staging", "stage", "stg", "preprod", "qa", "uat", "acceptance"},
     "prod": {"prod", "production", "live", "release", "deploy", "prd"},
 }
+NEGATIONS = {"non", "no", "not", "without"}
 ENV_WORDS = set().union(*KIND_WORDS.values()) | {"podman", "docker", "alpine", "slim"}
 DEFAULT_STEMS = {"", "docker-compose", "compose"}
 DEV_LABELS = {"dev", "development", "develop", "local"}
@@ -95,7 +96,9 @@ def env_name(text: str) -> str:
 
 
 def kind_of(name: str) -> str | None:
-    words = tokens(name)
+    all_words = tokens(name)
+    # `non-dev`, `no-debug`: the word a negation goes with names no kind
+    words = [w for i, w in enumerate(all_words) if w not in NEGATIONS and (i == 0 or all_words[i - 1] not in NEGATIONS)]
     for kind in ("test", "staging", "prod", "dev"):  # "dev-test" is a test environment
         if any(w in KIND_WORDS[kind] for w in words):
             return kind
@@ -128,8 +131,10 @@ def infer(
     labels = {f.path: label(f.path) for f in files}
     referenced = {p for f in files for p in (*f.includes, *f.extends_files)}
     included = {p for f in files for p in f.includes}
+    extended = {p for f in files for p in f.extends_files}
     defaults = {posixpath.dirname(f.path): f for f in files if is_default(f.path) and f.complete}
-    overlays = [f for f in files if f.path not in included
+    # A file services extend from (docker-compose.base.yml) is read through them, not on top.
+    overlays = [f for f in files if f.path not in included and f.path not in extended
                 and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels) or _needs(f, defaults))]  # fmt: skip
     overlay_paths = {f.path for f in overlays}
     roots = [f for f in files if f.complete and f.path not in overlay_paths and f.path not in included]
@@ -147,16 +152,8 @@ def infer(
     in_declared = {f for c in chains for f in c.files[1:]}
     first_of_declared = {c.files[0] for c in chains}
 
-    # A bare `docker compose up`: the default file of the root folder, with its override.
     default = defaults.get("")
     override = next((o for o in overlays if labels[o.path] == "override" and posixpath.dirname(o.path) == ""), None)
-    if bare is None and default is not None:
-        files_up = (default.path, override.path) if override else (default.path,)
-        # With a development overlay of its own (compose.dev.yaml), the default file is the other way it runs.
-        dev_overlay = any(labels[o.path] in DEV_LABELS and posixpath.dirname(o.path) == "" for o in overlays if o is not override)
-        name = "prod" if dev_overlay and not override else "dev"
-        add(_Chain(files_up, name, "a bare `docker compose up`" + (" (the override is loaded by itself)" if override else "")))
-
     base_of: dict[str, ComposeFile] = {}
     pending = [o for o in overlays if o.path not in in_declared and not (o is override and bare is None)]
     with ThreadPoolExecutor(max_workers=max(1, min(len(pending), 4))) as pool:
@@ -166,6 +163,15 @@ def infer(
             notes.append(f"{overlay.path}: an overlay, but no complete file has all its services; not an environment")
         else:
             base_of[overlay.path] = base
+
+    # A bare `docker compose up`: the default file of the root folder, with its override.
+    if bare is None and default is not None:
+        files_up = (default.path, override.path) if override else (default.path,)
+        # With a development overlay of its own (compose.dev.yaml, dev/docker-compose.dev.yml),
+        # the default file is the other way it runs.
+        dev_overlay = any(labels[o] in DEV_LABELS and b is default for o, b in base_of.items())
+        name = "prod" if dev_overlay and not override else "dev"
+        add(_Chain(files_up, name, "a bare `docker compose up`" + (" (the override is loaded by itself)" if override else "")))
     addons = {o.path for o in pending if o.path in base_of and _is_addon(o, base_of[o.path], labels)}
     plain = [o for o in pending if o.path in base_of and o.path not in addons]
     extends = _overlay_parents(plain, base_of)
@@ -206,7 +212,7 @@ def infer(
     # Add-ons, on every chain of their base.
     for path in sorted(addons):
         base = base_of[path].path
-        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons)]
+        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons) and not _negates(c.name, labels[path])]
         for chain in targets or [_Chain((base,), "", "")]:
             files_on = (*chain.files, path)
             if accepts is not None and not accepts(files_on):
@@ -215,6 +221,12 @@ def infer(
             name = labels[path] if len(chain.files) == 1 else f"{chain.name}-{labels[path]}"
             add(_Chain(files_on, name, f"add-on {path} on {' + '.join(chain.files)}"))
     return _sets(chains), notes
+
+
+def _negates(name: str, addon: str) -> bool:
+    """``without-nginx`` is the chain an ``nginx`` add-on does not go on."""
+    words, wanted = tokens(name), tokens(addon)
+    return any(w in NEGATIONS and words[i + 1 : i + 1 + len(wanted)] == wanted for i, w in enumerate(words))
 
 
 def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:
@@ -258,7 +270,29 @@ def _completes(f: ComposeFile, defaults: dict[str, ComposeFile], labels: dict[st
     stem = posixpath.basename(base.path).lower().split(".")[0]
     if not re.match(rf"{re.escape(stem)}[._-]", posixpath.basename(f.path).lower()):
         return False  # podman-compose.yml is a file of its own, compose.ci.yaml a variant of compose.yaml
-    return set(f.services) <= set(base.services)
+    return set(f.services) <= set(base.services) and not _restates(f, base)
+
+
+def _restates(f: ComposeFile, base: ComposeFile) -> bool:
+    """A complete file that repeats much of what it sets with the default file's own values
+    (``docker-compose-non-dev.yml``: the same services, container names, users, restart
+    policies, with a build for the image) is a copy run on its own (``-f`` it alone), not an
+    overlay: an overlay only writes what it changes (a few repeats are habit)."""
+    if not f.complete:
+        return False
+    mine = _leaf_values(f.services)
+    theirs = _leaf_values(base.services)
+    same = sum(1 for path, value in mine.items() if theirs.get(path, mine) == value)
+    return same >= 8 and same * 3 >= len(mine)
+
+
+def _leaf_values(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    if isinstance(data, dict) and data:
+        out: dict[tuple[str, ...], Any] = {}
+        for key, value in data.items():
+            out.update(_leaf_values(value, (*prefix, str(key))))
+        return out
+    return {prefix: repr(data)}
 
 
 def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 from dockergen.importer.factor.layers import diff
 from dockergen.resolve import merge
 
-SKIP = {"enabled", "compose"}  # not values that repeat by accident
+SKIP = {"enabled", "compose", "prebuilt"}  # not values that repeat by accident; `prebuilt` means nothing without a build
 
 
 def inherited(level: dict[str, Any]) -> dict[str, Any]:

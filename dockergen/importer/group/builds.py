@@ -82,8 +82,11 @@ def plan_builds(
     unparsed: dict[str, str],
     services: list[str],
     as_is: dict[str, str] | None = None,
+    serving_in_test: frozenset[str] = frozenset(),
 ) -> BuildPlan:
-    """``as_is``: services whose Dockerfiles stay as they are (service -> why)."""
+    """``as_is``: services whose Dockerfiles stay as they are (service -> why);
+    ``serving_in_test``: Dockerfiles a test environment builds for a service that serves
+    there (published ports, a probe, others waiting for it)."""
     as_is = as_is or {}
     plan = BuildPlan()
     families: dict[tuple[str, str], set[str]] = {}
@@ -99,15 +102,20 @@ def plan_builds(
         # Most builds wins; on a tie, the service the files are named after, then the one the
         # image is named after (`shop/web:1` built by web, celery and beat: web builds it).
         family_owner[family] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != stem, kv[0] != tagged.get(kv[0]), kv[0]))[0][0]
+    building = {use.service for use in uses}
     for family, paths in sorted(families.items()):
         owner = family_owner.get(family)
         if owner is None:
             stem = family[1]
             name = sanitize(stem) if stem else sanitize(root.resolve().name)
             by_stem = next((o for f, o in family_owner.items() if f[1] == stem and stem), None)
-            owner = by_stem or (name if name in services else None)
+            owner = by_stem or (name if name in building else None)
             if owner is None:
                 owner = name or sanitize(posixpath.basename(sorted(paths)[0]))
+                # A service of that name that only pulls its image must keep pulling it.
+                base, n = owner, 2
+                while owner in services and owner not in building and owner not in plan.new_services:
+                    owner, n = f"{base}-image" if n == 2 else f"{base}-image-{n}", n + 1
                 if owner not in services and owner not in plan.new_services:
                     plan.new_services.append(owner)
         for path in paths:
@@ -130,7 +138,7 @@ def plan_builds(
         if service in as_is:
             plan.fallback[service] = [as_is[service]]
             continue
-        _merge_service(root, plan, service, sorted(dockerfiles), uses, parsed, unparsed, taken)
+        _merge_service(root, plan, service, sorted(dockerfiles), uses, parsed, unparsed, taken, serving_in_test)
     # Running another service's image needs that image rendered; otherwise the builds are carried verbatim.
     plan.uses = {service: owner for service, owner in plan.uses.items() if owner in plan.merged}
     return plan
@@ -145,11 +153,16 @@ def _merge_service(
     parsed: dict[str, ParsedDockerfile],
     unparsed: dict[str, str],
     taken: set[str],
+    serving_in_test: frozenset[str],
 ) -> None:
-    broken = [f"{d}: {unparsed[d]}" for d in dockerfiles if d in unparsed or d not in parsed]
-    if broken:
+    broken = [f"{d}: {unparsed.get(d, 'missing')}" for d in dockerfiles if d in unparsed or d not in parsed]
+    readable = [d for d in dockerfiles if d in parsed and d not in unparsed]
+    if not readable:
         plan.fallback[service] = [*broken]
         return
+    if broken:  # only the environments that build those build them as written
+        plan.notes.append(f"{service}: {'; '.join(broken)}: built as written where an environment builds it")
+    dockerfiles = readable
     stem = Counter(stem_of(d) for d in dockerfiles).most_common(1)[0][0]
     variants = []
     labels: set[str] = set()
@@ -169,7 +182,7 @@ def _merge_service(
         labels.add(label)
         plan.labels[dockerfile] = label
         args = tuple(sorted({u.args for u in mine if u.args}))
-        variants.append(Variant(dockerfile, parsed[dockerfile], label, context, args))
+        variants.append(Variant(dockerfile, parsed[dockerfile], label, context, args, dockerfile in serving_in_test))
     use_count = Counter(u.dockerfile for u in uses)
     variants.sort(key=lambda v: (v.label != DEFAULT_LABEL, -use_count[v.path], v.path))
     contexts = [v.context for v in variants]

@@ -29,6 +29,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from dockergen import presets
 from dockergen.importer.read.dockerfile import ParsedDockerfile, collapse_ws, repo_path, substitute
 
 DEFAULT_LABEL = "default"
@@ -41,6 +42,7 @@ class Variant:
     label: str
     context: str  # root-relative build context it is built with
     build_args: tuple[tuple[tuple[str, str], ...], ...] = ()  # the args each use passes
+    serves_in_test: bool = False  # a test environment builds it for a service that serves there
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ def _stage_names(variants: list[Variant], single: bool) -> dict[tuple[str, int],
                 wanted = variant.label
             else:
                 wanted = own if variant.label == DEFAULT_LABEL else f"{variant.label}-{own}"
+            if wanted == presets.TARGET_BY_KIND["test"] and variant.serves_in_test:
+                wanted = "tests"  # a test environment runs a `test` stage as a suite: no ports, no probe
             out[(variant.path, stage.index)] = _name(wanted)
     return out
 

@@ -81,6 +81,7 @@ def build_spec(
     fallback_target: dict[str, str] = {c: m.stages[-1]["name"] for c, m in builds.merged.items()}
     for env in envs:
         merged = effective[env.name]
+        built_here = {grouping.canonical[(env.name, o)] for o, s in merged.services.items() if s.get("build") is not None}
         for original, service in merged.services.items():
             canonical = grouping.canonical[(env.name, original)]
             if (canonical, "*") in left_out:
@@ -109,8 +110,19 @@ def build_spec(
             settings = dict(conversion.settings)
             if canonical in builds.uses and "healthcheck" not in service and probe_for(service.get("entrypoint"), service.get("command")):
                 settings["healthcheck"] = {"disable": True}  # no probe, as before (dockergen would add its command's preset)
+            hatched = (settings.get("compose") or {}).get("healthcheck")
+            if canonical in builds.uses and isinstance(hatched, dict) and "disable" not in hatched:
+                # A `uses` service renders `disable: true` (not its builder's probe); the
+                # escape hatch is merged over that, so it must switch it back on.
+                settings["compose"] = {**settings["compose"], "healthcheck": {"disable": False, **hatched}}
             if service.get("build") is not None and "image" not in settings:
                 settings["image"] = f"{env.project}-{original}"
+            if service.get("build") is None and canonical in built and builds.uses.get(canonical, canonical) not in built_here:
+                # Built in another environment; here the original runs the published image
+                # (the target the others build, so that it stays where they set it).
+                settings["prebuilt"] = True
+                if target is not None:
+                    settings.setdefault("target", target)
             targets[canonical][env.name] = settings
             named_volumes.update(conversion.named_volumes)
             for note in conversion.notes:
@@ -294,11 +306,13 @@ def _compose_names(targets: dict[str, dict[str, dict[str, Any] | None]], builds:
 
 def _unname_last_stages(spec: dict[str, Any], builds: BuildPlan) -> None:
     """A one-variant Dockerfile's unnamed last stage stays unnamed (``FROM x``, not ``FROM x
-    AS default``) where no ``target`` names it: every environment then builds it as the last."""
+    AS default``) where no ``target`` names it, its own or that of another service's build
+    of it through the escape hatch: every environment then builds it as the last."""
     layers = [spec.get("defaults") or {}, *((e.get("defaults") or {}) for e in spec["environments"].values())]
     for entry in spec["services"].values():
         layers += [entry, *(entry.get("environments") or {}).values()]
     named = {layer.get("target") for layer in layers}
+    named |= {((layer.get("compose") or {}).get("build") or {}).get("target") for layer in layers}
     for service, merged in builds.merged.items():
         last = merged.stages[-1]
         steps = spec["services"][service]["build"]["steps"]
@@ -382,7 +396,7 @@ LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets")
 def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     """Compose ``build`` options the spec's ``build`` block holds (the same in every environment
     that builds it), moved out of the builder's ``compose:`` hatch."""
-    hatches = [(s.get("compose") or {}).get("build") or {} for s in per_env.values() if s is not None]
+    hatches = [(s.get("compose") or {}).get("build") or {} for s in per_env.values() if s is not None and not s.get("prebuilt")]
     out: dict[str, Any] = {}
     for key in LIFTED_BUILD_KEYS:
         values = [h.get(key) for h in hatches]
@@ -396,7 +410,7 @@ def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, 
         except ValidationError:
             continue
         out[key] = value
-        for settings in (s for s in per_env.values() if s is not None):
+        for settings in (s for s in per_env.values() if s is not None and not s.get("prebuilt")):
             build = settings["compose"]["build"]
             del build[key]
             if not build:
@@ -475,6 +489,9 @@ def _top_level(
         for name, config in (effective[env.name].top.get(key) or {}).items():
             if not (name == "default" and not config):
                 declared.setdefault(name, {})[env.name] = config
+    if "default" in declared:  # an overlay's `networks: {default: {name: x}}`: the others keep Compose's own
+        for env in envs:
+            declared["default"].setdefault(env.name, {})
     top: dict[str, Any] = {}
     for name, by_env in declared.items():
         spellings = [json.dumps(c, sort_keys=True) for c in by_env.values()]

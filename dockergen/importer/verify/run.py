@@ -207,15 +207,34 @@ def _compare_env(
                     continue
                 out.append(Difference(env, None, f"{key}.{item}", _show(ta.get(item)), _show(tb.get(item)), UNEXPLAINED, "top-level declaration"))
     # Every other top-level key of the normalised config (extensions, what a newer Compose adds).
+    aliased: set[str] | None = None
     for key in sorted((set(original) | set(mine)) - {"name", "services", "networks", "volumes", "secrets", "configs"}):
         va, vb = original.get(key), mine.get(key)
         if va == vb:
             continue
-        if key.startswith("x-") and vb is None and _merged_into(va, (original.get("services") or {}).values()):
+        if key.startswith("x-") and vb is None and aliased is None:
+            aliased = _aliased_extensions(plan.root, info.files)
+        if key.startswith("x-") and vb is None and (key in (aliased or ()) or _merged_into(va, (original.get("services") or {}).values())):
             out.append(Difference(env, None, key, _show(va), "(absent)", UNIFIED,
                                   "an extension Compose ignores, written to be merged into services (a YAML anchor): its values are in them"))  # fmt: skip
             continue
         out.append(Difference(env, None, key, _show(va), _show(vb), UNEXPLAINED, "top-level key"))
+    return out
+
+
+def _aliased_extensions(root: Path, files: tuple[str, ...]) -> set[str]:
+    """The ``x-`` keys whose value carries a YAML anchor that the file uses again (``x-volumes:
+    &volumes [...]`` and ``volumes: *volumes``): their values are in the services, in
+    whatever form Compose normalised them to."""
+    out: set[str] = set()
+    for rel in files:
+        try:
+            text = (root / rel).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for match in re.finditer(r"^(x-[^\s:]+):[ \t]*(?:#[^\n]*)?\n?[ \t]*&([^\s\[\]{},]+)", text, re.MULTILINE):
+            if re.search(rf"\*{re.escape(match.group(2))}(?![^\s\[\]{{}},])", text):
+                out.add(match.group(1))
     return out
 
 
@@ -326,6 +345,13 @@ def _compare_build(
         return out
     try:
         sa = summarise(original, build_a.get("target"), args_a, ctx_a)
+    except DockerfileError as exc:
+        # The original cannot build (a target its Dockerfile lacks): the same build as written fails the same way.
+        same = (ctx_a, df_a, build_a.get("target")) == (ctx_b, df_b, build_b.get("target")) and original is plan.dockerfiles.get(df_b)
+        out.append(Difference(env, name, "build", df_a, df_b, KEPT if same else UNEXPLAINED,
+                              f"the original does not build either ({exc}): kept as written; fix the target or the Dockerfile"))  # fmt: skip
+        return out
+    try:
         sb = summarise(mine, build_b.get("target"), args_b, ctx_b)
     except DockerfileError as exc:
         out.append(Difference(env, name, "build", df_a, df_b, UNEXPLAINED, str(exc)))

@@ -118,7 +118,7 @@ UNMAPPED = {
     "annotations": "container annotations are the runtime's: set pod annotations with a patch",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
-BUILD_ONLY = frozenset({"build_args", "target"})
+BUILD_ONLY = frozenset({"build_args", "target", "prebuilt"})
 # Settings the workload maps (tests/test_kubernetes_files.py: every setting is in one of the three).
 MAPPED = frozenset({
     "cap_add", "cap_drop", "command", "cpus", "data_dir", "depends_on", "enabled", "entrypoint", "environment",

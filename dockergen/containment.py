@@ -13,15 +13,21 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
+import stat
+from collections.abc import Callable
 
 
-def outside_reason(root: str | os.PathLike[str], value: str, *, base: str = ".", absolute_ok: bool = False) -> str | None:
+def outside_reason(
+    root: str | os.PathLike[str], value: str, *, base: str = ".", absolute_ok: bool = False, resolve: Callable[[str], str] | None = None
+) -> str | None:
     """Why ``value`` (relative to ``base``, a posix folder relative to ``root``) is not
     inside ``root``, or None.
 
     ``absolute_ok``: an absolute path is the user's explicit choice of a file on the host
     (a secret or config file), as is one under ``~``; they are allowed, and only ``..``
-    escapes are refused."""
+    escapes are refused. ``resolve``: ``resolved``, or a ``Resolver`` shared by many
+    values (the same answers)."""
+    resolve = resolved if resolve is None else resolve
     if "\0" in value:
         return "contains a NUL character"
     if value.startswith("~"):
@@ -32,8 +38,8 @@ def outside_reason(root: str | os.PathLike[str], value: str, *, base: str = ".",
     if normal == ".." or normal.startswith("../"):
         return "leaves the project directory"
     try:
-        top = resolved(os.fspath(root))
-        found = resolved(os.path.join(top, normal))
+        top = resolve(os.fspath(root))
+        found = resolve(os.path.join(top, normal))
     except (OSError, RuntimeError):  # a symbolic link loop
         return "goes through a symbolic link loop"
     if found != top and not found.startswith(top.rstrip(os.sep) + os.sep):
@@ -52,3 +58,41 @@ def resolved(path: str) -> str:
             raise RuntimeError(f"symbolic link loop at {path!r}") from None
     return real
 
+
+
+class Resolver:
+    """``resolved`` for the many paths of one check, each folder resolved once: a spec's
+    paths sit in a few folders (a build context holds its Dockerfile, requirements and
+    .dockerignore), and resolving a path follows every component of it. A name that is
+    no link is its resolved folder plus the name; a path through ``..``, a link, or a
+    folder that cannot be resolved takes ``resolved`` whole. For one moment's view of
+    the tree: a check, never kept."""
+
+    __slots__ = ("_paths", "_cwd")
+
+    def __init__(self) -> None:
+        self._paths: dict[str, str] = {}
+        self._cwd: str | None = None
+
+    def __call__(self, path: str) -> str:
+        found = self._paths.get(path)
+        if found is None:
+            found = self._paths[path] = self._resolve(path)
+        return found
+
+    def _resolve(self, path: str) -> str:
+        plain = path.removeprefix("./") if not os.path.isabs(path) else path
+        if os.pardir in plain.split(os.sep) or os.path.normpath(plain) != plain or os.path.isabs(plain) != os.path.isabs(path):
+            return resolved(path)  # `..` after a link, `//` after a loop: ``realpath``'s own reading
+        if plain is not path or not os.path.isabs(path):  # as ``realpath`` reads it: from the working directory (which has no links)
+            self._cwd = os.getcwd() if self._cwd is None else self._cwd
+            return self(os.path.join(self._cwd, plain))
+        folder, name = os.path.split(path)
+        if not name or folder == path:
+            return resolved(path)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return resolved(path)
+        except OSError:
+            pass  # nothing there (or unreadable): ``realpath`` keeps the name as it is
+        return os.path.join(self(folder), name)

@@ -20,8 +20,9 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable
 
-from dockergen.containment import outside_reason, resolved
+from dockergen.containment import Resolver, outside_reason, resolved
 from dockergen.safe_read import kind_of
 
 Check = list  # [kind, *arguments], of the shapes in _SHAPES
@@ -105,12 +106,13 @@ def tests_left_out(context: str, patterns: list[str]) -> list[str]:
 def failing(checks: list[Check], spec_dir: str) -> Check | None:
     """The first of ``checks`` (recorded by a render that passed them all) that fails now."""
     code: dict[str, bool] = {}
+    resolve = Resolver()  # a large project's checks name ~1,500 paths in a few hundred folders
     for check in checks:
         kind, *args = check
-        if kind in ("context", "folder", "manifest", "tests") and outside_reason(spec_dir, args[0]):
+        if kind in ("context", "folder", "manifest", "tests") and outside_reason(spec_dir, args[0], resolve=resolve):
             ok = False  # a render records only project paths here: a lock naming others is not trusted
         elif kind == "inside":
-            ok = outside_reason(spec_dir, args[0], base=args[1], absolute_ok=args[2]) is None
+            ok = outside_reason(spec_dir, args[0], base=args[1], absolute_ok=args[2], resolve=resolve) is None
         elif kind == "context":
             ok = not_a_folder(os.path.join(spec_dir, args[0])) is None
         elif kind == "folder":
@@ -123,7 +125,7 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
         elif kind == "tests":
             ok = not tests_left_out(os.path.join(spec_dir, args[0]), args[1])
         elif kind == "distinct":
-            ok = not distinct_clashes(spec_dir, args[0], args[1])
+            ok = not distinct_clashes(spec_dir, args[0], args[1], resolve)
         else:
             ok = False  # a check this version does not know: the full path judges
         if not ok:
@@ -131,16 +133,17 @@ def failing(checks: list[Check], spec_dir: str) -> Check | None:
     return None
 
 
-def distinct_clashes(spec_dir: str, outputs: list[str], inputs: list[str]) -> dict[str, str]:
+def distinct_clashes(spec_dir: str, outputs: list[str], inputs: list[str], resolve: Callable[[str], str] = resolved) -> dict[str, str]:
     """Outputs that are, through symbolic links, one of ``inputs``: {output: input}."""
-    by_target = {target(spec_dir, path): path for path in inputs}
-    return {path: by_target[found] for path in outputs if (found := target(spec_dir, path)) in by_target}
+    by_target = {target(spec_dir, path, resolve): path for path in inputs}
+    return {path: by_target[found] for path in outputs if (found := target(spec_dir, path, resolve)) in by_target}
 
 
-def target(spec_dir: str, relative: str) -> str:
-    """What ``relative`` is once every symbolic link is followed (itself when that fails)."""
+def target(spec_dir: str, relative: str, resolve: Callable[[str], str] = resolved) -> str:
+    """What ``relative`` is once every symbolic link is followed (itself when that fails);
+    ``resolve``: ``resolved``, or a ``containment.Resolver`` shared by many paths."""
     try:
-        return resolved(os.path.join(spec_dir, relative))
+        return resolve(os.path.join(spec_dir, relative))
     except (OSError, RuntimeError):
         return relative
 

@@ -7,6 +7,8 @@ is only a refinement, like ``start_interval``).
 
 from __future__ import annotations
 
+import functools
+
 from dockergen.spec.model import Engines
 
 # What we target when a spec declares no `engines`: current Docker and the podman/buildah
@@ -25,11 +27,13 @@ FEATURES: dict[str, dict[str, str | None]] = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def version_tuple(text: str) -> tuple[int, ...]:
     """``"2.20.2"`` -> ``(2, 20, 2)``, to compare engine versions."""
     return tuple(int(part) for part in text.split("."))
 
 
+@functools.lru_cache(maxsize=256)  # asked per healthcheck of every service x environment; Engines is frozen
 def supported(feature: str, engines: Engines) -> bool:
     needs = FEATURES[feature]
     for engine, declared in engines.model_dump().items():

@@ -15,7 +15,7 @@ from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.dockerfile_store import DockerfileStore
 from dockergen.render.project import render_project
 from dockergen.render.rendered_file import RenderedFile
-from dockergen.render.support import VariableUse, collect_variables
+from dockergen.render.support import VariableUse, collect_variables, interpolated_texts
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
@@ -36,7 +36,7 @@ class Rendered:
 
 
 def load_and_resolve(
-    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None
+    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None, texts: dict[str, list[str]] | None = None
 ) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
     """The resolved project and each environment's Compose document (built once: the
     checks read them and the renderer writes them); raises with every error, keeps
@@ -46,7 +46,9 @@ def load_and_resolve(
     Every problem in one run: when reading, the schema or resolving fails, the parts of
     the spec that failed are set aside (``spec.salvage``) and the rest still goes through
     the later phases, so their problems are reported too; nothing is rendered then.
-    ``checks`` receives the checks that read the project's files (for the lock)."""
+    ``checks`` receives the checks that read the project's files (for the lock), ``texts``
+    each document's interpolated strings (``interpolated_texts``: the checks and the
+    render's ``collect_variables`` read them)."""
     loaded = load_spec(spec_path, keep_going=True) if raw is None else parse_spec(raw, str(spec_path), spec_path)
     problems: list[Problem] = list(loaded.problems)
     data: dict | None = salvage(loaded.data, problems) if problems else loaded.data
@@ -63,7 +65,10 @@ def load_and_resolve(
             problems += exc.problems
             project, data = None, salvage(data, exc.problems)
     if project is not None:
-        problems += check_project(project, documents, loaded.source, spec_path.parent, data, checks)
+        walked = interpolated_texts(documents)
+        if texts is not None:
+            texts.update(walked)
+        problems += check_project(project, documents, loaded.source, spec_path.parent, data, checks, walked)
     errors = _unique([p for p in problems if p.severity == "error"])
     if errors or project is None:
         raise DockergenError(errors)
@@ -86,7 +91,8 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     ``cache``: reuse and keep Dockerfiles in the per-user ``DockerfileStore`` (the console
     script's runs only)."""
     checks: list[Check] = []
-    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks)
+    texts: dict[str, list[str]] = {}
+    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks, texts)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -110,7 +116,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
         )
     except TemplateUnreadable as exc:
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
-    variables = collect_variables(documents)  # .env.example, the summary and doctor read them: collected once
+    variables = collect_variables(documents, texts)  # .env.example, the summary and doctor read them: collected once
     store = DockerfileStore.open(spec_path, lock.templates) if cache else None
     files = render_project(project, documents, spec_path.name, templates, variables, store)
     if store is not None:

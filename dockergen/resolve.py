@@ -75,7 +75,8 @@ def merge(*layers: dict[str, Any]) -> dict[str, Any]:
     """Merge layers left to right by the rule in this module's docstring."""
     out: dict[str, Any] = {}
     for layer in layers:
-        out = _MERGER.merge(out, layer)
+        if layer:  # most of a service's layers are empty: merging one would only copy ``out``
+            out = _MERGER.merge(out, layer)
     return out
 
 
@@ -368,14 +369,18 @@ class DumpedOnce:
     ``key`` names a layer by its content (a dump's is computed once), and ``settled`` holds
     the settings of each distinct stack of layers: services whose blocks are the same (a
     project's redis or postgres services) are merged and validated once per kind of
-    environment, not once per service x environment."""
+    environment, not once per service x environment; ``healthchecks`` and ``images`` keep
+    what those services' probes and builders' image names resolved to, per environment."""
 
-    __slots__ = ("_dumps", "_keys", "settled")
+    __slots__ = ("_dumps", "_keys", "settled", "images", "healthchecks")
 
     def __init__(self) -> None:
         self._dumps: dict[int, tuple[ServiceSettings, dict[str, Any]]] = {}  # by id; the model kept so that its id stays its own
         self._keys: dict[int, str] = {}  # by id of a dump above (kept alive with it)
         self.settled: dict[tuple[Any, ...], ServiceSettings | None] = {}  # None: disabled
+        self.images: dict[tuple[str, str], str | None] = {}  # (builder, environment) -> ``_declared_image``: its `uses` services ask again
+        # (id of settled settings, builder of a `uses` service, id of the plan, engine) -> its probe: services sharing settings share it
+        self.healthchecks: dict[tuple[int, str | None, int, str], ResolvedHealthcheck | None] = {}
 
     def __call__(self, model: ServiceSettings | None) -> dict[str, Any]:
         if model is None:
@@ -413,6 +418,7 @@ def qualify_image(image: str) -> str:
 
 
 Layer = tuple[str, "tuple[str, ...] | None", dict[str, Any]]  # (label, spec path or None, settings)
+MISSING = object()
 
 
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settings_dump) -> list[Layer]:
@@ -515,8 +521,11 @@ def _resolve_service(
             hint="give it the image it runs there" if prebuilt else "give it an image, a build, or `uses: <service>`",
         )
     target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
-    probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
-    healthcheck = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
+    probed = (id(settings), service.uses, id(plan), env.engine)  # ``settings`` is kept alive by ``dump.settled``
+    healthcheck = dump.healthchecks.get(probed, MISSING)
+    if healthcheck is MISSING:  # a located error is raised for each service, never remembered
+        probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
+        healthcheck = dump.healthchecks[probed] = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
     if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
         target = plan.build.last_stage()
@@ -535,7 +544,10 @@ def _resolve_service(
         own = settings.image if service.uses is not None else None
         if service.uses is not None and own is None:
             _refuse_own_build_args(source, env, name, service.uses)
-        image = built_image(spec.project, env, plan, target, own or _declared_image(spec, env, builder_name, dump))
+        declared = dump.images.get((builder_name, env.name), MISSING)
+        if declared is MISSING:
+            declared = dump.images[builder_name, env.name] = _declared_image(spec, env, builder_name, dump, layers if builder_name == name else None)
+        image = built_image(spec.project, env, plan, target, own or declared)
     watch: tuple[WatchRule, ...] = ()
     if plan is not None and env.kind == "dev" and settings.watch and supported("develop_watch", engines):
         try:
@@ -594,13 +606,13 @@ def has_registry(image: str) -> bool:
     return bool(slash) and ("." in first or ":" in first or first == "localhost")
 
 
-def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump) -> str | None:
-    """The ``image`` the spec's layers give ``builder`` in ``env``: a scalar, so the highest
-    layer that sets it wins (as ``merge`` has it; a ``null`` there removes it). Under
-    ``image_names: compose``, a build without ``build.image`` is named as Compose names it,
-    and like any exact name from there on."""
+def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump, layers: list[dict[str, Any]] | None = None) -> str | None:
+    """The ``image`` the spec's layers give ``builder`` in ``env`` (``layers``: those, when
+    at hand): a scalar, so the highest layer that sets it wins (as ``merge`` has it; a
+    ``null`` there removes it). Under ``image_names: compose``, a build without
+    ``build.image`` is named as Compose names it, and like any exact name from there on."""
     image = None
-    for _, _, layer in spec_layers(spec, env, builder, dump):
+    for layer in [layer for _, _, layer in spec_layers(spec, env, builder, dump)] if layers is None else layers:
         image = layer.get("image", image)
     build = spec.services[builder].build
     if image is None and env.image_names == "compose" and build is not None and build.image is None:

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import durations, manifests
-from dockergen.containment import outside_reason
+from dockergen.containment import Resolver, outside_reason
 from dockergen.disk_checks import Check, has_code, manifest_state, not_a_folder, target, tests_left_out
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
-from dockergen.render.support import interpolated, interpolation_error, is_literal
+from dockergen.render.support import interpolated_texts, interpolation_error, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -35,24 +35,25 @@ Finding = tuple  # (path, message, hint[, severity[, same]]): a per-environment 
 
 def check_project(
     project: ResolvedProject, documents: Documents, source: SourceMap, spec_dir: Path, data: dict[str, Any] | None = None,
-    checks: list[Check] | None = None,
+    checks: list[Check] | None = None, texts: dict[str, list[str]] | None = None,
 ) -> list[Problem]:  # fmt: skip
     """``data``: the spec data the project was resolved from (default the whole file; the
     part left when other problems set some aside, so that those are not reported twice).
     ``checks`` receives every check that read the project's files (``disk_checks``), for
-    the lock."""
+    the lock. ``texts``: the documents' ``interpolated_texts``, when already walked."""
     data = (source.data or {}) if data is None else data
     checks = [] if checks is None else checks
     problems: list[Problem] = []
     named = named_paths(data)  # both checks read them: walked once (a block per service x environment)
-    problems += _paths(project, source, spec_dir, named, checks)
-    problems += _outputs_over_inputs(project, source, spec_dir, named, checks)
+    resolve = Resolver()  # and resolve their folders once: a 1,000-service spec names ~1,500 paths in a few hundred folders
+    problems += _paths(project, source, spec_dir, named, checks, resolve)
+    problems += _outputs_over_inputs(project, source, spec_dir, named, checks, resolve)
     problems += _secrets(project, source)
     problems += _passed_through(project, source)
     problems += _nulls_removing_nothing(source, data)
     problems += _manifests(project, source, spec_dir, checks)
     problems += _test_stages(project, source, spec_dir, checks)
-    problems += _interpolations(project, documents, source)
+    problems += _interpolations(project, interpolated_texts(documents) if texts is None else texts, source)
     # One problem per finding however many environments have it; a finding that differs
     # only in its details per environment (a clash the podman port shift moves) is one too.
     per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -162,6 +163,8 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
         found.append((("environments", name, "compose_file"), _mapping(env).get("compose_file"), ".", False))
     for block in _settings_blocks(data):
         settings = _at_path(data, block)  # each field below is looked up from the block, not the spec's root
+        if not isinstance(settings, dict) or ("env_file" not in settings and "compose" not in settings):
+            continue  # it names no path (most blocks of a large spec): every entry below would be None, dropped at the end
         found += [((*block, *where), value, ".", False) for where, value in _listed(settings, ("env_file",))]
         compose = (*block, "compose")
         composed = _at_path(settings, ("compose",))
@@ -198,13 +201,13 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
     return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
 
 
-def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check]) -> list[Problem]:
+def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check], resolve: Resolver) -> list[Problem]:
     problems, outside = [], set()
     for path, value, base, absolute_ok in named:
         if base in outside:
             continue  # relative to a context already reported as outside: no cascade
         checks.append(["inside", value, base, absolute_ok])
-        why = outside_reason(spec_dir, value, base=base, absolute_ok=absolute_ok)
+        why = outside_reason(spec_dir, value, base=base, absolute_ok=absolute_ok, resolve=resolve)
         if why and path[-1] == "context":
             outside.add(value)
         if why:
@@ -240,7 +243,9 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
     return [(posixpath.normpath(path), where) for path, where in out]
 
 
-def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check]) -> list[Problem]:
+def _outputs_over_inputs(
+    project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check], resolve: Resolver
+) -> list[Problem]:
     """No generated file may be written over the spec, the lock, .gitattributes, a template
     or a file the spec reads (an env file, a requirements file, a secret ...)."""
     inputs: dict[str, str] = {posixpath.normpath(Path(source.file).name): "the spec", LOCK_NAME: "dockergen's lock", GITATTRIBUTES: ".gitattributes (dockergen keeps only its block there)"}
@@ -248,12 +253,12 @@ def _outputs_over_inputs(project: ResolvedProject, source: SourceMap, spec_dir: 
         if where[0] not in ("output", "templates") and where[-1] not in ("context", "dockerfile", "build", "compose_file"):
             inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
     templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None
-    resolved = {target(spec_dir, path): why for path, why in inputs.items()}
+    resolved = {target(spec_dir, path, resolve): why for path, why in inputs.items()}
     outputs = _outputs(project, source)
     checks.append(["distinct", sorted({path for path, _ in outputs}), sorted(inputs)])
     problems = []
     for path, where in outputs:
-        why = inputs.get(path) or resolved.get(target(spec_dir, path))
+        why = inputs.get(path) or resolved.get(target(spec_dir, path, resolve))
         if why is None and templates and (path == templates or path.startswith(templates.rstrip("/") + "/")):
             why = f"a file of the template directory {project.spec.templates!r}"
         if why:
@@ -349,10 +354,11 @@ def _ignored_tests(name: str, patterns: list[str], left_out: list[str], source: 
 # ---- interpolation ---------------------------------------------------------------
 
 
-def _interpolations(project: ResolvedProject, documents: Documents, source: SourceMap) -> list[Problem]:
+def _interpolations(project: ResolvedProject, texts: dict[str, list[str]], source: SourceMap) -> list[Problem]:
     """A ``${`` Compose cannot interpolate fails ``docker compose`` on every command:
-    reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``)."""
-    refused = {text for doc in documents.values() for text in set(interpolated(doc)) if interpolation_error(text)}
+    reported at the spec string it comes from (a Dockerfile-only value may hold any ``$``).
+    ``texts``: each document's interpolated strings (``interpolated_texts``)."""
+    refused = {text for found in texts.values() for text in set(found) if interpolation_error(text)}
     if not refused:
         return []
     problems = []
@@ -509,6 +515,9 @@ def _healthy_without_healthcheck(env: ResolvedEnvironment, source: SourceMap) ->
                 continue
             target = env.services[dep]
             hc = target.healthcheck
+            hatched = (target.settings.compose or {}).get("healthcheck")
+            if isinstance(hatched, dict) and hatched.get("test") and not hatched.get("disable"):
+                continue  # the probe the escape hatch writes (interpolated timings) is one
             if hc is None or hc.disable:
                 path = setter_path(source, env.info, name, "depends_on") or ("services", name)
                 if source.has((*path, dep)):
@@ -549,10 +558,12 @@ def _published(entry: Any) -> tuple[list[tuple[str, int, int, str]], str | None]
     if isinstance(entry, dict):
         ip, host, proto, container = entry.get("host_ip") or "", entry.get("published"), entry.get("protocol") or "tcp", entry.get("target")
     else:
-        if str(entry).count(":") > 2 and not str(entry).startswith("["):
+        # `${HOST_PORT:-8080}:80`: a variable's value is only known when Compose runs (and
+        # its `:-` is no separator).
+        plain = re.sub(r"\$\{[^}]*\}", "$VAR", str(entry))
+        if plain.count(":") > 2 and not plain.startswith("["):
             return [], f"{entry!r} is not a port mapping (IPv6 addresses go in brackets)"
-        # `${HOST_PORT:-8080}:80`: a variable's value is only known when Compose runs.
-        ip, host, container, proto = _split_port(re.sub(r"\$\{[^}]*\}", "$VAR", str(entry)))
+        ip, host, container, proto = _split_port(plain)
     bindings = []
     for label, value in (("container", container), ("host", host)):
         if value in (None, "") or (isinstance(value, str) and "$" in value):

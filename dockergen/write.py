@@ -51,10 +51,19 @@ class Change:
         return self.action != "unchanged"
 
 
-def target_path(out_dir: Path, relative: str) -> Path:
+Folders = dict[str, Path]  # "" -> the resolved output directory; a folder's absolute path -> it resolved
+
+
+def target_path(out_dir: Path, relative: str, folders: Folders | None = None) -> Path:
     """``out_dir / relative``, refusing anything that would land outside ``out_dir`` or
-    replace a symbolic link (writing through it would change the file it points at)."""
-    root = out_dir.resolve()
+    replace a symbolic link (writing through it would change the file it points at).
+    ``folders``: the folders already resolved for other files of one plan or commit (a
+    render's 500 files sit in a few hundred folders, and resolving one follows every
+    component of its path): a file that is no link is its resolved folder plus its name."""
+    folders = {} if folders is None else folders
+    root = folders.get("")
+    if root is None:
+        root = folders[""] = out_dir.resolve()
     path = root / relative
     if path.is_symlink():
         raise DockergenError.single(
@@ -63,7 +72,13 @@ def target_path(out_dir: Path, relative: str) -> Path:
             hint="remove the link (or point the spec's output elsewhere)",
         )
     try:
-        resolved = path.resolve()
+        if ".." in path.parts or not path.name:  # `a/../link`: no lstat of it sees the link that resolving meets
+            resolved = path.resolve()
+        else:
+            parent = folders.get(str(path.parent))
+            if parent is None:
+                parent = folders[str(path.parent)] = path.parent.resolve()
+            resolved = parent / path.name
     except (OSError, RuntimeError):  # a link loop in a folder on the way
         raise DockergenError.single("a symbolic link loop is in the way of a generated file", location=Location(relative)) from None
     if resolved != root and root not in resolved.parents:
@@ -71,11 +86,11 @@ def target_path(out_dir: Path, relative: str) -> Path:
     return resolved
 
 
-def read_current(out_dir: Path, relative: str) -> bytes | None:
+def read_current(out_dir: Path, relative: str, folders: Folders | None = None) -> bytes | None:
     """What is at ``relative`` now (None: nothing); anything that is not a regular file
     (a folder, a FIFO, a device) is refused, never opened for a blocking read."""
     try:
-        return read_regular(target_path(out_dir, relative), REPLACE_LIMIT)
+        return read_regular(target_path(out_dir, relative, folders), REPLACE_LIMIT)
     except FileNotFoundError:
         return None
     except Unreadable as exc:
@@ -98,8 +113,9 @@ def lock_state(out_dir: Path) -> tuple[Lock | None, str | None]:
 def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
     changes: list[Change] = []
     produced = {f.path for f in files}
+    folders: Folders = {}
     for f in files:
-        data = read_current(out_dir, f.path)
+        data = read_current(out_dir, f.path, folders)
         new = f.content.encode("utf-8")
         if data is None:
             changes.append(Change(f.path, "create", None, new))
@@ -112,7 +128,7 @@ def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
         if path in produced:
             continue
         try:
-            data = read_current(out_dir, path)
+            data = read_current(out_dir, path, folders)
         except DockergenError:
             continue  # no longer a file of ours, whatever it is now: left alone
         # Stale only when the file is the one that render wrote (its header carries the
@@ -120,7 +136,7 @@ def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
         if data is None or read_seal(data).recorded != recorded:
             continue
         changes.append(Change(path, "delete", data, None, _why_blocked(path, data)))
-    changes.append(_gitattributes_change(out_dir, sorted(produced)))
+    changes.append(_gitattributes_change(out_dir, sorted(produced), folders))
     return changes
 
 
@@ -135,8 +151,8 @@ def _why_blocked(path: str, data: bytes) -> str | None:
     return None
 
 
-def _gitattributes_change(out_dir: Path, paths: list[str]) -> Change:
-    current = read_current(out_dir, GITATTRIBUTES)
+def _gitattributes_change(out_dir: Path, paths: list[str], folders: Folders) -> Change:
+    current = read_current(out_dir, GITATTRIBUTES, folders)
     try:
         new = with_block(current or b"", gitattributes_block(paths))
     except MalformedBlock as exc:
@@ -190,7 +206,8 @@ class _Target:
 def commit(root: Path, files: Mapping[str, bytes | None]) -> None:
     """Write ``files`` (relative path -> bytes, None to delete) under ``root`` as one
     transaction; raises ``DockergenError`` with the tree as it was before."""
-    targets = [_target(root, relative, data) for relative, data in sorted(files.items())]
+    folders: Folders = {}
+    targets = [_target(root, relative, data, folders) for relative, data in sorted(files.items())]
     made: list[Path] = []  # folders this commit created, to remove on failure
     removed: list[tuple[Path, int]] = []  # folders its deletions emptied and removed (with their modes)
     staged: list[tuple[Path, _Target]] = []
@@ -268,8 +285,8 @@ def _raise_first(results: list[object]) -> None:
             raise result
 
 
-def _target(root: Path, relative: str, data: bytes | None) -> _Target:
-    path = target_path(root, relative)
+def _target(root: Path, relative: str, data: bytes | None, folders: Folders) -> _Target:
+    path = target_path(root, relative, folders)
     try:
         info = os.stat(path)
     except FileNotFoundError:

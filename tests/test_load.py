@@ -31,6 +31,11 @@ TRICKY = {
     "tag": "a: !custom value\n",
     "int-key": "1: one\n",
     "binary": "a: !!binary aGVsbG8=\n",
+    "explicit": "a: !!str 12\nb: !!float 1\nc: !!int '0x1F'\nd: !!bool yes\ne: !!null ''\n=: eq\nf: {=: [=]}\n",
+    "duplicate": "a: 1\nb: {c: 1, c: 2}\n",
+    "recursive": "a: &r [1, *r]\n",
+    "value-tag": "a: =\n",
+    "bad-float": "a: !!float abc\n",
 }
 
 
@@ -107,7 +112,7 @@ def test_tricky_documents_read_the_same_either_way(name: str) -> None:
 
 
 def test_values_the_fast_read_cannot_take_go_the_careful_way() -> None:
-    for name in ("date", "merge", "tag", "int-key", "binary"):
+    for name in ("date", "merge", "tag", "int-key", "binary", "duplicate", "recursive", "value-tag", "bad-float"):
         assert read_plain(TRICKY[name]) is None, name
 
 

@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from dockergen.resolve import ResolvedEnvironment, ResolvedHealthcheck, ResolvedProject, ResolvedService, merge, merge_over
+from dockergen.spec.model import ServiceSettings
 from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
@@ -37,19 +38,28 @@ AS_THEY_ARE = (
 Documents = dict[str, dict[str, Any]]  # environment name -> its full Compose document
 
 
+# What a service's settings alone give its Compose entry, by the settings' id and whether
+# the engine is podman: services that settle on the same settings (``resolve.DumpedOnce``)
+# share it. The settings are kept beside it, so that their id stays theirs.
+Parts = dict[tuple[int, bool], tuple[ServiceSettings, dict[str, Any]]]
+
+
 def environment_documents(project: ResolvedProject) -> Documents:
     """Every environment's full Compose document, in declaration order."""
-    return {name: environment_document(project, env) for name, env in project.environments.items()}
+    parts: Parts = {}
+    return {name: environment_document(project, env, parts) for name, env in project.environments.items()}
 
 
-def environment_document(project: ResolvedProject, env: ResolvedEnvironment) -> dict[str, Any]:
-    """The full Compose document for ``env`` (what base + overlay must merge to)."""
+def environment_document(project: ResolvedProject, env: ResolvedEnvironment, parts: Parts | None = None) -> dict[str, Any]:
+    """The full Compose document for ``env`` (what base + overlay must merge to);
+    ``parts``: shared by the documents of one project."""
     spec = project.spec
     services: dict[str, Any] = {}
     named_volumes: set[str] = set()
     builders = image_builders(env)
+    parts = {} if parts is None else parts
     for name, service in env.services.items():
-        services[name] = _service(service, env, named_volumes, name in builders)
+        services[name] = _service(service, env, named_volumes, name in builders, parts)
     doc: dict[str, Any] = {"name": env.info.project, "services": services}
     declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):
@@ -93,10 +103,13 @@ def _declared(spec: Any, env: ResolvedEnvironment, key: str) -> dict[str, Any]:
     return out
 
 
-def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str], builds: bool) -> dict[str, Any]:
+def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: set[str], builds: bool, parts: Parts) -> dict[str, Any]:
     s = service.settings
     podman = env.info.engine == "podman"
-    out: dict[str, Any] = {}
+    found = parts.get((id(s), podman))
+    if found is None:
+        found = parts[id(s), podman] = (s, _settings_part(s, podman))
+    out: dict[str, Any] = dict(found[1])  # the shared values are only read from here on, as every document's are
     if service.image is not None:
         out["image"] = service.image
     if service.plan is not None and builds:
@@ -116,6 +129,30 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             if getattr(plan.build, key) is not None:
                 build[key] = getattr(plan.build, key)
         out["build"] = build
+    if service.watch:
+        out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
+    debug_port = _debug_port(service)
+    if debug_port is not None:
+        out["ports"] = [*out.get("ports", ()), f"127.0.0.1:{debug_port}:{debug_port}"]
+    volumes, tmpfs = _volumes(service, env, named_volumes)
+    if volumes:
+        out["volumes"] = volumes
+    if tmpfs:
+        out["tmpfs"] = tmpfs
+    depends = _depends_on(service, env)
+    if depends:
+        out["depends_on"] = depends
+    if service.healthcheck is not None:
+        out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
+    ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
+    if s.compose:
+        ordered = merge_over(ordered, s.compose)
+    return ordered
+
+
+def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
+    """The entries of a service's Compose description that its settings alone decide."""
+    out: dict[str, Any] = {}
     for key in ("platform", "profiles", "command", "entrypoint", "working_dir", "user", "userns_mode", "init"):
         value = getattr(s, key)
         if value is not None:
@@ -123,8 +160,6 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
     if s.environment or s.pass_env:
         # Compose's `NAME:` without a value passes the variable through from where it runs.
         out["environment"] = {**dict(s.environment or {}), **dict.fromkeys(s.pass_env or ())}
-    if service.watch:
-        out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}
     for key in ("env_file", "secrets", "configs", "expose", "extra_hosts", "cap_add", "cap_drop", "security_opt"):
         value = getattr(s, key)
         if value:
@@ -134,23 +169,10 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         if value is not None:
             out[key] = value
     ports = _ports(s.ports, podman)
-    debug_port = _debug_port(service)
-    if debug_port is not None:
-        ports.append(f"127.0.0.1:{debug_port}:{debug_port}")
     if ports:
         out["ports"] = ports
-    volumes, tmpfs = _volumes(service, env, named_volumes)
-    if volumes:
-        out["volumes"] = volumes
-    if tmpfs:
-        out["tmpfs"] = tmpfs
     if s.networks:
         out["networks"] = {n: None for n in s.networks} if isinstance(s.networks, list) else dict(s.networks)
-    depends = _depends_on(service, env)
-    if depends:
-        out["depends_on"] = depends
-    if service.healthcheck is not None:
-        out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
     if s.restart is not None:
         out["restart"] = s.restart
     deploy = dict(s.deploy or {})
@@ -168,10 +190,7 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         value = getattr(s, key)
         if value is not None:
             out[key] = value
-    ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
-    if s.compose:
-        ordered = merge_over(ordered, s.compose)
-    return ordered
+    return out
 
 
 # posixpath.relpath asks the OS for the working directory on every call; a project has

@@ -22,7 +22,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
@@ -229,14 +229,11 @@ def read_plain(text: str) -> dict[str, Any] | None:
         yaml = _c_yaml()
         if getattr(yaml.Parser, "__name__", "") != "CParser":
             return None  # ruamel.yaml.clib is missing: its pure-Python fallback saves little
-        doc = yaml.load(text)
-    except Exception:  # noqa: BLE001 - the careful read reports it precisely
-        return None
-    if not isinstance(doc, dict):
-        return None
-    try:
-        return _copy_plain(doc, 0, [0])
-    except _NotPlain:
+        root = yaml.compose(text)
+        if not isinstance(root, MappingNode):
+            return None
+        return _from_node(root, yaml.constructor, 0, [0])
+    except Exception:  # noqa: BLE001 - _NotPlain, or anything the careful read reports precisely
         return None
 
 
@@ -244,25 +241,38 @@ class _NotPlain(Exception):
     pass
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_KEYS = (_STR, "tag:yaml.org,2002:value")  # a plain `=` key: the safe loader reads it as a string
+# Scalars of these tags are built by the safe loader's own constructors; any other tag
+# (a date, binary, a foreign tag, a `=` value) goes the careful way.
+_PLAIN_SCALARS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
-def _copy_plain(node: Any, depth: int, counter: list[int]) -> Any:
-    # Mirrors _plain without positions: a fresh copy per alias use, the same limits.
+def _from_node(node: Node, constructor: Any, depth: int, counter: list[int]) -> Any:
+    """Plain data straight from the C composer's nodes: what the safe loader builds from
+    them, without its per-node bookkeeping (half of reading a large spec), and a fresh
+    copy per alias use, as the careful read gives."""
     counter[0] += 1
     if depth > MAX_DEPTH or counter[0] > MAX_NODES:
         raise _NotPlain
-    if type(node) is dict:
-        out = {}
-        for key, value in node.items():
-            if type(key) is not str:
-                raise _NotPlain
-            out[key] = _copy_plain(value, depth + 1, counter)
+    tag = node.tag
+    if isinstance(node, MappingNode):
+        if tag != _MAP:
+            raise _NotPlain
+        out: dict[str, Any] = {}
+        for key, value in node.value:
+            if not isinstance(key, ScalarNode) or key.tag not in _KEYS or key.value in out:
+                raise _NotPlain  # a duplicate key is an error the careful read locates
+            out[key.value] = _from_node(value, constructor, depth + 1, counter)
         return out
-    if type(node) is list:
-        return [_copy_plain(value, depth + 1, counter) for value in node]
-    if type(node) in _SCALARS:
-        return node
+    if isinstance(node, SequenceNode):
+        if tag != _SEQ:
+            raise _NotPlain
+        return [_from_node(item, constructor, depth + 1, counter) for item in node.value]
+    if tag == _STR:
+        return node.value
+    if tag in _PLAIN_SCALARS:
+        return constructor.yaml_constructors[tag](constructor, node)
     raise _NotPlain
 
 

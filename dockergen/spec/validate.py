@@ -120,7 +120,7 @@ def _lone_surrogates(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tu
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in items:
         for text, where in ((key, "key"), (value, "value")):
-            if isinstance(text, str) and any("\ud800" <= char <= "\udfff" for char in text):
+            if isinstance(text, str) and not text.isascii() and any("\ud800" <= char <= "\udfff" for char in text):  # ASCII: none, at C speed
                 yield (*path, key), f"the {where} {text!r} holds a lone surrogate, which no UTF-8 file can carry"
         yield from _lone_surrogates(value, (*path, key))
 

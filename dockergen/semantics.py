@@ -515,6 +515,9 @@ def _healthy_without_healthcheck(env: ResolvedEnvironment, source: SourceMap) ->
                 continue
             target = env.services[dep]
             hc = target.healthcheck
+            hatched = (target.settings.compose or {}).get("healthcheck")
+            if isinstance(hatched, dict) and hatched.get("test") and not hatched.get("disable"):
+                continue  # the probe the escape hatch writes (interpolated timings) is one
             if hc is None or hc.disable:
                 path = setter_path(source, env.info, name, "depends_on") or ("services", name)
                 if source.has((*path, dep)):
@@ -555,10 +558,12 @@ def _published(entry: Any) -> tuple[list[tuple[str, int, int, str]], str | None]
     if isinstance(entry, dict):
         ip, host, proto, container = entry.get("host_ip") or "", entry.get("published"), entry.get("protocol") or "tcp", entry.get("target")
     else:
-        if str(entry).count(":") > 2 and not str(entry).startswith("["):
+        # `${HOST_PORT:-8080}:80`: a variable's value is only known when Compose runs (and
+        # its `:-` is no separator).
+        plain = re.sub(r"\$\{[^}]*\}", "$VAR", str(entry))
+        if plain.count(":") > 2 and not plain.startswith("["):
             return [], f"{entry!r} is not a port mapping (IPv6 addresses go in brackets)"
-        # `${HOST_PORT:-8080}:80`: a variable's value is only known when Compose runs.
-        ip, host, container, proto = _split_port(re.sub(r"\$\{[^}]*\}", "$VAR", str(entry)))
+        ip, host, container, proto = _split_port(plain)
     bindings = []
     for label, value in (("container", container), ("host", host)):
         if value in (None, "") or (isinstance(value, str) and "$" in value):

@@ -112,7 +112,19 @@ def _run(block: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], str |
 
 def _config(root: Path, files: tuple[str, ...], flags: tuple[str, ...] = (), project_dir: Path | None = None) -> dict[str, Any]:
     folder = project_dir or (root / posixpath.dirname(files[0])).resolve()
-    result = compose(folder, [root / f for f in files], *flags, "--profile", "*", "config", "--format", "json")
+    paths = [root / f for f in files]
+    result = compose(folder, paths, *flags, "--profile", "*", "config", "--format", "json")
+    if result.returncode != 0 and "is already in use by service" in result.stderr:
+        # Profiles that share a container name run one at a time: each profile's config, as one.
+        listed = compose(folder, paths, *flags, "config", "--profiles")
+        assert listed.returncode == 0, listed.stderr
+        merged: dict[str, Any] = {}
+        for profile in ["", *listed.stdout.split()]:
+            one = compose(folder, paths, *flags, *(("--profile", profile) if profile else ()), "config", "--format", "json")
+            assert one.returncode == 0, f"{files} --profile {profile}: {one.stderr}"
+            for key, value in json.loads(one.stdout).items():
+                merged[key] = {**value, **merged.get(key, {})} if isinstance(value, dict) else merged.get(key, value)
+        return merged
     assert result.returncode == 0, f"{files}: {result.stderr}"
     return json.loads(result.stdout)
 

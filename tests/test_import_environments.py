@@ -191,3 +191,22 @@ def test_a_variant_file_that_restates_the_default_one_runs_on_its_own(tmp_path: 
     assert found["ci"] == ("docker-compose.yml", "docker-compose.ci.yml")
     kinds = {e.name: e.kind for e in analyze(root).environments}
     assert kinds["non-dev"] != "dev" and kinds["ci"] == "test"
+
+
+def test_an_add_on_is_not_offered_on_a_chain_it_cannot_run_with(tmp_path: Path) -> None:
+    # overrides/compose.tls.yaml adds a proxy on 80/443; compose.direct.yaml publishes the
+    # frontend on 80 itself: together `up` fails, so no team runs that chain. A chain named
+    # for the add-on's absence (without-metrics) does not get it either.
+    root = tree(tmp_path, {
+        "compose.yaml": "services:\n  frontend:\n    image: web:1\n  backend:\n    image: api:1\n",
+        "overrides/compose.direct.yaml": "services:\n  frontend:\n    ports: ['80:8080']\n",
+        "overrides/compose.tls.yaml": "services:\n  proxy:\n    image: traefik:3\n    ports: ['80:80', '443:443']\n    depends_on: [frontend]\n",
+        "compose.without-metrics.yaml": "services:\n  backend:\n    environment: {METRICS: 'off'}\n",
+        "compose.metrics.yaml": "services:\n  exporter:\n    image: exporter:1\n    depends_on: [backend]\n",
+    })  # fmt: skip
+    found = set(envs(root).values())
+    assert ("compose.yaml", "overrides/compose.tls.yaml") in found
+    assert ("compose.yaml", "overrides/compose.direct.yaml") in found
+    assert not any("overrides/compose.tls.yaml" in chain and "overrides/compose.direct.yaml" in chain for chain in found)
+    assert ("compose.yaml", "compose.metrics.yaml") in found
+    assert not any("compose.metrics.yaml" in chain and "compose.without-metrics.yaml" in chain for chain in found)

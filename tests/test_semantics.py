@@ -142,3 +142,22 @@ def test_build_env_names_that_only_contain_a_secret_word_render(tmp_path: Path) 
     result = run(tmp_path, HEAD + "services:\n" + API.replace("port: 8000", f"port: 8000, env: {env}"))
     assert result.returncode == 0, result.stderr
     assert 'MONKEY_MODE="1"' in (tmp_path / "api" / "Dockerfile").read_text()
+
+
+def test_a_probe_written_in_the_escape_hatch_counts_as_a_healthcheck(tmp_path: Path) -> None:
+    # Interpolated timings only go through `compose:`; waiting for that probe is no error.
+    spec = (
+        HEAD + "services:\n  a:\n    image: busybox:1\n    depends_on:\n      b: {condition: service_healthy}\n"
+        + API.replace("api", "b") + "    compose: {healthcheck: {test: [CMD, 'true'], interval: $PROBE_EVERY}}\n"
+    )
+    result = run(tmp_path, spec)
+    assert result.returncode == 0, result.stderr
+    assert "has no healthcheck" not in result.stderr
+
+
+def test_ports_with_defaulted_variables_are_read_as_ports(tmp_path: Path) -> None:
+    # `${VAR:-default}`'s `:-` is no separator: these are ip:host:container and host:container.
+    spec = HEAD + "services:\n  a:\n    image: busybox:1\n    ports: ['127.0.0.1:${ADMIN_PORT:-8888}:8888', '${MEDIA_PORT:-10000}:${MEDIA_PORT:-10000}/udp']\n"
+    result = run(tmp_path, spec)
+    assert result.returncode == 0, result.stderr
+    assert "127.0.0.1:${ADMIN_PORT:-8888}:8888" in (tmp_path / "compose.yaml").read_text()

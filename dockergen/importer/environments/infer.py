@@ -218,9 +218,54 @@ def infer(
             if accepts is not None and not accepts(files_on):
                 notes.append(f"{path}: the Compose CLI does not accept it on {' + '.join(chain.files)}")
                 continue
+            clash = _port_clash([by_path[f] for f in chain.files], by_path[path])
+            if clash:
+                notes.append(f"{path}: not offered on {' + '.join(chain.files)}: {clash} (the two cannot run together)")
+                continue
             name = labels[path] if len(chain.files) == 1 else f"{chain.name}-{labels[path]}"
             add(_Chain(files_on, name, f"add-on {path} on {' + '.join(chain.files)}"))
     return _sets(chains), notes
+
+
+def _port_clash(chain: list[ComposeFile], addon: ComposeFile) -> str | None:
+    """A service of ``addon`` publishing a literal host port that another service of the chain
+    publishes (``noproxy``'s frontend and an ``https`` add-on's proxy both on 80): ``up`` would
+    fail, so no team runs them together. Services behind a profile start only when asked."""
+    profiled = {n for f in (*chain, addon) for n, s in f.services.items() if isinstance(s, dict) and s.get("profiles")}
+
+    def published(f: ComposeFile) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for name, service in f.services.items():
+            ports = service.get("ports") if isinstance(service, dict) and name not in profiled else None
+            for port in ports if isinstance(ports, list) else ():
+                key = _host_port(port)
+                if key:
+                    out.setdefault(key, set()).add(name)
+        return out
+
+    before: dict[str, set[str]] = {}
+    for f in chain:
+        for key, names in published(f).items():
+            before.setdefault(key, set()).update(names)
+    for key, names in sorted(published(addon).items()):
+        others = before.get(key, set()) - names
+        if others:
+            return f"{sorted(names)[0]} and {sorted(others)[0]} both publish host port {key}"
+    return None
+
+
+def _host_port(port: Any) -> str | None:
+    """``[ip:]host:container[/proto]`` -> ``ip:host/proto`` when the host port is a literal number."""
+    if isinstance(port, dict):
+        host, ip, proto = port.get("published"), port.get("host_ip") or "", port.get("protocol") or "tcp"
+    else:
+        text, _, proto = str(port).partition("/")
+        parts = text.rsplit(":", 2)
+        if len(parts) < 2 or "$" in text or text.startswith("["):
+            return None
+        ip, host = (parts[0], parts[1]) if len(parts) == 3 else ("", parts[0])
+        proto = proto or "tcp"
+    return f"{ip + ':' if ip else ''}{host}/{proto}" if str(host or "").isdigit() else None
 
 
 def _negates(name: str, addon: str) -> bool:
@@ -296,13 +341,33 @@ def _leaf_values(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...
 
 
 def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:
-    """Services that need services only the default file next to it defines (``depends_on``,
-    ``links``, ``volumes_from``, ``network_mode: service:``): it is run on top of that file."""
-    base = defaults.get(posixpath.dirname(f.path))
+    """Services that need services only the default file next to it (or, from a folder without
+    one such as ``overrides/``, the root's) defines (``depends_on``, ``links``, ``volumes_from``,
+    ``network_mode: service:``): it is run on top of that file."""
+    base = defaults.get(posixpath.dirname(f.path)) or defaults.get("")
     if base is None or base.path == f.path:
         return False
     missing = {name for service in f.services.values() for name in _references(service)} - set(f.services)
-    return bool(missing) and missing <= set(base.services)
+    if missing:
+        return missing <= set(base.services)
+    undeclared = _undeclared(f)  # networks and volumes its services use that only the default file declares
+    return bool(undeclared) and all(name in (base.data.get(key) or {}) for key, name in undeclared)
+
+
+def _undeclared(f: ComposeFile) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for service in f.services.values():
+        if not isinstance(service, dict):
+            continue
+        networks = service.get("networks")
+        for name in networks if isinstance(networks, (list, dict)) else ():
+            out.add(("networks", str(name)))
+        for volume in service.get("volumes") or [] if isinstance(service.get("volumes"), list) else ():
+            source = volume.get("source") if isinstance(volume, dict) and volume.get("type", "volume") == "volume" else (
+                volume.split(":", 1)[0] if isinstance(volume, str) and ":" in volume else None)
+            if isinstance(source, str) and source and not source.startswith((".", "/", "~", "$")):
+                out.add(("volumes", source))
+    return {(key, name) for key, name in out if name != "default" and name not in (f.data.get(key) or {})}
 
 
 def _references(service: Any) -> set[str]:

@@ -75,7 +75,7 @@ def convert(
             out["target"] = target
             if build.get("args"):
                 args = build["args"]
-                if all(v is not None for v in args.values()):
+                if all(v is not None for v in args.values()) and "build_args" not in verbatim:
                     out["build_args"] = dict(args)
                 else:
                     extra.setdefault("build", {})["args"] = args

@@ -63,6 +63,53 @@ def run_config(request: ConfigRequest) -> ConfigResult:
     command = compose_command()
     if command is None:
         return ConfigResult(request, None, "no Compose CLI")
+    profiles = ("*",) if request.all_profiles else ()
+    config, error = _config(command, request, profiles)
+    if config is None and request.all_profiles and error and CONTAINER_NAME_CLASH in error:
+        config, error = _config_per_profile(command, request)
+    return ConfigResult(request, config, error)
+
+
+# Services of different profiles (`ollama-cpu`, `ollama-gpu`) may share a container name: no
+# run starts both, but `--profile *` refuses them together.
+CONTAINER_NAME_CLASH = "is already in use by service"
+
+
+def _config_per_profile(command: tuple[str, ...], request: ConfigRequest) -> tuple[dict[str, Any] | None, str | None]:
+    """The config of every profile, one run each, as one project: what `--profile *` would
+    give without the clash."""
+    names, error = _run(command, request, (), ("config", "--profiles"))
+    if names is None:
+        return None, error
+    merged: dict[str, Any] | None = None
+    for profile in ["", *names.split()]:
+        config, error = _config(command, request, (profile,) if profile else ())
+        if config is None:
+            return None, error
+        if merged is None:
+            merged = config
+            continue
+        for key, value in config.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**value, **merged[key]}
+            else:
+                merged.setdefault(key, value)
+    return merged, None
+
+
+def _config(command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...]) -> tuple[dict[str, Any] | None, str | None]:
+    tail = ["config", "--format", "json", *([] if request.interpolate else ["--no-interpolate"])]
+    text, error = _run(command, request, profiles, tail)
+    if text is None:
+        return None, error
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"unreadable output: {exc}"
+
+
+def _run(command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...], tail: Any) -> tuple[str | None, str | None]:
+    """Stdout of one Compose CLI call on ``request``'s files, or (None, why it failed)."""
     argv = [*command, "--project-directory", str(request.project_dir)]
     if request.project_name:
         argv += ["--project-name", request.project_name]
@@ -70,22 +117,17 @@ def run_config(request: ConfigRequest) -> ConfigResult:
         argv += ["--env-file", str(request.env_file)]
     for f in request.files:
         argv += ["-f", str(f)]
-    if request.all_profiles:
-        argv += ["--profile", "*"]
-    argv += ["config", "--format", "json"]
-    if not request.interpolate:
-        argv.append("--no-interpolate")
+    for profile in profiles:
+        argv += ["--profile", profile]
+    argv += list(tail)
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=minimal_env(), cwd=request.project_dir)
     except (OSError, subprocess.SubprocessError) as exc:
-        return ConfigResult(request, None, f"{type(exc).__name__}: {exc}")
+        return None, f"{type(exc).__name__}: {exc}"
     if out.returncode != 0:
         lines = [line for line in out.stderr.splitlines() if "is obsolete" not in line]
-        return ConfigResult(request, None, " ".join(lines).strip() or f"exit {out.returncode}")
-    try:
-        return ConfigResult(request, json.loads(out.stdout), None)
-    except json.JSONDecodeError as exc:
-        return ConfigResult(request, None, f"unreadable output: {exc}")
+        return None, " ".join(lines).strip() or f"exit {out.returncode}"
+    return out.stdout, None
 
 
 def run_configs(requests: list[ConfigRequest], memo: dict[ConfigRequest, ConfigResult] | None = None) -> list[ConfigResult]:

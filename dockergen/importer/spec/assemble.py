@@ -174,6 +174,8 @@ def build_spec(
     for service in sorted(builds.merged):
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
     lifted = {service: _lift_build_options(per_env) for service, per_env in targets.items() if service in builds.merged}
+    for service, builder in builds.uses.items():
+        _drop_lifted(targets.get(service, {}), lifted.get(builder) or {})
     for service, per_env in targets.items():
         below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
         for env in envs:
@@ -418,6 +420,21 @@ def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, 
             if not settings["compose"]:
                 del settings["compose"]
     return out
+
+
+def _drop_lifted(per_env: dict[str, dict[str, Any] | None], lifted: dict[str, Any]) -> None:
+    """A `uses` service that builds an image of its own renders its builder's ``build`` block:
+    the options lifted there leave its escape hatch."""
+    for settings in (s for s in per_env.values() if s is not None):
+        build = (settings.get("compose") or {}).get("build")
+        if not isinstance(build, dict):
+            continue
+        for key in [k for k, v in build.items() if k in lifted and lifted[k] == v]:
+            del build[key]
+        if not build:
+            del settings["compose"]["build"]
+        if not settings["compose"]:
+            del settings["compose"]
 
 
 def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], claim: str | None = None) -> dict[str, Any]:

@@ -19,6 +19,9 @@ LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # embeddings, overrides and isolates ("Trojan Source"), and the byte order mark.
 _DECEPTIVE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
 _ASCII_NUMBER = re.compile(r"[0-9]+")
+# A container variable's name as Compose's dotenv reader and `environment: [NAME]` take it
+# (`spring.datasource.url` too), though `${...}` interpolates only [A-Za-z_][A-Za-z0-9_]*.
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
 
 
 def forbidden_character(text: str, allowed: str = "") -> str | None:

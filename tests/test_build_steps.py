@@ -154,6 +154,8 @@ BAD_STEPS = [
     (["FROM alpine:3.20 AS"], 0, "FROM takes an image"),
     (["FROM --pull alpine:3.20"], 0, "--pull is not a FROM option"),
     (["FROM"], 0, "FROM needs arguments"),
+    (["FROM alpine:3.20", "ENTRYPOINT"], 1, "ENTRYPOINT needs arguments"),
+    (["FROM alpine:3.20", "RUN []"], 1, "RUN needs arguments"),
     (["FROM alpine:3.20", "RUN a\nRUN b"], 1, "a step is one instruction"),
     (["FROM alpine:3.20", "RUN <<EOF\necho"], 1, "heredoc"),
     (["FROM alpine:3.20", "ONBUILD FROM x"], 1, "ONBUILD cannot trigger FROM"),
@@ -195,3 +197,9 @@ def test_family_generic_is_still_accepted_and_implied(tmp_path: Path) -> None:
     steps = ["FROM alpine:3.20", "RUN true"]
     explicit = files(rendered(tmp_path / "a", spec_with({"family": "generic", "steps": steps})))
     assert explicit == files(rendered(tmp_path / "b", spec_with({"steps": steps})))
+
+
+def test_an_empty_exec_form_entrypoint_or_cmd_resets_the_base_images(tmp_path: Path) -> None:
+    text = next(f.content for f in rendered(tmp_path, spec_with({"steps": ["FROM ruby:3.3-slim", "ENTRYPOINT []", 'CMD ["bash"]']})).files
+                if f.kind == "dockerfile")  # fmt: skip
+    assert [(c.cmd, c.value, c.json) for c in dockerfile.parse_string(text) if c.cmd in ("ENTRYPOINT", "CMD")] == [("ENTRYPOINT", (), True), ("CMD", ("bash",), True)]

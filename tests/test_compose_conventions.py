@@ -265,3 +265,39 @@ def test_configs_on_services_and_an_undeclared_one(tmp_path: Path) -> None:
     project(tmp_path / "bad", body)
     result = dockergen(tmp_path / "bad", "render")
     assert result.returncode == 2 and "dockergen.yaml:7:5: error: services.web.configs: config 'site' is not declared" in result.stderr, result.stderr
+
+
+# ---- named volumes in the long syntax -----------------------------------------------
+
+
+@pytest.mark.parametrize("mount", [
+    "{type: volume, source: cache, target: /cache, volume: {nocopy: true}}",
+    "{type: volume, source: cache, target: /cache}",
+])
+def test_a_named_volume_mounted_in_the_long_syntax_is_declared_like_the_short_one(tmp_path: Path, mount: str) -> None:
+    d = rendered(tmp_path, f"services:\n  cache:\n    image: redis:7\n    volumes: [{mount}, {{type: volume, target: /anon}}]\n")
+    for env in ("dev", "prod"):
+        doc = config(d, env)  # Compose refuses a service mounting an undeclared volume
+        assert "cache" in doc["volumes"]
+        assert {"type": "volume", "source": "cache", "target": "/cache"}.items() <= doc["services"]["cache"]["volumes"][0].items()
+
+
+# ---- Compose keys taken as they are ---------------------------------------------------
+
+RUNTIME_KEYS = {
+    "scale": 2, "runtime": "runc", "oom_score_adj": -500, "oom_kill_disable": True, "mem_swappiness": 10,
+    "cgroup": "host", "cgroup_parent": "batch.slice", "uts": "host", "mac_address": "02:42:ac:11:00:02",
+    "device_cgroup_rules": ["c 1:3 mr"], "storage_opt": {"size": "20G"}, "cpu_period": 100000,
+    "annotations": {"com.example.team": "core"},
+}
+
+
+def test_every_compose_key_the_spec_takes_as_it_is_reaches_the_rendered_service(tmp_path: Path) -> None:
+    from dockergen.render.compose import AS_THEY_ARE, SERVICE_KEY_ORDER
+
+    assert set(AS_THEY_ARE) <= set(SERVICE_KEY_ORDER)  # each has its place in the written order
+    d = rendered(tmp_path, "services:\n  job:\n    image: busybox:1.36\n    environments: {prod: " + json.dumps(RUNTIME_KEYS) + "}\n")
+    prod = config(d, "prod")["services"]["job"]
+    for key, value in RUNTIME_KEYS.items():
+        assert prod[key] in (value, str(value)), key  # Compose writes some numbers as strings
+    assert not RUNTIME_KEYS.keys() & config(d, "dev")["services"]["job"].keys()

@@ -94,6 +94,7 @@ def test_a_context_with_a_dollar_the_cli_resolved_stays_relative(tmp_path: Path)
         (("services", "web", "ports"), {("web", "ports")}),
         (("services", "web", "environments", "prod", "resources", "limits"), {("web", "deploy")}),
         (("services", "web", "target"), {("web", "build")}),
+        (("services", "web", "build_args"), {("web", "build_args")}),  # only the args: the Dockerfile still merges
         (("environments", "prod", "defaults", "logging", "driver"), {("*", "logging")}),
         (("defaults", "healthcheck"), {("*", "healthcheck")}),
     ],

@@ -459,6 +459,44 @@ def test_a_fresh_checkout_without_its_gitignored_env_is_told_to_create_it(tmp_pa
     assert failed.path == "config" and "create it (e.g. from .env.example)" in failed.why
 
 
+@pytest.mark.parametrize(("second", "action"), [
+    ("docker.io/library/golang:1.22", "kept as written: the same image under other names"),
+    ("golang:1.22-alpine", "kept as written: different images of one version"),
+])
+def test_a_base_spelled_two_ways_is_reported_as_what_the_steps_really_keep(tmp_path: Path, second: str, action: str) -> None:
+    write_tree(tmp_path, {
+        "Dockerfile": f"FROM golang:1.22 AS build\nRUN go version\nFROM {second}\nCOPY --from=build /usr/local/go/VERSION /v\n",
+        "compose.yaml": "services:\n  app:\n    build: .\n",
+    })
+    plan, rendered, result = imported(tmp_path)
+    (finding,) = [f for f in plan.findings if "spelled" in f.title]
+    assert finding.action.startswith(action)
+    (dockerfile,) = [f.content for f in rendered.files if f.path == "Dockerfile"]
+    assert "FROM golang:1.22 AS build\n" in dockerfile and f"FROM {second}\n" in dockerfile  # nothing qualified or unified
+    assert unexplained(result) == []
+
+
+def test_a_git_url_context_is_carried_as_is_without_a_missing_file_problem(tmp_path: Path) -> None:
+    url = "https://github.com/example/tool.git#v1.2:docker"
+    write_tree(tmp_path, {"compose.yaml": f"services:\n  tool:\n    build:\n      context: {url}\n      args: {{VERSION: '1.2'}}\n"})
+    plan, rendered, result = imported(tmp_path)
+    assert plan.problems == []  # nothing of the repository is missing
+    (decision,) = [d for d in plan.decisions if d.what == "tool: Dockerfiles kept as they are"]
+    assert f"Dockerfile in {url}: its build context is not a folder of this repository" in decision.detail
+    compose = next(f.content for f in rendered.files if f.path == "compose.yaml")
+    assert f"context: {url}\n" in compose
+    assert unexplained(result) == []
+
+
+def test_dotted_and_hyphenated_variables_are_native_environment_and_pass_env(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"compose.yaml": "services:\n  api:\n    image: eclipse-temurin:21-jre\n    environment:\n"
+                                          "      - spring.datasource.url=jdbc:postgresql://db/app\n      - server.port\n      - my-var=x\n"})
+    plan, rendered, result = imported(tmp_path)
+    spec = (tmp_path / "dockergen.yaml").read_text()
+    assert "compose:" not in spec and "pass_env: [server.port]" in spec
+    assert unexplained(result) == []
+
+
 def test_a_dockerfile_nobody_builds_never_gives_a_same_named_pulling_service_a_build(tmp_path: Path) -> None:
     # A `cache/` folder with a Dockerfile beside a `cache` service that pulls its image.
     root = write_tree(tmp_path / "desk", {

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from tests.tools import compose_config
 
 NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True)
+# What Compose passes through and its dotenv reader sets, beyond what `${...}` can name (Spring's relaxed binding).
+ENV_NAMES = NAMES | st.from_regex(r"[a-z_][a-z0-9_.-]{0,8}", fullmatch=True)
 
 
 def dockergen(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -32,7 +34,7 @@ def write(folder: Path, service: dict[str, Any], **top: Any) -> Path:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_passed_variable_has_the_hosts_value_where_set_and_is_absent_where_not(tmp_path_factory: Any, data: st.DataObject) -> None:
-    names = data.draw(st.lists(NAMES, min_size=1, max_size=4, unique=True))
+    names = data.draw(st.lists(ENV_NAMES, min_size=1, max_size=4, unique=True))
     valued = data.draw(st.dictionaries(NAMES.filter(lambda n: n not in names), st.text("abc xyz", max_size=5), max_size=2))
     host = {n: f"from-host-{n}" for n in data.draw(st.lists(st.sampled_from(names), unique=True))}
     folder = write(tmp_path_factory.mktemp("p"), {"environment": valued, "pass_env": names})
@@ -48,8 +50,19 @@ def test_a_name_both_set_and_passed_is_a_located_error_and_a_bad_name_is_refused
     assert both.returncode == 2 and "dockergen.yaml:1:" in both.stderr
     assert "CI is set in `environment` and passed through in `pass_env`" in both.stderr
     assert not (tmp_path / "both" / "compose.yaml").exists()
-    bad = dockergen(write(tmp_path / "bad", {"pass_env": ["OK", "A\nB: x"]}), "render")
-    assert bad.returncode == 2 and "services.app.pass_env[1]: must be a variable name" in bad.stderr
+    for i, name in enumerate(["A\nB: x", "1A", "a=b", "-x", ".x", "a b", "a#b"]):
+        bad = dockergen(write(tmp_path / f"bad{i}", {"pass_env": ["OK", name]}), "render")
+        assert bad.returncode == 2 and "services.app.pass_env[1]: must be an environment variable name" in bad.stderr, name
+
+
+def test_a_dotted_name_is_passed_through_and_set_by_the_env_example_compose_reads_back(tmp_path: Path) -> None:
+    folder = write(tmp_path, {"environment": {"logging.level.root": "INFO"}, "pass_env": ["server.port", "my-var"]})
+    assert dockergen(folder, "render").returncode == 0
+    example = (folder / ".env.example").read_text()
+    assert "\nserver.port=\n" in example and "\nmy-var=\n" in example
+    (folder / ".env").write_text(example.replace("server.port=", "server.port=8081").replace("my-var=", "my-var=x"))
+    env = compose_config(folder, [folder / "compose.yaml", folder / "compose.prod.yaml"])["services"]["app"]["environment"]
+    assert env == {"logging.level.root": "INFO", "server.port": "8081", "my-var": "x"}
 
 
 def test_null_that_removes_nothing_says_how_to_pass_a_variable_through(tmp_path: Path) -> None:

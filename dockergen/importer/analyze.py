@@ -34,6 +34,7 @@ from dockergen.importer.read.compose import (
     Merged,
     dockerfile_path,
     from_cli_config,
+    is_local_context,
     load_compose_file,
     looks_like_compose,
     merge_files,
@@ -141,18 +142,22 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     ]
     picked = _picked_by_variable(uses, parsed)
     for use in uses:
-        if use.dockerfile not in parsed and use.dockerfile not in unparsed:
-            if VAR.search(use.dockerfile):
-                found = sorted(p for p, chooser in picked.items() if chooser == use.dockerfile)
-                unparsed[use.dockerfile] = "a variable in its path picks the Dockerfile, so the build stays as it is and keeps picking"
-                notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
-                             f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
-                continue
-            if (root / use.dockerfile).is_file():  # built under a name not taken for a Dockerfile's (.Dockerfile-test)
-                _read_dockerfile(root, use.dockerfile, parsed, unparsed, problems)
-                continue
-            unparsed[use.dockerfile] = "missing"
-            problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
+        if use.dockerfile in parsed or use.dockerfile in unparsed:
+            continue
+        if not is_local_context(use.context):  # a Git URL or another image: its Dockerfile is elsewhere, and nothing is wrong with that
+            unparsed[use.dockerfile] = "its build context is not a folder of this repository"
+            continue
+        if VAR.search(use.dockerfile):
+            found = sorted(p for p, chooser in picked.items() if chooser == use.dockerfile)
+            unparsed[use.dockerfile] = "a variable in its path picks the Dockerfile, so the build stays as it is and keeps picking"
+            notes.append(f"{use.env}: {use.service}: builds {use.dockerfile}: a variable picks the Dockerfile (among "
+                         f"{', '.join(found) or 'none found'}); the build stays as it is, so the variable keeps choosing")  # fmt: skip
+            continue
+        if (root / use.dockerfile).is_file():  # built under a name not taken for a Dockerfile's (.Dockerfile-test)
+            _read_dockerfile(root, use.dockerfile, parsed, unparsed, problems)
+            continue
+        unparsed[use.dockerfile] = "missing"
+        problems.append(FileProblem(use.dockerfile, f"built by {use.service} in {use.env} but not found"))
     # A file named like a Dockerfile that BuildKit cannot read and nothing builds is no image
     # (Dockerfile.notes); it is reported above, and no service is made for it.
     built = {u.dockerfile for u in uses}

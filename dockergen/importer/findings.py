@@ -298,8 +298,11 @@ def base_spelling(plan: ImportPlan) -> list[Finding]:
     out = []
     for (repo, version), written in sorted(spellings.items()):
         if len(written) > 1:
+            # The steps keep every base as written: say so, and whether the spellings are one image.
+            same = len({normalize_image(w.removesuffix(" (no tag)")) for w in written}) == 1
             out.append(Finding("", f"{repo} {version} is spelled {len(written)} ways", ", ".join(sorted(written)),
-                               "unified the registry spelling (written fully qualified: same image); tags kept as they were"))  # fmt: skip
+                               "kept as written: " + ("the same image under other names" if same else
+                                                      "different images of one version (one base would share its layers and fixes)")))  # fmt: skip
     return out
 
 

@@ -17,21 +17,30 @@ from dockergen.text import is_number
 
 # Readable, stable key order for a service (Compose does not care).
 SERVICE_KEY_ORDER = [
-    "image", "build", "develop", "container_name", "hostname", "domainname", "platform", "profiles", "command",
+    "image", "build", "develop", "container_name", "hostname", "domainname", "platform", "runtime", "profiles", "command",
     "entrypoint", "working_dir", "user", "group_add", "userns_mode", "init", "stdin_open", "tty",
     "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes", "volumes_from",
-    "tmpfs", "devices", "network_mode", "networks", "links", "external_links", "extra_hosts", "dns",
-    "dns_search", "pid", "ipc", "depends_on", "healthcheck", "restart", "deploy", "mem_limit",
-    "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota", "cpuset", "shm_size",
-    "pids_limit", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
-    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels",
+    "tmpfs", "devices", "device_cgroup_rules", "network_mode", "networks", "mac_address", "links", "external_links",
+    "extra_hosts", "dns", "dns_search", "pid", "ipc", "uts", "cgroup", "cgroup_parent", "depends_on", "healthcheck",
+    "restart", "scale", "deploy", "mem_limit", "memswap_limit", "mem_reservation", "mem_swappiness", "cpus",
+    "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "shm_size", "storage_opt", "pids_limit", "oom_score_adj",
+    "oom_kill_disable", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
+    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations",
 ]  # fmt: skip
+_KEY_RANK = {key: i for i, key in enumerate(SERVICE_KEY_ORDER)}
+
+
+def _rank(item: tuple[str, Any]) -> tuple[int, str]:
+    return _KEY_RANK.get(item[0], len(_KEY_RANK)), item[0]  # a key the order forgets still comes out, last
+
+
 # Settings Compose takes as they are: written under their own name.
 AS_THEY_ARE = (
     "container_name", "hostname", "domainname", "stdin_open", "tty", "privileged", "network_mode", "pid", "ipc",
     "links", "external_links", "volumes_from", "sysctls", "devices", "dns", "dns_search", "group_add",
     "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
-    "cpuset", "pull_policy",
+    "cpuset", "pull_policy", "scale", "runtime", "oom_score_adj", "oom_kill_disable", "mem_swappiness", "cgroup",
+    "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations",
 )  # fmt: skip
 
 
@@ -144,7 +153,7 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
         out["depends_on"] = depends
     if service.healthcheck is not None:
         out["healthcheck"] = healthcheck_document(service.healthcheck, podman)
-    ordered = {key: out[key] for key in SERVICE_KEY_ORDER if key in out}
+    ordered = dict(sorted(out.items(), key=_rank))
     if s.compose:
         ordered = merge_over(ordered, s.compose)
     return ordered
@@ -282,6 +291,8 @@ def _volumes(service: ResolvedService, env: ResolvedEnvironment, named: set[str]
                 named.add(source)
             if podman and source.startswith((".", "/", "~")):
                 item = _selinux_label(item)
+        elif item.get("type") == "volume" and item.get("source") and not str(item["source"]).startswith("$"):
+            named.add(item["source"])  # the long form names its volume too: Compose needs it declared
         out.append(item)
     return out, tmpfs
 

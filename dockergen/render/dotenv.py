@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from dockergen.text import forbidden_character
+from dockergen.text import ENV_NAME, forbidden_character
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = re.compile(ENV_NAME)
 # Unquoted, compose-go reads these back unchanged (no `#`, quote, `\`, `$`, space).
 _BARE = re.compile(r"[A-Za-z0-9_./:@%+,=~-]*")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -25,7 +25,7 @@ class Unwritable(ValueError):
 def assignment(name: str, value: str) -> str:
     """The line that sets ``name`` to ``value``."""
     if not _NAME.fullmatch(name):
-        raise Unwritable(f"not a variable name Compose can interpolate: {name!r}")
+        raise Unwritable(f"not a variable name a .env line can set: {name!r}")
     if _BARE.fullmatch(value):
         return f"{name}={value}"
     bad = forbidden_character(value, allowed="".join(_ESCAPES))

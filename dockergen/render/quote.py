@@ -154,7 +154,7 @@ def parsed_instruction(step: str, escape: str = "\\") -> Any:
     name, sub = first.cmd.upper(), (first.sub_cmd or "").upper()
     if name not in STEP_INSTRUCTIONS and name != "FROM":
         raise UnsafeValue(f"{first.cmd!r} is not a Dockerfile instruction: {step!r}")
-    if not first.value:
+    if not first.value and not (first.json and name in ("CMD", "ENTRYPOINT")):  # `ENTRYPOINT []` resets the base image's
         raise UnsafeValue(f"{name} needs arguments: {step!r}")
     if name == "ONBUILD" and sub in ("FROM", "ONBUILD", "MAINTAINER"):
         raise UnsafeValue(f"ONBUILD cannot trigger {sub}: {step!r}")

@@ -23,7 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from dockergen import presets
 from dockergen.render import quote
 from dockergen.spec.steps import StageHead, read_steps
-from dockergen.text import forbidden_character
+from dockergen.text import ENV_NAME, forbidden_character
 
 
 def matching(pattern: str, means: str, default: Any = ..., **kwargs: Any) -> Any:
@@ -132,6 +132,9 @@ ContainerDir = Annotated[str, AfterValidator(_container_dir)]
 VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 VariableName = Annotated[str, matching(VARIABLE_NAME, "a variable name: ASCII letters, digits and _, not starting with a digit")]
 """What Compose interpolates as `${NAME}`, and a `.env` line can set."""
+EnvName = Annotated[str, matching(ENV_NAME, "an environment variable name: ASCII letters, digits, '_', '.' and '-', starting with a letter or '_'")]
+"""A container's variable, passed through by name: also `spring.datasource.url`, which
+Compose reads from `.env` and the shell though `${...}` cannot name it."""
 HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]*")
 # Docker's reference grammar (distribution/reference), with `${VAR}` interpolation allowed
 # anywhere: Compose fills it in before the engine sees the name.
@@ -436,7 +439,7 @@ class ServiceSettings(Model):
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched.
     `KEY: null` removes a value set below (in `defaults` or the service); to hand the host's
     value to the container, list the name in `pass_env`."""
-    pass_env: list[VariableName] | None = None
+    pass_env: list[EnvName] | None = None
     """Variables the container takes from the environment Compose runs in (the shell, or
     `.env`), and only when they are set there: Compose's `environment: [NAME]`. Kubernetes
     output leaves them out (a pod has no such environment) and says so."""
@@ -575,6 +578,32 @@ class ServiceSettings(Model):
     `restart_policy` ...), merged with what `resources` renders."""
     pull_policy: str | None = None
     """Compose `pull_policy` (`always`, `missing`, `never`, `build`)."""
+    scale: int | None = Field(None, ge=0)
+    """Compose `scale`: how many containers `docker compose up` starts (as `deploy.replicas`)."""
+    runtime: str | None = None
+    """Compose `runtime`: the OCI runtime of the container (`nvidia`, `runsc`, `kata`)."""
+    oom_score_adj: int | None = Field(None, ge=-1000, le=1000)
+    """Compose `oom_score_adj`: how readily the kernel kills the container when memory runs out."""
+    oom_kill_disable: bool | None = None
+    """Compose `oom_kill_disable`."""
+    mem_swappiness: int | None = Field(None, ge=0, le=100)
+    """Compose `mem_swappiness` (0-100; `0` keeps the container's memory out of swap)."""
+    cgroup: Literal["host", "private"] | None = None
+    """Compose `cgroup` namespace (`host` for a container that runs systemd)."""
+    cgroup_parent: str | None = None
+    """Compose `cgroup_parent`."""
+    uts: str | None = None
+    """Compose `uts` namespace (`host`)."""
+    mac_address: str | None = None
+    """Compose `mac_address` of the container."""
+    device_cgroup_rules: list[str] | None = None
+    """Compose `device_cgroup_rules` (`c 1:3 mr`)."""
+    storage_opt: dict[str, str] | None = None
+    """Compose `storage_opt` of the container's storage driver (`size: 20G`)."""
+    cpu_period: int | str | None = None
+    """Compose `cpu_period` (with `cpu_quota`)."""
+    annotations: dict[str, str] | None = None
+    """Compose `annotations` of the container (OCI annotations)."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
-from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, VARIABLE_NAME, WatchRule
+from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, WatchRule
+from dockergen.text import ENV_NAME
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
 PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "stop_signal", "stop_grace_period",
@@ -24,7 +25,7 @@ PLAIN_KEYS = ("image", "command", "entrypoint", "user", "init", "read_only", "st
               "expose", "extra_hosts", "tmpfs", "ulimits", *AS_THEY_ARE)  # fmt: skip
 HANDLED = {*PLAIN_KEYS, "build", "environment", "env_file", "ports", "volumes", "networks", "depends_on", "healthcheck",
            "deploy", "logging", "labels", "secrets", "configs", "develop"}  # fmt: skip
-VARIABLE = re.compile(VARIABLE_NAME)  # what `pass_env` takes (with fullmatch)
+VARIABLE = re.compile(ENV_NAME)  # what `pass_env` takes (with fullmatch)
 RENAMED_REFS = ("links", "volumes_from", "external_links")  # name other services: written under their canonical names
 
 
@@ -75,7 +76,7 @@ def convert(
             out["target"] = target
             if build.get("args"):
                 args = build["args"]
-                if all(v is not None for v in args.values()):
+                if all(v is not None for v in args.values()) and "build_args" not in verbatim:
                     out["build_args"] = dict(args)
                 else:
                     extra.setdefault("build", {})["args"] = args

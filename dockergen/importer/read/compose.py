@@ -275,7 +275,7 @@ def path_spellings(merged: Merged, root: Path, home: str) -> dict[str, str]:
         if isinstance(build, dict):
             note(build.get("context"))
             for context in (build.get("additional_contexts") or {}).values() if isinstance(build.get("additional_contexts"), dict) else ():
-                if _is_local(context):
+                if is_local_context(context):
                     note(context)
         develop = service.get("develop")
         for watch in develop.get("watch") or [] if isinstance(develop, dict) and isinstance(develop.get("watch"), list) else ():
@@ -501,14 +501,14 @@ def _build(value: Any, paths: Paths) -> dict[str, Any]:
         out["ssh"] = ssh
     contexts = build.pop("additional_contexts", None)
     if isinstance(contexts, dict):
-        out["additional_contexts"] = {k: paths.rel(v) if _is_local(v) else v for k, v in contexts.items()}
+        out["additional_contexts"] = {k: paths.rel(v) if is_local_context(v) else v for k, v in contexts.items()}
     elif contexts is not None:
         out["additional_contexts"] = contexts
     out.update(build)
     return out
 
 
-def _is_local(context: Any) -> bool:
+def is_local_context(context: Any) -> bool:
     """A build context that is a folder (not ``docker-image://``, ``service:``, a URL)."""
     return isinstance(context, str) and not re.match(r"^[a-z][a-z0-9+.-]*:", context)
 
@@ -577,6 +577,8 @@ def dockerfile_path(build: dict[str, Any]) -> str:
     """The Dockerfile a normalised ``build`` uses, relative to the root (posix)."""
     context = build.get("context", ".")
     dockerfile = build.get("dockerfile") or "Dockerfile"
+    if not is_local_context(context):
+        return f"{dockerfile} in {context}"  # a name only: no file of the repository, and no URL to normalise
     if dockerfile.startswith("/"):
         return dockerfile
     return posixpath.normpath(posixpath.join(context, dockerfile))

@@ -571,14 +571,14 @@ def _decisions(
         total = len(merged.stage_map)
         if len(variants) == 1:
             out.append(Decision(CARRIED, f"{service}: {variants[0]}", f"carried as the `steps` of {merged.dockerfile} "
-                                f"({distinct} stage{'s' if distinct != 1 else ''}); instructions verbatim, base images fully qualified",
+                                f"({distinct} stage{'s' if distinct != 1 else ''}); instructions verbatim",
                                 service=service))  # fmt: skip
             continue
         out.append(Decision(CARRIED, f"{service}: {len(variants)} Dockerfiles -> {merged.dockerfile}",
                             f"{', '.join(variants)} become the targets of one generic Dockerfile ({distinct} stages"
                             f"{f'; {total - distinct} identical ones written once' if total > distinct else ''}): "
                             + ", ".join(f"{p} -> {merged.stage_map[(p, max(i for (q, i) in merged.stage_map if q == p))]}" for p in variants)
-                            + "; instructions verbatim, base images fully qualified", service=service))  # fmt: skip
+                            + "; instructions verbatim", service=service))  # fmt: skip
         for note in merged.notes:
             out.append(Decision(UNIFIED, f"{service}: build context", f"{note}; the context's .dockerignore now applies", service=service))
     for dockerfile, service in builds.unreferenced.items():

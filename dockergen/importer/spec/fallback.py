@@ -17,8 +17,9 @@ from dataclasses import replace
 from dockergen.errors import Problem
 from dockergen.importer.plan import ImportOptions
 
-# Spec fields whose Compose key has another name.
-COMPOSE_KEY = {"target": "build", "build_args": "build", "build": "build", "uses": "build", "resources": "deploy"}
+# Spec fields whose Compose key has another name (`build_args` refused alone, e.g. a name
+# that looks secret, goes to the hatch alone: the Dockerfile still merges).
+COMPOSE_KEY = {"target": "build", "build": "build", "uses": "build", "resources": "deploy"}
 NOT_A_KEY = ("description", "environments", "enabled", "kubernetes")
 
 

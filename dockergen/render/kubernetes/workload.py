@@ -103,9 +103,22 @@ UNMAPPED = {
     "configs": "mount the file from a ConfigMap of yours with a patch",
     "watch": "`docker compose watch` is for local development; the cluster runs the image as built",
     "pass_env": "a pod has no host environment to take them from: give them in `environment` or a Secret",
+    "scale": "give `kubernetes.replicas`",
+    "runtime": "name a RuntimeClass (runtimeClassName) with a patch",
+    "oom_score_adj": "the kubelet sets it from the pod's QoS class",
+    "oom_kill_disable": "the kubelet decides what is killed when a node runs out of memory",
+    "mem_swappiness": "swap is a node setting",
+    "cgroup": "cgroup namespaces are a node setting",
+    "cgroup_parent": "the kubelet places every pod's cgroup",
+    "uts": "hostUTS does not exist; set the pod's hostname instead",
+    "mac_address": "pods get their addresses from the cluster network",
+    "device_cgroup_rules": "host devices need a device plugin on the node",
+    "storage_opt": "ask for ephemeral-storage in the resources with a patch",
+    "cpu_period": "give `resources.limits.cpus`",
+    "annotations": "container annotations are the runtime's: set pod annotations with a patch",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
-BUILD_ONLY = frozenset({"build_args", "target", "prebuilt"})  # prebuilt: whether the image is built; resolve names it either way
+BUILD_ONLY = frozenset({"build_args", "target", "prebuilt"})
 # Settings the workload maps (tests/test_kubernetes_files.py: every setting is in one of the three).
 MAPPED = frozenset({
     "cap_add", "cap_drop", "command", "cpus", "data_dir", "depends_on", "enabled", "entrypoint", "environment",

@@ -555,6 +555,9 @@ drop_stale_dns() {
 # `flock LOCK bash this-script` would hold that lock for as long as it runs.
 detach() {
   (
+    # A long-lived service must not hold the checkout as its working directory: once that
+    # clone or worktree is deleted, podman's re-exec'd children fail ("write child: broken pipe").
+    cd / || exit 1
     for fd in /proc/self/fd/*; do
       fd=${fd##*/}
       ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null

@@ -276,7 +276,8 @@ class Stack:
         namespace: the host UID is the container UID."""
         out = podman("top", self.containers()[service], "huser", "pid", "args", timeout=60).stdout
         rows = [line.split(None, 2) for line in out.splitlines()[1:] if line.strip()]
-        return [(row[0], row[2] if len(row) > 2 else "") for row in rows]
+        # `?`: the process ended while podman read it (a healthcheck's probe exiting), no user to judge.
+        return [(row[0], row[2] if len(row) > 2 else "") for row in rows if row[0] != "?"]
 
     def logs(self, service: str, tail: int = 200) -> str:
         return podman("logs", "--tail", str(tail), self.containers()[service], check=False).stdout

@@ -17,6 +17,7 @@ from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
 from dockergen.terminal import progress
+from dockergen.text import forbidden_character, visible
 
 def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
     """``ENV=FILE[,FILE...]`` (``ENV=`` drops an inferred environment)."""
@@ -51,6 +52,7 @@ def import_(
             location=Location(str(path)),
             hint="give a file path, e.g. --out /tmp/dockergen.yaml, and `cat` it",
         )
+    _refuse_names(("--out", out), ("--report", report))
     spec_path = out if out is not None else path / "dockergen.yaml"
     if spec_path.exists() and not force:
         raise DockergenError.single(
@@ -90,6 +92,18 @@ def import_(
         click.echo(f"report written to {report}")
     click.echo(f"spec written to {spec_path}")
     return _exit(verification)
+
+
+def _refuse_names(*options: tuple[str, Path | None]) -> None:
+    """A file dockergen writes gets no name that a line break or an invisible character
+    would split or disguise wherever it is listed (the report, git, a terminal)."""
+    for option, path in options:
+        bad = forbidden_character(str(path)) if path is not None else None
+        if bad is not None:
+            raise DockergenError.single(
+                f"{option} {visible(str(path))}: a file name may not contain {bad}", location=Location("command line"),
+                hint="give a file name of visible characters",
+            )  # fmt: skip
 
 
 def _refuse_inputs(plan: ImportPlan, spec_path: Path, report: Path | None) -> None:
@@ -166,6 +180,7 @@ def verify_against(
                               tuple(s for s in built.sections if s.title == "Verification"))  # fmt: skip
     show(verify_only, verbose)
     if report is not None:
+        _refuse_names(("--report", report))
         _refuse_inputs(plan, spec, report)
         _write({report: markdown(built).encode("utf-8")})
         click.echo(f"report written to {report}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dockergen.commands.init import SCHEMA_NAME
+from dockergen.commands.init import SCHEMA_NAME, schema_reference
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions, ImportPlan
@@ -53,6 +53,7 @@ def import_(
             hint="give a file path, e.g. --out /tmp/dockergen.yaml, and `cat` it",
         )
     _refuse_names(("--out", out), ("--report", report))
+    schema_ref = schema_reference(schema, schema_file)
     spec_path = out if out is not None else path / "dockergen.yaml"
     if spec_path.exists() and not force:
         raise DockergenError.single(
@@ -64,7 +65,7 @@ def import_(
         while True:
             plan = analyze(path, options, memo)
             _refuse_inputs(plan, spec_path, report)
-            text = spec_text(plan, schema or (SCHEMA_NAME if schema_file else None)).encode("utf-8")
+            text = spec_text(plan, schema_ref).encode("utf-8")
             step.update(f"rendering {spec_path}")
             try:
                 rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders

@@ -133,15 +133,17 @@ def _check_renders(text: str, target: Path) -> None:
         probe = Path(scratch) / SPEC_NAME
         probe.write_text(text, encoding="utf-8")
         # Validation reads the manifests the Dockerfiles copy (they must exist, install files
-        # hold no credential, the test stage needs pytest): the probe gets copies of the repository's own.
+        # hold no credential, the test stage needs pytest): the probe gets copies of the
+        # repository's own, and an empty stand-in for one it lacks (a lockfile not yet
+        # committed: the starter's TODO says to, and render names it until then).
         for name, service in Spec.model_validate(data).services.items():
             build = service.build
             for relative in [m.relative for m in manifests.copied(build, name)] if build else []:
                 origin, copy = target.parent / build.context / relative, probe.parent / build.context / relative
-                if not origin.exists():
-                    continue
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                if origin.is_dir():
+                if not origin.exists():
+                    copy.touch()
+                elif origin.is_dir():
                     shutil.copytree(origin, copy, symlinks=True)
                 else:
                     shutil.copy2(origin, copy)

@@ -117,6 +117,8 @@ def _project_path(path: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
+# A top-level volume, network, secret or config name, as the Compose schema takes it.
+ResourceName = Annotated[str, matching(r"^[a-zA-Z0-9._-]+$", "a Compose name: ASCII letters, digits, '.', '_' and '-'")]
 # `python.app`: the module path and the application object's name.
 APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
@@ -1142,16 +1144,16 @@ class Environment(Model):
     """Whether (and how) `output.kubernetes` renders an overlay for this environment.
     Default: yes for environments of kind staging or prod on the docker engine (a podman
     environment is the Compose setup for one host, with `localhost/` image names)."""
-    volumes: dict[str, dict[str, Any] | None] | None = None
+    volumes: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `volumes` as this environment declares them, over the spec's (along
     `extends`, parent first): a mapping deep-merges into the declaration of that name,
     `null` removes a key (e.g. `uploads: {driver_opts: null}`), e.g. an NFS volume in prod only."""
-    networks: dict[str, dict[str, Any] | None] | None = None
+    networks: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `networks` as this environment declares them, over the spec's (the rule of `volumes`)."""
-    secrets: dict[str, dict[str, Any] | None] | None = None
+    secrets: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `secrets` as this environment declares them, over the spec's (the rule of
     `volumes`), e.g. a file in dev and `external: true` in prod."""
-    configs: dict[str, dict[str, Any] | None] | None = None
+    configs: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `configs` as this environment declares them, over the spec's (the rule of `volumes`)."""
 
 
@@ -1305,14 +1307,14 @@ class Spec(Model):
     Declaring `environments` replaces the defaults; write `extends` yourself there."""
     services: dict[Name, Service]
     """The services, by name (lowercase letters, digits, `-`, `_`)."""
-    volumes: dict[str, dict[str, Any] | None] | None = None
+    volumes: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level named volumes (Compose `volumes`); known images get theirs automatically."""
-    networks: dict[str, dict[str, Any] | None] | None = None
+    networks: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level networks (Compose `networks`)."""
-    secrets: dict[str, dict[str, Any]] | None = None
+    secrets: dict[ResourceName, dict[str, Any]] | None = None
     """Top-level secrets (Compose `secrets`): files or variables mounted at `/run/secrets/<name>`;
     `build.secrets` uses them at build time."""
-    configs: dict[str, dict[str, Any]] | None = None
+    configs: dict[ResourceName, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
     a service mounts one with `configs: [name]` or `configs: [{source: name, target: /etc/...}]`."""
     variables: dict[VariableName, Variable] | None = None

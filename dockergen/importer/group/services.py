@@ -68,6 +68,23 @@ def sanitize(name: str) -> str:
     return out[:63]
 
 
+def _distinct(names: dict[str, str]) -> dict[str, str]:
+    """``names`` (original -> spec name) with no spec name taken twice: ``db`` and ``DB``, or
+    ``web.app`` and ``web-app``, are two services of one environment however they sanitize;
+    an original already so spelled keeps its name, the others get ``-2``, ``-3`` ..."""
+    taken = Counter(names.values())
+    out: dict[str, str] = {}
+    for original in sorted(names, key=lambda o: (names[o] != o, o)):  # a name already right keeps it
+        name = names[original]
+        if name in out.values():
+            n = 2
+            while (candidate := f"{name[: 63 - len(str(n)) - 1]}-{n}") in taken or candidate in out.values():
+                n += 1
+            name = candidate
+        out[original] = name
+    return {original: out[original] for original in names}
+
+
 def group(envs: list[EnvServices]) -> Grouping:
     canonical: dict[tuple[str, str], str] = {}
     why: dict[str, str] = {}
@@ -75,7 +92,7 @@ def group(envs: list[EnvServices]) -> Grouping:
         own, weak = env.words
         strong = {name: sanitize(strip_words(name, own)) for name in env.services}
         counts = Counter(strong.values())
-        chosen = {n: (c if counts[c] == 1 else sanitize(n)) for n, c in strong.items()}
+        chosen = _distinct({n: (c if counts[c] == 1 else sanitize(n)) for n, c in strong.items()})
         weaker = {n: sanitize(strip_words(c, weak)) for n, c in chosen.items()}
         counts = Counter(chosen.values()) + Counter(w for n, w in weaker.items() if w != chosen[n])
         for name in env.services:

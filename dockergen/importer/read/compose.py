@@ -21,7 +21,7 @@ from typing import Any
 from dockergen.errors import DockergenError
 from dockergen.safe_read import Unreadable, read_text
 from dockergen.spec.load import read_plain
-from dockergen.text import is_number
+from dockergen.text import is_number, visible
 from dockergen.yaml_read import COMPOSE_TAGS, plain, read_round_trip
 
 SERVICE_KEYS_WITH_IMAGE = ("image", "build", "extends")
@@ -38,6 +38,8 @@ pull_refresh_after read_only restart runtime scale secrets security_opt shm_size
 stop_signal storage_opt sysctls tmpfs tty ulimits umask use_api_socket user userns_mode uts volumes volumes_from
 working_dir volume_driver net
 """.split())
+# A service, volume, network, secret or config name, as the Compose schema takes it.
+COMPOSE_NAME = re.compile(r"[a-zA-Z0-9._-]+")
 COMPOSE_TOP_KEYS = frozenset({"version", "name", "services", "volumes", "networks", "secrets", "configs", "include", "models"})
 
 
@@ -102,6 +104,11 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
     if not isinstance(services, dict) or not all(isinstance(v, dict) or v is None for v in services.values()):
         raise ComposeFileError("`services` is not a mapping of services")
     services = {k: (v or {}) for k, v in services.items()}
+    for key in ("services", "volumes", "networks", "secrets", "configs"):
+        block = services if key == "services" else data.get(key)
+        odd = next((name for name in block if not COMPOSE_NAME.fullmatch(str(name))), None) if isinstance(block, dict) else None
+        if odd is not None:
+            raise ComposeFileError(f"{key}: {visible(str(odd))!r} is not a name Compose accepts (ASCII letters, digits, '.', '_', '-')")
     folder = posixpath.dirname(rel)
     _refuse_outside(root, rel, text, data, services)
     includes = []

@@ -102,10 +102,4 @@ def main() -> None:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from dockergen.cli import main as cli
 
-    try:
-        cli(obj={"render_cache": True})
-    finally:
-        # On the way out the interpreter collects once more, walking every object still
-        # alive (a 1,000-service render's millions: 100-130 ms of a run that has written
-        # everything). Frozen, they are left to the ordinary teardown, which frees them.
-        gc.freeze()
+    cli(obj={"render_cache": True})

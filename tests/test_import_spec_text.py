@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dockerfile
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -164,9 +164,11 @@ SMALL = st.dictionaries(NAMES, st.one_of(st.integers(0, 99), st.text(string.asci
 @settings(max_examples=120, deadline=None)
 @given(envs=st.dictionaries(NAMES, SMALL, min_size=2, max_size=4), volumes=st.dictionaries(NAMES, SMALL, min_size=1, max_size=3),
        service=NAMES, environment=SMALL)  # fmt: skip
+@example(envs={"on": {"a": 1}, "y": {"b": 2}}, volumes={"null": {"c": 3}}, service="n", environment={"n": 1})  # quoted names
 def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volumes, service, environment) -> None:
     """An environment, volume, service or variable called `build` or `steps` is as short as
-    any other; a service and its build stay blocks, whatever they are called."""
+    any other; a service and its build stay blocks, whatever they are called (spelt as YAML
+    needs: `n` or `on` quoted, as YAML 1.1 reads them as booleans)."""
     from types import SimpleNamespace
 
     spec = {"project": "p", "environments": {name: {"description": "d", **body} for name, body in envs.items()},
@@ -178,13 +180,13 @@ def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volu
         assert load(text) == spec
     lines = text.splitlines()
     assert lines.count("environments:") == 1 and "volumes:" in lines and "services:" in lines  # the top-level blocks
-    assert f"  {service}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
+    assert f"  {flow_scalar(service)}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
     for name in envs:  # each small environment on one line, like any short collection
-        assert any(line.startswith(f"  {name}: {{description: d") for line in lines), (name, text)
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{description: d") for line in lines), (name, text)
     assert any(line.startswith("    environment: {") for line in lines), text
     assert any(line.startswith("    environments: {") or line.startswith("    environments:") for line in lines)
     for name in volumes:
-        assert any(line.startswith(f"  {name}: {{") for line in lines), (name, text)
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{") for line in lines), (name, text)
 
 
 @settings(max_examples=15, deadline=None)

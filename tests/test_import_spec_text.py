@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dockerfile
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -152,3 +152,101 @@ def test_a_schema_line_only_on_request_and_the_schema_file_validates_the_spec(tm
     result = _import(tmp_path, "--schema", "https://example.com/s.json\nservices: {}\n#")
     assert result.returncode == 2 and "--schema" in result.stderr and "line break" in result.stderr
     assert (tmp_path / "dockergen.yaml").read_text() == text
+
+
+# Names that are also words of the spec's structure: where they stand decides their style.
+NAMES = st.one_of(st.sampled_from(["build", "steps", "stages", "node", "python", "services", "environments", "volumes", "defaults"]),
+                  st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))  # fmt: skip
+SMALL = st.dictionaries(NAMES, st.one_of(st.integers(0, 99), st.text(string.ascii_letters, max_size=8)), min_size=1, max_size=3)
+
+
+@settings(max_examples=120, deadline=None)
+@given(envs=st.dictionaries(NAMES, SMALL, min_size=2, max_size=4), volumes=st.dictionaries(NAMES, SMALL, min_size=1, max_size=3),
+       service=NAMES, environment=SMALL)  # fmt: skip
+@example(envs={"on": {"a": 1}, "y": {"b": 2}}, volumes={"null": {"c": 3}}, service="n", environment={"n": 1})  # quoted names
+def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volumes, service, environment) -> None:
+    """An environment, volume, service or variable called `build` or `steps` is as short as
+    any other; a service and its build stay blocks, whatever they are called (spelt as YAML
+    needs: `n` or `on` quoted, as YAML 1.1 reads them as booleans)."""
+    from types import SimpleNamespace
+
+    spec = {"project": "p", "environments": {name: {"description": "d", **body} for name, body in envs.items()},
+            "services": {service: {"build": {"steps": ["FROM alpine:3.20"]}, "environment": environment,
+                                   "environments": {name: {"enabled": True} for name in envs}}},
+            "volumes": volumes}  # fmt: skip
+    text = spec_text(SimpleNamespace(spec=spec, comments={}))
+    for load in (yaml.safe_load, YAML(typ="safe", pure=True).load):
+        assert load(text) == spec
+    lines = text.splitlines()
+    assert lines.count("environments:") == 1 and "volumes:" in lines and "services:" in lines  # the top-level blocks
+    assert f"  {flow_scalar(service)}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
+    for name in envs:  # each small environment on one line, like any short collection
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{description: d") for line in lines), (name, text)
+    assert any(line.startswith("    environment: {") for line in lines), text
+    assert any(line.startswith("    environments: {") or line.startswith("    environments:") for line in lines)
+    for name in volumes:
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{") for line in lines), (name, text)
+
+
+@settings(max_examples=15, deadline=None)
+@given(kinds=st.lists(st.sampled_from(["dev", "prod", "test", "staging"]), min_size=1, max_size=3, unique=True),
+       built=st.integers(1, 3), stock=st.sampled_from(["", "postgres:16", "redis:7", "nginx:1.27"]))  # fmt: skip
+def test_the_policies_switched_off_are_said_in_the_report_and_inert_ones_are_not_written(tmp_path_factory, kinds, built, stock) -> None:
+    """The spec says `null`/`false` where a built-in policy would change an environment, and
+    nothing where one would render nothing (the python template's debugger port: import
+    writes no template build); the why is the report's, not a comment the originals lack."""
+    root = tmp_path_factory.mktemp("policies")
+    files = {f"s{i}/Dockerfile": f"FROM alpine:3.20\nWORKDIR /app\nCMD [\"sleep\", \"{i}\"]\n" for i in range(built)}
+    services = "".join(f"  s{i}:\n    build: s{i}\n" for i in range(built)) + (f"  db:\n    image: {stock}\n" if stock else "")
+    files["compose.yaml"] = f"services:\n{services}"
+    for kind in kinds[1:]:
+        files[f"compose.{kind}.yaml"] = "services:\n  s0:\n    environment: {MODE: x}\n"
+    plan, text, differences, _ = _imported(root, files)
+    assert differences == []
+    defaults = plan.spec.get("defaults") or {}
+    assert "debug_port" not in defaults
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("#")]  # no Dockerfile comments, so no comments
+    switched = [d for d in plan.decisions if d.what == "defaults: built-in policies switched off"]
+    off = {key for key, value in defaults.items() if value in (None, False) or key == "healthcheck"}
+    assert len(switched) == (1 if off else 0), (defaults, plan.decisions)
+    for decision in switched:
+        assert set(decision.detail.split(":")[0].split(", ")) == off
+
+
+SETTING = st.one_of(
+    st.builds(lambda p: {"ports": [f"{p}:{p}"]}, st.integers(1000, 1010)),
+    st.builds(lambda v: {"environment": {"MODE": v}}, st.sampled_from(["dev", "prod", "x" * 60])),
+    st.builds(lambda v: {"environment": {"LONG_NAME_OF_A_SETTING": v, "OTHER": v}}, st.sampled_from(["a", "y" * 50])),
+    st.builds(lambda c: {"command": c}, st.sampled_from([["serve"], ["serve", "--port", "8000", "--workers", "4", "--log-level", "debug" * 8]])),
+    st.just({"restart": "always"}),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(per_env=st.lists(st.lists(SETTING, max_size=4), min_size=2, max_size=4))
+def test_a_service_is_factored_into_the_fewest_written_lines_and_resolves_back(per_env) -> None:
+    """Of the levels the factoring weighs, the one kept is the shortest as the spec's writer
+    writes it (a flow line counts one), and each environment resolves to what it was."""
+    from dockergen.importer.factor.layers import factor, resolved
+    from dockergen.importer.spec.text import service_lines
+    from dockergen.resolve import merge
+
+    targets = {f"e{i}": merge({}, *settings) for i, settings in enumerate(per_env)}
+    chains = {env: (env,) for env in targets}
+    below = {env: {} for env in targets}
+    weighed: list[int] = []
+
+    def size(level, blocks):
+        weighed.append(service_lines(level, blocks))
+        return weighed[-1]
+
+    level, blocks = factor(targets, chains, below, {env: frozenset() for env in targets}, size)
+    assert service_lines(level, blocks) == min(weighed)
+    from types import SimpleNamespace
+
+    entry = {**level, **({"environments": blocks} if blocks else {})}
+    if entry:  # the measure is the writer's own count
+        text = spec_text(SimpleNamespace(spec={"project": "p", "services": {"s": entry}}, comments={}))
+        assert len(text.splitlines()) - 3 == service_lines(level, blocks), text
+    for env, want in targets.items():
+        assert resolved(level, blocks, chains[env], below[env]) == want

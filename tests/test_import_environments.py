@@ -210,3 +210,24 @@ def test_an_add_on_is_not_offered_on_a_chain_it_cannot_run_with(tmp_path: Path) 
     assert not any("overrides/compose.tls.yaml" in chain and "overrides/compose.direct.yaml" in chain for chain in found)
     assert ("compose.yaml", "compose.metrics.yaml") in found
     assert not any("compose.metrics.yaml" in chain and "compose.without-metrics.yaml" in chain for chain in found)
+
+
+def test_an_add_on_that_needs_another_add_on_goes_on_that_ones_chains(tmp_path: Path) -> None:
+    # extensions/fleet/agent.yml's agent depends on fleet-server, which only the fleet add-on
+    # defines: it runs as base + fleet + agent (never alone, never on the base without fleet),
+    # and the add-on's own names are kept (`fleet-server` of the `fleet` chain is not `server`).
+    root = tree(tmp_path, {
+        "docker-compose.yml": "services:\n  search:\n    image: search:8\n  ui:\n    image: ui:8\n    depends_on: [search]\n",
+        "extensions/fleet/fleet-compose.yml": "services:\n  fleet-server:\n    image: agent:8\n    depends_on: [search, ui]\n",
+        "extensions/fleet/agent-compose.yml": "services:\n  apm:\n    image: agent:8\n    depends_on: [search, fleet-server]\n",
+        "extensions/beat/beat-compose.yml": "services:\n  beat:\n    image: beat:8\n    depends_on: [search]\n",
+    })  # fmt: skip
+    found = envs(root)
+    assert found == {
+        "dev": ("docker-compose.yml",),
+        "beat": ("docker-compose.yml", "extensions/beat/beat-compose.yml"),
+        "fleet": ("docker-compose.yml", "extensions/fleet/fleet-compose.yml"),
+        "fleet-agent": ("docker-compose.yml", "extensions/fleet/fleet-compose.yml", "extensions/fleet/agent-compose.yml"),
+    }
+    plan = analyze(root, ImportOptions(use_cli=True))
+    assert "fleet-server" in plan.grouping.order and "server" not in plan.grouping.order

@@ -226,7 +226,7 @@ def _effective(
         merged = None
         if result is not None and result.config is not None:
             try:
-                merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]))
+                merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]), project_dir(root, s.files))
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)

@@ -434,7 +434,8 @@ def _leaves(data: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 
 def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile]) -> dict[str, str]:
     """overlay -> the overlay whose chain it extends: it sets nothing its base and that one
-    do not, and something only that one sets (and not the other way round)."""
+    do not, and something only that one sets (and not the other way round). Compose loads an
+    override only when no ``-f`` is given: a chain named with ``-f`` never goes through it."""
     leaves = {o.path: _leaves(o.services) for o in overlays}
     base_leaves = {b.path: _leaves(b.services) for b in base_of.values()}
     out: dict[str, str] = {}
@@ -442,7 +443,7 @@ def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile
         base = base_of[o.path].path
         best = None
         for p in overlays:
-            if p is o or base_of[p.path].path != base:
+            if p is o or base_of[p.path].path != base or label(p.path) == "override":
                 continue
             mine, theirs, under = leaves[o.path], leaves[p.path], base_leaves[base]
             refines = mine <= theirs | under and mine & (theirs - under)

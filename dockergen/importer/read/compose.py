@@ -210,6 +210,9 @@ def _as_list(value: Any) -> list[Any]:
 # ------------------------------------------------------------------ normalisation
 
 
+_RELATIVE_DEFAULT = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*:?-)(\.\.?(?:/[^}]*)?)\}")
+
+
 @dataclass(frozen=True)
 class Paths:
     """How to spell the host paths of one source so that they mean the same on any checkout:
@@ -227,7 +230,11 @@ class Paths:
     def rel(self, value: str) -> str:
         if self.spelled is not None and value.startswith(f"{self.root.as_posix()}/") and value not in self.spelled:
             return self._inside(Path(posixpath.normpath(value)))  # resolved by the CLI, `$` and all (`./$$`, `./${DIR}`)
-        if "$" in value or value.startswith("~") or "://" in value or value.startswith("git@"):
+        if "://" in value or value.startswith("git@"):
+            return value
+        if "$" in value:
+            return self._shifted(value)
+        if value.startswith("~"):
             return value
         if self.spelled is not None:
             if value in self.spelled:
@@ -241,6 +248,20 @@ class Paths:
         if value.startswith("/"):
             return posixpath.normpath(value) if value != "/" else "/"
         return self._inside(Path(posixpath.normpath((self.base / value).as_posix())))
+
+    def _shifted(self, value: str) -> str:
+        """``./${DIR}`` and ``${DIR:-./data}`` of a file in another folder than the root: the
+        parts written relative, re-spelled from the root (a variable's own value cannot be)."""
+        if self.base == self.root:
+            return value
+
+        def shift(relative: str) -> str:
+            moved = self._inside(Path(posixpath.normpath((self.base / relative).as_posix())))
+            return moved + "/" if relative.endswith("/") and not moved.endswith("/") else moved
+
+        value = _RELATIVE_DEFAULT.sub(lambda m: m.group(1) + shift(m.group(2)) + "}", value)
+        literal = value.split("$", 1)[0]
+        return shift(literal) + value[len(literal):] if literal.startswith(("./", "../")) else value
 
     def _inside(self, absolute: Path) -> str:
         try:
@@ -396,7 +417,8 @@ def volume_entry(item: Any, paths: Paths) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": item.get("type", "volume"), "target": item.get("target")}
         source = item.get("source")
         if source:
-            entry["source"] = paths.rel(str(source)) if entry["type"] == "bind" else str(source)
+            # `${DIR:-./data}` is a bind the CLI's uninterpolated config calls a volume
+            entry["source"] = paths.rel(str(source)) if entry["type"] == "bind" or "$" in str(source) else str(source)
         if item.get("read_only"):
             entry["read_only"] = True
         bind = item.get("bind") or {}
@@ -727,10 +749,11 @@ def _resolve_extends(
     return merge_service(inherited, own)
 
 
-def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] | None = None) -> Merged:
+def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] | None = None, project: Path | None = None) -> Merged:
     """The Compose CLI's ``config --no-interpolate --format json`` output, normalised; its
-    resolved host paths written back as the files spell them (``spelled``)."""
-    paths = Paths(root.resolve(), root.resolve(), spelled or {})
+    resolved host paths written back as the files spell them (``spelled``); what it could not
+    resolve (``${DIR:-./data}``) is relative to the ``project`` directory."""
+    paths = Paths(root.resolve(), (project or root).resolve(), spelled or {})
     out = Merged(str(config.get("name")) if config.get("name") else None)
     for name, service in (config.get("services") or {}).items():
         try:

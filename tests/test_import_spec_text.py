@@ -153,3 +153,60 @@ def test_a_schema_line_only_on_request_and_the_schema_file_validates_the_spec(tm
     spec = (tmp_path / "dockergen.yaml").read_text()
     assert yaml.safe_load(spec)["services"]["app"]["build"]["steps"][0].startswith("FROM python:3.12-slim")
     assert all(line.startswith("#") for line in spec.splitlines()[:3] if "example.com" in line or "services: {}" in line)
+
+
+# Names that are also words of the spec's structure: where they stand decides their style.
+NAMES = st.one_of(st.sampled_from(["build", "steps", "stages", "node", "python", "services", "environments", "volumes", "defaults"]),
+                  st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))  # fmt: skip
+SMALL = st.dictionaries(NAMES, st.one_of(st.integers(0, 99), st.text(string.ascii_letters, max_size=8)), min_size=1, max_size=3)
+
+
+@settings(max_examples=120, deadline=None)
+@given(envs=st.dictionaries(NAMES, SMALL, min_size=2, max_size=4), volumes=st.dictionaries(NAMES, SMALL, min_size=1, max_size=3),
+       service=NAMES, environment=SMALL)  # fmt: skip
+def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volumes, service, environment) -> None:
+    """An environment, volume, service or variable called `build` or `steps` is as short as
+    any other; a service and its build stay blocks, whatever they are called."""
+    from types import SimpleNamespace
+
+    spec = {"project": "p", "environments": {name: {"description": "d", **body} for name, body in envs.items()},
+            "services": {service: {"build": {"steps": ["FROM alpine:3.20"]}, "environment": environment,
+                                   "environments": {name: {"enabled": True} for name in envs}}},
+            "volumes": volumes}  # fmt: skip
+    text = spec_text(SimpleNamespace(spec=spec, comments={}))
+    for load in (yaml.safe_load, YAML(typ="safe", pure=True).load):
+        assert load(text) == spec
+    lines = text.splitlines()
+    assert lines.count("environments:") == 1 and "volumes:" in lines and "services:" in lines  # the top-level blocks
+    assert f"  {service}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
+    for name in envs:  # each small environment on one line, like any short collection
+        assert any(line.startswith(f"  {name}: {{description: d") for line in lines), (name, text)
+    assert any(line.startswith("    environment: {") for line in lines), text
+    assert any(line.startswith("    environments: {") or line.startswith("    environments:") for line in lines)
+    for name in volumes:
+        assert any(line.startswith(f"  {name}: {{") for line in lines), (name, text)
+
+
+@settings(max_examples=15, deadline=None)
+@given(kinds=st.lists(st.sampled_from(["dev", "prod", "test", "staging"]), min_size=1, max_size=3, unique=True),
+       built=st.integers(1, 3), stock=st.sampled_from(["", "postgres:16", "redis:7", "nginx:1.27"]))  # fmt: skip
+def test_the_policies_switched_off_are_said_in_the_report_and_inert_ones_are_not_written(tmp_path_factory, kinds, built, stock) -> None:
+    """The spec says `null`/`false` where a built-in policy would change an environment, and
+    nothing where one would render nothing (the python template's debugger port: import
+    writes no template build); the why is the report's, not a comment the originals lack."""
+    root = tmp_path_factory.mktemp("policies")
+    files = {f"s{i}/Dockerfile": f"FROM alpine:3.20\nWORKDIR /app\nCMD [\"sleep\", \"{i}\"]\n" for i in range(built)}
+    services = "".join(f"  s{i}:\n    build: s{i}\n" for i in range(built)) + (f"  db:\n    image: {stock}\n" if stock else "")
+    files["compose.yaml"] = f"services:\n{services}"
+    for kind in kinds[1:]:
+        files[f"compose.{kind}.yaml"] = "services:\n  s0:\n    environment: {MODE: x}\n"
+    plan, text, differences, _ = _imported(root, files)
+    assert differences == []
+    defaults = plan.spec.get("defaults") or {}
+    assert "debug_port" not in defaults
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("#")]  # no Dockerfile comments, so no comments
+    switched = [d for d in plan.decisions if d.what == "defaults: built-in policies switched off"]
+    off = {key for key, value in defaults.items() if value in (None, False) or key == "healthcheck"}
+    assert len(switched) == (1 if off else 0), (defaults, plan.decisions)
+    for decision in switched:
+        assert set(decision.detail.split(":")[0].split(", ")) == off

@@ -37,6 +37,9 @@ from dockergen.spec.model import Build, Engines
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
 NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
+# Policies that render nothing for the builds import writes (generic `steps`): the debugger
+# port is the python template's. Not switched off, as there is nothing to switch.
+INERT = frozenset({"debug_port"})
 
 
 @dataclass
@@ -150,7 +153,11 @@ def build_spec(
             below_by[(service, env.name)] = _default_target(layer, builds.merged.get(builds.uses.get(service, service)))
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
-    defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept)}
+    defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept - INERT)}
+    if defaults:
+        # Said in the report, not in a comment of the spec's own: null/false is the spec's word for "off".
+        result.decisions.append(Decision(KEPT, "defaults: built-in policies switched off", f"{', '.join(defaults)}: so that "
+                                         "every environment stays as its files say (delete one from `defaults` to adopt it)"))  # fmt: skip
     probes = any(((s or {}).get("healthcheck") or {}).get("test") for per_env in targets.values() for s in per_env.values())
     # Before Docker's default start_interval is written into probes (that is not a feature used).
     needed = _engines_needed([t for per_env in targets.values() for t in per_env.values() if t])

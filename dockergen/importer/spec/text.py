@@ -25,8 +25,8 @@ from dockergen.spec.load import read_plain
 from dockergen.text import forbidden_character
 
 WIDTH = 110  # the longest line a collection is put on
-# Mappings that always stay in block style: the spec's structure reads better so.
-BLOCK = {"services", "environments", "build", "stages", "variables", "volumes", "networks", "secrets", "configs", "python", "node"}
+# Top-level mappings that always stay in block style: the spec's structure reads better so.
+BLOCK = {"services", "environments", "variables", "volumes", "networks", "secrets", "configs"}
 # Mappings written as flow over several lines when one is too short: settings read as one
 # thing (the policy switches, a healthcheck); `environment` keeps a variable per line.
 WRAPPED = {"defaults", "healthcheck", "resources", "logging", "deploy", "ulimits"}
@@ -40,8 +40,6 @@ def spec_text(plan: ImportPlan, schema: str | None = None) -> str:
     # Where it came from is in the report and in each environment's `was:` description.
     header = "\n".join(comment_lines(f"yaml-language-server: $schema={schema}")) if schema else ""
     comments = dict(plan.comments)
-    if "defaults" in plan.spec:
-        comments[("defaults",)] = ("Built-in policies switched off, so that every environment stays as it was (delete one to adopt it); settings every service shares.",)
     lines: list[str] = []
     _mapping(plan.spec, (), 0, comments, lines)
     text = "".join(f"{line}\n" for line in [*([header] if header else []), *lines])
@@ -77,7 +75,7 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             out.append(f"{head} {'{}' if isinstance(value, dict) else '[]'}")
         else:
             # A service's own `environments` may take one line; the spec's structure stays block.
-            structural = (key in BLOCK and len(path) < 2 and not _one_environment(path, key, value)) or path == ("services",) or key in ("build", "stages", "steps")
+            structural = _structural(path, key, value)
             flow = None if structural or _has_comments(here, comments) else _flow(value)
             if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
                 out.append(f"{head} {flow}")
@@ -176,9 +174,16 @@ def _flow_item(value: Any) -> str | None:
     return _flow(value)
 
 
-def _one_environment(path: tuple, key: Any, value: Any) -> bool:
-    """A spec's only environment may take one line, like any small collection."""
-    return path == () and key == "environments" and isinstance(value, dict) and len(value) == 1
+def _structural(path: tuple, key: Any, value: Any) -> bool:
+    """Whether the mapping at ``path + (key,)`` is part of the spec's structure, in block
+    style: a top-level block (a spec's only environment may take one line, like any small
+    collection), a service, its build, the build's steps or stages. Known by where it is, not
+    by its name alone: an environment, volume or variable may be called `build` or `node`."""
+    if path == ():
+        return key in BLOCK and not (key == "environments" and isinstance(value, dict) and len(value) == 1)
+    if path[:1] != ("services",):
+        return False
+    return len(path) == 1 or (len(path) == 2 and key == "build") or (path[2:3] == ("build",) and key in ("stages", "steps"))
 
 
 def _has_comments(path: tuple, comments: Comments) -> bool:

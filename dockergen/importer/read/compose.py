@@ -62,6 +62,8 @@ class ComposeFile:
     extends_files: tuple[str, ...]  # root-relative paths that services extend from
     complete: bool  # every service names an image, a build or an extends: usable on its own
     partial_services: tuple[str, ...]  # services defined here without image/build/extends
+    # included file -> the env files it is interpolated with (its `env_file`, else its project directory's .env)
+    include_env_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _read_round_trip(text: str, rel: str = "compose file") -> Any:
@@ -104,11 +106,18 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
     services = {k: (v or {}) for k, v in services.items()}
     folder = posixpath.dirname(rel)
     _refuse_outside(root, rel, text, data, services)
-    includes = []
+    includes: list[str] = []
+    include_env_files: list[tuple[str, tuple[str, ...]]] = []
     for item in _as_list(data.get("include")):
         paths = item.get("path") if isinstance(item, dict) else item
-        for p in _as_list(paths):
-            includes.append(posixpath.normpath(posixpath.join(folder, str(p))))
+        listed = [posixpath.normpath(posixpath.join(folder, str(p))) for p in _as_list(paths)]
+        includes.extend(listed)
+        options = item if isinstance(item, dict) else {}
+        project = options.get("project_directory")
+        home = posixpath.normpath(posixpath.join(folder, str(project))) if project else posixpath.dirname(listed[0]) if listed else folder
+        env_files = [posixpath.normpath(posixpath.join(folder, str(e))) for e in _as_list(options.get("env_file"))]
+        for included in listed:
+            include_env_files.append((included, tuple(env_files) or (posixpath.join(home, ".env") if home not in ("", ".") else ".env",)))
     extends_files = []
     partial = []
     for name, service in services.items():
@@ -131,6 +140,7 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         tuple(sorted(set(extends_files))),
         not partial,
         tuple(partial),
+        tuple(include_env_files),
     )
 
 
@@ -593,6 +603,13 @@ _NORMALIZERS = {
     "tmpfs": _str_list,
     "dns": _str_list,
 }
+
+
+def default_dockerfile(context: Path) -> str:
+    """The file a build that names none builds from ``context``: its Dockerfile, or, where it
+    has only a Containerfile, that one (podman and buildah look for it; docker compose must be
+    told its name)."""
+    return "Containerfile" if not (context / "Dockerfile").exists() and (context / "Containerfile").is_file() else "Dockerfile"
 
 
 def dockerfile_path(build: dict[str, Any]) -> str:

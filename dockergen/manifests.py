@@ -9,7 +9,6 @@ Nothing here runs a tool; files are only read (requirements, pyproject.toml).
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +79,8 @@ def requirement_names(context: Path, relative: str, seen: set[str] | None = None
 
 
 def _pyproject(context: Path) -> dict[str, Any] | None:
+    import tomllib  # here: most renders read no pyproject.toml
+
     try:
         return tomllib.loads((context / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):

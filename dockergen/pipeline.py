@@ -10,7 +10,7 @@ from pathlib import Path
 from dockergen import __version__
 from dockergen.disk_checks import Check
 from dockergen.errors import DockergenError, Location, Problem
-from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, read_seal, spec_digest, stamp, templates_digest
+from dockergen.fingerprint import LOCK_NAME, Lock, TemplateUnreadable, recorded_fingerprint, spec_digest, stamp, templates_digest
 from dockergen.render.compose import Documents, environment_documents
 from dockergen.render.dockerfile_store import DockerfileStore
 from dockergen.render.project import render_project
@@ -129,7 +129,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
         files += [RenderedFile(f.path, stamp(f.content), f.kind, f.env) for f in k8s_files]
     _check_unique(files, loaded)
     for f in files:
-        lock.files[f.path] = read_seal(f.content.encode("utf-8")).recorded or ""
+        lock.files[f.path] = recorded_fingerprint(f.content.encode("utf-8")) or ""
     files.append(RenderedFile(LOCK_NAME, lock.to_text(), "lock"))
     return Rendered(loaded, spec, project, documents, sorted(files, key=lambda f: f.path), tuple(notes), variables)
 

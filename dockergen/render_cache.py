@@ -20,6 +20,7 @@ dockergen) never stores or replays anything.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -50,10 +51,12 @@ def folder(kind: str = "renders") -> str | None:
     return os.path.join(base, "dockergen", kind)
 
 
+@functools.cache
 def code_signature() -> str:
     """Changes whenever dockergen's code (an editable checkout too) or an installed
     distribution changes: every module's size and modification time, every dist-info name
-    on the path."""
+    on the path. Taken once per process (the code it runs is what it loaded): a render's
+    lookup, its Dockerfile store and its entry each asked, each walking the package."""
     h = sha256()
     package = os.path.dirname(os.path.abspath(__file__))
     for where, dirs, names in os.walk(package):

@@ -27,6 +27,7 @@ from dockergen.fingerprint import (
     gitattributes_block,
     read_lock,
     read_seal,
+    recorded_fingerprint,
     with_block,
 )
 from dockergen.render.rendered_file import RenderedFile
@@ -133,7 +134,7 @@ def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
             continue  # no longer a file of ours, whatever it is now: left alone
         # Stale only when the file is the one that render wrote (its header carries the
         # fingerprint the lock recorded); a copy of another generated file is the user's.
-        if data is None or read_seal(data).recorded != recorded:
+        if data is None or recorded_fingerprint(data) != recorded:
             continue
         changes.append(Change(path, "delete", data, None, _why_blocked(path, data)))
     changes.append(_gitattributes_change(out_dir, sorted(produced), folders))

@@ -94,3 +94,21 @@ def test_help_and_check_import_nothing_heavy() -> None:
 def test_rich_loads_only_for_a_terminal() -> None:
     modules = imported(PLATFORM, "diff", "dev", "prod")
     assert "pydantic" in modules and "rich" not in modules, "piped output is plain text, without rich"
+
+
+def modules_of_a_full_validate(example: str, tmp_path: Path) -> set[str]:
+    """Every module (full dotted names) a validate of ``example`` imports on the full path."""
+    copy = tmp_path / example
+    shutil.copytree(ROOT / "examples" / example, copy)
+    (copy / "dockergen.lock").unlink()  # nothing to confirm: the full path
+    full = {**os.environ, "PYTHONPATH": str(ROOT), "DOCKERGEN_NO_CACHE": "1"}
+    result = subprocess.run([sys.executable, "-X", "importtime", "-c", LAUNCHER, "validate"], cwd=copy, capture_output=True, text=True, env=full, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return {m.group(1) for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", result.stderr, re.MULTILINE)}
+
+
+def test_a_full_run_imports_the_bake_renderer_only_when_asked_and_tomllib_only_to_read_toml(tmp_path: Path) -> None:
+    plain = modules_of_a_full_validate("platform", tmp_path)  # no bake output, no pyproject.toml
+    assert "dockergen.render.compose" in plain, "the full path ran"
+    assert {"dockergen.render.bake", "dockergen.render.hcl", "tomllib"} & plain == set()
+    assert "dockergen.render.bake" in modules_of_a_full_validate("uv-fastapi-celery", tmp_path), "its spec asks for a bake file"

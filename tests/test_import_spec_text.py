@@ -10,7 +10,7 @@ from pathlib import Path
 
 import dockerfile
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -164,9 +164,11 @@ SMALL = st.dictionaries(NAMES, st.one_of(st.integers(0, 99), st.text(string.asci
 @settings(max_examples=120, deadline=None)
 @given(envs=st.dictionaries(NAMES, SMALL, min_size=2, max_size=4), volumes=st.dictionaries(NAMES, SMALL, min_size=1, max_size=3),
        service=NAMES, environment=SMALL)  # fmt: skip
+@example(envs={"on": {"a": 1}, "y": {"b": 2}}, volumes={"null": {"c": 3}}, service="n", environment={"n": 1})  # quoted names
 def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volumes, service, environment) -> None:
     """An environment, volume, service or variable called `build` or `steps` is as short as
-    any other; a service and its build stay blocks, whatever they are called."""
+    any other; a service and its build stay blocks, whatever they are called (spelt as YAML
+    needs: `n` or `on` quoted, as YAML 1.1 reads them as booleans)."""
     from types import SimpleNamespace
 
     spec = {"project": "p", "environments": {name: {"description": "d", **body} for name, body in envs.items()},
@@ -178,13 +180,13 @@ def test_a_collection_is_structure_by_where_it_stands_not_by_its_name(envs, volu
         assert load(text) == spec
     lines = text.splitlines()
     assert lines.count("environments:") == 1 and "volumes:" in lines and "services:" in lines  # the top-level blocks
-    assert f"  {service}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
+    assert f"  {flow_scalar(service)}:" in lines and "    build:" in lines and "      steps:" in lines and "        - FROM alpine:3.20" in lines
     for name in envs:  # each small environment on one line, like any short collection
-        assert any(line.startswith(f"  {name}: {{description: d") for line in lines), (name, text)
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{description: d") for line in lines), (name, text)
     assert any(line.startswith("    environment: {") for line in lines), text
     assert any(line.startswith("    environments: {") or line.startswith("    environments:") for line in lines)
     for name in volumes:
-        assert any(line.startswith(f"  {name}: {{") for line in lines), (name, text)
+        assert any(line.startswith(f"  {flow_scalar(name)}: {{") for line in lines), (name, text)
 
 
 @settings(max_examples=15, deadline=None)
@@ -210,3 +212,42 @@ def test_the_policies_switched_off_are_said_in_the_report_and_inert_ones_are_not
     assert len(switched) == (1 if off else 0), (defaults, plan.decisions)
     for decision in switched:
         assert set(decision.detail.split(":")[0].split(", ")) == off
+
+
+SETTING = st.one_of(
+    st.builds(lambda p: {"ports": [f"{p}:{p}"]}, st.integers(1000, 1010)),
+    st.builds(lambda v: {"environment": {"MODE": v}}, st.sampled_from(["dev", "prod", "x" * 60])),
+    st.builds(lambda v: {"environment": {"LONG_NAME_OF_A_SETTING": v, "OTHER": v}}, st.sampled_from(["a", "y" * 50])),
+    st.builds(lambda c: {"command": c}, st.sampled_from([["serve"], ["serve", "--port", "8000", "--workers", "4", "--log-level", "debug" * 8]])),
+    st.just({"restart": "always"}),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(per_env=st.lists(st.lists(SETTING, max_size=4), min_size=2, max_size=4))
+def test_a_service_is_factored_into_the_fewest_written_lines_and_resolves_back(per_env) -> None:
+    """Of the levels the factoring weighs, the one kept is the shortest as the spec's writer
+    writes it (a flow line counts one), and each environment resolves to what it was."""
+    from dockergen.importer.factor.layers import factor, resolved
+    from dockergen.importer.spec.text import service_lines
+    from dockergen.resolve import merge
+
+    targets = {f"e{i}": merge({}, *settings) for i, settings in enumerate(per_env)}
+    chains = {env: (env,) for env in targets}
+    below = {env: {} for env in targets}
+    weighed: list[int] = []
+
+    def size(level, blocks):
+        weighed.append(service_lines(level, blocks))
+        return weighed[-1]
+
+    level, blocks = factor(targets, chains, below, {env: frozenset() for env in targets}, size)
+    assert service_lines(level, blocks) == min(weighed)
+    from types import SimpleNamespace
+
+    entry = {**level, **({"environments": blocks} if blocks else {})}
+    if entry:  # the measure is the writer's own count
+        text = spec_text(SimpleNamespace(spec={"project": "p", "services": {"s": entry}}, comments={}))
+        assert len(text.splitlines()) - 3 == service_lines(level, blocks), text
+    for env, want in targets.items():
+        assert resolved(level, blocks, chains[env], below[env]) == want

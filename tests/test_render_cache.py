@@ -160,3 +160,22 @@ def test_the_least_recently_used_entries_go_first(tmp_path: Path, monkeypatch: p
         keep(spec, render(spec))
         assert render_cache.lookup(str(spec)) is not None
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 2
+
+
+def test_one_render_walks_the_package_once_for_its_code_signature(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup, the Dockerfile store and the stored entry all key on the code signature;
+    a render takes it once (each walked dockergen's package and the site-packages folders)."""
+    project = unlocked_copy(tmp_path, "project")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DOCKERGEN_NO_CACHE", raising=False)
+    render_cache.code_signature.cache_clear()
+    walks: list[str] = []
+    real_walk = os.walk
+    monkeypatch.setattr(render_cache.os, "walk", lambda top, *a, **k: walks.append(str(top)) or real_walk(top, *a, **k))
+    assert render_cache.lookup(str(project / "dockergen.yaml")) is None
+    result = CliRunner().invoke(cli, ["render", "-q", "--spec", str(project / "dockergen.yaml")], obj={"render_cache": True})
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "cache" / "dockergen" / "renders").glob("*.json"))) == 1
+    assert len(list((tmp_path / "cache" / "dockergen" / "dockerfiles").glob("*.json"))) == 1
+    package = os.path.dirname(render_cache.__file__)
+    assert [top for top in walks if top == package] == [package]

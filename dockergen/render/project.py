@@ -8,7 +8,6 @@ from pathlib import Path
 
 from dockergen import presets
 from dockergen.fingerprint import LOCK_NAME, MARK, stamp
-from dockergen.render.bake import bake_file
 from dockergen.render.comment import comment_lines
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
@@ -135,7 +134,9 @@ def render_project(
             note = f"Environment {name!r} fully merged ({base_name} + {env.info.compose_file}), for review; run with the pair."
             path = posixpath.normpath(posixpath.join(spec.output.snapshots, f"{name}.yaml"))
             files.append(RenderedFile(path, dump_yaml(documents[name], header(spec_name, extra=note)), "snapshot", name))
-    if spec.output.bake:
+    if spec.output.bake:  # imported only then, as the Kubernetes renderer is
+        from dockergen.render.bake import bake_file
+
         files.append(RenderedFile(posixpath.normpath(spec.output.bake), bake_file(project, header(spec_name, extra=_BAKE_USAGE), spec.output.bake), "bake"))
     files.append(
         RenderedFile(

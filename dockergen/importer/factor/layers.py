@@ -17,6 +17,7 @@ merged with the spec's ``defaults``), choose:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from dockergen.resolve import merge, replaces_whole
@@ -98,13 +99,19 @@ def inert(key: str, value: Any) -> bool:
     return key == "healthcheck" and isinstance(value, dict) and not ({"test", "http", "disable"} & set(value))
 
 
+def leaves_size(level: dict[str, Any], blocks: dict[str, dict[str, Any]]) -> int:
+    return leaves(level) + sum(leaves(b) for b in blocks.values())
+
+
 def factor(
     targets: dict[str, dict[str, Any] | None],
     chains: dict[str, tuple[str, ...]],
     below: dict[str, dict[str, Any]],
     keep: dict[str, frozenset[str]],
+    size: Callable[[dict[str, Any], dict[str, dict[str, Any]]], int] = leaves_size,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Return ``(service_level, {env: block})`` (empty blocks left out).
+    """Return ``(service_level, {env: block})`` (empty blocks left out), the shorter of the
+    candidate levels by ``size(level, blocks)`` (the spec's writer can say how many lines).
 
     ``chains[env]`` is the environment's ``extends`` chain, root first, ending with env;
     ``below[env]`` what the layers under the service resolve to there."""
@@ -116,9 +123,9 @@ def factor(
         if len(present) * 2 < len(targets):
             level["enabled"] = False
         blocks = _blocks(targets, chains, below, keep, level)
-        size = leaves(level) + sum(leaves(b) for b in blocks.values())
-        if best is None or size < best[0]:
-            best = (size, level, blocks)
+        lines = size(level, blocks)
+        if best is None or lines < best[0]:
+            best = (lines, level, blocks)
     assert best is not None
     return best[1], best[2]
 

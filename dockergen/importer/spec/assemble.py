@@ -30,6 +30,7 @@ from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
+from dockergen.importer.spec.text import service_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
 from dockergen.spec.model import Build, Engines
@@ -191,7 +192,7 @@ def build_spec(
                 # Renders `disable: true` alone: the timings under it need no nulls.
                 settings["healthcheck"] = merge({"h": below[env.name].get("healthcheck") or {}}, {"h": {"disable": True}})["h"]
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
-        level, blocks = factor(per_env, chains, below, keep)
+        level, blocks = factor(per_env, chains, below, keep, service_lines)
         keeps[service] = keep
         entry: dict[str, Any] = {}
         names = originals.get(service, {})

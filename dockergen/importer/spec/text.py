@@ -48,6 +48,14 @@ def spec_text(plan: ImportPlan, schema: str | None = None) -> str:
     return dump_yaml(plan.spec, header).removeprefix("\n")  # (no header: no line for it)
 
 
+def service_lines(level: dict[str, Any], blocks: dict[str, dict[str, Any]]) -> int:
+    """How many lines a service's settings (``level``) and its ``environments`` blocks take
+    as ``spec_text`` writes them (what a flow line holds is one)."""
+    out: list[str] = []
+    _mapping({"services": {"s": {**level, **({"environments": blocks} if blocks else {})}}}, (), 0, {}, out)
+    return len(out) - 2  # not `services:` and the service's name
+
+
 def _reads_back(text: str, data: dict[str, Any]) -> bool:
     """Whether ``text`` reads back as ``data`` (the C loader where it can, else ruamel's own)."""
     fast = read_plain(text)

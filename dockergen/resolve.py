@@ -521,10 +521,12 @@ def _resolve_service(
             hint="give it the image it runs there" if prebuilt else "give it an image, a build, or `uses: <service>`",
         )
     target = plan.build.stage_name(settings.target) if plan is not None and settings.target else None
-    probed = (id(settings), service.uses, id(plan), env.engine)  # ``settings`` is kept alive by ``dump.settled``
+    probed = (id(settings), service.uses, id(plan), env.engine, target)  # ``settings`` is kept alive by ``dump.settled``
     healthcheck = dump.healthchecks.get(probed, MISSING)
     if healthcheck is MISSING:  # a located error is raised for each service, never remembered
-        probe = functools.partial(_healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source)
+        probe = functools.partial(
+            _healthcheck, plan=plan, engines=engines, engine=env.engine, path=("services", name), source=source, stage=target
+        )
         healthcheck = dump.healthchecks[probed] = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
     if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
@@ -779,7 +781,9 @@ def _healthcheck(
     engine: str,
     path: tuple[str, ...],
     source: SourceMap,
+    stage: str | None = None,
 ) -> ResolvedHealthcheck | None:
+    """The service's healthcheck as Compose runs it in the built ``stage`` (None: the last)."""
     hc = settings.healthcheck
     if hc is None:
         return None
@@ -793,7 +797,7 @@ def _healthcheck(
             test = ("CMD", *test)
     elif hc.http is not None:
         port = hc.port or (plan.container_port if plan else None)
-        test = _http_probe(hc.http, port, plan, path, source, timing["timeout"])
+        test = _http_probe(hc.http, port, plan, path, source, timing["timeout"], stage)
         http = (port, hc.http) if port is not None else None
     elif hc.tcp is not None:
         test = _tcp_probe(hc.tcp, plan, path, source, timing["timeout"])
@@ -856,7 +860,7 @@ def _tcp_probe(port: int, plan: ImagePlan | None, path: tuple[str, ...], source:
 
 
 def _http_probe(
-    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str
+    http_path: str, port: int | None, plan: ImagePlan | None, path: tuple[str, ...], source: SourceMap, timeout: str, stage: str | None = None
 ) -> tuple[str, ...]:
     hc_path = (*path, "healthcheck", "http")
     if plan is None or plan.build.family == "generic":
@@ -878,7 +882,8 @@ def _http_probe(
     wait = probe_timeout(timeout)
     if plan.build.family == "python":
         return ("CMD", "python", "-c", f"__import__('urllib.request').request.urlopen('{url}',timeout={wait:g})")
-    if plan.build.node is not None and plan.build.node.serve == "nginx":
+    # Only the prod stage of a static build is nginx's image; dev and test run the node one, which has no wget.
+    if plan.build.node is not None and plan.build.node.serve == "nginx" and stage in (None, plan.build.stage_name("prod")):
         return ("CMD", "wget", "-q", "--spider", "-T", f"{max(1, int(wait))}", url)  # busybox wget: whole seconds
     return (
         "CMD", "node", "-e",

@@ -203,3 +203,27 @@ def test_an_empty_exec_form_entrypoint_or_cmd_resets_the_base_images(tmp_path: P
     text = next(f.content for f in rendered(tmp_path, spec_with({"steps": ["FROM ruby:3.3-slim", "ENTRYPOINT []", 'CMD ["bash"]']})).files
                 if f.kind == "dockerfile")  # fmt: skip
     assert [(c.cmd, c.value, c.json) for c in dockerfile.parse_string(text) if c.cmd in ("ENTRYPOINT", "CMD")] == [("ENTRYPOINT", (), True), ("CMD", ("bash",), True)]
+
+
+# ---- template settings a generic build would drop ---------------------------------------
+
+TEMPLATE_ONLY = {
+    "env": {"PORT": "8080"},
+    "labels": {"team": "core"},
+    "packages": {"runtime": ["curl"]},
+    "base_image": "alpine:3.20",
+    "digest": "sha256:" + "a" * 64,
+    "flavour": "alpine",
+    "flavours": {"alpine": {}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_ONLY))
+@pytest.mark.parametrize("layout", ["steps", "stages"])
+def test_a_generic_build_refuses_the_template_settings_its_dockerfile_would_ignore(name: str, layout: str, tmp_path: Path) -> None:
+    own = {"steps": ["FROM alpine:3.20", "CMD [\"true\"]"]} if layout == "steps" else {"stages": [{"name": "app", "from": "alpine:3.20"}]}
+    problems = errors(tmp_path, spec_with({**own, name: TEMPLATE_ONLY[name]}))
+    assert problems[0].path[:3] == ("services", "api", "build")
+    assert f"`{name}` is for the built-in python and node templates" in problems[0].message
+    assert problems[0].location is not None and problems[0].location.line > 1
+    assert not (tmp_path / "api" / "Dockerfile").exists()

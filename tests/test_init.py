@@ -177,8 +177,10 @@ NODE_CASES = {
 @pytest.mark.parametrize("case", sorted(NODE_CASES))
 def test_package_manager_detection(case: str, tmp_path: Path) -> None:
     files, manager, notes = NODE_CASES[case]
+    # A server with a test script and a health route: the only notes are the package manager's.
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(3000) // '/health'\n")
     for name, content in files.items():
-        (tmp_path / name).write_text(json.dumps(content) if name == "package.json" else content)
+        (tmp_path / name).write_text(json.dumps({"scripts": {"test": "node --test"}, **content}) if name == "package.json" else content)
     (app,) = detect(tmp_path).apps
     assert app.package_manager == manager
     for note in notes:

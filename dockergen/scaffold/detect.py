@@ -9,6 +9,7 @@ under ``apps/``, ``services/`` and ``packages/``); nothing is executed.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from dockergen import manifests, presets
 from dockergen.render.quote import SAFE_WORD
 from dockergen.safe_read import read_regular
 from dockergen.sensitive import holds_credential
-from dockergen.spec.model import is_project_path
+from dockergen.spec.model import APP_OBJECT, is_project_path
 
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",
@@ -56,6 +57,7 @@ class App:
     serve: str = "node"
     output: str = "dist"
     start: list[str] | None = None
+    dev_command: list[str] | None = None  # None: the package manager's `run dev` (vite's flags: the starter's)
     build_script: str | None = None
     package_manager: str = "npm"  # npm | yarn | yarn-berry | pnpm
     install_files: list[str] = field(default_factory=list)
@@ -63,6 +65,12 @@ class App:
     go_version: str = "1.22"
     go_main: str = "."
     go_sum: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # variables the app needs set
+    port_env: bool = False  # it listens on $PORT: the starter sets PORT to `port` (which init may ask)
+
+    def variables(self) -> dict[str, str]:
+        """What the app's environment must set, PORT as the port it was given last."""
+        return dict(sorted({**self.env, **({"PORT": str(self.port)} if self.port_env else {})}.items()))
 
 
 @dataclass
@@ -191,11 +199,12 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             pyproject = tomllib.loads(_read(directory / "pyproject.toml"))
         except tomllib.TOMLDecodeError:
             pyproject = {}
-    project = pyproject.get("project", {}) if isinstance(pyproject.get("project"), dict) else {}
-    deps |= _requirement_names("\n".join(str(d) for d in project.get("dependencies", []) or []))
-    poetry = pyproject.get("tool", {}).get("poetry", {}) if isinstance(pyproject.get("tool"), dict) else {}
-    if isinstance(poetry, dict):
-        deps |= {str(d).lower().replace("_", "-") for d in (poetry.get("dependencies") or {}) if str(d).lower() != "python"}
+    project = manifests.table(pyproject, "project")
+    listed = project.get("dependencies")
+    deps |= _requirement_names("\n".join(str(d) for d in listed if isinstance(d, str)) if isinstance(listed, list) else "")
+    poetry = manifests.table(pyproject, "tool", "poetry")
+    deps |= {str(d).lower().replace("_", "-") for d in manifests.table(poetry, "dependencies") if str(d).lower() != "python"}
+    deps |= _pipfile_names(directory)
     _python_manager(directory, project, poetry, app)
     app.python_version = _python_version(directory, project, poetry)
     # The servers must be runtime dependencies (prod installs only those); the framework may
@@ -209,14 +218,32 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             app.notes.append("add `uvicorn` to your requirements: the dev and prod servers run on it")
     elif "gunicorn" not in deps:
         app.notes.append("add `gunicorn` to your requirements: the WSGI servers run on it")
-    app.app_module = _python_entry(directory, app.framework)
+    sources = _sources(directory, PYTHON_SOURCES)
+    app.app_module = _python_entry(sources, app.framework)
     if app.app_module is None:
         app.notes.append("no ASGI/WSGI app found: set `python.app` (module:variable), or give the service a `command`")
+    else:
+        if app.app_module.startswith("src."):
+            # A src layout: its package imports itself as `pkg`, never as `src.pkg`.
+            app.app_module = app.app_module.removeprefix("src.")
+            app.env["PYTHONPATH"] = "/app/src"
+        _health_route(sources, app)
+    if app.framework == "django":
+        app.notes.append("Django answers only the hosts in ALLOWED_HOSTS: add \"127.0.0.1\" (the healthcheck's) and the ones users reach it by")
     if deps & POSTGRES_PY or ("sqlalchemy" in deps and deps & POSTGRES_PY):
         app.needs.add("postgres")
     if deps & REDIS_PY:
         app.needs.add("redis")
     return app
+
+
+def _pipfile_names(directory: Path) -> set[str]:
+    """A Pipfile's packages: pipenv does not install here, but they tell the framework."""
+    try:
+        packages = tomllib.loads(_read(directory / "Pipfile")).get("packages")
+    except tomllib.TOMLDecodeError:
+        return set()
+    return {str(d).lower().replace("_", "-") for d in packages} if isinstance(packages, dict) else set()
 
 
 LOCKFILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
@@ -256,13 +283,10 @@ def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: 
 
 def _group_names(pyproject: dict[str, Any], poetry: Any) -> set[str]:
     """Dependencies of the groups and extras too: the dev server (uvicorn) may sit there."""
-    groups = pyproject.get("dependency-groups") if isinstance(pyproject.get("dependency-groups"), dict) else {}
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
-    lists = [*groups.values(), *((project.get("optional-dependencies") or {}).values())]
+    lists = [*manifests.table(pyproject, "dependency-groups").values(), *manifests.table(pyproject, "project", "optional-dependencies").values()]
     names = _requirement_names("\n".join(str(r) for group in lists if isinstance(group, list) for r in group))
-    for group in ((poetry.get("group") or {}) if isinstance(poetry, dict) else {}).values():
-        if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
-            names |= {str(d).lower().replace("_", "-") for d in group["dependencies"]}
+    for group in manifests.table(poetry, "group").values():
+        names |= {str(d).lower().replace("_", "-") for d in manifests.table(group, "dependencies")}
     return names
 
 
@@ -271,7 +295,7 @@ def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> st
     match = re.match(r"^([0-9]+)\.([0-9]+)", pinned)
     if match:
         return f"{match[1]}.{match[2]}"
-    requires = str(project.get("requires-python") or (poetry.get("dependencies", {}).get("python") if isinstance(poetry, dict) else "") or "")
+    requires = str(project.get("requires-python") or manifests.table(poetry, "dependencies").get("python") or "")
     match = re.search(r"(?:==|~=|\^|~)\s*([0-9]+)\.([0-9]+)", requires)
     if match:
         return f"{match[1]}.{match[2]}"
@@ -282,27 +306,62 @@ def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> st
     return "3.12"
 
 
+APP_OBJECT_ASCII = re.compile(APP_OBJECT, re.ASCII)
 APP_ASSIGNMENT = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(FastAPI|Flask|Starlette|Quart|Litestar|Sanic)\(", re.MULTILINE)
 
 
-def _python_entry(directory: Path, framework: str | None) -> str | None:
+def _python_entry(sources: list[tuple[Path, str]], framework: str | None) -> str | None:
     """``module:variable`` of the app object, from a shallow look at the source."""
-    files = sorted(
-        (p for p in directory.rglob("*.py") if not any(part in SKIP_DIRS or part.startswith(".") for part in p.relative_to(directory).parts[:-1])),
-        key=lambda p: (len(p.parts), str(p)),
-    )
-    for path in files[:400]:
-        relative = path.relative_to(directory)
-        if len(relative.parts) > 4:
-            continue
-        text = _read(path)
+    for relative, text in sources:
         module = ".".join(relative.with_suffix("").parts)
-        if framework == "django" and path.name == "wsgi.py" and "application" in text:
-            return f"{module}:application"
-        match = APP_ASSIGNMENT.search(text)
-        if match and framework != "django":
-            return f"{module}:{match[1]}"
+        if framework == "django" and relative.name == "wsgi.py" and "application" in text:
+            found = f"{module}:application"
+        elif (match := APP_ASSIGNMENT.search(text)) and framework != "django":
+            found = f"{module}:{match[1]}"
+        else:
+            continue
+        # Only what `python.app` takes (a folder `my app` is no module), in ASCII: the spec's
+        # pattern is matched by another regex engine, whose `\w` is not Python's.
+        if APP_OBJECT_ASCII.fullmatch(found):
+            return found
     return None
+
+
+# ---- What the source says: the route that answers health, the port it listens on -----
+
+PYTHON_SOURCES = (".py",)
+NODE_SOURCES = (".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
+GO_SOURCES = (".go",)
+SOURCE_DEPTH = 3  # how many folders deep a source file may sit
+SOURCE_FILES = 400
+HEALTH_NAMES = ("health", "healthz", "livez", "healthcheck", "_health", "readyz", "ready", "alive", "ping", "status")
+_NAMES = "|".join(HEALTH_NAMES)
+# A quoted absolute route (`@app.get("/healthz")`, `app.get('/api/health')`, `HandleFunc("/ping"`),
+# or a Django `path("health/", ...)`, which is written without its leading `/`.
+HEALTH_ROUTE = re.compile(rf"""["'`](/(?:api/)?(?:v[0-9]+/)?(?:{_NAMES})/?)["'`]|\b(?:re_)?path\(\s*r?["']\^?((?:api/)?(?:{_NAMES})/?)\$?["']""")
+
+
+def _sources(directory: Path, suffixes: tuple[str, ...]) -> list[tuple[Path, str]]:
+    """(path relative to the app, text) of its source files, shallowest first; dependency,
+    build and hidden folders are never entered (a node_modules is not walked)."""
+    found: list[Path] = []
+    for top, dirs, names in os.walk(directory):
+        depth = len(Path(top).relative_to(directory).parts)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".") and depth < SOURCE_DEPTH)
+        found += [Path(top, n).relative_to(directory) for n in names if n.endswith(suffixes)]
+    found.sort(key=lambda p: (len(p.parts), p.as_posix()))
+    return [(p, _read(directory / p)) for p in found[:SOURCE_FILES]]
+
+
+def _health_route(sources: list[tuple[Path, str]], app: App) -> None:
+    """The route the healthcheck asks: the app's own health route, else `/health` and a note
+    (a healthcheck on a route the app does not answer keeps the service unhealthy)."""
+    routes = {match[1] or "/" + match[2] for _, text in sources for match in HEALTH_ROUTE.finditer(text)}
+    if routes:
+        app.health = min(routes, key=lambda r: (HEALTH_NAMES.index(r.strip("/").rsplit("/", 1)[-1]), len(r), r))
+    else:
+        app.notes.append(f"no health route found in the source: the healthcheck asks {app.health}, so add it (answering 200), "
+                         "or set `healthcheck.http` to a path the app answers")  # fmt: skip
 
 
 # ---- Node --------------------------------------------------------------------------
@@ -331,9 +390,10 @@ def _node(directory: Path, context: str) -> App:
     except ValueError:
         package = {}
     package = package if isinstance(package, dict) else {}
-    deps = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
-    runtime = set(package.get("dependencies") or {})
-    scripts = package.get("scripts") or {}
+    # A package.json is the project's own: any of its fields may be of another type.
+    deps = {**manifests.table(package, "devDependencies"), **manifests.table(package, "dependencies")}
+    runtime = set(manifests.table(package, "dependencies"))
+    scripts = manifests.table(package, "scripts")
     app = App(_service_name(context, "web"), context, "node", 3000, ["package.json"])
     app.node_version = _node_version(directory, package)
     app.build_script = "build" if "build" in scripts else None
@@ -351,6 +411,17 @@ def _node(directory: Path, context: str) -> App:
         app.start = _node_start(scripts, package)
     app.evidence += [lock for lock in NODE_LOCKFILES if (directory / lock).is_file()]
     _package_manager(directory, package, app)
+    tool = presets.PACKAGE_MANAGERS[app.package_manager]
+    if app.framework == "create-react-app":
+        app.dev_command, app.port_env = [tool.tool, "run", "start"], True  # react-scripts has no `dev`, reads PORT
+    elif app.serve == "node" and app.framework != "next":
+        _node_server(directory, app)
+        if "dev" not in scripts:
+            entry = app.start[1] if app.start and app.start[0] == "node" and len(app.start) == 2 else None
+            app.dev_command = ["node", "--watch", entry] if entry else [tool.tool, "run", "start"]
+    if "test" not in scripts:
+        app.notes.append(f"package.json has no `test` script, which the test stage runs (`{' '.join(tool.test_command)}`): "
+                         "add one, or set `node.test_command`")  # fmt: skip
     if runtime & POSTGRES_JS:
         app.needs.add("postgres")
     if runtime & REDIS_JS:
@@ -402,11 +473,37 @@ def _yarn_berry(directory: Path) -> bool:
 
 
 def _node_version(directory: Path, package: dict[str, Any]) -> str:
-    for text in (_read(directory / ".nvmrc"), _read(directory / ".node-version"), str((package.get("engines") or {}).get("node") or "")):
+    for text in (_read(directory / ".nvmrc"), _read(directory / ".node-version"), str(manifests.table(package, "engines").get("node") or "")):
         match = re.search(r"([0-9]+)", text.strip().lstrip("v"))
         if match and 14 <= int(match[1]) <= 40:
             return match[1]
     return "20"
+
+
+# `process.env.PORT || 4000`, `listen(8080)`, `const port = 3000`, `{ port: 3000 }`
+NODE_PORT = re.compile(r"""\bPORT\b\)?\s*(?:\|\||\?\?)\s*["']?([0-9]{2,5})\b|\.listen\(\s*([0-9]{2,5})\b|\bport\s*[:=]\s*["']?([0-9]{2,5})\b""", re.IGNORECASE)
+GO_PORT = re.compile(r'"(?:0\.0\.0\.0|localhost|127\.0\.0\.1)?:([0-9]{2,5})"')
+DATABASE_PORTS = {3306, 5432, 6379, 27017, 9200, 11211}  # a client's settings, not the server's
+
+
+def _listen_port(texts: list[str], pattern: re.Pattern[str]) -> int | None:
+    for text in texts:
+        for match in pattern.finditer(text):
+            port = int(next(group for group in match.groups() if group))
+            if 1 <= port <= 65535 and port not in DATABASE_PORTS:
+                return port
+    return None
+
+
+def _node_server(directory: Path, app: App) -> None:
+    """Port and health route of a node server, read from its entry files first."""
+    sources = _sources(directory, NODE_SOURCES)
+    entry = app.start[1] if app.start and len(app.start) == 2 else "server.js"
+    names = {Path(entry).with_suffix("").as_posix(), "server", "index", "app", "main", "src/server", "src/index", "src/app", "src/main"}
+    entries = [text for relative, text in sources if relative.with_suffix("").as_posix() in names]
+    app.port = _listen_port(entries, NODE_PORT) or app.port
+    app.port_env = any("env.PORT" in text for text in entries)
+    _health_route(sources, app)
 
 
 def _node_start(scripts: dict[str, Any], package: dict[str, Any]) -> list[str]:
@@ -436,6 +533,9 @@ def _go(directory: Path, context: str) -> App:
         mains = sorted(p.parent for p in directory.glob("cmd/*/main.go") if SAFE_WORD.fullmatch(p.parent.name))
         if mains:
             app.go_main = "./" + mains[0].relative_to(directory).as_posix()
+    sources = _sources(directory, GO_SOURCES)
+    app.port = _listen_port([text for _, text in sources], GO_PORT) or app.port
+    app.port_env = any('Getenv("PORT")' in text for _, text in sources)
     app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "
                      "`healthcheck: {test: [CMD, /app, healthcheck]}`")  # fmt: skip
     if re.search(r"github\.com/(lib/pq|jackc/pgx)", _read(directory / "go.mod")):

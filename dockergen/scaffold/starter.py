@@ -125,6 +125,8 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             f"      context: {q(app.context)}",
             f"      port: {app.port}",
         ]
+        if app.variables():
+            out.append(f"      env: {{{', '.join(f'{k}: {q(v)}' for k, v in app.variables().items())}}}   # read by the app: ENV in every stage")
     if app.family == "python":
         out.append("      python:")
         out.append(f"        version: {q(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
@@ -156,8 +158,13 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append(f"        output: {q(app.output)}")
         elif app.start:
             out.append(f"        start: {q(app.start)}")
+        dev_command = _vite_dev(app, manager) if app.framework == "vite" else app.dev_command
+        if dev_command:
+            out.append(f"        dev_command: {q(dev_command)}   # the dev server, on the published port")
         if app.framework == "next":
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
+        elif app.framework == "vite":
+            out.append('      writable: ["node_modules/.vite"]   # the dev server\'s dependency cache; the rest stays root\'s')
     if app.family == "node" or (app.family == "python" and app.app_module):
         out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
     host = app.port
@@ -172,7 +179,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
     deps = [name for need, name in (("postgres", "db"), ("redis", "cache")) if wants(need)]
     if deps:
         out.append(f"    depends_on: [{', '.join(deps)}]   # waits until they are healthy")
-    env = []
+    env = [f"      {k}: {q(v)}" for k, v in app.variables().items() if app.family == "go"]  # a generic build has no `env`
     if wants("postgres"):
         env.append("      DATABASE_URL: postgresql://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@db:5432/app")
     if wants("redis"):
@@ -186,6 +193,12 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         "",
     ]
     return out
+
+
+def _vite_dev(app: App, manager: presets.PackageManager) -> list[str]:
+    """Vite's dev server listens on localhost:5173; the stack publishes and probes `port`."""
+    separator = ["--"] if manager.tool == "npm" else []  # npm passes a script flags only after `--`
+    return [*manager.dev_command, *separator, "--host", "0.0.0.0", "--port", str(app.port), "--strictPort"]
 
 
 def _go_build(app: App) -> list[str]:

@@ -117,6 +117,8 @@ def _project_path(path: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
+# `python.app`: the module path and the application object's name.
+APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
 
 
@@ -688,7 +690,7 @@ class Python(Model):
     test_requirements: DockerWord | None = None
     """pip only: requirements of the test stage (pytest and its plugins), installed after
     `dev_requirements`."""
-    app: str | None = matching(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", "module:attribute, e.g. app.main:app", None)
+    app: str | None = matching(APP_OBJECT, "module:attribute, e.g. app.main:app", None)
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
     """Whether `app` is an ASGI or a WSGI application; picks the dev and prod servers' mode."""
@@ -893,9 +895,9 @@ class Build(Model):
     user: User = User()
     """The non-root user every stage that runs the app uses."""
     env: dict[DockerKey, DockerValue] | None = None
-    """`ENV` baked into the image (never secrets)."""
+    """`ENV` baked into the image (never secrets). Python and node templates; a generic build writes `ENV` in its steps."""
     labels: dict[DockerKey, DockerValue] | None = None
-    """Image labels (`LABEL`), e.g. OCI annotations."""
+    """Image labels (`LABEL`), e.g. OCI annotations. Python and node templates; a generic build writes `LABEL` in its steps."""
     secrets: list[Name] | None = None
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
@@ -1020,9 +1022,14 @@ class Build(Model):
         if self.steps is not None and self.global_args is not None:
             raise ValueError("`global_args` go with `stages`: in `steps`, the ARG items before the first FROM are the global arguments")
         if self.family == "generic":
-            for name in ("hooks", "stage_names", "prod_exclude", "writable"):
+            # The template settings: a generic Dockerfile is `steps`/`stages` verbatim, so
+            # accepting one of these would drop it without a word.
+            for name in ("hooks", "stage_names", "prod_exclude", "writable", "env", "labels", "packages", "base_image", "digest", "flavour", "flavours"):
                 if getattr(self, name) is not None:
-                    raise ValueError(f"`{name}` is for the built-in python and node templates; a generic build writes its stages itself")
+                    raise ValueError(
+                        f"`{name}` is for the built-in python and node templates; a generic build writes its stages itself "
+                        "(write it as an instruction of `steps`, e.g. `ENV`, `LABEL`, `RUN apk add`, `FROM`)"
+                    )
             return self
         built_in = presets.TEMPLATE_STAGES[self.family]
         renamed = self.stage_names or {}

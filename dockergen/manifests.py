@@ -87,24 +87,28 @@ def _pyproject(context: Path) -> dict[str, Any] | None:
         return None
 
 
+def table(data: Any, *keys: str) -> dict[str, Any]:
+    """The TOML/JSON table at ``keys`` under ``data``; empty when any step is missing or no
+    table (a project's own file may hold `optional-dependencies = "x"`)."""
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
 def pyproject_names(context: Path) -> set[str] | None:
     """Everything pyproject.toml declares, main dependencies and every group and extra (the
     dev and test stages of uv, Poetry, PDM and pip-with-pyproject install all of them)."""
     data = _pyproject(context)
     if data is None:
         return None
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    lists: list[Any] = [project.get("dependencies") or []]
-    lists += list((project.get("optional-dependencies") or {}).values())
-    lists += list((data.get("dependency-groups") or {}).values())
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
-    lists.append((tool.get("uv") or {}).get("dev-dependencies") or [])
-    lists += list(((tool.get("pdm") or {}).get("dev-dependencies") or {}).values())
+    project, tool = table(data, "project"), table(data, "tool")
+    lists: list[Any] = [project.get("dependencies"), table(tool, "uv").get("dev-dependencies")]
+    for groups in (table(project, "optional-dependencies"), table(data, "dependency-groups"), table(tool, "pdm", "dev-dependencies")):
+        lists += groups.values()
     names = {_name(r) for group in lists if isinstance(group, list) for r in group if isinstance(r, str)}
-    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
-    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
-    tables += [g.get("dependencies") for g in (poetry.get("group") or {}).values() if isinstance(g, dict)]
-    names |= {_name(str(k)) for table in tables if isinstance(table, dict) for k in table}
+    poetry = table(tool, "poetry")
+    tables = [table(poetry, "dependencies"), table(poetry, "dev-dependencies"), *(table(g, "dependencies") for g in table(poetry, "group").values())]
+    names |= {_name(str(k)) for found in tables for k in found}
     return names
 
 

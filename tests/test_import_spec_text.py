@@ -148,11 +148,10 @@ def test_a_schema_line_only_on_request_and_the_schema_file_validates_the_spec(tm
     check = subprocess.run(["check-jsonschema", "--schemafile", str(tmp_path / "dockergen.schema.json"), str(tmp_path / "dockergen.yaml")],
                            capture_output=True, text=True, timeout=120)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
-    # A hostile address stays one comment: no key, no line of YAML.
-    assert _import(tmp_path, "--schema", "https://example.com/s.json\nservices: {}\n#").returncode == 0
-    spec = (tmp_path / "dockergen.yaml").read_text()
-    assert yaml.safe_load(spec)["services"]["app"]["build"]["steps"][0].startswith("FROM python:3.12-slim")
-    assert all(line.startswith("#") for line in spec.splitlines()[:3] if "example.com" in line or "services: {}" in line)
+    # A hostile address adds no line to the spec, not even a comment: refused, nothing written.
+    result = _import(tmp_path, "--schema", "https://example.com/s.json\nservices: {}\n#")
+    assert result.returncode == 2 and "--schema" in result.stderr and "line break" in result.stderr
+    assert (tmp_path / "dockergen.yaml").read_text() == text
 
 
 # Names that are also words of the spec's structure: where they stand decides their style.

@@ -759,3 +759,34 @@ def test_git_reads_the_gitattributes_block_as_marking_exactly_the_generated_file
     for probe in probes:
         generated = probe in writable or any(probe.startswith(p.rstrip("/") + "/") for p in writable)
         assert marked[probe] == ("true" if generated else "unspecified"), (probe, marked[probe])
+
+
+MARKDOWN_FRAGMENTS = st.sampled_from([*FRAGMENTS, "<!--", "-->", "<b>", "<", "# ", "\n# x", "\n- x", "\n| a |", "\n```", "---"])
+MARKDOWN_TEXT = st.lists(st.one_of(MARKDOWN_FRAGMENTS, st.characters(codec="utf-8")), max_size=8).map("".join)
+
+
+@given(
+    title=MARKDOWN_TEXT,
+    summary=st.lists(MARKDOWN_TEXT, min_size=1, max_size=4),
+    rows=st.lists(st.tuples(MARKDOWN_TEXT, MARKDOWN_TEXT), min_size=1, max_size=4),
+    notes=st.lists(MARKDOWN_TEXT, min_size=1, max_size=4),
+    note=MARKDOWN_TEXT,
+)
+@PROFILE
+def test_no_value_adds_a_line_heading_or_html_to_the_import_report(title: str, summary: list[str], rows: list[tuple[str, str]], notes: list[str], note: str) -> None:
+    """The migration report holds paths and values from the files imported: whatever they
+    are, CommonMark (markdown-it) reads exactly the report's own headings, list items and
+    table rows, and no HTML (a ``<!--`` would hide the rest of the report)."""
+    from markdown_it import MarkdownIt
+
+    from dockergen.importer.report import Report, Section, markdown
+
+    report = Report(title, tuple(summary), (Section("Table", ("a", "b"), tuple(rows), note), Section("Review", ("",), tuple((n,) for n in notes))))
+    text = markdown(report)
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    kinds = [t.type for t in tokens]
+    assert text.count("\n") == 2 + len(summary) + 3 + (2 if note else 0) + 2 + len(rows) + 3 + len(notes)
+    assert not {"html_block", "html_inline"} & set(kinds) and not any(c.type.startswith("html") for t in tokens for c in t.children or ())
+    assert kinds.count("heading_open") == 3
+    assert kinds.count("list_item_open") == len(summary) + len(notes)
+    assert kinds.count("tr_open") == 1 + len(rows)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from dockergen.commands.init import SCHEMA_NAME
+from dockergen.commands.init import SCHEMA_NAME, schema_reference
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions, ImportPlan
@@ -17,6 +17,7 @@ from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
 from dockergen.terminal import progress
+from dockergen.text import forbidden_character, visible
 
 def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
     """``ENV=FILE[,FILE...]`` (``ENV=`` drops an inferred environment)."""
@@ -51,6 +52,8 @@ def import_(
             location=Location(str(path)),
             hint="give a file path, e.g. --out /tmp/dockergen.yaml, and `cat` it",
         )
+    _refuse_names(("--out", out), ("--report", report))
+    schema_ref = schema_reference(schema, schema_file)
     spec_path = out if out is not None else path / "dockergen.yaml"
     if spec_path.exists() and not force:
         raise DockergenError.single(
@@ -62,7 +65,7 @@ def import_(
         while True:
             plan = analyze(path, options, memo)
             _refuse_inputs(plan, spec_path, report)
-            text = spec_text(plan, schema or (SCHEMA_NAME if schema_file else None)).encode("utf-8")
+            text = spec_text(plan, schema_ref).encode("utf-8")
             step.update(f"rendering {spec_path}")
             try:
                 rendered = render(spec_path, raw=text)  # in memory: nothing is written unless it renders
@@ -90,6 +93,18 @@ def import_(
         click.echo(f"report written to {report}")
     click.echo(f"spec written to {spec_path}")
     return _exit(verification)
+
+
+def _refuse_names(*options: tuple[str, Path | None]) -> None:
+    """A file dockergen writes gets no name that a line break or an invisible character
+    would split or disguise wherever it is listed (the report, git, a terminal)."""
+    for option, path in options:
+        bad = forbidden_character(str(path)) if path is not None else None
+        if bad is not None:
+            raise DockergenError.single(
+                f"{option} {visible(str(path))}: a file name may not contain {bad}", location=Location("command line"),
+                hint="give a file name of visible characters",
+            )  # fmt: skip
 
 
 def _refuse_inputs(plan: ImportPlan, spec_path: Path, report: Path | None) -> None:
@@ -166,6 +181,7 @@ def verify_against(
                               tuple(s for s in built.sections if s.title == "Verification"))  # fmt: skip
     show(verify_only, verbose)
     if report is not None:
+        _refuse_names(("--report", report))
         _refuse_inputs(plan, spec, report)
         _write({report: markdown(built).encode("utf-8")})
         click.echo(f"report written to {report}")

@@ -19,6 +19,19 @@ SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
 
 
+def schema_reference(schema: str | None, schema_file: bool) -> str | None:
+    """What the spec's first ``$schema=`` comment line points at (``--schema``, else the
+    file ``--schema-file`` writes); one line: a line break would add lines to the spec."""
+    from dockergen.text import forbidden_character, visible
+
+    bad = forbidden_character(schema) if schema is not None else None
+    if bad is not None:
+        raise DockergenError.single(
+            f"--schema {visible(schema or '')}: may not contain {bad}", location=Location("command line"), hint="give one URL or path"
+        )
+    return schema or (SCHEMA_NAME if schema_file else None)
+
+
 def init(
     path: Path, *, yes: bool = False, force: bool = False, schema: str | None = None, schema_file: bool = False, quiet: bool = False
 ) -> int:
@@ -27,6 +40,7 @@ def init(
 
     if not path.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(path)))
+    schema_ref = schema_reference(schema, schema_file)
     target = path / SPEC_NAME
     if target.exists() and not force:
         click.echo(f"{target}: a spec exists already; nothing written (pass --force to replace it)", err=True)
@@ -62,7 +76,6 @@ def init(
                 backing.add(need)
             else:
                 backing.discard(need)
-    schema_ref = schema or (SCHEMA_NAME if schema_file else None)
     text = starter_spec(Choices(project, found.apps, backing, schema_ref))
     _check_renders(text, target)
     from dockergen.write import commit
@@ -120,15 +133,17 @@ def _check_renders(text: str, target: Path) -> None:
         probe = Path(scratch) / SPEC_NAME
         probe.write_text(text, encoding="utf-8")
         # Validation reads the manifests the Dockerfiles copy (they must exist, install files
-        # hold no credential, the test stage needs pytest): the probe gets copies of the repository's own.
+        # hold no credential, the test stage needs pytest): the probe gets copies of the
+        # repository's own, and an empty stand-in for one it lacks (a lockfile not yet
+        # committed: the starter's TODO says to, and render names it until then).
         for name, service in Spec.model_validate(data).services.items():
             build = service.build
             for relative in [m.relative for m in manifests.copied(build, name)] if build else []:
                 origin, copy = target.parent / build.context / relative, probe.parent / build.context / relative
-                if not origin.exists():
-                    continue
                 copy.parent.mkdir(parents=True, exist_ok=True)
-                if origin.is_dir():
+                if not origin.exists():
+                    copy.touch()
+                elif origin.is_dir():
                     shutil.copytree(origin, copy, symlinks=True)
                 else:
                     shutil.copy2(origin, copy)

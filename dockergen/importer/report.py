@@ -6,12 +6,14 @@ printed as aligned terminal tables or written as Markdown. Nothing here reads fi
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 from dockergen.importer.plan import ImportPlan
 from dockergen.importer.records import CLASSES, UNEXPLAINED
 from dockergen.importer.verify.run import VerifyResult, summary_line
+from dockergen.text import visible
 
 
 @dataclass(frozen=True)
@@ -212,24 +214,36 @@ def _table(header: tuple[str, ...], rows: tuple[tuple[str, ...], ...], verbose: 
 
 
 def markdown(report: Report) -> str:
-    lines = [f"# {report.title}", ""]
-    lines += [f"- {s}" for s in report.summary]
+    lines = [f"# {_md_text(report.title, leads=True)}", ""]
+    lines += [f"- {_md_text(s, leads=True)}" for s in report.summary]
     for section in report.sections:
-        lines += ["", f"## {section.title}", ""]
+        lines += ["", f"## {_md_text(section.title)}", ""]
         if section.note:
-            lines += [f"_{section.note}_", ""]
+            lines += [f"_{_md_text(section.note)}_", ""]
         if not section.rows:
             lines.append("(none)")
             continue
         if section.header == ("",):
-            lines += [f"- {r[0]}" for r in section.rows]
+            lines += [f"- {_md_text(r[0], leads=True)}" for r in section.rows]
             continue
         lines.append("| " + " | ".join(section.header) + " |")
         lines.append("|" + "---|" * len(section.header))
         for row in section.rows:
-            lines.append("| " + " | ".join(_md_cell(c) for c in row) + " |")
+            lines.append("| " + " | ".join(_md_text(c) or " " for c in row) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _md_cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|") or " "
+# What would open a block (heading, quote, list, fence, rule, table) at the start of a list
+# item or a heading's text: its last character is escaped.
+_BLOCK_START = re.compile(r"[!-/:-@\[-`{-~]|[0-9]+[.)]")
+
+
+def _md_text(text: object, leads: bool = False) -> str:
+    """``text`` (a path, a value from the files read) as inline Markdown on one line: every
+    line break folded into a space, ``|`` kept inside its table cell, ``<`` kept from opening
+    an HTML tag or a ``<!--`` comment that would hide the rest of the report, invisible
+    characters shown as escapes; ``leads``: it starts a list item or a heading, where a
+    leading ``#``, ``>``, ``-``, ``1.`` ... would open a block of its own."""
+    flat = visible(" ".join(str(text).split())).replace("|", "\\|").replace("<", "\\<")
+    opening = _BLOCK_START.match(flat) if leads and not flat.startswith("\\") else None
+    return flat if opening is None else flat[: opening.end() - 1] + "\\" + flat[opening.end() - 1 :]

@@ -20,7 +20,7 @@ from dockergen import manifests, presets
 from dockergen.render.quote import SAFE_WORD
 from dockergen.safe_read import read_regular
 from dockergen.sensitive import holds_credential
-from dockergen.spec.model import is_project_path
+from dockergen.spec.model import APP_OBJECT, is_project_path
 
 SKIP_DIRS = {
     "node_modules", "venv", ".venv", "env", "dist", "build", "vendor", "__pycache__", "docs", "doc", "tests",
@@ -199,11 +199,11 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             pyproject = tomllib.loads(_read(directory / "pyproject.toml"))
         except tomllib.TOMLDecodeError:
             pyproject = {}
-    project = pyproject.get("project", {}) if isinstance(pyproject.get("project"), dict) else {}
-    deps |= _requirement_names("\n".join(str(d) for d in project.get("dependencies", []) or []))
-    poetry = pyproject.get("tool", {}).get("poetry", {}) if isinstance(pyproject.get("tool"), dict) else {}
-    if isinstance(poetry, dict):
-        deps |= {str(d).lower().replace("_", "-") for d in (poetry.get("dependencies") or {}) if str(d).lower() != "python"}
+    project = manifests.table(pyproject, "project")
+    listed = project.get("dependencies")
+    deps |= _requirement_names("\n".join(str(d) for d in listed if isinstance(d, str)) if isinstance(listed, list) else "")
+    poetry = manifests.table(pyproject, "tool", "poetry")
+    deps |= {str(d).lower().replace("_", "-") for d in manifests.table(poetry, "dependencies") if str(d).lower() != "python"}
     deps |= _pipfile_names(directory)
     _python_manager(directory, project, poetry, app)
     app.python_version = _python_version(directory, project, poetry)
@@ -283,13 +283,10 @@ def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: 
 
 def _group_names(pyproject: dict[str, Any], poetry: Any) -> set[str]:
     """Dependencies of the groups and extras too: the dev server (uvicorn) may sit there."""
-    groups = pyproject.get("dependency-groups") if isinstance(pyproject.get("dependency-groups"), dict) else {}
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
-    lists = [*groups.values(), *((project.get("optional-dependencies") or {}).values())]
+    lists = [*manifests.table(pyproject, "dependency-groups").values(), *manifests.table(pyproject, "project", "optional-dependencies").values()]
     names = _requirement_names("\n".join(str(r) for group in lists if isinstance(group, list) for r in group))
-    for group in ((poetry.get("group") or {}) if isinstance(poetry, dict) else {}).values():
-        if isinstance(group, dict) and isinstance(group.get("dependencies"), dict):
-            names |= {str(d).lower().replace("_", "-") for d in group["dependencies"]}
+    for group in manifests.table(poetry, "group").values():
+        names |= {str(d).lower().replace("_", "-") for d in manifests.table(group, "dependencies")}
     return names
 
 
@@ -298,7 +295,7 @@ def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> st
     match = re.match(r"^([0-9]+)\.([0-9]+)", pinned)
     if match:
         return f"{match[1]}.{match[2]}"
-    requires = str(project.get("requires-python") or (poetry.get("dependencies", {}).get("python") if isinstance(poetry, dict) else "") or "")
+    requires = str(project.get("requires-python") or manifests.table(poetry, "dependencies").get("python") or "")
     match = re.search(r"(?:==|~=|\^|~)\s*([0-9]+)\.([0-9]+)", requires)
     if match:
         return f"{match[1]}.{match[2]}"
@@ -309,6 +306,7 @@ def _python_version(directory: Path, project: dict[str, Any], poetry: Any) -> st
     return "3.12"
 
 
+APP_OBJECT_ASCII = re.compile(APP_OBJECT, re.ASCII)
 APP_ASSIGNMENT = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(FastAPI|Flask|Starlette|Quart|Litestar|Sanic)\(", re.MULTILINE)
 
 
@@ -317,10 +315,15 @@ def _python_entry(sources: list[tuple[Path, str]], framework: str | None) -> str
     for relative, text in sources:
         module = ".".join(relative.with_suffix("").parts)
         if framework == "django" and relative.name == "wsgi.py" and "application" in text:
-            return f"{module}:application"
-        match = APP_ASSIGNMENT.search(text)
-        if match and framework != "django":
-            return f"{module}:{match[1]}"
+            found = f"{module}:application"
+        elif (match := APP_ASSIGNMENT.search(text)) and framework != "django":
+            found = f"{module}:{match[1]}"
+        else:
+            continue
+        # Only what `python.app` takes (a folder `my app` is no module), in ASCII: the spec's
+        # pattern is matched by another regex engine, whose `\w` is not Python's.
+        if APP_OBJECT_ASCII.fullmatch(found):
+            return found
     return None
 
 
@@ -387,9 +390,10 @@ def _node(directory: Path, context: str) -> App:
     except ValueError:
         package = {}
     package = package if isinstance(package, dict) else {}
-    deps = {**(package.get("devDependencies") or {}), **(package.get("dependencies") or {})}
-    runtime = set(package.get("dependencies") or {})
-    scripts = package.get("scripts") or {}
+    # A package.json is the project's own: any of its fields may be of another type.
+    deps = {**manifests.table(package, "devDependencies"), **manifests.table(package, "dependencies")}
+    runtime = set(manifests.table(package, "dependencies"))
+    scripts = manifests.table(package, "scripts")
     app = App(_service_name(context, "web"), context, "node", 3000, ["package.json"])
     app.node_version = _node_version(directory, package)
     app.build_script = "build" if "build" in scripts else None
@@ -469,7 +473,7 @@ def _yarn_berry(directory: Path) -> bool:
 
 
 def _node_version(directory: Path, package: dict[str, Any]) -> str:
-    for text in (_read(directory / ".nvmrc"), _read(directory / ".node-version"), str((package.get("engines") or {}).get("node") or "")):
+    for text in (_read(directory / ".nvmrc"), _read(directory / ".node-version"), str(manifests.table(package, "engines").get("node") or "")):
         match = re.search(r"([0-9]+)", text.strip().lstrip("v"))
         if match and 14 <= int(match[1]) <= 40:
             return match[1]

@@ -117,6 +117,8 @@ def _project_path(path: str) -> str:
 
 
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
+# `python.app`: the module path and the application object's name.
+APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
 
 
@@ -688,7 +690,7 @@ class Python(Model):
     test_requirements: DockerWord | None = None
     """pip only: requirements of the test stage (pytest and its plugins), installed after
     `dev_requirements`."""
-    app: str | None = matching(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$", "module:attribute, e.g. app.main:app", None)
+    app: str | None = matching(APP_OBJECT, "module:attribute, e.g. app.main:app", None)
     """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
     """Whether `app` is an ASGI or a WSGI application; picks the dev and prod servers' mode."""

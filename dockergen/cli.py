@@ -15,14 +15,16 @@ from dockergen import __version__
 from dockergen.completion import environments as complete_environments
 from dockergen.completion import services as complete_services
 from dockergen.errors import DockergenError
+from dockergen.spec.path import SPEC_NAME, spec_file
 
 SPEC_OPTION = click.option(
     "--spec",
     "spec",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("dockergen.yaml"),
+    type=click.Path(path_type=Path),
+    default=Path(SPEC_NAME),
     show_default=True,
-    help="The spec file.",
+    callback=lambda _ctx, _param, value: Path(spec_file(str(value))),
+    help="The spec file, or the folder that holds its dockergen.yaml.",
 )
 
 

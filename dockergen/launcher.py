@@ -20,7 +20,9 @@ def _fast_path(argv: list[str]) -> bool:
     render cache."""
     if not argv or argv[0] not in ("check", "render", "validate"):
         return False
-    spec, out, quiet, rest = "dockergen.yaml", None, False, argv[1:]
+    from dockergen.spec.path import SPEC_NAME, spec_file
+
+    spec, out, quiet, rest = SPEC_NAME, None, False, argv[1:]
     while rest:
         option = rest.pop(0)
         name, _, value = option.partition("=")
@@ -28,7 +30,7 @@ def _fast_path(argv: list[str]) -> bool:
             return False
         if name in ("--spec", "--out") and (value or rest):
             value = value or rest.pop(0)
-            spec, out = (value, out) if name == "--spec" else (spec, value)
+            spec, out = (spec_file(value), out) if name == "--spec" else (spec, value)
         elif argv[0] == "render" and option in ("-q", "--quiet"):
             quiet = True
         else:
@@ -57,6 +59,7 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
 
     from dockergen.fingerprint import replay_warnings
     from dockergen.render_cache import lookup
+    from dockergen.summary import summary, valid_line
 
     cached = lookup(spec)
     if cached is None:
@@ -64,7 +67,6 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
     shown = Path(spec)  # as the full path shows it
     if command == "render":
         from dockergen.errors import DockergenError
-        from dockergen.summary import summary
         from dockergen.write import apply, plan_changes
 
         out_dir = Path(out) if out is not None else shown.parent
@@ -77,7 +79,7 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
         print(warning, file=sys.stderr)
     if command == "validate":
         facts = cached.facts
-        print(f"{shown}: valid ({facts.services} services; environments: {', '.join(facts.environments)})")
+        print(valid_line(shown, facts.services, facts.environments))
     elif not quiet:
         for note in replay_warnings(cached.lock, spec, cached.notes):
             print(note)

@@ -28,6 +28,16 @@ class RenderFacts:
     dotenv: str = ".env"  # what `next_environment` reads variables from (its `env_file`, else .env)
 
 
+def project_shape(services: int, environments: tuple[str, ...] | list[str]) -> str:
+    """``3 services; environments: dev, prod``, as `render` and `validate` end."""
+    return f"{services} service{'' if services == 1 else 's'}; environments: {', '.join(environments)}"
+
+
+def valid_line(spec: str | Path, services: int, environments: tuple[str, ...] | list[str]) -> str:
+    """What `validate` prints for a valid spec (from the models or from the render cache)."""
+    return f"{spec}: valid ({project_shape(services, environments)})"
+
+
 def summary(spec: Path, out_dir: Path, facts: RenderFacts, changes: list[Change]) -> str:
     """What was written and where, then the command to run next."""
     from dockergen import terminal
@@ -40,7 +50,7 @@ def summary(spec: Path, out_dir: Path, facts: RenderFacts, changes: list[Change]
     where = os.path.normpath(out_dir)
     lines.append(
         f"{len(written)} of {len(changes)} files written in {where if where != '.' else 'this directory'} "
-        f"({facts.services} services; environments: {', '.join(facts.environments)})"
+        f"({project_shape(facts.services, facts.environments)})"
     )
     if out_dir != spec.parent:
         return "\n".join(lines)  # a tree for review: its build contexts hold no source to run

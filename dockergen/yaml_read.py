@@ -83,10 +83,27 @@ def _syntax_error(exc: MarkedYAMLError, shown: str) -> DockergenError:
     mark = exc.problem_mark or exc.context_mark
     loc = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown)
     message = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-    hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else None
-    if "duplicate key" in message:
-        hint = "each key may appear once per mapping"
+    hint = "indent with spaces, not tabs" if "\\t" in repr(exc) or "tab" in message else _syntax_hint(message, exc)
     return DockergenError.single(f"YAML syntax: {message}", location=loc, hint=hint)
+
+
+# What the parser's words mean for someone editing the file, most common first.
+_SYNTAX_HINTS = (
+    ("duplicate key", "each key may appear once per mapping"),
+    ("expected <block end>", "this line's indentation matches no key above it: line it up, with spaces, with the keys of its mapping"),
+    ("mapping values are not allowed here", "quote a value that holds `: ` (`command: \"echo a: b\"`), or check that this "
+                                            "line is not indented under a value"),  # fmt: skip
+    ("undefined alias", "`*name` repeats the value anchored earlier with `&name`: anchor it first, or quote a value that starts with `*`"),
+    ("could not find expected ':'", "a key needs `: ` after it; quote a value that spans lines"),
+)
+
+
+def _syntax_hint(message: str, exc: MarkedYAMLError) -> str | None:
+    if "quoted scalar" in str(exc.context or "") and exc.context_mark is not None:
+        return f"the quote opened at line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1} is never closed"
+    if "<stream end>" in message or "end of stream" in message:
+        return "the file ends inside an open `[`, `{` or quote: close it"
+    return next((hint for words, hint in _SYNTAX_HINTS if words in message), None)
 
 
 _FLOW_TOKENS = re.compile(r"""[\[\]{}'"#|>\n]""")

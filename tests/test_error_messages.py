@@ -61,6 +61,8 @@ def messages(tmp_path: Path, text: str) -> list[str]:
         (("services:", "engines: {docker: latest}\nservices:"), "engines.docker: must be a version such as 2.20 or 24.0.7"),
         (("services:", "environments: {dev: {engine: dockr}}\nservices:"), "environments.dev.engine: must be one of: docker, podman (got 'dockr'); did you mean 'docker'?"),
         (("services:", "environments: {dev: {kind: production}}\nservices:"), "environments.dev.kind: must be one of: dev, test, staging, prod (got 'production')"),
+        (("version: 1", "version: 2"), "version: must be 1 (got 2)"),
+        (("version: 1", "version: '1.0'"), "version: must be 1 (got '1.0')"),
         (("services:", "environments: {Dev: {}}\nservices:"), "must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Dev')"),
         (("services:", "output: {overlay: compose.yaml}\nservices:"), "output.overlay: must be a file name containing {env}"),
         (("image: nginx:1.27", "image: nginx:1.27\n    user: 1000"), "user: must be a string, and YAML read an unquoted number (1000): write the value in quotes"),

@@ -272,6 +272,8 @@ def _target(root: Path, build: dict) -> list[str]:
     context = Path(build["context"].replace("<checkout>", str(root)))
     path = Path(str(build.get("dockerfile") or "Dockerfile").replace("<checkout>", str(root)))
     path = path if path.is_absolute() else context / path
+    if path == context / "Dockerfile" and not path.exists() and (context / "Containerfile").is_file():
+        path = context / "Containerfile"  # what podman builds there (the Compose CLI's config says Dockerfile)
     if "dockerfile_inline" not in build and not path.is_file():
         return [f"no Dockerfile at {path.relative_to(root) if path.is_relative_to(root) else path}: the build fails"]
     commands = dockerfile.parse_string(build["dockerfile_inline"] if "dockerfile_inline" in build else path.read_text())

@@ -4,9 +4,13 @@ scripts, package.json, devcontainer.json, .env) and those it infers from the fil
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -210,3 +214,58 @@ def test_an_add_on_is_not_offered_on_a_chain_it_cannot_run_with(tmp_path: Path) 
     assert not any("overrides/compose.tls.yaml" in chain and "overrides/compose.direct.yaml" in chain for chain in found)
     assert ("compose.yaml", "compose.metrics.yaml") in found
     assert not any("compose.metrics.yaml" in chain and "compose.without-metrics.yaml" in chain for chain in found)
+
+
+def test_an_add_on_that_needs_another_add_on_goes_on_that_ones_chains(tmp_path: Path) -> None:
+    # extensions/fleet/agent.yml's agent depends on fleet-server, which only the fleet add-on
+    # defines: it runs as base + fleet + agent (never alone, never on the base without fleet),
+    # and the add-on's own names are kept (`fleet-server` of the `fleet` chain is not `server`).
+    root = tree(tmp_path, {
+        "docker-compose.yml": "services:\n  search:\n    image: search:8\n  ui:\n    image: ui:8\n    depends_on: [search]\n",
+        "extensions/fleet/fleet-compose.yml": "services:\n  fleet-server:\n    image: agent:8\n    depends_on: [search, ui]\n",
+        "extensions/fleet/agent-compose.yml": "services:\n  apm:\n    image: agent:8\n    depends_on: [search, fleet-server]\n",
+        "extensions/beat/beat-compose.yml": "services:\n  beat:\n    image: beat:8\n    depends_on: [search]\n",
+    })  # fmt: skip
+    found = envs(root)
+    assert found == {
+        "dev": ("docker-compose.yml",),
+        "beat": ("docker-compose.yml", "extensions/beat/beat-compose.yml"),
+        "fleet": ("docker-compose.yml", "extensions/fleet/fleet-compose.yml"),
+        "fleet-agent": ("docker-compose.yml", "extensions/fleet/fleet-compose.yml", "extensions/fleet/agent-compose.yml"),
+    }
+    plan = analyze(root, ImportOptions(use_cli=True))
+    assert "fleet-server" in plan.grouping.order and "server" not in plan.grouping.order
+
+
+def test_a_chain_named_with_f_never_goes_through_the_override_of_a_subfolder(tmp_path: Path) -> None:
+    # src/docker-compose.prod.yml only re-sets what src/docker-compose.override.yml sets, but
+    # `docker compose -f docker-compose.yml -f docker-compose.prod.yml` does not load the
+    # override: prod is base + prod, whichever folder the import starts from.
+    overlay = "services:\n  api:\n    environment: [MODE=%s]\n    ports: ['%s:80']\n"
+    files = {"docker-compose.yml": "services:\n  api:\n    image: api:1\n  db:\n    image: postgres:16\n",
+             "docker-compose.override.yml": overlay % ("dev", 5100) + "  db:\n    ports: ['5432:5432']\n",
+             "docker-compose.prod.yml": overlay % ("prod", 80)}  # fmt: skip
+    at_root = envs(tree(tmp_path / "repo", {f"src/{k}": v for k, v in files.items()}))
+    assert at_root["prod"] == ("src/docker-compose.yml", "src/docker-compose.prod.yml")
+    assert at_root["dev"] == ("src/docker-compose.yml", "src/docker-compose.override.yml")
+    assert envs(tree(tmp_path / "src", files))["prod"] == ("docker-compose.yml", "docker-compose.prod.yml")
+
+
+@pytest.mark.parametrize("cli", [True, False], ids=["compose-cli", "own-merge"])
+@pytest.mark.parametrize(("source", "spelled"), [
+    ("${OUT:-./results/}", "${OUT:-./src/results/}"),
+    ("${OUT-../shared}", "${OUT-./shared}"),
+    ("./${OUT}/logs", "./src/${OUT}/logs"),
+    ("./out-${RUN:-1}", "./src/out-${RUN:-1}"),
+    ("${HOME}/cache", "${HOME}/cache"),
+])  # fmt: skip
+def test_interpolated_host_paths_of_a_file_in_a_subfolder_keep_their_folder(tmp_path: Path, source: str, spelled: str, cli: bool) -> None:
+    # Relative parts of a bind written with a variable (`${OUT:-./results/}`) are relative to
+    # the project directory (src/): from the root they are spelled ./src/...; verify compares
+    # the interpolated paths, with and without the variable set.
+    root = tree(tmp_path / "repo", {"src/compose.yaml": f"services:\n  tests:\n    image: runner:1\n    volumes: ['{source}:/out']\n"})
+    argv = [sys.executable, "-m", "dockergen", "import", str(root), "--verify", *([] if cli else ["--no-compose-cli"])]
+    for env in ({}, {"OUT": "elsewhere", "RUN": "7"}):
+        result = subprocess.run([*argv, "--force"], capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
+        assert result.returncode == 0 and " 0 unexplained" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"{spelled}:/out" in (root / "dockergen.yaml").read_text()

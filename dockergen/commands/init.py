@@ -57,7 +57,7 @@ def init(
             "no Python, Node or Go project found (looked for requirements.txt, pyproject.toml, package.json, go.mod "
             "in the directory and its subdirectories)",
             location=Location(str(path)),
-            hint="run it in the project's root, or start from specs/reference.yaml",
+            hint="run it in the project's root, or write the spec by hand: `dockergen schema --format markdown` lists every field",
         )
     interactive = not yes and stdin_is_terminal()
     project = _project_name(path.resolve().name)

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from dockergen.pipeline import render
+from dockergen.summary import valid_line
 
 
 def validate(spec: Path, cache: bool = False) -> int:
@@ -17,6 +18,5 @@ def validate(spec: Path, cache: bool = False) -> int:
         keep(spec, rendered)
     for warning in rendered.project.warnings:
         click.echo(warning.render(), err=True)
-    envs = ", ".join(rendered.project.environments)
-    click.echo(f"{spec}: valid ({len(rendered.spec.services)} services; environments: {envs})")
+    click.echo(valid_line(spec, len(rendered.spec.services), list(rendered.project.environments)))
     return 0

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
@@ -32,6 +33,7 @@ from dockergen.importer.read.compose import (
     ComposeFile,
     ComposeFileError,
     Merged,
+    default_dockerfile,
     dockerfile_path,
     from_cli_config,
     is_local_context,
@@ -44,7 +46,7 @@ from dockergen.importer.read.compose import (
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
 from dockergen.importer.read.envfile import documented_variables, read_env_file
-from dockergen.importer.read.interpolate import VAR, interpolate
+from dockergen.importer.read.interpolate import VAR, interpolate, interpolate_known
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
 from dockergen.safe_read import read_text
@@ -226,7 +228,7 @@ def _effective(
         merged = None
         if result is not None and result.config is not None:
             try:
-                merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]))
+                merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]), project_dir(root, s.files))
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
@@ -241,6 +243,8 @@ def _effective(
             merged = own
             merged.name = s.project or _project_name(own.name, own.name, root, s.files)
         merged.services = {k: strip_markers(v) for k, v in merged.services.items()}
+        _unnamed_dockerfiles(root, merged, own)
+        _interpolate_includes(root, s.files, loaded, merged)
         if not merged.services:
             problems.append(FileProblem(" + ".join(s.files), f"environment {s.name} has no services; left out"))
             continue
@@ -319,6 +323,55 @@ def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile
             if path not in named and path not in out and pattern.fullmatch(path):
                 out[path] = chooser
     return out
+
+
+def _interpolate_includes(root: Path, files: tuple[str, ...], loaded: dict[str, ComposeFile], merged: Merged) -> None:
+    """An included file is interpolated with its own .env (the include's ``env_file``, else
+    its project directory's), the rendered files with the root's: its services' variables that
+    the two set differently are written with the values the include gives them."""
+    outer = read_env_file(project_dir(root, files) / ".env")
+    pending = [inc for f in files if f in loaded for inc in loaded[f].include_env_files]
+    seen: set[str] = set()
+    while pending:
+        included, env_files = pending.pop(0)
+        if included in seen or included not in loaded:
+            continue
+        seen.add(included)
+        values: dict[str, str] = {}
+        for env_file in env_files:
+            if not env_file.startswith(("../", "/")):  # only the repository's own files are read
+                values.update(read_env_file(root / env_file))
+        differing = {k: v for k, v in values.items() if outer.get(k) != v}
+        for name in loaded[included].services if differing else ():
+            if name in merged.services:
+                merged.services[name] = _substituted(merged.services[name], differing)
+        pending.extend(loaded[included].include_env_files)
+
+
+def _substituted(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return interpolate_known(value, values)
+    if isinstance(value, dict):
+        return {k: _substituted(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substituted(v, values) for v in value]
+    return value
+
+
+def _unnamed_dockerfiles(root: Path, merged: Merged, own: Merged) -> None:
+    """A build the files name no Dockerfile for (the CLI's config says ``Dockerfile`` for all):
+    a context with only a Containerfile builds that one; a context a variable picks keeps
+    naming none, so that each folder's own file is built as before."""
+    for name, service in merged.services.items():
+        build = service.get("build")
+        written = (own.services.get(name) or {}).get("build")
+        if not isinstance(build, dict) or build.get("dockerfile") not in (None, "Dockerfile") or (written or {}).get("dockerfile"):
+            continue
+        context = str(build.get("context", "."))
+        if "$" in context:
+            build.pop("dockerfile", None)
+        elif is_local_context(context) and default_dockerfile(root / context) != "Dockerfile":
+            build["dockerfile"] = default_dockerfile(root / context)
 
 
 def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:

@@ -26,6 +26,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
+from dockergen.spec.path import nearby_specs
 from dockergen.safe_read import MAX_BYTES, MAX_DEPTH, MAX_NODES, Unreadable, read_regular
 from dockergen.text import forbidden_character
 from dockergen.yaml_read import read_round_trip
@@ -111,11 +112,9 @@ def load_spec(path: Path, *, keep_going: bool = False) -> LoadedSpec:
     try:
         raw = read_regular(path, MAX_SPEC_BYTES)
     except FileNotFoundError:
-        raise DockergenError.single(
-            "spec file not found",
-            location=Location(shown),
-            hint="create one, or pass --spec PATH",
-        ) from None
+        nearby = nearby_specs(str(path.parent))
+        hint = f"pass --spec {' or --spec '.join(nearby[:3])}" if nearby else "`dockergen init` writes one for your project, or pass --spec PATH"
+        raise DockergenError.single("spec file not found", location=Location(shown), hint=hint) from None
     except Unreadable as exc:
         raise DockergenError.single(f"cannot read the spec: {exc}", location=Location(shown)) from None
     loaded = parse_spec(raw, shown, path)
@@ -155,7 +154,7 @@ def _careful_read(text: str, source: SourceMap) -> tuple[dict[str, Any], list[Pr
         raise DockergenError.single(
             "spec is empty",
             location=Location(shown, 1, 1),
-            hint="declare at least `version`, `project` and `services`; see specs/reference.yaml",
+            hint="declare at least `version`, `project` and `services`; `dockergen init` writes a starter, `dockergen schema --format markdown` lists every field",
         )
     if not isinstance(doc, CommentedMap):
         raise DockergenError.single(

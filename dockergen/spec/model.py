@@ -1278,8 +1278,8 @@ class Lint(Model):
 class Spec(Model):
     """A dockergen spec: the single source of truth for a project's containers."""
 
-    version: Literal[1] = 1
-    """Version of the spec format; always `1`, as for a spec that leaves it out (`import` does)."""
+    version: Literal[1, "1"] = 1
+    """Version of the spec format; always `1` (quoted or not, as Compose files quote theirs), as for a spec that leaves it out (`import` does)."""
     project: Name
     """Project name: the Compose project, the prefix of image names, volumes and networks."""
     engines: Engines = Engines()

@@ -190,9 +190,14 @@ def _pattern_messages() -> dict[str, str]:
 
 def _literal_message(error: dict[str, Any]) -> str:
     """``must be one of: a, b (got 'x')`` and the closest allowed value, if one is close."""
-    allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", str(error.get("ctx", {}).get("expected", "")))
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    # pydantic quotes strings (`'a' or 'b'`) but not numbers (`1, 2 or 3`).
+    allowed = re.findall(r"'((?:[^'\\]|\\.)*)'", expected) or [v for v in re.split(r", | or ", expected) if v]
     got = error.get("input")
-    text = f"must be one of: {', '.join(allowed)} (got {got!r})" if allowed else error["msg"]
+    if len(allowed) == 1:
+        text = f"must be {allowed[0]} (got {got!r})"
+    else:
+        text = f"must be one of: {', '.join(allowed)} (got {got!r})" if allowed else error["msg"]
     close = difflib.get_close_matches(str(got), allowed, n=1, cutoff=0.6) if isinstance(got, str) else []
     return text + (f"; did you mean {close[0]!r}?" if close else "")
 

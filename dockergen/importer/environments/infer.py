@@ -135,7 +135,7 @@ def infer(
     defaults = {posixpath.dirname(f.path): f for f in files if is_default(f.path) and f.complete}
     # A file services extend from (docker-compose.base.yml) is read through them, not on top.
     overlays = [f for f in files if f.path not in included and f.path not in extended
-                and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels) or _needs(f, defaults))]  # fmt: skip
+                and (not f.complete or labels[f.path] == "override" or _completes(f, defaults, labels) or _needs(f, defaults, files))]  # fmt: skip
     overlay_paths = {f.path for f in overlays}
     roots = [f for f in files if f.complete and f.path not in overlay_paths and f.path not in included]
     chains: list[_Chain] = []
@@ -209,10 +209,15 @@ def infer(
     if default is not None and override is not None and bare is None and default.path not in built_on:
         add(_Chain((default.path,), "prod", "the default file without its override: how the stack runs outside development"))
 
-    # Add-ons, on every chain of their base.
-    for path in sorted(addons):
+    # Add-ons, on every chain of their base that has the services they need; one that needs
+    # another add-on's services (fleet's agent on fleet) goes on that one's chains instead.
+    needs = {path: _missing(by_path[path]) for path in addons}
+    for path in _providers_first(sorted(addons), needs, by_path):
         base = base_of[path].path
-        targets = [c for c in list(chains) if c.files[0] == base and not (set(c.files) & addons) and not _negates(c.name, labels[path])]
+        providers = {a for a in addons if a != path and set(by_path[a].services) & needs[path]}
+        targets = [c for c in list(chains) if c.files[0] == base and set(c.files) & addons <= providers
+                   and needs[path] <= {n for f in c.files for n in by_path[f].services}
+                   and not _negates(c.name, labels[path])]  # fmt: skip
         for chain in targets or [_Chain((base,), "", "")]:
             files_on = (*chain.files, path)
             if accepts is not None and not accepts(files_on):
@@ -340,16 +345,18 @@ def _leaf_values(data: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...
     return {prefix: repr(data)}
 
 
-def _needs(f: ComposeFile, defaults: dict[str, ComposeFile]) -> bool:
-    """Services that need services only the default file next to it (or, from a folder without
+def _needs(f: ComposeFile, defaults: dict[str, ComposeFile], files: list[ComposeFile]) -> bool:
+    """Services that need services the default file next to it (or, from a folder without
     one such as ``overrides/``, the root's) defines (``depends_on``, ``links``, ``volumes_from``,
-    ``network_mode: service:``): it is run on top of that file."""
+    ``network_mode: service:``), the rest coming from other files run with it: it is run on
+    top of that file."""
     base = defaults.get(posixpath.dirname(f.path)) or defaults.get("")
     if base is None or base.path == f.path:
         return False
-    missing = {name for service in f.services.values() for name in _references(service)} - set(f.services)
+    missing = _missing(f)
     if missing:
-        return missing <= set(base.services)
+        others = {name for g in files if g.path != f.path for name in g.services}
+        return bool(missing & set(base.services)) and missing <= set(base.services) | others
     undeclared = _undeclared(f)  # networks and volumes its services use that only the default file declares
     return bool(undeclared) and all(name in (base.data.get(key) or {}) for key, name in undeclared)
 
@@ -368,6 +375,32 @@ def _undeclared(f: ComposeFile) -> set[tuple[str, str]]:
             if isinstance(source, str) and source and not source.startswith((".", "/", "~", "$")):
                 out.add(("volumes", source))
     return {(key, name) for key, name in out if name != "default" and name not in (f.data.get(key) or {})}
+
+
+def _missing(f: ComposeFile) -> set[str]:
+    """The services ``f``'s services need that ``f`` does not define."""
+    return {name for service in f.services.values() for name in _references(service)} - set(f.services)
+
+
+def _providers_first(paths: list[str], needs: dict[str, set[str]], by_path: dict[str, ComposeFile]) -> list[str]:
+    """Add-ons ordered so that one providing services another needs comes before it (the
+    chains it makes are there to put the other on); a cycle keeps the given order."""
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(path: str) -> None:
+        if path in out or path in visiting:
+            return
+        visiting.add(path)
+        for other in paths:
+            if other != path and set(by_path[other].services) & needs[path]:
+                visit(other)
+        visiting.discard(path)
+        out.append(path)
+
+    for path in paths:
+        visit(path)
+    return out
 
 
 def _references(service: Any) -> set[str]:
@@ -401,7 +434,8 @@ def _leaves(data: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 
 def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile]) -> dict[str, str]:
     """overlay -> the overlay whose chain it extends: it sets nothing its base and that one
-    do not, and something only that one sets (and not the other way round)."""
+    do not, and something only that one sets (and not the other way round). Compose loads an
+    override only when no ``-f`` is given: a chain named with ``-f`` never goes through it."""
     leaves = {o.path: _leaves(o.services) for o in overlays}
     base_leaves = {b.path: _leaves(b.services) for b in base_of.values()}
     out: dict[str, str] = {}
@@ -409,7 +443,7 @@ def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile
         base = base_of[o.path].path
         best = None
         for p in overlays:
-            if p is o or base_of[p.path].path != base:
+            if p is o or base_of[p.path].path != base or label(p.path) == "override":
                 continue
             mine, theirs, under = leaves[o.path], leaves[p.path], base_leaves[base]
             refines = mine <= theirs | under and mine & (theirs - under)

@@ -47,6 +47,9 @@ VARIANT_WORDS = ENV_WORDS | {"debug", "optimized", "optimised", "build", "base",
                               "minimal", "distroless", "musl", "bookworm", "bullseye", "jammy", "ubi", "rootless"}  # fmt: skip
 
 
+SOURCE_FOLDERS = {"", ".", "docker", "dockerfiles", "containers", "build", "src", "source"}
+
+
 def stem_of(path: str) -> str:
     """The image a Dockerfile is for: ``docker/backend.alpine.Dockerfile`` -> ``backend``;
     ``api/Dockerfile.dev`` -> ``api``; ``docker/Dockerfile-worker`` -> ``worker`` (a suffix that
@@ -58,8 +61,9 @@ def stem_of(path: str) -> str:
         rest = match.group(2)
         if rest and re.split(r"[._-]", rest)[0] not in VARIANT_WORDS:
             return re.split(r"[.]", rest, maxsplit=1)[0]
-        folder = posixpath.basename(posixpath.dirname(path))
-        return folder if folder not in ("", ".", "docker", "dockerfiles", "containers", "build") else ""
+        # the nearest folder that names something: src/cartservice/src/Dockerfile is cartservice's
+        folders = posixpath.dirname(path).split("/")
+        return next((f for f in reversed(folders) if f not in SOURCE_FOLDERS), "")
     return re.split(r"[.]", name, maxsplit=1)[0] if "." in name else name
 
 

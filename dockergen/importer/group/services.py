@@ -3,8 +3,9 @@
 Sprawls name one service differently per stack (``dev-postgres``, ``test-postgres``,
 ``alpine-test-postgres``, ``postgres``). A service's canonical name is its name without
 the words of its environment (the environment's name, its files' labels and the synonyms
-of its kind) at either end; two names are also one service when they build the same
-Dockerfile and never run in the same environment. A name that would collide with another
+of its kind) at either end, when a service of another name becomes that name too; two
+names are also one service when they build the same Dockerfile and never run in the same
+environment. A name that would collide with another
 service of the same environment is kept as it is.
 """
 
@@ -98,6 +99,14 @@ def group(envs: list[EnvServices]) -> Grouping:
         for name in env.services:
             candidate = weaker[name]
             canonical[(env.env, name)] = candidate if candidate == chosen[name] or counts[candidate] == 1 else chosen[name]
+    # Stripping is for unifying names: where every service it would rename has the one same
+    # name, that name stays (`fleet-server` of the `fleet` add-on's chains is not `server`).
+    names_of: dict[str, set[str]] = {}
+    for (_, name), c in canonical.items():
+        names_of.setdefault(c, set()).add(name)
+    for (env_name, name), c in canonical.items():
+        if c != sanitize(name) and names_of[c] == {name}:
+            canonical[(env_name, name)] = sanitize(name)
     # Names that build the same Dockerfile and never share an environment are one service.
     present: dict[str, set[str]] = {}
     builds: dict[str, set[str]] = {}

@@ -64,6 +64,8 @@ class ComposeFile:
     extends_files: tuple[str, ...]  # root-relative paths that services extend from
     complete: bool  # every service names an image, a build or an extends: usable on its own
     partial_services: tuple[str, ...]  # services defined here without image/build/extends
+    # included file -> the env files it is interpolated with (its `env_file`, else its project directory's .env)
+    include_env_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _read_round_trip(text: str, rel: str = "compose file") -> Any:
@@ -111,11 +113,18 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
             raise ComposeFileError(f"{key}: {visible(str(odd))!r} is not a name Compose accepts (ASCII letters, digits, '.', '_', '-')")
     folder = posixpath.dirname(rel)
     _refuse_outside(root, rel, text, data, services)
-    includes = []
+    includes: list[str] = []
+    include_env_files: list[tuple[str, tuple[str, ...]]] = []
     for item in _as_list(data.get("include")):
         paths = item.get("path") if isinstance(item, dict) else item
-        for p in _as_list(paths):
-            includes.append(posixpath.normpath(posixpath.join(folder, str(p))))
+        listed = [posixpath.normpath(posixpath.join(folder, str(p))) for p in _as_list(paths)]
+        includes.extend(listed)
+        options = item if isinstance(item, dict) else {}
+        project = options.get("project_directory")
+        home = posixpath.normpath(posixpath.join(folder, str(project))) if project else posixpath.dirname(listed[0]) if listed else folder
+        env_files = [posixpath.normpath(posixpath.join(folder, str(e))) for e in _as_list(options.get("env_file"))]
+        for included in listed:
+            include_env_files.append((included, tuple(env_files) or (posixpath.join(home, ".env") if home not in ("", ".") else ".env",)))
     extends_files = []
     partial = []
     for name, service in services.items():
@@ -138,6 +147,7 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         tuple(sorted(set(extends_files))),
         not partial,
         tuple(partial),
+        tuple(include_env_files),
     )
 
 
@@ -217,6 +227,9 @@ def _as_list(value: Any) -> list[Any]:
 # ------------------------------------------------------------------ normalisation
 
 
+_RELATIVE_DEFAULT = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*:?-)(\.\.?(?:/[^}]*)?)\}")
+
+
 @dataclass(frozen=True)
 class Paths:
     """How to spell the host paths of one source so that they mean the same on any checkout:
@@ -234,7 +247,11 @@ class Paths:
     def rel(self, value: str) -> str:
         if self.spelled is not None and value.startswith(f"{self.root.as_posix()}/") and value not in self.spelled:
             return self._inside(Path(posixpath.normpath(value)))  # resolved by the CLI, `$` and all (`./$$`, `./${DIR}`)
-        if "$" in value or value.startswith("~") or "://" in value or value.startswith("git@"):
+        if "://" in value or value.startswith("git@"):
+            return value
+        if "$" in value:
+            return self._shifted(value)
+        if value.startswith("~"):
             return value
         if self.spelled is not None:
             if value in self.spelled:
@@ -248,6 +265,20 @@ class Paths:
         if value.startswith("/"):
             return posixpath.normpath(value) if value != "/" else "/"
         return self._inside(Path(posixpath.normpath((self.base / value).as_posix())))
+
+    def _shifted(self, value: str) -> str:
+        """``./${DIR}`` and ``${DIR:-./data}`` of a file in another folder than the root: the
+        parts written relative, re-spelled from the root (a variable's own value cannot be)."""
+        if self.base == self.root:
+            return value
+
+        def shift(relative: str) -> str:
+            moved = self._inside(Path(posixpath.normpath((self.base / relative).as_posix())))
+            return moved + "/" if relative.endswith("/") and not moved.endswith("/") else moved
+
+        value = _RELATIVE_DEFAULT.sub(lambda m: m.group(1) + shift(m.group(2)) + "}", value)
+        literal = value.split("$", 1)[0]
+        return shift(literal) + value[len(literal):] if literal.startswith(("./", "../")) else value
 
     def _inside(self, absolute: Path) -> str:
         try:
@@ -403,7 +434,8 @@ def volume_entry(item: Any, paths: Paths) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": item.get("type", "volume"), "target": item.get("target")}
         source = item.get("source")
         if source:
-            entry["source"] = paths.rel(str(source)) if entry["type"] == "bind" else str(source)
+            # `${DIR:-./data}` is a bind the CLI's uninterpolated config calls a volume
+            entry["source"] = paths.rel(str(source)) if entry["type"] == "bind" or "$" in str(source) else str(source)
         if item.get("read_only"):
             entry["read_only"] = True
         bind = item.get("bind") or {}
@@ -580,6 +612,13 @@ _NORMALIZERS = {
 }
 
 
+def default_dockerfile(context: Path) -> str:
+    """The file a build that names none builds from ``context``: its Dockerfile, or, where it
+    has only a Containerfile, that one (podman and buildah look for it; docker compose must be
+    told its name)."""
+    return "Containerfile" if not (context / "Dockerfile").exists() and (context / "Containerfile").is_file() else "Dockerfile"
+
+
 def dockerfile_path(build: dict[str, Any]) -> str:
     """The Dockerfile a normalised ``build`` uses, relative to the root (posix)."""
     context = build.get("context", ".")
@@ -734,10 +773,11 @@ def _resolve_extends(
     return merge_service(inherited, own)
 
 
-def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] | None = None) -> Merged:
+def from_cli_config(config: dict[str, Any], root: Path, spelled: dict[str, str] | None = None, project: Path | None = None) -> Merged:
     """The Compose CLI's ``config --no-interpolate --format json`` output, normalised; its
-    resolved host paths written back as the files spell them (``spelled``)."""
-    paths = Paths(root.resolve(), root.resolve(), spelled or {})
+    resolved host paths written back as the files spell them (``spelled``); what it could not
+    resolve (``${DIR:-./data}``) is relative to the ``project`` directory."""
+    paths = Paths(root.resolve(), (project or root).resolve(), spelled or {})
     out = Merged(str(config.get("name")) if config.get("name") else None)
     for name, service in (config.get("services") or {}).items():
         try:

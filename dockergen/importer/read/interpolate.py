@@ -27,3 +27,13 @@ def interpolate(text: str, values: dict[str, str]) -> str:
         return value or ""
 
     return VAR.sub(repl, text)
+
+
+def interpolate_known(text: str, values: dict[str, str]) -> str:
+    """``text`` with the variables ``values`` sets interpolated; every other ``$`` as written."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        return interpolate(m.group(0), values) if name in values else m.group(0)
+
+    return VAR.sub(repl, text)

@@ -30,7 +30,7 @@ from dockergen.errors import DockergenError, Location
 from dockergen.importer.read import compose_cli
 from dockergen.importer.group.builds import guess_context
 from dockergen.importer.plan import ImportPlan
-from dockergen.importer.read.compose import COMPOSE_SERVICE_KEYS
+from dockergen.importer.read.compose import COMPOSE_SERVICE_KEYS, default_dockerfile, is_local_context
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
 from dockergen.importer.read.ignorefile import newly_excluded
@@ -382,6 +382,8 @@ def _where(root: Path, build: dict[str, Any]) -> tuple[str, str]:
         rel = context
     rel = "." if rel in ("", ".") else f"./{rel}"
     dockerfile = build.get("dockerfile") or "Dockerfile"
+    if dockerfile == "Dockerfile" and is_local_context(context):
+        dockerfile = default_dockerfile(root / rel)
     path = posixpath.normpath(posixpath.join(rel, dockerfile))
     return rel, path
 

@@ -104,8 +104,9 @@ def group(envs: list[EnvServices]) -> Grouping:
     names_of: dict[str, set[str]] = {}
     for (_, name), c in canonical.items():
         names_of.setdefault(c, set()).add(name)
+    used = {(env_name, c) for (env_name, _), c in canonical.items()}  # not a name another service of the environment has
     for (env_name, name), c in canonical.items():
-        if c != sanitize(name) and names_of[c] == {name}:
+        if c != sanitize(name) and names_of[c] == {name} and (env_name, sanitize(name)) not in used:
             canonical[(env_name, name)] = sanitize(name)
     # Names that build the same Dockerfile and never share an environment are one service.
     present: dict[str, set[str]] = {}

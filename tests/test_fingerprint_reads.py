@@ -50,7 +50,9 @@ def test_check_loads_no_hashlib_and_a_render_hashes_with_it() -> None:
     a tenth of it); once pydantic has loaded hashlib, fingerprints use it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     program = "import sys; sys.argv[0] = 'dockergen'; from dockergen.launcher import main; main()"
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", program, "check"], cwd=ROOT / "examples" / "platform", capture_output=True, text=True, env=env, timeout=60)
+    # -S: without the interpreter's site hooks, so that only dockergen's own imports count (a
+    # `.pth` of a system Python may import certifi, and typing with it, before any of ours).
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", program, "check"], cwd=ROOT / "examples" / "platform", capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     loaded = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "dockergen.fingerprint" in loaded and not {"hashlib", "_hashlib", "typing"} & loaded

@@ -284,9 +284,11 @@ def _declared_name(chain: DeclaredChain, labels: dict[str, str]) -> str:
     if last not in ("", "override") and kind_of(last):
         return last
     # `make prod-up` names prod; `up.sh`, `make start` name an action, not an environment.
-    words = [w for w in tokens(chain.name) if w not in ACTION_WORDS]
-    if words and not chain.name.startswith("."):
-        return chain.name if len(words) == len(tokens(chain.name)) else "-".join(words)
+    # A chain nothing names (`COMPOSE_FILE` in .env) is named by its files below.
+    name = chain.name or ""
+    words = [w for w in tokens(name) if w not in ACTION_WORDS]
+    if words and not name.startswith("."):
+        return name if len(words) == len(tokens(name)) else "-".join(words)
     folder = folder_name(chain.files[-1])
     return last if last not in ("", "override") else (folder or "dev")
 

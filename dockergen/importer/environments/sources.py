@@ -19,6 +19,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockergen.containment import outside_reason
 from dockergen.importer.discover import MAKEFILES
 from dockergen.importer.read.envfile import read_env_file
 
@@ -52,7 +53,8 @@ def compose_file_variable(root: Path) -> DeclaredChain | None:
     if not value:
         return None
     separator = dotenv.get("COMPOSE_PATH_SEPARATOR") or (";" if ";" in value else ":")
-    files = tuple(posixpath.normpath(f.strip()) for f in value.split(separator) if f.strip())
+    # Only files inside the project: the import reads nothing outside the folder it was given.
+    files = _resolve(root, ".env", tuple(f.strip() for f in value.split(separator) if f.strip()))
     return DeclaredChain(files, None, None, f".env (COMPOSE_FILE={value})") if files else None
 
 
@@ -216,7 +218,7 @@ def _resolve(root: Path, rel: str, files: tuple[str, ...]) -> tuple[str, ...] | 
     folder = posixpath.dirname(rel)
     for base in dict.fromkeys([folder, ""]):
         candidate = tuple(posixpath.normpath(posixpath.join(base, f)) for f in files)
-        if all(not c.startswith("../") and (root / c).is_file() for c in candidate):
+        if all(outside_reason(root, c) is None and (root / c).is_file() for c in candidate):
             return candidate
     return None
 

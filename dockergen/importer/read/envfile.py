@@ -72,8 +72,7 @@ _ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v
 def parse_dotenv(text: str, expand: bool = True) -> dict[str, str]:
     """The variables a ``.env`` sets, as Compose reads it: ``export`` and ``KEY: value`` forms,
     ``#`` comment lines and `` #`` comments after unquoted values, single quotes literal (but
-    ``\\'``),
-    double quotes spanning lines with ``\\n``/``\\t`` escapes, ``${OTHER}`` of earlier lines
+    for ``\\'``), double quotes spanning lines with Go's escapes, ``${OTHER}`` of earlier lines
     expanded (``expand=False``: each value in Compose's interpolation syntax instead, as a
     spec's defaults are written). A line Compose would refuse ends the reading (Compose reads
     nothing then)."""

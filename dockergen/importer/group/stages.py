@@ -237,7 +237,7 @@ MOUNT_SOURCE = re.compile(r"(--mount=\S*?\b(?:source|src)=)([^,\s]+)")
 def _rewrite(ins, parsed: ParsedDockerfile, here: int, local: dict[int, str], variant: Variant, context: str,  # noqa: ANN001
              defaults: dict, obstacles: list[str]) -> str:  # fmt: skip
     # A heredoc's body is a file or a script: its blanks are kept as they are.
-    text = ins.original.rstrip("\n") if ins.heredoc else collapse_ws(ins.original.rstrip().rstrip("\\"))
+    text = ins.original.rstrip("\n") if ins.heredoc else collapse_ws(ins.original.rstrip(), ins.escape)
 
     def stage_ref(match: re.Match[str]) -> str:
         ref = match.group(2)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class ConfigRequest:
     all_profiles: bool = True
     project_name: str | None = None  # the -p a project's own command gives
     env_file: Path | None = None  # --env-file: a .env read from elsewhere than the project directory
+    env: tuple[tuple[str, str], ...] = ()  # variables set on top of the minimal environment (placeholders)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class ConfigResult:
     request: ConfigRequest
     config: dict[str, Any] | None
     error: str | None
+    unset: tuple[str, ...] = ()  # the variables Compose warned are not set (blank)
 
 
 @lru_cache(maxsize=1)
@@ -64,10 +67,10 @@ def run_config(request: ConfigRequest) -> ConfigResult:
     if command is None:
         return ConfigResult(request, None, "no Compose CLI")
     profiles = ("*",) if request.all_profiles else ()
-    config, error = _config(command, request, profiles)
+    config, error, unset = _config(command, request, profiles)
     if config is None and request.all_profiles and error and CONTAINER_NAME_CLASH in error:
         config, error = _config_per_profile(command, request)
-    return ConfigResult(request, config, error)
+    return ConfigResult(request, config, error, unset)
 
 
 # Services of different profiles (`ollama-cpu`, `ollama-gpu`) may share a container name: no
@@ -78,12 +81,12 @@ CONTAINER_NAME_CLASH = "is already in use by service"
 def _config_per_profile(command: tuple[str, ...], request: ConfigRequest) -> tuple[dict[str, Any] | None, str | None]:
     """The config of every profile, one run each, as one project: what `--profile *` would
     give without the clash."""
-    names, error = _run(command, request, (), ("config", "--profiles"))
+    names, error, _ = _run(command, request, (), ("config", "--profiles"))
     if names is None:
         return None, error
     merged: dict[str, Any] | None = None
     for profile in ["", *names.split()]:
-        config, error = _config(command, request, (profile,) if profile else ())
+        config, error, _ = _config(command, request, (profile,) if profile else ())
         if config is None:
             return None, error
         if merged is None:
@@ -97,19 +100,28 @@ def _config_per_profile(command: tuple[str, ...], request: ConfigRequest) -> tup
     return merged, None
 
 
-def _config(command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...]) -> tuple[dict[str, Any] | None, str | None]:
+def _config(
+    command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...]
+) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
     tail = ["config", "--format", "json", *([] if request.interpolate else ["--no-interpolate"])]
-    text, error = _run(command, request, profiles, tail)
+    text, error, unset = _run(command, request, profiles, tail)
     if text is None:
-        return None, error
+        return None, error, unset
     try:
-        return json.loads(text), None
+        return json.loads(text), None, unset
     except json.JSONDecodeError as exc:
-        return None, f"unreadable output: {exc}"
+        return None, f"unreadable output: {exc}", unset
 
 
-def _run(command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...], tail: Any) -> tuple[str | None, str | None]:
-    """Stdout of one Compose CLI call on ``request``'s files, or (None, why it failed)."""
+# Compose's warning for a variable it interpolates as blank (logfmt quotes it as \"NAME\").
+UNSET_WARNING = re.compile(r'The \\?"([A-Za-z_][A-Za-z0-9_]*)\\?" variable is not set')
+
+
+def _run(
+    command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...], tail: Any
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """Stdout of one Compose CLI call on ``request``'s files, or (None, why it failed); with
+    the variables Compose warned are unset."""
     argv = [*command, "--project-directory", str(request.project_dir)]
     if request.project_name:
         argv += ["--project-name", request.project_name]
@@ -121,13 +133,15 @@ def _run(command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, 
         argv += ["--profile", profile]
     argv += list(tail)
     try:
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=minimal_env(), cwd=request.project_dir)
+        env = {**minimal_env(), **dict(request.env)}
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=request.project_dir)
     except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"
+        return None, f"{type(exc).__name__}: {exc}", ()
+    unset = tuple(dict.fromkeys(UNSET_WARNING.findall(out.stderr)))
     if out.returncode != 0:
-        lines = [line for line in out.stderr.splitlines() if "is obsolete" not in line]
-        return None, " ".join(lines).strip() or f"exit {out.returncode}"
-    return out.stdout, None
+        lines = [line for line in out.stderr.splitlines() if "is obsolete" not in line and not UNSET_WARNING.search(line)]
+        return None, " ".join(lines).strip() or f"exit {out.returncode}", unset
+    return out.stdout, None, unset
 
 
 def run_configs(requests: list[ConfigRequest], memo: dict[ConfigRequest, ConfigResult] | None = None) -> list[ConfigResult]:
@@ -140,3 +154,29 @@ def run_configs(requests: list[ConfigRequest], memo: dict[ConfigRequest, ConfigR
         with ThreadPoolExecutor(max_workers=workers) as pool:
             memo.update(zip(pending, pool.map(run_config, pending)))
     return [memo[r] for r in requests]
+
+
+# The forms a placeholder takes, tried in turn while Compose names it in an error: a blank
+# variable is invalid where a host path, a port or a duration is due.
+PLACEHOLDER_FORMS = ("/dockergen-unset/{n}", "{n}", "{n}s")
+
+
+def with_placeholders(result: ConfigResult) -> ConfigResult:
+    """``result`` again, a placeholder set for each variable Compose warned is unset, when that
+    blank is what made the files invalid (``${SSH_AUTH_SOCK}:/agent`` in a checkout without the
+    user's shell): Compose itself only warns. Each placeholder is a number of its own, so an
+    error that quotes one tells which variable needs another form."""
+    names = result.unset
+    if result.config is not None or not names:
+        return result
+    forms = dict.fromkeys(names, 0)
+    while True:
+        values = {name: PLACEHOLDER_FORMS[forms[name]].format(n=10001 + i) for i, name in enumerate(names)}
+        retry = run_config(replace(result.request, env=tuple(sorted(values.items()))))
+        if retry.config is not None:
+            return retry
+        blamed = [name for i, name in enumerate(names) if str(10001 + i) in (retry.error or "")]
+        if not blamed or any(forms[name] + 1 == len(PLACEHOLDER_FORMS) for name in blamed):
+            return result
+        for name in blamed:
+            forms[name] += 1

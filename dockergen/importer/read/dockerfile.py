@@ -42,6 +42,7 @@ class Instruction:
     heredoc: bool = False
     comments: tuple[str, ...] = ()
     heredocs: tuple[str, ...] = ()  # each heredoc's content, as BuildKit reads it  # the comment lines right above it, without their `#`
+    escape: str = "\\"  # the Dockerfile's escape character (`# escape=`)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
             bool(c.heredocs),
             comments,
             tuple(h.content for h in c.heredocs),
+            directives.get("escape", "\\"),
         )
         if cmd not in KNOWN:
             raise DockerfileError(f"line {c.start_line}: unknown instruction {c.cmd!r}")
@@ -191,8 +193,9 @@ def _directives(text: str) -> dict[str, str]:
     return out
 
 
-def collapse_ws(text: str) -> str:
-    """Runs of blanks outside quotes as one space: what a shell (and JSON) reads the same."""
+def collapse_ws(text: str, escape: str = "\\") -> str:
+    """Runs of blanks outside quotes as one space: what a shell (and JSON) reads the same.
+    ``escape`` quotes the next character (a Dockerfile's backquote makes ``\\`` plain)."""
     out: list[str] = []
     quote: str | None = None
     escaped = False
@@ -209,7 +212,7 @@ def collapse_ws(text: str) -> str:
             continue
         separator = False
         out.append(ch)
-        if ch == "\\" and quote != "'":
+        if ch == escape and quote != "'":
             escaped = True
         elif quote is None and ch in "'\"":
             quote = ch
@@ -360,7 +363,7 @@ def _derive(image: str, lines: tuple[str, ...], parsed: ParsedDockerfile, index:
 
 
 def _form(ins: Instruction) -> str:
-    return json.dumps(list(ins.value)) if ins.json else f"/bin/sh -c {collapse_ws(ins.value[0]) if ins.value else ''}"
+    return json.dumps(list(ins.value)) if ins.json else f"/bin/sh -c {collapse_ws(ins.value[0], ins.escape) if ins.value else ''}"
 
 
 def _healthcheck_text(ins: Instruction) -> str:
@@ -368,7 +371,7 @@ def _healthcheck_text(ins: Instruction) -> str:
         return "NONE"
     flags = " ".join(sorted(ins.flags))
     rest = list(ins.value[1:]) if ins.value and ins.value[0].upper() == "CMD" else list(ins.value)
-    body = json.dumps(rest) if ins.json else collapse_ws(" ".join(rest))
+    body = json.dumps(rest) if ins.json else collapse_ws(" ".join(rest), ins.escape)
     return f"{flags} CMD {body}".strip()
 
 
@@ -431,7 +434,7 @@ def _canonical(
     if ins.cmd == "ARG":
         value = [_effective_arg(item, parsed, given) for item in value]
     if not ins.json:
-        value = [collapse_ws(v) for v in value]
+        value = [collapse_ws(v, ins.escape) for v in value]
     body = json.dumps(value) if ins.json or ins.cmd in ("COPY", "ADD", "ENV", "LABEL", "ARG", "EXPOSE", "VOLUME") else " ".join(value)
     sub = f" {ins.sub_cmd}" if ins.sub_cmd else ""
     heredocs = "".join(f"\n<<{json.dumps(content)}" for content in ins.heredocs)

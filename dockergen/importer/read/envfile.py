@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.importer.discover import Inventory
+from dockergen.importer.read.interpolate import interpolate
 from dockergen.safe_read import read_text
 from dockergen.sensitive import looks_secret
 
@@ -20,22 +21,24 @@ def documented_variables(root: Path, inventory: Inventory) -> dict[str, dict[str
     out: dict[str, dict[str, Any]] = {}
     for rel in candidates[:1]:
         try:
-            lines = read_text(root / rel).splitlines()
+            text = read_text(root / rel)
         except (OSError, UnicodeDecodeError):
             continue
+        lines, values = text.splitlines(), parse_dotenv(text, expand=False)
         comment: list[str] = []
         for line in lines:
             stripped = line.strip()
             if stripped.startswith("#"):
-                text = stripped.lstrip("#").strip()
-                if text and not re.match(r"^[-=]+", text):
-                    comment.append(text)
+                note = stripped.lstrip("#").strip()
+                if note and not re.match(r"^[-=]+", note):
+                    comment.append(note)
                 continue
             match = ENV_LINE.match(line)
             if not match:
                 comment = []
                 continue
-            name, value = match.group(1), match.group(2).strip().strip("'\"")
+            name = match.group(1)
+            value = values.get(name, "")
             entry: dict[str, Any] = {}
             if comment:
                 entry["description"] = " ".join(comment)
@@ -49,17 +52,84 @@ def documented_variables(root: Path, inventory: Inventory) -> dict[str, dict[str
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """``KEY=VALUE`` lines the way Compose reads an env file (quotes stripped, comments skipped)."""
-    out: dict[str, str] = {}
+    """The variables an env file sets, as Compose reads them (nothing when it is unreadable)."""
     try:
-        lines = read_text(path).splitlines()
+        return parse_dotenv(read_text(path))
     except (OSError, UnicodeDecodeError):
-        return out
-    for line in lines:
-        match = ENV_LINE.match(line)
-        if match and not line.lstrip().startswith("#"):
-            value = match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            out[match.group(1)] = value
-    return out
+        return {}
+
+
+# Compose reads a .env with compose-go's dotenv parser; these are its rules, checked against
+# the real CLI by tests/test_import_dotenv.py.
+_SPACE = " \t\v\f\r\x85\xa0"  # blanks that do not end a line
+_EXPORT = re.compile(r"export[ \t]+")
+_KEY_CHAR = re.compile(r"[\w.\-\[\]]")
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+# Go's escapes, `\$` kept from interpolation; any other backslash stays as written.
+_ESCAPED = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "\\": "\\", '"': '"', "$": "$$"}
+
+
+def parse_dotenv(text: str, expand: bool = True) -> dict[str, str]:
+    """The variables a ``.env`` sets, as Compose reads it: ``export`` and ``KEY: value`` forms,
+    ``#`` comment lines and `` #`` comments after unquoted values, single quotes literal (but
+    for ``\\'``), double quotes spanning lines with Go's escapes, ``${OTHER}`` of earlier lines
+    expanded (``expand=False``: each value in Compose's interpolation syntax instead, as a
+    spec's defaults are written). A line Compose would refuse ends the reading (Compose reads
+    nothing then)."""
+    values: dict[str, str] = {}
+    pos = 0
+    while (pos := _statement_start(text, pos)) < len(text):
+        if match := _EXPORT.match(text, pos):
+            pos = match.end()
+        start = pos
+        while pos < len(text) and text[pos] not in "=:\n":
+            if not (_KEY_CHAR.match(text[pos]) or text[pos] in _SPACE):
+                return values
+            pos += 1
+        key = text[start:pos].rstrip(_SPACE)
+        if any(c in _SPACE for c in key):
+            return values
+        if pos == len(text) or text[pos] == "\n":
+            continue  # `KEY` alone: the value of the caller's environment, none here
+        pos += 1
+        while pos < len(text) and text[pos] in _SPACE:
+            pos += 1
+        quote = text[pos] if pos < len(text) and text[pos] in "'\"" else None
+        if quote is None:
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            syntax = text[pos:end].split(" #", 1)[0].rstrip()
+            pos = end
+        else:
+            end = _closing_quote(text, pos + 1, quote)
+            if end is None:
+                return values
+            raw, pos = text[pos + 1 : end], end + 1
+            syntax = raw.replace("\\'", "'").replace("$", "$$") if quote == "'" else _ESCAPE.sub(lambda m: _ESCAPED.get(m.group(1), m.group(0)), raw)
+        if key:  # an empty one (`='x'`, or what follows a closing quote) Compose reads and drops
+            values[key] = interpolate(syntax, values) if expand else syntax
+    return values
+
+
+def _statement_start(text: str, pos: int) -> int:
+    """Where the next assignment starts: past blank lines and ``#`` comment lines."""
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos < len(text) and text[pos] == "#":
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end
+            continue
+        return pos
+
+
+def _closing_quote(text: str, pos: int, quote: str) -> int | None:
+    escaped = False
+    for i in range(pos, len(text)):
+        if escaped:
+            escaped = False
+        elif text[i] == "\\":
+            escaped = True
+        elif text[i] == quote:
+            return i
+    return None

@@ -20,7 +20,7 @@ import re
 import shlex
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ class VerifyResult:
     dockerfiles_compared: int = 0
     seconds: float = 0.0
     compose_calls: int = 0
+    placeholders: dict[str, tuple[str, ...]] = field(default_factory=dict)  # env -> variables given a placeholder
 
     @property
     def unexplained(self) -> list[Difference]:
@@ -112,6 +113,11 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None, 
             pairs.append((env.name, len(requests) - 2, len(requests) - 1))
         results = compose_cli.run_configs(requests, memo)
         result.compose_calls = len(requests)
+        for env_name, i, j in pairs:
+            _like_for_like(results, i, j)
+            if results[i].request.env:
+                result.placeholders[env_name] = tuple(name for name, _ in results[i].request.env)
+                result.compose_calls += 2
     rendered_dockerfiles = _parse_rendered(files)
     for env_name, i, j in pairs:
         original, mine = results[i], results[j]
@@ -133,6 +139,17 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None, 
     result.differences.extend(_newly_ignored(plan, files))
     result.seconds = time.monotonic() - started
     return result
+
+
+def _like_for_like(results: list[compose_cli.ConfigResult], original: int, mine: int) -> None:
+    """Where a variable unset here (set in the user's shell) makes the original files invalid,
+    both sides again with the same placeholders: the rendered files are judged in the
+    environment the original ones were."""
+    retried = compose_cli.with_placeholders(results[original])
+    if retried is results[original]:
+        return
+    results[original] = retried
+    results[mine] = compose_cli.run_config(replace(results[mine].request, env=retried.request.env))
 
 
 def _parse_rendered(files: dict[str, str]) -> dict[str, ParsedDockerfile]:
@@ -543,7 +560,9 @@ def summary_line(result: VerifyResult) -> str:
     counts = result.counts()
     parts = [f"{counts.get(c, 0)} {c}" for c in (KEPT, UNIFIED, CARRIED, BAKED, UNEXPLAINED)]
     envs_ok = sum(1 for v in result.compared.values() if v == "ok")
+    unset = sorted({name for names in result.placeholders.values() for name in names})
+    placeholders = f"; unset here, compared with the same placeholder on both sides: {', '.join(unset)}" if unset else ""
     return (
         f"{len(result.compared)} environments compared ({envs_ok} with the Compose CLI), {result.dockerfiles_compared} Dockerfile "
-        f"stages compared; differences: {', '.join(parts)} ({result.seconds:.1f}s, {result.compose_calls} Compose CLI calls)"
+        f"stages compared; differences: {', '.join(parts)} ({result.seconds:.1f}s, {result.compose_calls} Compose CLI calls){placeholders}"
     )

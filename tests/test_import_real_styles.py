@@ -84,3 +84,30 @@ def test_a_context_with_only_a_containerfile_builds_it(tmp_path: Path, cli: bool
 ])  # fmt: skip
 def test_a_dockerfile_in_a_source_folder_is_named_for_the_folder_that_names_it(path: str, stem: str) -> None:
     assert stem_of(path) == stem
+
+
+@pytest.mark.parametrize("folder, value, expected", [
+    ("docker", "./library", "./docker/library"),
+    ("deploy/compose", "../uploads", "./deploy/uploads"),
+    ("docker", ".", "./docker"),
+    ("docker", "/srv/library", None),
+])  # fmt: skip
+def test_a_bind_variable_with_a_relative_value_keeps_its_folder(tmp_path: Path, folder: str, value: str, expected: str | None) -> None:
+    # Immich-style: the compose file and its .env live in a subfolder; `${UPLOAD_LOCATION}`
+    # is relative to that folder, the rendered files' to the root. An absolute one stays a variable.
+    root = tree(tmp_path / "repo", {
+        f"{folder}/docker-compose.yml": "services:\n  server:\n    image: ghcr.io/acme/photos:${VERSION:-release}\n"
+                                        "    volumes:\n      - ${UPLOAD_LOCATION}:/data\n    env_file: [.env]\n",
+        f"{folder}/.env": f"UPLOAD_LOCATION={value} # where photos go\nVERSION=v1.2\n",
+    })  # fmt: skip
+    spec = imported(root, cli=True)
+    volumes = spec["services"]["server"]["volumes"]
+    assert volumes == ([{"type": "bind", "source": expected, "target": "/data"}] if expected else ["${UPLOAD_LOCATION}:/data"])
+
+
+def test_a_bind_variable_defaulting_to_a_relative_path_stays_a_variable(tmp_path: Path) -> None:
+    root = tree(tmp_path / "repo", {
+        "src/compose.yaml": "services:\n  t:\n    image: alpine:3\n    volumes:\n      - ${OUT_DIR:-./out/}:/results\n",
+        "src/.env": "OTHER=1\n",
+    })  # fmt: skip
+    assert "${OUT_DIR:-./src/out/}" in imported(root, cli=True)["services"]["t"]["volumes"][0]

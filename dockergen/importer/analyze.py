@@ -105,6 +105,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
 
     effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
     _interpolated_build_names(root, sets, effective, notes)
+    _relative_variable_binds(root, sets, effective, notes)
     _inline_dockerfiles(root, effective, parsed, unparsed, problems)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
@@ -392,6 +393,28 @@ def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective:
                     del build[key]  # Compose builds the last stage / ./Dockerfile for an empty one
                 notes.append(f"{s.name}: {name}: build {key} {raw} is {value or '(empty)'} as this environment runs it; "
                              f"the spec names it (set `{key}` per environment to pick another)")  # fmt: skip
+
+
+def _relative_variable_binds(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
+    """A bind source ``${UPLOAD_LOCATION}`` of Compose files in a subfolder, whose ``.env`` gives
+    it a relative path (``./library``): Compose resolves it from that folder, the rendered files
+    from the root. Its value is written out, re-spelled from the root, and the note says so."""
+    for s in sets:
+        folder = posixpath.dirname(s.files[0]) if s.files else ""
+        if not folder:
+            continue
+        values = read_env_file(project_dir(root, s.files) / ".env")
+        for name, service in effective[s.name].services.items():
+            for volume in service.get("volumes") or []:
+                source = volume.get("source")  # a volume to the uninterpolated config, a bind once `./`
+                if volume.get("type") not in ("bind", "volume") or not isinstance(source, str) or not source.startswith("$"):
+                    continue
+                value = interpolate(source, values)
+                if not value.startswith(".") or value == interpolate(source, {}):
+                    continue  # not a relative path, or the written default's (re-spelled when read)
+                volume.update(type="bind", source="./" + posixpath.normpath(posixpath.join(folder, value)))
+                notes.append(f"{s.name}: {name}: bind {source} is {value} in {folder}/.env, a path from {folder}/: "
+                             f"written as {volume['source']} (the rendered files are at the root)")
 
 
 def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:

@@ -8,12 +8,14 @@ Nothing here runs a tool; files are only read (requirements, pyproject.toml).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dockergen import presets
+from dockergen.safe_read import read_regular
 from dockergen.spec.model import Build, Node, Python
 
 PathT = tuple[str | int, ...]
@@ -61,7 +63,8 @@ def requirement_names(context: Path, relative: str, seen: set[str] | None = None
         return set()
     seen.add(relative)
     try:
-        text = (context / relative).read_text(encoding="utf-8", errors="replace")
+        # An include may name a FIFO or a device: read_regular refuses it instead of blocking.
+        text = read_regular(context / relative).decode("utf-8", errors="replace")
     except OSError:
         return None
     names: set[str] = set()
@@ -78,11 +81,35 @@ def requirement_names(context: Path, relative: str, seen: set[str] | None = None
     return names
 
 
+INCLUDE = re.compile(r"(?:-r|--requirement|-c|--constraint)[ =]?\s*(\S+)")
+
+
+def requirement_includes(context: Path, relative: str, seen: set[str] | None = None) -> list[str]:
+    """The files a pip requirements file includes (``-r``, ``-c``), and theirs, as paths in
+    ``context``: pip opens them beside it, so the image needs them too. Unreadable ones are
+    left out (validation reports a missing listed file)."""
+    seen = seen if seen is not None else {posixpath.normpath(relative)}
+    try:
+        text = read_regular(context / relative).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    found: list[str] = []
+    for line in text.splitlines():
+        include = INCLUDE.fullmatch(line.split(" #", 1)[0].strip())
+        if include is None or "://" in include[1]:
+            continue
+        nested = posixpath.normpath(posixpath.join(posixpath.dirname(relative), include[1]))
+        if nested not in seen and not nested.startswith(("../", "/")) and nested != "..":
+            seen.add(nested)
+            found += [nested, *requirement_includes(context, nested, seen)]
+    return found
+
+
 def _pyproject(context: Path) -> dict[str, Any] | None:
     import tomllib  # here: most renders read no pyproject.toml
 
     try:
-        return tomllib.loads((context / "pyproject.toml").read_text(encoding="utf-8"))
+        return tomllib.loads(read_regular(context / "pyproject.toml").decode("utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return None
 

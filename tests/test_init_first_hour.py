@@ -315,3 +315,55 @@ def test_init_on_any_project_writes_a_spec_that_renders_or_refuses_with_nothing_
         assert "error:" in result.output and "Traceback" not in result.output
         return
     assert_sound(root, runs_nothing_said="no ASGI/WSGI app found: set `python.app`" in result.output)
+
+
+# ---- requirement files in folders, and the files they include ------------------------
+
+REQUIREMENT_LAYOUTS = {
+    "an include in a folder": {
+        "requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "fastapi\nuvicorn\n",
+        "requirements/dev.txt": "-r base.txt\npytest\n",
+    },
+    "a constraints file": {"requirements.txt": "-c constraints.txt\nfastapi\nuvicorn\n", "constraints.txt": "fastapi<1\n"},
+    "a dev file including the runtime one": {"requirements.txt": "fastapi\nuvicorn\n", "requirements-dev.txt": "-r requirements.txt\npytest\n"},
+    "includes of includes": {
+        "requirements.txt": "--requirement=reqs/a.txt\n", "reqs/a.txt": "-r sub/b.txt\nfastapi\n", "reqs/sub/b.txt": "uvicorn\n",
+        "requirements/test.txt": "-r ../requirements.txt\npytest\n",
+    },
+}  # fmt: skip
+
+
+def pip_reads_what_the_image_has(dockerfile: Path, root: Path) -> None:
+    """Replays the COPYs of builder, dev and test: every file a `pip install -r` opens (and
+    the ones it includes) is in /app at the path pip opens it by."""
+    from dockergen.manifests import requirement_includes
+
+    stages = dockerfile_stages(dockerfile)
+    present: dict[str, set[str]] = {}
+    for stage in ("builder", "dev", "test"):
+        parent, instructions = stages[stage]
+        have = set(present.get(parent.lower(), set()))
+        for c in instructions:
+            if c.cmd == "COPY" and not any(f.startswith("--from") for f in c.flags):
+                *sources, dest = c.value
+                if sources == ["."]:
+                    have.add("*")
+                for source in sources:
+                    have.add(f"{dest.rstrip('/')}/{Path(source).name}".removeprefix("./") if dest.endswith("/") else dest)
+            if c.cmd == "RUN" and "pip install" in c.value[0] and "*" not in have:
+                for read in re.findall(r"-r (\S+)", c.value[0].split("pip install", 1)[1]):
+                    if read.startswith("/tmp/"):
+                        continue
+                    for needed in [read, *requirement_includes(root, read)]:
+                        assert needed in have, (stage, needed, sorted(have))
+        present[stage] = have
+
+
+@pytest.mark.parametrize("layout", sorted(REQUIREMENT_LAYOUTS))
+def test_the_requirement_files_pip_opens_are_in_the_image_where_it_opens_them(layout: str, tmp_path: Path) -> None:
+    write(tmp_path, {**REQUIREMENT_LAYOUTS[layout], "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "app: main:app" in (tmp_path / "dockergen.yaml").read_text(), "the framework is read through the includes"
+    assert_sound(tmp_path)
+    pip_reads_what_the_image_has(tmp_path / "Dockerfile", tmp_path)

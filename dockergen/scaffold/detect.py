@@ -49,6 +49,7 @@ class App:
     requirements: str | None = None
     dev_requirements: str | None = None
     test_requirements: str | None = None
+    requirement_includes: list[str] = field(default_factory=list)  # what they `-r`/`-c` include: copied beside them
     app_module: str | None = None
     interface: str = "asgi"
     server: str = "gunicorn"
@@ -225,7 +226,7 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     app = App(_service_name(context, "app"), context, "python", 8000, evidence)
     deps: set[str] = set()
     for name in ("requirements.txt", "requirements.in"):
-        deps |= _requirement_names(_read(directory / name))
+        deps |= manifests.requirement_names(directory, name) or set()  # `-r base.txt` included
     pyproject: dict[str, Any] = {}
     if (directory / "pyproject.toml").is_file():
         try:
@@ -360,6 +361,9 @@ def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: 
             setattr(app, attr, next((c for c in candidate if (directory / c).is_file()), None))
         if app.requirements is None and project:
             app.requirements = "pyproject.toml"
+        listed = [r for r in (app.requirements, app.dev_requirements, app.test_requirements) if r and r != "pyproject.toml"]
+        included = [f for r in listed for f in manifests.requirement_includes(directory, r) if f not in listed and (directory / f).is_file()]
+        app.requirement_includes = sorted(f for f in set(included) if SAFE_WORD.fullmatch(f))
         names = set()
         for relative in (app.requirements, app.dev_requirements, app.test_requirements):
             if relative == "pyproject.toml":

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dockergen import presets
 from dockergen.command_probes import probe_for
 from dockergen.render.comment import comment_lines
+from dockergen.render.dockerfile import copies
 from dockergen.render.yaml_out import atom
 from dockergen.scaffold.detect import App
 
@@ -127,6 +128,10 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         if app.variables():
             out.append(f"      env: {{{', '.join(f'{k}: {q(v)}' for k, v in app.variables().items())}}}   # read by the app: ENV in every stage")
     if app.family == "python":
+        if app.requirement_includes:
+            copy = [f"COPY {' '.join(files)} {folder}" for files, folder in copies(app.requirement_includes)]
+            out.append("      hooks:")
+            out.append(f"        before_install: {q(copy)}   # what the requirements include (-r, -c): pip opens them beside them")
         out.append("      python:")
         out.append(f"        version: {q(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
         install = PYTHON_INSTALLS["pyproject" if app.requirements == "pyproject.toml" else app.manager]

@@ -101,6 +101,23 @@ PROJECTS: dict[str, tuple[dict[str, str], list[str] | None, bool]] = {
          "pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "index.html": "<html></html>\n"},
         None, True,
     ),
+    "typescript node worker": (
+        {"package.json": package({"bullmq": "5"}, main="dist/worker.js", scripts={"build": "tsc", "test": "jest"}), **LOCK,
+         "src/worker.ts": "import { Worker } from 'bullmq'\nnew Worker('q', async () => {})\n"},
+        ["node", "dist/worker.js"], False,
+    ),
+    "websocket server on a port option": (
+        {"package.json": package({"ws": "8"}, main="index.js"), **LOCK, "index.js": "new (require('ws').WebSocketServer)({ port: 8090 })\n"},
+        ["node", "index.js"], True,
+    ),
+    "streamlit": (
+        {"requirements.txt": "streamlit\npandas\n", "app.py": "import streamlit as st\n\nst.title('hi')\n"},
+        ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"], True,
+    ),
+    "gradio": (
+        {"requirements.txt": "gradio\n", "ui.py": "import gradio as gr\n\ngr.Interface(fn=str, inputs='text', outputs='text').launch()\n"},
+        ["python", "ui.py"], True,
+    ),
     "go server": (
         {"go.mod": "module x\n\ngo 1.22\n", "main.go": 'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8081", nil) }\n'},
         ["/app"], True,
@@ -367,3 +384,33 @@ def test_the_requirement_files_pip_opens_are_in_the_image_where_it_opens_them(la
     assert "app: main:app" in (tmp_path / "dockergen.yaml").read_text(), "the framework is read through the includes"
     assert_sound(tmp_path)
     pip_reads_what_the_image_has(tmp_path / "Dockerfile", tmp_path)
+
+
+def test_a_streamlit_app_is_probed_on_its_own_health_route(tmp_path: Path) -> None:
+    write(tmp_path, PROJECTS["streamlit"][0])
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    services = assert_sound(tmp_path)
+    assert services["app"]["ports"][0]["target"] == 8501
+    assert "/_stcore/health" in " ".join(services["app"]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("where", [".", "api"])
+def test_a_hand_written_env_example_is_kept_and_the_generated_one_goes_beside_it(where: str, tmp_path: Path) -> None:
+    mine = "# the app's settings\nDATABASE_URL=postgresql://localhost/app\n"
+    write(tmp_path, {**{f"{where}/{k}": v for k, v in {**PROJECTS["fastapi"][0], "requirements.txt": "fastapi\nuvicorn\npsycopg\n"}.items()},
+                     ".env.example": mine})  # fmt: skip
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert_sound(tmp_path)
+    assert (tmp_path / ".env.example").read_text() == mine
+    assert "POSTGRES_PASSWORD=" in (tmp_path / ".env.dockergen.example").read_text()
+
+
+def test_render_refusing_a_file_it_never_wrote_does_not_send_the_user_to_absorb(tmp_path: Path) -> None:
+    write(tmp_path, PROJECTS["fastapi"][0])
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    (tmp_path / ".dockerignore").write_text("node_modules\n")
+    result = invoke("render", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert result.exit_code == 1
+    assert ".dockerignore: error: refusing to overwrite it: not written by dockergen" in result.output
+    assert "it is yours" in result.output and "absorb" not in result.output

@@ -32,6 +32,7 @@ class Choices:
     apps: list[App]
     backing: set[str]  # postgres | redis: services to add
     schema: str | None  # what `$schema=` points at; None: say how to get one
+    env_example: str | None = None  # where render writes the list of variables, when not .env.example
 
 
 def q(value: object) -> str:
@@ -108,6 +109,12 @@ def starter_spec(choices: Choices) -> str:
             "    secret: true",
             "",
         ]
+    if choices.env_example:
+        out += [
+            "output:",
+            f"  env_example: {q(choices.env_example)}   # .env.example is the project's own: render writes its list of variables here",
+            "",
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -151,7 +158,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append(f"        server: {app.server}         # production server")
         elif app.command:
             out.append(f"        dev_command: {q(app.command)}")
-            out.append(f"        prod_command: {q(app.command)}   # no web server: what the container runs")
+            out.append(f"        prod_command: {q(app.command)}   # what the container runs{'' if app.port else ': it serves no HTTP'}")
     elif app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         out.append("      node:")
@@ -173,7 +180,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
         elif app.framework == "vite":
             out.append('      writable: ["node_modules/.vite"]   # the dev server\'s dependency cache; the rest stays root\'s')
-    if app.port is not None and (app.family == "node" or (app.family == "python" and app.app_module)):
+    if app.port is not None and (app.family == "node" or (app.family == "python" and (app.app_module or app.command))):
         out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
     out += _worker_healthcheck(app)
     if app.port is not None:

@@ -3,7 +3,8 @@ manifests and lockfiles, node's install files) and what they declare, so that va
 can judge them before a build does: a missing one fails the ``COPY``, and a test stage
 whose installs name no pytest cannot run pytest.
 
-Nothing here runs a tool; files are only read (requirements, pyproject.toml).
+Nothing here runs a tool; files are only read (requirements, pyproject.toml), as every
+user file is (``safe_read``: regular files only, bounded), and only inside the context.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import presets
+from dockergen.containment import outside_reason
 from dockergen.safe_read import read_regular
 from dockergen.spec.model import Build, Node, Python
 
@@ -57,15 +59,17 @@ def _name(requirement: str) -> str:
 
 def requirement_names(context: Path, relative: str, seen: set[str] | None = None) -> set[str] | None:
     """Distribution names a pip requirements file installs, following ``-r``/``--requirement``
-    includes (relative to the including file); None when a file cannot be read."""
+    includes (relative to the including file); None when a file cannot be read, or an
+    include lies outside the context (``-r /dev/zero``, ``-r ../../x``: the build cannot read it either)."""
     seen = seen if seen is not None else set()
     if relative in seen:
         return set()
     seen.add(relative)
+    if outside_reason(context, relative) is not None:
+        return None
     try:
-        # An include may name a FIFO or a device: read_regular refuses it instead of blocking.
         text = read_regular(context / relative).decode("utf-8", errors="replace")
-    except OSError:
+    except OSError:  # missing, a FIFO, a device, too large
         return None
     names: set[str] = set()
     for line in text.splitlines():
@@ -99,7 +103,7 @@ def requirement_includes(context: Path, relative: str, seen: set[str] | None = N
         if include is None or "://" in include[1]:
             continue
         nested = posixpath.normpath(posixpath.join(posixpath.dirname(relative), include[1]))
-        if nested not in seen and not nested.startswith(("../", "/")) and nested != "..":
+        if nested not in seen and outside_reason(context, nested) is None:  # the build reads only its context
             seen.add(nested)
             found += [nested, *requirement_includes(context, nested, seen)]
     return found
@@ -110,7 +114,7 @@ def _pyproject(context: Path) -> dict[str, Any] | None:
 
     try:
         return tomllib.loads(read_regular(context / "pyproject.toml").decode("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML, or an int of over 4,300 digits
         return None
 
 

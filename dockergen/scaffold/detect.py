@@ -236,7 +236,7 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     if (directory / "pyproject.toml").is_file():
         try:
             pyproject = tomllib.loads(_read(directory / "pyproject.toml"))
-        except tomllib.TOMLDecodeError:
+        except ValueError:  # not TOML, or an int of over 4,300 digits (a plain ValueError)
             pyproject = {}
     project = manifests.table(pyproject, "project")
     listed = project.get("dependencies")
@@ -356,7 +356,7 @@ def _pipfile_names(directory: Path) -> set[str]:
     """A Pipfile's packages: pipenv does not install here, but they tell the framework."""
     try:
         packages = tomllib.loads(_read(directory / "Pipfile")).get("packages")
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # as for pyproject.toml
         return set()
     return {str(d).lower().replace("_", "-") for d in packages} if isinstance(packages, dict) else set()
 

@@ -418,3 +418,12 @@ def test_render_refusing_a_file_it_never_wrote_does_not_send_the_user_to_absorb(
     checked = invoke("check", "--spec", str(tmp_path / "dockergen.yaml"))
     assert checked.exit_code == 1 and "would refuse to overwrite .dockerignore: .dockerignore not written by dockergen: move it away" in checked.output
     assert "absorb" not in checked.output
+
+
+def test_a_go_module_with_several_programs_says_which_one_the_image_builds(tmp_path: Path) -> None:
+    main = 'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    write(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "cmd/api/main.go": main, "cmd/worker/main.go": "package main\n\nfunc main() {}\n"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "cmd/ holds 2 programs: the image builds ./cmd/api, not ./cmd/worker" in result.output
+    assert_sound(tmp_path)

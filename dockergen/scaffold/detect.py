@@ -672,6 +672,10 @@ def _go(directory: Path, context: str) -> App:
         mains = sorted(p.parent for p in directory.glob("cmd/*/main.go") if SAFE_WORD.fullmatch(p.parent.name))
         if mains:
             app.go_main = "./" + mains[0].relative_to(directory).as_posix()
+        if len(mains) > 1:
+            others = ", ".join(f"./{m.relative_to(directory).as_posix()}" for m in mains[1:])
+            app.notes.append(f"cmd/ holds {len(mains)} programs: the image builds {app.go_main}, not {others}; "
+                             "give each one a service of its own (a copy of this one with its own build step) if it runs too")  # fmt: skip
     sources = _sources(directory, GO_SOURCES)
     if not GO_SERVER.search(_read(directory / "go.mod")) and not any(GO_SERVER.search(text) for _, text in sources):
         app.port = None

@@ -25,7 +25,7 @@ from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
 from dockergen.importer.environments.sources import command_files, compose_file_variable
 from dockergen.importer.findings import detect
-from dockergen.importer.group.builds import BuildUse, plan_builds
+from dockergen.importer.group.builds import BuildUse, family_of, plan_builds
 from dockergen.importer.group.services import EnvServices, env_words, group, sanitize
 from dockergen.importer.plan import EnvPlan, ImportOptions, ImportPlan, RepoFacts
 from dockergen.importer.read import compose_cli
@@ -114,9 +114,9 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
             raise DockergenError([Problem("nothing to import: no Compose file and no Dockerfile dockergen can read",
                                           Location(str(root)), hint="point it at the repository's root folder"), *why])  # fmt: skip
         notes.append("no Compose environment found: the Dockerfiles are imported into a `dev` environment, "
-                     "each image as a service behind its own profile")
+                     "each image as a service that builds it")
         envs = [EnvPlan("dev", (), None, "dev", "docker", _project(root, []), "no Compose files")]
-        effective = {"dev": Merged(envs[0].project)}
+        effective = {"dev": Merged(envs[0].project, _built_alone(root, parsed))}
 
     grouping = group(
         [
@@ -530,6 +530,24 @@ def _podman_blockers(merged: Merged) -> str:
     if low:
         parts.append("host ports below 1024, which it would shift (" + ", ".join(low[:4]) + ")")
     return "; ".join(parts)
+
+
+def _built_alone(root: Path, parsed: dict[str, ParsedDockerfile]) -> dict[str, dict[str, Any]]:
+    """The services of a repository with Dockerfiles and no Compose file: one per image (the
+    Dockerfiles of one folder and stem), building the plainest of them from its folder, as
+    `docker build <folder>` does; its other Dockerfiles become that image's variants."""
+    families: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(parsed):
+        families.setdefault(family_of(path), []).append(path)
+    services: dict[str, dict[str, Any]] = {}
+    for (folder, stem), paths in sorted(families.items()):
+        primary = min(paths, key=lambda path: (len(posixpath.basename(path)), path))
+        name = base = sanitize(stem or posixpath.basename(folder) or root.resolve().name)
+        n = 2
+        while name in services:
+            name, n = f"{base}-{n}", n + 1
+        services[name] = {"build": {"context": folder or ".", "dockerfile": posixpath.basename(primary)}}
+    return services
 
 
 def _project(root: Path, envs: list[EnvPlan]) -> str:

@@ -39,6 +39,8 @@ class EnvPlan:
     @property
     def description(self) -> str:
         """What the environment was, as the spec records it (``was: <command>``)."""
+        if not self.files:
+            return "was: no Compose file, only the Dockerfiles"
         moved = f" (its .env: {self.env_file}; run the rendered files with --env-file {self.env_file})" if self.env_file else ""
         return f"was: {self.command}{moved}"
 

@@ -113,3 +113,20 @@ def test_a_refused_hatch_value_is_left_out_and_nothing_else_moves_a_second_time(
     assert built is not None and built.left_out == {("web", "build"): "outside"}
     assert next_options(ImportOptions(), [Problem("no path")]) is None
     assert next_options(ImportOptions(), [Problem("refused", path=("volumes", "data"))]) is None
+
+
+def test_a_brace_in_an_original_name_is_kept_as_written_not_read_as_a_placeholder(tmp_path: Path) -> None:
+    # `{service}` and `{x}` mean placeholders to the spec (`spec.names`): the originals' text goes through the hatch.
+    compose = ("services:\n  web:\n    build: .\n    container_name: 'shop-{service}'\n"
+               "    networks: {default: {aliases: ['{x}']}}\n  db:\n    image: 'postgres:{env}'\n")  # fmt: skip
+    root = _tree(tmp_path / "repo", {"Dockerfile": DOCKERFILE, "docker-compose.yml": compose})
+    result = _run("import", ".", cwd=root, env={"DOCKERGEN_COMPOSE": "none"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = _run("render", "--force", "-q", cwd=root)
+    assert rendered.returncode == 0, rendered.stderr
+    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
+    overlays = [yaml.safe_load(p.read_text())["services"] for p in root.glob("compose.*.yaml")]
+    merged = {name: {**services.get(name, {}), **next((o[name] for o in overlays if name in o), {})} for name in ("web", "db")}
+    assert merged["web"]["container_name"] == "shop-{service}"
+    assert merged["web"]["networks"]["default"]["aliases"] == ["{x}"]
+    assert merged["db"]["image"] == "postgres:{env}"

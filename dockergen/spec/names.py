@@ -80,8 +80,8 @@ def expanded(settings: Mapping[str, Any], values: Mapping[str, str]) -> dict[str
     out: dict[str, Any] = {}
     for key in FIELDS:
         value = settings.get(key)
-        if isinstance(value, str) and "{" in value:
-            out[key] = expand(value, values)
+        if isinstance(value, str) and "{" in value and (named := expand(value, values)) != value:
+            out[key] = named
     networks = settings.get("networks")
     if isinstance(networks, Mapping) and any(_has_placeholder(options) for options in networks.values()):
         out["networks"] = {
@@ -93,6 +93,5 @@ def expanded(settings: Mapping[str, Any], values: Mapping[str, str]) -> dict[str
 
 
 def _has_placeholder(options: Any) -> bool:
-    return isinstance(options, Mapping) and isinstance(options.get("aliases"), list) and any(
-        isinstance(a, str) and "{" in a for a in options["aliases"]
-    )
+    aliases = options.get("aliases") if isinstance(options, Mapping) else None
+    return isinstance(aliases, list) and any(isinstance(a, str) and "{" in a.replace("${", "") for a in aliases)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
+from dockergen.spec import names
 from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, WatchRule
 from dockergen.text import ENV_NAME
 
@@ -129,7 +130,9 @@ def convert(
             if alias not in aliases:
                 aliases.append(alias)
             networks[name] = {**options, "aliases": aliases}
-    if networks:
+    if networks and _braced("networks", networks):
+        extra["networks"] = networks
+    elif networks:
         if all(not v for v in networks.values()):
             out["networks"] = list(networks)
         else:
@@ -208,7 +211,19 @@ def _try(out: dict[str, Any], extra: dict[str, Any], key: str, value: Any) -> No
     except ValidationError:
         extra[key] = value
         return
+    if _braced(key, value):
+        extra[key] = value
+        return
     out[key] = value
+
+
+def _braced(key: str, value: Any) -> bool:
+    """Whether a name says what the spec reads as a placeholder (``{service}``): Docker
+    takes no such name, but the original's is kept as it is, through the hatch."""
+    try:
+        return bool(names.expanded({key: value}, dict.fromkeys(names.PLACEHOLDERS, "")))
+    except ValueError:
+        return True
 
 
 def _dot(path: str) -> str:

@@ -24,7 +24,7 @@ from dockergen.render.yaml_out import atom, dump_yaml, scalar
 from dockergen.spec.load import read_plain
 from dockergen.text import forbidden_character
 
-WIDTH = 110  # the longest line a collection is put on
+WIDTH = 120  # the longest line a collection is put on (a common editor ruler)
 # Top-level mappings that always stay in block style: the spec's structure reads better so.
 BLOCK = {"services", "environments", "variables", "volumes", "networks", "secrets", "configs"}
 # Mappings written as flow over several lines when one is too short: settings read as one
@@ -85,10 +85,13 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             # A service's own `environments` may take one line; the spec's structure stays block.
             structural = _structural(path, key, value)
             flow = None if structural or _has_comments(here, comments) else _flow(value)
-            if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
+            wrapped = _wrapped(head, value, indent) if flow is not None and len(head) + 1 + len(flow) > WIDTH else []
+            if flow is not None and not wrapped:
                 out.append(f"{head} {flow}")
-            elif flow is not None and (isinstance(value, list) or key in WRAPPED or path == ("environments",)):
-                out.extend(_wrapped(head, value, indent))  # a command, a list of hosts, a healthcheck
+            elif wrapped and (isinstance(value, list) or key in WRAPPED or path == ("environments",)) and (
+                isinstance(value, list) or all(len(line) <= WIDTH for line in wrapped)
+            ):
+                out.extend(wrapped)  # a command, a list of hosts, a healthcheck (a mapping: if each part fits)
             elif isinstance(value, dict):
                 out.append(head)
                 _mapping(value, here, indent + 2, comments, out)

@@ -109,6 +109,12 @@ def test_expand_puts_names_in_and_leaves_variables(text: str, values: dict, expe
     assert got == (expected if expected is not None else "$$api")
 
 
+@given(st.text(alphabet="ab{}$:-", max_size=12) | st.text(max_size=12))
+def test_a_doubled_brace_is_a_brace_and_literal_gives_any_text_back(text: str) -> None:
+    assert names.expand(names.literal(text), {"service": "s", "env": "e", "project": "p"}) == text
+    assert names.check(names.literal(text)) == names.literal(text)
+
+
 @pytest.mark.parametrize("bad", ["{services}", "{Service}", "{}", "{service", "a-{env}-{tag}", "${TAG}-{x}"])
 def test_an_unknown_placeholder_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match=r"\{service\}, \{env\}, \{project\}"):

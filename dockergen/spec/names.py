@@ -21,24 +21,27 @@ _SAY = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
 
 
 def _parts(text: str) -> Iterator[tuple[bool, str]]:
-    """``(is_placeholder, text)`` pieces of ``text``; raises ValueError for a brace that is
-    neither Compose's ``${...}`` nor a known placeholder (one may sit in a variable's
-    default: ``${TAG:-{env}}``)."""
+    """``(is_placeholder, text)`` pieces of ``text``, ``{{`` and ``}}`` read as one brace;
+    raises ValueError for a ``{`` that is neither Compose's ``${...}`` nor a known
+    placeholder (one may sit in a variable's default: ``${TAG:-{env}}``)."""
     i, start, variables = 0, 0, 0
     while i < len(text):
-        char = text[i]
-        if char == "$" and text[i + 1 : i + 2] in ("$", "{"):
-            variables += text[i + 1] == "{"
+        char, pair = text[i], text[i : i + 2]
+        if char == "$" and pair in ("$$", "${"):
+            variables += pair == "${"
             i += 2
-        elif char == "}" and variables:
+        elif char == "}" and variables:  # Compose's, closing its `${`
             variables -= 1
             i += 1
+        elif pair in ("{{", "}}"):
+            yield False, text[start:i] + char
+            i = start = i + 2
         elif char == "{":
             end = text.find("}", i)
             name = text[i + 1 : end] if end != -1 else None
             if name not in PLACEHOLDERS:
                 what = f"unknown placeholder {{{name}}}" if name is not None else "an unclosed `{`"
-                raise ValueError(f"{what} in {text!r}: a name may say {_SAY} (`${{VAR}}` for a variable)")
+                raise ValueError(f"{what} in {text!r}: a name may say {_SAY}, `{{{{` for a brace (`${{VAR}}` for a variable)")
             if i > start:
                 yield False, text[start:i]
             yield True, name
@@ -49,9 +52,29 @@ def _parts(text: str) -> Iterator[tuple[bool, str]]:
         yield False, text[start:]
 
 
+def literal(text: str) -> str:
+    """``text`` as a name that says it as it is: its braces doubled, but those of Compose's
+    ``${...}`` (``import`` writes an original's name so)."""
+    out, variables, i = [], 0, 0
+    while i < len(text):
+        char, pair = text[i], text[i : i + 2]
+        if char == "$" and pair in ("$$", "${"):
+            variables += pair == "${"
+            out.append(pair)
+            i += 2
+            continue
+        if char == "}" and variables:
+            variables -= 1
+        elif char in "{}":
+            char *= 2
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def check(text: str) -> str:
     """``text`` when every placeholder in it is a known one (a pydantic validator)."""
-    if "{" in text:
+    if "{" in text or "}}" in text:
         for _ in _parts(text):
             pass
     return text
@@ -69,7 +92,7 @@ def check_networks(networks: Any) -> Any:
 
 
 def expand(text: str, values: Mapping[str, str]) -> str:
-    if "{" not in text:
+    if "{" not in text and "}}" not in text:
         return text
     return "".join(values[piece] if placeholder else piece for placeholder, piece in _parts(text))
 
@@ -80,7 +103,7 @@ def expanded(settings: Mapping[str, Any], values: Mapping[str, str]) -> dict[str
     out: dict[str, Any] = {}
     for key in FIELDS:
         value = settings.get(key)
-        if isinstance(value, str) and "{" in value and (named := expand(value, values)) != value:
+        if isinstance(value, str) and (named := expand(value, values)) != value:
             out[key] = named
     networks = settings.get("networks")
     if isinstance(networks, Mapping) and any(_has_placeholder(options) for options in networks.values()):
@@ -94,4 +117,4 @@ def expanded(settings: Mapping[str, Any], values: Mapping[str, str]) -> dict[str
 
 def _has_placeholder(options: Any) -> bool:
     aliases = options.get("aliases") if isinstance(options, Mapping) else None
-    return isinstance(aliases, list) and any(isinstance(a, str) and "{" in a.replace("${", "") for a in aliases)
+    return isinstance(aliases, list) and any(isinstance(a, str) and ("{" in a.replace("${", "") or "}}" in a) for a in aliases)

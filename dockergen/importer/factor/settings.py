@@ -130,13 +130,11 @@ def convert(
             if alias not in aliases:
                 aliases.append(alias)
             networks[name] = {**options, "aliases": aliases}
-    if networks and _braced("networks", networks):
-        extra["networks"] = networks
-    elif networks:
+    if networks:
         if all(not v for v in networks.values()):
             out["networks"] = list(networks)
         else:
-            out["networks"] = {k: dict(v) for k, v in networks.items()}
+            out["networks"] = {k: _literal_aliases(dict(v)) for k, v in networks.items()}
     depends = service.get("depends_on")
     if depends:
         out["depends_on"] = {
@@ -206,24 +204,21 @@ def _try(out: dict[str, Any], extra: dict[str, Any], key: str, value: Any) -> No
     """Set ``key`` when the spec field accepts the value exactly, else carry it verbatim."""
     if value is None:
         return
+    if key in names.FIELDS and isinstance(value, str):
+        value = names.literal(value)  # a brace of the original's is no placeholder
     try:
         ServiceSettings.model_validate({key: value})
     except ValidationError:
         extra[key] = value
         return
-    if _braced(key, value):
-        extra[key] = value
-        return
     out[key] = value
 
 
-def _braced(key: str, value: Any) -> bool:
-    """Whether a name says what the spec reads as a placeholder (``{service}``): Docker
-    takes no such name, but the original's is kept as it is, through the hatch."""
-    try:
-        return bool(names.expanded({key: value}, dict.fromkeys(names.PLACEHOLDERS, "")))
-    except ValueError:
-        return True
+def _literal_aliases(options: dict[str, Any]) -> dict[str, Any]:
+    aliases = options.get("aliases")
+    if isinstance(aliases, list):
+        options["aliases"] = [names.literal(a) if isinstance(a, str) else a for a in aliases]
+    return options
 
 
 def _dot(path: str) -> str:

@@ -3,7 +3,9 @@ comments where they belong.
 
 * small collections on one line (``ports: [8000:8000]``, ``depends_on: [db]``,
   ``environment: {MODE: dev}``) when they fit, long lists and settings read as one (a
-  command, a healthcheck, the policy switches) over a few; a Dockerfile's steps one per line;
+  command, a healthcheck, the policy switches, a service's block for an environment that
+  two lines hold) over a few, a mapping only where each part fits the width; a
+  Dockerfile's steps one per line;
 * multi-line steps (heredocs) as literal blocks;
 * the Dockerfiles' comments above the steps and stages they described.
 
@@ -88,7 +90,7 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             wrapped = _wrapped(head, value, indent) if flow is not None and len(head) + 1 + len(flow) > WIDTH else []
             if flow is not None and not wrapped:
                 out.append(f"{head} {flow}")
-            elif wrapped and (isinstance(value, list) or key in WRAPPED or path == ("environments",)) and (
+            elif wrapped and (isinstance(value, list) or key in WRAPPED or path == ("environments",) or _short_block(path, wrapped)) and (
                 isinstance(value, list) or all(len(line) <= WIDTH for line in wrapped)
             ):
                 out.extend(wrapped)  # a command, a list of hosts, a healthcheck (a mapping: if each part fits)
@@ -195,6 +197,12 @@ def _structural(path: tuple, key: Any, value: Any) -> bool:
     if path[:1] != ("services",):
         return False
     return len(path) == 1 or (len(path) == 2 and key == "build") or (path[2:3] == ("build",) and key in ("stages", "steps"))
+
+
+def _short_block(path: tuple, wrapped: list[str]) -> bool:
+    """A service's block for one environment that two lines hold (as an environment's own
+    entry): what that environment changes reads as one thing."""
+    return len(wrapped) <= 2 and path[:1] == ("services",) and path[2:] == ("environments",)
 
 
 def _has_comments(path: tuple, comments: Comments) -> bool:

@@ -54,6 +54,8 @@ def test_a_prefixed_sprawl_is_written_with_one_name_per_environment(tmp_path: Pa
     built = services[::2]
     if len(built) > 1:
         assert dev["image"] == "acme/dev-{service}:latest" and staging["image"] == "acme/staging-{service}:${TAG:-1.0}", text
-    for service in services:
+    for service, entry in spec["services"].items():
         # Each name is said once, in the environments' defaults, not per service.
-        assert f"acme-dev-{service}" not in text and f"staging-{service}" not in text, text
+        for layer in [entry, *(entry.get("environments") or {}).values()]:
+            assert not {"container_name", "networks"} & set(layer), (service, text)
+            assert len(built) < 2 or "image" not in layer or service not in built, (service, text)

@@ -129,4 +129,4 @@ def test_a_brace_in_an_original_name_is_kept_as_written_not_read_as_a_placeholde
         services = compose_config(root, [root / "compose.yaml", overlay])["services"]
         assert services["web"]["container_name"] == "shop-{service}"
         assert services["web"]["networks"]["default"]["aliases"] == ["{x}"]
-        assert services["db"]["image"] == "postgres:{env}"
+        assert services["db"]["image"] == "docker.io/library/postgres:{env}"  # (qualified, as any short name)

@@ -432,7 +432,8 @@ class ServiceSettings(Model):
     `{project}` (the environment's Compose project), which each service's name, the
     environment's and its project's replace, so that `defaults` name every service alike
     (`image: "ghcr.io/acme/{service}:${TAG:-{env}}"`: quoted, as YAML reads a bare `{` as a
-    mapping); `${VAR}` stays Compose's, and any other `{...}` is an error."""
+    mapping); `${VAR}` stays Compose's, `{{` and `}}` are a brace, and any other `{...}` is an
+    error."""
     target: str | None = None
     """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
     prebuilt: bool | None = None

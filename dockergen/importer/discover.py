@@ -105,7 +105,7 @@ def discover(root: Path) -> Inventory:
                 commands.append(rel)
                 continue
             elif YAML_NAME.match(name):
-                if _has_services(path):
+                if _has_services(root, path):
                     maybe.append(rel)
                 continue
             elif re.match(r"^(docker|container)file", lower):
@@ -122,13 +122,21 @@ def discover(root: Path) -> Inventory:
                      tuple(commands), tuple(maybe))  # fmt: skip
 
 
-def _has_services(path: Path) -> bool:
+def _has_services(root: Path, path: Path) -> bool:
+    data = read_inside(root, path)
+    return data is not None and SERVICES_LINE.search(data) is not None
+
+
+def read_inside(root: Path, path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of a file found in the project, or None: a link out of it, or no regular
+    file of at most ``limit`` bytes (a FIFO named ``Makefile`` or ``stack.yml`` would block
+    a plain read, a link to ``/dev/zero`` never end it)."""
+    if path.is_symlink() and outside_reason(root, path.relative_to(root).as_posix()):
+        return None
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return False
-        return SERVICES_LINE.search(path.read_bytes()) is not None
+        return read_regular(path, limit)
     except OSError:
-        return False
+        return None
 
 
 def _unreadable(root: Path, path: Path) -> str | None:

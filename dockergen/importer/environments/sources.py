@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.containment import outside_reason
-from dockergen.importer.discover import MAKEFILES
+from dockergen.importer.discover import MAKEFILES, read_inside
 from dockergen.importer.read.envfile import read_env_file
 
 MAX_BYTES = 512 * 1024
@@ -62,12 +62,12 @@ def command_files(root: Path, candidates: tuple[str, ...]) -> list[DeclaredChain
     """The chains in Makefiles, scripts, ``package.json`` and ``devcontainer.json`` files."""
     out: list[DeclaredChain] = []
     for rel in candidates:
-        path = root / rel
+        data = read_inside(root, root / rel, MAX_BYTES)
         try:
-            if path.stat().st_size > MAX_BYTES:
-                continue
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
             continue
         name = posixpath.basename(rel).lower()
         if name.endswith("devcontainer.json"):

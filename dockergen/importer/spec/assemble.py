@@ -41,6 +41,9 @@ NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for boo
 # Policies that render nothing for the builds import writes (generic `steps`): the debugger
 # port is the python template's. Not switched off, as there is nothing to switch.
 INERT = frozenset({"debug_port"})
+# What the renderer gives a probe for each timing it sets none of (``resolve``'s rule): the
+# layer under every other, so that only the timings that differ from it are written.
+RENDERER_TIMING = {"healthcheck": {key: presets.HEALTHCHECK_TIMING[key] for key in DOCKER_HEALTHCHECK_DEFAULTS}}
 
 
 @dataclass
@@ -77,8 +80,6 @@ def build_spec(
     by_name = {e.name: e for e in envs}
     result = SpecResult({}, {})
     targets: dict[str, dict[str, dict[str, Any] | None]] = {c: {e.name: None for e in envs} for c in grouping.order}
-    for service in builds.new_services:
-        targets.setdefault(service, {e.name: None for e in envs})
     originals: dict[str, dict[str, list[str]]] = {}
     named_volumes: set[str] = set()
     built = set(builds.merged) | set(builds.uses)
@@ -131,13 +132,6 @@ def build_spec(
             named_volumes.update(conversion.named_volumes)
             for note in conversion.notes:
                 result.notes.append(f"{env.name}: {original}: {note}")
-    for service in builds.new_services:
-        merged_build = builds.merged.get(service)
-        for env in envs:
-            settings: dict[str, Any] = {"image": f"{env.project}-{service}", "profiles": [service]}
-            if merged_build is not None:
-                settings["target"] = merged_build.stages[-1]["name"]
-            targets[service][env.name] = settings
     for service, _ in left_out:
         if all(t is None for t in targets.get(service, {}).values()):
             targets.pop(service, None)
@@ -151,7 +145,7 @@ def build_spec(
     for service, per_env in targets.items():
         for env in envs:
             layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}], uses=service in builds.uses)
-            below_by[(service, env.name)] = _default_target(layer, builds.merged.get(builds.uses.get(service, service)))
+            below_by[(service, env.name)] = merge(RENDERER_TIMING, _default_target(layer, builds.merged.get(builds.uses.get(service, service))))
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept - INERT)}
@@ -165,11 +159,13 @@ def build_spec(
     if "healthcheck" in defaults and not probes:
         defaults["healthcheck"] = {"test": None}  # no preset probe; timings without one render nothing
     elif "healthcheck" in defaults or probes:
-        # No preset probe, and Docker's own timings under every service's: each then says only what differs.
+        # No preset probe, and Docker's own timings under every service's (those the renderer's
+        # differ in): each then says only what differs.
         own_interval = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
         # Where the spec's engines know start_interval for another reason, the renderer would add its own 1s.
         renders = bool(needed) and supported("start_interval", Engines(**{e: v for e, (v, _) in needed.items()}))
-        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if own_interval or renders else {})}
+        docker = {k: v for k, v in DOCKER_HEALTHCHECK_DEFAULTS.items() if RENDERER_TIMING["healthcheck"][k] != v}
+        defaults["healthcheck"] = {"test": None, **docker, **({"start_interval": "5s"} if own_interval or renders else {})}
         for settings in (s for per_env in targets.values() for s in per_env.values() if (own_interval or renders) and s):
             if (settings.get("healthcheck") or {}).get("test") is not None:
                 # Docker's default, like the other timings: a probe without one must not differ from the defaults
@@ -589,12 +585,13 @@ def _decisions(
                             + "; instructions verbatim", service=service))  # fmt: skip
         for note in merged.notes:
             out.append(Decision(UNIFIED, f"{service}: build context", f"{note}; the context's .dockerignore now applies", service=service))
+    for dockerfile in builds.unbuilt:
+        out.append(Decision(KEPT, dockerfile, "no Compose file builds it: left as it is, outside the spec (no environment runs "
+                            "it; a `docker build` of it by hand or in CI keeps working); a service of its own, its instructions "
+                            "as `build.steps`, would have dockergen render it"))  # fmt: skip
     for dockerfile, service in builds.unreferenced.items():
         label = builds.labels.get(dockerfile)
-        if service in builds.new_services:
-            out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: carried as service {service} behind profile "
-                                f"`{service}` (docker compose --profile {service} run {service})", service=service))  # fmt: skip
-        elif service in builds.merged:
+        if service in builds.merged:
             stage = builds.merged[service].stage_map.get((dockerfile, max(i for (p, i) in builds.merged[service].stage_map if p == dockerfile)))
             out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: kept as target `{stage}` of "
                                 f"{builds.merged[service].dockerfile} (label {label})", service=service))  # fmt: skip

@@ -120,6 +120,9 @@ def _project_path(path: str) -> str:
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
 # A top-level volume, network, secret or config name, as the Compose schema takes it.
 ResourceName = Annotated[str, matching(r"^[a-zA-Z0-9._-]+$", "a Compose name: ASCII letters, digits, '.', '_' and '-'")]
+# A Compose profile, as Docker's documentation defines one: a word for `--profile` and
+# COMPOSE_PROFILES (a comma-separated list).
+ProfileName = Annotated[str, matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "a profile name: ASCII letters, digits, '.', '_' and '-', starting with a letter or digit")]
 # `python.app`: the module path and the application object's name.
 APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
@@ -487,11 +490,11 @@ class ServiceSettings(Model):
     (`${RESTART_POLICY:-unless-stopped}`; Kubernetes output leaves it out)."""
     logging: Logging | None = None
     """Logging driver and options (built in for staging and prod: json-file with rotation)."""
-    networks: Annotated[list[str] | dict[str, dict[str, Any] | None] | None, AfterValidator(names.check_networks)] = None
+    networks: Annotated[list[ResourceName] | dict[ResourceName, dict[str, Any] | None] | None, AfterValidator(names.check_networks)] = None
     """Networks to join: a list of names, or a mapping of name to its options (aliases, ipv4_address ...);
     an alias may say `{service}`, `{env}` and `{project}` (e.g. `defaults: {networks: {default:
     {aliases: ["dev-{service}"]}}}` keeps every service reachable under its old name)."""
-    profiles: list[str] | None = None
+    profiles: list[ProfileName] | None = None
     """Compose profiles: the service only starts when one of them is enabled (`--profile`)."""
     labels: dict[str, str] | None = None
     """Container labels."""

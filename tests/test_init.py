@@ -77,7 +77,7 @@ REPOS: dict[str, dict[str, str]] = {
     },
 }
 EXPECTED = {
-    "python-pip": ("family: python", 'app: app.main:app', "dev_requirements: requirements-dev.txt", "db:"),
+    "python-pip": ("family: python", 'app: "app.main:app"', "dev_requirements: requirements-dev.txt", "db:"),
     "python-poetry": ("interface: wsgi", 'version: "3.11"', "package_manager: poetry", "cache:"),
     "node-next": ("family: node", "package_manager: npm", '[node_modules/.bin/next, start, "-p", "3000"]', "healthcheck: {http: /}"),
     "node-yarn": ("package_manager: yarn   #", 'install_files: [.yarnrc]', "`yarn run <it>`", '[node, server.js]'),

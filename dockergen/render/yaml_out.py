@@ -32,8 +32,9 @@ def scalar(value: str) -> str:
 
 
 # Plain inside a flow collection only when made of these, which no YAML reader (1.1, 1.2,
-# PyYAML, ruamel, go-yaml) takes for flow syntax there; anything else is double-quoted.
-_FLOW_PLAIN = re.compile(r"[A-Za-z0-9_./~$(][A-Za-z0-9_./+=~%@$:#() -]*")
+# PyYAML, ruamel and its C reader, go-yaml) takes for flow syntax there; anything else is
+# double-quoted. No `:`: ruamel's C reader (pre-commit's check-yaml) refuses `[8000:8000]`.
+_FLOW_PLAIN = re.compile(r"[A-Za-z0-9_./~$(][A-Za-z0-9_./+=~%@$#() -]*")
 
 
 @functools.lru_cache(maxsize=65536)

@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from dockergen.containment import outside_reason
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
@@ -45,7 +46,7 @@ from dockergen.importer.read.compose import (
 )
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
-from dockergen.importer.read.envfile import documented_variables, read_env_file
+from dockergen.importer.read.envfile import documented_variables, project_dotenv, read_env_file
 from dockergen.importer.read.interpolate import VAR, interpolate, interpolate_known
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
@@ -330,7 +331,7 @@ def _interpolate_includes(root: Path, files: tuple[str, ...], loaded: dict[str, 
     """An included file is interpolated with its own .env (the include's ``env_file``, else
     its project directory's), the rendered files with the root's: its services' variables that
     the two set differently are written with the values the include gives them."""
-    outer = read_env_file(project_dir(root, files) / ".env")
+    outer = project_dotenv(root, files)
     pending = [inc for f in files if f in loaded for inc in loaded[f].include_env_files]
     seen: set[str] = set()
     while pending:
@@ -340,8 +341,7 @@ def _interpolate_includes(root: Path, files: tuple[str, ...], loaded: dict[str, 
         seen.add(included)
         values: dict[str, str] = {}
         for env_file in env_files:
-            if not env_file.startswith(("../", "/")):  # only the repository's own files are read
-                values.update(read_env_file(root / env_file))
+            values.update(read_env_file(root, env_file))
         differing = {k: v for k, v in values.items() if outer.get(k) != v}
         for name in loaded[included].services if differing else ():
             if name in merged.services:
@@ -379,7 +379,7 @@ def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective:
     """A build ``target``/``dockerfile`` written with ``${VAR}`` names a stage or a file only
     once interpolated: read it as each environment runs it (its project's ``.env``), and say so."""
     for s in sets:
-        values = read_env_file(project_dir(root, s.files) / ".env")
+        values = project_dotenv(root, s.files)
         for name, service in effective[s.name].services.items():
             build = service.get("build")
             for key in ("target", "dockerfile"):
@@ -403,7 +403,7 @@ def _relative_variable_binds(root: Path, sets: list[EnvironmentSet], effective: 
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         if not folder:
             continue
-        values = read_env_file(project_dir(root, s.files) / ".env")
+        values = project_dotenv(root, s.files)
         for name, service in effective[s.name].services.items():
             for volume in service.get("volumes") or []:
                 source = volume.get("source")  # a volume to the uninterpolated config, a bind once `./`
@@ -422,7 +422,7 @@ def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str
     CLI was asked not to interpolate, so that one is read with the project's ``.env``."""
     if own is None or "$" not in own:
         return cli
-    values = read_env_file(project_dir(root, files) / ".env")
+    values = project_dotenv(root, files)
     return re.sub(r"[^a-z0-9_-]", "", interpolate(own, values).lower()) or cli
 
 
@@ -466,6 +466,7 @@ def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merg
         name = s.name if is_valid_name(s.name) else f"env-{s.name}"
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         env_file = posixpath.join(folder, ".env") if folder and (root / folder / ".env").is_file() else None
+        env_file = None if env_file and outside_reason(root, env_file) else env_file
         # A name no spec can hold (one still interpolated, say) becomes the folder's; verify shows the change.
         project = merged.name if merged.name and is_valid_name(merged.name) else _project(root, [])
         plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, project, s.why, s.project, env_file)
@@ -575,13 +576,13 @@ def _patterns(path: Path) -> list[str] | None:
 
 
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:
-    env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
+    env_files = {posixpath.normpath(p): read_env_file(root, p) for p in inventory.env_files}
     requirements = {}
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if name.startswith("requirements") and name.endswith(".txt"):
-                path = Path(folder) / name
+            path = Path(folder) / name
+            if name.startswith("requirements") and name.endswith(".txt") and not outside_reason(root, path.relative_to(root).as_posix()):
                 try:
                     requirements[path.relative_to(root).as_posix()] = read_text(path)
                 except (OSError, UnicodeDecodeError):

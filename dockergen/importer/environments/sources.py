@@ -22,6 +22,7 @@ from pathlib import Path
 from dockergen.containment import outside_reason
 from dockergen.importer.discover import MAKEFILES
 from dockergen.importer.read.envfile import read_env_file
+from dockergen.safe_read import read_text
 
 MAX_BYTES = 512 * 1024
 _ASSIGN_MAKE = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::{1,3}=|\?=|\+=|=)\s*(.*)$")
@@ -48,7 +49,7 @@ class DeclaredChain:
 
 def compose_file_variable(root: Path) -> DeclaredChain | None:
     """``COMPOSE_FILE`` in ``.env`` is the chain a bare ``docker compose up`` uses."""
-    dotenv = read_env_file(root / ".env")
+    dotenv = read_env_file(root, ".env")
     value = dotenv.get("COMPOSE_FILE")
     if not value:
         return None
@@ -62,12 +63,9 @@ def command_files(root: Path, candidates: tuple[str, ...]) -> list[DeclaredChain
     """The chains in Makefiles, scripts, ``package.json`` and ``devcontainer.json`` files."""
     out: list[DeclaredChain] = []
     for rel in candidates:
-        path = root / rel
         try:
-            if path.stat().st_size > MAX_BYTES:
-                continue
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_text(root / rel, MAX_BYTES)
+        except (OSError, UnicodeDecodeError):  # over the limit, not a regular file, not text
             continue
         name = posixpath.basename(rel).lower()
         if name.endswith("devcontainer.json"):

@@ -54,6 +54,7 @@ from dockergen.safe_read import read_text
 from dockergen.spec.model import is_valid_name
 from dockergen.text import is_number
 
+PATH_KEYS = {"source": "bind", "context": "build context", "path": "env_file", "file": "file"}  # how a note names each
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
 
 
@@ -106,7 +107,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
 
     effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
     _interpolated_build_names(root, sets, effective, notes)
-    _relative_variable_binds(root, sets, effective, notes)
+    _relative_variable_paths(root, sets, effective, notes)
     _inline_dockerfiles(root, effective, parsed, unparsed, problems)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
@@ -144,7 +145,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         for name, s in effective[e.name].services.items()
         if s.get("build")
     ]
-    picked = _picked_by_variable(uses, parsed)
+    picked = _picked_by_variable(uses, parsed, {e.name: project_dotenv(root, e.files) for e in envs})
     for use in uses:
         if use.dockerfile in parsed or use.dockerfile in unparsed:
             continue
@@ -313,16 +314,19 @@ def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> froze
     return frozenset(out)
 
 
-def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:
+def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile], values: dict[str, dict[str, str]]) -> dict[str, str]:
     """Dockerfiles a build path with a variable may name (``bin/${PHPVERSION}/Dockerfile``
-    matches ``bin/php8/Dockerfile``), each with that path; those some service builds by name
-    are not among them."""
+    matches ``bin/php8/Dockerfile``; ``docker/${APP_DIR}/Dockerfile`` names ``app/Dockerfile``
+    where the environment's ``.env`` sets ``APP_DIR=../app``), each with that path; those some
+    service builds by name are not among them. ``values``: each environment's ``.env``."""
     named = {u.dockerfile for u in uses}
     out: dict[str, str] = {}
-    for chooser in sorted(d for d in named if VAR.search(d)):
+    for use in sorted((u for u in uses if VAR.search(u.dockerfile)), key=lambda u: u.dockerfile):
+        chooser = use.dockerfile
         pattern = re.compile("[^/]+".join(re.escape(part) for part in VAR.split(chooser)[:: VAR.groups + 1]))
+        now = posixpath.normpath(interpolate(chooser, values.get(use.env, {})))
         for path in parsed:
-            if path not in named and path not in out and pattern.fullmatch(path):
+            if path not in named and path not in out and (pattern.fullmatch(path) or path == now):
                 out[path] = chooser
     return out
 
@@ -395,26 +399,55 @@ def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective:
                              f"the spec names it (set `{key}` per environment to pick another)")  # fmt: skip
 
 
-def _relative_variable_binds(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
-    """A bind source ``${UPLOAD_LOCATION}`` of Compose files in a subfolder, whose ``.env`` gives
-    it a relative path (``./library``): Compose resolves it from that folder, the rendered files
-    from the root. Its value is written out, re-spelled from the root, and the note says so."""
+def _relative_variable_paths(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
+    """A path written with a variable (``${UPLOAD_LOCATION}``, ``context: ${APP_DIR}``) in Compose
+    files in a subfolder: Compose resolves the value the subfolder's ``.env`` gives from that
+    folder, the rendered files (at the root, with that ``.env``) resolve the spelling the import
+    wrote. Where the two differ (a relative bind source, which stays a variable; an absolute value
+    under the folder prefix the import put before the variable), the value is written out, spelled
+    from the root, and the note says so. Where they agree the variable stays (it keeps choosing)."""
     for s in sets:
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         if not folder:
             continue
         values = project_dotenv(root, s.files)
-        for name, service in effective[s.name].services.items():
-            for volume in service.get("volumes") or []:
-                source = volume.get("source")  # a volume to the uninterpolated config, a bind once `./`
-                if volume.get("type") not in ("bind", "volume") or not isinstance(source, str) or not source.startswith("$"):
-                    continue
-                value = interpolate(source, values)
-                if not value.startswith(".") or value == interpolate(source, {}):
-                    continue  # not a relative path, or the written default's (re-spelled when read)
-                volume.update(type="bind", source="./" + posixpath.normpath(posixpath.join(folder, value)))
-                notes.append(f"{s.name}: {name}: bind {source} is {value} in {folder}/.env, a path from {folder}/: "
-                             f"written as {volume['source']} (the rendered files are at the root)")
+        merged = effective[s.name]
+        for owner, holder, key in _variable_paths(merged):
+            spelled = holder[key]
+            raw = spelled[len(f"./{folder}/"):] if spelled.startswith(f"./{folder}/$") else spelled
+            value = interpolate(raw, values)
+            if value == interpolate(raw, {}) or not value.startswith((".", "/")):
+                continue  # the .env sets nothing (a written default is re-spelled when read), or a named volume
+            meant = _host_path(folder, value)
+            if meant == _host_path(".", interpolate(spelled, values)):
+                continue
+            holder[key] = value if value.startswith("/") else "./" + meant
+            if key == "source":
+                holder["type"] = "bind"
+            notes.append(f"{s.name}: {owner}: {PATH_KEYS[key]} {raw} is {value} in {folder}/.env, a path from {folder}/: "
+                         f"written as {holder[key]} (the rendered files are at the root)")
+
+
+def _variable_paths(merged: Merged) -> list[tuple[str, dict[str, Any], str]]:
+    """(whose, the mapping, its key) of every host path of ``merged`` that starts with a variable
+    (after the project folder the import spells relative paths from)."""
+    out: list[tuple[str, dict[str, Any], str]] = []
+    for name, service in merged.services.items():
+        for volume in service.get("volumes") or []:
+            if volume.get("type") in ("bind", "volume"):  # a volume to the uninterpolated config, a bind once `./`
+                out.append((name, volume, "source"))
+        build = service.get("build")
+        if isinstance(build, dict):
+            out.append((name, build, "context"))
+        out.extend((name, item, "path") for item in service.get("env_file") or [] if isinstance(item, dict))
+    for kind in ("secrets", "configs"):
+        out.extend((f"{kind} {name}", entry, "file") for name, entry in (merged.top.get(kind) or {}).items() if isinstance(entry, dict))
+    return [(owner, holder, key) for owner, holder, key in out if isinstance(holder.get(key), str) and "$" in holder[key]]
+
+
+def _host_path(base: str, value: str) -> str:
+    """The host path ``value`` means, read from ``base`` (root-relative, or absolute)."""
+    return posixpath.normpath(value if value.startswith("/") else posixpath.join(base, value))
 
 
 def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:

@@ -47,6 +47,7 @@ from dockergen.importer.read.compose import (
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
 from dockergen.importer.read.envfile import documented_variables, project_dotenv, read_env_file
+from dockergen.importer.read.extensions import carried_extensions, merge_extension
 from dockergen.importer.read.interpolate import VAR, interpolate, interpolate_known
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
@@ -246,6 +247,7 @@ def _effective(
             merged = own
             merged.name = s.project or _project_name(own.name, own.name, root, s.files)
         merged.services = {k: strip_markers(v) for k, v in merged.services.items()}
+        merged.extensions = _extensions(root, s.files, loaded, result.config if merged is not own and result else None)
         _unnamed_dockerfiles(root, merged, own)
         _interpolate_includes(root, s.files, loaded, merged)
         if not merged.services:
@@ -254,6 +256,21 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _extensions(root: Path, files: tuple[str, ...], loaded: dict[str, ComposeFile], config: dict[str, Any] | None) -> dict[str, Any]:
+    """The chain's top-level ``x-`` fields to carry: from the Compose CLI's ``config``, else
+    merged from the files as Compose merges them."""
+    if config is None:
+        config = {}
+        for rel in files:
+            for key, value in (loaded[rel].data.items() if rel in loaded else ()):
+                if isinstance(key, str) and key.startswith("x-"):
+                    config[key] = merge_extension(config[key], value) if key in config else value
+        services = [s for rel in files if rel in loaded for s in loaded[rel].services.values()]
+    else:
+        services = list((config.get("services") or {}).values())
+    return carried_extensions(root, files, config, services)
 
 
 def _inline_dockerfiles(

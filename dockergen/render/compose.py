@@ -79,7 +79,21 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment, par
         declared = _declared(spec, env, key)
         if declared:
             doc[key] = declared
+    doc.update(_extensions(spec, env))
     return doc
+
+
+def _extensions(spec: Any, env: ResolvedEnvironment) -> dict[str, Any]:
+    """The spec's ``extensions`` with the environment's over them (its ``extends`` chain, parent
+    first): a value replaces that field whole, ``null`` leaves it out."""
+    out: dict[str, Any] = dict(spec.extensions or {})
+    for name in env.info.chain if spec.environments else ():
+        for key, value in (getattr(spec.environments.get(name), "extensions", None) or {}).items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+    return out
 
 
 def image_builders(env: ResolvedEnvironment) -> set[str]:
@@ -199,6 +213,7 @@ def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
         value = getattr(s, key)
         if value is not None:
             out[key] = value
+    out.update(s.extensions or {})
     return out
 
 

@@ -119,6 +119,8 @@ def _project_path(path: str) -> str:
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
 # A top-level volume, network, secret or config name, as the Compose schema takes it.
 ResourceName = Annotated[str, matching(r"^[a-zA-Z0-9._-]+$", "a Compose name: ASCII letters, digits, '.', '_' and '-'")]
+EXTENSION_KEY = r"^x-[a-zA-Z0-9._-]+$"
+ExtensionKey = Annotated[str, matching(EXTENSION_KEY, "an extension field: `x-` and ASCII letters, digits, '.', '_' or '-' (x-kompose)")]
 # `python.app`: the module path and the application object's name.
 APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
@@ -608,6 +610,9 @@ class ServiceSettings(Model):
     """Compose `cpu_period` (with `cpu_quota`)."""
     annotations: dict[str, str] | None = None
     """Compose `annotations` of the container (OCI annotations)."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Compose extension fields of the service (`x-` keys other tools read, e.g.
+    `x-traefik-note`), written into its Compose entry as they are."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None
@@ -1160,6 +1165,10 @@ class Environment(Model):
     `volumes`), e.g. a file in dev and `external: true` in prod."""
     configs: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `configs` as this environment declares them, over the spec's (the rule of `volumes`)."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Top-level `x-` fields of this environment's Compose files, over the spec's `extensions`
+    (along `extends`, parent first): a value replaces the one of that name whole, `null`
+    leaves it out of this environment."""
 
 
 class Engines(Model):
@@ -1322,6 +1331,11 @@ class Spec(Model):
     configs: dict[ResourceName, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
     a service mounts one with `configs: [name]` or `configs: [{source: name, target: /etc/...}]`."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Top-level Compose extension fields (`x-kompose`, `x-project-meta`: what other tools read
+    from a Compose file and Compose itself ignores), written as they are into every
+    environment's Compose files. Not a place for settings: dockergen reads none of them.
+    (A spec's own `x-` keys, for YAML anchors, are not written anywhere.)"""
     variables: dict[VariableName, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None

@@ -25,7 +25,7 @@ SERVICE_KEY_ORDER = [
     "restart", "scale", "deploy", "mem_limit", "memswap_limit", "mem_reservation", "mem_swappiness", "cpus",
     "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "shm_size", "storage_opt", "pids_limit", "oom_score_adj",
     "oom_kill_disable", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
-    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations",
+    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations", "isolation",
 ]  # fmt: skip
 _KEY_RANK = {key: i for i, key in enumerate(SERVICE_KEY_ORDER)}
 
@@ -40,7 +40,7 @@ AS_THEY_ARE = (
     "links", "external_links", "volumes_from", "sysctls", "devices", "dns", "dns_search", "group_add",
     "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
     "cpuset", "pull_policy", "scale", "runtime", "oom_score_adj", "oom_kill_disable", "mem_swappiness", "cgroup",
-    "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations",
+    "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations", "isolation",
 )  # fmt: skip
 
 

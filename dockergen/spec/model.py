@@ -42,6 +42,11 @@ MEMORY = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 
 Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
 Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+# A healthcheck timing the project sets per run: a `${VAR:-default}` whose default is a duration,
+# which is what runs where nothing interpolates (the image's HEALTHCHECK, Kubernetes probes).
+TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\})$"
+Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s})",
+                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default.")]  # fmt: skip
 Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
@@ -193,13 +198,13 @@ class Healthcheck(Model):
     image's own interpreter (python and node builds), for servers without an HTTP endpoint."""
     test: Command | None = None
     """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
-    interval: Duration | None = None
+    interval: Timing | None = None
     """Time between two probes (Compose's default: 30s)."""
-    timeout: Duration | None = None
+    timeout: Timing | None = None
     """How long one probe may take before it counts as failed."""
-    start_period: Duration | None = None
+    start_period: Timing | None = None
     """Grace time after start during which failing probes do not count."""
-    start_interval: Duration | None = None
+    start_interval: Timing | None = None
     """Only rendered where every declared engine supports it (not podman 4.3 / buildah 1.28)."""
     retries: int | None = Field(None, ge=1, le=1000)
     """Consecutive failures after which the container is unhealthy."""
@@ -610,6 +615,8 @@ class ServiceSettings(Model):
     """Compose `cpu_period` (with `cpu_quota`)."""
     annotations: dict[str, str] | None = None
     """Compose `annotations` of the container (OCI annotations)."""
+    isolation: str | None = None
+    """Compose `isolation`: the container's isolation technology (Windows containers: `process`, `hyperv`; `default`)."""
     extensions: dict[ExtensionKey, Any] | None = None
     """Compose extension fields of the service (`x-` keys other tools read, e.g.
     `x-traefik-note`), written into its Compose entry as they are."""

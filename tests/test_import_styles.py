@@ -321,6 +321,8 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
         ({".containerignore": "*.log\ncache/\n"}, ["*.log", "cache/"], ".containerignore: its patterns are the spec's"),
         ({".dockerignore": "*.tmp\n", ".containerignore": "*.log\n"}, ["*.tmp"], None),  # Docker's file wins here
         ({".dockerignore": "*.tmp\n", "Dockerfile.dockerignore": "*.log\n"}, ["*.log"], "Dockerfile.dockerignore: its patterns"),
+        # BuildKit's reader: a byte order mark dropped (a Windows editor's), CRLF lines.
+        ({".dockerignore": "\ufeff*.tmp\r\n# notes\r\ncache/\r\n"}, ["*.tmp", "cache/"], None),
     ],
 )
 def test_the_ignore_file_the_builds_read_becomes_the_spec_ignore(tmp_path: Path, ignore_files: dict[str, str], expected: list[str], note: str | None) -> None:

@@ -618,8 +618,10 @@ def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], not
 
 
 def _patterns(path: Path) -> list[str] | None:
+    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, blanks around
+    each trimmed, ``#`` lines comments."""
     try:
-        lines = read_text(path).splitlines()
+        lines = read_text(path).removeprefix("\ufeff").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]

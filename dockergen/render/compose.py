@@ -146,6 +146,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["target"] = service.target
         if s.build_args:
             build["args"] = dict(sorted(s.build_args.items()))
+        if plan.build.additional_contexts:
+            build["additional_contexts"] = {k: v if "://" in v else _relative(posixpath.normpath(v)) for k, v in plan.build.additional_contexts.items()}
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
         for key in ("platforms", "cache_from", "cache_to", "sbom", "provenance"):

@@ -771,6 +771,9 @@ def _writable(path: str) -> str:
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
 Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
 """An OCI platform, `os/arch[/variant]`."""
+# A named build context: a folder of the project, or an image / remote source BuildKit fetches.
+NamedContext = Annotated[str, matching(r"^((docker-image|oci-layout|https?)://[^\s]+|[A-Za-z0-9._][A-Za-z0-9._/-]*)$",
+                                       "a folder of the project (./proto) or docker-image://, oci-layout://, https:// ...")]
 CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
                                          "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
 """A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
@@ -912,6 +915,10 @@ class Build(Model):
     """`ENV` baked into the image (never secrets). Python and node templates; a generic build writes `ENV` in its steps."""
     labels: dict[DockerKey, DockerValue] | None = None
     """Image labels (`LABEL`), e.g. OCI annotations. Python and node templates; a generic build writes `LABEL` in its steps."""
+    additional_contexts: dict[ResourceName, NamedContext] | None = None
+    """Named build contexts a Dockerfile reads with `COPY --from=<name>` or `FROM <name>` (Compose
+    `build.additional_contexts`, Bake `contexts`): a folder of the project (from the spec's
+    folder), or `docker-image://alpine:3.20`, `oci-layout://...`, `https://...`."""
     secrets: list[Name] | None = None
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""

@@ -405,7 +405,7 @@ def _build_choice(
     return own, carried
 
 
-LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets")
+LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets", "additional_contexts")
 
 
 def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:

@@ -3,7 +3,8 @@ manifests and lockfiles, node's install files) and what they declare, so that va
 can judge them before a build does: a missing one fails the ``COPY``, and a test stage
 whose installs name no pytest cannot run pytest.
 
-Nothing here runs a tool; files are only read (requirements, pyproject.toml).
+Nothing here runs a tool; files are only read (requirements, pyproject.toml), as every
+user file is (``safe_read``: regular files only, bounded), and only inside the context.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import presets
+from dockergen.containment import outside_reason
+from dockergen.safe_read import read_regular
 from dockergen.spec.model import Build, Node, Python
 
 PathT = tuple[str | int, ...]
@@ -55,14 +58,17 @@ def _name(requirement: str) -> str:
 
 def requirement_names(context: Path, relative: str, seen: set[str] | None = None) -> set[str] | None:
     """Distribution names a pip requirements file installs, following ``-r``/``--requirement``
-    includes (relative to the including file); None when a file cannot be read."""
+    includes (relative to the including file); None when a file cannot be read, or an
+    include lies outside the context (``-r /dev/zero``, ``-r ../../x``: the build cannot read it either)."""
     seen = seen if seen is not None else set()
     if relative in seen:
         return set()
     seen.add(relative)
+    if outside_reason(context, relative) is not None:
+        return None
     try:
-        text = (context / relative).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_regular(context / relative).decode("utf-8", errors="replace")
+    except OSError:  # missing, a FIFO, a device, too large
         return None
     names: set[str] = set()
     for line in text.splitlines():
@@ -82,8 +88,8 @@ def _pyproject(context: Path) -> dict[str, Any] | None:
     import tomllib  # here: most renders read no pyproject.toml
 
     try:
-        return tomllib.loads((context / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return tomllib.loads(read_regular(context / "pyproject.toml").decode("utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML, or an int of over 4,300 digits
         return None
 
 

@@ -27,8 +27,13 @@ from dockergen.safe_read import MAX_DEPTH, MAX_NODES
 # `!reset`, a local `!secret`) would be read as something the file never says.
 CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge", "timestamp"))
 COMPOSE_TAGS = frozenset({"!reset", "!override"})
+INT_TAG = "tag:yaml.org,2002:int"
 KEY_NOT_SCALAR = "a mapping key must be a plain value"
 HOLDS_ITSELF = "an alias refers to the anchor that contains it"
+# Python refuses to turn a decimal of more than 4,300 digits into an int (and a hex one of
+# that size back into text): such a "number" would end the read, or a write, in a crash.
+MAX_NUMBER_LENGTH = 1000
+TOO_LONG_NUMBER = f"a number longer than {MAX_NUMBER_LENGTH} characters"
 
 
 def decode(raw: bytes, shown: str) -> str:
@@ -52,8 +57,8 @@ def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozen
         if root is None:
             return None, []
         problems = node_problems(root, shown, allowed_tags)
-        if any(p.message.startswith(KEY_NOT_SCALAR) for p in problems):
-            raise DockergenError(problems)  # ruamel cannot build such a mapping at all
+        if any(p.message.startswith((KEY_NOT_SCALAR, TOO_LONG_NUMBER)) for p in problems):
+            raise DockergenError(problems)  # ruamel cannot build such a mapping or number at all
         try:
             return yaml.constructor.construct_document(root), problems
         except AttributeError:
@@ -212,6 +217,8 @@ def node_problems(root: Node, shown: str, allowed_tags: frozenset[str] = frozens
             shown_tag = "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
             problems.append(Problem(f"YAML tag {shown_tag} is not allowed here", _at_mark(shown, node), path,
                                     hint="write the plain value; in a spec layer, null drops an inherited value"))  # fmt: skip
+        if tag == INT_TAG and len(node.value) > MAX_NUMBER_LENGTH:
+            problems.append(Problem(TOO_LONG_NUMBER, _at_mark(shown, node), path, hint="quote it to make it a string"))
         open_.add(id(node))
         if isinstance(node, MappingNode):
             for key, value in node.value:

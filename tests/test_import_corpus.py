@@ -32,8 +32,6 @@ from tests.import_corpus import CORPUS, EXPECTED, PROJECTS, Figures, measure, ta
 from tests.tools import compose
 
 ACCEPTED = """
-service     a Dockerfile no Compose file builds comes along as a service behind a profile of its own name
-networks    a network only such a profile service joins (Compose's `default`) comes along with it
 build       an inline Dockerfile (dockerfile_inline) written as a file: what each target builds is compared
 build       a tag several services build differently in one environment (a race) is built once, with one of their builds
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
@@ -139,8 +137,6 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
     if a.get("name") != b.get("name"):
         out.append(f"name: {a.get('name')} != {b.get('name')}")
     theirs, ours = a.get("services") or {}, b.get("services") or {}
-    # A Dockerfile no Compose file builds comes along as a service behind a profile of its own name.
-    ours = {n: s for n, s in ours.items() if n in theirs or s.get("profiles") != [n] or "build" not in s}
     names = {_original_name(n, s, theirs): n for n, s in ours.items()}
     if sorted(names) != sorted(theirs):
         out.append(f"services: {sorted(theirs)} != {sorted(names)}")
@@ -164,11 +160,8 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
             if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
                 sb.pop("healthcheck")
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]
-    joined = {net for s in ours.values() for net in (s.get("networks") or {})}
     for key in ("networks", "volumes", "secrets", "configs"):
         mine_top = b.get(key) or {}
-        if key == "networks":
-            mine_top = {k: v for k, v in mine_top.items() if k in (a.get(key) or {}) or k in joined}
         if (a.get(key) or {}) != mine_top:
             out.append(f"{key}: {json.dumps(a.get(key), sort_keys=True)} != {json.dumps(mine_top, sort_keys=True)}")
     return out

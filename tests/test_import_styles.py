@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from dockergen.cli import main
@@ -499,19 +500,83 @@ def test_dotted_and_hyphenated_variables_are_native_environment_and_pass_env(tmp
     assert unexplained(result) == []
 
 
-def test_a_dockerfile_nobody_builds_never_gives_a_same_named_pulling_service_a_build(tmp_path: Path) -> None:
+LEFT_ALONE = [
     # A `cache/` folder with a Dockerfile beside a `cache` service that pulls its image.
-    root = write_tree(tmp_path / "desk", {
-        "compose.yaml": "services:\n  cache:\n    image: valkey/valkey:8.0\n  api:\n    build: ./api\n",
-        "cache/Dockerfile": "FROM valkey/valkey:8.0\nCOPY valkey.conf /etc/valkey.conf\n",
-        "cache/valkey.conf": "",
-        "api/Dockerfile": "FROM alpine:3.20\n",
+    ({"compose.yaml": "services:\n  cache:\n    image: valkey/valkey:8.0\n  api:\n    build: ./api\n",
+      "cache/Dockerfile": "FROM valkey/valkey:8.0\nCOPY valkey.conf /etc/valkey.conf\n", "cache/valkey.conf": "",
+      "api/Dockerfile": "FROM alpine:3.20\n"}, ["cache/Dockerfile"]),
+    # An inline Dockerfile whose context also holds an unrelated one.
+    ({"compose.yaml": "services:\n  trainer:\n    build:\n      context: ml\n      dockerfile_inline: |\n"
+                      "        FROM python:3.12-slim\n        CMD [\"python\"]\n",
+      "ml/Dockerfile": "FROM alpine:3.20\nCMD [\"echo\", \"other\"]\n"}, ["ml/Dockerfile"]),
+    # Root-level images a CI job builds by hand, and one compose service pulling a published image.
+    ({"docker-compose.yml": "services:\n  web:\n    image: nginx:1.27\n    ports: [\"8080:80\"]\n",
+      "tools.Dockerfile": "FROM golang:1.23\nRUN go install example.org/tool@latest\n",
+      "docker/e2e/Dockerfile": "FROM mcr.microsoft.com/playwright:v1.47.0-jammy\nCMD [\"npx\", \"playwright\", \"test\"]\n"},
+     ["docker/e2e/Dockerfile", "tools.Dockerfile"]),
+    # A Containerfile of a folder no service builds, beside a built service of another name.
+    ({"compose.yaml": "services:\n  app:\n    build: ./app\n",
+      "app/Dockerfile": "FROM node:22-alpine\nCMD [\"node\", \"index.js\"]\n",
+      "batch/Containerfile": "FROM registry.access.redhat.com/ubi9/python-312\nCMD [\"python\", \"-V\"]\n"}, ["batch/Containerfile"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "left"), LEFT_ALONE)
+def test_a_dockerfile_no_compose_file_builds_is_left_as_it_is_and_reported(tmp_path: Path, files: dict, left: list) -> None:
+    # No service is made up for it (that would add to what Compose runs); nothing renders
+    # over it; the report names it, and the services are exactly the Compose files' own.
+    root = write_tree(tmp_path / "proj", files)
+    before = {path: (root / path).read_bytes() for path in left}
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    compose_file = next(files[n] for n in ("compose.yaml", "docker-compose.yml") if n in files)
+    assert set(plan.spec["services"]) == set(yaml.safe_load(compose_file)["services"])
+    assert plan.builds.unbuilt == left
+    reported = {d.what for d in plan.decisions if "no Compose file builds it" in d.detail}
+    assert reported == set(left)
+    assert not {f.path for f in rendered.files} & set(left)
+    assert {path: (root / path).read_bytes() for path in left} == before
+    assert not any("profiles" in (s or {}) for s in plan.spec["services"].values())
+
+
+def test_a_dockerfile_beside_a_built_one_of_its_image_stays_a_target_of_it(tmp_path: Path) -> None:
+    # `api/Dockerfile.debug` is a variant of the image `api` builds: a target of its Dockerfile, not left out.
+    root = write_tree(tmp_path / "proj", {
+        "compose.yaml": "services:\n  api:\n    build: ./api\n",
+        "api/Dockerfile": "FROM python:3.12-slim\nCMD [\"python\", \"-m\", \"api\"]\n",
+        "api/Dockerfile.debug": "FROM python:3.12-slim\nRUN pip install debugpy\nCMD [\"python\", \"-m\", \"debugpy\", \"api\"]\n",
     })  # fmt: skip
     plan, _, result = imported(root, use_cli=True)
     assert unexplained(result) == []
-    services = plan.spec["services"]
-    assert "build" not in services["cache"] and services["cache"]["image"] == "valkey/valkey:8.0"
-    assert services["cache-image"]["profiles"] == ["cache-image"] and services["cache-image"]["build"]["context"] == "cache"
+    assert plan.builds.unbuilt == [] and plan.builds.unreferenced == {"api/Dockerfile.debug": "api"}
+    assert "RUN pip install debugpy" in plan.spec["services"]["api"]["build"]["steps"]
+
+
+PICKED_FOLDERS = [
+    # podman style: each folder a variable picks holds only a Containerfile
+    ({"jobs/nightly/Containerfile": "FROM alpine:3.20\nCMD [\"echo\", \"nightly\"]\n",
+      "jobs/weekly/Containerfile": "FROM alpine:3.20\nCMD [\"echo\", \"weekly\"]\n"},
+     "./jobs/${JOB:-nightly}", ["jobs/nightly/Containerfile", "jobs/weekly/Containerfile"], []),
+    # one folder of each kind
+    ({"runtimes/node22/Dockerfile": "FROM node:22-slim\n", "runtimes/deno/Containerfile": "FROM denoland/deno:2.0.0\n"},
+     "./runtimes/${RUNTIME:-node22}", ["runtimes/deno/Containerfile", "runtimes/node22/Dockerfile"], []),
+    # where a folder has a Dockerfile, that one is built: its Containerfile is nobody's
+    ({"img/a/Dockerfile": "FROM alpine:3.20\n", "img/a/Containerfile": "FROM alpine:3.19\n", "img/b/Dockerfile": "FROM alpine:3.18\n"},
+     "img/${FLAVOUR:-a}", ["img/a/Dockerfile", "img/b/Dockerfile"], ["img/a/Containerfile"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "context", "picked", "left"), PICKED_FOLDERS)
+def test_the_default_file_of_each_folder_a_variable_picks_is_among_its_choices(
+    tmp_path: Path, files: dict, context: str, picked: list, left: list
+) -> None:
+    root = write_tree(tmp_path / "jobs", {"compose.yaml": f"services:\n  job:\n    build:\n      context: \"{context}\"\n", **files})
+    plan, _, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert sorted(plan.spec["services"]) == ["job"]
+    (note,) = [n for n in plan.notes if "a variable picks the Dockerfile" in n]
+    assert f"among {', '.join(picked)})" in note
+    assert plan.builds.unbuilt == left
 
 
 def test_a_variable_that_picks_the_build_folder_keeps_picking_it(tmp_path: Path) -> None:

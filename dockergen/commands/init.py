@@ -2,7 +2,8 @@
 
 Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists
 and no --force, or the repository has Dockerfiles/Compose files: ``dockergen import``
-converts those); 2 when there is nothing to containerize or PATH is not a directory.
+converts those); 2 when there is nothing init can start (no app, a project of a kind it
+does not start, a lockfile the build needs not created yet) or PATH is not a directory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import click
 
-from dockergen.errors import DockergenError, Location
+from dockergen import presets
+from dockergen.errors import DockergenError, Location, Problem
+from dockergen.scaffold.detect import App
 
 SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
@@ -52,6 +55,14 @@ def init(
             click.echo(f"  {name}", err=True)
         click.echo(f"Convert them instead (it keeps what they do, per environment):\n  dockergen import {path}", err=True)
         return 1
+    if not found.apps and found.left_out:
+        raise DockergenError.single(
+            f"nothing init can start: {'; '.join(found.left_out)}",
+            location=Location(str(path)),
+            hint="init starts Python (web apps, task queue workers, scripts), Node and Go apps; write dockergen.yaml by hand, "
+            "with your own Dockerfile as the build's `steps` (`dockergen schema --format markdown` lists every field), "
+            "or convert the project's Dockerfiles and Compose files: `dockergen import`",
+        )
     if not found.apps:
         raise DockergenError.single(
             "no Python, Node or Go project found (looked for requirements.txt, pyproject.toml, package.json, go.mod "
@@ -68,6 +79,8 @@ def init(
             what = f"{app.family}{f' ({app.framework})' if app.framework else ''}"
             click.echo(f"Found a {what} app in {app.context} ({', '.join(app.evidence)})")
             app.name = _ask_name("  service name", app.name)
+            if app.port is None:
+                continue  # no server found: nothing to publish or probe
             app.port = click.prompt("  port it listens on", default=app.port, type=click.IntRange(1, 65535))
             if app.family != "go":
                 app.health = click.prompt("  health check path", default=app.health)
@@ -77,7 +90,7 @@ def init(
             else:
                 backing.discard(need)
     text = starter_spec(Choices(project, found.apps, backing, schema_ref))
-    _check_renders(text, target)
+    _check_renders(text, target, found.apps)
     from dockergen.write import commit
 
     outputs = {SPEC_NAME: text.encode("utf-8")}
@@ -90,6 +103,8 @@ def init(
         services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
         click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema_file else ""))
         todos = [f"  {a.name}: {note}" for a in found.apps for note in a.notes]
+        if found.left_out:
+            click.echo(f"left out (add them to the spec by hand): {'; '.join(found.left_out)}")
         if todos:
             click.echo("to do (also marked TODO in the spec):\n" + "\n".join(todos))
         spec_arg = "" if path.resolve() == Path.cwd() else f" --spec {target}"
@@ -118,8 +133,10 @@ def _ask_name(prompt: str, default: str) -> str:
         click.echo("  lowercase letters, digits, - and _, starting with a letter", err=True)
 
 
-def _check_renders(text: str, target: Path) -> None:
-    """The starter must load, validate and render; a failure is a bug in init, not bad input."""
+def _check_renders(text: str, target: Path, apps: list[App]) -> None:
+    """The starter must load, validate and render; a failure is a bug in init, not bad input.
+    A file its builds copy that the project lacks (a lockfile never created) is the user's
+    to make first: render would refuse the spec until then."""
     from dockergen import manifests
     from dockergen.pipeline import render
     from dockergen.spec.load import parse_spec
@@ -129,25 +146,45 @@ def _check_renders(text: str, target: Path) -> None:
     import tempfile
 
     data = parse_spec(text.encode("utf-8"), str(target)).data
+    builds = [(name, service.build) for name, service in Spec.model_validate(data).services.items() if service.build]
+    copied = [(name, build, m.relative) for name, build in builds for m in manifests.copied(build, name)]
+    missing = [_missing_manifest(target.parent, build.context, relative, next(a for a in apps if a.name == name))
+               for name, build, relative in copied if not (target.parent / build.context / relative).exists()]  # fmt: skip
+    if missing:
+        raise DockergenError(missing)
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / SPEC_NAME
         probe.write_text(text, encoding="utf-8")
         # Validation reads the manifests the Dockerfiles copy (they must exist, install files
         # hold no credential, the test stage needs pytest): the probe gets copies of the
-        # repository's own, and an empty stand-in for one it lacks (a lockfile not yet
-        # committed: the starter's TODO says to, and render names it until then).
-        for name, service in Spec.model_validate(data).services.items():
-            build = service.build
-            for relative in [m.relative for m in manifests.copied(build, name)] if build else []:
-                origin, copy = target.parent / build.context / relative, probe.parent / build.context / relative
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                if not origin.exists():
-                    copy.touch()
-                elif origin.is_dir():
-                    shutil.copytree(origin, copy, symlinks=True)
-                else:
-                    shutil.copy2(origin, copy)
+        # repository's own.
+        for _, build, relative in copied:
+            origin, copy = target.parent / build.context / relative, probe.parent / build.context / relative
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            if origin.is_dir():
+                shutil.copytree(origin, copy, symlinks=True)
+            else:
+                shutil.copy2(origin, copy)
         try:
             render(probe)
         except DockergenError as exc:
             raise RuntimeError(f"the starter spec does not render: {exc}") from None
+
+
+def _missing_manifest(root: Path, context: str, relative: str, app: App) -> Problem:
+    """What to do about a file the starter's build would copy and the project does not have."""
+    import shlex
+
+    from dockergen.scaffold.detect import LOCK_COMMANDS
+
+    where = relative if context == "." else f"{context}/{relative}"
+    if app.family == "node":
+        manager = presets.PACKAGE_MANAGERS[app.package_manager]
+        cd = "" if context == "." else f"cd {shlex.quote(context)} && "
+        return Problem(
+            f"{app.name}: no {relative}: the {app.package_manager} build installs exactly the lockfile (`{' '.join(manager.install)}`)",
+            Location(str(root / where)),
+            hint=f"create it (`{cd}{LOCK_COMMANDS[app.package_manager]}`) and commit it, then run `dockergen init` again",
+        )
+    return Problem(f"{app.name}: no {relative}, which the {app.manager} build installs from", Location(str(root / where)),
+                   hint="add it, then run `dockergen init` again")  # fmt: skip

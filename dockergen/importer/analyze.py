@@ -170,7 +170,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     unparsed = {path: why for path, why in unparsed.items() if path in built}
     as_is = {service: f"its merged Dockerfile does not render ({why})" for (service, key), why in options.carried.items() if key == "build"}
     # The Dockerfiles a variable chooses among are built by that service, never an image of their own.
-    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, list(grouping.order), as_is,
+    builds = plan_builds(root, uses, {p: d for p, d in parsed.items() if p not in picked}, unparsed, as_is,
                          _serving_in_test(envs, effective))  # fmt: skip
     notes.extend(builds.notes)
     project = _project(root, envs)
@@ -333,17 +333,24 @@ def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> froze
 
 def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile], values: dict[str, dict[str, str]]) -> dict[str, str]:
     """Dockerfiles a build path with a variable may name (``bin/${PHPVERSION}/Dockerfile``
-    matches ``bin/php8/Dockerfile``; ``docker/${APP_DIR}/Dockerfile`` names ``app/Dockerfile``
-    where the environment's ``.env`` sets ``APP_DIR=../app``), each with that path; those some
-    service builds by name are not among them. ``values``: each environment's ``.env``."""
+    matches ``bin/php8/Dockerfile``, and ``bin/php7/Containerfile`` where that folder has no
+    Dockerfile: what a build naming none builds there; ``docker/${APP_DIR}/Dockerfile`` names
+    ``app/Dockerfile`` where the environment's ``.env`` sets ``APP_DIR=../app``), each with that
+    path; those some service builds by name are not among them. ``values``: each environment's ``.env``."""
     named = {u.dockerfile for u in uses}
     out: dict[str, str] = {}
-    for use in sorted((u for u in uses if VAR.search(u.dockerfile)), key=lambda u: u.dockerfile):
+    for use in sorted((u for u in uses if VAR.search(u.dockerfile)), key=lambda u: (u.dockerfile, u.env)):
         chooser = use.dockerfile
-        pattern = re.compile("[^/]+".join(re.escape(part) for part in VAR.split(chooser)[:: VAR.groups + 1]))
+        folder, name = posixpath.split(chooser)
+        spellings = [chooser, posixpath.join(folder, "Containerfile")] if name == "Dockerfile" else [chooser]
+        patterns = [re.compile("[^/]+".join(re.escape(part) for part in VAR.split(s)[:: VAR.groups + 1])) for s in spellings]
         now = posixpath.normpath(interpolate(chooser, values.get(use.env, {})))
         for path in parsed:
-            if path not in named and path not in out and (pattern.fullmatch(path) or path == now):
+            if path in named or path in out:
+                continue
+            if path == now or patterns[0].fullmatch(path) or (
+                len(patterns) > 1 and patterns[1].fullmatch(path) and posixpath.join(posixpath.dirname(path), "Dockerfile") not in parsed
+            ):
                 out[path] = chooser
     return out
 

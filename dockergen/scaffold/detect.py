@@ -1,6 +1,7 @@
 """Find what a repository contains: Python, Node and Go apps (with what their manifests
-say about versions, frameworks, entry points and backing services), and Dockerfiles or
-Compose files that ``dockergen import`` should convert instead.
+say about versions, frameworks, entry points and backing services; whether they serve at
+all, or run a worker, a script, a CLI), projects of other kinds init does not start, and
+Dockerfiles or Compose files that ``dockergen import`` should convert instead.
 
 Only the repository root and its direct subdirectories are apps (plus one more level
 under ``apps/``, ``services/`` and ``packages/``); nothing is executed.
@@ -36,7 +37,7 @@ class App:
     name: str  # service name
     context: str  # relative to the repository root, posix
     family: str  # python | node | go
-    port: int
+    port: int | None  # None: no server was found (a worker, a script, a CLI): nothing to publish or probe
     evidence: list[str] = field(default_factory=list)
     needs: set[str] = field(default_factory=set)  # postgres | redis
     notes: list[str] = field(default_factory=list)  # things the user must do, as spec comments
@@ -52,6 +53,7 @@ class App:
     interface: str = "asgi"
     server: str = "gunicorn"
     framework: str | None = None
+    command: list[str] | None = None  # what a python app without a web server runs, in dev and prod
     # node
     node_version: str = "20"
     serve: str = "node"
@@ -70,7 +72,7 @@ class App:
 
     def variables(self) -> dict[str, str]:
         """What the app's environment must set, PORT as the port it was given last."""
-        return dict(sorted({**self.env, **({"PORT": str(self.port)} if self.port_env else {})}.items()))
+        return dict(sorted({**self.env, **({"PORT": str(self.port)} if self.port_env and self.port else {})}.items()))
 
 
 @dataclass
@@ -78,16 +80,47 @@ class Detection:
     root: Path
     apps: list[App]
     existing: list[str]  # Dockerfiles and Compose files not written by dockergen
+    left_out: list[str] = field(default_factory=list)  # "billing: Java (Maven) (pom.xml), ...": what init cannot start
 
 
 def detect(root: Path) -> Detection:
     apps: list[App] = []
+    left_out: list[str] = []
     for directory in _candidates(root):
+        where = "the directory" if directory == root else directory.relative_to(root).as_posix()
         app = _detect_dir(root, directory)
-        if app is not None:
+        if app is not None and app.family == "python" and app.framework is None and app.command is None:
+            # A library, or a program init cannot tell how to start: its image would run nothing.
+            left_out.append(f"{where}: a Python project with nothing to run (no web app, task queue worker or "
+                            "script with `if __name__ == \"__main__\":`)")  # fmt: skip
+        elif app is not None:
             apps.append(app)
+        elif (other := _unsupported(directory, loose=directory == root)) is not None:
+            left_out.append(f"{where}: {other}, which init does not start yet")
     _unique_names(apps, root)
-    return Detection(root, apps, _existing_docker_files(root))
+    return Detection(root, apps, _existing_docker_files(root), left_out)
+
+
+# What other kinds of project look like: (marker file, or a suffix of files in the folder; what it is).
+OTHER_PROJECTS = (
+    ("pom.xml", "Java (Maven)"), ("build.gradle", "Java/Kotlin (Gradle)"), ("build.gradle.kts", "Java/Kotlin (Gradle)"),
+    ("composer.json", "PHP (Composer)"), ("Gemfile", "Ruby (Bundler)"), ("Cargo.toml", "Rust (Cargo)"), ("mix.exs", "Elixir (Mix)"),
+    ("deno.json", "Deno"), ("pubspec.yaml", "Dart"), ("Package.swift", "Swift"), ("*.csproj", ".NET"), ("*.sln", ".NET"),
+)  # fmt: skip
+# Only a project at the root: an app's `public/` or `templates/` folder holds these too.
+LOOSE_MARKERS = (("*.php", "PHP"), ("index.html", "a static site"))
+
+
+def _unsupported(directory: Path, loose: bool) -> str | None:
+    """What a folder that is no Python, Node or Go app holds, when it is a project of another kind."""
+    for marker, what in OTHER_PROJECTS + (LOOSE_MARKERS if loose else ()):
+        if marker.startswith("*"):
+            found = sorted(p.name for p in directory.glob(marker) if p.is_file())
+            if found:
+                return f"{what} ({found[0]})"
+        elif (directory / marker).is_file():
+            return f"{what} ({marker})"
+    return None
 
 
 def _candidates(root: Path) -> list[Path]:
@@ -197,7 +230,7 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     if (directory / "pyproject.toml").is_file():
         try:
             pyproject = tomllib.loads(_read(directory / "pyproject.toml"))
-        except tomllib.TOMLDecodeError:
+        except ValueError:  # not TOML, or an int of over 4,300 digits (a plain ValueError)
             pyproject = {}
     project = manifests.table(pyproject, "project")
     listed = project.get("dependencies")
@@ -212,17 +245,19 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     frameworks = [f for f in (*ASGI, *WSGI) if f in deps | _group_names(pyproject, poetry)]
     app.framework = sorted(frameworks)[0] if frameworks else None
     app.interface = "wsgi" if app.framework in WSGI else "asgi"
-    if app.interface == "asgi":
+    sources = _sources(directory, PYTHON_SOURCES)
+    if app.framework is None:
+        _python_program(sources, deps, app)
+    elif app.interface == "asgi":
         app.server = "gunicorn" if "gunicorn" in deps else "uvicorn"
-        if app.framework and "uvicorn" not in deps:
+        if "uvicorn" not in deps:
             app.notes.append("add `uvicorn` to your requirements: the dev and prod servers run on it")
     elif "gunicorn" not in deps:
         app.notes.append("add `gunicorn` to your requirements: the WSGI servers run on it")
-    sources = _sources(directory, PYTHON_SOURCES)
-    app.app_module = _python_entry(sources, app.framework)
-    if app.app_module is None:
+    app.app_module = _python_entry(sources, app.framework) if app.framework else None
+    if app.framework and app.app_module is None:
         app.notes.append("no ASGI/WSGI app found: set `python.app` (module:variable), or give the service a `command`")
-    else:
+    elif app.app_module:
         if app.app_module.startswith("src."):
             # A src layout: its package imports itself as `pkg`, never as `src.pkg`.
             app.app_module = app.app_module.removeprefix("src.")
@@ -237,11 +272,70 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     return app
 
 
+MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+CELERY_APP = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(?:celery\.)?Celery\(", re.MULTILINE)
+ARQ_SETTINGS = re.compile(r"^class\s+(\w*Settings)\b", re.MULTILINE)
+DRAMATIQ_ACTOR = re.compile(r"^@(?:dramatiq\.)?actor\b", re.MULTILINE)
+MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.MULTILINE)
+SCRIPT_NAMES = ("main.py", "app.py", "run.py", "worker.py", "bot.py", "cli.py", "server.py")
+
+
+def _python_program(sources: list[tuple[Path, str]], deps: set[str], app: App) -> None:
+    """What a python app without a web framework runs: a task queue's worker for the app
+    that defines one, else its script (`if __name__ == "__main__":`) or package (`__main__.py`).
+    It serves no HTTP, so nothing is published or probed over HTTP."""
+    app.port = None
+    found = next(((relative, command) for relative, text in sources if (command := _worker_command(relative, text, deps))), None)
+    if found is None:
+        # A script says so (`__main__`), or is a top-level file of a usual name; the shallowest first.
+        scripts = [relative for relative, text in sources
+                   if relative.name == "__main__.py" or MAIN_GUARD.search(text) or relative.as_posix() in SCRIPT_NAMES]  # fmt: skip
+        scripts.sort(key=lambda relative: (len(relative.parts), relative.name not in SCRIPT_NAMES, relative.as_posix()))
+        found = next(((relative, command) for relative in scripts if (command := _script_command(relative))), None)
+        if found is None:
+            return
+        app.notes.append(f"no web server found: the container runs `{' '.join(found[1])}`, with no port; a program that exits when done "
+                         "(a job, a CLI) is restarted in staging and prod: give it `restart: \"no\"` there")  # fmt: skip
+    relative, app.command = found
+    if relative.parts[0] == "src":
+        app.env["PYTHONPATH"] = "/app/src"  # a src layout imports its package by its own name
+
+
+def _module(relative: Path) -> str | None:
+    """The name python imports a source file by (a src layout's without `src.`)."""
+    module = ".".join(relative.with_suffix("").parts).removeprefix("src.")
+    return module if MODULE.fullmatch(module) else None
+
+
+def _worker_command(relative: Path, text: str, deps: set[str]) -> list[str] | None:
+    """The worker of the task queue a module sets up (its app, its settings, its actors)."""
+    module = _module(relative)
+    if module is None:
+        return None
+    if "celery" in deps and (match := CELERY_APP.search(text)):
+        return ["celery", "-A", module if match[1] in ("app", "celery") else f"{module}:{match[1]}", "worker", "--loglevel=INFO"]
+    if "arq" in deps and "functions" in text and (match := ARQ_SETTINGS.search(text)):
+        return ["arq", f"{module}.{match[1]}"]
+    if "dramatiq" in deps and DRAMATIQ_ACTOR.search(text):
+        return ["dramatiq", module]
+    return None
+
+
+def _script_command(relative: Path) -> list[str] | None:
+    if relative.name.startswith("test") or relative.name in ("setup.py", "conftest.py", "noxfile.py"):
+        return None
+    if len(relative.parts) > 1 and (relative.name == "__main__.py" or relative.parts[0] == "src"):
+        module = _module(relative)
+        return ["python", "-m", module.removesuffix(".__main__")] if module and module != "__main__" else None
+    # A bare word: the spec and the Dockerfile carry it as it is.
+    return ["python", relative.as_posix()] if SAFE_WORD.fullmatch(relative.as_posix()) else None
+
+
 def _pipfile_names(directory: Path) -> set[str]:
     """A Pipfile's packages: pipenv does not install here, but they tell the framework."""
     try:
         packages = tomllib.loads(_read(directory / "Pipfile")).get("packages")
-    except tomllib.TOMLDecodeError:
+    except ValueError:  # as for pyproject.toml
         return set()
     return {str(d).lower().replace("_", "-") for d in packages} if isinstance(packages, dict) else set()
 
@@ -310,20 +404,25 @@ APP_OBJECT_ASCII = re.compile(APP_OBJECT, re.ASCII)
 APP_ASSIGNMENT = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(FastAPI|Flask|Starlette|Quart|Litestar|Sanic)\(", re.MULTILINE)
 
 
+# `app = create_app()`: a factory's product, in a module that imports the framework.
+APP_FROM_FACTORY = re.compile(r"^(app|application|api)\s*(?::[^=]+)?=\s*[A-Za-z_][\w.]*\(", re.MULTILINE)
+
+
 def _python_entry(sources: list[tuple[Path, str]], framework: str | None) -> str | None:
-    """``module:variable`` of the app object, from a shallow look at the source."""
-    for relative, text in sources:
-        module = ".".join(relative.with_suffix("").parts)
-        if framework == "django" and relative.name == "wsgi.py" and "application" in text:
-            found = f"{module}:application"
-        elif (match := APP_ASSIGNMENT.search(text)) and framework != "django":
-            found = f"{module}:{match[1]}"
-        else:
-            continue
+    """``module:variable`` of the app object, from a shallow look at the source: the
+    framework's constructor called first, else a factory's product."""
+    if framework == "django":
+        found = [(relative, "application") for relative, text in sources if relative.name == "wsgi.py" and "application" in text]
+    else:
+        found = [(relative, match[1]) for relative, text in sources if (match := APP_ASSIGNMENT.search(text))]
+        imports = re.compile(rf"^\s*(?:from|import)\s+{framework}\b", re.MULTILINE)
+        found += [(relative, match[1]) for relative, text in sources if imports.search(text) and (match := APP_FROM_FACTORY.search(text))]
+    for relative, variable in found:
         # Only what `python.app` takes (a folder `my app` is no module), in ASCII: the spec's
         # pattern is matched by another regex engine, whose `\w` is not Python's.
-        if APP_OBJECT_ASCII.fullmatch(found):
-            return found
+        entry = f"{'.'.join(relative.with_suffix('').parts)}:{variable}"
+        if APP_OBJECT_ASCII.fullmatch(entry):
+            return entry
     return None
 
 
@@ -408,7 +507,9 @@ def _node(directory: Path, context: str) -> App:
         app.framework, app.start = "nest", ["node", "dist/main.js"]
     else:
         app.framework = next((f for f in ("express", "fastify", "koa", "hono") if f in deps), None)
-        app.start = _node_start(scripts, package)
+        app.start = _node_start(directory, scripts, package)
+        if not app.build_script and not (directory / app.start[1]).is_file():
+            app.notes.append(f"the prod stage runs `{' '.join(app.start)}`, and there is no {app.start[1]}: set `node.start` to the app's entry")
     app.evidence += [lock for lock in NODE_LOCKFILES if (directory / lock).is_file()]
     _package_manager(directory, package, app)
     tool = presets.PACKAGE_MANAGERS[app.package_manager]
@@ -435,10 +536,6 @@ def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None
     pinned = re.match(r"^(npm|yarn|pnpm|bun)@([0-9]+)", declared) if isinstance(declared, str) else None
     app.package_manager = name = _manager_name(directory, pinned, app)
     manager = presets.PACKAGE_MANAGERS[name]
-    if not (directory / manager.lockfile).is_file():
-        app.notes.append(
-            f"the node family installs {manager.lockfile} with `{' '.join(manager.install)}`: commit it (`{LOCK_COMMANDS[name]}`)"
-        )
     if manager.corepack and not pinned:
         app.notes.append(f"pin {manager.tool} for corepack, which runs it in the image: `corepack use {manager.tool}@<version>`")
     present = [f for f in INSTALL_FILES[name] if (directory / f).exists()]
@@ -482,6 +579,9 @@ def _node_version(directory: Path, package: dict[str, Any]) -> str:
 
 # `process.env.PORT || 4000`, `listen(8080)`, `const port = 3000`, `{ port: 3000 }`
 NODE_PORT = re.compile(r"""\bPORT\b\)?\s*(?:\|\||\?\?)\s*["']?([0-9]{2,5})\b|\.listen\(\s*([0-9]{2,5})\b|\bport\s*[:=]\s*["']?([0-9]{2,5})\b""", re.IGNORECASE)
+# A server's call, or a web or RPC framework required in go.mod.
+GO_SERVER = re.compile(r"\bListenAndServe(?:TLS)?\(|\bnet\.Listen\(|\bhttp\.Server\{|\.Serve\(|\.(?:Run|Listen|Start)\(\s*\"[^\"]*:[0-9]|"
+                       r"github\.com/(?:gin-gonic/gin|labstack/echo|gofiber/fiber|go-chi/chi|gorilla/mux)|google\.golang\.org/grpc")
 GO_PORT = re.compile(r'"(?:0\.0\.0\.0|localhost|127\.0\.0\.1)?:([0-9]{2,5})"')
 DATABASE_PORTS = {3306, 5432, 6379, 27017, 9200, 11211}  # a client's settings, not the server's
 
@@ -501,12 +601,23 @@ def _node_server(directory: Path, app: App) -> None:
     entry = app.start[1] if app.start and len(app.start) == 2 else "server.js"
     names = {Path(entry).with_suffix("").as_posix(), "server", "index", "app", "main", "src/server", "src/index", "src/app", "src/main"}
     entries = [text for relative, text in sources if relative.with_suffix("").as_posix() in names]
+    if entries and app.framework is None and not any(NODE_SERVER.search(text) for text in entries):
+        app.port = None  # a worker, a bot, a script: nothing to publish or probe over HTTP
+        app.notes.append(f"no server found in the entry (no `listen(`, `createServer`, `serve(`): the container runs "
+                         f"`{' '.join(app.start or [])}`, with no port; a program that exits when done is restarted in staging and prod: "
+                         "give it `restart: \"no\"` there")  # fmt: skip
+        return
     app.port = _listen_port(entries, NODE_PORT) or app.port
     app.port_env = any("env.PORT" in text for text in entries)
     _health_route(sources, app)
 
 
-def _node_start(scripts: dict[str, Any], package: dict[str, Any]) -> list[str]:
+NODE_SERVER = re.compile(r"\.listen\(|\bcreateServer\b|\bserve\(|\bfetch\s*[:(]")
+NODE_ENTRIES = ("server.js", "index.js", "app.js", "main.js", "src/server.js", "src/index.js", "src/app.js", "src/main.js")
+
+
+def _node_start(directory: Path, scripts: dict[str, Any], package: dict[str, Any]) -> list[str]:
+    """The prod command: the `start` script's `node FILE`, else `main`, else an entry file there is."""
     start = str(scripts.get("start") or "")
     match = re.match(r"^node\s+([\w./-]+\.(?:m?js|cjs))\s*$", start)
     if match:
@@ -514,7 +625,7 @@ def _node_start(scripts: dict[str, Any], package: dict[str, Any]) -> list[str]:
     main = package.get("main")
     if isinstance(main, str) and re.match(r"^[\w./-]+$", main):
         return ["node", main]
-    return ["node", "server.js"]
+    return ["node", next((entry for entry in NODE_ENTRIES if (directory / entry).is_file()), "server.js")]
 
 
 # ---- Go ----------------------------------------------------------------------------
@@ -534,10 +645,15 @@ def _go(directory: Path, context: str) -> App:
         if mains:
             app.go_main = "./" + mains[0].relative_to(directory).as_posix()
     sources = _sources(directory, GO_SOURCES)
-    app.port = _listen_port([text for _, text in sources], GO_PORT) or app.port
-    app.port_env = any('Getenv("PORT")' in text for _, text in sources)
-    app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "
-                     "`healthcheck: {test: [CMD, /app, healthcheck]}`")  # fmt: skip
+    if not GO_SERVER.search(_read(directory / "go.mod")) and not any(GO_SERVER.search(text) for _, text in sources):
+        app.port = None
+        app.notes.append("no server found (no ListenAndServe, net.Listen or web framework): the container runs the binary, with no port; "
+                         "a program that exits when done (a CLI, a job) is restarted in staging and prod: give it `restart: \"no\"` there")  # fmt: skip
+    else:
+        app.port = _listen_port([text for _, text in sources], GO_PORT) or app.port
+        app.port_env = any('Getenv("PORT")' in text for _, text in sources)
+        app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "
+                         "`healthcheck: {test: [CMD, /app, healthcheck]}`")  # fmt: skip
     if re.search(r"github\.com/(lib/pq|jackc/pgx)", _read(directory / "go.mod")):
         app.needs.add("postgres")
     if re.search(r"github\.com/(redis/go-redis|go-redis/redis|gomodule/redigo)", _read(directory / "go.mod")):

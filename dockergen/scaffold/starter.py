@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockergen import presets
+from dockergen.command_probes import probe_for
 from dockergen.render.comment import comment_lines
 from dockergen.render.yaml_out import atom
 from dockergen.scaffold.detect import App
@@ -120,11 +121,9 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
     if app.family == "go":
         out += _go_build(app)
     else:
-        out += [
-            f"      family: {app.family}",
-            f"      context: {q(app.context)}",
-            f"      port: {app.port}",
-        ]
+        out += [f"      family: {app.family}", f"      context: {q(app.context)}"]
+        if app.port is not None:
+            out.append(f"      port: {app.port}")
         if app.variables():
             out.append(f"      env: {{{', '.join(f'{k}: {q(v)}' for k, v in app.variables().items())}}}   # read by the app: ENV in every stage")
     if app.family == "python":
@@ -142,8 +141,12 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append('        test_command: ["python", "-m", "unittest", "discover", "-v"]   # no pytest in the dependencies')
         if app.app_module:
             out.append(f"        app: {q(app.app_module)}   # the {app.interface.upper()} application object")
-        out.append(f"        interface: {app.interface}")
-        out.append(f"        server: {app.server}         # production server")
+        if app.framework:
+            out.append(f"        interface: {app.interface}")
+            out.append(f"        server: {app.server}         # production server")
+        elif app.command:
+            out.append(f"        dev_command: {q(app.command)}")
+            out.append(f"        prod_command: {q(app.command)}   # no web server: what the container runs")
     elif app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         out.append("      node:")
@@ -165,13 +168,15 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
         elif app.framework == "vite":
             out.append('      writable: ["node_modules/.vite"]   # the dev server\'s dependency cache; the rest stays root\'s')
-    if app.family == "node" or (app.family == "python" and app.app_module):
+    if app.port is not None and (app.family == "node" or (app.family == "python" and app.app_module)):
         out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
-    host = app.port
-    while host in used_ports:
-        host += 1
-    used_ports.add(host)
-    out.append(f'    ports: ["{host}:{app.port}"]')
+    out += _worker_healthcheck(app)
+    if app.port is not None:
+        host = app.port
+        while host in used_ports:
+            host += 1
+        used_ports.add(host)
+        out.append(f'    ports: ["{host}:{app.port}"]')
     def wants(need: str) -> bool:
         """Apps whose dependencies use it; every app when none does (the user asked for it)."""
         return need in choices.backing and (need in app.needs or not any(need in a.needs for a in choices.apps))
@@ -195,6 +200,19 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
     return out
 
 
+def _worker_healthcheck(app: App) -> list[str]:
+    """A task queue worker's own probe (Celery's `inspect ping`, arq's `--check`), or why it has none."""
+    if app.port is not None or not app.command:
+        return []
+    known = probe_for(None, app.command)
+    if known is None:
+        return []
+    if known.test is None:
+        return [f"    healthcheck: {{disable: true}}   # {known.note}"]
+    return [f"    healthcheck: {{test: {q(list(known.test))}, {', '.join(f'{k}: {q(v)}' for k, v in known.timing.items())}}}",
+            *("    " + line for line in comment_lines(known.note))]  # fmt: skip
+
+
 def _vite_dev(app: App, manager: presets.PackageManager) -> list[str]:
     """Vite's dev server listens on localhost:5173; the stack publishes and probes `port`."""
     separator = ["--"] if manager.tool == "npm" else []  # npm passes a script flags only after `--`
@@ -216,7 +234,7 @@ def _go_build(app: App) -> list[str]:
     test_cmd = q('CMD ["go", "test", "./..."]')
     lines = [
         f"      context: {q(app.context)}",
-        f"      port: {app.port}",
+        *([f"      port: {app.port}"] if app.port is not None else []),
         "      workdir: /src           # where dev bind-mounts the source",
         "      steps:                  # your own Dockerfile, one instruction per item; environments build dev, test or prod",
         f"        - FROM docker.io/library/golang:{app.go_version}-alpine AS builder",
@@ -227,7 +245,7 @@ def _go_build(app: App) -> list[str]:
         f"        - {test_cmd}",
         "        - FROM gcr.io/distroless/static-debian12:nonroot AS prod   # no shell, runs as 65532",
         *[f"        - {q(s)}" for s in [
-            "COPY --from=builder /out/app /app", "USER 65532:65532", f"EXPOSE {app.port}", 'ENTRYPOINT ["/app"]',
+            "COPY --from=builder /out/app /app", "USER 65532:65532", *([f"EXPOSE {app.port}"] if app.port else []), 'ENTRYPOINT ["/app"]',
         ]],
     ]  # fmt: skip
     return lines

@@ -29,7 +29,7 @@ from dockergen.errors import DockergenError, Location, Problem
 from dockergen.spec.path import nearby_specs
 from dockergen.safe_read import MAX_BYTES, MAX_DEPTH, MAX_NODES, Unreadable, read_regular
 from dockergen.text import forbidden_character
-from dockergen.yaml_read import read_round_trip
+from dockergen.yaml_read import INT_TAG, MAX_NUMBER_LENGTH, read_round_trip
 
 MAX_SPEC_BYTES = MAX_BYTES
 
@@ -270,7 +270,7 @@ def _from_node(node: Node, constructor: Any, depth: int, counter: list[int]) -> 
         return [_from_node(item, constructor, depth + 1, counter) for item in node.value]
     if tag == _STR:
         return node.value
-    if tag in _PLAIN_SCALARS:
+    if tag in _PLAIN_SCALARS and not (tag == INT_TAG and len(node.value) > MAX_NUMBER_LENGTH):  # the careful read refuses it
         return constructor.yaml_constructors[tag](constructor, node)
     raise _NotPlain
 

@@ -2,8 +2,10 @@
 
 A Dockerfile belongs to the canonical service that builds it in most environments; one
 that no Compose file builds goes to the service its name starts with (``backend.debug.
-Dockerfile`` -> ``backend``) or becomes a service of its own. A service that only ever
-builds another service's Dockerfile runs that image (``uses``).
+Dockerfile`` -> ``backend``), as another target of its image; failing that it is no part of
+any environment (a build by hand or by CI, a draft): it stays out of the spec, as it is, and
+the report says so. A service for it would add to what the team's Compose runs. A service
+that only ever builds another service's Dockerfile runs that image (``uses``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ class BuildPlan:
     fallback: dict[str, list[str]] = field(default_factory=dict)  # service -> why its Dockerfiles stay as they are
     uses: dict[str, str] = field(default_factory=dict)  # service -> the service whose image it runs
     unreferenced: dict[str, str] = field(default_factory=dict)  # Dockerfile -> service (built by no Compose file)
-    new_services: list[str] = field(default_factory=list)  # services that exist only for such a Dockerfile
+    unbuilt: list[str] = field(default_factory=list)  # Dockerfiles of no service's image, left as they are
     labels: dict[str, str] = field(default_factory=dict)  # Dockerfile -> variant label
     notes: list[str] = field(default_factory=list)
 
@@ -84,7 +86,6 @@ def plan_builds(
     uses: list[BuildUse],
     parsed: dict[str, ParsedDockerfile],
     unparsed: dict[str, str],
-    services: list[str],
     as_is: dict[str, str] | None = None,
     serving_in_test: frozenset[str] = frozenset(),
 ) -> BuildPlan:
@@ -117,13 +118,8 @@ def plan_builds(
             by_stem = next((o for f, o in family_owner.items() if f[1] == stem and stem and o in building), None)
             owner = by_stem or (name if name in building else None)
             if owner is None:
-                owner = name or sanitize(posixpath.basename(sorted(paths)[0]))
-                # A service of that name that only pulls its image (or keeps its build) must keep doing so.
-                base, n = owner, 2
-                while owner in services and owner not in building and owner not in plan.new_services:
-                    owner, n = f"{base}-image" if n == 2 else f"{base}-image-{n}", n + 1
-                if owner not in services and owner not in plan.new_services:
-                    plan.new_services.append(owner)
+                plan.unbuilt.extend(sorted(paths))
+                continue
         for path in paths:
             plan.owner[path] = owner
             if not any(u.dockerfile == path for u in uses):
@@ -139,7 +135,8 @@ def plan_builds(
     by_owner: dict[str, list[str]] = {}
     for dockerfile, service in plan.owner.items():
         by_owner.setdefault(service, []).append(dockerfile)
-    taken: set[str] = set()
+    plan.unbuilt.sort()
+    taken = set(plan.unbuilt)  # the files left as they are: no rendered Dockerfile takes their place
     for service, dockerfiles in sorted(by_owner.items()):
         if service in as_is:
             plan.fallback[service] = [as_is[service]]

@@ -77,8 +77,6 @@ def build_spec(
     by_name = {e.name: e for e in envs}
     result = SpecResult({}, {})
     targets: dict[str, dict[str, dict[str, Any] | None]] = {c: {e.name: None for e in envs} for c in grouping.order}
-    for service in builds.new_services:
-        targets.setdefault(service, {e.name: None for e in envs})
     originals: dict[str, dict[str, list[str]]] = {}
     named_volumes: set[str] = set()
     built = set(builds.merged) | set(builds.uses)
@@ -131,13 +129,6 @@ def build_spec(
             named_volumes.update(conversion.named_volumes)
             for note in conversion.notes:
                 result.notes.append(f"{env.name}: {original}: {note}")
-    for service in builds.new_services:
-        merged_build = builds.merged.get(service)
-        for env in envs:
-            settings: dict[str, Any] = {"image": f"{env.project}-{service}", "profiles": [service]}
-            if merged_build is not None:
-                settings["target"] = merged_build.stages[-1]["name"]
-            targets[service][env.name] = settings
     for service, _ in left_out:
         if all(t is None for t in targets.get(service, {}).values()):
             targets.pop(service, None)
@@ -621,12 +612,13 @@ def _decisions(
                             + "; instructions verbatim", service=service))  # fmt: skip
         for note in merged.notes:
             out.append(Decision(UNIFIED, f"{service}: build context", f"{note}; the context's .dockerignore now applies", service=service))
+    for dockerfile in builds.unbuilt:
+        out.append(Decision(KEPT, dockerfile, "no Compose file builds it: left as it is, outside the spec (no environment runs "
+                            "it; a `docker build` of it by hand or in CI keeps working); a service of its own, its instructions "
+                            "as `build.steps`, would have dockergen render it"))  # fmt: skip
     for dockerfile, service in builds.unreferenced.items():
         label = builds.labels.get(dockerfile)
-        if service in builds.new_services:
-            out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: carried as service {service} behind profile "
-                                f"`{service}` (docker compose --profile {service} run {service})", service=service))  # fmt: skip
-        elif service in builds.merged:
+        if service in builds.merged:
             stage = builds.merged[service].stage_map.get((dockerfile, max(i for (p, i) in builds.merged[service].stage_map if p == dockerfile)))
             out.append(Decision(CARRIED, f"{dockerfile}", f"built by no Compose file: kept as target `{stage}` of "
                                 f"{builds.merged[service].dockerfile} (label {label})", service=service))  # fmt: skip

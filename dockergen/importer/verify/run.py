@@ -182,11 +182,7 @@ def _compare_env(
             out.append(Difference(env, name, "service", "present", "missing", UNEXPLAINED, "service left out"))
             continue
         if name not in theirs:
-            if name in plan.builds.new_services:
-                out.append(Difference(env, name, "service", "missing", "present (profile)", CARRIED,
-                                      "a Dockerfile no Compose file builds, carried as a service behind its own profile"))  # fmt: skip
-            else:
-                out.append(Difference(env, name, "service", "missing", "present", UNEXPLAINED, "service added"))
+            out.append(Difference(env, name, "service", "missing", "present", UNEXPLAINED, "service added"))
             continue
         old_name, a = theirs[name]
         a = _renamed_refs(a, rename)
@@ -210,19 +206,11 @@ def _compare_env(
                                   "one service per image name carries the build: Compose would build the shared image again"))  # fmt: skip
         out.extend(_compare_build(plan, env, name, old_name, a, b, rendered, original.get("name"), mine.get("name")))
         out.extend(_compare_service(env, name, a, b, info.kind, info.engine))
-    only_new = {
-        net
-        for net in (mine.get("networks") or {})
-        if all(n in plan.builds.new_services for n, s in ours.items() if net in (s.get("networks") or {}))
-    }
     for key in ("networks", "volumes", "secrets", "configs"):
         ta = _top(original.get(key) or {})
         tb = _top(mine.get(key) or {})
         for item in sorted(set(ta) | set(tb)):
             if ta.get(item) != tb.get(item):
-                if key == "networks" and item not in ta and item in only_new:
-                    out.append(Difference(env, None, f"{key}.{item}", "(absent)", _show(tb.get(item)), CARRIED, "used only by a service carried behind a profile"))
-                    continue
                 out.append(Difference(env, None, f"{key}.{item}", _show(ta.get(item)), _show(tb.get(item)), UNEXPLAINED, "top-level declaration"))
     # Every other top-level key of the normalised config (extensions, what a newer Compose adds).
     aliased: set[str] | None = None

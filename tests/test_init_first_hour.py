@@ -1,0 +1,317 @@
+"""`dockergen init` on the projects a newcomer brings: servers, workers, scripts, CLIs, in
+many layouts and folder names. Whatever it writes renders, Compose accepts in every
+environment, and runs something in prod (a worker publishes no port and has no HTTP probe);
+what it cannot start (a missing lockfile, a Maven or PHP project) is exit 2 with what to do,
+and nothing written."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dockergen.cli import main
+from tests.tools import compose, dockerfile_stages, hadolint
+
+ENVIRONMENTS = ("dev", "test", "staging", "prod", "podman")
+LOCK = {"package-lock.json": '{"lockfileVersion": 3}\n'}
+
+
+def package(deps: dict[str, str] | None = None, dev: dict[str, str] | None = None, **fields: Any) -> str:
+    return json.dumps({"name": "x", "scripts": {"test": "node --test"}, "dependencies": deps or {}, "devDependencies": dev or {}, **fields})
+
+
+# name: (files, what the prod image runs (None: a server's generated command), whether it publishes a port)
+PROJECTS: dict[str, tuple[dict[str, str], list[str] | None, bool]] = {
+    "celery worker": (
+        {"requirements.txt": "celery[redis]==5.4.0\nredis==5.0.4\n", "tasks.py": "from celery import Celery\n\napp = Celery('tasks')\n"},
+        ["celery", "-A", "tasks", "worker", "--loglevel=INFO"], False,
+    ),
+    "celery app named otherwise, in a package": (
+        {"requirements.txt": "celery\n", "proj/__init__.py": "", "proj/queue.py": "import celery\n\nbroker = celery.Celery('p')\n"},
+        ["celery", "-A", "proj.queue:broker", "worker", "--loglevel=INFO"], False,
+    ),
+    "arq worker": (
+        {"pyproject.toml": '[project]\nname = "w"\nversion = "0"\ndependencies = ["arq"]\n',
+         "worker.py": "class WorkerSettings:\n    functions = []\n"},
+        ["arq", "worker.WorkerSettings"], False,
+    ),
+    "dramatiq worker": (
+        {"requirements.txt": "dramatiq[redis]\n", "jobs.py": "import dramatiq\n\n@dramatiq.actor\ndef go():\n    pass\n"},
+        ["dramatiq", "jobs"], False,
+    ),
+    "script with a main guard": (
+        {"requirements.txt": "requests\n", "util.py": "X = 1\n", "main.py": "def run():\n    pass\n\nif __name__ == '__main__':\n    run()\n"},
+        ["python", "main.py"], False,
+    ),
+    "package run with -m": (
+        {"requirements.txt": "click\n", "bot/__init__.py": "", "bot/__main__.py": "print('hi')\n"},
+        ["python", "-m", "bot"], False,
+    ),
+    "src layout script": (
+        {"pyproject.toml": '[project]\nname = "tool"\nversion = "0"\ndependencies = []\n',
+         "src/tool/__init__.py": "", "src/tool/__main__.py": "print(1)\n"},
+        ["python", "-m", "tool"], False,
+    ),
+    "fastapi": (
+        {"requirements.txt": "fastapi\nuvicorn\n", "main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n"}, None, True,
+    ),
+    "flask with gunicorn": (
+        {"requirements.txt": "flask\ngunicorn\n", "app.py": "from flask import Flask\n\napp = Flask(__name__)\n"}, None, True,
+    ),
+    "django with manage.py": (
+        {"requirements.txt": "Django>=5\ngunicorn\npsycopg[binary]\n", "manage.py": "if __name__ == '__main__':\n    pass\n",
+         "site_cfg/__init__.py": "", "site_cfg/wsgi.py": "application = object()\n"},
+        None, True,
+    ),
+    "uv project": (
+        {"pyproject.toml": '[project]\nname = "api"\nversion = "0"\ndependencies = ["fastapi", "uvicorn"]\n[dependency-groups]\ndev = ["pytest"]\n',
+         "uv.lock": "version = 1\n", "api.py": "from fastapi import FastAPI\napp = FastAPI()\n"},
+        None, True,
+    ),
+    "hatch pyproject without a lockfile": (
+        {"pyproject.toml": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n[project]\nname = "svc"\nversion = "0"\n'
+                           'dependencies = ["starlette", "uvicorn"]\n', "svc/__init__.py": "", "svc/web.py": "from starlette.applications import Starlette\napp = Starlette()\n"},
+        None, True,
+    ),
+    "express": (
+        {"package.json": package({"express": "4"}, start="node server.js"), **LOCK, "server.js": "require('express')().listen(3000)\n"},
+        ["node", "server.js"], True,
+    ),
+    "node worker": (
+        {"package.json": package({"bullmq": "5", "ioredis": "5"}, main="worker.js"), **LOCK,
+         "worker.js": "const { Worker } = require('bullmq')\nnew Worker('q', async () => {})\n"},
+        ["node", "worker.js"], False,
+    ),
+    "node without main or start": (
+        {"package.json": package({"dotenv": "16"}), **LOCK, "index.js": "setInterval(() => console.log('tick'), 1000)\n"},
+        ["node", "index.js"], False,
+    ),
+    "next": (
+        {"package.json": package({"next": "14", "react": "18"}, scripts={"dev": "next dev", "build": "next build", "test": "jest"}), **LOCK}, None, True,
+    ),
+    "vite on pnpm": (
+        {"package.json": package(dev={"vite": "5"}, scripts={"dev": "vite", "build": "vite build", "test": "vitest"}, packageManager="pnpm@9.1.0"),
+         "pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "index.html": "<html></html>\n"},
+        None, True,
+    ),
+    "go server": (
+        {"go.mod": "module x\n\ngo 1.22\n", "main.go": 'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8081", nil) }\n'},
+        ["/app"], True,
+    ),
+    "go cli in cmd/": (
+        {"go.mod": "module example.com/tool\n\ngo 1.23\n", "cmd/tool/main.go": 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n'},
+        ["/app"], False,
+    ),
+}  # fmt: skip
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def invoke(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def prod_runs(dockerfile: Path) -> list[str] | None:
+    """What the prod stage runs (its CMD, else ENTRYPOINT, through the stages it builds on);
+    None when nothing in the file says (the base image's own command)."""
+    stages = dockerfile_stages(dockerfile)
+    stage = "prod"
+    while stage in stages:
+        parent, instructions = stages[stage]
+        for cmd in ("CMD", "ENTRYPOINT"):
+            found = [list(c.value) for c in instructions if c.cmd == cmd]
+            if found:
+                return found[-1]
+        stage = parent.lower()
+    return stage if "nginx" in stage else None  # type: ignore[return-value]
+
+
+def assert_sound(root: Path, runs_nothing_said: bool = False) -> dict[str, Any]:
+    """The spec init wrote renders; Compose accepts every environment; each built image's prod
+    stage runs something (unless init's to-do list said it could not tell what). Returns prod's services."""
+    rendered = invoke("render", "-q", "--spec", str(root / "dockergen.yaml"))
+    assert rendered.exit_code == 0, rendered.output
+    for env in ENVIRONMENTS:
+        checked = compose(root, [root / "compose.yaml", root / f"compose.{env}.yaml"], "config", "--format", "json", env={"POSTGRES_PASSWORD": "x"})
+        assert checked.returncode == 0, (env, checked.stderr)
+        if env == "prod":
+            services = json.loads(checked.stdout)["services"]
+    for dockerfile in root.rglob("Dockerfile"):
+        assert prod_runs(dockerfile) or runs_nothing_said, f"{dockerfile}: the prod image runs nothing (the container exits and restarts forever)"
+        assert hadolint(dockerfile).returncode == 0, hadolint(dockerfile).stdout
+    return services
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+@pytest.mark.parametrize("where", ["root", "subfolder"])
+def test_init_writes_a_spec_that_renders_and_runs_what_the_project_is(name: str, where: str, tmp_path: Path) -> None:
+    files, runs, serves = PROJECTS[name]
+    root = tmp_path / "My Project ünï"
+    write(root / ("svc" if where == "subfolder" else ""), files)
+    result = invoke("init", str(root), "--yes")
+    assert result.exit_code == 0, result.output
+    services = assert_sound(root)
+    built = {n: s for n, s in services.items() if "build" in s}
+    assert len(built) == 1, services
+    (service,) = built.values()
+    dockerfile = next(root.rglob("Dockerfile"))
+    if runs is not None:
+        assert prod_runs(dockerfile) == runs
+    assert bool(service.get("ports")) == serves, service.get("ports")
+    assert bool(re.search(r"^EXPOSE ", dockerfile.read_text(), re.MULTILINE)) == serves
+    test = (service.get("healthcheck") or {}).get("test") or []
+    if not serves:
+        assert not any("http://" in part or "urlopen" in part for part in test), ("a worker answers no HTTP probe", test)
+
+
+def test_a_celery_worker_is_probed_by_celery_and_waits_for_its_broker(tmp_path: Path) -> None:
+    write(tmp_path, PROJECTS["celery worker"][0])
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    text = (tmp_path / "dockergen.yaml").read_text()
+    assert "server: uvicorn" not in text and "port:" not in text and "no ASGI/WSGI app" not in text
+    services = assert_sound(tmp_path)
+    assert "inspect ping" in services["app"]["healthcheck"]["test"][1]
+    assert services["app"]["depends_on"]["cache"]["condition"] == "service_healthy"
+
+
+@pytest.mark.parametrize(("manager", "pin", "command"), [
+    ("npm", None, "cd web && npm install --package-lock-only"),
+    ("pnpm", "pnpm@9.1.0", "cd web && pnpm install --lockfile-only"),
+    ("yarn", "yarn@1.22.22", "cd web && yarn install"),
+    ("yarn-berry", "yarn@4.9.1", "cd web && yarn install --mode=update-lockfile"),
+])  # fmt: skip
+def test_a_node_app_without_its_lockfile_is_refused_with_the_command_that_makes_it(manager: str, pin: str | None, command: str, tmp_path: Path) -> None:
+    write(tmp_path, {
+        "api/requirements.txt": "fastapi\nuvicorn\n", "api/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        "web/package.json": package(dev={"vite": "5"}, scripts={"dev": "vite", "build": "vite build"}, **({"packageManager": pin} if pin else {})),
+        "web/index.html": "<html></html>\n",
+    })  # fmt: skip
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2, result.output
+    lockfile = "yarn.lock" if manager.startswith("yarn") else "pnpm-lock.yaml" if manager == "pnpm" else "package-lock.json"
+    assert f"web/{lockfile}: error: web: no {lockfile}" in result.output and command in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["api", "web"], "nothing written"
+    (tmp_path / "web" / lockfile).write_text("lockfileVersion: '9.0'\n" if manager == "pnpm" else "{}\n")
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    assert_sound(tmp_path)
+
+
+@pytest.mark.parametrize(("files", "found"), [
+    ({"pom.xml": "<project/>\n", "src/main/java/App.java": "class App {}\n"}, "Java (Maven) (pom.xml)"),
+    ({"build.gradle.kts": "plugins {}\n"}, "Java/Kotlin (Gradle) (build.gradle.kts)"),
+    ({"composer.json": "{}\n", "index.php": "<?php\n"}, "PHP (Composer) (composer.json)"),
+    ({"index.php": "<?php echo 1;\n"}, "PHP (index.php)"),
+    ({"index.html": "<html></html>\n", "style.css": ""}, "a static site (index.html)"),
+    ({"Cargo.toml": "[package]\n"}, "Rust (Cargo) (Cargo.toml)"),
+    ({"Gemfile": "source 'https://rubygems.org'\n"}, "Ruby (Bundler) (Gemfile)"),
+    ({"Api.csproj": "<Project/>\n"}, ".NET (Api.csproj)"),
+])  # fmt: skip
+def test_a_project_of_another_kind_is_named_and_refused_with_what_to_do(files: dict[str, str], found: str, tmp_path: Path) -> None:
+    write(tmp_path, files)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2
+    assert f"nothing init can start: the directory: {found}, which init does not start yet" in result.output
+    assert "dockergen import" in result.output and "`steps`" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_an_app_next_to_a_project_of_another_kind_is_started_and_the_other_named(tmp_path: Path) -> None:
+    write(tmp_path, {**{f"api/{k}": v for k, v in PROJECTS["fastapi"][0].items()}, "billing/pom.xml": "<project/>\n", "api/static/index.html": ""})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "left out (add them to the spec by hand): billing: Java (Maven) (pom.xml), which init does not start yet" in result.output
+    assert "static site" not in result.output, "an app's own static folder is no project"
+    assert_sound(tmp_path)
+
+
+def test_a_python_project_with_nothing_to_run_is_left_out_and_named(tmp_path: Path) -> None:
+    library = {"pyproject.toml": '[project]\nname = "common"\nversion = "0"\ndependencies = ["pydantic"]\n', "common/__init__.py": "X = 1\n"}
+    write(tmp_path / "shared", library)
+    alone = invoke("init", str(tmp_path), "--yes")
+    assert alone.exit_code == 2 and "nothing init can start: shared: a Python project with nothing to run" in alone.output
+    assert not (tmp_path / "dockergen.yaml").exists()
+    write(tmp_path / "api", PROJECTS["fastapi"][0])
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "left out (add them to the spec by hand): shared: a Python project with nothing to run" in result.output
+    assert "\n  api:\n" in (tmp_path / "dockergen.yaml").read_text() and "shared" not in (tmp_path / "dockergen.yaml").read_text()
+    assert_sound(tmp_path)
+
+
+@pytest.mark.parametrize("framework", ["fastapi", "flask", "starlette"])
+def test_an_app_made_by_a_factory_is_served(framework: str, tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": f"{framework}\nuvicorn\ngunicorn\n", "web/__init__.py": "", "web/factory.py": "def create_app():\n    ...\n",
+                     "web/main.py": f"from {framework} import *\nfrom web.factory import create_app\n\napp = create_app()\n"})  # fmt: skip
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0 and "no ASGI/WSGI app found" not in result.output, result.output
+    assert "app: web.main:app" in (tmp_path / "dockergen.yaml").read_text()
+    assert_sound(tmp_path)
+
+
+# ---- any project shape: init writes a spec that renders, or refuses with exit 2 ---------
+
+PY_DEPS = ["fastapi", "flask", "django", "celery", "arq", "dramatiq", "requests", "uvicorn", "gunicorn", "psycopg", "redis"]
+PY_SOURCES = {
+    "fastapi": "from fastapi import FastAPI\napp = FastAPI()\n",
+    "flask": "from flask import Flask\napp = Flask(__name__)\n",
+    "celery": "from celery import Celery\napp = Celery('x')\n",
+    "script": "if __name__ == '__main__':\n    print(1)\n",
+    "plain": "X = 1\n",
+}
+NODE_DEPS = ["express", "fastify", "next", "vite", "react-scripts", "bullmq", "pg", "dotenv"]
+NODE_SOURCES = {"listen": "require('http').createServer().listen(4000)\n", "worker": "setInterval(() => {}, 1000)\n", "none": ""}
+FOLDERS = st.sampled_from(["", "api", "Web App", "services/Worker", "apps/ünï", "backend-2"])
+
+
+@st.composite
+def projects(draw: st.DrawFn) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for folder in draw(st.lists(FOLDERS, min_size=1, max_size=3, unique=True)):
+        at = f"{folder}/" if folder else ""
+        family = draw(st.sampled_from(["python", "node", "go"]))
+        if family == "python":
+            deps = draw(st.lists(st.sampled_from(PY_DEPS), max_size=4, unique=True))
+            manifest = draw(st.sampled_from(["requirements.txt", "pyproject.toml"]))
+            files[at + manifest] = "\n".join(deps) + "\n" if manifest == "requirements.txt" else (
+                f'[project]\nname = "p"\nversion = "0"\ndependencies = {json.dumps(deps)}\n')
+            name = draw(st.sampled_from(["main.py", "app.py", "pkg/__init__.py", "pkg/__main__.py", "tasks.py"]))
+            files[at + name] = PY_SOURCES[draw(st.sampled_from(sorted(PY_SOURCES)))]
+        elif family == "node":
+            deps = {d: "1" for d in draw(st.lists(st.sampled_from(NODE_DEPS), max_size=3, unique=True))}
+            files[at + "package.json"] = package(deps, main=draw(st.sampled_from(["index.js", "src/server.js", "dist/x.js"])))
+            if draw(st.booleans()):
+                files[at + "package-lock.json"] = "{}\n"
+            files[at + draw(st.sampled_from(["index.js", "src/server.js", "worker.js"]))] = NODE_SOURCES[draw(st.sampled_from(sorted(NODE_SOURCES)))]
+        else:
+            files[at + "go.mod"] = "module x\n\ngo 1.22\n"
+            body = draw(st.sampled_from(['http.ListenAndServe(":9000", nil)', 'fmt.Println("x")']))
+            files[at + draw(st.sampled_from(["main.go", "cmd/x/main.go"]))] = f"package main\n\nfunc main() {{ {body} }}\n"
+    return files
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(files=projects())
+def test_init_on_any_project_writes_a_spec_that_renders_or_refuses_with_nothing_written(files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = write(tmp_path_factory.mktemp("project"), files)
+    result = CliRunner().invoke(main, ["init", str(root), "--yes"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (0, 2), result.output
+    if result.exit_code == 2:
+        assert not (root / "dockergen.yaml").exists()
+        assert "error:" in result.output and "Traceback" not in result.output
+        return
+    assert_sound(root, runs_nothing_said="no ASGI/WSGI app found: set `python.app`" in result.output)

@@ -624,3 +624,24 @@ def test_an_environment_building_a_missing_dockerfile_leaves_the_others_native(t
     assert unexplained(result) == []
     assert "api" in plan.builds.merged and "api" not in plan.builds.fallback
     assert [p.path for p in plan.problems if "not found" in p.what] == [".docker/api/Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("files", "services"),
+    [
+        ({"Dockerfile": "FROM python:3.12-slim\nCMD [\"python\", \"-V\"]\n"}, {"shop": "Dockerfile"}),
+        (
+            {"api/Dockerfile": "FROM node:20-alpine\nCMD [\"node\", \"-v\"]\n", "api/Dockerfile.dev": "FROM node:20\nCMD [\"node\"]\n",
+             "docker/worker.Dockerfile": "FROM golang:1.22\nCMD [\"go\", \"version\"]\n"},
+            {"api": "api/Dockerfile", "worker": "docker/worker.Dockerfile"},
+        ),
+    ],
+)
+def test_a_repository_with_dockerfiles_and_no_compose_file_imports_each_image_behind_a_profile(
+    tmp_path: Path, files: dict[str, str], services: dict[str, str]
+) -> None:
+    # Without a Compose file the Dockerfiles are all there is: left out, the spec had no service (exit 3).
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", files), use_cli=False)
+    assert {name: s["profiles"] for name, s in plan.spec["services"].items()} == {name: [name] for name in services}
+    assert unexplained(result) == []
+    assert any(f.path.endswith(".yaml") and "services:" in f.content for f in rendered.files)

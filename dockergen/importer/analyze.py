@@ -26,7 +26,7 @@ from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
 from dockergen.importer.environments.sources import command_files, compose_file_variable
 from dockergen.importer.findings import detect
-from dockergen.importer.group.builds import BuildUse, plan_builds
+from dockergen.importer.group.builds import BuildUse, family_of, plan_builds
 from dockergen.importer.group.services import EnvServices, env_words, group, sanitize
 from dockergen.importer.plan import EnvPlan, ImportOptions, ImportPlan, RepoFacts
 from dockergen.importer.read import compose_cli
@@ -119,7 +119,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         notes.append("no Compose environment found: the Dockerfiles are imported into a `dev` environment, "
                      "each image as a service behind its own profile")
         envs = [EnvPlan("dev", (), None, "dev", "docker", _project(root, []), "no Compose files")]
-        effective = {"dev": Merged(envs[0].project)}
+        effective = {"dev": Merged(envs[0].project, _dockerfile_services(root, parsed))}
 
     grouping = group(
         [
@@ -208,6 +208,24 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     plan.findings = detect(plan)
     plan.seconds = time.monotonic() - started
     return plan
+
+
+def _dockerfile_services(root: Path, parsed: dict[str, ParsedDockerfile]) -> dict[str, dict[str, Any]]:
+    """With no Compose file, each image (a family of Dockerfiles: ``api/Dockerfile`` and
+    ``api/Dockerfile.dev``) is a service that builds its plainest file, behind a profile of its
+    own name: a bare ``up`` runs nothing the team did not run, ``--profile api`` builds it.
+    (A Dockerfile no Compose file builds is otherwise left as it is: here there is nothing else.)"""
+    first: dict[tuple[str, str], str] = {}
+    for path in sorted(parsed, key=lambda p: (len(p), p)):
+        first.setdefault(family_of(path), path)
+    services: dict[str, dict[str, Any]] = {}
+    for (folder, stem), path in sorted(first.items()):
+        base = sanitize(stem) if stem else sanitize(root.name)
+        name, n = base, 2
+        while name in services:
+            name, n = f"{base}-{n}", n + 1
+        services[name] = {"build": {"context": folder or ".", "dockerfile": posixpath.basename(path)}, "profiles": [name]}
+    return services
 
 
 def _effective(

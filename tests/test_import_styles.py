@@ -500,6 +500,41 @@ def test_dotted_and_hyphenated_variables_are_native_environment_and_pass_env(tmp
     assert unexplained(result) == []
 
 
+PROBES = [
+    # a probe with no timings at all: Docker's, of which the renderer's own interval and retries are two
+    ("  api:\n    image: example/api:1\n    healthcheck:\n      test: [CMD, /bin/check]\n", {"api": {}}),
+    # timings of its own, beside a service with none
+    ("  api:\n    image: example/api:1\n    healthcheck:\n      test: curl -f http://localhost/\n      interval: 7s\n"
+     "      retries: 9\n  job:\n    image: example/job:1\n    healthcheck: {test: [CMD, 'true'], timeout: 4s}\n",
+     {"api": {"interval": "7s", "retries": 9}, "job": {"timeout": "4s"}}),
+    # an image dockergen knows (its preset probe has timings of its own) and one it does not
+    ("  db:\n    image: postgres:16\n    healthcheck:\n      test: [CMD-SHELL, pg_isready -U app]\n"
+     "  cache:\n    image: redis:7\n  web:\n    image: example/web:1\n    healthcheck: {test: [CMD, /ok], start_period: 20s}\n",
+     {"web": {"start_period": "20s"}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("services", "own"), PROBES)
+def test_a_probe_writes_only_the_timings_the_renderer_would_not_give_it(tmp_path: Path, services: str, own: dict) -> None:
+    # Docker's default timings (30s/30s/0s/3) under every probe: the renderer gives a probe
+    # interval 30s and retries 3 itself, so the spec's defaults say only timeout and start_period.
+    root = write_tree(tmp_path / "probes", {"compose.yaml": "services:\n" + services})
+    plan, rendered, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    hc = plan.spec["defaults"]["healthcheck"]
+    assert hc["timeout"] == "30s" and hc["start_period"] == "0s" and "interval" not in hc and "retries" not in hc
+    for name, timings in own.items():
+        written = plan.spec["services"][name].get("healthcheck") or {}
+        assert {k: v for k, v in written.items() if k not in ("test", "http", "tcp")} == timings
+    compose = yaml.safe_load(next(f.content for f in rendered.files if f.path == "compose.yaml"))
+    for name, service in yaml.safe_load("services:\n" + services)["services"].items():
+        if "healthcheck" in service:
+            got = compose["services"][name]["healthcheck"]
+            want = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3, **service["healthcheck"]}
+            assert {k: got[k] for k in ("interval", "timeout", "start_period", "retries")} == {
+                k: want[k] for k in ("interval", "timeout", "start_period", "retries")}
+
+
 LEFT_ALONE = [
     # A `cache/` folder with a Dockerfile beside a `cache` service that pulls its image.
     ({"compose.yaml": "services:\n  cache:\n    image: valkey/valkey:8.0\n  api:\n    build: ./api\n",

@@ -95,7 +95,7 @@ def discover(root: Path) -> Inventory:
                 why = _unreadable(path)
             if why:
                 skipped.append((rel, why))
-            elif found != "yaml" or _has_services(path):
+            elif found != "yaml" or _has_services(root, path):
                 roles[found].append(rel)
     return Inventory(root, *(tuple(roles[r]) for r in ("dockerfile", "compose", "env", "ignore")), tuple(skipped),
                      tuple(roles["command"]), tuple(roles["yaml"]))  # fmt: skip
@@ -123,13 +123,21 @@ def _outside_link(root: Path, path: Path) -> str | None:
     return None
 
 
-def _has_services(path: Path) -> bool:
+def _has_services(root: Path, path: Path) -> bool:
+    data = read_inside(root, path)
+    return data is not None and SERVICES_LINE.search(data) is not None
+
+
+def read_inside(root: Path, path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of a file found in the project, or None: a link out of it, or no regular
+    file of at most ``limit`` bytes (a FIFO named ``Makefile`` or ``stack.yml`` would block
+    a plain read, a link to ``/dev/zero`` never end it)."""
+    if _outside_link(root, path):
+        return None
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return False
-        return SERVICES_LINE.search(path.read_bytes()) is not None
+        return read_regular(path, limit)
     except OSError:
-        return False
+        return None
 
 
 def _unreadable(path: Path) -> str | None:

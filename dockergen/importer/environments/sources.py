@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.containment import outside_reason
-from dockergen.importer.discover import MAKEFILES
+from dockergen.importer.discover import MAKEFILES, read_inside
 from dockergen.importer.read.envfile import read_env_file
-from dockergen.safe_read import read_text
 
 MAX_BYTES = 512 * 1024
 _ASSIGN_MAKE = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?::{1,3}=|\?=|\+=|=)\s*(.*)$")
@@ -63,9 +62,12 @@ def command_files(root: Path, candidates: tuple[str, ...]) -> list[DeclaredChain
     """The chains in Makefiles, scripts, ``package.json`` and ``devcontainer.json`` files."""
     out: list[DeclaredChain] = []
     for rel in candidates:
+        data = read_inside(root, root / rel, MAX_BYTES)
         try:
-            text = read_text(root / rel, MAX_BYTES)
-        except (OSError, UnicodeDecodeError):  # over the limit, not a regular file, not text
+            text = data.decode("utf-8") if data is not None else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
             continue
         name = posixpath.basename(rel).lower()
         if name.endswith("devcontainer.json"):

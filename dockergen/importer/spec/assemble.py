@@ -41,6 +41,9 @@ NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for boo
 # Policies that render nothing for the builds import writes (generic `steps`): the debugger
 # port is the python template's. Not switched off, as there is nothing to switch.
 INERT = frozenset({"debug_port"})
+# What the renderer gives a probe for each timing it sets none of (``resolve``'s rule): the
+# layer under every other, so that only the timings that differ from it are written.
+RENDERER_TIMING = {"healthcheck": {key: presets.HEALTHCHECK_TIMING[key] for key in DOCKER_HEALTHCHECK_DEFAULTS}}
 
 
 @dataclass
@@ -142,7 +145,7 @@ def build_spec(
     for service, per_env in targets.items():
         for env in envs:
             layer = builtin_layer(env.kind, service in built, [per_env[env.name] or {}], uses=service in builds.uses)
-            below_by[(service, env.name)] = _default_target(layer, builds.merged.get(builds.uses.get(service, service)))
+            below_by[(service, env.name)] = merge(RENDERER_TIMING, _default_target(layer, builds.merged.get(builds.uses.get(service, service))))
             preset_keys |= set(layer) - {"target"}
     kept = set().union(*KEPT_PRESETS.values())
     defaults = {key: NEUTRAL.get(key) for key in sorted(preset_keys - kept - INERT)}
@@ -156,11 +159,13 @@ def build_spec(
     if "healthcheck" in defaults and not probes:
         defaults["healthcheck"] = {"test": None}  # no preset probe; timings without one render nothing
     elif "healthcheck" in defaults or probes:
-        # No preset probe, and Docker's own timings under every service's: each then says only what differs.
+        # No preset probe, and Docker's own timings under every service's (those the renderer's
+        # differ in): each then says only what differs.
         own_interval = any("start_interval" in (s or {}).get("healthcheck", {}) for per_env in targets.values() for s in per_env.values())
         # Where the spec's engines know start_interval for another reason, the renderer would add its own 1s.
         renders = bool(needed) and supported("start_interval", Engines(**{e: v for e, (v, _) in needed.items()}))
-        defaults["healthcheck"] = {"test": None, **DOCKER_HEALTHCHECK_DEFAULTS, **({"start_interval": "5s"} if own_interval or renders else {})}
+        docker = {k: v for k, v in DOCKER_HEALTHCHECK_DEFAULTS.items() if RENDERER_TIMING["healthcheck"][k] != v}
+        defaults["healthcheck"] = {"test": None, **docker, **({"start_interval": "5s"} if own_interval or renders else {})}
         for settings in (s for per_env in targets.values() for s in per_env.values() if (own_interval or renders) and s):
             if (settings.get("healthcheck") or {}).get("test") is not None:
                 # Docker's default, like the other timings: a probe without one must not differ from the defaults

@@ -250,3 +250,39 @@ def test_a_service_is_factored_into_the_fewest_written_lines_and_resolves_back(p
         assert len(text.splitlines()) - 3 == service_lines(level, blocks), text
     for env, want in targets.items():
         assert resolved(level, blocks, chains[env], below[env]) == want
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    services=st.lists(st.lists(st.lists(SETTING, max_size=4), min_size=2, max_size=4), min_size=1, max_size=3),
+    nested=st.booleans(),
+)
+def test_a_root_environments_block_joins_the_level_only_where_shorter_and_everything_resolves_back(services, nested) -> None:
+    """Every environment extending one root (``e0``; with ``nested``, in a line e0 <- e1 <- e2):
+    after the shared layers are hoisted, a service's block for the root moves into its level
+    where the writer counts fewer lines; no (service, environment) resolves otherwise."""
+    from dockergen.importer.factor.hoist import Layers, hoist, lift_root_blocks
+    from dockergen.importer.factor.layers import factor
+    from dockergen.importer.spec.text import service_lines
+    from dockergen.resolve import merge
+
+    targets = {f"s{n}": {f"e{i}": merge({}, *settings) for i, settings in enumerate(per_env)} for n, per_env in enumerate(services)}
+    envs = sorted({e for per_env in targets.values() for e in per_env})
+    chains = {env: tuple(envs[: i + 1]) if nested else ("e0",) if env == "e0" else ("e0", env) for i, env in enumerate(envs)}
+    for per_env in targets.values():
+        per_env.update({env: per_env.get(env, {}) for env in envs})
+    below = {(s, e): {} for s in targets for e in envs}
+    levels, blocks = {}, {}
+    for service, per_env in targets.items():
+        levels[service], blocks[service] = factor(per_env, chains, {e: {} for e in envs}, {e: frozenset() for e in envs}, service_lines)
+    layers = Layers({}, {}, levels, blocks, below, chains, {s: set(envs) for s in targets})
+    hoist(layers)
+    before = {s: service_lines(layers.levels[s], layers.blocks[s]) for s in targets}
+    lift_root_blocks(layers, service_lines)
+    for service in targets:
+        after = service_lines(layers.levels[service], layers.blocks[service])
+        assert after <= before[service]
+        if after < before[service]:
+            assert "e0" not in layers.blocks[service]
+        for env in envs:
+            assert {k: v for k, v in layers.resolve(service, env).items() if v is not None} == targets[service][env]

@@ -680,3 +680,34 @@ def test_a_repository_with_dockerfiles_and_no_compose_file_imports_each_image_be
     assert {name: s["profiles"] for name, s in plan.spec["services"].items()} == {name: [name] for name in services}
     assert unexplained(result) == []
     assert any(f.path.endswith(".yaml") and "services:" in f.content for f in rendered.files)
+
+
+ROOT_BLOCKS = [
+    # the overlay replaces the whole environment (`!override`): the base's variables are prod's alone
+    {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    ports: ['80:80']\n    environment:\n"
+                     "      DATABASE_URL: postgres://app:secret@db.internal.example.com/app\n"
+                     "      CACHE_URL: redis://cache.internal.example.com:6379/0\n",
+     "compose.override.yaml": "services:\n  web:\n    environment: !override\n      DEBUG: '1'\n"},
+    # a long command, a label and a restart policy the dev overlay takes back
+    {"docker-compose.yml": "services:\n  worker:\n    image: example/worker:2\n    command: [celery, -A, proj, worker, --loglevel, info, "
+                           "--concurrency, '8', --max-tasks-per-child, '100', --without-gossip]\n    labels: [a=1]\n    restart: always\n",
+     "docker-compose.override.yml": "services:\n  worker:\n    command: [celery, -A, proj, worker, --loglevel, debug]\n"
+                                    "    labels: !reset null\n    restart: !reset null\n"},
+    # published ports and variables reset by the overlay, a second service untouched by it
+    {"compose.yaml": "services:\n  api:\n    image: example/api:3\n    ports: ['8443:8443', '9000:9000']\n    environment:\n"
+                     "      TLS_CERT: /run/secrets/tls.crt\n      TLS_KEY: /run/secrets/tls.key\n      PUBLIC_URL: https://api.example.com\n"
+                     "  cache:\n    image: redis:7\n",
+     "compose.override.yaml": "services:\n  api:\n    ports: !reset []\n    environment: !override\n      PUBLIC_URL: http://localhost:9000\n"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("files", ROOT_BLOCKS)
+def test_what_only_the_base_file_says_is_the_service_level_when_that_is_shorter(tmp_path: Path, files: dict) -> None:
+    # `dev` extends `prod` (base + override): a service's `prod` block of several lines is
+    # written as its level instead; dev's block takes back what its overlay does.
+    root = write_tree(tmp_path / "proj", files)
+    plan, _, result = imported(root, use_cli=True)
+    assert unexplained(result) == []
+    assert [(e.name, e.parent) for e in plan.environments] == [("prod", None), ("dev", "prod")]
+    changed = [s for s in plan.spec["services"].values() if s.get("environments")]
+    assert changed and all("prod" not in s["environments"] and "dev" in s["environments"] for s in changed)

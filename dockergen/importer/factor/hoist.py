@@ -8,16 +8,21 @@ only when nothing resolves differently and the spec gets shorter; a service the 
 would change otherwise says ``null`` for that key, or what differs where a ``null`` would
 also drop the built-in layer's value (counted against the move). Last, a service drops
 what the layers under it then give wherever it runs.
+
+Where every environment extends one root (``prod``, and ``dev: {extends: prod}``), a
+service's block for the root may join its level (``lift_root_blocks``): each environment
+sees both, so only the ``prod:`` line goes, wherever that reads shorter.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockergen.importer.factor.layers import diff
-from dockergen.resolve import merge
+from dockergen.importer.factor.layers import WHOLE, diff
+from dockergen.resolve import merge, replaces_whole
 
 SKIP = {"enabled", "compose", "prebuilt"}  # not values that repeat by accident; `prebuilt` means nothing without a build
 
@@ -154,3 +159,38 @@ def _to_env_defaults(layers: Layers, env: str, key: str, value: Any, want: dict)
             layers.blocks[service] = blocks
     for service in layers.levels:
         layers.blocks[service] = {e: b for e, b in layers.blocks[service].items() if b}
+
+
+def lift_root_blocks(layers: Layers, size: Callable[[dict[str, Any], dict[str, dict[str, Any]]], int]) -> None:
+    """Where every environment extends one root, each service's block for it written into its
+    level instead, where ``size`` (lines of a level and its blocks) says that is shorter and
+    every (service, environment) resolves as before (those extending the service too)."""
+    roots = {chain[0] for chain in layers.chains.values()}
+    if len(roots) != 1:
+        return
+    (root,) = roots
+    want = layers.snapshot()
+    for service in sorted(layers.levels):
+        level, blocks = layers.levels[service], layers.blocks[service]
+        if not blocks.get(root):
+            continue
+        rest = {env: block for env, block in blocks.items() if env != root}
+        lifted = _overlay(level, blocks[root])
+        if size(lifted, rest) >= size(level, blocks):
+            continue
+        layers.levels[service], layers.blocks[service] = lifted, rest
+        if any(layers.resolve(s, e) != want[(s, e)] for (s, e) in want):
+            layers.levels[service], layers.blocks[service] = level, blocks
+
+
+def _overlay(level: dict[str, Any], block: dict[str, Any]) -> dict[str, Any]:
+    """One layer that says what ``block`` over ``level`` gives (a ``null`` stays: it also
+    removes what lies below both)."""
+    out = dict(level)
+    for key, value in block.items():
+        current = out.get(key)
+        if isinstance(value, dict) and isinstance(current, dict) and key not in WHOLE and not replaces_whole(key, current, value):
+            out[key] = _overlay(current, value)
+        else:
+            out[key] = value
+    return out

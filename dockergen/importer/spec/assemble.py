@@ -24,7 +24,7 @@ from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
 from dockergen.importer.factor.extends import extend
-from dockergen.importer.factor.hoist import Layers, hoist
+from dockergen.importer.factor.hoist import Layers, hoist, lift_root_blocks
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
@@ -220,6 +220,7 @@ def build_spec(
                     {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()})  # fmt: skip
     hoist(shared)
     extend(shared, targets, keeps, {s: builds.uses.get(s, s) for s in spec_services if s in built})
+    lift_root_blocks(shared, service_lines)
     for service, base in sorted(shared.extends.items()):
         spec_services[service]["extends"] = base
         result.decisions.append(Decision(UNIFIED, f"{service}: extends {base}", f"the settings it shares with {base} are written "

@@ -9,6 +9,7 @@ user file is (``safe_read``: regular files only, bounded), and only inside the c
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,30 @@ def requirement_names(context: Path, relative: str, seen: set[str] | None = None
         elif line and not line.startswith(("-", "#")):
             names.add(_name(line))
     return names
+
+
+INCLUDE = re.compile(r"(?:-r|--requirement|-c|--constraint)[ =]?\s*(\S+)")
+
+
+def requirement_includes(context: Path, relative: str, seen: set[str] | None = None) -> list[str]:
+    """The files a pip requirements file includes (``-r``, ``-c``), and theirs, as paths in
+    ``context``: pip opens them beside it, so the image needs them too. Unreadable ones are
+    left out (validation reports a missing listed file)."""
+    seen = seen if seen is not None else {posixpath.normpath(relative)}
+    try:
+        text = read_regular(context / relative).decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    found: list[str] = []
+    for line in text.splitlines():
+        include = INCLUDE.fullmatch(line.split(" #", 1)[0].strip())
+        if include is None or "://" in include[1]:
+            continue
+        nested = posixpath.normpath(posixpath.join(posixpath.dirname(relative), include[1]))
+        if nested not in seen and outside_reason(context, nested) is None:  # the build reads only its context
+            seen.add(nested)
+            found += [nested, *requirement_includes(context, nested, seen)]
+    return found
 
 
 def _pyproject(context: Path) -> dict[str, Any] | None:

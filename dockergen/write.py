@@ -146,7 +146,7 @@ def _why_blocked(path: str, data: bytes) -> str | None:
         return None  # the lock is ours alone; a hand edit only makes it untrusted
     seal = read_seal(data)
     if not seal.generated:
-        return "not written by dockergen"
+        return NOT_OURS
     if not seal.intact:
         return "edited by hand since it was generated"
     return None
@@ -166,6 +166,9 @@ def _gitattributes_change(out_dir: Path, paths: list[str], folders: Folders) -> 
     return Change(GITATTRIBUTES, "create" if current is None else "update", current, new)
 
 
+NOT_OURS = "not written by dockergen"
+
+
 class Refused(DockergenError):
     """Render would overwrite or delete files it must not touch (exit 1)."""
 
@@ -178,7 +181,12 @@ def apply(out_dir: Path, changes: list[Change], *, force: bool) -> None:
                 Problem(
                     f"refusing to {'delete' if c.action == 'delete' else 'overwrite'} it: {c.blocked}",
                     Location(c.path),
-                    hint="keep the edit with `dockergen absorb`, or pass --force to discard it",
+                    hint=(
+                        "it is yours, not a generated file: move it away, or write dockergen's elsewhere (`output` names "
+                        "the paths), or pass --force to replace it"
+                        if c.blocked == NOT_OURS
+                        else "keep the edit with `dockergen absorb`, or pass --force to discard it"
+                    ),
                 )
                 for c in blocked
             ]

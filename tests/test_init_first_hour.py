@@ -101,6 +101,23 @@ PROJECTS: dict[str, tuple[dict[str, str], list[str] | None, bool]] = {
          "pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "index.html": "<html></html>\n"},
         None, True,
     ),
+    "typescript node worker": (
+        {"package.json": package({"bullmq": "5"}, main="dist/worker.js", scripts={"build": "tsc", "test": "jest"}), **LOCK,
+         "src/worker.ts": "import { Worker } from 'bullmq'\nnew Worker('q', async () => {})\n"},
+        ["node", "dist/worker.js"], False,
+    ),
+    "websocket server on a port option": (
+        {"package.json": package({"ws": "8"}, main="index.js"), **LOCK, "index.js": "new (require('ws').WebSocketServer)({ port: 8090 })\n"},
+        ["node", "index.js"], True,
+    ),
+    "streamlit": (
+        {"requirements.txt": "streamlit\npandas\n", "app.py": "import streamlit as st\n\nst.title('hi')\n"},
+        ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"], True,
+    ),
+    "gradio": (
+        {"requirements.txt": "gradio\n", "ui.py": "import gradio as gr\n\ngr.Interface(fn=str, inputs='text', outputs='text').launch()\n"},
+        ["python", "ui.py"], True,
+    ),
     "go server": (
         {"go.mod": "module x\n\ngo 1.22\n", "main.go": 'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8081", nil) }\n'},
         ["/app"], True,
@@ -315,3 +332,98 @@ def test_init_on_any_project_writes_a_spec_that_renders_or_refuses_with_nothing_
         assert "error:" in result.output and "Traceback" not in result.output
         return
     assert_sound(root, runs_nothing_said="no ASGI/WSGI app found: set `python.app`" in result.output)
+
+
+# ---- requirement files in folders, and the files they include ------------------------
+
+REQUIREMENT_LAYOUTS = {
+    "an include in a folder": {
+        "requirements.txt": "-r requirements/base.txt\n", "requirements/base.txt": "fastapi\nuvicorn\n",
+        "requirements/dev.txt": "-r base.txt\npytest\n",
+    },
+    "a constraints file": {"requirements.txt": "-c constraints.txt\nfastapi\nuvicorn\n", "constraints.txt": "fastapi<1\n"},
+    "a dev file including the runtime one": {"requirements.txt": "fastapi\nuvicorn\n", "requirements-dev.txt": "-r requirements.txt\npytest\n"},
+    "includes of includes": {
+        "requirements.txt": "--requirement=reqs/a.txt\n", "reqs/a.txt": "-r sub/b.txt\nfastapi\n", "reqs/sub/b.txt": "uvicorn\n",
+        "requirements/test.txt": "-r ../requirements.txt\npytest\n",
+    },
+}  # fmt: skip
+
+
+def pip_reads_what_the_image_has(dockerfile: Path, root: Path) -> None:
+    """Replays the COPYs of builder, dev and test: every file a `pip install -r` opens (and
+    the ones it includes) is in /app at the path pip opens it by."""
+    from dockergen.manifests import requirement_includes
+
+    stages = dockerfile_stages(dockerfile)
+    present: dict[str, set[str]] = {}
+    for stage in ("builder", "dev", "test"):
+        parent, instructions = stages[stage]
+        have = set(present.get(parent.lower(), set()))
+        for c in instructions:
+            if c.cmd == "COPY" and not any(f.startswith("--from") for f in c.flags):
+                *sources, dest = c.value
+                if sources == ["."]:
+                    have.add("*")
+                for source in sources:
+                    have.add(f"{dest.rstrip('/')}/{Path(source).name}".removeprefix("./") if dest.endswith("/") else dest)
+            if c.cmd == "RUN" and "pip install" in c.value[0] and "*" not in have:
+                for read in re.findall(r"-r (\S+)", c.value[0].split("pip install", 1)[1]):
+                    if read.startswith("/tmp/"):
+                        continue
+                    for needed in [read, *requirement_includes(root, read)]:
+                        assert needed in have, (stage, needed, sorted(have))
+        present[stage] = have
+
+
+@pytest.mark.parametrize("layout", sorted(REQUIREMENT_LAYOUTS))
+def test_the_requirement_files_pip_opens_are_in_the_image_where_it_opens_them(layout: str, tmp_path: Path) -> None:
+    write(tmp_path, {**REQUIREMENT_LAYOUTS[layout], "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "app: main:app" in (tmp_path / "dockergen.yaml").read_text(), "the framework is read through the includes"
+    assert_sound(tmp_path)
+    pip_reads_what_the_image_has(tmp_path / "Dockerfile", tmp_path)
+
+
+def test_a_streamlit_app_is_probed_on_its_own_health_route(tmp_path: Path) -> None:
+    write(tmp_path, PROJECTS["streamlit"][0])
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    services = assert_sound(tmp_path)
+    assert services["app"]["ports"][0]["target"] == 8501
+    assert "/_stcore/health" in " ".join(services["app"]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("where", [".", "api"])
+def test_a_hand_written_env_example_is_kept_and_the_generated_one_goes_beside_it(where: str, tmp_path: Path) -> None:
+    mine = "# the app's settings\nDATABASE_URL=postgresql://localhost/app\n"
+    write(tmp_path, {**{f"{where}/{k}": v for k, v in {**PROJECTS["fastapi"][0], "requirements.txt": "fastapi\nuvicorn\npsycopg\n"}.items()},
+                     ".env.example": mine})  # fmt: skip
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert_sound(tmp_path)
+    assert (tmp_path / ".env.example").read_text() == mine
+    assert "POSTGRES_PASSWORD=" in (tmp_path / ".env.dockergen.example").read_text()
+
+
+def test_render_refusing_a_file_it_never_wrote_does_not_send_the_user_to_absorb(tmp_path: Path) -> None:
+    write(tmp_path, PROJECTS["fastapi"][0])
+    assert invoke("init", str(tmp_path), "--yes").exit_code == 0
+    (tmp_path / ".dockerignore").write_text("node_modules\n")
+    result = invoke("render", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert result.exit_code == 1
+    assert ".dockerignore: error: refusing to overwrite it: not written by dockergen" in result.output
+    assert "it is yours" in result.output and "absorb" not in result.output
+
+    checked = invoke("check", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert checked.exit_code == 1 and "would refuse to overwrite .dockerignore: .dockerignore not written by dockergen: move it away" in checked.output
+    assert "absorb" not in checked.output
+
+
+def test_a_go_module_with_several_programs_says_which_one_the_image_builds(tmp_path: Path) -> None:
+    main = 'package main\n\nimport "net/http"\n\nfunc main() { http.ListenAndServe(":8080", nil) }\n'
+    write(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "cmd/api/main.go": main, "cmd/worker/main.go": "package main\n\nfunc main() {}\n"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "cmd/ holds 2 programs: the image builds ./cmd/api, not ./cmd/worker" in result.output
+    assert_sound(tmp_path)

@@ -62,8 +62,14 @@ def _next_step(drift: list, spec: Path) -> str:  # list[Drift]
     blocked = [d for d in drift if d.change.blocked]
     if not blocked:
         return f"run `dockergen render{spec_arg}` (see --diff)"
+    from dockergen.write import NOT_OURS
+
+    edited = ", ".join(d.path for d in blocked if d.change.blocked != NOT_OURS)
+    foreign = ", ".join(d.path for d in blocked if d.change.blocked == NOT_OURS)  # absorb has nothing of them to absorb
+    steps = [f"keep the edit of {edited} with `dockergen absorb{spec_arg}` (it turns a Compose edit into a spec change), "
+             f"or discard it with `dockergen render{spec_arg} --force`"] if edited else []  # fmt: skip
+    if foreign:
+        steps.append(f"{foreign} not written by dockergen: move it away (or write dockergen's elsewhere: `output` names the paths), "
+                     f"or replace it with `dockergen render{spec_arg} --force`")  # fmt: skip
     names = ", ".join(d.path for d in blocked)
-    return (
-        f"`dockergen render` would refuse to overwrite {names}: keep the edit with `dockergen absorb{spec_arg}` "
-        f"(it turns a Compose edit into a spec change), or discard it with `dockergen render{spec_arg} --force` (see --diff)"
-    )
+    return f"`dockergen render` would refuse to overwrite {names}: {'; '.join(steps)} (see --diff)"

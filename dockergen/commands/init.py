@@ -20,6 +20,7 @@ from dockergen.scaffold.detect import App
 
 SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
+ENV_EXAMPLE_BESIDE = ".env.dockergen.example"
 
 
 def schema_reference(schema: str | None, schema_file: bool) -> str | None:
@@ -89,7 +90,9 @@ def init(
                 backing.add(need)
             else:
                 backing.discard(need)
-    text = starter_spec(Choices(project, found.apps, backing, schema_ref))
+    # A hand-written .env.example is never replaced: render, refusing to, would fail first thing.
+    env_example = ENV_EXAMPLE_BESIDE if found.hand_written(".env.example") else None
+    text = starter_spec(Choices(project, found.apps, backing, schema_ref, env_example))
     _check_renders(text, target, found.apps)
     from dockergen.write import commit
 

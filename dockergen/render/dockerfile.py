@@ -9,6 +9,7 @@ filters of ``render.quote``.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,7 +200,7 @@ def python_install(py: Python) -> dict[str, Any]:
         tool = [installer.binary, *installer.install]
         everything = quote.command([installer.binary, *installer.install_all])
         return {
-            "installer": installer, "venv": installer.tool != "uv", "manifests": list(installer.manifests),
+            "installer": installer, "venv": installer.tool != "uv", "manifests": copies(list(installer.manifests)),
             "runtime": quote.command(tool), "dev": ([], everything), "test": ([], everything),
         }  # fmt: skip
     pyproject = py.requirements == PYPROJECT
@@ -207,16 +208,26 @@ def python_install(py: Python) -> dict[str, Any]:
         f"pip install -r {quote.word(py.requirements)}" if py.requirements else None
     )  # fmt: skip
 
-    def extra(files: list[str]) -> tuple[list[str], str | None]:
+    def extra(files: list[str]) -> tuple[list[tuple[list[str], str]], str | None]:
         words = [f"-r {quote.word(f)}" for f in files]
         if pyproject:  # every dependency group and extra of pyproject.toml too
-            return files, f"{presets.PYPROJECT_REQUIREMENTS} all > /tmp/requirements-all.txt && pip install -r /tmp/requirements-all.txt {' '.join(words)}".rstrip()
-        return files, f"pip install {' '.join(words)}" if words else None
+            return copies(files), f"{presets.PYPROJECT_REQUIREMENTS} all > /tmp/requirements-all.txt && pip install -r /tmp/requirements-all.txt {' '.join(words)}".rstrip()
+        return copies(files), f"pip install {' '.join(words)}" if words else None
 
     return {
-        "installer": installer, "venv": True, "manifests": [py.requirements] if py.requirements else [], "runtime": runtime,
+        "installer": installer, "venv": True, "manifests": copies([py.requirements] if py.requirements else []), "runtime": runtime,
         "dev": extra([f for f in [py.dev_requirements] if f and f != PYPROJECT]), "test": extra(test_manifests(py)),
     }  # fmt: skip
+
+
+def copies(files: list[str]) -> list[tuple[list[str], str]]:
+    """COPY sources and destination, one instruction per folder: each file lands at the path
+    the install names it by (`COPY requirements/dev.txt ./` would leave it at ./dev.txt)."""
+    folders: dict[str, list[str]] = {}
+    for relative in files:
+        folder = posixpath.dirname(posixpath.normpath(relative))
+        folders.setdefault(f"{folder}/" if folder else "./", []).append(relative)
+    return [(group, folder) for folder, group in folders.items()]
 
 
 def _default_prod_exclude(build: Build) -> list[str]:

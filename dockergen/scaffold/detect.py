@@ -49,6 +49,7 @@ class App:
     requirements: str | None = None
     dev_requirements: str | None = None
     test_requirements: str | None = None
+    requirement_includes: list[str] = field(default_factory=list)  # what they `-r`/`-c` include: copied beside them
     app_module: str | None = None
     interface: str = "asgi"
     server: str = "gunicorn"
@@ -81,6 +82,11 @@ class Detection:
     apps: list[App]
     existing: list[str]  # Dockerfiles and Compose files not written by dockergen
     left_out: list[str] = field(default_factory=list)  # "billing: Java (Maven) (pom.xml), ...": what init cannot start
+
+    def hand_written(self, relative: str) -> bool:
+        """Whether a file render would write is there already, and not dockergen's."""
+        path = self.root / relative
+        return (path.exists() or path.is_symlink()) and not _generated(path)
 
 
 def detect(root: Path) -> Detection:
@@ -225,7 +231,7 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     app = App(_service_name(context, "app"), context, "python", 8000, evidence)
     deps: set[str] = set()
     for name in ("requirements.txt", "requirements.in"):
-        deps |= _requirement_names(_read(directory / name))
+        deps |= manifests.requirement_names(directory, name) or set()  # `-r base.txt` included
     pyproject: dict[str, Any] = {}
     if (directory / "pyproject.toml").is_file():
         try:
@@ -280,11 +286,26 @@ MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.MU
 SCRIPT_NAMES = ("main.py", "app.py", "run.py", "worker.py", "bot.py", "cli.py", "server.py")
 
 
+# Python apps that serve HTTP from their own command: (dependency, port, health route, its command for a script).
+SCRIPT_SERVERS = {
+    "streamlit": (8501, "/_stcore/health", lambda script: ["streamlit", "run", script, "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]),
+    "gradio": (7860, "/", lambda script: ["python", script]),
+}  # fmt: skip
+
+
 def _python_program(sources: list[tuple[Path, str]], deps: set[str], app: App) -> None:
     """What a python app without a web framework runs: a task queue's worker for the app
     that defines one, else its script (`if __name__ == "__main__":`) or package (`__main__.py`).
-    It serves no HTTP, so nothing is published or probed over HTTP."""
+    It serves no HTTP, so nothing is published or probed over HTTP, unless it is a Streamlit
+    or Gradio app, which serves from its script."""
     app.port = None
+    for name, (port, health, command) in SCRIPT_SERVERS.items():
+        script = next((relative for relative, text in sources if re.search(rf"^\s*import {name}\b|^\s*from {name}\b", text, re.MULTILINE)), None)
+        if name in deps and script is not None and SAFE_WORD.fullmatch(script.as_posix()):
+            app.port, app.health, app.command = port, health, command(script.as_posix())
+            if name == "gradio":
+                app.env["GRADIO_SERVER_NAME"] = "0.0.0.0"  # it listens on 127.0.0.1 otherwise, out of the published port's reach
+            return
     found = next(((relative, command) for relative, text in sources if (command := _worker_command(relative, text, deps))), None)
     if found is None:
         # A script says so (`__main__`), or is a top-level file of a usual name; the shallowest first.
@@ -360,6 +381,9 @@ def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: 
             setattr(app, attr, next((c for c in candidate if (directory / c).is_file()), None))
         if app.requirements is None and project:
             app.requirements = "pyproject.toml"
+        listed = [r for r in (app.requirements, app.dev_requirements, app.test_requirements) if r and r != "pyproject.toml"]
+        included = [f for r in listed for f in manifests.requirement_includes(directory, r) if f not in listed and (directory / f).is_file()]
+        app.requirement_includes = sorted(f for f in set(included) if SAFE_WORD.fullmatch(f))
         names = set()
         for relative in (app.requirements, app.dev_requirements, app.test_requirements):
             if relative == "pyproject.toml":
@@ -598,10 +622,14 @@ def _listen_port(texts: list[str], pattern: re.Pattern[str]) -> int | None:
 def _node_server(directory: Path, app: App) -> None:
     """Port and health route of a node server, read from its entry files first."""
     sources = _sources(directory, NODE_SOURCES)
-    entry = app.start[1] if app.start and len(app.start) == 2 else "server.js"
-    names = {Path(entry).with_suffix("").as_posix(), "server", "index", "app", "main", "src/server", "src/index", "src/app", "src/main"}
+    entry = Path(app.start[1] if app.start and len(app.start) == 2 else "server.js").with_suffix("")
+    # A built entry (dist/worker.js) is compiled from its source (src/worker.ts).
+    built = [f"src/{entry.relative_to(entry.parts[0]).as_posix()}"] if len(entry.parts) > 1 and entry.parts[0] in ("dist", "build", "out", "lib") else []
+    names = {entry.as_posix(), *built, "server", "index", "app", "main", "src/server", "src/index", "src/app", "src/main"}
     entries = [text for relative, text in sources if relative.with_suffix("").as_posix() in names]
-    if entries and app.framework is None and not any(NODE_SERVER.search(text) for text in entries):
+    # Without a framework, the code that would serve: the entry's, else any source's.
+    texts = entries or [text for _, text in sources]
+    if texts and app.framework is None and not any(NODE_SERVER.search(text) or _listen_port([text], NODE_PORT) for text in texts):
         app.port = None  # a worker, a bot, a script: nothing to publish or probe over HTTP
         app.notes.append(f"no server found in the entry (no `listen(`, `createServer`, `serve(`): the container runs "
                          f"`{' '.join(app.start or [])}`, with no port; a program that exits when done is restarted in staging and prod: "
@@ -644,6 +672,10 @@ def _go(directory: Path, context: str) -> App:
         mains = sorted(p.parent for p in directory.glob("cmd/*/main.go") if SAFE_WORD.fullmatch(p.parent.name))
         if mains:
             app.go_main = "./" + mains[0].relative_to(directory).as_posix()
+        if len(mains) > 1:
+            others = ", ".join(f"./{m.relative_to(directory).as_posix()}" for m in mains[1:])
+            app.notes.append(f"cmd/ holds {len(mains)} programs: the image builds {app.go_main}, not {others}; "
+                             "give each one a service of its own (a copy of this one with its own build step) if it runs too")  # fmt: skip
     sources = _sources(directory, GO_SOURCES)
     if not GO_SERVER.search(_read(directory / "go.mod")) and not any(GO_SERVER.search(text) for _, text in sources):
         app.port = None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from dockergen import presets
 from dockergen.command_probes import probe_for
 from dockergen.render.comment import comment_lines
+from dockergen.render.dockerfile import copies
 from dockergen.render.yaml_out import atom
 from dockergen.scaffold.detect import App
 
@@ -31,6 +32,7 @@ class Choices:
     apps: list[App]
     backing: set[str]  # postgres | redis: services to add
     schema: str | None  # what `$schema=` points at; None: say how to get one
+    env_example: str | None = None  # where render writes the list of variables, when not .env.example
 
 
 def q(value: object) -> str:
@@ -107,6 +109,12 @@ def starter_spec(choices: Choices) -> str:
             "    secret: true",
             "",
         ]
+    if choices.env_example:
+        out += [
+            "output:",
+            f"  env_example: {q(choices.env_example)}   # .env.example is the project's own: render writes its list of variables here",
+            "",
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -127,6 +135,10 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         if app.variables():
             out.append(f"      env: {{{', '.join(f'{k}: {q(v)}' for k, v in app.variables().items())}}}   # read by the app: ENV in every stage")
     if app.family == "python":
+        if app.requirement_includes:
+            copy = [f"COPY {' '.join(files)} {folder}" for files, folder in copies(app.requirement_includes)]
+            out.append("      hooks:")
+            out.append(f"        before_install: {q(copy)}   # what the requirements include (-r, -c): pip opens them beside them")
         out.append("      python:")
         out.append(f"        version: {q(app.python_version)}   # ARG PYTHON_VERSION, pinned to its latest patch release")
         install = PYTHON_INSTALLS["pyproject" if app.requirements == "pyproject.toml" else app.manager]
@@ -146,7 +158,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append(f"        server: {app.server}         # production server")
         elif app.command:
             out.append(f"        dev_command: {q(app.command)}")
-            out.append(f"        prod_command: {q(app.command)}   # no web server: what the container runs")
+            out.append(f"        prod_command: {q(app.command)}   # what the container runs{'' if app.port else ': it serves no HTTP'}")
     elif app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         out.append("      node:")
@@ -168,7 +180,7 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
         elif app.framework == "vite":
             out.append('      writable: ["node_modules/.vite"]   # the dev server\'s dependency cache; the rest stays root\'s')
-    if app.port is not None and (app.family == "node" or (app.family == "python" and app.app_module)):
+    if app.port is not None and (app.family == "node" or (app.family == "python" and (app.app_module or app.command))):
         out.append(f"    healthcheck: {{http: {q(app.health)}}}   # the app must answer it with a status below 400")
     out += _worker_healthcheck(app)
     if app.port is not None:

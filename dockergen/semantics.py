@@ -87,6 +87,7 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
     """Service settings Compose reads only in some releases, or only with a declaration."""
     out: list[Finding] = []
     declared = doc.get("configs") or {}
+    networks = doc.get("networks") or {}
     for name, service in env.services.items():
         if service.test_of is not None:
             continue  # a copy of a service checked under its own name
@@ -101,6 +102,10 @@ def _compose_features(doc: dict[str, Any], env: ResolvedEnvironment, project: Re
             if source_name not in declared:
                 path = setter_path(source, env.info, name, "configs") or ("services", name)
                 out.append((path, f"config {source_name!r} is not declared", "declare it under the top-level `configs:`"))
+        for network in s.networks or ():
+            if network != "default" and network not in networks:  # Compose: "refers to undefined network"
+                path = setter_path(source, env.info, name, "networks") or ("services", name)
+                out.append((path, f"network {network!r} is not declared", "declare it under the top-level `networks:`"))
         if env.info.kind == "dev" and s.watch and service.plan is not None and not supported("develop_watch", project.engines):
             path = setter_path(source, env.info, name, "watch") or ("services", name)
             out.append((path, f"watch is left out: `docker compose watch` needs Docker Compose 2.22, engines.compose is {project.engines.compose}; "
@@ -169,11 +174,13 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
         found.append((("environments", name, "compose_file"), _mapping(env).get("compose_file"), ".", False))
     for block in _settings_blocks(data):
         settings = _at_path(data, block)  # each field below is looked up from the block, not the spec's root
-        if not isinstance(settings, dict) or ("env_file" not in settings and "compose" not in settings):
+        if not isinstance(settings, dict) or not ("env_file" in settings or "compose" in settings or "watch" in settings):
             continue  # it names no path (most blocks of a large spec): every entry below would be None, dropped at the end
         found += [((*block, *where), value, ".", False) for where, value in _listed(settings, ("env_file",))]
+        found += _watched(settings.get("watch"), (*block, "watch"))
         compose = (*block, "compose")
         composed = _at_path(settings, ("compose",))
+        found += _watched(_at_path(composed, ("develop", "watch")), (*compose, "develop", "watch"))
         build = _at_path(composed, ("build",))
         if isinstance(build, dict):
             context = build.get("context", ".")
@@ -204,6 +211,12 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
         for name, entry in _mapping(data.get(kind)).items():
             found.append(((kind, name, "file"), _mapping(entry).get("file"), ".", True))
     return [(where, value, base, absolute_ok) for where, value, base, absolute_ok in found if isinstance(value, str)]
+
+
+def _watched(rules: Any, path: PathT) -> list[Named]:
+    """The paths of ``develop.watch`` rules: `docker compose watch` copies what is there into
+    the container (a link out of the project would copy the host's files)."""
+    return [((*path, i, "path"), rule.get("path"), ".", False) for i, rule in enumerate(rules) if isinstance(rule, dict)] if isinstance(rules, list) else []
 
 
 def _paths(project: ResolvedProject, source: SourceMap, spec_dir: Path, named: list[Named], checks: list[Check], resolve: Resolver) -> list[Problem]:

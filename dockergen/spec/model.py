@@ -126,6 +126,9 @@ ProjectPath = Annotated[str, AfterValidator(_project_path)]
 ResourceName = Annotated[str, matching(r"^[a-zA-Z0-9._-]+$", "a Compose name: ASCII letters, digits, '.', '_' and '-'")]
 EXTENSION_KEY = r"^x-[a-zA-Z0-9._-]+$"
 ExtensionKey = Annotated[str, matching(EXTENSION_KEY, "an extension field: `x-` and ASCII letters, digits, '.', '_' or '-' (x-kompose)")]
+# A Compose profile, as Docker's documentation defines one: a word for `--profile` and
+# COMPOSE_PROFILES (a comma-separated list).
+ProfileName = Annotated[str, matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "a profile name: ASCII letters, digits, '.', '_' and '-', starting with a letter or digit")]
 # `python.app`: the module path and the application object's name.
 APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
@@ -485,9 +488,9 @@ class ServiceSettings(Model):
     (`${RESTART_POLICY:-unless-stopped}`; Kubernetes output leaves it out)."""
     logging: Logging | None = None
     """Logging driver and options (built in for staging and prod: json-file with rotation)."""
-    networks: list[str] | dict[str, dict[str, Any] | None] | None = None
+    networks: list[ResourceName] | dict[ResourceName, dict[str, Any] | None] | None = None
     """Networks to join: a list of names, or a mapping of name to its options (aliases, ipv4_address ...)."""
-    profiles: list[str] | None = None
+    profiles: list[ProfileName] | None = None
     """Compose profiles: the service only starts when one of them is enabled (`--profile`)."""
     labels: dict[str, str] | None = None
     """Container labels."""

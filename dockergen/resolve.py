@@ -31,6 +31,7 @@ from dockergen import durations, presets
 from dockergen.command_probes import probe_for
 from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
+from dockergen.spec import names
 from dockergen.spec.load import SourceMap
 from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
 from dockergen.watch import watch_rules
@@ -503,6 +504,10 @@ def _resolve_service(
     settings = dump.settled[stack]
     if settings is None:
         return None
+    # After the memo (shared by services whose layers are alike): the names are this service's.
+    named = names.expanded(settings.__dict__, placeholders(name, env))
+    if named:
+        settings = settings.model_copy(update=named)
     plan = None
     if prebuilt and service.uses is not None and settings.image is None:
         # A `uses` service runs its builder's image, published or built.
@@ -616,10 +621,17 @@ def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump, 
     image = None
     for layer in [layer for _, _, layer in spec_layers(spec, env, builder, dump)] if layers is None else layers:
         image = layer.get("image", image)
+    if image is not None:
+        image = names.expand(image, placeholders(builder, env))
     build = spec.services[builder].build
     if image is None and env.image_names == "compose" and build is not None and build.image is None:
         image = f"{env.project}-{builder}"
     return image
+
+
+def placeholders(service: str, env: EnvironmentInfo) -> dict[str, str]:
+    """What ``{service}``, ``{env}`` and ``{project}`` stand for in a name (``spec.names``)."""
+    return {"service": service, "env": env.name, "project": env.project}
 
 
 def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, builder: str) -> None:

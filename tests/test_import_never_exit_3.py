@@ -17,6 +17,7 @@ import yaml
 from dockergen.errors import Problem
 from dockergen.importer.plan import ImportOptions
 from dockergen.importer.spec.fallback import next_options
+from tests.tools import compose_config
 
 
 def _run(*argv: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -114,3 +115,19 @@ def test_a_refused_hatch_value_is_left_out_and_nothing_else_moves_a_second_time(
     assert built is not None and built.left_out == {("web", "build"): "outside"}
     assert next_options(ImportOptions(), [Problem("no path")]) is None
     assert next_options(ImportOptions(), [Problem("refused", path=("volumes", "data"))]) is None
+
+
+def test_a_brace_in_an_original_name_is_kept_as_written_not_read_as_a_placeholder(tmp_path: Path) -> None:
+    # `{service}` and `{x}` mean placeholders to the spec (`spec.names`): the originals' braces are written doubled.
+    compose = ("services:\n  web:\n    build: .\n    container_name: 'shop-{service}'\n"
+               "    networks: {default: {aliases: ['{x}']}}\n  db:\n    image: 'postgres:{env}'\n")  # fmt: skip
+    root = _tree(tmp_path / "repo", {"Dockerfile": DOCKERFILE, "docker-compose.yml": compose})
+    result = _run("import", ".", cwd=root, env={"DOCKERGEN_COMPOSE": "none"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    rendered = _run("render", "--force", "-q", cwd=root)
+    assert rendered.returncode == 0, rendered.stderr
+    for overlay in root.glob("compose.*.yaml"):
+        services = compose_config(root, [root / "compose.yaml", overlay])["services"]
+        assert services["web"]["container_name"] == "shop-{service}"
+        assert services["web"]["networks"]["default"]["aliases"] == ["{x}"]
+        assert services["db"]["image"] == "docker.io/library/postgres:{env}"  # (qualified, as any short name)

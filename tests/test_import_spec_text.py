@@ -252,6 +252,32 @@ def test_a_service_is_factored_into_the_fewest_written_lines_and_resolves_back(p
         assert resolved(level, blocks, chains[env], below[env]) == want
 
 
+_WORDS = st.from_regex(r"[a-z][a-z0-9._/-]{0,24}", fullmatch=True)
+_LEAVES = _WORDS | st.integers(0, 10**6)
+_NESTED = st.recursive(
+    st.dictionaries(_WORDS, _LEAVES, min_size=1, max_size=4),
+    lambda inner: st.dictionaries(_WORDS, inner | _LEAVES | st.lists(_LEAVES, min_size=1, max_size=4), min_size=1, max_size=5),
+    max_leaves=24,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(environments=st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), _NESTED, min_size=1, max_size=3),
+       services=st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), _NESTED, min_size=1, max_size=2))  # fmt: skip
+def test_nested_settings_read_back_and_short_values_fit_the_width(environments: dict, services: dict) -> None:
+    # An environment's entry, a service's block for one: wrapped, a part too long for a line
+    # of its own wrapped one level in, or block; never a line over the width when every value is short.
+    from dockergen.importer.spec import text
+
+    data = {"project": "p", "environments": environments, "services": {"s": {"image": "x", "environments": services}}}
+    out: list[str] = []
+    text._mapping(data, (), 0, {}, out)
+    written = "".join(f"{line}\n" for line in out)
+    assert yaml.safe_load(written) == data, written
+    assert YAML(typ="safe", pure=True).load(written) == data, written
+    assert all(len(line) <= text.WIDTH for line in out), written
+
+
 @settings(max_examples=120, deadline=None)
 @given(
     services=st.lists(st.lists(st.lists(SETTING, max_size=4), min_size=2, max_size=4), min_size=1, max_size=3),

@@ -686,7 +686,8 @@ ROOT_BLOCKS = [
     # the overlay replaces the whole environment (`!override`): the base's variables are prod's alone
     {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    ports: ['80:80']\n    environment:\n"
                      "      DATABASE_URL: postgres://app:secret@db.internal.example.com/app\n"
-                     "      CACHE_URL: redis://cache.internal.example.com:6379/0\n",
+                     "      CACHE_URL: redis://cache.internal.example.com:6379/0\n"
+                     "      SEARCH_URL: http://search.internal.example.com:9200/app-production\n",  # (more than two lines hold)
      "compose.override.yaml": "services:\n  web:\n    environment: !override\n      DEBUG: '1'\n"},
     # a long command, a label and a restart policy the dev overlay takes back
     {"docker-compose.yml": "services:\n  worker:\n    image: example/worker:2\n    command: [celery, -A, proj, worker, --loglevel, info, "

@@ -22,6 +22,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from dockergen import presets
 from dockergen.render import quote
+from dockergen.spec import names
 from dockergen.spec.steps import StageHead, read_steps
 from dockergen.text import ENV_NAME, forbidden_character
 
@@ -171,6 +172,8 @@ def _reference_rule(pattern: re.Pattern[str], what: str) -> AfterValidator:
 BuiltImage = Annotated[str, _reference_rule(BUILT_IMAGE, "an image name (`[registry/]path[:tag]`, lower case, no digest)")]
 Registry = Annotated[str, _reference_rule(REGISTRY, "a registry with an optional namespace (`ghcr.io/acme`)")]
 ImageNames = Literal["dockergen", "compose"]
+Named = Annotated[str, AfterValidator(names.check)]
+"""A name that may say `{service}`, `{env}` or `{project}` (``spec.names``)."""
 Command = str | list[str]
 
 
@@ -430,11 +433,17 @@ class ServiceSettings(Model):
 
     enabled: bool | None = None
     """`false` leaves the service out of an environment (e.g. a mail catcher only in dev)."""
-    image: str | None = None
+    image: Named | None = None
     """Image to run for services that build nothing (e.g. `postgres:16-alpine`). On a service
     with a `build`, the exact name (tag included) of the built image in that layer's
     environments, replacing the rule of `build.image`; a `uses` service that names its own
-    builds that name itself (otherwise it runs its builder's, built once)."""
+    builds that name itself (otherwise it runs its builder's, built once). Like
+    `container_name`, `hostname` and network `aliases`, it may say `{service}`, `{env}` and
+    `{project}` (the environment's Compose project), which each service's name, the
+    environment's and its project's replace, so that `defaults` name every service alike
+    (`image: "ghcr.io/acme/{service}:${TAG:-{env}}"`: quoted, as YAML reads a bare `{` as a
+    mapping); `${VAR}` stays Compose's, `{{` and `}}` are a brace, and any other `{...}` is an
+    error."""
     target: str | None = None
     """Stage of the service's Dockerfile to build (default: `dev`, `test` or `prod` by environment kind)."""
     prebuilt: bool | None = None
@@ -488,8 +497,10 @@ class ServiceSettings(Model):
     (`${RESTART_POLICY:-unless-stopped}`; Kubernetes output leaves it out)."""
     logging: Logging | None = None
     """Logging driver and options (built in for staging and prod: json-file with rotation)."""
-    networks: list[ResourceName] | dict[ResourceName, dict[str, Any] | None] | None = None
-    """Networks to join: a list of names, or a mapping of name to its options (aliases, ipv4_address ...)."""
+    networks: Annotated[list[ResourceName] | dict[ResourceName, dict[str, Any] | None] | None, AfterValidator(names.check_networks)] = None
+    """Networks to join: a list of names, or a mapping of name to its options (aliases, ipv4_address ...);
+    an alias may say `{service}`, `{env}` and `{project}` (e.g. `defaults: {networks: {default:
+    {aliases: ["dev-{service}"]}}}` keeps every service reachable under its old name)."""
     profiles: list[ProfileName] | None = None
     """Compose profiles: the service only starts when one of them is enabled (`--profile`)."""
     labels: dict[str, str] | None = None
@@ -535,10 +546,11 @@ class ServiceSettings(Model):
     """Target platform of the image, e.g. `linux/amd64`."""
     userns_mode: str | None = None
     """User namespace mode (e.g. `keep-id` on podman, `host`)."""
-    container_name: str | None = None
-    """Compose `container_name`: a fixed name (one container per environment, then)."""
-    hostname: str | None = None
-    """Compose `hostname` inside the container."""
+    container_name: Named | None = None
+    """Compose `container_name`: a fixed name (one container per environment, then); it may
+    say `{service}`, `{env}` and `{project}` (`defaults: {container_name: "shop-{env}-{service}"}`)."""
+    hostname: Named | None = None
+    """Compose `hostname` inside the container (it may say `{service}`, `{env}`, `{project}`)."""
     domainname: str | None = None
     """Compose `domainname` inside the container."""
     stdin_open: bool | None = None

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
+from dockergen.spec import names
 from dockergen.spec.model import EXTENSION_KEY, ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, WatchRule
 from dockergen.text import ENV_NAME
 
@@ -135,7 +136,7 @@ def convert(
         if all(not v for v in networks.values()):
             out["networks"] = list(networks)
         else:
-            out["networks"] = {k: dict(v) for k, v in networks.items()}
+            out["networks"] = {k: _literal_aliases(dict(v)) for k, v in networks.items()}
     depends = service.get("depends_on")
     if depends:
         out["depends_on"] = {
@@ -205,12 +206,21 @@ def _try(out: dict[str, Any], extra: dict[str, Any], key: str, value: Any) -> No
     """Set ``key`` when the spec field accepts the value exactly, else carry it verbatim."""
     if value is None:
         return
+    if key in names.FIELDS and isinstance(value, str):
+        value = names.literal(value)  # a brace of the original's is no placeholder
     try:
         ServiceSettings.model_validate({key: value})
     except ValidationError:
         extra[key] = value
         return
     out[key] = value
+
+
+def _literal_aliases(options: dict[str, Any]) -> dict[str, Any]:
+    aliases = options.get("aliases")
+    if isinstance(aliases, list):
+        options["aliases"] = [names.literal(a) if isinstance(a, str) else a for a in aliases]
+    return options
 
 
 def _dot(path: str) -> str:

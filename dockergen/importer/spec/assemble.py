@@ -190,10 +190,9 @@ def build_spec(
         keep = {env.name: KEPT_PRESETS.get(env.kind, frozenset()) | frozenset(NEUTRAL) for env in envs}
         level, blocks = factor(per_env, chains, below, keep, service_lines)
         keeps[service] = keep
+        # Names it had in other environments are not written here: each stays a network alias
+        # there, and the report lists them (a `description` would become its image's label).
         entry: dict[str, Any] = {}
-        names = originals.get(service, {})
-        if names and (len(names) > 1 or service not in names):
-            entry["description"] = "was: " + "; ".join(f"{n} ({', '.join(e)})" for n, e in names.items())
         if service in builds.merged:
             entry["build"] = {**_build_block(builds.merged[service], ignore, ignored_contexts), **lifted[service]}
             result.comments.update(build_comments(builds.merged[service], ("services", service, "build")))
@@ -217,7 +216,8 @@ def build_spec(
             if {k: got.get(k) for k in want} != want or extra:
                 result.notes.append(f"{env.name}: {service}: the factored layers do not resolve to the original (import bug)")
     shared = Layers(defaults, {}, levels, all_blocks, below_by, chains,
-                    {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()})  # fmt: skip
+                    {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()},
+                    projects={e.name: e.project for e in envs})  # fmt: skip
     hoist(shared)
     extend(shared, targets, keeps, {s: builds.uses.get(s, s) for s in spec_services if s in built})
     lift_root_blocks(shared, service_lines)

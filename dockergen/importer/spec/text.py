@@ -3,7 +3,9 @@ comments where they belong.
 
 * small collections on one line (``ports: [8000:8000]``, ``depends_on: [db]``,
   ``environment: {MODE: dev}``) when they fit, long lists and settings read as one (a
-  command, a healthcheck, the policy switches) over a few; a Dockerfile's steps one per line;
+  command, a healthcheck, the policy switches, a service's block for an environment that
+  two lines hold) over a few, a mapping only where each part fits the width; a
+  Dockerfile's steps one per line;
 * multi-line steps (heredocs) as literal blocks;
 * the Dockerfiles' comments above the steps and stages they described.
 
@@ -24,7 +26,7 @@ from dockergen.render.yaml_out import atom, dump_yaml, scalar
 from dockergen.spec.load import read_plain
 from dockergen.text import forbidden_character
 
-WIDTH = 110  # the longest line a collection is put on
+WIDTH = 120  # the longest line a collection is put on (a common editor ruler)
 # Top-level mappings that always stay in block style: the spec's structure reads better so.
 BLOCK = {"services", "environments", "variables", "volumes", "networks", "secrets", "configs"}
 # Mappings written as flow over several lines when one is too short: settings read as one
@@ -85,10 +87,13 @@ def _mapping(data: dict[str, Any], path: tuple, indent: int, comments: Comments,
             # A service's own `environments` may take one line; the spec's structure stays block.
             structural = _structural(path, key, value)
             flow = None if structural or _has_comments(here, comments) else _flow(value)
-            if flow is not None and len(head) + 1 + len(flow) <= WIDTH:
+            wrapped = _wrapped(head, value, indent) if flow is not None and len(head) + 1 + len(flow) > WIDTH else []
+            if flow is not None and not wrapped:
                 out.append(f"{head} {flow}")
-            elif flow is not None and (isinstance(value, list) or key in WRAPPED or path == ("environments",)):
-                out.extend(_wrapped(head, value, indent))  # a command, a list of hosts, a healthcheck
+            elif wrapped and (isinstance(value, list) or key in WRAPPED or path == ("environments",) or _short_block(path, wrapped)) and (
+                isinstance(value, list) or not _fits_as_block(value, here, indent, comments, wrapped)
+            ):
+                out.extend(wrapped)  # a command, a list of hosts, a healthcheck
             elif isinstance(value, dict):
                 out.append(head)
                 _mapping(value, here, indent + 2, comments, out)
@@ -141,19 +146,29 @@ def _literal(value: Any) -> list[str] | None:
 
 
 def _wrapped(head: str, value: dict[str, Any] | list[Any], indent: int) -> list[str]:
-    """A flow collection over several lines (``command: [a, b,`` / ``  c]``)."""
+    """A flow collection over several lines (``command: [a, b,`` / ``  c]``); a mapping's
+    part too long for a line of its own is itself wrapped, one level in."""
     if isinstance(value, dict):
-        parts, opening, closing = [f"{atom(str(k), flow=True)}: {_flow_item(v)}" for k, v in value.items()], "{", "}"
+        items, opening, closing = [(f"{atom(str(k), flow=True)}:", v) for k, v in value.items()], "{", "}"
     else:
-        parts, opening, closing = [str(_flow_item(v)) for v in value], "[", "]"
+        items, opening, closing = [(None, v) for v in value], "[", "]"
+    pad = " " * (indent + 2)
     lines, line = [], f"{head} {opening}"
-    for i, part in enumerate(parts):
-        piece = part + ("," if i < len(parts) - 1 else closing)
-        if len(line) + 1 + len(piece) > WIDTH and not line.endswith(opening):
+    for i, (key, item) in enumerate(items):
+        tail = "," if i < len(items) - 1 else closing
+        piece = f"{key} {_flow_item(item)}" if key is not None else str(_flow_item(item))
+        if key is not None and isinstance(item, dict) and item and len(pad) + len(piece + tail) > WIDTH:
+            if not line.endswith(opening):
+                lines.append(line)
+                line = pad
+            nested = _wrapped(f"{line}{key}", item, indent + 2)
+            lines.extend(nested[:-1])
+            line = nested[-1] + tail
+        elif len(line) + 1 + len(piece + tail) > WIDTH and not line.endswith(opening) and line != pad:
             lines.append(line)
-            line = " " * (indent + 2) + piece
+            line = pad + piece + tail
         else:
-            line = f"{line}{'' if line.endswith(opening) else ' '}{piece}"
+            line = f"{line}{'' if line.endswith(opening) or line == pad else ' '}{piece}{tail}"
     lines.append(line)
     return lines
 
@@ -192,6 +207,22 @@ def _structural(path: tuple, key: Any, value: Any) -> bool:
     if path[:1] != ("services",):
         return False
     return len(path) == 1 or (len(path) == 2 and key == "build") or (path[2:3] == ("build",) and key in ("stages", "steps"))
+
+
+def _fits_as_block(value: dict[str, Any], path: tuple, indent: int, comments: Comments, wrapped: list[str]) -> bool:
+    """Whether a mapping whose wrapped lines overrun the width fits it in block style (a
+    part that no line holds, such as a long probe command, overruns either way)."""
+    if all(len(line) <= WIDTH for line in wrapped):
+        return False
+    block: list[str] = []
+    _mapping(value, path, indent + 2, comments, block)
+    return all(len(line) <= WIDTH for line in block)
+
+
+def _short_block(path: tuple, wrapped: list[str]) -> bool:
+    """A service's block for one environment that two lines hold (as an environment's own
+    entry): what that environment changes reads as one thing."""
+    return len(wrapped) <= 2 and path[:1] == ("services",) and path[2:] == ("environments",)
 
 
 def _has_comments(path: tuple, comments: Comments) -> bool:

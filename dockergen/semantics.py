@@ -157,6 +157,12 @@ def _listed(data: Any, path: PathT) -> list[tuple[PathT, Any]]:
 Named = tuple[PathT, Any, str, bool]
 
 
+def _local_contexts(build: dict[str, Any], at: PathT) -> list[Named]:
+    """A build's ``additional_contexts`` that are folders (not docker-image://, service:, https:// ...)."""
+    return [((*at, "additional_contexts", key), value, ".", False) for key, value in _mapping(build.get("additional_contexts")).items()
+            if isinstance(value, str) and not re.match(r"^[a-z-]+:", value)]  # fmt: skip
+
+
 def named_paths(data: dict[str, Any]) -> list[Named]:
     found: list[Named] = []
     output = _mapping(data.get("output"))
@@ -181,9 +187,7 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
             found.append(((*compose, "build", "context"), build.get("context"), ".", False))
             if isinstance(context, str):
                 found.append(((*compose, "build", "dockerfile"), build.get("dockerfile"), context, False))
-            for key, value in _mapping(build.get("additional_contexts")).items():
-                if isinstance(value, str) and not re.match(r"^[a-z-]+:", value):  # docker-image://, service:, https:// ...
-                    found.append(((*compose, "build", "additional_contexts", key), value, ".", False))
+            found += _local_contexts(build, (*compose, "build"))
         else:
             found.append(((*compose, "build"), build, ".", False))
         found += [((*compose, *where), value, ".", False) for key in ("env_file", "label_file") for where, value in _listed(composed, (key,))]
@@ -196,6 +200,7 @@ def named_paths(data: dict[str, Any]) -> list[Named]:
         context = build.get("context", ".") if isinstance(build.get("context", "."), str) else "."
         found.append(((*here, "context"), build.get("context"), ".", False))
         found.append(((*here, "dockerfile"), build.get("dockerfile"), ".", False))
+        found += _local_contexts(build, here)
         for flavour, override in _mapping(build.get("flavours")).items():
             for key in ("context", "dockerfile"):
                 found.append(((*here, "flavours", flavour, key), _mapping(override).get(key), ".", False))

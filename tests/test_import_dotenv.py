@@ -78,7 +78,7 @@ def test_the_env_file_reads_as_compose_reads_it(lines: list[str], newline: str, 
 ])  # fmt: skip
 def test_real_env_file_spellings(tmp_path: Path, text: str, expected: dict[str, str]) -> None:
     (tmp_path / ".env").write_text(text)
-    assert read_env_file(tmp_path / ".env") == expected
+    assert read_env_file(tmp_path, ".env") == expected
     names = "".join(f"      {k}: '${{{k}-{UNSET}}}'\n" for k in expected)
     (tmp_path / "compose.yaml").write_text("services:\n  s:\n    image: x\n    environment:\n" + names)
     result = compose(tmp_path, [tmp_path / "compose.yaml"], "config", "--format", "json")

@@ -76,8 +76,9 @@ def test_a_build_context_beside_the_main_one_stays_relative(tmp_path: Path) -> N
     root = _tree(tmp_path / "repo", {"compose.yaml": compose, "app/Dockerfile": "FROM alpine:3.20\nCOPY --from=assets . /srv\n", "assets/a.css": "a{}\n"})
     result = _run("import", ".", "--verify", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
-    contexts = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]["compose"]["build"]["additional_contexts"]
-    assert contexts == {"assets": "./assets", "base": "docker-image://alpine:3.20"}
+    web = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]
+    assert web["build"]["additional_contexts"] == {"assets": "./assets", "base": "docker-image://alpine:3.20"}  # a spec field, not the hatch
+    assert "compose" not in web
 
 
 def test_a_context_with_a_dollar_the_cli_resolved_stays_relative(tmp_path: Path) -> None:

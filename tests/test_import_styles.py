@@ -322,6 +322,8 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
         ({".containerignore": "*.log\ncache/\n"}, ["*.log", "cache/"], ".containerignore: its patterns are the spec's"),
         ({".dockerignore": "*.tmp\n", ".containerignore": "*.log\n"}, ["*.tmp"], None),  # Docker's file wins here
         ({".dockerignore": "*.tmp\n", "Dockerfile.dockerignore": "*.log\n"}, ["*.log"], "Dockerfile.dockerignore: its patterns"),
+        # BuildKit's reader: a byte order mark dropped (a Windows editor's), CRLF lines.
+        ({".dockerignore": "\ufeff*.tmp\r\n# notes\r\ncache/\r\n"}, ["*.tmp", "cache/"], None),
     ],
 )
 def test_the_ignore_file_the_builds_read_becomes_the_spec_ignore(tmp_path: Path, ignore_files: dict[str, str], expected: list[str], note: str | None) -> None:
@@ -657,6 +659,28 @@ def test_an_environment_building_a_missing_dockerfile_leaves_the_others_native(t
     assert unexplained(result) == []
     assert "api" in plan.builds.merged and "api" not in plan.builds.fallback
     assert [p.path for p in plan.problems if "not found" in p.what] == [".docker/api/Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("files", "services"),
+    [
+        ({"Dockerfile": "FROM python:3.12-slim\nCMD [\"python\", \"-V\"]\n"}, {"shop": "Dockerfile"}),
+        (
+            {"api/Dockerfile": "FROM node:20-alpine\nCMD [\"node\", \"-v\"]\n", "api/Dockerfile.dev": "FROM node:20\nCMD [\"node\"]\n",
+             "docker/worker.Dockerfile": "FROM golang:1.22\nCMD [\"go\", \"version\"]\n"},
+            {"api": "api/Dockerfile", "worker": "docker/worker.Dockerfile"},
+        ),
+    ],
+)
+def test_a_repository_with_dockerfiles_and_no_compose_file_imports_each_image_as_a_service(
+    tmp_path: Path, files: dict[str, str], services: dict[str, str]
+) -> None:
+    # Without a Compose file the Dockerfiles are all there is: left out, the spec had no service (exit 3).
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", files), use_cli=False)
+    assert sorted(plan.spec["services"]) == sorted(services)
+    assert not any("profiles" in s for s in plan.spec["services"].values()), "dockergen compose dev up runs them"
+    assert unexplained(result) == []
+    assert any(f.path.endswith(".yaml") and "services:" in f.content for f in rendered.files)
 
 
 ROOT_BLOCKS = [

@@ -275,7 +275,7 @@ def test_an_app_made_by_a_factory_is_served(framework: str, tmp_path: Path) -> N
                      "web/main.py": f"from {framework} import *\nfrom web.factory import create_app\n\napp = create_app()\n"})  # fmt: skip
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 0 and "no ASGI/WSGI app found" not in result.output, result.output
-    assert "app: web.main:app" in (tmp_path / "dockergen.yaml").read_text()
+    assert 'app: "web.main:app"' in (tmp_path / "dockergen.yaml").read_text()
     assert_sound(tmp_path)
 
 
@@ -381,7 +381,7 @@ def test_the_requirement_files_pip_opens_are_in_the_image_where_it_opens_them(la
     write(tmp_path, {**REQUIREMENT_LAYOUTS[layout], "main.py": "from fastapi import FastAPI\napp = FastAPI()\n"})
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 0, result.output
-    assert "app: main:app" in (tmp_path / "dockergen.yaml").read_text(), "the framework is read through the includes"
+    assert 'app: "main:app"' in (tmp_path / "dockergen.yaml").read_text(), "the framework is read through the includes"
     assert_sound(tmp_path)
     pip_reads_what_the_image_has(tmp_path / "Dockerfile", tmp_path)
 

@@ -20,6 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from dockergen.containment import outside_reason
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.importer.discover import SKIP_DIRS, Inventory, discover
 from dockergen.importer.environments.infer import EnvironmentSet, apply_given, infer, label
@@ -45,7 +46,8 @@ from dockergen.importer.read.compose import (
 )
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, parse_dockerfile
-from dockergen.importer.read.envfile import documented_variables, read_env_file
+from dockergen.importer.read.envfile import documented_variables, project_dotenv, read_env_file
+from dockergen.importer.read.extensions import carried_extensions, merge_extension
 from dockergen.importer.read.interpolate import VAR, interpolate, interpolate_known
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
@@ -53,6 +55,7 @@ from dockergen.safe_read import read_text
 from dockergen.spec.model import is_valid_name
 from dockergen.text import is_number
 
+PATH_KEYS = {"source": "bind", "context": "build context", "path": "env_file", "file": "file"}  # how a note names each
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
 
 
@@ -105,7 +108,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
 
     effective, sets = _effective(root, sets, loaded, cli is not None, problems, memo)
     _interpolated_build_names(root, sets, effective, notes)
-    _relative_variable_binds(root, sets, effective, notes)
+    _relative_variable_paths(root, sets, effective, notes)
     _inline_dockerfiles(root, effective, parsed, unparsed, problems)
     envs = _env_plans(root, sets, effective, notes)
     if not envs:
@@ -116,7 +119,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         notes.append("no Compose environment found: the Dockerfiles are imported into a `dev` environment, "
                      "each image as a service that builds it")
         envs = [EnvPlan("dev", (), None, "dev", "docker", _project(root, []), "no Compose files")]
-        effective = {"dev": Merged(envs[0].project, _built_alone(root, parsed))}
+        effective = {"dev": Merged(envs[0].project, _dockerfile_services(root, parsed))}
 
     grouping = group(
         [
@@ -143,7 +146,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         for name, s in effective[e.name].services.items()
         if s.get("build")
     ]
-    picked = _picked_by_variable(uses, parsed)
+    picked = _picked_by_variable(uses, parsed, {e.name: project_dotenv(root, e.files) for e in envs})
     for use in uses:
         if use.dockerfile in parsed or use.dockerfile in unparsed:
             continue
@@ -207,6 +210,24 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     return plan
 
 
+def _dockerfile_services(root: Path, parsed: dict[str, ParsedDockerfile]) -> dict[str, dict[str, Any]]:
+    """With no Compose file, each image (a family of Dockerfiles: ``api/Dockerfile`` and
+    ``api/Dockerfile.dev``) is a service that builds its plainest file from its folder, as
+    ``docker build api`` does, and ``dockergen compose dev up`` runs it: the Dockerfiles are
+    all the project has. (Where Compose files exist, one they do not build is left as it is.)"""
+    first: dict[tuple[str, str], str] = {}
+    for path in sorted(parsed, key=lambda p: (len(p), p)):
+        first.setdefault(family_of(path), path)
+    services: dict[str, dict[str, Any]] = {}
+    for (folder, stem), path in sorted(first.items()):
+        base = sanitize(stem) if stem else sanitize(root.name)
+        name, n = base, 2
+        while name in services:
+            name, n = f"{base}-{n}", n + 1
+        services[name] = {"build": {"context": folder or ".", "dockerfile": posixpath.basename(path)}}
+    return services
+
+
 def _effective(
     root: Path, sets: list[EnvironmentSet], loaded: dict[str, ComposeFile], use_cli: bool, problems: list[FileProblem],
     memo: dict | None,
@@ -244,6 +265,7 @@ def _effective(
             merged = own
             merged.name = s.project or _project_name(own.name, own.name, root, s.files)
         merged.services = {k: strip_markers(v) for k, v in merged.services.items()}
+        merged.extensions = _extensions(root, s.files, loaded, result.config if merged is not own and result else None)
         _unnamed_dockerfiles(root, merged, own)
         _interpolate_includes(root, s.files, loaded, merged)
         if not merged.services:
@@ -252,6 +274,21 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _extensions(root: Path, files: tuple[str, ...], loaded: dict[str, ComposeFile], config: dict[str, Any] | None) -> dict[str, Any]:
+    """The chain's top-level ``x-`` fields to carry: from the Compose CLI's ``config``, else
+    merged from the files as Compose merges them."""
+    if config is None:
+        config = {}
+        for rel in files:
+            for key, value in (loaded[rel].data.items() if rel in loaded else ()):
+                if isinstance(key, str) and key.startswith("x-"):
+                    config[key] = merge_extension(config[key], value) if key in config else value
+        services = [s for rel in files if rel in loaded for s in loaded[rel].services.values()]
+    else:
+        services = list((config.get("services") or {}).values())
+    return carried_extensions(root, files, config, services)
 
 
 def _inline_dockerfiles(
@@ -312,21 +349,24 @@ def _serving_in_test(envs: list[EnvPlan], effective: dict[str, Merged]) -> froze
     return frozenset(out)
 
 
-def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile]) -> dict[str, str]:
+def _picked_by_variable(uses: list[BuildUse], parsed: dict[str, ParsedDockerfile], values: dict[str, dict[str, str]]) -> dict[str, str]:
     """Dockerfiles a build path with a variable may name (``bin/${PHPVERSION}/Dockerfile``
     matches ``bin/php8/Dockerfile``, and ``bin/php7/Containerfile`` where that folder has no
-    Dockerfile: what a build naming none builds there), each with that path; those some
-    service builds by name are not among them."""
+    Dockerfile: what a build naming none builds there; ``docker/${APP_DIR}/Dockerfile`` names
+    ``app/Dockerfile`` where the environment's ``.env`` sets ``APP_DIR=../app``), each with that
+    path; those some service builds by name are not among them. ``values``: each environment's ``.env``."""
     named = {u.dockerfile for u in uses}
     out: dict[str, str] = {}
-    for chooser in sorted(d for d in named if VAR.search(d)):
+    for use in sorted((u for u in uses if VAR.search(u.dockerfile)), key=lambda u: (u.dockerfile, u.env)):
+        chooser = use.dockerfile
         folder, name = posixpath.split(chooser)
         spellings = [chooser, posixpath.join(folder, "Containerfile")] if name == "Dockerfile" else [chooser]
         patterns = [re.compile("[^/]+".join(re.escape(part) for part in VAR.split(s)[:: VAR.groups + 1])) for s in spellings]
+        now = posixpath.normpath(interpolate(chooser, values.get(use.env, {})))
         for path in parsed:
             if path in named or path in out:
                 continue
-            if patterns[0].fullmatch(path) or (
+            if path == now or patterns[0].fullmatch(path) or (
                 len(patterns) > 1 and patterns[1].fullmatch(path) and posixpath.join(posixpath.dirname(path), "Dockerfile") not in parsed
             ):
                 out[path] = chooser
@@ -337,7 +377,7 @@ def _interpolate_includes(root: Path, files: tuple[str, ...], loaded: dict[str, 
     """An included file is interpolated with its own .env (the include's ``env_file``, else
     its project directory's), the rendered files with the root's: its services' variables that
     the two set differently are written with the values the include gives them."""
-    outer = read_env_file(project_dir(root, files) / ".env")
+    outer = project_dotenv(root, files)
     pending = [inc for f in files if f in loaded for inc in loaded[f].include_env_files]
     seen: set[str] = set()
     while pending:
@@ -347,8 +387,7 @@ def _interpolate_includes(root: Path, files: tuple[str, ...], loaded: dict[str, 
         seen.add(included)
         values: dict[str, str] = {}
         for env_file in env_files:
-            if not env_file.startswith(("../", "/")):  # only the repository's own files are read
-                values.update(read_env_file(root / env_file))
+            values.update(read_env_file(root, env_file))
         differing = {k: v for k, v in values.items() if outer.get(k) != v}
         for name in loaded[included].services if differing else ():
             if name in merged.services:
@@ -386,7 +425,7 @@ def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective:
     """A build ``target``/``dockerfile`` written with ``${VAR}`` names a stage or a file only
     once interpolated: read it as each environment runs it (its project's ``.env``), and say so."""
     for s in sets:
-        values = read_env_file(project_dir(root, s.files) / ".env")
+        values = project_dotenv(root, s.files)
         for name, service in effective[s.name].services.items():
             build = service.get("build")
             for key in ("target", "dockerfile"):
@@ -402,26 +441,55 @@ def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective:
                              f"the spec names it (set `{key}` per environment to pick another)")  # fmt: skip
 
 
-def _relative_variable_binds(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
-    """A bind source ``${UPLOAD_LOCATION}`` of Compose files in a subfolder, whose ``.env`` gives
-    it a relative path (``./library``): Compose resolves it from that folder, the rendered files
-    from the root. Its value is written out, re-spelled from the root, and the note says so."""
+def _relative_variable_paths(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
+    """A path written with a variable (``${UPLOAD_LOCATION}``, ``context: ${APP_DIR}``) in Compose
+    files in a subfolder: Compose resolves the value the subfolder's ``.env`` gives from that
+    folder, the rendered files (at the root, with that ``.env``) resolve the spelling the import
+    wrote. Where the two differ (a relative bind source, which stays a variable; an absolute value
+    under the folder prefix the import put before the variable), the value is written out, spelled
+    from the root, and the note says so. Where they agree the variable stays (it keeps choosing)."""
     for s in sets:
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         if not folder:
             continue
-        values = read_env_file(project_dir(root, s.files) / ".env")
-        for name, service in effective[s.name].services.items():
-            for volume in service.get("volumes") or []:
-                source = volume.get("source")  # a volume to the uninterpolated config, a bind once `./`
-                if volume.get("type") not in ("bind", "volume") or not isinstance(source, str) or not source.startswith("$"):
-                    continue
-                value = interpolate(source, values)
-                if not value.startswith(".") or value == interpolate(source, {}):
-                    continue  # not a relative path, or the written default's (re-spelled when read)
-                volume.update(type="bind", source="./" + posixpath.normpath(posixpath.join(folder, value)))
-                notes.append(f"{s.name}: {name}: bind {source} is {value} in {folder}/.env, a path from {folder}/: "
-                             f"written as {volume['source']} (the rendered files are at the root)")
+        values = project_dotenv(root, s.files)
+        merged = effective[s.name]
+        for owner, holder, key in _variable_paths(merged):
+            spelled = holder[key]
+            raw = spelled[len(f"./{folder}/"):] if spelled.startswith(f"./{folder}/$") else spelled
+            value = interpolate(raw, values)
+            if value == interpolate(raw, {}) or not value.startswith((".", "/")):
+                continue  # the .env sets nothing (a written default is re-spelled when read), or a named volume
+            meant = _host_path(folder, value)
+            if meant == _host_path(".", interpolate(spelled, values)):
+                continue
+            holder[key] = value if value.startswith("/") else "./" + meant
+            if key == "source":
+                holder["type"] = "bind"
+            notes.append(f"{s.name}: {owner}: {PATH_KEYS[key]} {raw} is {value} in {folder}/.env, a path from {folder}/: "
+                         f"written as {holder[key]} (the rendered files are at the root)")
+
+
+def _variable_paths(merged: Merged) -> list[tuple[str, dict[str, Any], str]]:
+    """(whose, the mapping, its key) of every host path of ``merged`` that starts with a variable
+    (after the project folder the import spells relative paths from)."""
+    out: list[tuple[str, dict[str, Any], str]] = []
+    for name, service in merged.services.items():
+        for volume in service.get("volumes") or []:
+            if volume.get("type") in ("bind", "volume"):  # a volume to the uninterpolated config, a bind once `./`
+                out.append((name, volume, "source"))
+        build = service.get("build")
+        if isinstance(build, dict):
+            out.append((name, build, "context"))
+        out.extend((name, item, "path") for item in service.get("env_file") or [] if isinstance(item, dict))
+    for kind in ("secrets", "configs"):
+        out.extend((f"{kind} {name}", entry, "file") for name, entry in (merged.top.get(kind) or {}).items() if isinstance(entry, dict))
+    return [(owner, holder, key) for owner, holder, key in out if isinstance(holder.get(key), str) and "$" in holder[key]]
+
+
+def _host_path(base: str, value: str) -> str:
+    """The host path ``value`` means, read from ``base`` (root-relative, or absolute)."""
+    return posixpath.normpath(value if value.startswith("/") else posixpath.join(base, value))
 
 
 def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str, ...]) -> str | None:
@@ -429,7 +497,7 @@ def _project_name(cli: str | None, own: str | None, root: Path, files: tuple[str
     CLI was asked not to interpolate, so that one is read with the project's ``.env``."""
     if own is None or "$" not in own:
         return cli
-    values = read_env_file(project_dir(root, files) / ".env")
+    values = project_dotenv(root, files)
     return re.sub(r"[^a-z0-9_-]", "", interpolate(own, values).lower()) or cli
 
 
@@ -473,6 +541,7 @@ def _env_plans(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merg
         name = s.name if is_valid_name(s.name) else f"env-{s.name}"
         folder = posixpath.dirname(s.files[0]) if s.files else ""
         env_file = posixpath.join(folder, ".env") if folder and (root / folder / ".env").is_file() else None
+        env_file = None if env_file and outside_reason(root, env_file) else env_file
         # A name no spec can hold (one still interpolated, say) becomes the folder's; verify shows the change.
         project = merged.name if merged.name and is_valid_name(merged.name) else _project(root, [])
         plans[s.name] = EnvPlan(name, s.files, s.parent if s.parent in plans else None, kind, engine, project, s.why, s.project, env_file)
@@ -532,24 +601,6 @@ def _podman_blockers(merged: Merged) -> str:
     return "; ".join(parts)
 
 
-def _built_alone(root: Path, parsed: dict[str, ParsedDockerfile]) -> dict[str, dict[str, Any]]:
-    """The services of a repository with Dockerfiles and no Compose file: one per image (the
-    Dockerfiles of one folder and stem), building the plainest of them from its folder, as
-    `docker build <folder>` does; its other Dockerfiles become that image's variants."""
-    families: dict[tuple[str, str], list[str]] = {}
-    for path in sorted(parsed):
-        families.setdefault(family_of(path), []).append(path)
-    services: dict[str, dict[str, Any]] = {}
-    for (folder, stem), paths in sorted(families.items()):
-        primary = min(paths, key=lambda path: (len(posixpath.basename(path)), path))
-        name = base = sanitize(stem or posixpath.basename(folder) or root.resolve().name)
-        n = 2
-        while name in services:
-            name, n = f"{base}-{n}", n + 1
-        services[name] = {"build": {"context": folder or ".", "dockerfile": posixpath.basename(primary)}}
-    return services
-
-
 def _project(root: Path, envs: list[EnvPlan]) -> str:
     names = Counter(e.project for e in envs)
     if names:
@@ -592,21 +643,23 @@ def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], not
 
 
 def _patterns(path: Path) -> list[str] | None:
+    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, blanks around
+    each trimmed, ``#`` lines comments."""
     try:
-        lines = read_text(path).splitlines()
+        lines = read_text(path).removeprefix("\ufeff").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
 
 
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:
-    env_files = {posixpath.normpath(p): read_env_file(root / p) for p in inventory.env_files}
+    env_files = {posixpath.normpath(p): read_env_file(root, p) for p in inventory.env_files}
     requirements = {}
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
-            if name.startswith("requirements") and name.endswith(".txt"):
-                path = Path(folder) / name
+            path = Path(folder) / name
+            if name.startswith("requirements") and name.endswith(".txt") and not outside_reason(root, path.relative_to(root).as_posix()):
                 try:
                     requirements[path.relative_to(root).as_posix()] = read_text(path)
                 except (OSError, UnicodeDecodeError):

@@ -77,49 +77,50 @@ def is_command_file(name: str) -> bool:
 
 def discover(root: Path) -> Inventory:
     """Walk ``root`` (not following symlinked folders) and sort the files by role."""
-    dockerfiles: list[str] = []
-    compose: list[str] = []
-    env_files: list[str] = []
-    ignores: list[str] = []
+    roles: dict[str, list[str]] = {role: [] for role in ("dockerfile", "compose", "env", "ignore", "command", "yaml")}
     skipped: list[tuple[str, str]] = []
-    commands: list[str] = []
-    maybe: list[str] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
             path = Path(folder) / name
             rel = path.relative_to(root).as_posix()
-            lower = name.lower()
-            role = None
-            if is_dockerfile_name(name):
-                role = "dockerfile"
-            elif is_compose_name(name):
-                role = "compose"
-            elif ENV_NAME.match(name) and not lower.endswith((".py", ".sh")):
-                env_files.append(rel)
+            found = _role(name)
+            if found is None:
+                if re.match(r"^(docker|container)file", name.lower()):
+                    skipped.append((rel, "looks like a template or a backup, not a Dockerfile"))
                 continue
-            elif lower in (".dockerignore", ".containerignore") or lower.endswith(".dockerignore"):
-                ignores.append(rel)
-                continue
-            elif is_command_file(name):
-                commands.append(rel)
-                continue
-            elif YAML_NAME.match(name):
-                if _has_services(root, path):
-                    maybe.append(rel)
-                continue
-            elif re.match(r"^(docker|container)file", lower):
-                skipped.append((rel, "looks like a template or a backup, not a Dockerfile"))
-                continue
-            if role is None:
-                continue
-            why = _unreadable(root, path)
+            # One rule for every file the import reads: a link out of the project is not read.
+            why = _outside_link(root, path)
+            if why is None and found in ("dockerfile", "compose"):
+                why = _unreadable(path)
             if why:
                 skipped.append((rel, why))
-                continue
-            (dockerfiles if role == "dockerfile" else compose).append(rel)
-    return Inventory(root, tuple(dockerfiles), tuple(compose), tuple(env_files), tuple(ignores), tuple(skipped),
-                     tuple(commands), tuple(maybe))  # fmt: skip
+            elif found != "yaml" or _has_services(root, path):
+                roles[found].append(rel)
+    return Inventory(root, *(tuple(roles[r]) for r in ("dockerfile", "compose", "env", "ignore")), tuple(skipped),
+                     tuple(roles["command"]), tuple(roles["yaml"]))  # fmt: skip
+
+
+def _role(name: str) -> str | None:
+    """What the import reads a file as, by its name ("yaml": a Compose file only if it has `services:`)."""
+    lower = name.lower()
+    if is_dockerfile_name(name):
+        return "dockerfile"
+    if is_compose_name(name):
+        return "compose"
+    if ENV_NAME.match(name) and not lower.endswith((".py", ".sh")):
+        return "env"
+    if lower in (".dockerignore", ".containerignore") or lower.endswith(".dockerignore"):
+        return "ignore"
+    if is_command_file(name):
+        return "command"
+    return "yaml" if YAML_NAME.match(name) else None
+
+
+def _outside_link(root: Path, path: Path) -> str | None:
+    if path.is_symlink() and outside_reason(root, path.relative_to(root).as_posix()):
+        return "a symbolic link to a file outside the repository: not read"
+    return None
 
 
 def _has_services(root: Path, path: Path) -> bool:
@@ -131,7 +132,7 @@ def read_inside(root: Path, path: Path, limit: int = MAX_BYTES) -> bytes | None:
     """The bytes of a file found in the project, or None: a link out of it, or no regular
     file of at most ``limit`` bytes (a FIFO named ``Makefile`` or ``stack.yml`` would block
     a plain read, a link to ``/dev/zero`` never end it)."""
-    if path.is_symlink() and outside_reason(root, path.relative_to(root).as_posix()):
+    if _outside_link(root, path):
         return None
     try:
         return read_regular(path, limit)
@@ -139,9 +140,7 @@ def read_inside(root: Path, path: Path, limit: int = MAX_BYTES) -> bytes | None:
         return None
 
 
-def _unreadable(root: Path, path: Path) -> str | None:
-    if path.is_symlink() and outside_reason(root, path.relative_to(root).as_posix()):
-        return "a symbolic link to a file outside the repository: not read"
+def _unreadable(path: Path) -> str | None:
     try:
         data = read_regular(path, MAX_BYTES)
     except Unreadable as exc:

@@ -49,6 +49,9 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
                 variables += names
                 rendered.append(f"{hcl.key(key)} = {text}")
             body["args"] = "{\n    " + "\n    ".join(rendered) + "\n  }"
+            if build.additional_contexts:
+                named = {k: v if "://" in v else posixpath.relpath(posixpath.normpath(v), base or ".") for k, v in build.additional_contexts.items()}
+                body["contexts"] = "{\n    " + "\n    ".join(f"{hcl.key(k)} = {hcl.literal(v)}" for k, v in sorted(named.items())) + "\n  }"
             for field, attribute in (("platforms", "platforms"), ("cache_from", "cache-from"), ("cache_to", "cache-to")):
                 values = getattr(build, field)
                 if values:

@@ -25,7 +25,7 @@ SERVICE_KEY_ORDER = [
     "restart", "scale", "deploy", "mem_limit", "memswap_limit", "mem_reservation", "mem_swappiness", "cpus",
     "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "shm_size", "storage_opt", "pids_limit", "oom_score_adj",
     "oom_kill_disable", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
-    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations",
+    "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations", "isolation",
 ]  # fmt: skip
 _KEY_RANK = {key: i for i, key in enumerate(SERVICE_KEY_ORDER)}
 
@@ -40,7 +40,7 @@ AS_THEY_ARE = (
     "links", "external_links", "volumes_from", "sysctls", "devices", "dns", "dns_search", "group_add",
     "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
     "cpuset", "pull_policy", "scale", "runtime", "oom_score_adj", "oom_kill_disable", "mem_swappiness", "cgroup",
-    "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations",
+    "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations", "isolation",
 )  # fmt: skip
 
 
@@ -79,7 +79,21 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment, par
         declared = _declared(spec, env, key)
         if declared:
             doc[key] = declared
+    doc.update(_extensions(spec, env))
     return doc
+
+
+def _extensions(spec: Any, env: ResolvedEnvironment) -> dict[str, Any]:
+    """The spec's ``extensions`` with the environment's over them (its ``extends`` chain, parent
+    first): a value replaces that field whole, ``null`` leaves it out."""
+    out: dict[str, Any] = dict(spec.extensions or {})
+    for name in env.info.chain if spec.environments else ():
+        for key, value in (getattr(spec.environments.get(name), "extensions", None) or {}).items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+    return out
 
 
 def image_builders(env: ResolvedEnvironment) -> set[str]:
@@ -132,6 +146,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["target"] = service.target
         if s.build_args:
             build["args"] = dict(sorted(s.build_args.items()))
+        if plan.build.additional_contexts:
+            build["additional_contexts"] = {k: v if "://" in v else _relative(posixpath.normpath(v)) for k, v in plan.build.additional_contexts.items()}
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
         for key in ("platforms", "cache_from", "cache_to", "sbom", "provenance"):
@@ -199,6 +215,7 @@ def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
         value = getattr(s, key)
         if value is not None:
             out[key] = value
+    out.update(s.extensions or {})
     return out
 
 

@@ -8,12 +8,12 @@ filters of ``render.quote``.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dockergen import presets
+from dockergen import durations, presets
 from dockergen.render import quote
 from dockergen.resolve import ImagePlan, ResolvedHealthcheck
 from dockergen.spec.model import PREDEFINED_ARGS, Build, BuildArg, Hooks, Node, Oci, Python
@@ -289,4 +289,6 @@ def _image_healthcheck(hc: ResolvedHealthcheck | None) -> ResolvedHealthcheck | 
         return hc if hc is not None and hc.disable else None
     if any("$" in part for part in hc.test) or hc.test[0] not in ("CMD", "CMD-SHELL"):
         return None
-    return hc
+    # A timing Compose interpolates (`${HC_INTERVAL:-10s}`) is its default in the image.
+    timing = {k: durations.literal(v) for k in ("interval", "timeout", "start_period", "start_interval") if isinstance(v := getattr(hc, k), str)}
+    return dataclasses.replace(hc, **timing)

@@ -43,6 +43,11 @@ MEMORY = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 
 Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
 Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+# A healthcheck timing the project sets per run: a `${VAR:-default}` whose default is a duration,
+# which is what runs where nothing interpolates (the image's HEALTHCHECK, Kubernetes probes).
+TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\})$"
+Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s})",
+                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default.")]  # fmt: skip
 Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
@@ -120,6 +125,8 @@ def _project_path(path: str) -> str:
 ProjectPath = Annotated[str, AfterValidator(_project_path)]
 # A top-level volume, network, secret or config name, as the Compose schema takes it.
 ResourceName = Annotated[str, matching(r"^[a-zA-Z0-9._-]+$", "a Compose name: ASCII letters, digits, '.', '_' and '-'")]
+EXTENSION_KEY = r"^x-[a-zA-Z0-9._-]+$"
+ExtensionKey = Annotated[str, matching(EXTENSION_KEY, "an extension field: `x-` and ASCII letters, digits, '.', '_' or '-' (x-kompose)")]
 # A Compose profile, as Docker's documentation defines one: a word for `--profile` and
 # COMPOSE_PROFILES (a comma-separated list).
 ProfileName = Annotated[str, matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "a profile name: ASCII letters, digits, '.', '_' and '-', starting with a letter or digit")]
@@ -197,13 +204,13 @@ class Healthcheck(Model):
     image's own interpreter (python and node builds), for servers without an HTTP endpoint."""
     test: Command | None = None
     """Compose healthcheck test: an exec-form list (`["CMD", "pg_isready"]`) or a shell string."""
-    interval: Duration | None = None
+    interval: Timing | None = None
     """Time between two probes (Compose's default: 30s)."""
-    timeout: Duration | None = None
+    timeout: Timing | None = None
     """How long one probe may take before it counts as failed."""
-    start_period: Duration | None = None
+    start_period: Timing | None = None
     """Grace time after start during which failing probes do not count."""
-    start_interval: Duration | None = None
+    start_interval: Timing | None = None
     """Only rendered where every declared engine supports it (not podman 4.3 / buildah 1.28)."""
     retries: int | None = Field(None, ge=1, le=1000)
     """Consecutive failures after which the container is unhealthy."""
@@ -623,6 +630,11 @@ class ServiceSettings(Model):
     """Compose `cpu_period` (with `cpu_quota`)."""
     annotations: dict[str, str] | None = None
     """Compose `annotations` of the container (OCI annotations)."""
+    isolation: str | None = None
+    """Compose `isolation`: the container's isolation technology (Windows containers: `process`, `hyperv`; `default`)."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Compose extension fields of the service (`x-` keys other tools read, e.g.
+    `x-traefik-note`), written into its Compose entry as they are."""
     compose: dict[str, Any] | None = None
     """Escape hatch: keys merged verbatim into the rendered Compose service, last."""
     kubernetes: KubernetesService | None = None
@@ -774,6 +786,9 @@ def _writable(path: str) -> str:
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
 Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
 """An OCI platform, `os/arch[/variant]`."""
+# A named build context: a folder of the project, or an image / remote source BuildKit fetches.
+NamedContext = Annotated[str, matching(r"^((docker-image|oci-layout|https?)://[^\s]+|[A-Za-z0-9._][A-Za-z0-9._/-]*)$",
+                                       "a folder of the project (./proto) or docker-image://, oci-layout://, https:// ...")]
 CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
                                          "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
 """A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
@@ -915,6 +930,10 @@ class Build(Model):
     """`ENV` baked into the image (never secrets). Python and node templates; a generic build writes `ENV` in its steps."""
     labels: dict[DockerKey, DockerValue] | None = None
     """Image labels (`LABEL`), e.g. OCI annotations. Python and node templates; a generic build writes `LABEL` in its steps."""
+    additional_contexts: dict[ResourceName, NamedContext] | None = None
+    """Named build contexts a Dockerfile reads with `COPY --from=<name>` or `FROM <name>` (Compose
+    `build.additional_contexts`, Bake `contexts`): a folder of the project (from the spec's
+    folder), or `docker-image://alpine:3.20`, `oci-layout://...`, `https://...`."""
     secrets: list[Name] | None = None
     """Build secrets (declared under the top-level `secrets:`) mounted at `/run/secrets/<name>`
     while dependencies install, e.g. a private index's credentials; never stored in a layer."""
@@ -1175,6 +1194,10 @@ class Environment(Model):
     `volumes`), e.g. a file in dev and `external: true` in prod."""
     configs: dict[ResourceName, dict[str, Any] | None] | None = None
     """Top-level `configs` as this environment declares them, over the spec's (the rule of `volumes`)."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Top-level `x-` fields of this environment's Compose files, over the spec's `extensions`
+    (along `extends`, parent first): a value replaces the one of that name whole, `null`
+    leaves it out of this environment."""
 
 
 class Engines(Model):
@@ -1337,6 +1360,11 @@ class Spec(Model):
     configs: dict[ResourceName, dict[str, Any]] | None = None
     """Top-level Compose `configs` (a file or content services mount read-only, e.g. an nginx.conf);
     a service mounts one with `configs: [name]` or `configs: [{source: name, target: /etc/...}]`."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Top-level Compose extension fields (`x-kompose`, `x-project-meta`: what other tools read
+    from a Compose file and Compose itself ignores), written as they are into every
+    environment's Compose files. Not a place for settings: dockergen reads none of them.
+    (A spec's own `x-` keys, for YAML anchors, are not written anywhere.)"""
     variables: dict[VariableName, Variable] | None = None
     """Documentation for `${VAR}`s used in the spec; feeds `.env.example`."""
     lint: Lint | None = None

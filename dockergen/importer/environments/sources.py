@@ -48,7 +48,7 @@ class DeclaredChain:
 
 def compose_file_variable(root: Path) -> DeclaredChain | None:
     """``COMPOSE_FILE`` in ``.env`` is the chain a bare ``docker compose up`` uses."""
-    dotenv = read_env_file(root / ".env")
+    dotenv = read_env_file(root, ".env")
     value = dotenv.get("COMPOSE_FILE")
     if not value:
         return None

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from dockergen.render.compose import AS_THEY_ARE
 from dockergen.spec import names
-from dockergen.spec.model import ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, WatchRule
+from dockergen.spec.model import EXTENSION_KEY, ConfigMount, Healthcheck, Logging, PortSpec, Resources, ServiceSettings, WatchRule
 from dockergen.text import ENV_NAME
 
 DOCKER_HEALTHCHECK_DEFAULTS = {"interval": "30s", "timeout": "30s", "start_period": "0s", "retries": 3}
@@ -69,6 +69,8 @@ def convert(
             value = f"service:{rename(value[8:])}"
         if key in PLAIN_KEYS:
             _try(out, extra, key, value)
+        elif re.fullmatch(EXTENSION_KEY, key):
+            out.setdefault("extensions", {})[key] = value
         elif key not in HANDLED:
             extra[key] = value
     build = service.get("build")

@@ -107,13 +107,15 @@ def plan_builds(
         # Most builds wins; on a tie, the service the files are named after, then the one the
         # image is named after (`shop/web:1` built by web, celery and beat: web builds it).
         family_owner[family] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] != stem, kv[0] != tagged.get(kv[0]), kv[0]))[0][0]
-    building = {use.service for use in uses}
+    # A Dockerfile no Compose file builds joins a service that builds its own, never one whose
+    # build stays as written (a variable picks its Dockerfile): that build takes no target.
+    building = {use.service for use in uses if use.dockerfile not in unparsed}
     for family, paths in sorted(families.items()):
         owner = family_owner.get(family)
         if owner is None:
             stem = family[1]
             name = sanitize(stem) if stem else sanitize(root.resolve().name)
-            by_stem = next((o for f, o in family_owner.items() if f[1] == stem and stem), None)
+            by_stem = next((o for f, o in family_owner.items() if f[1] == stem and stem and o in building), None)
             owner = by_stem or (name if name in building else None)
             if owner is None:
                 plan.unbuilt.extend(sorted(paths))

@@ -680,6 +680,7 @@ class Merged:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     top: dict[str, dict[str, Any]] = field(default_factory=dict)  # networks, volumes, secrets, configs
     problems: list[str] = field(default_factory=list)
+    extensions: dict[str, Any] = field(default_factory=dict)  # top-level `x-` fields that are no anchor of service settings
 
 
 def merge_files(root: Path, files: list[str], loaded: dict[str, ComposeFile]) -> Merged:

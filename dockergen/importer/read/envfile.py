@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dockergen.containment import outside_reason
 from dockergen.importer.discover import Inventory
 from dockergen.importer.read.interpolate import interpolate
 from dockergen.safe_read import read_text
@@ -51,12 +52,20 @@ def documented_variables(root: Path, inventory: Inventory) -> dict[str, dict[str
     return out
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """The variables an env file sets, as Compose reads them (nothing when it is unreadable)."""
+def read_env_file(root: Path, rel: str) -> dict[str, str]:
+    """The variables the env file at ``rel`` (from ``root``) sets, as Compose reads them: nothing
+    when it is unreadable or outside the project (a symbolic link out of it is not read)."""
+    if outside_reason(root, rel):
+        return {}
     try:
-        return parse_dotenv(read_text(path))
+        return parse_dotenv(read_text(root / rel))
     except (OSError, UnicodeDecodeError):
         return {}
+
+
+def project_dotenv(root: Path, files: tuple[str, ...]) -> dict[str, str]:
+    """The ``.env`` Compose interpolates a ``-f`` chain with: its project directory's (the first file's folder)."""
+    return read_env_file(root, posixpath.join(posixpath.dirname(files[0]) if files else "", ".env"))
 
 
 # Compose reads a .env with compose-go's dotenv parser; these are its rules, checked against

@@ -269,6 +269,11 @@ def build_spec(
             spec[key] = top
         for env_name, block in per_env.items():
             spec["environments"][env_name][key] = block
+    top, per_env = _extension_layers(envs, chains, effective)
+    if top:
+        spec["extensions"] = top
+    for env_name, block in per_env.items():
+        spec["environments"][env_name]["extensions"] = block
     if variables:
         spec["variables"] = variables
     _unname_last_stages(spec, builds)
@@ -397,7 +402,7 @@ def _build_choice(
     return own, carried
 
 
-LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets")
+LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets", "additional_contexts")
 
 
 def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
@@ -529,6 +534,33 @@ def _top_level(
                 blocks.setdefault(env.name, {})[name] = {k: None for k in below}
     written = {k: (v or None) for k, v in top.items() if v or key != "volumes"}
     return written, blocks
+
+
+def _extension_layers(
+    envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], effective: dict[str, Merged]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Each top-level ``x-`` field's most common value (where most environments have one) at
+    the spec's top level, and per environment the value it has where that differs from what it
+    inherits along ``extends`` (``null``: it has none), as ``Environment.extensions`` reads them."""
+    spelled = {e.name: {k: json.dumps(v, sort_keys=True) for k, v in effective[e.name].extensions.items()} for e in envs}
+    top: dict[str, str] = {}
+    for key in sorted({k for values in spelled.values() for k in values}):
+        values = [spelled[e.name].get(key) for e in envs]
+        best = sorted(set(values), key=lambda v: (-values.count(v), v is None, values.index(v)))[0]
+        if best is not None:
+            top[key] = best
+    blocks: dict[str, dict[str, str | None]] = {}
+    for env in envs:
+        inherited: dict[str, str | None] = dict(top)
+        for parent in chains[env.name][:-1]:
+            inherited.update(blocks.get(parent, {}))
+        inherited = {k: v for k, v in inherited.items() if v is not None}
+        own = spelled[env.name]
+        for key in sorted(set(own) | set(inherited)):
+            if own.get(key) != inherited.get(key):
+                blocks.setdefault(env.name, {})[key] = own.get(key)
+    loaded = {name: {k: None if v is None else json.loads(v) for k, v in block.items()} for name, block in blocks.items()}
+    return {k: json.loads(v) for k, v in top.items()}, loaded
 
 
 def _written_projects(envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], project: str) -> dict[str, str]:

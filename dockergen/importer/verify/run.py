@@ -30,9 +30,10 @@ from dockergen.errors import DockergenError, Location
 from dockergen.importer.read import compose_cli
 from dockergen.importer.group.builds import guess_context
 from dockergen.importer.plan import ImportPlan
-from dockergen.importer.read.compose import COMPOSE_SERVICE_KEYS, default_dockerfile, is_local_context
+from dockergen.importer.read.compose import default_dockerfile, is_local_context
 from dockergen.importer.read.compose_cli import project_dir
 from dockergen.importer.read.dockerfile import DockerfileError, ParsedDockerfile, normalize_image, parse_dockerfile, summarise
+from dockergen.importer.read.extensions import anchored_extensions, merged_into
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNEXPLAINED, UNIFIED
 from dockergen.pipeline import Rendered
@@ -218,49 +219,13 @@ def _compare_env(
         if va == vb:
             continue
         if key.startswith("x-") and vb is None and aliased is None:
-            aliased = _aliased_extensions(plan.root, info.files)
-        if key.startswith("x-") and vb is None and (key in (aliased or ()) or _merged_into(va, (original.get("services") or {}).values())):
+            aliased = anchored_extensions(plan.root, info.files)
+        if key.startswith("x-") and vb is None and (key in (aliased or ()) or merged_into(va, (original.get("services") or {}).values())):
             out.append(Difference(env, None, key, _show(va), "(absent)", UNIFIED,
                                   "an extension Compose ignores, written to be merged into services (a YAML anchor): its values are in them"))  # fmt: skip
             continue
         out.append(Difference(env, None, key, _show(va), _show(vb), UNEXPLAINED, "top-level key"))
     return out
-
-
-def _aliased_extensions(root: Path, files: tuple[str, ...]) -> set[str]:
-    """The ``x-`` keys whose value carries a YAML anchor that the file uses again (``x-volumes:
-    &volumes [...]`` and ``volumes: *volumes``): their values are in the services, in
-    whatever form Compose normalised them to."""
-    out: set[str] = set()
-    for rel in files:
-        try:
-            text = (root / rel).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            continue
-        for match in re.finditer(r"^(x-[^\s:]+):[ \t]*(?:#[^\n]*)?\n?[ \t]*&([^\s\[\]{},]+)", text, re.MULTILINE):
-            if re.search(rf"\*{re.escape(match.group(2))}(?![^\s\[\]{{}},])", text):
-                out.add(match.group(1))
-    return out
-
-
-def _merged_into(extension: Any, services: Any) -> bool:
-    """Whether ``extension`` reads as service settings (``<<: *anchor``), or some value in a
-    service is it or has every setting it has (``healthcheck: {<<: *timings, test: ...}``)."""
-    if isinstance(extension, dict) and extension and set(extension) <= COMPOSE_SERVICE_KEYS:
-        return True
-    pending = list(services)
-    while pending:
-        value = pending.pop()
-        if value == extension or (isinstance(extension, dict) and extension and isinstance(value, dict)
-                                  and all(_same_scalar(value.get(k), v) for k, v in extension.items())):  # fmt: skip
-            return True
-        pending.extend(value.values() if isinstance(value, dict) else value if isinstance(value, list) else ())
-    return False
-
-
-def _same_scalar(typed: Any, raw: Any) -> bool:
-    """An extension is not typed by Compose (``retries: $N`` stays ``"10"`` there, ``10`` in a service)."""
-    return typed == raw or (isinstance(typed, str | int | float) and isinstance(raw, str | int | float) and str(typed) == str(raw))
 
 
 def _renamed_refs(service: dict[str, Any], rename: dict[str, str]) -> dict[str, Any]:

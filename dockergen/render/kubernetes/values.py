@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from dockergen import durations
 from dockergen.render.support import INTERPOLATION
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
@@ -18,7 +19,7 @@ _DNS_LABEL = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 
 def seconds(duration: str) -> int:
     """A Compose duration in whole seconds, rounded up, at least 1 (probes count in seconds)."""
-    total = sum(float(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(duration))
+    total = sum(float(n) * _SECONDS[unit] for n, unit in _DURATION_PART.findall(durations.literal(duration)))
     return max(1, math.ceil(total - 1e-9))
 
 

@@ -698,7 +698,7 @@ ROOT_BLOCKS = [
     # published ports and variables reset by the overlay, a second service untouched by it
     {"compose.yaml": "services:\n  api:\n    image: example/api:3\n    ports: ['8443:8443', '9000:9000']\n    environment:\n"
                      "      TLS_CERT: /run/secrets/tls.crt\n      TLS_KEY: /run/secrets/tls.key\n      PUBLIC_URL: https://api.example.com\n"
-                     "  cache:\n    image: redis:7\n",
+                     "      SESSION_STORE: redis://cache.internal.example.com:6379/1\n  cache:\n    image: redis:7\n",
      "compose.override.yaml": "services:\n  api:\n    ports: !reset []\n    environment: !override\n      PUBLIC_URL: http://localhost:9000\n"},
 ]  # fmt: skip
 

@@ -62,6 +62,9 @@ def copy_project(source: Path, into: Path) -> Path:
     return target
 
 
+LEFT_AS_IS = re.compile(r"^\s*kept\s+(\S+)\s+no Compose file builds it", re.MULTILINE)
+
+
 def run_import(project: Path, python_path: str | None = None, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKERGEN_")}
     if python_path:
@@ -138,7 +141,9 @@ def measure(name: str, source: Path, workdir: Path, python_path: str | None = No
     found = UNEXPLAINED.search(result.stdout)
     crashed = result.returncode not in (0, 1) or "Traceback" in result.stderr
     chains = EXPECTED.get(name) if source != LEGACY else None
-    original = sum(len(p.read_text(errors="replace").splitlines()) for p in replaced_files(project, chains))
+    # A Dockerfile no Compose file builds stays as it is (the report says so): the spec replaces none of it.
+    kept = {project / m.group(1) for m in LEFT_AS_IS.finditer(result.stdout)}
+    original = sum(len(p.read_text(errors="replace").splitlines()) for p in replaced_files(project, chains) if p not in kept)
     figures = Figures(
         name,
         result.returncode,

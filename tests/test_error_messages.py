@@ -55,7 +55,7 @@ def messages(tmp_path: Path, text: str) -> list[str]:
     [
         (("project: shop", "project: Shop"), "project: must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Shop')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {http: health}"), "healthcheck.http: must be a path starting with / (e.g. /health) (got 'health')"),
-        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {test: [CMD, 'true'], interval: 5 s}"), "healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms (got '5 s')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {test: [CMD, 'true'], interval: 5 s}"), "healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s}) (got '5 s')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    restart: sometimes"), "restart: must be one of no, always, unless-stopped, on-failure or on-failure:N, or ${VARIABLE[:-policy]} (got 'sometimes')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    resources: {limits: {memory: 512 MB}}"), "memory: must be a size such as 512m"),
         (("services:", "engines: {docker: latest}\nservices:"), "engines.docker: must be a version such as 2.20 or 24.0.7"),
@@ -72,10 +72,10 @@ def messages(tmp_path: Path, text: str) -> list[str]:
         (("image: nginx:1.27", "image: nginx:1.27\n    environment: [KEY=value, 'A=x: y', BARE]"),
          "environment: must be a mapping (got a list) (write Compose's `- KEY=value` list as a mapping: `environment: {KEY: value, A: \"x: y\", BARE: \"\"}`)"),
         (("image: nginx:1.27", "build: ./api"), "build: must be a mapping (got the text './api') (write `build: {family: python, context: ./api}`"),
-        (("image: nginx:1.27", "image: nginx:1.27\n    ports: 8000"), "ports: must be a list or a mapping (got the number 8000) (write a list: `ports: [8000:8000]`)"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    ports: 8000"), "ports: must be a list or a mapping (got the number 8000) (write a list: `ports: [\"8000:8000\"]`)"),
         (("image: nginx:1.27", "image: nginx:1.27\n    depends_on: db"), "depends_on: must be a list or a mapping (got the text 'db') (write a list: `depends_on: [db]`)"),
         (("image: nginx:1.27", "image: nginx:1.27\n    read_only: maybe"), "read_only: must be true or false (got the text 'maybe')"),
-        (("  api:\n    image: nginx:1.27", "  api: nginx:1.27"), "services.api: must be a mapping (got the text 'nginx:1.27') (a service is a mapping of its settings, e.g. `api: {image: nginx:1.27}`)"),
+        (("  api:\n    image: nginx:1.27", "  api: nginx:1.27"), "services.api: must be a mapping (got the text 'nginx:1.27') (a service is a mapping of its settings, e.g. `api: {image: \"nginx:1.27\"}`)"),
     ],
 )
 def test_the_message_names_the_expected_format(tmp_path: Path, change: tuple[str, str], expected: str) -> None:

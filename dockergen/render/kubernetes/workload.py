@@ -116,6 +116,8 @@ UNMAPPED = {
     "storage_opt": "ask for ephemeral-storage in the resources with a patch",
     "cpu_period": "give `resources.limits.cpus`",
     "annotations": "container annotations are the runtime's: set pod annotations with a patch",
+    "isolation": "a Windows container setting: the node's runtime decides",
+    "extensions": "x- fields are for tools that read the Compose files",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
 BUILD_ONLY = frozenset({"build_args", "target", "prebuilt"})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dockergen.render.overlay import merge_like_compose, split
-from tests.tools import canonical, compose_config
+from tests.tools import canonical, compose_config, validate_compose_schema
 
 DEV = {
     "name": "p",
@@ -87,3 +88,31 @@ def test_one_environment_puts_everything_in_the_base() -> None:
     base, overlays = split({"only": PROD})
     assert base == PROD
     assert overlays == {"only": {}}
+
+
+def _half_entries(prod_ulimit: dict[str, int], prod_dep: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    def doc(ulimit: dict[str, int], dep: dict[str, Any]) -> dict[str, Any]:
+        api = {"image": "api", "ulimits": {"nofile": ulimit}, "depends_on": {"db": dep}}
+        return {"name": "p", "services": {"api": api, "db": {"image": "db"}}}
+
+    return {"dev": doc({"soft": 1024, "hard": 4096}, {"condition": "service_started"}), "prod": doc(prod_ulimit, prod_dep)}
+
+
+@pytest.mark.parametrize(
+    ("ulimit", "dep"),
+    [({"soft": 2048, "hard": 4096}, {"condition": "service_started", "restart": True}), ({"soft": 1024, "hard": 8192}, {"condition": "service_healthy"})],
+)
+def test_entries_compose_takes_or_validates_whole_stay_whole(ulimit: dict[str, int], dep: dict[str, Any], tmp_path: Path) -> None:
+    """A ulimit or dependency shared in part would leave the base `nofile: {hard: 4096}` and
+    an overlay `db: {restart: true}`: Compose validates each file alone and refuses both."""
+    docs = _half_entries(ulimit, dep)
+    base, overlays = split(docs)
+    for doc in (base, *overlays.values()):
+        assert validate_compose_schema(doc) == []
+    (tmp_path / "base.json").write_text(json.dumps(base))
+    (tmp_path / "prod.json").write_text(json.dumps(overlays["prod"]))
+    (tmp_path / "full.json").write_text(json.dumps(docs["prod"]))
+    merged = compose_config(tmp_path, [tmp_path / "base.json", tmp_path / "prod.json"])
+    assert merged == compose_config(tmp_path, [tmp_path / "full.json"])
+    assert canonical(merge_like_compose(base, overlays["prod"])) == canonical(docs["prod"])
+

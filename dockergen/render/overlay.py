@@ -35,15 +35,28 @@ APPENDED = [
 ]
 # Every other sequence (command, entrypoint, healthcheck.test, env_file, ...) is either
 # replaced by Compose or order-sensitive: shared only when equal everywhere.
-# Mappings are merged key by key by Compose and recurse here.
+# Mappings are merged key by key by Compose and recurse here, except these, shared only
+# when equal everywhere: Compose validates every file alone before the merge, and half of
+# one fails the schema (`ulimits.nofile` needs `soft` and `hard`, a `depends_on` entry its
+# `condition`).
+WHOLE = ["services.*.ulimits.*", "services.*.depends_on.*"]
 
 
-# One regex for the table: asked once per list in every environment of every service.
-_APPENDED = re.compile("|".join(fnmatch.translate(pattern) for pattern in APPENDED))
+def _matcher(patterns: list[str]) -> re.Pattern[str]:
+    # One regex per table: asked once per value in every environment of every service.
+    return re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns))
+
+
+_APPENDED = _matcher(APPENDED)
+_WHOLE = _matcher(WHOLE)
 
 
 def is_appended(path: tuple[str, ...]) -> bool:
     return _APPENDED.match(".".join(path)) is not None
+
+
+def is_whole(path: tuple[str, ...]) -> bool:
+    return _WHOLE.match(".".join(path)) is not None
 
 
 def split(documents: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -61,7 +74,7 @@ def split(documents: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[st
 
 def _common(values: list[Any], path: tuple[str, ...]) -> Any:
     first = values[0]
-    if all(isinstance(v, dict) for v in values):
+    if all(isinstance(v, dict) for v in values) and not is_whole(path):
         out = {}
         for key in first:
             if all(key in v for v in values):

@@ -9,7 +9,8 @@ Layers, lowest first (each a plain dict, so the merge rule is one function):
 5. ``services.<svc>.environments.<env>`` (the ``extends`` chain, parent first)
 
 Merge rule (``merge``): mapping + mapping deep-merges, ``null`` removes the key, anything
-else (lists included) replaces. As in Compose, a ``logging`` that names another ``driver``
+else (lists included) replaces. Under ``networks`` and ``depends_on``, where Compose's
+``name:`` is an entry with no options, a ``null`` with nothing below to remove is that entry. As in Compose, a ``logging`` that names another ``driver``
 replaces the one below as a whole (the options of one driver mean nothing to another). The result is validated again and turned into plain
 ``ResolvedService`` values that the renderers read; nothing below this module looks at
 layers.
@@ -37,10 +38,17 @@ from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service,
 from dockergen.watch import watch_rules
 
 
+# Settings whose mapping form takes ``name: null`` for an entry without options.
+NULL_ENTRIES = frozenset({"networks", "depends_on"})
+
+
 def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
     out = dict(base)
+    entries = len(path) == 1 and path[0] in NULL_ENTRIES
     for key, value in nxt.items():
-        if value is None:
+        if value is None and entries and key not in out:
+            out[key] = None
+        elif value is None:
             out.pop(key, None)
         elif not path and replaces_whole(key, out.get(key), value):
             out[key] = _without_nulls(value)
@@ -48,6 +56,8 @@ def _merge_mapping(merger: Merger, path: list, base: dict, nxt: dict) -> dict:
             below = out[key]
             # Only two mappings merge; anything else is replaced, as the merger's "override" does.
             out[key] = merger.value_strategy(path + [key], below, value) if isinstance(below, dict) and isinstance(value, dict) else value
+        elif not path and key in NULL_ENTRIES and isinstance(value, dict):
+            out[key] = {k: _without_nulls(v) for k, v in value.items()}
         else:
             out[key] = _without_nulls(value)
     return out

@@ -166,6 +166,41 @@ def test_lists_replace_instead_of_appending(tmp_path: Path) -> None:
     assert service(project, "test", "web").settings.cap_add == []
 
 
+def test_a_network_or_dependency_written_name_null_is_joined_unless_it_removes_one(tmp_path: Path) -> None:
+    """Compose's `networks: {edge:}` / `depends_on: {db:}` is an entry without options: a `null`
+    with nothing below to remove is that entry (it used to vanish: the service ran on the
+    default network, before its database); over an entry set below it removes it."""
+    project = resolve_spec(
+        tmp_path,
+        """
+        environments: {dev: {}, prod: {}}
+        networks: {front: null, back: null}
+        services:
+          db: {image: postgres:16}
+          fresh:
+            image: alpine
+            environments:
+              prod: {networks: {back: null}, depends_on: {db: null}}
+          mapped:
+            image: alpine
+            networks: {front: null}
+            depends_on: {db: null}
+            environments:
+              prod: {networks: {front: null, back: null}, depends_on: {db: null}}
+        """,
+    )
+    assert service(project, "dev", "fresh").settings.networks is None
+    assert service(project, "prod", "fresh").settings.networks == {"back": None}
+    assert service(project, "prod", "fresh").settings.depends_on == {"db": None}
+    assert service(project, "dev", "mapped").settings.networks == {"front": None}
+    assert service(project, "dev", "mapped").settings.depends_on == {"db": None}
+    assert service(project, "prod", "mapped").settings.networks == {"back": None}
+    assert not service(project, "prod", "mapped").settings.depends_on
+    document = environment_document(project, project.environments["prod"])
+    assert document["services"]["fresh"]["networks"] == {"back": None}
+    assert document["services"]["fresh"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+
+
 def test_mapping_ports_merge_by_name_and_null_removes_one(tmp_path: Path) -> None:
     project = resolve_spec(
         tmp_path,

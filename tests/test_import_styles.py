@@ -324,6 +324,8 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
         ({".dockerignore": "*.tmp\n", "Dockerfile.dockerignore": "*.log\n"}, ["*.log"], "Dockerfile.dockerignore: its patterns"),
         # BuildKit's reader: a byte order mark dropped (a Windows editor's), CRLF lines.
         ({".dockerignore": "\ufeff*.tmp\r\n# notes\r\ncache/\r\n"}, ["*.tmp", "cache/"], None),
+        # Only a `#` in the first column starts a comment: an indented one is a pattern.
+        ({".dockerignore": "# notes\n  #scratch#\n\t# draft\n"}, ["/#scratch#", "/# draft"], None),
     ],
 )
 def test_the_ignore_file_the_builds_read_becomes_the_spec_ignore(tmp_path: Path, ignore_files: dict[str, str], expected: list[str], note: str | None) -> None:

@@ -643,13 +643,16 @@ def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], not
 
 
 def _patterns(path: Path) -> list[str] | None:
-    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, blanks around
-    each trimmed, ``#`` lines comments."""
+    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, a line with
+    ``#`` in its first column a comment, blanks around the others trimmed. An indented ``  #x``
+    is the pattern ``#x``: written ``/#x`` (BuildKit drops the leading ``/``), as a spec line
+    may not start with ``#``."""
     try:
         lines = read_text(path).removeprefix("\ufeff").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    patterns = [line.strip() for line in lines if not line.startswith("#") and line.strip()]
+    return ["/" + p if p.startswith("#") else p for p in patterns]
 
 
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:

@@ -715,3 +715,14 @@ def test_what_only_the_base_file_says_is_the_service_level_when_that_is_shorter(
     assert [(e.name, e.parent) for e in plan.environments] == [("prod", None), ("dev", "prod")]
     changed = [s for s in plan.spec["services"].values() if s.get("environments")]
     assert changed and all("prod" not in s["environments"] and "dev" in s["environments"] for s in changed)
+
+
+def test_verify_never_reads_or_prints_a_dotenv_that_links_out_of_the_project(tmp_path: Path) -> None:
+    # The import does not read a .env linked from outside the project; Compose, left to
+    # itself, would, and its error ("invalid hostPort: <value>") put the value in the report.
+    (tmp_path / "shared.env").write_text("PORT=hunter2\n")
+    root = write_tree(tmp_path / "shop", {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    ports: ['${PORT}:80']\n"})
+    (root / ".env").symlink_to("../shared.env")
+    result = CliRunner().invoke(main, ["import", str(root), "--verify", "--force"])
+    assert "hunter2" not in result.output
+    assert result.exit_code == 0, result.output

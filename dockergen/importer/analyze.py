@@ -93,7 +93,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
             loaded[rel] = candidate
 
     def accepts(files: tuple[str, ...]) -> bool:
-        request = compose_cli.ConfigRequest(project_dir(root, files), tuple(root / f for f in files), interpolate=True)
+        folder = project_dir(root, files)
+        request = compose_cli.ConfigRequest(folder, tuple(root / f for f in files), interpolate=True, env_file=compose_cli.dotenv_for(root, folder))
         return compose_cli.run_configs([request], memo)[0].error is None
 
     inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
@@ -236,7 +237,8 @@ def _effective(
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
     results = (
         compose_cli.run_configs(
-            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project) for s in sets],
+            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project,
+                                       env_file=compose_cli.dotenv_for(root, project_dir(root, s.files))) for s in sets],  # fmt: skip
             memo,
         )
         if use_cli

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.compose_tool import docker_compose
+from dockergen.containment import outside_reason
 
 TIMEOUT = 120
 
@@ -60,6 +61,22 @@ def minimal_env() -> dict[str, str]:
 def project_dir(root: Path, files: tuple[str, ...]) -> Path:
     """Compose's project directory for a ``-f`` set: the first file's folder."""
     return (root / posixpath.dirname(files[0])).resolve() if files else root
+
+
+def dotenv_for(root: Path, folder: Path, chosen: Path | None = None) -> Path | None:
+    """The ``--env-file`` of a Compose call run in ``folder``: ``chosen``; else an empty file
+    where the ``.env`` Compose would read there leads out of the project ``root`` (a link):
+    the import does not read it, so neither may Compose, whose config would bring its values
+    into the report."""
+    if chosen is not None:
+        return chosen
+    try:
+        base = folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        base = "."
+    if (folder / ".env").exists() and outside_reason(root, ".env", base=base):
+        return Path(os.devnull)
+    return None
 
 
 def run_config(request: ConfigRequest) -> ConfigResult:

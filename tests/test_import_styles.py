@@ -726,3 +726,39 @@ def test_verify_never_reads_or_prints_a_dotenv_that_links_out_of_the_project(tmp
     result = CliRunner().invoke(main, ["import", str(root), "--verify", "--force"])
     assert "hunter2" not in result.output
     assert result.exit_code == 0, result.output
+
+
+def test_unquoted_dates_and_floats_in_text_fields_are_kept_as_compose_passes_them(tmp_path: Path) -> None:
+    # Compose (Go) prints the YAML value it read: what `up` hands the container, and what
+    # `config --no-interpolate` does not show (`2024-05-01T00:00:00Z`, `100000000000000000000`).
+    compose = """\
+services:
+  web:
+    image: nginx:1.27
+    environment:
+      RELEASED: 2024-05-01
+      AT: 2001-12-14t21:59:43.10-05:00
+      BIG: 1.0e+20
+      QUOTED: "2024-05-01T00:00:00Z"
+      DOLLAR: $${HOME}
+    labels:
+      org.opencontainers.image.created: 2024-05-01T10:00:00Z
+"""
+    plan, _, result = imported(write_tree(tmp_path / "shop", {"compose.yaml": compose}))
+    web = plan.spec["services"]["web"]
+    assert web["environment"] == {"RELEASED": "2024-05-01 00:00:00 +0000 UTC", "AT": "2001-12-14 21:59:43.1 -0500 -0500",
+                                  "BIG": "1e+20", "QUOTED": "2024-05-01T00:00:00Z", "DOLLAR": "$${HOME}"}  # fmt: skip
+    assert web["labels"] == {"org.opencontainers.image.created": "2024-05-01 10:00:00 +0000 UTC"}
+    assert unexplained(result) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "go"),
+    # Compose's own output for each (environment: {X: <value>}, `docker compose config`).
+    [(1000.0, "1000"), (1e20, "1e+20"), (1234567.0, "1.234567e+06"), (123456.0, "123456"), (0.0001, "0.0001"),
+     (1e-05, "1e-05"), (250000.0, "250000"), (-0.0, "-0"), (1.2e-06, "1.2e-06"), (0.1, "0.1")],
+)  # fmt: skip
+def test_a_float_is_text_as_go_prints_it(value: float, go: str) -> None:
+    from dockergen.importer.read.go_text import go_text
+
+    assert go_text(value) == go

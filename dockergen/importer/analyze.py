@@ -235,15 +235,13 @@ def _effective(
 ) -> tuple[dict[str, Merged], list[EnvironmentSet]]:
     """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
-    results = (
-        compose_cli.run_configs(
-            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project,
-                                       env_file=compose_cli.dotenv_for(root, project_dir(root, s.files))) for s in sets],  # fmt: skip
-            memo,
-        )
-        if use_cli
-        else []
-    )
+    requests = [
+        compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), interpolate=interpolate, project_name=s.project,
+                                  env_file=compose_cli.dotenv_for(root, project_dir(root, s.files)))
+        for interpolate in (False, True) for s in sets
+    ]  # fmt: skip
+    answers = compose_cli.run_configs(requests, memo) if use_cli else []
+    results, passed = answers[: len(sets)], answers[len(sets) :]
     out: dict[str, Merged] = {}
     kept: list[EnvironmentSet] = []
     for index, s in enumerate(sets):
@@ -255,6 +253,8 @@ def _effective(
                 merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]), project_dir(root, s.files))
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
+                if passed[index].config is not None:
+                    _as_compose_passes(merged, passed[index].config)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
                 problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
@@ -511,6 +511,31 @@ def _restore_consistency(cli: Merged, own: Merged) -> None:
             theirs = mine.get(volume.get("target"))
             if theirs and theirs.get("consistency") and theirs.get("source") == volume.get("source"):
                 volume["consistency"] = theirs["consistency"]
+
+
+# The text fields where Compose hands the container (or the build) a string made of a YAML
+# value: an unquoted date or float there reaches it as Go prints one (`2024-05-01 00:00:00
+# +0000 UTC`, `1e+20`), which only an interpolated config shows (`--no-interpolate` gives
+# its JSON form, `2024-05-01T00:00:00Z`).
+PASSED_AS_TEXT = (("environment",), ("labels",), ("annotations",), ("deploy", "labels"), ("build", "args"), ("build", "labels"))
+
+
+def _as_compose_passes(cli: Merged, interpolated: dict[str, Any]) -> None:
+    """Each value of a text field as Compose passes it, where no variable is in it (so the
+    interpolated config, read without the user's shell, is the same wherever it runs)."""
+    theirs = interpolated.get("services") or {}
+    for name, service in cli.services.items():
+        for path in PASSED_AS_TEXT:
+            mine, passed = service, theirs.get(name) or {}
+            for key in path:
+                mine = mine.get(key) if isinstance(mine, dict) else None
+                passed = passed.get(key) if isinstance(passed, dict) else None
+            if not isinstance(mine, dict) or not isinstance(passed, dict):
+                continue
+            for key, value in mine.items():
+                text = passed.get(key)
+                if isinstance(value, str) and "$" not in value and isinstance(text, str) and text != value:
+                    mine[key] = text
 
 
 def _restore_passed_build_args(cli: Merged, own: Merged) -> None:

@@ -253,6 +253,7 @@ def _effective(
                 merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]), project_dir(root, s.files))
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
+                _restore_ssh(merged, own)
                 if passed[index].config is not None:
                     _as_compose_passes(merged, passed[index].config)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
@@ -536,6 +537,16 @@ def _as_compose_passes(cli: Merged, interpolated: dict[str, Any]) -> None:
                 text = passed.get(key)
                 if isinstance(value, str) and "$" not in value and isinstance(text, str) and text != value:
                     mine[key] = text
+
+
+def _restore_ssh(cli: Merged, own: Merged) -> None:
+    """``config --no-interpolate`` joins a build's ``ssh`` socket or key path to the project
+    folder before any variable in it is read (``default=${SSH_AUTH_SOCK}`` becomes
+    ``/home/me/proj/${SSH_AUTH_SOCK}``); take it from the files, as they spell it."""
+    for name, service in cli.services.items():
+        build, mine = service.get("build"), own.services.get(name, {}).get("build")
+        if isinstance(build, dict) and isinstance(mine, dict) and "ssh" in build and "ssh" in mine:
+            build["ssh"] = mine["ssh"]
 
 
 def _restore_passed_build_args(cli: Merged, own: Merged) -> None:

@@ -19,6 +19,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
 from dockergen.compose_tool import docker_compose
 from dockergen.containment import outside_reason
 
@@ -122,12 +125,32 @@ def _config(
 ) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
     tail = ["config", "--format", "json", *([] if request.interpolate else ["--no-interpolate"])]
     text, error, unset = _run(command, request, profiles, tail)
+    if text is None and error and JSON_BUG in error:
+        return _yaml_config(command, request, profiles, tail[3:])
     if text is None:
         return None, error, unset
     try:
         return json.loads(text), None, unset
     except json.JSONDecodeError as exc:
         return None, f"unreadable output: {exc}", unset
+
+
+# Compose cannot write some values it reads as JSON (a build `ssh: [default=/path]` in
+# v2.3x-v5: "json: error calling MarshalJSON for type types.SSHKey"); its YAML output works.
+JSON_BUG = "error calling MarshalJSON"
+
+
+def _yaml_config(
+    command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...], flags: list[str]
+) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
+    text, error, unset = _run(command, request, profiles, ["config", *flags])
+    if text is None:
+        return None, error, unset
+    try:
+        config = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        return None, f"unreadable output: {exc}", unset
+    return (config, None, unset) if isinstance(config, dict) else (None, "unreadable output: not a mapping", unset)
 
 
 # Compose's warning for a variable it interpolates as blank (logfmt quotes it as \"NAME\").

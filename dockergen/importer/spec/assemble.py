@@ -84,9 +84,11 @@ def build_spec(
     named_volumes: set[str] = set()
     built = set(builds.merged) | set(builds.uses)
     fallback_target: dict[str, str] = {c: m.stages[-1]["name"] for c, m in builds.merged.items()}
+    building: set[tuple[str, str]] = set()  # (service, environment) where the original builds
     for env in envs:
         merged = effective[env.name]
         built_here = {grouping.canonical[(env.name, o)] for o, s in merged.services.items() if s.get("build") is not None}
+        building.update((service, env.name) for service in built_here)
         for original, service in merged.services.items():
             canonical = grouping.canonical[(env.name, original)]
             if (canonical, "*") in left_out:
@@ -177,7 +179,10 @@ def build_spec(
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
-    lifted = {service: _lift_build_options(per_env) for service, per_env in targets.items() if service in builds.merged}
+    # A `uses` service that builds renders its builder's `build` block: only what it builds with too is lifted there.
+    lifted = {service: _lift_build_options(per_env, [targets.get(user, {}).get(env) for user, builder in builds.uses.items()
+                                                     if builder == service for env in {e for u, e in building if u == user}])
+              for service, per_env in targets.items() if service in builds.merged}  # fmt: skip
     for service, builder in builds.uses.items():
         _drop_lifted(targets.get(service, {}), lifted.get(builder) or {})
     for service, per_env in targets.items():
@@ -405,10 +410,11 @@ def _build_choice(
 LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets", "additional_contexts")
 
 
-def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+def _lift_build_options(per_env: dict[str, dict[str, Any] | None], users: list[dict[str, Any] | None]) -> dict[str, Any]:
     """Compose ``build`` options the spec's ``build`` block holds (the same in every environment
-    that builds it), moved out of the builder's ``compose:`` hatch."""
-    hatches = [(s.get("compose") or {}).get("build") or {} for s in per_env.values() if s is not None and not s.get("prebuilt")]
+    that builds it, and in the builds of the services that ``uses`` it), moved out of the
+    builder's ``compose:`` hatch."""
+    hatches = [(s.get("compose") or {}).get("build") or {} for s in [*per_env.values(), *users] if s is not None and not s.get("prebuilt")]
     out: dict[str, Any] = {}
     for key in LIFTED_BUILD_KEYS:
         values = [h.get(key) for h in hatches]

@@ -762,3 +762,40 @@ def test_a_float_is_text_as_go_prints_it(value: float, go: str) -> None:
     from dockergen.importer.read.go_text import go_text
 
     assert go_text(value) == go
+
+
+SSH_AND_CACHE = {
+    "Dockerfile": "FROM alpine:3.20 AS build\nRUN --mount=type=ssh true\n\nFROM build AS lint\nRUN true\n\nFROM alpine:3.20 AS runtime\nCMD [\"true\"]\n",
+    "compose.yaml": """\
+services:
+  app:
+    build:
+      context: .
+      target: runtime
+      cache_from: [type=registry,ref=ghcr.io/acme/app:cache]
+      platforms: [linux/amd64, linux/arm64]
+  lint:
+    build:
+      context: .
+      target: lint
+      ssh: ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"]
+""",
+}
+
+
+def test_a_build_ssh_path_is_kept_as_the_files_spell_it_and_compared(tmp_path: Path) -> None:
+    # `config --no-interpolate` joins it to the project folder (a path of this machine), and
+    # the interpolated config cannot be written as JSON at all (Compose's SSHKey).
+    root = write_tree(tmp_path / "shop", SSH_AND_CACHE)
+    plan, _, result = imported(root)
+    assert str(tmp_path) not in spec_text(plan)
+    assert plan.spec["services"]["lint"]["compose"]["build"]["ssh"] == ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"]
+    assert unexplained(result) == []
+
+
+def test_a_service_building_another_target_of_a_file_does_not_get_its_builders_cache(tmp_path: Path) -> None:
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", SSH_AND_CACHE))
+    assert plan.spec["services"]["lint"].get("uses") == "app"
+    base = yaml.safe_load(next(f.content for f in rendered.files if f.path == "compose.yaml"))
+    assert "cache_from" not in base["services"]["lint"]["build"] and "platforms" not in base["services"]["lint"]["build"]
+    assert unexplained(result) == []

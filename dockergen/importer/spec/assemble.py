@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from dockergen import presets
 from dockergen.command_probes import probe_for
 from dockergen.features import FEATURES, supported, version_tuple
+from dockergen.importer.environments.infer import is_default, label
 from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
@@ -247,8 +248,8 @@ def build_spec(
     projects = _written_projects(envs, chains, project)
     env_files: dict[str, str | None] = {}
     for env in envs:
-        block: dict[str, Any] = {"description": env.description}
         parent = by_name.get(parent_of[env.name] or "")
+        block: dict[str, Any] = {} if _named_for(env, parent) else {"description": env.description}
         if parent is not None:
             block["extends"] = parent.name
         # Each written where the spec would infer another: a standard name's, else the parent's, else its own default.
@@ -295,6 +296,25 @@ def build_spec(
         result.notes.append(f"{'every service' if service == '*' else service}: {key} left out: the escape hatch refused it too "
                             f"({why}); --verify lists what that changes")  # fmt: skip
     return result
+
+
+def _named_for(env: EnvPlan, parent: EnvPlan | None) -> bool:
+    """Whether the environment's name and its ``extends`` already say the ``-f`` set it was,
+    so that a ``was:`` description would only repeat them (the report lists every set): its
+    parent's files and one file of the project's root named for it (``compose.<name>.yaml``;
+    an add-on ``compose.<x>.yaml`` on its parent ``p``: ``p-<x>``), or, with no parent, that
+    one file alone, or the default Compose file alone for ``dev`` (a bare ``docker compose
+    up``). A ``-p`` or another ``.env`` is said by the description too."""
+    if env.project_flag or env.env_file or not env.files:
+        return False
+    head = parent.files if parent is not None else ()
+    own = env.files[len(head) :]
+    if env.files[: len(head)] != head or len(own) != 1 or posixpath.dirname(own[0]):
+        return False
+    name = label(own[0])
+    if parent is not None:
+        return env.name in (name, f"{parent.name}-{name}")
+    return env.name == (name or ("dev" if is_default(own[0]) else None))
 
 
 def _default_target(layer: dict[str, Any], merged: MergedBuild | None) -> dict[str, Any]:

@@ -116,3 +116,17 @@ def test_entries_compose_takes_or_validates_whole_stay_whole(ulimit: dict[str, i
     assert merged == compose_config(tmp_path, [tmp_path / "full.json"])
     assert canonical(merge_like_compose(base, overlays["prod"])) == canonical(docs["prod"])
 
+
+
+def test_an_extension_that_differs_goes_whole_into_each_overlay() -> None:
+    """Older Compose releases replaced an `x-` mapping of a later file whole: a shared
+    half in the base would be lost there."""
+    docs = {
+        env: {"name": "p", "services": {"a": {"image": "a", "x-tier": dict(value)}}, "x-owner": dict(value)}
+        for env, value in (("dev", {"team": "web", "pager": "dev"}), ("prod", {"team": "web", "pager": "oncall"}))
+    }
+    base, overlays = split(docs)
+    assert "x-owner" not in base and "x-tier" not in base["services"]["a"]
+    for env, doc in docs.items():
+        assert overlays[env]["x-owner"] == doc["x-owner"]
+        assert overlays[env]["services"]["a"]["x-tier"] == doc["services"]["a"]["x-tier"]

@@ -38,8 +38,9 @@ APPENDED = [
 # Mappings are merged key by key by Compose and recurse here, except these, shared only
 # when equal everywhere: Compose validates every file alone before the merge, and half of
 # one fails the schema (`ulimits.nofile` needs `soft` and `hard`, a `depends_on` entry its
-# `condition`).
-WHOLE = ["services.*.ulimits.*", "services.*.depends_on.*"]
+# `condition`); older Compose releases took an `x-` extension whole from the
+# later file, so half of one in each file would lose the base's half there.
+WHOLE = ["services.*.ulimits.*", "services.*.depends_on.*", "x-*", "services.*.x-*"]
 
 
 def _matcher(patterns: list[str]) -> re.Pattern[str]:

@@ -284,7 +284,7 @@ def build_spec(
         spec["variables"] = variables
     _unname_last_stages(spec, builds)
     result.spec = spec
-    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
+    result.decisions.extend(_decisions(envs, grouping, builds, spec, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
         result.decisions.append(Decision(CARRIED, f"{'every service' if service == '*' else service}: {key}",
                                          f"the spec's own field refused it ({why}): carried verbatim by the `compose:` escape hatch",
@@ -601,11 +601,25 @@ def _written_projects(envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], p
     return written
 
 
+def _written_at(spec: dict[str, Any], service: str, keys: list[str]) -> list[str]:
+    """Where the spec sets ``keys`` for ``service`` now that shared values moved down into
+    ``defaults`` and environment defaults: the layers that hold any of them."""
+    entry = spec["services"][service]
+    layers = [
+        (f"services.{service}.environments.<env>", list((entry.get("environments") or {}).values())),
+        ("environments.<env>.defaults", [e.get("defaults") for e in spec["environments"].values()]),
+        (f"services.{service}", [entry]),
+        *([(f"services.{entry['extends']}", [spec["services"].get(entry["extends"])])] if entry.get("extends") else []),
+        ("defaults", [spec.get("defaults")]),
+    ]
+    return [name for name, blocks in layers if any(key in (block or {}) for block in blocks for key in keys)]
+
+
 def _decisions(
     envs: list[EnvPlan],
     grouping: Grouping,
     builds: BuildPlan,
-    services: dict[str, Any],
+    spec: dict[str, Any],
     originals: dict[str, dict[str, list[str]]],
     targets: dict[str, dict[str, dict[str, Any] | None]],
     written_projects: dict[str, str],
@@ -665,8 +679,10 @@ def _decisions(
             if len(values) > 1:
                 varying.append(f"{key} ({len(values)} values)")
         if varying and len(present) > 1:
-            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying)
-                                + " - written as `services." + service + ".environments.<env>` blocks", service=service))  # fmt: skip
+            places = _written_at(spec, service, [v.split(" (")[0] for v in varying])
+            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying) + " - written in "
+                                + (", ".join(f"`{p}`" for p in places) or "dockergen's settings for each environment's kind"),
+                                service=service))  # fmt: skip
         carried = sorted({_dotted(k, v) for t in present.values() for k, v in (t.get("compose") or {}).items()})
         if carried:
             out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", "no spec field holds these (exactly): "

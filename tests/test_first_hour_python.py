@@ -172,3 +172,26 @@ def test_python_app_garbage_is_located_and_names_both_forms(value: str, tmp_path
     assert "dockergen.yaml:9:16: error: services.job.build.python.app: must be module:attribute or module:factory(), " \
            "e.g. app.main:app or app:create_app()" in result.output, result.output
     assert not (tmp_path / "compose.yaml").exists()
+
+
+DJANGO = {"requirements.txt": "Django>=5\ngunicorn\n", "manage.py": "if __name__ == '__main__':\n    pass\n", "site_cfg/__init__.py": "",
+          "site_cfg/wsgi.py": "application = object()\n", "site_cfg/settings.py": "ALLOWED_HOSTS = []\n"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("extra", "runner"), [
+    ({}, ["python", "manage.py", "test"]),  # unittest discovery would import the tests without settings
+    ({"requirements.txt": "Django>=5\ngunicorn\npytest-django\npytest\n"}, ["python", "-m", "pytest", "-q"]),
+])  # fmt: skip
+def test_django_tests_run_with_its_own_runner_unless_pytest_is_there(extra: dict[str, str], runner: list[str], tmp_path: Path) -> None:
+    write(tmp_path, {**DJANGO, **extra})
+    init(tmp_path)
+    assert_sound(tmp_path)
+    assert stage_cmd(tmp_path / "Dockerfile", "test") == runner
+
+
+@pytest.mark.parametrize(("hosts", "noted"), [("[]", True), ('["example.com"]', True), ('["*"]', False), ("['127.0.0.1', 'localhost']", False)])
+def test_the_allowed_hosts_note_is_given_only_when_the_healthcheck_is_refused(hosts: str, noted: bool, tmp_path: Path) -> None:
+    write(tmp_path, {**DJANGO, "site_cfg/settings.py": f"DEBUG = False\nALLOWED_HOSTS = {hosts}\n"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert ("Django answers only the hosts in ALLOWED_HOSTS" in result.output) == noted

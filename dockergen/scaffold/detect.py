@@ -46,6 +46,7 @@ class App:
     python_version: str = "3.12"
     manager: str = "pip"  # python.package_manager: pip | uv | poetry | pdm
     has_pytest: bool = True
+    test_command: list[str] | None = None  # the framework's own test runner, when there is no pytest
     requirements: str | None = None
     dev_requirements: str | None = None
     test_requirements: str | None = None
@@ -278,12 +279,24 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             app.env["PYTHONPATH"] = "/app/src"
         _health_route(sources, app)
     if app.framework == "django":
-        app.notes.append("Django answers only the hosts in ALLOWED_HOSTS: add \"127.0.0.1\" (the healthcheck's) and the ones users reach it by")
+        _django(directory, sources, app)
     if deps & POSTGRES_PY or ("sqlalchemy" in deps and deps & POSTGRES_PY):
         app.needs.add("postgres")
     if deps & REDIS_PY:
         app.needs.add("redis")
     return app
+
+
+# `ALLOWED_HOSTS = ["*"]`, or one that lists 127.0.0.1: the healthcheck's Host is answered.
+DJANGO_HOSTS = re.compile(r"""^ALLOWED_HOSTS\s*=.*["'](\*|127\.0\.0\.1)["']""", re.MULTILINE)
+
+
+def _django(directory: Path, sources: list[tuple[Path, str]], app: App) -> None:
+    """Django's own test runner (unittest discovery finds no settings), and the hosts it answers."""
+    if not app.has_pytest and (directory / "manage.py").is_file():
+        app.test_command = ["python", "manage.py", "test"]
+    if not any(relative.name == "settings.py" and DJANGO_HOSTS.search(text) for relative, text in sources):
+        app.notes.append("Django answers only the hosts in ALLOWED_HOSTS: add \"127.0.0.1\" (the healthcheck's) and the ones users reach it by")
 
 
 MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

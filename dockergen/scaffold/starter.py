@@ -149,7 +149,9 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
                 out.append(f"        dev_requirements: {q(app.dev_requirements)}")
             if app.test_requirements:
                 out.append(f"        test_requirements: {q(app.test_requirements)}")
-        if not app.has_pytest:
+        if app.test_command:
+            out.append(f"        test_command: {q(app.test_command)}   # Django's test runner: no pytest in the dependencies")
+        elif not app.has_pytest:
             out.append('        test_command: ["python", "-m", "unittest", "discover", "-v"]   # no pytest in the dependencies')
         if app.app_module:
             made = "factory, called by the server" if app.app_module.endswith("()") else "object"

@@ -195,3 +195,15 @@ def test_the_allowed_hosts_note_is_given_only_when_the_healthcheck_is_refused(ho
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 0, result.output
     assert ("Django answers only the hosts in ALLOWED_HOSTS" in result.output) == noted
+
+
+@pytest.mark.parametrize(("value", "hint"), [
+    ("/health", "write `healthcheck: {http: /health}`"),
+    ('"curl -f localhost"', "write `healthcheck: {test: [CMD-SHELL, curl -f localhost]}`"),
+    ("[CMD, pg_isready]", "write `healthcheck: {test: [CMD, pg_isready]}`"),
+])  # fmt: skip
+def test_a_healthcheck_written_as_text_or_a_list_says_the_mapping_to_write(value: str, hint: str, tmp_path: Path) -> None:
+    write(tmp_path, {"dockergen.yaml": f"version: 1\nproject: shop\nservices:\n  db:\n    image: postgres:16\n    healthcheck: {value}\n"})
+    result = invoke("render", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert result.exit_code == 2 and "dockergen.yaml:6:5: error: services.db.healthcheck: must be a mapping" in result.output, result.output
+    assert hint in result.output

@@ -207,3 +207,15 @@ def test_a_healthcheck_written_as_text_or_a_list_says_the_mapping_to_write(value
     result = invoke("render", "--spec", str(tmp_path / "dockergen.yaml"))
     assert result.exit_code == 2 and "dockergen.yaml:6:5: error: services.db.healthcheck: must be a mapping" in result.output, result.output
     assert hint in result.output
+
+
+def test_check_before_the_first_render_says_so_and_what_to_run(tmp_path: Path) -> None:
+    write(tmp_path, {"dockergen.yaml": "version: 1\nproject: shop\nservices:\n  db:\n    image: postgres:16\n"})
+    result = invoke("check", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert result.exit_code == 1
+    assert ".gitattributes: missing: the spec produces it (the linguist-generated block)" in result.output
+    assert "dockergen.yaml is not rendered yet (" in result.output and "files missing); run `dockergen render" in result.output
+    assert invoke("render", "-q", "--spec", str(tmp_path / "dockergen.yaml")).exit_code == 0
+    (tmp_path / "compose.yaml").unlink()
+    again = invoke("check", "--spec", str(tmp_path / "dockergen.yaml"))
+    assert again.exit_code == 1 and "1 file(s) drifted from" in again.output and "not rendered yet" not in again.output

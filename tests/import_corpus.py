@@ -70,8 +70,22 @@ def run_import(project: Path, python_path: str | None = None, extra: tuple[str, 
     if python_path:
         env["PYTHONPATH"] = python_path
     # -P: the working directory (a checkout, when run from one) must not shadow --python-path
-    argv = [sys.executable, *(("-P",) if python_path else ()), "-m", "dockergen", "import", str(project), "--verify", "--force", *extra]
+    argv = [sys.executable, *(("-P",) if python_path else ()), "-m", "dockergen", "import", str(project), "--verify", "--force",
+            "--report", str(report_path(project)), *extra]  # fmt: skip
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, stdin=subprocess.DEVNULL)
+
+
+def report_path(project: Path) -> Path:
+    """Where ``run_import`` has the import write its Markdown report: beside the project, not in it."""
+    return project.parent / f"{project.name}.import-report.md"
+
+
+def reported_chains(report: str) -> dict[str, tuple[str, ...]]:
+    """The ``-f`` set of each environment, from the Environments table of an import's
+    Markdown report (a spec's ``was:`` description says it only where the name does not)."""
+    section = report.split("\n## Environments\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("| ")]
+    return {cells[0]: tuple(cells[1].split()) for cells in rows[1:]}  # (not the header)
 
 
 def replaced_files(project: Path, chains: list[list[str]] | None) -> list[Path]:

@@ -68,6 +68,7 @@ def test_import_carries_a_projects_own_extensions_not_its_anchors(tmp_path: Path
     assert " 0 unexplained" in done.stdout, done.stdout[-3000:]
     spec = yaml.safe_load((root / "dockergen.yaml").read_text())
     assert spec["extensions"] == {"x-kompose": {"service.type": "LoadBalancer"}, "x-project-meta": {"owner": "payments", "tags": ["billing"]}}
-    prod = next(block for block in spec["environments"].values() if "compose.prod.yaml" in block["description"])
+    prod = spec["environments"]["prod"]  # compose.yaml + compose.prod.yaml, as its name and `extends: dev` say
+    assert prod.get("extends") == "dev" and "description" not in prod
     assert prod["extensions"] == {"x-project-meta": {"owner": "payments", "tags": ["billing", "prod"], "tier": "gold"}}
     assert spec["services"]["api"]["extensions"] == {"x-route": "edge"} and "compose" not in spec["services"]["api"]

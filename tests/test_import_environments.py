@@ -63,10 +63,11 @@ def test_shell_arrays_branches_continuations_and_other_clients(tmp_path: Path) -
             "docker compose -f compose.yaml down\n"
         ),
     })  # fmt: skip
+    # One script runs the three: its name is none of theirs (their files name them).
     assert chains(root, "tools/test.sh") == [
-        (("compose.yaml", "compose.e2e.yaml"), "test", None),
-        (("compose.yaml", "compose.ci.yaml"), "test", None),
-        (("compose.yaml",), "test", "other"),
+        (("compose.yaml", "compose.e2e.yaml"), None, None),
+        (("compose.yaml", "compose.ci.yaml"), None, None),
+        (("compose.yaml",), None, "other"),
     ]
 
 
@@ -162,6 +163,16 @@ def test_a_script_or_target_named_for_an_action_does_not_name_the_environment(tm
         "Makefile": "start-qa:\n\tdocker compose -f docker-compose.yml -f docker-compose.extra.yml up\n",
     })  # fmt: skip
     assert envs(root) == {"dev": ("docker-compose.yml",), "qa": ("docker-compose.yml", "docker-compose.extra.yml")}
+
+
+def test_one_script_running_several_chains_names_none_of_them_their_files_do(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "docker-compose.yml": SERVICE,
+        "docker-compose.base.yml": SERVICE.replace("app", "platform-base"),
+        "release.sh": "#!/bin/sh\ndocker compose -f docker-compose.base.yml build\ndocker compose -f docker-compose.yml build\n",
+        "Makefile": "build:\n\tdocker compose -f docker-compose.base.yml build\n",
+    })  # fmt: skip
+    assert envs(root) == {"dev": ("docker-compose.yml",), "base": ("docker-compose.base.yml",)}
 
 
 def test_a_development_overlay_in_a_folder_of_its_own_makes_the_default_file_prod(tmp_path: Path) -> None:
@@ -269,3 +280,35 @@ def test_interpolated_host_paths_of_a_file_in_a_subfolder_keep_their_folder(tmp_
         result = subprocess.run([*argv, "--force"], capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
         assert result.returncode == 0 and " 0 unexplained" in result.stdout, result.stdout[-2000:] + result.stderr[-2000:]
     assert f"{spelled}:/out" in (root / "dockergen.yaml").read_text()
+
+
+def _spec_environments(root: Path) -> dict[str, dict]:
+    return analyze(root, ImportOptions(use_cli=False)).spec["environments"]
+
+
+def test_an_environment_says_the_files_it_was_only_where_its_name_and_extends_do_not(tmp_path: Path) -> None:
+    named = tree(tmp_path / "named", {
+        "compose.yaml": SERVICE,
+        "compose.staging.yaml": OVERLAY % "staging",
+        "compose.qa.yaml": OVERLAY % "qa",
+    })  # fmt: skip
+    # compose.yaml is what a bare `docker compose up` runs (dev); each overlay on it is named for its file.
+    assert _spec_environments(named) == {"dev": {}, "staging": {"extends": "dev"}, "qa": {"extends": "dev", "kind": "staging"}}
+
+    other = tree(tmp_path / "other", {
+        "docker-compose.base.yml": SERVICE,
+        "docker-compose.staging.yml": OVERLAY % "staging",
+        "deploy/compose.prod.yaml": SERVICE,
+        "Makefile": "up:\n\tdocker compose -p shop -f docker-compose.base.yml -f docker-compose.staging.yml up\n",
+    })  # fmt: skip
+    found = _spec_environments(other)
+    # A shared base no environment is named for, a file in a folder, a -p of its own: said.
+    assert found["staging"]["description"] == "was: docker compose -p shop -f docker-compose.base.yml -f docker-compose.staging.yml"
+    assert found["prod"]["description"] == "was: docker compose -f deploy/compose.prod.yaml"
+
+
+def test_the_default_file_with_its_override_or_named_prod_says_what_it_was(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"docker-compose.yml": SERVICE, "docker-compose.override.yml": OVERLAY % "dev"})
+    found = _spec_environments(root)
+    assert found["dev"]["description"] == "was: docker compose -f docker-compose.yml -f docker-compose.override.yml"
+    assert found["prod"]["description"] == "was: docker compose -f docker-compose.yml"

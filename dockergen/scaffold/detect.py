@@ -406,7 +406,6 @@ def _requirement_folder(directory: Path) -> list[str]:
         return []
 
 
-
 def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: App) -> None:
     """The lockfile's tool; else pip with requirements.txt, or with pyproject.toml's
     `[project] dependencies`: the starter only names files that exist, so it builds."""

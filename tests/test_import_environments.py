@@ -63,10 +63,11 @@ def test_shell_arrays_branches_continuations_and_other_clients(tmp_path: Path) -
             "docker compose -f compose.yaml down\n"
         ),
     })  # fmt: skip
+    # One script runs the three: its name is none of theirs (their files name them).
     assert chains(root, "tools/test.sh") == [
-        (("compose.yaml", "compose.e2e.yaml"), "test", None),
-        (("compose.yaml", "compose.ci.yaml"), "test", None),
-        (("compose.yaml",), "test", "other"),
+        (("compose.yaml", "compose.e2e.yaml"), None, None),
+        (("compose.yaml", "compose.ci.yaml"), None, None),
+        (("compose.yaml",), None, "other"),
     ]
 
 
@@ -162,6 +163,16 @@ def test_a_script_or_target_named_for_an_action_does_not_name_the_environment(tm
         "Makefile": "start-qa:\n\tdocker compose -f docker-compose.yml -f docker-compose.extra.yml up\n",
     })  # fmt: skip
     assert envs(root) == {"dev": ("docker-compose.yml",), "qa": ("docker-compose.yml", "docker-compose.extra.yml")}
+
+
+def test_one_script_running_several_chains_names_none_of_them_their_files_do(tmp_path: Path) -> None:
+    root = tree(tmp_path, {
+        "docker-compose.yml": SERVICE,
+        "docker-compose.base.yml": SERVICE.replace("app", "platform-base"),
+        "release.sh": "#!/bin/sh\ndocker compose -f docker-compose.base.yml build\ndocker compose -f docker-compose.yml build\n",
+        "Makefile": "build:\n\tdocker compose -f docker-compose.base.yml build\n",
+    })  # fmt: skip
+    assert envs(root) == {"dev": ("docker-compose.yml",), "base": ("docker-compose.base.yml",)}
 
 
 def test_a_development_overlay_in_a_folder_of_its_own_makes_the_default_file_prod(tmp_path: Path) -> None:

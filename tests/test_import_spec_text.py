@@ -316,3 +316,18 @@ def test_a_root_environments_block_joins_the_level_only_where_shorter_and_everyt
             assert "e0" not in layers.blocks[service]
         for env in envs:
             assert {k: v for k, v in layers.resolve(service, env).items() if v is not None} == targets[service][env]
+
+
+def test_the_report_says_where_the_differences_between_environments_are_written(tmp_path: Path) -> None:
+    # Shared by every service of prod, they move to `environments.prod.defaults`: a row that
+    # sent the reader to `services.api.environments.<env>` pointed at nothing.
+    files = {
+        "compose.yaml": "services:\n  api:\n    image: nginx:1.27\n  worker:\n    image: redis:7\n",
+        "compose.prod.yaml": "services:\n  api:\n    restart: always\n    init: true\n  worker:\n    restart: always\n    init: true\n",
+    }
+    for path, text in files.items():
+        (tmp_path / path).write_text(text)
+    plan = analyze(tmp_path)
+    assert "init" in plan.spec["environments"]["prod"].get("defaults", {}), plan.spec
+    row = next(d for d in plan.decisions if d.what == "api: differences between environments")
+    assert "`environments.<env>.defaults`" in row.detail and "services.api.environments" not in row.detail, row.detail

@@ -324,6 +324,8 @@ def test_copy_sources_that_dockergens_default_dockerignore_would_drop_are_re_inc
         ({".dockerignore": "*.tmp\n", "Dockerfile.dockerignore": "*.log\n"}, ["*.log"], "Dockerfile.dockerignore: its patterns"),
         # BuildKit's reader: a byte order mark dropped (a Windows editor's), CRLF lines.
         ({".dockerignore": "\ufeff*.tmp\r\n# notes\r\ncache/\r\n"}, ["*.tmp", "cache/"], None),
+        # Only a `#` in the first column starts a comment: an indented one is a pattern.
+        ({".dockerignore": "# notes\n  #scratch#\n\t# draft\n"}, ["/#scratch#", "/# draft"], None),
     ],
 )
 def test_the_ignore_file_the_builds_read_becomes_the_spec_ignore(tmp_path: Path, ignore_files: dict[str, str], expected: list[str], note: str | None) -> None:
@@ -713,3 +715,87 @@ def test_what_only_the_base_file_says_is_the_service_level_when_that_is_shorter(
     assert [(e.name, e.parent) for e in plan.environments] == [("prod", None), ("dev", "prod")]
     changed = [s for s in plan.spec["services"].values() if s.get("environments")]
     assert changed and all("prod" not in s["environments"] and "dev" in s["environments"] for s in changed)
+
+
+def test_verify_never_reads_or_prints_a_dotenv_that_links_out_of_the_project(tmp_path: Path) -> None:
+    # The import does not read a .env linked from outside the project; Compose, left to
+    # itself, would, and its error ("invalid hostPort: <value>") put the value in the report.
+    (tmp_path / "shared.env").write_text("PORT=hunter2\n")
+    root = write_tree(tmp_path / "shop", {"compose.yaml": "services:\n  web:\n    image: nginx:1.27\n    ports: ['${PORT}:80']\n"})
+    (root / ".env").symlink_to("../shared.env")
+    result = CliRunner().invoke(main, ["import", str(root), "--verify", "--force"])
+    assert "hunter2" not in result.output
+    assert result.exit_code == 0, result.output
+
+
+def test_unquoted_dates_and_floats_in_text_fields_are_kept_as_compose_passes_them(tmp_path: Path) -> None:
+    # Compose (Go) prints the YAML value it read: what `up` hands the container, and what
+    # `config --no-interpolate` does not show (`2024-05-01T00:00:00Z`, `100000000000000000000`).
+    compose = """\
+services:
+  web:
+    image: nginx:1.27
+    environment:
+      RELEASED: 2024-05-01
+      AT: 2001-12-14t21:59:43.10-05:00
+      BIG: 1.0e+20
+      QUOTED: "2024-05-01T00:00:00Z"
+      DOLLAR: $${HOME}
+    labels:
+      org.opencontainers.image.created: 2024-05-01T10:00:00Z
+"""
+    plan, _, result = imported(write_tree(tmp_path / "shop", {"compose.yaml": compose}))
+    web = plan.spec["services"]["web"]
+    assert web["environment"] == {"RELEASED": "2024-05-01 00:00:00 +0000 UTC", "AT": "2001-12-14 21:59:43.1 -0500 -0500",
+                                  "BIG": "1e+20", "QUOTED": "2024-05-01T00:00:00Z", "DOLLAR": "$${HOME}"}  # fmt: skip
+    assert web["labels"] == {"org.opencontainers.image.created": "2024-05-01 10:00:00 +0000 UTC"}
+    assert unexplained(result) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "go"),
+    # Compose's own output for each (environment: {X: <value>}, `docker compose config`).
+    [(1000.0, "1000"), (1e20, "1e+20"), (1234567.0, "1.234567e+06"), (123456.0, "123456"), (0.0001, "0.0001"),
+     (1e-05, "1e-05"), (250000.0, "250000"), (-0.0, "-0"), (1.2e-06, "1.2e-06"), (0.1, "0.1")],
+)  # fmt: skip
+def test_a_float_is_text_as_go_prints_it(value: float, go: str) -> None:
+    from dockergen.importer.read.go_text import go_text
+
+    assert go_text(value) == go
+
+
+SSH_AND_CACHE = {
+    "Dockerfile": "FROM alpine:3.20 AS build\nRUN --mount=type=ssh true\n\nFROM build AS lint\nRUN true\n\nFROM alpine:3.20 AS runtime\nCMD [\"true\"]\n",
+    "compose.yaml": """\
+services:
+  app:
+    build:
+      context: .
+      target: runtime
+      cache_from: [type=registry,ref=ghcr.io/acme/app:cache]
+      platforms: [linux/amd64, linux/arm64]
+  lint:
+    build:
+      context: .
+      target: lint
+      ssh: ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"]
+""",
+}
+
+
+def test_a_build_ssh_path_is_kept_as_the_files_spell_it_and_compared(tmp_path: Path) -> None:
+    # `config --no-interpolate` joins it to the project folder (a path of this machine), and
+    # the interpolated config cannot be written as JSON at all (Compose's SSHKey).
+    root = write_tree(tmp_path / "shop", SSH_AND_CACHE)
+    plan, _, result = imported(root)
+    assert str(tmp_path) not in spec_text(plan)
+    assert plan.spec["services"]["lint"]["compose"]["build"]["ssh"] == ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"]
+    assert unexplained(result) == []
+
+
+def test_a_service_building_another_target_of_a_file_does_not_get_its_builders_cache(tmp_path: Path) -> None:
+    plan, rendered, result = imported(write_tree(tmp_path / "shop", SSH_AND_CACHE))
+    assert plan.spec["services"]["lint"].get("uses") == "app"
+    base = yaml.safe_load(next(f.content for f in rendered.files if f.path == "compose.yaml"))
+    assert "cache_from" not in base["services"]["lint"]["build"] and "platforms" not in base["services"]["lint"]["build"]
+    assert unexplained(result) == []

@@ -93,7 +93,8 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
             loaded[rel] = candidate
 
     def accepts(files: tuple[str, ...]) -> bool:
-        request = compose_cli.ConfigRequest(project_dir(root, files), tuple(root / f for f in files), interpolate=True)
+        folder = project_dir(root, files)
+        request = compose_cli.ConfigRequest(folder, tuple(root / f for f in files), interpolate=True, env_file=compose_cli.dotenv_for(root, folder))
         return compose_cli.run_configs([request], memo)[0].error is None
 
     inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
@@ -234,14 +235,13 @@ def _effective(
 ) -> tuple[dict[str, Merged], list[EnvironmentSet]]:
     """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
-    results = (
-        compose_cli.run_configs(
-            [compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), project_name=s.project) for s in sets],
-            memo,
-        )
-        if use_cli
-        else []
-    )
+    requests = [
+        compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), interpolate=interpolate, project_name=s.project,
+                                  env_file=compose_cli.dotenv_for(root, project_dir(root, s.files)))
+        for interpolate in (False, True) for s in sets
+    ]  # fmt: skip
+    answers = compose_cli.run_configs(requests, memo) if use_cli else []
+    results, passed = answers[: len(sets)], answers[len(sets) :]
     out: dict[str, Merged] = {}
     kept: list[EnvironmentSet] = []
     for index, s in enumerate(sets):
@@ -253,6 +253,9 @@ def _effective(
                 merged = from_cli_config(result.config, root, path_spellings(own, root, compose_cli.minimal_env()["HOME"]), project_dir(root, s.files))
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
+                _restore_ssh(merged, own)
+                if passed[index].config is not None:
+                    _as_compose_passes(merged, passed[index].config)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
                 problems.append(FileProblem(" + ".join(s.files), f"cannot read the Compose CLI's config: {type(exc).__name__}: {exc}"))
@@ -511,6 +514,41 @@ def _restore_consistency(cli: Merged, own: Merged) -> None:
                 volume["consistency"] = theirs["consistency"]
 
 
+# The text fields where Compose hands the container (or the build) a string made of a YAML
+# value: an unquoted date or float there reaches it as Go prints one (`2024-05-01 00:00:00
+# +0000 UTC`, `1e+20`), which only an interpolated config shows (`--no-interpolate` gives
+# its JSON form, `2024-05-01T00:00:00Z`).
+PASSED_AS_TEXT = (("environment",), ("labels",), ("annotations",), ("deploy", "labels"), ("build", "args"), ("build", "labels"))
+
+
+def _as_compose_passes(cli: Merged, interpolated: dict[str, Any]) -> None:
+    """Each value of a text field as Compose passes it, where no variable is in it (so the
+    interpolated config, read without the user's shell, is the same wherever it runs)."""
+    theirs = interpolated.get("services") or {}
+    for name, service in cli.services.items():
+        for path in PASSED_AS_TEXT:
+            mine, passed = service, theirs.get(name) or {}
+            for key in path:
+                mine = mine.get(key) if isinstance(mine, dict) else None
+                passed = passed.get(key) if isinstance(passed, dict) else None
+            if not isinstance(mine, dict) or not isinstance(passed, dict):
+                continue
+            for key, value in mine.items():
+                text = passed.get(key)
+                if isinstance(value, str) and "$" not in value and isinstance(text, str) and text != value:
+                    mine[key] = text
+
+
+def _restore_ssh(cli: Merged, own: Merged) -> None:
+    """``config --no-interpolate`` joins a build's ``ssh`` socket or key path to the project
+    folder before any variable in it is read (``default=${SSH_AUTH_SOCK}`` becomes
+    ``/home/me/proj/${SSH_AUTH_SOCK}``); take it from the files, as they spell it."""
+    for name, service in cli.services.items():
+        build, mine = service.get("build"), own.services.get(name, {}).get("build")
+        if isinstance(build, dict) and isinstance(mine, dict) and "ssh" in build and "ssh" in mine:
+            build["ssh"] = mine["ssh"]
+
+
 def _restore_passed_build_args(cli: Merged, own: Merged) -> None:
     """``config --no-interpolate`` drops a build argument given without a value (``args:
     [SENTRY_IMAGE]``: Compose passes the variable's value from the environment or ``.env``);
@@ -643,13 +681,16 @@ def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], not
 
 
 def _patterns(path: Path) -> list[str] | None:
-    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, blanks around
-    each trimmed, ``#`` lines comments."""
+    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, a line with
+    ``#`` in its first column a comment, blanks around the others trimmed. An indented ``  #x``
+    is the pattern ``#x``: written ``/#x`` (BuildKit drops the leading ``/``), as a spec line
+    may not start with ``#``."""
     try:
         lines = read_text(path).removeprefix("\ufeff").splitlines()
     except (OSError, UnicodeDecodeError):
         return None
-    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    patterns = [line.strip() for line in lines if not line.startswith("#") and line.strip()]
+    return ["/" + p if p.startswith("#") else p for p in patterns]
 
 
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:

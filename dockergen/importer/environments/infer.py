@@ -53,7 +53,7 @@ DEV_LABELS = {"dev", "development", "develop", "local"}
 CONTAINER_FOLDERS = {"deploy", "deployment", "deployments", "docker", "compose", "containers", "container", "infra",
                      "infrastructure", "ops", "devops", "build", "config", "etc"}  # fmt: skip
 ACTION_WORDS = {"up", "down", "start", "stop", "restart", "run", "launch", "serve", "boot", "compose", "docker",
-                "stack", "all", "main", "default", "script", "sh", "do"}  # fmt: skip
+                "stack", "all", "main", "default", "script", "sh", "do", "build", "rebuild", "pull", "push"}  # fmt: skip
 
 Accepts = Callable[[tuple[str, ...]], bool]
 

@@ -16,7 +16,8 @@ import json
 import posixpath
 import re
 import shlex
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dockergen.containment import outside_reason
@@ -76,12 +77,14 @@ def command_files(root: Path, candidates: tuple[str, ...]) -> list[DeclaredChain
             out.extend(_package_json(root, rel, text))
         else:
             out.extend(_commands(root, rel, text, make=name in MAKEFILES or name.endswith(".mk")))
+    # One script or target that runs several chains (`build-all.sh`) names none of them: their files do.
+    runs = Counter((c.source, c.name) for c in {(c.source, c.name, c.files): c for c in out}.values())
     seen: set[tuple[str, ...]] = set()
     unique = []
     for chain in out:
         if chain.files not in seen:
             seen.add(chain.files)
-            unique.append(chain)
+            unique.append(replace(chain, name=None) if runs[(chain.source, chain.name)] > 1 else chain)
     return unique
 
 

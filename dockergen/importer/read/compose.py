@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.errors import DockergenError
+from dockergen.importer.read.go_text import go_text
 from dockergen.safe_read import Unreadable, read_text
 from dockergen.spec.load import read_plain
 from dockergen.text import is_number, visible
@@ -367,11 +368,7 @@ def _environment(value: Any, paths: Paths) -> dict[str, str | None]:
 
 
 def _scalar(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return None if value is None else go_text(value)
 
 
 def _env_file(value: Any, paths: Paths) -> list[dict[str, Any]]:

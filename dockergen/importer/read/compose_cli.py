@@ -19,7 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
 from dockergen.compose_tool import docker_compose
+from dockergen.containment import outside_reason
 
 TIMEOUT = 120
 
@@ -60,6 +64,22 @@ def minimal_env() -> dict[str, str]:
 def project_dir(root: Path, files: tuple[str, ...]) -> Path:
     """Compose's project directory for a ``-f`` set: the first file's folder."""
     return (root / posixpath.dirname(files[0])).resolve() if files else root
+
+
+def dotenv_for(root: Path, folder: Path, chosen: Path | None = None) -> Path | None:
+    """The ``--env-file`` of a Compose call run in ``folder``: ``chosen``; else an empty file
+    where the ``.env`` Compose would read there leads out of the project ``root`` (a link):
+    the import does not read it, so neither may Compose, whose config would bring its values
+    into the report."""
+    if chosen is not None:
+        return chosen
+    try:
+        base = folder.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        base = "."
+    if (folder / ".env").exists() and outside_reason(root, ".env", base=base):
+        return Path(os.devnull)
+    return None
 
 
 def run_config(request: ConfigRequest) -> ConfigResult:
@@ -105,12 +125,32 @@ def _config(
 ) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
     tail = ["config", "--format", "json", *([] if request.interpolate else ["--no-interpolate"])]
     text, error, unset = _run(command, request, profiles, tail)
+    if text is None and error and JSON_BUG in error:
+        return _yaml_config(command, request, profiles, tail[3:])
     if text is None:
         return None, error, unset
     try:
         return json.loads(text), None, unset
     except json.JSONDecodeError as exc:
         return None, f"unreadable output: {exc}", unset
+
+
+# Compose cannot write some values it reads as JSON (a build `ssh: [default=/path]` in
+# v2.3x-v5: "json: error calling MarshalJSON for type types.SSHKey"); its YAML output works.
+JSON_BUG = "error calling MarshalJSON"
+
+
+def _yaml_config(
+    command: tuple[str, ...], request: ConfigRequest, profiles: tuple[str, ...], flags: list[str]
+) -> tuple[dict[str, Any] | None, str | None, tuple[str, ...]]:
+    text, error, unset = _run(command, request, profiles, ["config", *flags])
+    if text is None:
+        return None, error, unset
+    try:
+        config = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        return None, f"unreadable output: {exc}", unset
+    return (config, None, unset) if isinstance(config, dict) else (None, "unreadable output: not a mapping", unset)
 
 
 # Compose's warning for a variable it interpolates as blank (logfmt quotes it as \"NAME\").

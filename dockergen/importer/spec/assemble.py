@@ -86,9 +86,11 @@ def build_spec(
     named_volumes: set[str] = set()
     built = set(builds.merged) | set(builds.uses)
     fallback_target: dict[str, str] = {c: m.stages[-1]["name"] for c, m in builds.merged.items()}
+    building: set[tuple[str, str]] = set()  # (service, environment) where the original builds
     for env in envs:
         merged = effective[env.name]
         built_here = {grouping.canonical[(env.name, o)] for o, s in merged.services.items() if s.get("build") is not None}
+        building.update((service, env.name) for service in built_here)
         for original, service in merged.services.items():
             canonical = grouping.canonical[(env.name, original)]
             if (canonical, "*") in left_out:
@@ -179,7 +181,10 @@ def build_spec(
     ignored_contexts: set[str] = set()  # the renderer unites a context's patterns: write them once
     for service in sorted(builds.merged):
         _build_block(builds.merged[service], ignore, ignored_contexts, claim=service)
-    lifted = {service: _lift_build_options(per_env) for service, per_env in targets.items() if service in builds.merged}
+    # A `uses` service that builds renders its builder's `build` block: only what it builds with too is lifted there.
+    lifted = {service: _lift_build_options(per_env, [targets.get(user, {}).get(env) for user, builder in builds.uses.items()
+                                                     if builder == service for env in {e for u, e in building if u == user}])
+              for service, per_env in targets.items() if service in builds.merged}  # fmt: skip
     for service, builder in builds.uses.items():
         _drop_lifted(targets.get(service, {}), lifted.get(builder) or {})
     for service, per_env in targets.items():
@@ -284,7 +289,7 @@ def build_spec(
         into_lone_environment(compact)
         spec = compact if header_lines(compact) < header_lines(spec) else spec
     result.spec = spec
-    result.decisions.extend(_decisions(envs, grouping, builds, spec_services, originals, targets, projects))
+    result.decisions.extend(_decisions(envs, grouping, builds, spec, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
         result.decisions.append(Decision(CARRIED, f"{'every service' if service == '*' else service}: {key}",
                                          f"the spec's own field refused it ({why}): carried verbatim by the `compose:` escape hatch",
@@ -444,10 +449,11 @@ def _build_choice(
 LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets", "additional_contexts")
 
 
-def _lift_build_options(per_env: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+def _lift_build_options(per_env: dict[str, dict[str, Any] | None], users: list[dict[str, Any] | None]) -> dict[str, Any]:
     """Compose ``build`` options the spec's ``build`` block holds (the same in every environment
-    that builds it), moved out of the builder's ``compose:`` hatch."""
-    hatches = [(s.get("compose") or {}).get("build") or {} for s in per_env.values() if s is not None and not s.get("prebuilt")]
+    that builds it, and in the builds of the services that ``uses`` it), moved out of the
+    builder's ``compose:`` hatch."""
+    hatches = [(s.get("compose") or {}).get("build") or {} for s in [*per_env.values(), *users] if s is not None and not s.get("prebuilt")]
     out: dict[str, Any] = {}
     for key in LIFTED_BUILD_KEYS:
         values = [h.get(key) for h in hatches]
@@ -614,11 +620,25 @@ def _written_projects(envs: list[EnvPlan], chains: dict[str, tuple[str, ...]], p
     return written
 
 
+def _written_at(spec: dict[str, Any], service: str, keys: list[str]) -> list[str]:
+    """Where the spec sets ``keys`` for ``service`` now that shared values moved down into
+    ``defaults`` and environment defaults: the layers that hold any of them."""
+    entry = spec["services"][service]
+    layers = [
+        (f"services.{service}.environments.<env>", list((entry.get("environments") or {}).values())),
+        ("environments.<env>.defaults", [e.get("defaults") for e in spec["environments"].values()]),
+        (f"services.{service}", [entry]),
+        *([(f"services.{entry['extends']}", [spec["services"].get(entry["extends"])])] if entry.get("extends") else []),
+        ("defaults", [spec.get("defaults")]),
+    ]
+    return [name for name, blocks in layers if any(key in (block or {}) for block in blocks for key in keys)]
+
+
 def _decisions(
     envs: list[EnvPlan],
     grouping: Grouping,
     builds: BuildPlan,
-    services: dict[str, Any],
+    spec: dict[str, Any],
     originals: dict[str, dict[str, list[str]]],
     targets: dict[str, dict[str, dict[str, Any] | None]],
     written_projects: dict[str, str],
@@ -678,8 +698,10 @@ def _decisions(
             if len(values) > 1:
                 varying.append(f"{key} ({len(values)} values)")
         if varying and len(present) > 1:
-            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying)
-                                + " - written as `services." + service + ".environments.<env>` blocks", service=service))  # fmt: skip
+            places = _written_at(spec, service, [v.split(" (")[0] for v in varying])
+            out.append(Decision(KEPT, f"{service}: differences between environments", ", ".join(varying) + " - written in "
+                                + (", ".join(f"`{p}`" for p in places) or "dockergen's settings for each environment's kind"),
+                                service=service))  # fmt: skip
         carried = sorted({_dotted(k, v) for t in present.values() for k, v in (t.get("compose") or {}).items()})
         if carried:
             out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", "no spec field holds these (exactly): "

@@ -107,10 +107,12 @@ def verify(plan: ImportPlan, rendered: Rendered, envs: list[str] | None = None, 
                 continue
             base = out / rendered.spec.output.compose_file
             overlay = out / info.info.compose_file
-            requests.append(compose_cli.ConfigRequest(project_dir(plan.root, env.files), tuple(plan.root / f for f in env.files),
-                                                      interpolate=True, project_name=env.project_flag))  # fmt: skip
+            folder = project_dir(plan.root, env.files)
+            requests.append(compose_cli.ConfigRequest(folder, tuple(plan.root / f for f in env.files), interpolate=True,
+                                                      project_name=env.project_flag, env_file=compose_cli.dotenv_for(plan.root, folder)))  # fmt: skip
+            chosen = plan.root / env.env_file if env.env_file else None
             requests.append(compose_cli.ConfigRequest(plan.root, (base, overlay), interpolate=True,
-                                                      env_file=plan.root / env.env_file if env.env_file else None))  # fmt: skip
+                                                      env_file=compose_cli.dotenv_for(plan.root, plan.root, chosen)))  # fmt: skip
             pairs.append((env.name, len(requests) - 2, len(requests) - 1))
         results = compose_cli.run_configs(requests, memo)
         result.compose_calls = len(requests)

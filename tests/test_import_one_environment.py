@@ -120,9 +120,11 @@ def test_an_environment_that_sets_a_switch_of_its_own_keeps_the_two_layers_apart
 def test_import_writes_a_lone_environments_rules_on_its_own_line(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     (root / "svc").mkdir(parents=True)
+    (root / "worker").mkdir()
     (root / "svc" / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /svc\nCMD ["python", "/svc/main.py"]\n')
+    (root / "worker" / "Dockerfile").write_text('FROM python:3.12-slim\nCOPY . /worker\nCMD ["python", "/worker/main.py"]\n')
     (root / "compose.yaml").write_text(
-        "services:\n  svc:\n    build: svc\n    ports: ['9000:9000']\n  worker:\n    build: svc\n    command: [python, -m, worker]\n"
+        "services:\n  svc:\n    build: svc\n    ports: ['9000:9000']\n  worker:\n    build: worker\n"
         "  db:\n    image: postgres:16\n"
     )
     done = subprocess.run([sys.executable, "-m", "dockergen", "import", str(root), "--verify"], capture_output=True, text=True, timeout=300)

@@ -5,16 +5,17 @@ Exit codes: 0 success, 1 a finding (drift, lint), 2 bad input, 3 a bug in docker
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NoReturn
 
 import click
 
 from dockergen import __version__
 from dockergen.completion import environments as complete_environments
 from dockergen.completion import services as complete_services
-from dockergen.errors import DockergenError
+from dockergen.errors import DockergenError, Location, Problem
 from dockergen.spec.path import SPEC_NAME, spec_file
 
 SPEC_OPTION = click.option(
@@ -42,12 +43,28 @@ def _run(command: Callable[[], int]) -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
+    except OSError as exc:
+        # A path given on the command line (or made from one) that the system refuses: too
+        # long, a loop of links, a file where a folder must be. Anything else is a bug.
+        if exc.filename is None or exc.errno not in _PATH_ERRORS:
+            _internal_error(exc)
+        name = str(exc.filename)
+        shown = name if len(name) <= 200 else f"{name[:100]}...{name[-40:]} ({len(name)} characters)"
+        click.echo(Problem(exc.strerror or type(exc).__name__, Location(shown), hint="check the path given").render(), err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug, not bad input: one line, no traceback unless asked
-        if "DOCKERGEN_DEBUG" in __import__("os").environ:
-            raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set DOCKERGEN_DEBUG=1 for a traceback; please report it)", err=True)
-        sys.exit(3)
+        _internal_error(exc)
     sys.exit(code)
+
+
+_PATH_ERRORS = {errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    if "DOCKERGEN_DEBUG" in __import__("os").environ:
+        raise exc
+    click.echo(f"internal error: {type(exc).__name__}: {exc} (set DOCKERGEN_DEBUG=1 for a traceback; please report it)", err=True)
+    sys.exit(3)
 
 
 def render_cache(launched: dict | None) -> bool:

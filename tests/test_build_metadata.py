@@ -236,3 +236,9 @@ def test_buildx_bake_prints_the_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["target"]["api-prod"]["target"] == "prod" and printed["target"]["api-prod"]["tags"] == ["shop/api:prod"]
+
+
+def test_a_compose_alternative_becomes_a_bake_conditional_not_the_variable() -> None:
+    # `${T:+-x}` is `-x` when T is set and nothing otherwise (it was written as T's value).
+    assert hcl.template("a${T:+-x}b") == ('"a${T != "" ? "-x" : ""}b"', ["T"])
+    assert hcl.template("${T+${U:-u}}") == ('"${T != "" ? "${U != "" ? U : "u"}" : ""}"', ["T", "U"])

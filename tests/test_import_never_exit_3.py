@@ -131,3 +131,18 @@ def test_a_brace_in_an_original_name_is_kept_as_written_not_read_as_a_placeholde
         assert services["web"]["container_name"] == "shop-{service}"
         assert services["web"]["networks"]["default"]["aliases"] == ["{x}"]
         assert services["db"]["image"] == "docker.io/library/postgres:{env}"  # (qualified, as any short name)
+
+
+def test_a_folder_holding_more_than_any_repository_is_refused_not_walked_for_hours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockergen.errors import DockergenError
+    from dockergen.importer import discover
+
+    for index in range(30):
+        (tmp_path / f"d{index}").mkdir()
+        (tmp_path / f"d{index}" / "compose.yaml").write_text("services: {web: {image: nginx}}\n")
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 40)  # `dockergen import /`, in miniature
+    with pytest.raises(DockergenError, match="holds more than 40 files and folders") as caught:
+        discover.discover(tmp_path)
+    assert caught.value.problems[0].location.file == str(tmp_path)
+    monkeypatch.setattr(discover, "MAX_ENTRIES", 60)
+    assert len(discover.discover(tmp_path).compose_files) == 30

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dockergen.fingerprint import read_seal
-from dockergen.render.kubernetes.values import cpu, memory, parse, seconds, split_image, Ref
+from dockergen.render.kubernetes.values import Ref, cpu, memory, parse, seconds, split_image, without_interpolation
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "examples" / "fastapi-celery"
@@ -121,7 +121,24 @@ def test_unit_conversions() -> None:
     assert [seconds(d) for d in ("30s", "1m30s", "500ms", "1h", "1.5s")] == [30, 90, 1, 3600, 2]
     assert split_image("registry:5000/team/app:1.2@sha256:" + "a" * 64).name == "registry:5000/team/app"
     assert split_image("registry:5000/team/app").tag is None
-    assert parse("a$${B}${C:-x$$y}$D") == ["a${B}", Ref("C", "x$y", ":-"), Ref("D", None, None)]
+    assert parse("a$${B}${C:-x$$y}$D") == ["a${B}", Ref("C", "x$$y", ":-"), Ref("D", None, None)]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("${C:-x$$y}", "x$y"),  # a default's `$$` is a `$`, as Compose reads it
+        ("${B:-${A}}", "foo"),  # a nested default is interpolated too, not left as text
+        ("${B:-${C:-z}}-${B-}", "z-"),
+        ("${A:+set}", "set"),  # an alternative when the variable has a value...
+        ("${B:+set}", ""),  # ...and nothing when it has none
+        ("${E:+set}|${E+set}", "|set"),  # `:+` wants a non-empty value, `+` any
+        ("${A:?required}", "foo"),
+        ("${B}", None),  # no value at all: the caller decides (a note, no probe)
+    ],
+)
+def test_kubernetes_reads_a_compose_value_as_compose_does(value: str, expected: str | None) -> None:
+    assert without_interpolation(value, {"A": "foo", "E": ""}.get) == expected
 
 
 LINT_SPEC = """\
@@ -224,3 +241,17 @@ def test_a_setting_kubernetes_leaves_out_is_a_located_note(tmp_path: Path, setti
     if result.returncode == 2:
         pytest.fail(f"the spec itself refuses {setting!r}: {result.stderr}")
     assert f"dockergen.yaml:{6 + setting.count(chr(10)) + 1}:5: note: {note}" in result.stdout, result.stdout
+
+
+def test_nested_defaults_and_alternatives_reach_the_manifests_as_compose_reads_them(tmp_path: Path) -> None:
+    from dockergen.pipeline import render
+
+    (tmp_path / "dockergen.yaml").write_text(
+        "version: 1\nproject: demo\noutput: {kubernetes: k8s}\nvariables:\n  A: {default: foo}\n"
+        "services:\n  web:\n    image: nginx:1.27\n"
+        '    environment: {NESTED: "${B:-${A}}", PLUS: "${A:+set}", NONE: "${C:+alt}"}\n'
+        '    command: ["echo", "${B:-${A}}", "${A:+on}"]\n'
+    )
+    files = {f.path: f.content for f in render(tmp_path / "dockergen.yaml").files}
+    assert "  NESTED: foo\n  PLUS: set\n  NONE: \"\"\n" in files["k8s/base/web-env-configmap.yaml"]
+    assert '- echo\n            - foo\n            - "on"\n' in files["k8s/base/web-deployment.yaml"]

@@ -5,6 +5,7 @@ removes a value and so is not a pass-through, warned about where it removes noth
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.tools import compose_config
+from tests.tools import compose, compose_config
 
 NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,8}", fullmatch=True)
 # What Compose passes through and its dotenv reader sets, beyond what `${...}` can name (Spring's relaxed binding).
@@ -80,3 +81,25 @@ def test_kubernetes_leaves_passed_variables_out_and_says_so(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert "services.app.pass_env: left out of Kubernetes: a pod has no host environment" in result.stdout
     assert not any("AWS_PROFILE" in p.read_text() for p in (folder / "k8s").rglob("*.yaml"))
+
+
+# A Compose value whose defaults and alternatives hold variables of their own (`${B:-${A}}`).
+_VAR = st.sampled_from(["A", "B", "C_1", "D"])
+NESTED = st.recursive(
+    st.sampled_from(["x", "$$", "-", ""]) | _VAR.map(lambda n: "${" + n + "}"),
+    lambda inner: st.tuples(_VAR, st.sampled_from([":-", "-", ":+", "+", ":?"]), inner).map(lambda t: "${" + t[0] + t[1] + t[2] + "}"),
+    max_leaves=4,
+)
+# Every variable compose-go reads in a text, wherever it is (the judge's own reading).
+_READ = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(NESTED, min_size=1, max_size=3))
+def test_the_env_example_sets_every_variable_compose_reads_nested_ones_too(tmp_path_factory: Any, values: list[str]) -> None:
+    folder = write(tmp_path_factory.mktemp("p"), {"environment": {f"V{i}": v for i, v in enumerate(values)}})
+    assert dockergen(folder, "render", "-q").returncode == 0
+    read = {a or b for v in values for a, b in _READ.findall(v) if a or b}
+    env_file = folder / ".env.example"  # none when no value reads a variable
+    lines = env_file.read_text().splitlines() if env_file.exists() else []
+    assert {line.split("=", 1)[0] for line in lines if line and not line.startswith("#")} == read, values

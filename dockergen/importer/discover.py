@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockergen.containment import outside_reason
+from dockergen.errors import DockergenError, Location
 from dockergen.safe_read import MAX_BYTES, Unreadable, read_regular
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".idea", ".vscode",
 }  # fmt: skip
+# Far more than any repository holds outside the folders above (the Linux kernel: ~90,000).
+MAX_ENTRIES = 200_000
 NOT_A_DOCKERFILE = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".bak", ".orig", ".swp", ".md", ".txt",
                     ".dockerignore", ".sh", ".py", ".json", ".yml", ".yaml", ".lock", ".rej", "~")  # fmt: skip
 DOCKERFILE_NAME = re.compile(
@@ -79,8 +82,16 @@ def discover(root: Path) -> Inventory:
     """Walk ``root`` (not following symlinked folders) and sort the files by role."""
     roles: dict[str, list[str]] = {role: [] for role in ("dockerfile", "compose", "env", "ignore", "command", "yaml")}
     skipped: list[tuple[str, str]] = []
+    walked = 0
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        walked += len(dirs) + len(files)
+        if walked > MAX_ENTRIES:  # `dockergen import /` would walk every disk for hours
+            raise DockergenError.single(
+                f"holds more than {MAX_ENTRIES:,} files and folders (outside {', '.join(sorted(SKIP_DIRS)[:3])} ...): not one repository",
+                location=Location(str(root)),
+                hint="import the repository's own folder",
+            )
         for name in sorted(files):
             path = Path(folder) / name
             rel = path.relative_to(root).as_posix()

@@ -26,7 +26,8 @@ def literal(text: str) -> str:
 def template(text: str) -> tuple[str, list[str]]:
     """A Compose-interpolated string (``${VAR}``, ``${VAR:-default}``, ``$$``) as an HCL
     template reading Bake variables, and the variables it reads (for ``variable`` blocks).
-    ``:?`` and ``?`` (required) read the variable as it is."""
+    ``:?`` and ``?`` (required) read the variable as it is; a Bake variable is never unset
+    (its default is ``""``), so ``-`` and ``+`` read an empty one as unset."""
     parts: list[str] = []
     names: list[str] = []
     position = 0
@@ -44,6 +45,10 @@ def template(text: str) -> tuple[str, list[str]]:
             fallback = template(default)
             names += fallback[1]
             parts.append("${" + name + ' != "" ? ' + name + " : " + fallback[0] + "}")
+        elif op in (":+", "+"):  # the alternative when the variable is set, else nothing
+            alternative = template(default or "")
+            names += alternative[1]
+            parts.append("${" + name + ' != "" ? ' + alternative[0] + ' : ""}')
         else:
             parts.append("${" + name + "}")
     parts.append(_literal_body(text[position:]))

@@ -15,8 +15,17 @@ from dockergen.sensitive import looks_secret
 from dockergen.spec.model import Spec
 from dockergen.text import forbidden_character
 
+# How deep `${A:-${B:-${C}}}` may nest: Compose takes any depth, a regular expression a
+# fixed one, so `interpolation_error` refuses deeper (no reader of the pattern misses a variable).
+MAX_NESTING = 4
+
+
+def _braces(depth: int) -> str:
+    return r"\{[^{}]*\}" if depth == 0 else r"\{(?:[^{}]|" + _braces(depth - 1) + r")*\}"
+
+
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, $VAR; $$ is a literal $.
-INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|" + _braces(MAX_NESTING - 1) + r")*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -38,10 +47,12 @@ def interpolation_error(text: str) -> str | None:
     return None
 
 
-def _braced(text: str, start: int) -> tuple[int, str | None]:
+def _braced(text: str, start: int, depth: int = 0) -> tuple[int, str | None]:
     name = _VARIABLE.match(text, start + 2)
     if name is None:
         return start, f"`${{` at character {start + 1} does not start a variable name"
+    if depth > MAX_NESTING:
+        return start, f"`${{{name[0]}` is nested more than {MAX_NESTING} deep in other `${{...}}` defaults (dockergen reads no deeper)"
     at = name.end()
     if text.startswith("}", at):
         return at + 1, None
@@ -55,7 +66,7 @@ def _braced(text: str, start: int) -> tuple[int, str | None]:
         if text[at] == "}":
             return at + 1, None
         if text.startswith("${", at):
-            at, error = _braced(text, at)
+            at, error = _braced(text, at, depth + 1)
             if error:
                 return at, error
         elif text[at] == "{":
@@ -132,6 +143,19 @@ def interpolated_texts(documents: dict[str, dict[str, Any]]) -> dict[str, list[s
     return {env: interpolated(doc) for env, doc in documents.items()}
 
 
+def references(value: str) -> list[tuple[str, str | None, str | None]]:
+    """The (name, operator, argument) of every variable Compose reads in ``value``, those in
+    a default or an alternative (`${B:-${A}}`) too: Compose interpolates them as well."""
+    found = []
+    for match in INTERPOLATION.finditer(value):
+        name, op, arg = match.group(1) or match.group(4), match.group(2), match.group(3)
+        if name:
+            found.append((name, op, arg))
+            if arg and "$" in arg:
+                found += references(arg)
+    return found
+
+
 def collect_variables(documents: dict[str, dict[str, Any]], texts: dict[str, list[str]] | None = None) -> dict[str, VariableUse]:
     """Every ``${VAR}`` that Compose will interpolate, per environment document; ``texts``:
     their ``interpolated_texts``, when already walked."""
@@ -142,7 +166,7 @@ def collect_variables(documents: dict[str, dict[str, Any]], texts: dict[str, lis
         for value in texts[env]:
             uses = parsed.get(value)
             if uses is None:
-                uses = parsed[value] = [(m.group(1) or m.group(4), m.group(2), m.group(3)) for m in INTERPOLATION.finditer(value) if m.group(1) or m.group(4)]
+                uses = parsed[value] = references(value)
             for name, op, arg in uses:
                 use = found.setdefault(name, VariableUse(name))
                 use.environments.add(env)

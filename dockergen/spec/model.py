@@ -106,6 +106,8 @@ IgnorePattern = Annotated[str, AfterValidator(_ignore_pattern)]
 # (<>:"|?* and backslash), are globs in .gitattributes and .dockerignore (*?[), or split Compose's
 # short volume syntax (`./context:/app` for the source mount).
 _UNPORTABLE = set('<>:"|?*\\[')
+# The longest file name (one path component, in bytes) and path Linux and macOS file systems take.
+NAME_MAX, PATH_MAX = 255, 1024
 
 
 def _project_path(path: str) -> str:
@@ -119,6 +121,8 @@ def _project_path(path: str) -> str:
         raise ValueError(f"{path!r} holds {' '.join(unportable)}, which a file name cannot carry everywhere (use letters, digits, `-`, `_`, `.`, `/`)")
     if path.startswith("-") or any(part != part.strip() for part in path.split("/")):
         raise ValueError(f"{path!r} may not start with `-` or have a name starting or ending with a space")
+    if any(len(part.encode("utf-8")) > NAME_MAX for part in path.split("/")) or len(path.encode("utf-8")) > PATH_MAX:
+        raise ValueError(f"no file system holds a file name over {NAME_MAX} bytes or a path over {PATH_MAX}: shorten {path[:60]!r}...")
     return path
 
 

@@ -45,7 +45,7 @@ def exec_command(hc: ResolvedHealthcheck, service: ResolvedService, defaults: di
     test = list(hc.test or ())
     if not test or test[0] == "NONE":
         return None
-    args = [without_interpolation(arg, defaults) for arg in test[1:]]
+    args = [without_interpolation(arg, defaults.get) for arg in test[1:]]
     if any(arg is None for arg in args):
         return None
     words = [arg for arg in args if arg is not None]

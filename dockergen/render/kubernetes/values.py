@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockergen import durations
@@ -54,8 +55,9 @@ class Ref:
     """A `${VAR}` in a Compose value."""
 
     name: str
-    default: str | None  # `${VAR:-d}` / `${VAR-d}`
+    default: str | None  # `${VAR:-d}` / `${VAR-d}`: `d` as written (it may hold `${...}` and `$$`)
     operator: str | None  # `:-`, `-`, `:?`, `?`, `:+`, `+`
+    alternative: str | None = None  # `${VAR:+a}` / `${VAR+a}`: `a` as written
 
 
 Part = str | Ref
@@ -72,9 +74,8 @@ def parse(value: str) -> list[Part]:
             parts.append("$")
         else:
             name = match.group(1) or match.group(4)
-            operator = match.group(2)
-            default = match.group(3) if operator in (":-", "-") else None
-            parts.append(Ref(name, None if default is None else default.replace("$$", "$"), operator))
+            operator, operand = match.group(2), match.group(3)
+            parts.append(Ref(name, operand if operator in (":-", "-") else None, operator, operand if operator in (":+", "+") else None))
         last = match.end()
     if last < len(value):
         parts.append(value[last:])
@@ -87,20 +88,32 @@ def parse(value: str) -> list[Part]:
     return merged
 
 
-def without_interpolation(value: str, defaults: dict[str, str]) -> str | None:
-    """``value`` with every `${VAR}` replaced by its default (inline, else ``defaults``);
-    None when one has none."""
+def without_interpolation(value: str, lookup: Callable[[str], str | None]) -> str | None:
+    """``value`` with every `${VAR}` replaced as ``substituted`` reads it; None when one
+    has no value."""
     out = []
     for part in parse(value):
         if isinstance(part, str):
             out.append(part)
-        elif part.default is not None:
-            out.append(part.default)
-        elif part.name in defaults:
-            out.append(defaults[part.name])
-        else:
+            continue
+        text = substituted(part, lookup)
+        if text is None:
             return None
+        out.append(text)
     return "".join(out)
+
+
+def substituted(ref: Ref, lookup: Callable[[str], str | None]) -> str | None:
+    """What ``ref`` reads when each variable's value is ``lookup(name)`` (None: it has none):
+    an inline default first, interpolated as Compose interpolates it (`${A:-${B}}`, `$$`);
+    a `:+` alternative only when the variable has a value (`+`: even an empty one)."""
+    if ref.default is not None:
+        return without_interpolation(ref.default, lookup)
+    value = lookup(ref.name)
+    if ref.alternative is not None:
+        chosen = value is not None and (value != "" or ref.operator == "+")
+        return without_interpolation(ref.alternative, lookup) if chosen else ""
+    return value
 
 
 def expansion_literal(text: str) -> str:

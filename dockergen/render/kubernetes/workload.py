@@ -35,6 +35,7 @@ from dockergen.render.kubernetes.values import (
     parse,
     seconds,
     split_image,
+    substituted,
     without_interpolation,
 )
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, ResolvedService, image_repository, setter_path
@@ -453,7 +454,7 @@ class _Workload:
 
     def _image(self) -> str:
         raw = self.service.image or ""
-        image = without_interpolation(raw, self.defaults)
+        image = without_interpolation(raw, self.defaults.get)
         if image is None:
             path = self.where("image") if self.service.plan is None else ("services", self.service.plan.service, "build", "image")
             raise DockergenError.single(
@@ -499,10 +500,9 @@ class _Workload:
         return variable in self.secrets or looks_secret(variable)
 
     def _default(self, ref: Ref, path: PathT) -> str:
-        if ref.default is not None:
-            return ref.default
-        if ref.name in self.defaults:
-            return self.defaults[ref.name]
+        value = substituted(ref, self.defaults.get)
+        if value is not None:
+            return value
         self.ctx.note(path, f"${{{ref.name}}} has no default: empty in Kubernetes (set it in `variables`)")
         return ""
 

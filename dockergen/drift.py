@@ -30,7 +30,8 @@ def find_drift(spec_path: Path, out_dir: Path, changes: list[Change], templates_
         if not change.changes:
             continue
         if change.path == GITATTRIBUTES:
-            drift.append(Drift(change.path, "gitattributes", "the linguist-generated block is out of date", change))
+            state = "missing: the spec produces it" if change.action == "create" else "out of date"
+            drift.append(Drift(change.path, "gitattributes", f"{state} (the linguist-generated block)", change))
         elif change.action == "create":
             drift.append(Drift(change.path, "missing", "missing: the spec produces it", change))
         elif change.action == "delete":

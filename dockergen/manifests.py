@@ -162,5 +162,19 @@ def installed_for_tests(build: Build, context: Path) -> set[str] | None:
     return names
 
 
+def installed_for_prod(build: Build, context: Path) -> set[str] | None:
+    """Distributions the python prod image installs (the runtime dependencies only), or None
+    when that cannot be read here."""
+    py = build.python or Python()
+    if py.package_manager == "pip" and py.requirements != "pyproject.toml":
+        return requirement_names(context, py.requirements) if py.requirements else set()
+    data = _pyproject(context)
+    if data is None:
+        return None
+    listed = table(data, "project").get("dependencies")
+    names = {_name(r) for r in listed if isinstance(r, str)} if isinstance(listed, list) else set()
+    return names | {_name(str(k)) for k in table(data, "tool", "poetry", "dependencies")}
+
+
 def runs_pytest(command: list[str]) -> bool:
     return any(word == "pytest" or word.endswith("/pytest") for word in command)

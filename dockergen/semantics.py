@@ -7,6 +7,7 @@ resolution stays a pure layering step.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -21,11 +22,12 @@ from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
 from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
+from dockergen.render.dockerfile import python_stage_command
 from dockergen.render.support import interpolated_texts, interpolation_error, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import ARG_NAME, Build
+from dockergen.spec.model import ARG_NAME, Build, Python
 from dockergen.text import is_number
 
 PathT = tuple[str | int, ...]
@@ -65,6 +67,7 @@ def check_project(
             *_ports(documents[env.info.name], env, source),
             *_compose_features(documents[env.info.name], env, project, source),
             *_graceful_shutdown(env, source),
+            *_nothing_runs(env, project.spec.templates is not None, source),
         ]:
             path, message, hint, severity, same = (*finding, *("error", None)[len(finding) - 3 :])
             key = (path, same or message, hint, severity)
@@ -673,3 +676,35 @@ def _graceful_shutdown(env: ResolvedEnvironment, source: SourceMap) -> list[Find
                 )
             )
     return problems
+
+
+def _nothing_runs(env: ResolvedEnvironment, own_templates: bool, source: SourceMap) -> list[Finding]:
+    """A python image whose dev or prod stage has no CMD, run without a `command`: the
+    container starts the base image's `python3`, which exits at once (and restarts forever).
+    A project's own templates, or a CMD among the stage's hooks, may run something."""
+    out: list[Finding] = []
+    for name, service in env.services.items():
+        plan = service.plan
+        if plan is None or service.test_of is not None or plan.build.family != "python" or own_templates:
+            continue
+        stage = plan.build.builtin_stage(service.target)
+        if stage not in ("dev", "prod") or service.settings.command is not None or service.settings.entrypoint is not None:
+            continue
+        py = plan.build.python or Python()
+        hooks = plan.build.hooks
+        steps = [*((hooks.stages or {}).get(plan.build.stage_name(stage)) or (hooks.stages or {}).get(stage) or [])] if hooks else []
+        if python_stage_command(py, plan.container_port, stage) is not None or any(re.match(r"\s*(CMD|ENTRYPOINT)\b", s, re.I) for s in steps):
+            continue
+        builder = ("services", plan.service, "build")
+        path = (*builder, "python") if (*builder, "python") in source.positions else builder
+        if py.app is not None:  # its server binds the port
+            out.append((builder, "`python.app` is served on `build.port`, which is not set: the image runs nothing",
+                        "set `build.port` to the port the app listens on"))  # fmt: skip
+        elif stage == "dev" and py.prod_command:
+            out.append((path, "the dev image runs nothing: `python.prod_command` is set and `python.dev_command` is not",
+                        f"set `python.dev_command` too (e.g. {json.dumps(py.prod_command)}), or the service's `command` in dev"))  # fmt: skip
+        else:
+            out.append((path, "the image runs nothing: no `python.app`, `python.prod_command` or `command` (the container would start python "
+                        "and exit)", "set `python.app` to the web app (`module:app`, or `module:create_app()` for an app factory), or "
+                        "`python.prod_command` and `python.dev_command` to what it runs (a worker, a script), or the service's `command`"))  # fmt: skip
+    return out

@@ -112,7 +112,8 @@ def test_a_one_stage_build_is_its_dockerfile_and_needs_no_target(tmp_path: Path)
     assert "\nFROM python:3.12-slim\n" in dockerfile_text and " AS " not in dockerfile_text
     assert "target" not in app and "environments" not in app
     assert not text.splitlines()[0].startswith("#")  # no `$schema=` line unless asked (import --schema)
-    assert plan.spec["defaults"]["healthcheck"] == {"test": None}  # redis's preset probe off; no probe anywhere, no timings to spell out
+    # redis's preset probe off (said on the line of the lone environment); no probe anywhere, no timings to spell out
+    assert plan.spec["environments"]["dev"]["defaults"]["healthcheck"] == {"test": None} and "defaults" not in plan.spec
     assert not [line for line in text.splitlines() if line.strip().startswith(("family:", "target:", "context:", "stages:", "- name:"))]
 
 
@@ -207,7 +208,8 @@ def test_the_policies_switched_off_are_said_in_the_report_and_inert_ones_are_not
         files[f"compose.{kind}.yaml"] = "services:\n  s0:\n    environment: {MODE: x}\n"
     plan, text, differences, _ = _imported(root, files)
     assert differences == []
-    defaults = plan.spec.get("defaults") or {}
+    lone = [env.get("defaults") or {} for env in plan.spec["environments"].values()] if len(plan.spec["environments"]) == 1 else [{}]
+    defaults = plan.spec.get("defaults") or lone[0]  # a lone environment's line says the switches
     assert "debug_port" not in defaults
     assert not [line for line in text.splitlines() if line.lstrip().startswith("#")]  # no Dockerfile comments, so no comments
     switched = [d for d in plan.decisions if d.what == "defaults: built-in policies switched off"]

@@ -523,7 +523,7 @@ def test_a_probe_writes_only_the_timings_the_renderer_would_not_give_it(tmp_path
     root = write_tree(tmp_path / "probes", {"compose.yaml": "services:\n" + services})
     plan, rendered, result = imported(root, use_cli=True)
     assert unexplained(result) == []
-    hc = plan.spec["defaults"]["healthcheck"]
+    hc = plan.spec["environments"]["dev"]["defaults"]["healthcheck"]  # the lone environment says the switches
     assert hc["timeout"] == "30s" and hc["start_period"] == "0s" and "interval" not in hc and "retries" not in hc
     for name, timings in own.items():
         written = plan.spec["services"][name].get("healthcheck") or {}

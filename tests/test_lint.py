@@ -46,8 +46,13 @@ CASES: dict[str, tuple[str, str]] = {
     "DG024": (f"db:\n    {DB}\n    secrets: [k]", f"db:\n    {DB}\n    secrets: [k]"),
     "DG025": (f"db:\n    {DB}", f"db:\n    {DB}"),
     # The spec itself is the one file in the context here: as requirements it names no pytest.
-    "DG030": ("api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml}}",
-              "api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml, test_command: [python, -m, unittest]}}"),
+    "DG030": ("api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml}}\n    command: [python, m.py]",
+              "api:\n    build: {family: python, context: ., python: {requirements: dockergen.yaml, test_command: [python, -m, unittest]}}\n"
+              "    command: [python, m.py]"),
+    # Neither names gunicorn; a prod_command is the user's own server.
+    "DG031": ('api:\n    build: {family: python, context: ., port: 8000, python: {requirements: dockergen.yaml, app: "m:app", interface: wsgi}}',
+              'api:\n    build: {family: python, context: ., port: 8000, python: {requirements: dockergen.yaml, app: "m:app", interface: wsgi, '
+              'prod_command: [python, m.py]}}'),
 }
 
 # The Kubernetes rules look at the manifests, rendered when the spec asks for them.

@@ -172,7 +172,7 @@ BASE: dict[str, Any] = {
             },
         },
         "worker": {
-            "build": {"family": "python", "context": "worker", "python": {"package_manager": "uv", "app": "app.main:app", "tuning": {"timeout": 30, "keep_alive": 5}}},
+            "build": {"family": "python", "context": "worker", "port": 8001, "python": {"package_manager": "uv", "app": "app.main:app", "tuning": {"timeout": 30, "keep_alive": 5}}},
         },
         "job": {
             "target": "run",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dockergen.fingerprint import fast_clean
+from dockergen.fingerprint import LOCK_NAME, fast_clean
 
 
 def check(spec: Path, *, show_diff: bool, output_format: str, out: Path | None = None) -> int:
@@ -51,7 +51,10 @@ def _report(drift: list, output_format: str, spec: Path) -> int:  # list[Drift]
     elif drift:
         for item in drift:
             click.echo(f"{item.path}: {item.reason}")
-        click.echo(f"{len(drift)} file(s) drifted from {spec}; {_next_step(drift, spec)}", err=True)
+        # No lock: render, which always writes one, never ran here.
+        unrendered = any(d.path == LOCK_NAME and d.change.action == "create" for d in drift)
+        what = f"{spec} is not rendered yet ({len(drift)} files missing)" if unrendered else f"{len(drift)} file(s) drifted from {spec}"
+        click.echo(f"{what}; {_next_step(drift, spec)}", err=True)
     return 1 if drift else 0
 
 

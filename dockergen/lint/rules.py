@@ -533,6 +533,33 @@ def _test_stage_without_pytest(view: ImageView) -> Iterator[Hit]:
 
 
 
+@rule(
+    "DG031", "prod-server-not-installed", "warning", scope="image",
+    summary="A python prod image serves `app` with a server its runtime dependencies do not install.",
+    why="The prod container fails at once (`gunicorn: not found`) and restarts forever; dev and test may still work.",
+    fix="Add the server (gunicorn; uvicorn for an ASGI app) to the runtime requirements or `[project] dependencies`, "
+    "or set `python.server` to the one installed.",
+)  # fmt: skip
+def _prod_server_not_installed(view: ImageView) -> Iterator[Hit]:
+    build = view.plan.build
+    py = build.python or Python()
+    if build.family != "python" or build.base_image is not None or py.app is None or py.prod_command is not None or view.plan.container_port is None:
+        return  # an own base image may bring it; a prod_command is the user's own
+    if build.hooks and ("gunicorn" in repr(build.hooks) or "uvicorn" in repr(build.hooks)):
+        return
+    context = Path(view.source.file).parent / build.context
+    names = manifests.installed_for_prod(build, context) if context.is_dir() else None
+    if names is None:
+        return
+    needed = ["uvicorn"] if py.interface == "asgi" else []
+    needed += ["gunicorn"] if py.server == "gunicorn" or py.interface == "wsgi" else []
+    missing = [n for n in needed if n not in names]
+    if missing:
+        at = ("services", view.plan.service, "build", "python")
+        yield Hit(f"the prod server runs {' and '.join(f'`{n}`' for n in missing)}, which the runtime dependencies do not install",
+                  spec_path=at if view.source.has(at) else at[:3])  # fmt: skip
+
+
 # ---- rules on a service's Kubernetes Deployment (``ServiceView.kubernetes``) ---------
 
 K8S = ("kubernetes",)

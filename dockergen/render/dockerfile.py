@@ -122,9 +122,9 @@ def dockerfile_context(plan: ImagePlan, header: str, build_args: tuple[str, ...]
         return {
             **common,
             "install": python_install(py),
-            "dev_command": py.dev_command or _python_dev_command(py, port),
+            "dev_command": python_stage_command(py, port, "dev"),
             "test_command": py.test_command,
-            "prod_command": py.prod_command or _python_prod_command(py, port),
+            "prod_command": python_stage_command(py, port, "prod"),
         }
     node = build.node or Node()
     pm = presets.PACKAGE_MANAGERS[node.package_manager]
@@ -240,16 +240,30 @@ def _node_major(node: Any) -> int:
     return int(node.version.split(".")[0])
 
 
+def python_stage_command(py: Python, port: int | None, stage: str) -> list[str] | None:
+    """The CMD of a python build's dev or prod stage: its own command, else the server of
+    `app` (which needs the port); None: the stage runs nothing."""
+    if stage == "dev":
+        return py.dev_command or _python_dev_command(py, port)
+    return py.prod_command or _python_prod_command(py, port)
+
+
 def _python_dev_command(py: Any, port: int | None) -> list[str] | None:
     if py.app is None or port is None:
         return None
     if py.interface == "wsgi":
         server = ["gunicorn", "--reload", "--bind", f"0.0.0.0:{port}", py.app]
     else:
-        server = ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--reload"]
+        server = ["uvicorn", *_uvicorn_app(py.app), "--host", "0.0.0.0", "--port", str(port), "--reload"]
     if py.debug_port is None:
         return server
     return ["python", "-m", "debugpy", "--listen", f"0.0.0.0:{py.debug_port}", "-m", *server]
+
+
+def _uvicorn_app(app: str) -> list[str]:
+    """uvicorn's arguments for `python.app`: a factory (`pkg:create_app()`) is named without
+    the call and flagged, where gunicorn takes the call as it is written."""
+    return ["--factory", app.removesuffix("()")] if app.endswith("()") else [app]
 
 
 # Flag of each `python.tuning` field, per production server.
@@ -276,7 +290,7 @@ def _python_prod_command(py: Any, port: int | None) -> list[str] | None:
         for part in (flag, str(value))
     ]  # fmt: skip
     if uvicorn:
-        return ["uvicorn", py.app, "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers), *tuning]
+        return ["uvicorn", *_uvicorn_app(py.app), "--host", "0.0.0.0", "--port", str(port), "--workers", str(py.workers), *tuning]
     command = ["gunicorn", "--bind", f"0.0.0.0:{port}", "--workers", str(py.workers), "--access-logfile", "-", *tuning]
     if py.interface == "asgi":
         command += ["--worker-class", "uvicorn.workers.UvicornWorker"]

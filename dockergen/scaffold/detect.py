@@ -46,6 +46,7 @@ class App:
     python_version: str = "3.12"
     manager: str = "pip"  # python.package_manager: pip | uv | poetry | pdm
     has_pytest: bool = True
+    test_command: list[str] | None = None  # the framework's own test runner, when there is no pytest
     requirements: str | None = None
     dev_requirements: str | None = None
     test_requirements: str | None = None
@@ -55,6 +56,7 @@ class App:
     server: str = "gunicorn"
     framework: str | None = None
     command: list[str] | None = None  # what a python app without a web server runs, in dev and prod
+    runs_nothing: str | None = None  # why init cannot tell what the python app's image would run
     # node
     node_version: str = "20"
     serve: str = "node"
@@ -95,10 +97,9 @@ def detect(root: Path) -> Detection:
     for directory in _candidates(root):
         where = "the directory" if directory == root else directory.relative_to(root).as_posix()
         app = _detect_dir(root, directory)
-        if app is not None and app.family == "python" and app.framework is None and app.command is None:
+        if app is not None and app.runs_nothing is not None:
             # A library, or a program init cannot tell how to start: its image would run nothing.
-            left_out.append(f"{where}: a Python project with nothing to run (no web app, task queue worker or "
-                            "script with `if __name__ == \"__main__\":`)")  # fmt: skip
+            left_out.append(f"{where}: {app.runs_nothing}")
         elif app is not None:
             apps.append(app)
         elif (other := _unsupported(directory, loose=directory == root)) is not None:
@@ -176,8 +177,9 @@ def _detect_dir(root: Path, directory: Path) -> App | None:
     if (directory / "package.json").is_file():
         return _node(directory, context)
     python_markers = ["requirements.txt", "pyproject.toml", "Pipfile", "setup.py", "poetry.lock", "uv.lock", "pdm.lock"]
-    if any((directory / m).is_file() for m in python_markers):
-        return _python(directory, context, [m for m in python_markers if (directory / m).is_file()])
+    evidence = [m for m in python_markers if (directory / m).is_file()] or _requirement_folder(directory)[:1]
+    if evidence:
+        return _python(directory, context, evidence)
     return None
 
 
@@ -245,6 +247,8 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     deps |= {str(d).lower().replace("_", "-") for d in manifests.table(poetry, "dependencies") if str(d).lower() != "python"}
     deps |= _pipfile_names(directory)
     _python_manager(directory, project, poetry, app)
+    if app.requirements and app.requirements != "pyproject.toml":
+        deps |= manifests.requirement_names(directory, app.requirements) or set()  # requirements/prod.txt, say
     app.python_version = _python_version(directory, project, poetry)
     # The servers must be runtime dependencies (prod installs only those); the framework may
     # be told by a group too.
@@ -260,9 +264,14 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             app.notes.append("add `uvicorn` to your requirements: the dev and prod servers run on it")
     elif "gunicorn" not in deps:
         app.notes.append("add `gunicorn` to your requirements: the WSGI servers run on it")
-    app.app_module = _python_entry(sources, app.framework) if app.framework else None
-    if app.framework and app.app_module is None:
-        app.notes.append("no ASGI/WSGI app found: set `python.app` (module:variable), or give the service a `command`")
+    app.app_module, factory_note = _python_entry(sources, app.framework) if app.framework else (None, None)
+    if app.framework is None and app.command is None:
+        app.runs_nothing = "a Python project with nothing to run (no web app, task queue worker or script with `if __name__ == \"__main__\":`)"
+    elif app.framework and app.app_module is None:
+        # A spec without it would render an image that runs nothing, which render refuses.
+        looked = "a wsgi.py with `application`" if app.framework == "django" else "`app = ...` of the framework, or a factory `create_app()`"
+        app.runs_nothing = (f"a {app.framework} project whose application init could not find ({factory_note or f'no {looked} in a module'}): "
+                            "add its service by hand, with `python.app: \"module:app\"` (or `\"module:create_app()\"`)")  # fmt: skip
     elif app.app_module:
         if app.app_module.startswith("src."):
             # A src layout: its package imports itself as `pkg`, never as `src.pkg`.
@@ -270,7 +279,7 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
             app.env["PYTHONPATH"] = "/app/src"
         _health_route(sources, app)
     if app.framework == "django":
-        app.notes.append("Django answers only the hosts in ALLOWED_HOSTS: add \"127.0.0.1\" (the healthcheck's) and the ones users reach it by")
+        _django(directory, sources, app)
     if deps & POSTGRES_PY or ("sqlalchemy" in deps and deps & POSTGRES_PY):
         app.needs.add("postgres")
     if deps & REDIS_PY:
@@ -278,10 +287,24 @@ def _python(directory: Path, context: str, evidence: list[str]) -> App:
     return app
 
 
+# `ALLOWED_HOSTS = ["*"]`, or one that lists 127.0.0.1: the healthcheck's Host is answered.
+DJANGO_HOSTS = re.compile(r"""^ALLOWED_HOSTS\s*=.*["'](\*|127\.0\.0\.1)["']""", re.MULTILINE)
+
+
+def _django(directory: Path, sources: list[tuple[Path, str]], app: App) -> None:
+    """Django's own test runner (unittest discovery finds no settings), and the hosts it answers."""
+    if not app.has_pytest and (directory / "manage.py").is_file():
+        app.test_command = ["python", "manage.py", "test"]
+    if not any(relative.name == "settings.py" and DJANGO_HOSTS.search(text) for relative, text in sources):
+        app.notes.append("Django answers only the hosts in ALLOWED_HOSTS: add \"127.0.0.1\" (the healthcheck's) and the ones users reach it by")
+
+
 MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 CELERY_APP = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(?:celery\.)?Celery\(", re.MULTILINE)
 ARQ_SETTINGS = re.compile(r"^class\s+(\w*Settings)\b", re.MULTILINE)
 DRAMATIQ_ACTOR = re.compile(r"^@(?:dramatiq\.)?actor\b", re.MULTILINE)
+RQ_IMPORT = re.compile(r"^\s*(?:from\s+rq\b|import\s+rq\b)", re.MULTILINE)
+HUEY_APP = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(?:huey\.)?(?:Redis|PriorityRedis|RedisExpire|Sqlite|Memory|File)?Huey\(", re.MULTILINE)
 MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*["']__main__["']\s*:""", re.MULTILINE)
 SCRIPT_NAMES = ("main.py", "app.py", "run.py", "worker.py", "bot.py", "cli.py", "server.py")
 
@@ -339,6 +362,12 @@ def _worker_command(relative: Path, text: str, deps: set[str]) -> list[str] | No
         return ["arq", f"{module}.{match[1]}"]
     if "dramatiq" in deps and DRAMATIQ_ACTOR.search(text):
         return ["dramatiq", module]
+    if "huey" in deps and (match := HUEY_APP.search(text)):
+        return ["huey_consumer", f"{module}.{match[1]}"]
+    if "rq" in deps and RQ_IMPORT.search(text):
+        # Its jobs are imported by the name they were queued under, from the working
+        # directory; it connects to RQ_REDIS_URL (the starter sets it beside REDIS_URL).
+        return ["rq", "worker"]
     return None
 
 
@@ -362,6 +391,19 @@ def _pipfile_names(directory: Path) -> set[str]:
 
 
 LOCKFILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
+# A requirements/ folder's files, best first: the prod image's (prod.txt usually includes
+# base.txt), the dev stage's, the test stage's.
+PROD_REQUIREMENTS = ("prod", "production", "base", "common", "main", "requirements")
+DEV_REQUIREMENTS = ("dev", "development", "local")
+TEST_REQUIREMENTS = ("test", "tests", "testing", "ci")
+
+
+def _requirement_folder(directory: Path) -> list[str]:
+    """The pip requirement files of a `requirements/` folder, as spec paths."""
+    try:
+        return sorted(f"requirements/{p.name}" for p in (directory / "requirements").glob("*.txt") if p.is_file() and SAFE_WORD.fullmatch(p.name))
+    except OSError:
+        return []
 
 
 def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: App) -> None:
@@ -373,12 +415,15 @@ def _python_manager(directory: Path, project: dict[str, Any], poetry: Any, app: 
         names = manifests.pyproject_names(directory) or set()
     else:
         app.manager = "pip"
+        folder = _requirement_folder(directory)
         for candidate, attr in (
-            (["requirements.txt"], "requirements"),
-            (["requirements-dev.txt", "dev-requirements.txt", "requirements/dev.txt"], "dev_requirements"),
-            (["requirements-test.txt", "test-requirements.txt", "requirements/test.txt"], "test_requirements"),
+            (["requirements.txt", *(f"requirements/{n}.txt" for n in PROD_REQUIREMENTS)], "requirements"),
+            (["requirements-dev.txt", "dev-requirements.txt", *(f"requirements/{n}.txt" for n in DEV_REQUIREMENTS)], "dev_requirements"),
+            (["requirements-test.txt", "test-requirements.txt", *(f"requirements/{n}.txt" for n in TEST_REQUIREMENTS)], "test_requirements"),
         ):
             setattr(app, attr, next((c for c in candidate if (directory / c).is_file()), None))
+        if app.requirements is None and len(folder) == 1 and folder[0] not in (app.dev_requirements, app.test_requirements):
+            app.requirements = folder[0]  # the one file there is
         if app.requirements is None and project:
             app.requirements = "pyproject.toml"
         listed = [r for r in (app.requirements, app.dev_requirements, app.test_requirements) if r and r != "pyproject.toml"]
@@ -429,25 +474,49 @@ APP_ASSIGNMENT = re.compile(r"^(\w+)\s*(?::[^=]+)?=\s*(FastAPI|Flask|Starlette|Q
 
 
 # `app = create_app()`: a factory's product, in a module that imports the framework.
-APP_FROM_FACTORY = re.compile(r"^(app|application|api)\s*(?::[^=]+)?=\s*[A-Za-z_][\w.]*\(", re.MULTILINE)
+APP_FROM_FACTORY = re.compile(r"^(app|application|api)\s*(?::[^=]+)?=\s*([A-Za-z_][\w.]*)\(", re.MULTILINE)
+# `def create_app(config=None):`, a factory gunicorn (and uvicorn's --factory) can call with no
+# arguments: every parameter has a default, or is `*args` / `**kwargs`.
+FACTORY_DEF = re.compile(r"^(?:async\s+)?def\s+((?:create|make|build|get)_(?:\w+_)?app(?:lication)?|app_factory)\s*\(([^)]*)\)", re.MULTILINE)
 
 
-def _python_entry(sources: list[tuple[Path, str]], framework: str | None) -> str | None:
+def _python_entry(sources: list[tuple[Path, str]], framework: str | None) -> tuple[str | None, str | None]:
     """``module:variable`` of the app object, from a shallow look at the source: the
-    framework's constructor called first, else a factory's product."""
+    framework's constructor called first, else a factory's product, else the factory itself
+    (``module:create_app()``); and, when only a factory that needs arguments was found, what
+    to do about it."""
     if framework == "django":
         found = [(relative, "application") for relative, text in sources if relative.name == "wsgi.py" and "application" in text]
-    else:
-        found = [(relative, match[1]) for relative, text in sources if (match := APP_ASSIGNMENT.search(text))]
-        imports = re.compile(rf"^\s*(?:from|import)\s+{framework}\b", re.MULTILINE)
-        found += [(relative, match[1]) for relative, text in sources if imports.search(text) and (match := APP_FROM_FACTORY.search(text))]
-    for relative, variable in found:
-        # Only what `python.app` takes (a folder `my app` is no module), in ASCII: the spec's
-        # pattern is matched by another regex engine, whose `\w` is not Python's.
-        entry = f"{'.'.join(relative.with_suffix('').parts)}:{variable}"
-        if APP_OBJECT_ASCII.fullmatch(entry):
-            return entry
-    return None
+        return next(filter(None, (_app_object(relative, variable) for relative, variable in found)), None), None
+    imports = re.compile(rf"^\s*(?:from|import)\s+{framework}\b", re.MULTILINE)
+    factories = {(relative, match[1]): _callable_bare(match[2]) for relative, text in sources if imports.search(text) for match in FACTORY_DEF.finditer(text)}
+    named = {name for _, name in factories}
+    found = [(relative, match[1]) for relative, text in sources if (match := APP_ASSIGNMENT.search(text))]
+    # `app = create_app()` in wsgi.py, which imports the factory rather than the framework.
+    found += [(relative, match[1]) for relative, text in sources
+              if (match := APP_FROM_FACTORY.search(text)) and (imports.search(text) or match[2].rsplit(".", 1)[-1] in named)]  # fmt: skip
+    found += [(relative, f"{name}()") for (relative, name), bare in factories.items() if bare]
+    entry = next(filter(None, (_app_object(relative, variable) for relative, variable in found)), None)
+    if entry is None and factories:
+        relative, name = next(iter(factories))
+        module = _app_object(relative, name) or name
+        return None, f"its factory `{module}` needs arguments, which no server passes: add a wsgi.py with `app = {name}(...)`, then run init again"
+    return entry, None
+
+
+def _callable_bare(parameters: str) -> bool:
+    """Whether a def's parameter list lets it be called with none."""
+    params = [p.strip() for p in parameters.split(",") if p.strip() and p.strip() not in ("*", "/")]
+    return all("=" in p or p.startswith("*") for p in params)
+
+
+def _app_object(relative: Path, variable: str) -> str | None:
+    r"""What `python.app` says for an object or factory in a source file (a package's
+    `__init__.py` is the package), when it can say it: a folder `my app` is no module, and
+    the spec's pattern is matched by another regex engine, whose `\w` is not Python's."""
+    parts = relative.with_suffix("").parts
+    entry = f"{'.'.join(parts[:-1] if parts[-1] == '__init__' and len(parts) > 1 else parts)}:{variable}"
+    return entry if APP_OBJECT_ASCII.fullmatch(entry) else None
 
 
 # ---- What the source says: the route that answers health, the port it listens on -----

@@ -149,10 +149,13 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
                 out.append(f"        dev_requirements: {q(app.dev_requirements)}")
             if app.test_requirements:
                 out.append(f"        test_requirements: {q(app.test_requirements)}")
-        if not app.has_pytest:
+        if app.test_command:
+            out.append(f"        test_command: {q(app.test_command)}   # Django's test runner: no pytest in the dependencies")
+        elif not app.has_pytest:
             out.append('        test_command: ["python", "-m", "unittest", "discover", "-v"]   # no pytest in the dependencies')
         if app.app_module:
-            out.append(f"        app: {q(app.app_module)}   # the {app.interface.upper()} application object")
+            made = "factory, called by the server" if app.app_module.endswith("()") else "object"
+            out.append(f"        app: {q(app.app_module)}   # the {app.interface.upper()} application {made}")
         if app.framework:
             out.append(f"        interface: {app.interface}")
             out.append(f"        server: {app.server}         # production server")
@@ -201,6 +204,8 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         env.append("      DATABASE_URL: postgresql://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}@db:5432/app")
     if wants("redis"):
         env.append("      REDIS_URL: redis://cache:6379/0")
+        if app.command and app.command[:2] == ["rq", "worker"]:
+            env.append("      RQ_REDIS_URL: redis://cache:6379/0   # the server `rq worker` takes its jobs from")
     if env:
         out += ["    environment:", *env]
     out += [

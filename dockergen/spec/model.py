@@ -134,8 +134,9 @@ ExtensionKey = Annotated[str, matching(EXTENSION_KEY, "an extension field: `x-` 
 # A Compose profile, as Docker's documentation defines one: a word for `--profile` and
 # COMPOSE_PROFILES (a comma-separated list).
 ProfileName = Annotated[str, matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "a profile name: ASCII letters, digits, '.', '_' and '-', starting with a letter or digit")]
-# `python.app`: the module path and the application object's name.
-APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+# `python.app`: the module path and the application object's name, or its factory called
+# with no arguments (`app:create_app()`), which gunicorn calls itself and uvicorn with `--factory`.
+APP_OBJECT = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(\))?$"
 """A path in the project that becomes a file or folder name (relative; `semantics` keeps it inside)."""
 
 
@@ -723,8 +724,9 @@ class Python(Model):
     test_requirements: DockerWord | None = None
     """pip only: requirements of the test stage (pytest and its plugins), installed after
     `dev_requirements`."""
-    app: str | None = matching(APP_OBJECT, "module:attribute, e.g. app.main:app", None)
-    """ASGI/WSGI application (`package.module:app`); omit for workers that only get a `command`."""
+    app: str | None = matching(APP_OBJECT, "module:attribute or module:factory(), e.g. app.main:app or app:create_app()", None)
+    """ASGI/WSGI application (`package.module:app`), or a factory that makes it, called with no
+    arguments (`package:create_app()`); omit for workers that only get a `command`."""
     interface: Literal["asgi", "wsgi"] = "asgi"
     """Whether `app` is an ASGI or a WSGI application; picks the dev and prod servers' mode."""
     server: Literal["gunicorn", "uvicorn"] = "gunicorn"

@@ -247,6 +247,11 @@ def _shape_problem(path: tuple[str | int, ...], errors: list[dict[str, Any]]) ->
             f"{yaml_out.flow_scalar(k)}: {yaml_out.flow_scalar(v)}" for k, _, v in pairs) + "}`"  # fmt: skip
     elif field == "build" and isinstance(got, str):
         hint = f"write `build: {{family: python, context: {yaml_out.flow_scalar(got)}}}`; the other families are node and generic (your own `stages`)"
+    elif field == "healthcheck" and isinstance(got, str):
+        hint = (f"write `healthcheck: {{http: {yaml_out.flow_scalar(got)}}}` (a route the app answers)" if got.startswith("/")
+                else f"write `healthcheck: {{test: [CMD-SHELL, {yaml_out.flow_scalar(got)}]}}`, or `{{http: /route}}` for an HTTP probe")  # fmt: skip
+    elif field == "healthcheck" and isinstance(got, list):
+        hint = f"write `healthcheck: {{test: [{', '.join(yaml_out.flow_scalar(str(i)) for i in got)}]}}`"
     elif len(path) == 2 and path[0] == "services" and isinstance(got, str):
         hint = f"a service is a mapping of its settings, e.g. `{field}: {{image: {yaml_out.flow_scalar(got)}}}`"
     elif "a list" in wanted and "a string" not in wanted and isinstance(got, str | int | float):

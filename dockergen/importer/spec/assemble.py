@@ -2,13 +2,14 @@
 
 Built-in policies that would change behaviour (restart policies, resource limits, dropped
 capabilities, source bind mounts, data volumes, preset healthchecks) are switched off in
-the spec's ``defaults`` so that every environment resolves to what its files say. Log
+the spec's ``defaults`` (a lone environment's) so that every environment resolves to what its files say. Log
 rotation is the one preset kept where an environment of kind staging/prod had none: it
 changes nothing but how much disk the logs may take.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import posixpath
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.spec.text import service_lines
+from dockergen.importer.spec.text import header_lines, service_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
 from dockergen.spec.model import Build, Engines
@@ -283,6 +284,10 @@ def build_spec(
     if variables:
         spec["variables"] = variables
     _unname_last_stages(spec, builds)
+    if len(envs) == 1:
+        compact = copy.deepcopy(spec)
+        into_lone_environment(compact)
+        spec = compact if header_lines(compact) < header_lines(spec) else spec
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
@@ -296,6 +301,20 @@ def build_spec(
         result.notes.append(f"{'every service' if service == '*' else service}: {key} left out: the escape hatch refused it too "
                             f"({why}); --verify lists what that changes")  # fmt: skip
     return result
+
+
+def into_lone_environment(spec: dict[str, Any]) -> None:
+    """A spec of one environment says its ``image_names`` and its policy switches
+    (``defaults``) in that environment, on the line that declares it, not on lines of their
+    own (written so where that is shorter): nothing is above the spec's layer or below the
+    environment's, so they mean the same there. Not where both ``defaults`` set one key: a ``null`` of the spec's removes a
+    built-in value which the environment's mapping, alone, would merge into."""
+    (block,) = spec["environments"].values()
+    if "image_names" in spec:
+        block["image_names"] = spec.pop("image_names")
+    own = block.get("defaults") or {}
+    if spec.get("defaults") and not set(own) & set(spec["defaults"]):
+        block["defaults"] = {**spec.pop("defaults"), **own}
 
 
 def _named_for(env: EnvPlan, parent: EnvPlan | None) -> bool:

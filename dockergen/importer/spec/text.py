@@ -58,6 +58,13 @@ def service_lines(level: dict[str, Any], blocks: dict[str, dict[str, Any]]) -> i
     return len(out) - 2  # not `services:` and the service's name
 
 
+def header_lines(spec: dict[str, Any]) -> int:
+    """How many lines the spec's settings above its services take as ``spec_text`` writes them."""
+    out: list[str] = []
+    _mapping({k: v for k, v in spec.items() if k not in ("services", "variables")}, (), 0, {}, out)
+    return len(out)
+
+
 def _reads_back(text: str, data: dict[str, Any]) -> bool:
     """Whether ``text`` reads back as ``data`` (the C loader where it can, else ruamel's own)."""
     fast = read_plain(text)

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.import_corpus import reported_chains  # noqa: E402 - the chains as the corpus judge reads them
 OVERLAYS = ("override", "dev", "prod", "staging", "ci", "monitoring", "podman", "debug", "test")
 
 
@@ -91,19 +93,6 @@ def sprawl(root: Path, services: int) -> int:
     return 3 * services + 1 + len(OVERLAYS)
 
 
-def compose_configs(spec: Path) -> list[list[str]]:
-    """The ``-f`` chain of every environment the import wrote (from its descriptions)."""
-    import yaml
-
-    data = yaml.safe_load(spec.read_text())
-    chains = []
-    for env in data["environments"].values():
-        words = env.get("description", "").split(" -f ")[1:]
-        if words:
-            chains.append([w.split(" ")[0] for w in words])
-    return chains
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -119,12 +108,13 @@ def main() -> int:
         projects[0] = ("generated", projects[0][1], files)
         for label, project, count in projects:
             spec = Path(tmp) / f"{label}.yaml"
-            wall, cpu = median_seconds([*dockergen, "import", str(project), "--out", str(spec), "--force"], ROOT, args.repeat)
+            report = Path(tmp) / f"{label}.md"
+            wall, cpu = median_seconds([*dockergen, "import", str(project), "--out", str(spec), "--force", "--report", str(report)], ROOT, args.repeat)
             rows.append((f"import, {label} ({count} files; goal < 2 s for 25)", f"{wall:.2f} s wall, {cpu:.2f} s CPU"))
             wall, cpu = median_seconds([*dockergen, "import", str(project), "--out", str(spec), "--force", "--verify"], ROOT, args.repeat)
             rows.append((f"import --verify, {label} (goal < 4 s for 25)", f"{wall:.2f} s wall, {cpu:.2f} s CPU"))
             if compose:
-                chains = compose_configs(spec)
+                chains = list(reported_chains(report.read_text()).values())
                 argv = ["sh", "-c", " && ".join(" ".join([compose, *(a for f in chain for a in ("-f", str(project / f))), "--profile", "'*'", "config", "-q"])
                                                 for chain in chains)]  # fmt: skip
                 wall, cpu = median_seconds(argv, project, args.repeat)

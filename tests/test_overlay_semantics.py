@@ -67,11 +67,11 @@ key("command", COMMAND)
 key("entrypoint", COMMAND)
 key("environment", mapping(ENV_KEYS, ENV_VALUES, nulls=False), mapping(ENV_KEYS, ENV_VALUES, nulls=True))
 key("pass_env", sublist(["HOST_A", "HOST_B"]))
-key("labels", mapping(st.sampled_from(["l.a", "l.b", "l.c"]), ENV_VALUES, nulls=False), mapping(st.sampled_from(["l.a", "l.b", "l.c"]), ENV_VALUES, nulls=False))
-key("annotations", mapping(st.sampled_from(["n.a", "n.b"]), ENV_VALUES, nulls=False), mapping(st.sampled_from(["n.a", "n.b"]), ENV_VALUES, nulls=False))
+key("labels", mapping(st.sampled_from(["l.a", "l.b", "l.c"]), ENV_VALUES, nulls=False), mapping(st.sampled_from(["l.a", "l.b", "l.c"]), ENV_VALUES, nulls=True))
+key("annotations", mapping(st.sampled_from(["n.a", "n.b"]), ENV_VALUES, nulls=False), mapping(st.sampled_from(["n.a", "n.b"]), ENV_VALUES, nulls=True))
 key("sysctls", mapping(st.sampled_from(["net.core.somaxconn", "net.ipv4.tcp_syncookies"]), st.sampled_from(["0", "1", "1024"]), nulls=False),
-    mapping(st.sampled_from(["net.core.somaxconn", "net.ipv4.tcp_syncookies"]), st.sampled_from(["0", "1", "1024"]), nulls=False))  # fmt: skip
-key("storage_opt", mapping(st.just("size"), st.sampled_from(["1G", "2G"]), nulls=False))
+    mapping(st.sampled_from(["net.core.somaxconn", "net.ipv4.tcp_syncookies"]), st.sampled_from(["0", "1", "1024"]), nulls=True))  # fmt: skip
+key("storage_opt", mapping(st.just("size"), st.sampled_from(["1G", "2G"]), nulls=False), mapping(st.just("size"), st.sampled_from(["1G", "2G"]), nulls=True))
 # `{n}` is the service's number: no two services publish one host port.
 key("ports", sublist(["80{n}0:80", "127.0.0.1:90{n}0:9000", "5000", "6{n}00-6{n}01:6000-6001/udp", {"target": 7000, "published": "70{n}0", "protocol": "udp"}]))
 key("expose", sublist([3000, "4000", "5000/udp"]))
@@ -125,7 +125,7 @@ key("runtime", st.sampled_from(["runc", "runsc"]))
 key("isolation", st.sampled_from(["default", "process"]))
 key("userns_mode", st.sampled_from(["host"]))
 ULIMIT = st.one_of(st.sampled_from([1024, 4096]), st.fixed_dictionaries({"soft": st.sampled_from([1024, 2048]), "hard": st.sampled_from([4096])}))
-key("ulimits", mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=False), mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=False))
+key("ulimits", mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=False), mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=True))
 LOG_OPTIONS = st.sampled_from(["max-size", "max-file", "compress"])
 key(
     "logging",

@@ -201,6 +201,43 @@ def test_a_network_or_dependency_written_name_null_is_joined_unless_it_removes_o
     assert document["services"]["fresh"]["depends_on"] == {"db": {"condition": "service_healthy"}}
 
 
+def test_an_environment_removes_one_label_sysctl_ulimit_annotation_or_storage_option(tmp_path: Path) -> None:
+    """`KEY: null` removes an entry set below, as it does under `environment`: prod can drop
+    a label the service sets (these mappings used to refuse a null, so it could not)."""
+    project = resolve_spec(
+        tmp_path,
+        """
+        environments: {dev: {}, prod: {}}
+        defaults: {labels: {team: core}}
+        services:
+          api:
+            image: alpine
+            labels: {debug: "1", keep: "yes"}
+            sysctls: {net.core.somaxconn: 1024, net.ipv4.tcp_syncookies: 0}
+            ulimits: {nofile: 4096, nproc: 512}
+            annotations: {trace: "on", owner: web}
+            storage_opt: {size: 1G}
+            environments:
+              prod:
+                labels: {debug: null, team: null}
+                sysctls: {net.ipv4.tcp_syncookies: null}
+                ulimits: {nproc: null}
+                annotations: {trace: null}
+                storage_opt: {size: null}
+        """,
+    )
+    dev, prod = service(project, "dev", "api").settings, service(project, "prod", "api").settings
+    assert dev.labels == {"team": "core", "debug": "1", "keep": "yes"}
+    assert prod.labels == {"keep": "yes"}
+    assert prod.sysctls == {"net.core.somaxconn": 1024}
+    assert prod.ulimits == {"nofile": 4096}
+    assert prod.annotations == {"owner": "web"}
+    assert not prod.storage_opt
+    service_doc = environment_document(project, project.environments["prod"])["services"]["api"]
+    assert service_doc["labels"] == {"keep": "yes"}
+    assert "storage_opt" not in service_doc  # every entry removed: nothing written
+
+
 def test_mapping_ports_merge_by_name_and_null_removes_one(tmp_path: Path) -> None:
     project = resolve_spec(
         tmp_path,

@@ -191,7 +191,7 @@ def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
             out[key] = [v.model_dump(exclude_none=True) if hasattr(v, "model_dump") else v for v in value]
     for key in AS_THEY_ARE:
         value = getattr(s, key)
-        if value is not None:
+        if value is not None and value != {}:  # a mapping whose entries an environment all removed says nothing
             out[key] = value
     ports = _ports(s.ports, podman)
     if ports:
@@ -213,7 +213,7 @@ def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
             out["logging"] = logging
     for key in ("read_only", "ulimits", "stop_signal", "stop_grace_period", "labels"):
         value = getattr(s, key)
-        if value is not None:
+        if value is not None and value != {}:
             out[key] = value
     out.update(s.extensions or {})
     return out

@@ -508,8 +508,8 @@ class ServiceSettings(Model):
     {aliases: ["dev-{service}"]}}}` keeps every service reachable under its old name)."""
     profiles: list[ProfileName] | None = None
     """Compose profiles: the service only starts when one of them is enabled (`--profile`)."""
-    labels: dict[str, str] | None = None
-    """Container labels."""
+    labels: dict[str, str | None] | None = None
+    """Container labels. `KEY: null` removes a label set below (in `defaults` or the service)."""
     user: str | None = None
     """User (`name`, `uid` or `uid:gid`) the container runs as, overriding the image's."""
     init: bool | None = None
@@ -545,8 +545,9 @@ class ServiceSettings(Model):
     `engines.compose`, dev keeps the bind mount and `render` says so."""
     extra_hosts: list[str] | None = None
     """Extra `/etc/hosts` entries (`host:address`)."""
-    ulimits: dict[str, int | dict[str, int]] | None = None
-    """Resource limits of the container's processes (`nofile`, `nproc` ...)."""
+    ulimits: dict[str, int | dict[str, int] | None] | None = None
+    """Resource limits of the container's processes (`nofile`, `nproc` ...); `name: null`
+    removes one set below."""
     platform: str | None = None
     """Target platform of the image, e.g. `linux/amd64`."""
     userns_mode: str | None = None
@@ -576,8 +577,9 @@ class ServiceSettings(Model):
     """Legacy Compose `external_links` to containers outside the project."""
     volumes_from: list[str] | None = None
     """Compose `volumes_from`: mount every volume of another service (`<name>[:ro]`)."""
-    sysctls: dict[str, str | int] | list[str] | None = None
-    """Compose `sysctls` (kernel parameters in the container's namespaces)."""
+    sysctls: dict[str, str | int | None] | list[str] | None = None
+    """Compose `sysctls` (kernel parameters in the container's namespaces); in the mapping
+    form `name: null` removes one set below."""
     devices: list[str | dict[str, Any]] | None = None
     """Compose `devices` (`/dev/net/tun:/dev/net/tun`)."""
     dns: list[str] | str | None = None
@@ -629,12 +631,14 @@ class ServiceSettings(Model):
     """Compose `mac_address` of the container."""
     device_cgroup_rules: list[str] | None = None
     """Compose `device_cgroup_rules` (`c 1:3 mr`)."""
-    storage_opt: dict[str, str] | None = None
-    """Compose `storage_opt` of the container's storage driver (`size: 20G`)."""
+    storage_opt: dict[str, str | None] | None = None
+    """Compose `storage_opt` of the container's storage driver (`size: 20G`); `name: null`
+    removes one set below."""
     cpu_period: int | str | None = None
     """Compose `cpu_period` (with `cpu_quota`)."""
-    annotations: dict[str, str] | None = None
-    """Compose `annotations` of the container (OCI annotations)."""
+    annotations: dict[str, str | None] | None = None
+    """Compose `annotations` of the container (OCI annotations); `KEY: null` removes one set
+    below."""
     isolation: str | None = None
     """Compose `isolation`: the container's isolation technology (Windows containers: `process`, `hyperv`; `default`)."""
     extensions: dict[ExtensionKey, Any] | None = None

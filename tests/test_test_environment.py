@@ -91,7 +91,7 @@ def test_a_service_given_its_own_command_in_test_runs_that_command_as_written(tm
             environments:
               test: {command: [uvicorn, "app:app", --host, 0.0.0.0], ports: ["8001:8000"]}
           web:
-            build: {family: python, context: web, python: {requirements: null, app: "web:app"}}
+            build: {family: python, context: web, port: 8000, python: {requirements: null, app: "web:app"}}
             depends_on: [api]
         """))
     result = subprocess.run([sys.executable, "-m", "dockergen", "render", "-q", "--spec", str(tmp_path / "dockergen.yaml")], capture_output=True, text=True, timeout=60)

@@ -103,7 +103,7 @@ def project(tmp_path: Path) -> Path:
     assert "\nservices:\n" in text
     (root / "extra").mkdir()
     spec.write_text(text.replace("\nservices:\n", "\nservices:\n  extra:\n    build: {family: python, context: extra/svc/deep, port: 8000,"
-                                 " python: {requirements: requirements.txt}}\n", 1))
+                                 " python: {requirements: requirements.txt, app: \"app:app\"}}\n", 1))
     return root
 
 

@@ -531,8 +531,6 @@ def _test_stage_without_pytest(view: ImageView) -> Iterator[Hit]:
         yield Hit(f"the test stage runs pytest, but nothing it installs ({where}) names pytest", spec_path=at if view.source.has(at) else at[:3])
 
 
-
-
 @rule(
     "DG031", "prod-server-not-installed", "warning", scope="image",
     summary="A python prod image serves `app` with a server its runtime dependencies do not install.",

@@ -120,7 +120,7 @@ class ResolvedHealthcheck:
     timeout: str | None = None
     start_period: str | None = None
     start_interval: str | None = None
-    retries: int | None = None
+    retries: int | str | None = None  # `${HC_RETRIES:-5}`: Compose interpolates it
     disable: bool = False
     note: str | None = None  # why dockergen chose this probe (or none) for a `uses` service
     http: tuple[int, str] | None = None  # (port, path) of a generated HTTP probe
@@ -833,7 +833,7 @@ def _healthcheck(
 def probe_timeout(timeout: str) -> float:
     """Seconds the generated probe waits for an answer: a second less than the engine's
     `timeout` (so that a slow app fails the probe, not the engine's kill), half of a short one."""
-    limit = durations.seconds(timeout)
+    limit = durations.seconds(timeout, durations.DOCKER_DEFAULTS["timeout"])
     return round(limit - 1 if limit >= 2 else limit / 2, 3)
 
 

@@ -55,7 +55,7 @@ def messages(tmp_path: Path, text: str) -> list[str]:
     [
         (("project: shop", "project: Shop"), "project: must be lowercase letters, digits, '-' or '_', starting with a letter (got 'Shop')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {http: health}"), "healthcheck.http: must be a path starting with / (e.g. /health) (got 'health')"),
-        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {test: [CMD, 'true'], interval: 5 s}"), "healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s}) (got '5 s')"),
+        (("image: nginx:1.27", "image: nginx:1.27\n    healthcheck: {test: [CMD, 'true'], interval: 5 s}"), "healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms, or a variable (${HC_INTERVAL:-10s}, $HC_INTERVAL) (got '5 s')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    restart: sometimes"), "restart: must be one of no, always, unless-stopped, on-failure or on-failure:N, or ${VARIABLE[:-policy]} (got 'sometimes')"),
         (("image: nginx:1.27", "image: nginx:1.27\n    resources: {limits: {memory: 512 MB}}"), "memory: must be a size such as 512m"),
         (("services:", "engines: {docker: latest}\nservices:"), "engines.docker: must be a version such as 2.20 or 24.0.7"),

@@ -273,7 +273,7 @@ def test_every_problem_of_a_spec_is_reported_in_one_run(tmp_path: Path) -> None:
     assert positions == sorted(positions), "problems are reported in file order"
     assert [p[0] for p in positions] == [6, 7, 8]
     assert "services.api.restart: must be one of no, always, unless-stopped, on-failure or on-failure:N, or ${VARIABLE[:-policy]} (got 'sometimes')" in lines[0]
-    assert "services.api.healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s}) (got 'soon')" in lines[1]
+    assert "services.api.healthcheck.interval: must be a duration such as 30s, 1m30s or 500ms, or a variable (${HC_INTERVAL:-10s}, $HC_INTERVAL) (got 'soon')" in lines[1]
     assert "services.Bad-Name:" in lines[2]
     assert tree(tmp_path) == ["dockergen.yaml"]
 

@@ -1,8 +1,9 @@
 """Healthcheck timings the project sets per run (``interval: ${HC_INTERVAL:-10s}``) are spec
 data: Compose interpolates them (the real ``docker-compose config`` judges), and where nothing
 interpolates (the image's ``HEALTHCHECK``, read by BuildKit's parser; Kubernetes probes) the
-default runs, which is what Compose runs without the variable. A variable without a duration
-as its default cannot be computed with and is refused (import carries it verbatim)."""
+default runs, which is what Compose runs without the variable. A bare variable (`$HC_INTERVAL`,
+which Compose requires) runs Docker's default there; a variable with any other default
+cannot be computed with and is refused (import carries it verbatim)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,12 @@ from tests.tools import compose
 TIMINGS = {"interval": "${HC_INTERVAL:-10s}", "timeout": "${HC_TIMEOUT-4s}", "start_period": "${HC_START:-1m30s}", "retries": 4}
 
 
-@pytest.mark.parametrize("value", ["${HC_INTERVAL:-10s}", "${X-500ms}", "${_A1:-1m30s}", "15s"])
+@pytest.mark.parametrize("value", ["${HC_INTERVAL:-10s}", "${X-500ms}", "${_A1:-1m30s}", "15s", "${HC_INTERVAL}", "$X"])
 def test_a_timing_takes_a_variable_with_a_duration_default(value: str) -> None:
     assert Healthcheck(test=["CMD", "true"], interval=value).interval == value
 
 
-@pytest.mark.parametrize("value", ["${HC_INTERVAL}", "${X:-soon}", "${X:-10s}s", "$X", "${X:?10s}", "${X:-10s}\n", "${1X:-10s}"])
+@pytest.mark.parametrize("value", ["${X:-soon}", "${X:-10s}s", "$X s", "${X:?10s}", "${X:-10s}\n", "${1X:-10s}", "$1X", "${X}s"])
 def test_a_timing_nothing_can_compute_with_is_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         Healthcheck(test=["CMD", "true"], interval=value)

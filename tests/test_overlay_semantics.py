@@ -124,6 +124,8 @@ key("platform", st.sampled_from(["linux/amd64", "linux/arm64"]))
 key("runtime", st.sampled_from(["runc", "runsc"]))
 key("isolation", st.sampled_from(["default", "process"]))
 key("userns_mode", st.sampled_from(["host"]))
+key("attach", st.booleans())
+key("dns_opt", sublist(["ndots:2", "timeout:3", "attempts:2"]))
 ULIMIT = st.one_of(st.sampled_from([1024, 4096]), st.fixed_dictionaries({"soft": st.sampled_from([1024, 2048]), "hard": st.sampled_from([4096])}))
 key("ulimits", mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=False), mapping(st.sampled_from(["nofile", "nproc"]), ULIMIT, nulls=True))
 LOG_OPTIONS = st.sampled_from(["max-size", "max-file", "compress"])
@@ -346,7 +348,8 @@ def check_service(got: dict[str, Any], want: dict[str, Any], where: str) -> None
         assert bool(got.get(k)) == bool(want.get(k)), (where, k)
     for k in ("pids_limit", "cpu_shares", "cpu_quota", "cpu_period", "oom_score_adj", "mem_swappiness"):
         assert int(got.get(k, 0)) == want.get(k, 0), (where, k)  # Compose writes no 0 (it reads one as unset)
-    for k in ("dns", "dns_search", "group_add", "device_cgroup_rules", "links", "external_links", "volumes_from", "cap_add", "cap_drop", "security_opt", "profiles"):
+    assert got.get("attach") == want.get("attach"), (where, "attach")
+    for k in ("dns", "dns_search", "dns_opt", "group_add", "device_cgroup_rules", "links", "external_links", "volumes_from", "cap_add", "cap_drop", "security_opt", "profiles"):
         assert sorted(map(str, got.get(k) or [])) == sorted(map(str, want.get(k) or [])), (where, k)
     assert sorted(map(str, got.get("expose") or [])) == sorted(str(e) for e in want.get("expose") or []), (where, "expose")
     assert sorted(h.replace("=", ":") for h in got.get("extra_hosts") or []) == sorted(want.get("extra_hosts") or []), (where, "extra_hosts")

@@ -21,10 +21,11 @@ SERVICE_KEY_ORDER = [
     "entrypoint", "working_dir", "user", "group_add", "userns_mode", "init", "stdin_open", "tty",
     "environment", "env_file", "secrets", "configs", "ports", "expose", "volumes", "volumes_from",
     "tmpfs", "devices", "device_cgroup_rules", "network_mode", "networks", "mac_address", "links", "external_links",
-    "extra_hosts", "dns", "dns_search", "pid", "ipc", "uts", "cgroup", "cgroup_parent", "depends_on", "healthcheck",
+    "extra_hosts", "dns", "dns_search", "dns_opt", "pid", "ipc", "uts", "cgroup", "cgroup_parent", "depends_on", "healthcheck",
     "restart", "scale", "deploy", "mem_limit", "memswap_limit", "mem_reservation", "mem_swappiness", "cpus",
-    "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "shm_size", "storage_opt", "pids_limit", "oom_score_adj",
-    "oom_kill_disable", "logging", "read_only", "privileged", "cap_add", "cap_drop", "security_opt",
+    "cpu_shares", "cpu_quota", "cpu_period", "cpuset", "shm_size", "storage_opt", "blkio_config", "gpus", "pids_limit",
+    "oom_score_adj", "oom_kill_disable", "attach", "post_start", "pre_stop", "logging", "read_only", "privileged",
+    "cap_add", "cap_drop", "security_opt",
     "sysctls", "ulimits", "stop_signal", "stop_grace_period", "pull_policy", "labels", "annotations", "isolation",
 ]  # fmt: skip
 _KEY_RANK = {key: i for i, key in enumerate(SERVICE_KEY_ORDER)}
@@ -41,6 +42,7 @@ AS_THEY_ARE = (
     "shm_size", "pids_limit", "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpu_quota",
     "cpuset", "pull_policy", "scale", "runtime", "oom_score_adj", "oom_kill_disable", "mem_swappiness", "cgroup",
     "cgroup_parent", "uts", "mac_address", "device_cgroup_rules", "storage_opt", "cpu_period", "annotations", "isolation",
+    "attach", "dns_opt", "gpus", "blkio_config", "post_start", "pre_stop",
 )  # fmt: skip
 
 
@@ -192,7 +194,7 @@ def _settings_part(s: ServiceSettings, podman: bool) -> dict[str, Any]:
     for key in AS_THEY_ARE:
         value = getattr(s, key)
         if value is not None and value != {}:  # a mapping whose entries an environment all removed says nothing
-            out[key] = value
+            out[key] = _dumped(value)
     ports = _ports(s.ports, podman)
     if ports:
         out["ports"] = ports
@@ -242,6 +244,13 @@ def healthcheck_document(hc: ResolvedHealthcheck, podman: bool) -> dict[str, Any
         if value is not None:
             doc[key] = value
     return doc
+
+
+def _dumped(value: Any) -> Any:
+    """A setting as Compose data: its models (`gpus`, `blkio_config`, hooks) as mappings."""
+    if isinstance(value, list):
+        return [_dumped(item) for item in value]
+    return value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
 
 
 def _ports(ports: Any, podman: bool) -> list[Any]:

@@ -304,5 +304,7 @@ def _image_healthcheck(hc: ResolvedHealthcheck | None) -> ResolvedHealthcheck | 
     if any("$" in part for part in hc.test) or hc.test[0] not in ("CMD", "CMD-SHELL"):
         return None
     # A timing Compose interpolates (`${HC_INTERVAL:-10s}`) is its default in the image.
-    timing = {k: durations.literal(v) for k in ("interval", "timeout", "start_period", "start_interval") if isinstance(v := getattr(hc, k), str)}
+    timing: dict[str, Any] = {k: durations.literal(v, default) for k, default in durations.DOCKER_DEFAULTS.items() if isinstance(v := getattr(hc, k), str)}
+    if hc.retries is not None:
+        timing["retries"] = durations.count(hc.retries)
     return dataclasses.replace(hc, **timing)

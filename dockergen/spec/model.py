@@ -45,9 +45,15 @@ Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', sta
 Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
 # A healthcheck timing the project sets per run: a `${VAR:-default}` whose default is a duration,
 # which is what runs where nothing interpolates (the image's HEALTHCHECK, Kubernetes probes).
-TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\})$"
-Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s})",
-                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default.")]  # fmt: skip
+# A bare `$VAR` (sentry's `$HEALTHCHECK_INTERVAL`) is one the project requires (Compose refuses
+# the file without it); where nothing interpolates, Docker's default for that timing runs.
+_BARE_VARIABLE = r"\$([A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})"
+TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\}|" + _BARE_VARIABLE + ")$"
+Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable (${HC_INTERVAL:-10s}, $HC_INTERVAL)",
+                                 description="A duration such as `30s`, or a variable Compose interpolates: `${VAR:-30s}` (the image "
+                                 "and Kubernetes use the default) or `$VAR` (they use Docker's default for the timing).")]  # fmt: skip
+RETRIES_VARIABLE = r"^(\$\{[A-Za-z_][A-Za-z0-9_]*:?-[1-9][0-9]{0,2}\}|" + _BARE_VARIABLE + ")$"
+RetriesVariable = Annotated[str, matching(RETRIES_VARIABLE, "a number, or a variable (${HC_RETRIES:-5}, $HC_RETRIES)")]
 Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
@@ -217,8 +223,10 @@ class Healthcheck(Model):
     """Grace time after start during which failing probes do not count."""
     start_interval: Timing | None = None
     """Only rendered where every declared engine supports it (not podman 4.3 / buildah 1.28)."""
-    retries: int | None = Field(None, ge=1, le=1000)
-    """Consecutive failures after which the container is unhealthy."""
+    retries: Annotated[int, Field(ge=1, le=1000)] | RetriesVariable | None = None
+    """Consecutive failures after which the container is unhealthy: a number, or a variable
+    Compose interpolates (`${HC_RETRIES:-5}`; the image and Kubernetes take its default, or
+    Docker's 3 for a bare `$HC_RETRIES`)."""
     disable: bool | None = None
     """Turn off a healthcheck inherited from a lower layer or from the image."""
 
@@ -282,6 +290,76 @@ class Device(Model):
         if self.count is not None and self.device_ids is not None:
             raise ValueError("give `count` or `device_ids`, not both")
         return self
+
+
+class Gpu(Model):
+    """A GPU the container gets (Compose `gpus`), e.g. `{driver: nvidia, count: 1}`."""
+
+    driver: str | None = None
+    """Device driver (`nvidia`)."""
+    count: int | Literal["all"] | None = None
+    """How many GPUs (`1`, `all`); not with `device_ids`."""
+    device_ids: list[str] | None = None
+    """Exactly these GPUs (`["0", "3"]`); not with `count`."""
+    capabilities: list[str] | None = None
+    """What the GPU must offer beyond `gpu` (`[compute, utility]`)."""
+    options: dict[str, str] | None = None
+    """Driver-specific options."""
+
+    @model_validator(mode="after")
+    def _count_or_ids(self) -> Gpu:
+        if self.count is not None and self.device_ids is not None:
+            raise ValueError("give `count` or `device_ids`, not both")
+        return self
+
+
+class DeviceRate(Model):
+    """One device's rate limit in `blkio_config`."""
+
+    path: str
+    """The block device (`/dev/sda`)."""
+    rate: int | str
+    """Bytes (`50mb`, `1048576`) or operations per second."""
+
+
+class DeviceWeight(Model):
+    path: str
+    """The block device (`/dev/sda`)."""
+    weight: int = Field(ge=10, le=1000)
+    """Relative weight of this device's IO (10-1000)."""
+
+
+class BlkioConfig(Model):
+    """Compose `blkio_config`: the container's block IO weight and per-device limits."""
+
+    weight: int | None = Field(None, ge=10, le=1000)
+    """Relative weight of the container's block IO (10-1000)."""
+    weight_device: list[DeviceWeight] | None = None
+    """Weights per device."""
+    device_read_bps: list[DeviceRate] | None = None
+    """Read limits in bytes per second per device."""
+    device_write_bps: list[DeviceRate] | None = None
+    """Write limits in bytes per second per device."""
+    device_read_iops: list[DeviceRate] | None = None
+    """Read limits in operations per second per device."""
+    device_write_iops: list[DeviceRate] | None = None
+    """Write limits in operations per second per device."""
+
+
+class LifecycleHook(Model):
+    """A command Compose runs in the container after it starts (`post_start`) or before it
+    stops (`pre_stop`), Compose 2.30+."""
+
+    command: Command
+    """What to run (a list, or a string Compose splits)."""
+    user: str | None = None
+    """User it runs as (default: the container's)."""
+    privileged: bool | None = None
+    """Run it with every capability."""
+    working_dir: str | None = None
+    """Its working directory."""
+    environment: dict[str, EnvValue] | list[str] | None = None
+    """Variables set for it only."""
 
 
 class Reservations(Model):
@@ -641,6 +719,20 @@ class ServiceSettings(Model):
     below."""
     isolation: str | None = None
     """Compose `isolation`: the container's isolation technology (Windows containers: `process`, `hyperv`; `default`)."""
+    attach: bool | None = None
+    """Compose `attach`: `false` keeps the service's output out of `docker compose up`'s log
+    (a chatty sidecar); `docker compose logs` still shows it."""
+    dns_opt: list[str] | None = None
+    """Compose `dns_opt`: resolver options written into the container's `/etc/resolv.conf` (`ndots:2`)."""
+    gpus: Literal["all"] | list[Gpu] | None = None
+    """Compose `gpus` (2.30+): `all`, or the GPUs the container gets; the same as a
+    `resources.reservations.devices` entry with the `gpu` capability."""
+    blkio_config: BlkioConfig | None = None
+    """Compose `blkio_config`: block IO weight and per-device read/write limits."""
+    post_start: list[LifecycleHook] | None = None
+    """Compose `post_start` (2.30+): commands run in the container once it has started."""
+    pre_stop: list[LifecycleHook] | None = None
+    """Compose `pre_stop` (2.30+): commands run in the container before it is stopped."""
     extensions: dict[ExtensionKey, Any] | None = None
     """Compose extension fields of the service (`x-` keys other tools read, e.g.
     `x-traefik-note`), written into its Compose entry as they are."""

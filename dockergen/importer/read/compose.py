@@ -587,6 +587,11 @@ def _labels(value: Any, paths: Paths) -> dict[str, str]:
     return {k: v if v is not None else "" for k, v in _environment(value, paths).items()}
 
 
+def _gpus(value: Any, paths: Paths) -> Any:
+    """``gpus: all`` is ``[{count: all}]`` to Compose (its config, and its merge with a list)."""
+    return [{"count": "all"}] if value == "all" else value
+
+
 _NORMALIZERS = {
     "environment": _environment,
     "env_file": _env_file,
@@ -599,6 +604,7 @@ _NORMALIZERS = {
     "healthcheck": _healthcheck,
     "extra_hosts": _extra_hosts,
     "labels": _labels,
+    "annotations": _labels,  # `[key=value]` or a mapping, as labels
     "expose": _str_list,
     "profiles": _str_list,
     "cap_add": _str_list,
@@ -606,6 +612,8 @@ _NORMALIZERS = {
     "security_opt": _str_list,
     "tmpfs": _str_list,
     "dns": _str_list,
+    "dns_opt": _str_list,
+    "gpus": _gpus,
 }
 
 
@@ -629,10 +637,10 @@ def dockerfile_path(build: dict[str, Any]) -> str:
 
 # ------------------------------------------------------------------ fallback merge
 
-APPEND_UNIQUE = ("expose", "cap_add", "cap_drop", "security_opt", "dns", "dns_search", "tmpfs", "extra_hosts", "devices",
-                 "external_links", "links", "volumes_from", "group_add")  # fmt: skip
+APPEND_UNIQUE = ("expose", "cap_add", "cap_drop", "security_opt", "dns", "dns_search", "dns_opt", "tmpfs", "extra_hosts", "devices",
+                 "external_links", "links", "volumes_from", "group_add", "gpus", "post_start", "pre_stop")  # fmt: skip
 MAP_MERGE = ("environment", "labels", "depends_on", "networks", "build", "deploy", "ulimits", "sysctls", "annotations",
-             "healthcheck", "logging", "x-develop")  # fmt: skip
+             "healthcheck", "logging", "x-develop", "blkio_config")  # fmt: skip
 
 
 def merge_service(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -663,6 +671,8 @@ def merge_service(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
             for k, v in value.items():
                 if isinstance(merged.get(k), dict) and isinstance(v, dict) and key in ("build", "deploy"):
                     merged[k] = {**merged[k], **v}
+                elif isinstance(merged.get(k), list) and isinstance(v, list) and key == "blkio_config":
+                    merged[k] = merged[k] + [item for item in v if item not in merged[k]]  # per-device limits add up
                 else:
                     merged[k] = v
             out[key] = merged

@@ -21,6 +21,7 @@ import re
 import shlex
 from typing import Any
 
+from dockergen.durations import DOCKER_DEFAULTS, DOCKER_RETRIES, count, literal
 from dockergen.render.dockerfile import ships_probe
 from dockergen.render.kubernetes.values import seconds, without_interpolation
 from dockergen.resolve import ResolvedHealthcheck, ResolvedService, probe_timeout
@@ -41,7 +42,7 @@ def exec_command(hc: ResolvedHealthcheck, service: ResolvedService, defaults: di
     if hc.http is not None and service.plan is not None and ships_probe(service.plan):
         port, path = hc.http
         # The image's probe gives up when the generated Compose probe does (``probe_timeout``).
-        return [PROBE, f"http://127.0.0.1:{port}{path}", f"{probe_timeout(hc.timeout or DEFAULT_TIMEOUT):g}"]
+        return [PROBE, f"http://127.0.0.1:{port}{path}", f"{probe_timeout(literal(hc.timeout or DEFAULT_TIMEOUT, DEFAULT_TIMEOUT)):g}"]
     test = list(hc.test or ())
     if not test or test[0] == "NONE":
         return None
@@ -72,16 +73,18 @@ def probes(service: ResolvedService, http_port_name: str | None, first_port: int
     command = exec_command(hc, service, defaults)
     if command is None:
         return {}
-    period = seconds(hc.interval or "30s")
-    timing = {"periodSeconds": period, "timeoutSeconds": seconds(hc.timeout or DEFAULT_TIMEOUT), "failureThreshold": hc.retries or 3}
+    period = seconds(literal(hc.interval or "30s", DOCKER_DEFAULTS["interval"]))
+    retries = count(hc.retries) if hc.retries is not None else DOCKER_RETRIES
+    timing = {"periodSeconds": period, "timeoutSeconds": seconds(literal(hc.timeout or DEFAULT_TIMEOUT, DOCKER_DEFAULTS["timeout"])),
+              "failureThreshold": retries}  # fmt: skip
     liveness: dict[str, Any] = {"exec": {"command": command}, **timing}
     check: dict[str, Any] = dict(liveness)
     if hc.http is not None and http_port_name is not None:
         check = {"httpGet": {"path": hc.http[1], "port": http_port_name}, **timing}
     out: dict[str, Any] = {}
     if hc.start_period:
-        step = seconds(hc.start_interval) if hc.start_interval else min(period, 5)
-        startup_budget = math.ceil(seconds(hc.start_period) / step) + (hc.retries or 3)
+        step = seconds(literal(hc.start_interval, DOCKER_DEFAULTS["start_interval"])) if hc.start_interval else min(period, 5)
+        startup_budget = math.ceil(seconds(literal(hc.start_period, DOCKER_DEFAULTS["start_period"])) / step) + retries
         out["startupProbe"] = {**check, "periodSeconds": step, "failureThreshold": startup_budget}
     out["readinessProbe"] = check
     out["livenessProbe"] = liveness

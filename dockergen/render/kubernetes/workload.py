@@ -118,6 +118,12 @@ UNMAPPED = {
     "cpu_period": "give `resources.limits.cpus`",
     "annotations": "container annotations are the runtime's: set pod annotations with a patch",
     "isolation": "a Windows container setting: the node's runtime decides",
+    "attach": "`docker compose up`'s log only; `kubectl logs` shows every container",
+    "dns_opt": "set the pod's dnsConfig options with a patch",
+    "gpus": "request the device plugin's resource (`nvidia.com/gpu`) with a patch",
+    "blkio_config": "Kubernetes sets no block IO weights or limits",
+    "post_start": "add a lifecycle.postStart hook with a patch",
+    "pre_stop": "add a lifecycle.preStop hook with a patch",
     "extensions": "x- fields are for tools that read the Compose files",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).

@@ -45,10 +45,13 @@ def decode(raw: bytes, shown: str) -> str:
         raise DockergenError.single("not valid UTF-8", location=Location(shown, line, col), hint="save it as UTF-8") from None
 
 
-def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozenset()) -> tuple[Any, list[Problem]]:
+def read_round_trip(
+    text: str, shown: str, allowed_tags: frozenset[str] = frozenset(), rewrite: Callable[[Node], None] | None = None
+) -> tuple[Any, list[Problem]]:
     """The document as ruamel's round-trip loader builds it (positions on every mapping
     and sequence), and the problems that still let it be read (a foreign tag, an alias in
-    its own anchor); raises ``DockergenError`` for everything else, located."""
+    its own anchor); raises ``DockergenError`` for everything else, located. ``rewrite``
+    may change the composed nodes before they are built (``spec.load.read_plain``'s)."""
     _refuse_deep_flow(text, shown)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
@@ -59,6 +62,8 @@ def read_round_trip(text: str, shown: str, allowed_tags: frozenset[str] = frozen
         problems = node_problems(root, shown, allowed_tags)
         if any(p.message.startswith((KEY_NOT_SCALAR, TOO_LONG_NUMBER)) for p in problems):
             raise DockergenError(problems)  # ruamel cannot build such a mapping or number at all
+        if rewrite is not None:
+            rewrite(root)
         try:
             return yaml.constructor.construct_document(root), problems
         except AttributeError:

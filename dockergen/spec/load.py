@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, merge_attrib
@@ -218,10 +218,11 @@ def _c_yaml() -> YAML:
     return yaml
 
 
-def read_plain(text: str) -> dict[str, Any] | None:
+def read_plain(text: str, rewrite: Callable[[Node], None] | None = None) -> dict[str, Any] | None:
     """The document as plain data via the C loader, or None: no C loader, or the
     document needs the careful read (any error, a non-string key, a value that is not a
-    plain scalar, deeper than MAX_DEPTH or larger than MAX_NODES)."""
+    plain scalar, deeper than MAX_DEPTH or larger than MAX_NODES). ``rewrite`` may change
+    the composed nodes first (a Compose file's scalars, read as Go reads them)."""
     if "<<" in text:
         return None  # merge keys: the safe loader orders merged keys differently
     try:
@@ -231,6 +232,8 @@ def read_plain(text: str) -> dict[str, Any] | None:
         root = yaml.compose(text)
         if not isinstance(root, MappingNode):
             return None
+        if rewrite is not None:
+            rewrite(root)
         return _from_node(root, yaml.constructor, 0, [0])
     except Exception:  # noqa: BLE001 - _NotPlain, or anything the careful read reports precisely
         return None

@@ -20,6 +20,7 @@ from typing import Any
 
 from dockergen.errors import DockergenError
 from dockergen.importer.read.go_text import go_text
+from dockergen.importer.read.go_yaml import compose_scalars
 from dockergen.safe_read import Unreadable, read_text
 from dockergen.spec.load import read_plain
 from dockergen.text import is_number, visible
@@ -73,7 +74,7 @@ def _read_round_trip(text: str, rel: str = "compose file") -> Any:
     """The document through the reader every YAML input shares (its limits; tags other
     than Compose's own refused), ``!reset``/``!override`` values kept as ``Tagged``."""
     try:
-        doc, problems = read_round_trip(text, rel, COMPOSE_TAGS)
+        doc, problems = read_round_trip(text, rel, COMPOSE_TAGS, compose_scalars)
         if problems:
             raise DockergenError(problems)
         return plain(doc, rel, Tagged) if doc is not None else {}
@@ -92,7 +93,7 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         raise ComposeFileError(str(exc) if isinstance(exc, Unreadable) else f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ComposeFileError("not valid UTF-8 text") from None
-    data = read_plain(text)  # the C loader; tags (!reset), merge keys and errors need ruamel's own
+    data = read_plain(text, compose_scalars)  # the C loader; tags (!reset), merge keys and errors need ruamel's own
     if data is None:
         data = _read_round_trip(text, rel)
     if not isinstance(data, dict):

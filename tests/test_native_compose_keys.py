@@ -159,3 +159,16 @@ def test_import_writes_them_as_spec_fields_and_verifies(tmp_path: Path) -> None:
     api = spec["services"]["api"]
     assert api["annotations"] == {"com.example.tier": "edge", "com.example.owner": "web"}
     assert api["healthcheck"]["retries"] == "$HEALTHCHECK_RETRIES" and api["attach"] is False
+
+
+def test_an_env_file_read_raw_stays_raw(tmp_path: Path) -> None:
+    # `format: raw`: Compose neither unquotes nor interpolates the file; dropping it changes
+    # GREETING from `"hello, $USER"` to `hello, ` (the variable unset).
+    root = tmp_path / "raw"
+    (root / "config").mkdir(parents=True)
+    (root / "config" / "app.env").write_text('GREETING="hello, $USER"\n')
+    (root / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n    env_file:\n      - path: ./config/app.env\n        format: raw\n")
+    plan = analyze(root, ImportOptions())
+    (root / "dockergen.yaml").write_text(spec_text(plan))
+    assert verify(plan, render(root / "dockergen.yaml")).unexplained == []
+    assert yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]["env_file"] == [{"path": "./config/app.env", "format": "raw"}]

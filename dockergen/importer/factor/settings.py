@@ -101,7 +101,7 @@ def convert(
             extra["environment"] = [k if v is None else f"{k}={v}" for k, v in environment.items()]
     env_files = service.get("env_file")
     if env_files:
-        out["env_file"] = [_dot(e["path"]) if e.get("required", True) else {"path": _dot(e["path"]), "required": False} for e in env_files]
+        out["env_file"] = [_env_file_entry(e) for e in env_files]
     ports = service.get("ports")
     if ports:
         short = _port_ranges([port_string(p) for p in ports], ports)
@@ -221,6 +221,14 @@ def _literal_aliases(options: dict[str, Any]) -> dict[str, Any]:
     if isinstance(aliases, list):
         options["aliases"] = [names.literal(a) if isinstance(a, str) else a for a in aliases]
     return options
+
+
+def _env_file_entry(entry: dict[str, Any]) -> str | dict[str, Any]:
+    """A path alone, or the long form where the file may be missing or is read ``raw``."""
+    long = {"required": False} if not entry.get("required", True) else {}
+    if entry.get("format") is not None:
+        long["format"] = entry["format"]
+    return {"path": _dot(entry["path"]), **long} if long else _dot(entry["path"])
 
 
 def _dot(path: str) -> str:

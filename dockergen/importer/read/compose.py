@@ -376,7 +376,10 @@ def _env_file(value: Any, paths: Paths) -> list[dict[str, Any]]:
     out = []
     for item in _as_list(value):
         if isinstance(item, dict):
-            out.append({"path": paths.rel(str(item.get("path"))), "required": item.get("required", True) is not False})
+            entry = {"path": paths.rel(str(item.get("path"))), "required": item.get("required", True) is not False}
+            if item.get("format") is not None:
+                entry["format"] = item["format"]  # `raw`: no quote removal or interpolation
+            out.append(entry)
         else:
             out.append({"path": paths.rel(str(item)), "required": True})
     return out

@@ -106,6 +106,8 @@ IgnorePattern = Annotated[str, AfterValidator(_ignore_pattern)]
 # (<>:"|?* and backslash), are globs in .gitattributes and .dockerignore (*?[), or split Compose's
 # short volume syntax (`./context:/app` for the source mount).
 _UNPORTABLE = set('<>:"|?*\\[')
+# Names Windows opens as a device, whatever the case or extension (`nul.txt` is the null device).
+_WINDOWS_DEVICE = re.compile(r"(?i)(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])")
 # The longest file name (one path component, in bytes) and path Linux and macOS file systems take.
 NAME_MAX, PATH_MAX = 255, 1024
 
@@ -121,6 +123,11 @@ def _project_path(path: str) -> str:
         raise ValueError(f"{path!r} holds {' '.join(unportable)}, which a file name cannot carry everywhere (use letters, digits, `-`, `_`, `.`, `/`)")
     if path.startswith("-") or any(part != part.strip() for part in path.split("/")):
         raise ValueError(f"{path!r} may not start with `-` or have a name starting or ending with a space")
+    if any(part.endswith(".") and part not in (".", "..") for part in path.split("/")):
+        raise ValueError(f"{path!r} has a name ending in `.`, which Windows drops (`a.` is `a` there)")
+    device = next((part for part in path.split("/") if _WINDOWS_DEVICE.fullmatch(part.split(".", 1)[0])), None)
+    if device is not None:
+        raise ValueError(f"{path!r}: Windows opens {device!r} as a device, not a file (CON, PRN, AUX, NUL, COM1-9 and LPT1-9, whatever the extension)")
     if any(len(part.encode("utf-8")) > NAME_MAX for part in path.split("/")) or len(path.encode("utf-8")) > PATH_MAX:
         raise ValueError(f"no file system holds a file name over {NAME_MAX} bytes or a path over {PATH_MAX}: shorten {path[:60]!r}...")
     return path

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from dockergen import presets
+from dockergen import durations, presets
 from dockergen.render import quote
 from dockergen.spec import names
 from dockergen.spec.steps import StageHead, read_steps
@@ -42,12 +42,23 @@ VERSION = r"^[0-9]+(\.[0-9]+){0,2}$"
 MEMORY = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 
 Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
-Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+
+
+def _bounded_duration(duration: str) -> str:
+    why = durations.too_long(duration)
+    if why:
+        raise ValueError(why)
+    return duration
+
+
+Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`."),
+                     AfterValidator(_bounded_duration)]  # fmt: skip
 # A healthcheck timing the project sets per run: a `${VAR:-default}` whose default is a duration,
 # which is what runs where nothing interpolates (the image's HEALTHCHECK, Kubernetes probes).
 TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\})$"
 Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s})",
-                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default.")]  # fmt: skip
+                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default."),
+                 AfterValidator(_bounded_duration)]  # fmt: skip
 Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 

@@ -12,6 +12,7 @@ they are built into values; the real CLI is the judge in tests/test_compose_yaml
 from __future__ import annotations
 
 import datetime
+import math
 import re
 from typing import Any
 
@@ -49,10 +50,16 @@ def go_scalar(text: str) -> tuple[str, Any] | None:
         number = int(plain, 8) if re.fullmatch(r"[-+]?0[0-7]+", plain) else int(plain, 0)
         if number in _INT64:
             return _INT, number
-        return _FLOAT, float(number)
+        return _float(text, str(number))
     if _GO_FLOAT.fullmatch(plain):
-        return _FLOAT, float(plain)
+        return _float(text, plain)
     return None
+
+
+def _float(text: str, number: str) -> tuple[str, Any]:
+    """Go's ParseFloat: a number beyond float64 is an error there, and go-yaml keeps the text."""
+    value = float(number)
+    return (_FLOAT, value) if math.isfinite(value) else (_STR, text)
 
 
 def _timestamp(text: str) -> datetime.datetime | None:
@@ -103,7 +110,9 @@ def _rewrite(node: ScalarNode) -> None:
             _set(node, _STR, node.value)  # a date to ruamel, text to Go
         return
     kind, value = go
-    if kind == _TIMESTAMP:
+    if kind == _STR:
+        _set(node, _STR, value)
+    elif kind == _TIMESTAMP:
         _set(node, _STR, go_text(value))
     elif kind == _INT:
         _set(node, _INT, str(value))

@@ -50,15 +50,18 @@ def go_scalar(text: str) -> tuple[str, Any] | None:
         number = int(plain, 8) if re.fullmatch(r"[-+]?0[0-7]+", plain) else int(plain, 0)
         if number in _INT64:
             return _INT, number
-        return _float(text, str(number))
+        return _float(text, number)
     if _GO_FLOAT.fullmatch(plain):
         return _float(text, plain)
     return None
 
 
-def _float(text: str, number: str) -> tuple[str, Any]:
+def _float(text: str, number: int | str) -> tuple[str, Any]:
     """Go's ParseFloat: a number beyond float64 is an error there, and go-yaml keeps the text."""
-    value = float(number)
+    try:
+        value = float(number)
+    except OverflowError:
+        return _STR, text
     return (_FLOAT, value) if math.isfinite(value) else (_STR, text)
 
 
@@ -69,15 +72,15 @@ def _timestamp(text: str) -> datetime.datetime | None:
     g = match.groupdict()
     hour, minute, second, fraction = (g["h"], g["mi"], g["s"], g["f"]) if g["h"] else (g["h2"], g["mi2"], g["s2"], g["f2"])
     zone = g["z"]
-    tz = datetime.timezone.utc
-    if zone not in (None, "Z"):
-        sign = -1 if zone[0] == "-" else 1
-        tz = datetime.timezone(sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
     try:
+        tz = datetime.timezone.utc
+        if zone not in (None, "Z"):
+            sign = -1 if zone[0] == "-" else 1
+            tz = datetime.timezone(sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
         return datetime.datetime(int(g["y"]), int(g["mo"]), int(g["d"]), int(hour or 0), int(minute or 0), int(second or 0),
                                  int(((fraction or ".")[1:] + "000000")[:6]), tzinfo=tz)  # fmt: skip
     except ValueError:
-        return None  # a 13th month: time.Parse refuses it, and go-yaml keeps the text
+        return None  # a 13th month, a zone past 24h: time.Parse refuses it, and go-yaml keeps the text
 
 
 def compose_scalars(root: Node) -> None:

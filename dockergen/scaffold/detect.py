@@ -613,14 +613,36 @@ def _node(directory: Path, context: str) -> App:
         if "dev" not in scripts:
             entry = app.start[1] if app.start and app.start[0] == "node" and len(app.start) == 2 else None
             app.dev_command = ["node", "--watch", entry] if entry else [tool.tool, "run", "start"]
-    if "test" not in scripts:
-        app.notes.append(f"package.json has no `test` script, which the test stage runs (`{' '.join(tool.test_command)}`): "
-                         "add one, or set `node.test_command`")  # fmt: skip
+    if not manifests.has_test_script(package):
+        _node_tests(deps, app, " ".join(tool.test_command))
     if runtime & POSTGRES_JS:
         app.needs.add("postgres")
     if runtime & REDIS_JS:
         app.needs.add("redis")
     return app
+
+
+# Test runners a project may install without a `test` script, and how the test stage runs each.
+NODE_TEST_RUNNERS = {
+    "vitest": ["node_modules/.bin/vitest", "run"],
+    "jest": ["node_modules/.bin/jest", "--ci"],
+    "mocha": ["node_modules/.bin/mocha"],
+    "ava": ["node_modules/.bin/ava"],
+}
+
+
+def _node_tests(deps: dict[str, Any], app: App, default: str) -> None:
+    """A test command that runs, for a package.json whose `test` script is missing or npm's
+    placeholder (`npm test` would fail the test stage): the runner it installs, else Node's own."""
+    runner = next((name for name in NODE_TEST_RUNNERS if name in deps), None)
+    if runner is not None:
+        app.test_command = NODE_TEST_RUNNERS[runner]  # the spec's comment says why; nothing left to do
+    elif int(app.node_version) >= 18:
+        app.test_command = ["node", "--test"]
+        app.notes.append(f"package.json has no `test` script (`{default}` would fail) and no test runner: the test stage runs Node's own, "
+                         "`node --test`, on *.test.js files and test/ (with none, it passes with 0 tests); add tests, or a `test` script")  # fmt: skip
+    else:
+        app.notes.append(f"package.json has no `test` script, which the test stage runs (`{default}`): add one, or set `node.test_command`")
 
 
 def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None:

@@ -179,6 +179,8 @@ def _service(app: App, choices: Choices, used_ports: set[int]) -> list[str]:
         dev_command = _vite_dev(app, manager) if app.framework == "vite" else app.dev_command
         if dev_command:
             out.append(f"        dev_command: {q(dev_command)}   # the dev server, on the published port")
+        if app.test_command:
+            out.append(f"        test_command: {q(app.test_command)}   # package.json has no `test` script for `{' '.join(manager.test_command)}`")
         if app.framework == "next":
             out.append('      writable: [".next/cache"]   # next start caches optimised images there; the rest stays root\'s')
         elif app.framework == "vite":

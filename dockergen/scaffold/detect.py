@@ -775,8 +775,7 @@ def _go(directory: Path, context: str) -> App:
     else:
         app.port = _listen_port([text for _, text in sources], GO_PORT) or app.port
         app.port_env = any('Getenv("PORT")' in text for _, text in sources)
-        app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "
-                         "`healthcheck: {test: [CMD, /app, healthcheck]}`")  # fmt: skip
+        _health_route(sources, app)
     if re.search(r"github\.com/(lib/pq|jackc/pgx)", _read(directory / "go.mod")):
         app.needs.add("postgres")
     if re.search(r"github\.com/(redis/go-redis|go-redis/redis|gomodule/redigo)", _read(directory / "go.mod")):

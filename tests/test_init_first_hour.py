@@ -478,3 +478,34 @@ def test_a_go_server_on_distroless_is_probed_by_a_binary_its_image_has(tmp_path:
         server.server_close()
     refused = subprocess.run([str(tmp_path / "probe"), f"http://127.0.0.1:{server.server_address[1]}/livez"], timeout=30).returncode
     assert (codes, refused) == ([0, 1], 1)
+
+
+WORKSPACE_APP = {"package.json": json.dumps({"name": "web", "scripts": {"start": "node server.js", "test": "node --test"}}), "server.js": "require('http').createServer().listen(3000)\n"}
+
+
+@pytest.mark.parametrize("manager", ["npm", "yarn", "pnpm"])
+def test_node_workspaces_are_named_not_sent_to_make_a_lockfile_each(manager: str, tmp_path: Path) -> None:
+    """A workspace member has no lockfile of its own (the root's installs every member): init
+    must not tell the user to create one there, nor build the root, which runs nothing."""
+    root = {"package.json": json.dumps({"name": "mono", "private": True, **({"workspaces": ["apps/*", "packages/*"]} if manager != "pnpm" else {})})}
+    root |= {"pnpm-workspace.yaml": "packages:\n  - 'apps/*'\n  - \"packages/*\"\n", "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"} if manager == "pnpm" else {}
+    root |= {"package-lock.json": "{}\n"} if manager == "npm" else {"yarn.lock": "# yarn lockfile v1\n"} if manager == "yarn" else {}
+    members = {**{f"apps/web/{k}": v for k, v in WORKSPACE_APP.items()}, "packages/ui/package.json": json.dumps({"name": "ui"})}
+    api = {f"api/{k}": v for k, v in PROJECTS["fastapi"][0].items()}
+    write(tmp_path, {**root, **members})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2 and "lockfile" not in result.output, result.output
+    assert "Node workspaces of" in result.output and "(apps/web, packages/ui)" in result.output and "`context: .`" in result.output
+    assert not (tmp_path / "dockergen.yaml").exists()
+    write(tmp_path, api)
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "left out (add them to the spec by hand): the Node workspaces of" in result.output
+    assert_sound(tmp_path)
+
+
+def test_a_bun_project_is_told_why_its_lockfile_does_not_do(tmp_path: Path) -> None:
+    write(tmp_path, {"package.json": json.dumps({"name": "b", "scripts": {"start": "node server.js"}}), "server.js": "", "bun.lockb": "x"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2 and "bun.lockb is bun's, which the node family does not build with: npm, yarn or pnpm" in result.output
+    assert "npm install --package-lock-only" in result.output and not (tmp_path / "dockergen.yaml").exists()

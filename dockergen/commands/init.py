@@ -184,8 +184,10 @@ def _missing_manifest(root: Path, context: str, relative: str, app: App) -> Prob
     if app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         cd = "" if context == "." else f"cd {shlex.quote(context)} && "
+        # A bun project has its own lockfile: say why that one does not do.
+        bun = next((f" ({lock} is bun's, which the node family does not build with: npm, yarn or pnpm)" for lock in app.evidence if lock.startswith("bun.")), "")
         return Problem(
-            f"{app.name}: no {relative}: the {app.package_manager} build installs exactly the lockfile (`{' '.join(manager.install)}`)",
+            f"{app.name}: no {relative}{bun}: the {app.package_manager} build installs exactly the lockfile (`{' '.join(manager.install)}`)",
             Location(str(root / where)),
             hint=f"create it (`{cd}{LOCK_COMMANDS[app.package_manager]}`) and commit it, then run `dockergen init` again",
         )

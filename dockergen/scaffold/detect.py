@@ -94,8 +94,19 @@ class Detection:
 def detect(root: Path) -> Detection:
     apps: list[App] = []
     left_out: list[str] = []
+    members = _workspace_members(root)
+    skipped = {*members, *([root] if members and not _serves_itself(root) else [])}
+    if members:
+        # One lockfile at the workspace root installs every member: a member built from its
+        # own folder has none, and a root that starts nothing of its own runs nothing.
+        names = ", ".join(sorted(p.relative_to(root).as_posix() for p in members))
+        left_out.append(f"the Node workspaces of {sorted(set(members.values()))[0]} ({names}), which init does not build yet: "
+                        "add a service per app by hand, built from the root (`context: .`, each workspace's package.json "
+                        "in `node.install_files`, `node.start: [node, <workspace>/<entry>]`)")  # fmt: skip
     for directory in _candidates(root):
         where = "the directory" if directory == root else directory.relative_to(root).as_posix()
+        if directory in skipped:
+            continue
         app = _detect_dir(root, directory)
         if app is not None and app.runs_nothing is not None:
             # A library, or a program init cannot tell how to start: its image would run nothing.
@@ -106,6 +117,41 @@ def detect(root: Path) -> Detection:
             left_out.append(f"{where}: {other}, which init does not start yet")
     _unique_names(apps, root)
     return Detection(root, apps, _existing_docker_files(root), left_out)
+
+
+def _workspace_members(root: Path) -> dict[Path, str]:
+    """Folders the root's Node workspaces name (package.json `workspaces`, pnpm-workspace.yaml
+    `packages:`), each with the file that names it."""
+    try:
+        package = json.loads(_read(root / "package.json") or "{}")
+    except ValueError:
+        package = {}
+    listed = package.get("workspaces") if isinstance(package, dict) else None
+    listed = listed.get("packages") if isinstance(listed, dict) else listed  # yarn 1's {packages: [...]}
+    patterns = {str(p): "package.json `workspaces`" for p in listed if isinstance(p, str)} if isinstance(listed, list) else {}
+    pnpm = re.search(r"^packages:\s*\n((?:[ \t]+-.*\n?)+)", _read(root / "pnpm-workspace.yaml"), re.MULTILINE)
+    if pnpm:
+        patterns |= {m.strip().strip("'\"").strip(): "pnpm-workspace.yaml `packages`" for m in re.findall(r"-\s*(.+)", pnpm[1])}
+    members: dict[Path, str] = {}
+    for pattern, origin in patterns.items():
+        if pattern.startswith("!") or pattern.startswith("/") or ".." in pattern or not pattern.strip("/"):
+            continue
+        try:
+            found = root.glob(pattern.strip("/"))
+            members |= {p: origin for p in found if p.is_dir() and (p / "package.json").is_file() and p != root}
+        except (ValueError, OSError):  # a pattern Path.glob cannot read
+            continue
+    return members
+
+
+def _serves_itself(root: Path) -> bool:
+    """Whether a workspace root is an app too: it starts something of its own."""
+    try:
+        package = json.loads(_read(root / "package.json") or "{}")
+    except ValueError:
+        return False
+    start = manifests.table(package, "scripts").get("start") if isinstance(package, dict) else None
+    return bool(start) or any((root / entry).is_file() for entry in NODE_ENTRIES)
 
 
 # What other kinds of project look like: (marker file, or a suffix of files in the folder; what it is).

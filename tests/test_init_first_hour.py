@@ -509,3 +509,14 @@ def test_a_bun_project_is_told_why_its_lockfile_does_not_do(tmp_path: Path) -> N
     result = invoke("init", str(tmp_path), "--yes")
     assert result.exit_code == 2 and "bun.lockb is bun's, which the node family does not build with: npm, yarn or pnpm" in result.output
     assert "npm install --package-lock-only" in result.output and not (tmp_path / "dockergen.yaml").exists()
+
+
+@pytest.mark.parametrize(("folder", "project", "service"), [
+    ("My Project ünï", "my-project-uni", "api"), ("Café Crème", "cafe-creme", "api"), ("日本", "app", "api"), ("2024 shop", "app-2024-shop", "api"),
+])  # fmt: skip
+def test_project_and_service_names_keep_the_letters_of_accented_folder_names(folder: str, project: str, service: str, tmp_path: Path) -> None:
+    write(tmp_path / folder / "Äpi", PROJECTS["fastapi"][0])
+    result = invoke("init", str(tmp_path / folder), "--yes")
+    assert result.exit_code == 0, result.output
+    spec = (tmp_path / folder / "dockergen.yaml").read_text()
+    assert f"\nproject: {project}\n" in spec and f"\n  {service}:\n" in spec

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,12 +230,18 @@ def _detect_dir(root: Path, directory: Path) -> App | None:
     return None
 
 
-def _service_name(context: str, fallback: str) -> str:
-    base = fallback if context == "." else context.rsplit("/", 1)[-1]
-    name = re.sub(r"[^a-z0-9_-]+", "-", base.lower()).strip("-_")
+def name_for(text: str, fallback: str) -> str:
+    """A spec name (project, service) for a folder name: accents dropped from their letters
+    (`Café` is `cafe`, not `caf`), every other run of non-name characters one `-`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9_-]+", "-", ascii_text.lower()).strip("-_")
     if not name or not name[0].isalpha():
         name = f"{fallback}-{name}" if name else fallback
     return name[:63]
+
+
+def _service_name(context: str, fallback: str) -> str:
+    return name_for(fallback if context == "." else context.rsplit("/", 1)[-1], fallback)
 
 
 def _unique_names(apps: list[App], root: Path) -> None:

@@ -129,3 +129,16 @@ def test_the_spec_is_the_same_bytes_whatever_order_the_compose_cli_answers_in(tm
     assert len(concurrent.environments) >= 6  # add-ons on several chains: many calls in flight at once
     assert spec_text(backwards) == spec_text(concurrent)
     assert [(e.name, e.files) for e in backwards.environments] == [(e.name, e.files) for e in concurrent.environments]
+
+
+@pytest.mark.parametrize("where", ["compose.yaml", ".env"])
+def test_a_variable_dockergen_sets_for_compose_itself_is_not_one_the_files_read(tmp_path: Path, where: str) -> None:
+    # GOGC tunes the Go runtime of the Compose CLI; where the project names it, Compose must not see ours.
+    (tmp_path / "compose.yaml").write_text('services:\n  web:\n    image: nginx:1.27\n    environment: {X: "${GOGC:-unset}", Y: "${Y:-}"}\n'
+                                           if where == "compose.yaml" else 'services:\n  web:\n    image: nginx:1.27\n    environment: {X: "${Y}"}\n')  # fmt: skip
+    if where == ".env":
+        (tmp_path / ".env").write_text("Y=${GOGC:-unset}\n")
+    request = compose_cli.ConfigRequest(tmp_path, (tmp_path / "compose.yaml",), interpolate=True)
+    result = compose_cli.run_config(request)
+    assert result.config is not None, result.error
+    assert result.config["services"]["web"]["environment"]["X"] == "unset"

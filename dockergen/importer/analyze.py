@@ -66,7 +66,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     inventory = discover(root)
     problems = [FileProblem(path, why) for path, why in inventory.skipped]
     notes: list[str] = []
-    cli = compose_cli.compose_command() if options.use_cli else None
+    finding = compose_cli.finding_compose() if options.use_cli else None  # a process: it overlaps the reading below
 
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}
@@ -97,6 +97,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         request = compose_cli.ConfigRequest(folder, tuple(root / f for f in files), interpolate=True, env_file=compose_cli.dotenv_for(root, folder))
         return compose_cli.run_configs([request], memo)[0].error is None
 
+    cli = finding.result() if finding is not None else None
     inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
     notes.extend(infer_notes)
     given_sets = dict(options.compose_sets)

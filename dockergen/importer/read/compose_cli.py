@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +56,16 @@ def compose_command() -> tuple[str, ...] | None:
     if chosen is not None and chosen.strip().lower() in ("", "none", "0", "false"):
         return None
     return tuple(chosen.split()) if chosen else docker_compose()
+
+
+def finding_compose() -> Future[tuple[str, ...] | None]:
+    """``compose_command`` in a thread of its own: finding the CLI runs a process (``docker
+    compose version``), which the caller overlaps with its own work."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(compose_command)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def minimal_env() -> dict[str, str]:

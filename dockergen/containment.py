@@ -14,6 +14,7 @@ import errno
 import os
 import posixpath
 import stat
+import unicodedata
 from collections.abc import Callable
 
 
@@ -58,6 +59,14 @@ def resolved(path: str) -> str:
             raise RuntimeError(f"symbolic link loop at {path!r}") from None
     return real
 
+
+def same_file_key(path: str) -> str:
+    """``path`` as the file systems most checkouts live on tell files apart: macOS's (APFS
+    and HFS+) and Windows' ignore case, macOS also how an accent is composed (NFC, NFD), and
+    Windows drops a name's trailing dots. Two project paths with one key are one file there,
+    however distinct on Linux."""
+    folded = unicodedata.normalize("NFC", posixpath.normpath(path)).casefold()
+    return "/".join(part if part in (".", "..") else part.rstrip(".") for part in folded.split("/"))
 
 
 class Resolver:

@@ -24,3 +24,16 @@ def seconds(duration: str) -> float:
     """``1m30s`` -> 90.0 (an interpolated one: its default's); the model's pattern has already checked the syntax."""
     duration = literal(duration)
     return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in _PART.findall(duration))
+
+
+# Kubernetes takes a probe's timings as whole seconds in an int32, Compose and Docker a
+# duration in int64 nanoseconds (292 years): the smaller bound, so that each reads it.
+LONGEST_SECONDS = 2**31 - 1
+
+
+def too_long(duration: str) -> str | None:
+    """Why no engine can run ``duration`` (longer than ``LONGEST_SECONDS``), or None."""
+    if seconds(duration) > LONGEST_SECONDS:
+        shown = literal(duration) if len(literal(duration)) <= 40 else literal(duration)[:30] + "..."
+        return f"{shown!r} is longer than Compose or Kubernetes take: give at most {LONGEST_SECONDS // 3600}h (68 years)"
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen import durations, manifests
-from dockergen.containment import Resolver, outside_reason
+from dockergen.containment import Resolver, outside_reason, same_file_key
 from dockergen.disk_checks import Check, has_code, manifest_state, not_a_folder, target, tests_left_out
 from dockergen.errors import Problem, format_path
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME
@@ -275,15 +275,25 @@ def _outputs_over_inputs(
             inputs.setdefault(posixpath.normpath(posixpath.join(base, value)), f"a file the spec reads ({format_path(where)})")
     templates = posixpath.normpath(project.spec.templates) if project.spec.templates else None
     resolved = {target(spec_dir, path, resolve): why for path, why in inputs.items()}
+    # `DOCKERGEN.yaml` is the spec on a Mac or Windows checkout, `API/Dockerfile` is `api/Dockerfile`.
+    folded = {same_file_key(path): (path, why) for path, why in reversed(inputs.items())}
+    templates_key = same_file_key(templates) if templates else None
     outputs = _outputs(project, source)
     checks.append(["distinct", sorted({path for path, _ in outputs}), sorted(inputs)])
     problems = []
+    written: dict[str, str] = {}
     for path, where in outputs:
-        why = inputs.get(path) or resolved.get(target(spec_dir, path, resolve))
-        if why is None and templates and (path == templates or path.startswith(templates.rstrip("/") + "/")):
+        key = same_file_key(path)
+        same, why = folded.get(key, (path, None))
+        if why is None and written.get(key, path) != path:
+            same, why = written[key], f"the generated {written[key]!r}"
+        why = why or resolved.get(target(spec_dir, path, resolve))
+        if why is None and templates_key and (key == templates_key or key.startswith(templates_key.rstrip("/") + "/")):
             why = f"a file of the template directory {project.spec.templates!r}"
+        written.setdefault(key, path)
         if why:
-            problems.append(_at(source, where, f"writes {path!r}, which is {why}", "give the generated file another name"))
+            which = "which is" if same == path else "which macOS and Windows (they ignore case) take for"
+            problems.append(_at(source, where, f"writes {path!r}, {which} {why}", "give the generated file another name"))
     return problems
 
 

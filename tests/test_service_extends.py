@@ -208,3 +208,66 @@ def test_import_writes_extends_for_anchored_services_and_verify_agrees(tmp_path:
     assert len(extended) == 2 and set(extended) < apps and set(extended.values()) == apps - set(extended), extended
     for name in extended:
         assert "environment" not in spec["services"][name] and "depends_on" not in spec["services"][name]
+
+
+BROKERS = """\
+x-broker: &broker
+  image: bitnami/kafka:3.7
+  restart: on-failure:3
+  stop_grace_period: 90s
+  ulimits: {nofile: {soft: 65536, hard: 65536}}
+  environment: &broker-env
+    KAFKA_CFG_PROCESS_ROLES: broker,controller
+    KAFKA_CFG_CONTROLLER_QUORUM_VOTERS: 0@broker-a:9093,1@broker-b:9093,2@broker-c:9093
+    KAFKA_CFG_CONTROLLER_LISTENER_NAMES: CONTROLLER
+    KAFKA_HEAP_OPTS: -Xmx512m
+services:
+  broker-a:
+    <<: *broker
+    environment: {<<: *broker-env, KAFKA_CFG_NODE_ID: "0"}
+    volumes: [a-data:/bitnami/kafka]
+  broker-b:
+    <<: *broker
+    environment: {<<: *broker-env, KAFKA_CFG_NODE_ID: "1"}
+    volumes: [b-data:/bitnami/kafka]
+  broker-c:
+    <<: *broker
+    environment: {<<: *broker-env, KAFKA_CFG_NODE_ID: "2"}
+    volumes: [c-data:/bitnami/kafka]
+    cpuset: "2"
+  registry:
+    image: confluentinc/cp-schema-registry:7.7.1
+    restart: on-failure:3
+    stop_grace_period: 90s
+    depends_on: [broker-a]
+volumes: {a-data: {}, b-data: {}, c-data: {}}
+"""
+BROKERS_PROD = """\
+services:
+  broker-a: {environment: {KAFKA_HEAP_OPTS: -Xmx4g}}
+  broker-b: {environment: {KAFKA_HEAP_OPTS: -Xmx4g}}
+  broker-c: {environment: {KAFKA_HEAP_OPTS: -Xmx4g}}
+"""
+
+
+@pytest.mark.parametrize("with_prod", [False, True], ids=["one-file", "with-prod-override"])
+def test_import_writes_extends_for_services_of_one_stock_image(tmp_path: Path, with_prod: bool) -> None:
+    """Brokers of one image share an anchor: all but one extend it, each saying only its own
+    settings; a service of another image that shares two settings with them does not."""
+    (tmp_path / "compose.yaml").write_text(BROKERS)
+    if with_prod:
+        (tmp_path / "compose.prod.yaml").write_text(BROKERS_PROD)
+    result = subprocess.run([sys.executable, "-m", "dockergen", "import", str(tmp_path), "--verify"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " 0 unexplained" in result.stdout, result.stdout
+    spec = yaml.safe_load((tmp_path / "dockergen.yaml").read_text())
+    extended = {name: s["extends"] for name, s in spec["services"].items() if "extends" in s}
+    brokers = {"broker-a", "broker-b", "broker-c"}
+    assert len(extended) == 2 and set(extended) < brokers and len(set(extended.values())) == 1, extended
+    (base,) = set(extended.values())
+    assert base in brokers - set(extended), extended
+    for name in extended:
+        own = spec["services"][name]
+        assert set(own.get("environment", {})) == {"KAFKA_CFG_NODE_ID"}, own
+        assert "ulimits" not in own and "stop_grace_period" not in own, own
+    assert "extends" not in spec["services"]["registry"]

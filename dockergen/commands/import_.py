@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from dockergen.importer.spec.fallback import next_options
 from dockergen.importer.spec.text import spec_text
 from dockergen.importer.verify.run import VerifyResult, summary_line, verify
 from dockergen.pipeline import Rendered, render
+from dockergen.spec.model import NAME
 from dockergen.terminal import progress
 from dockergen.text import forbidden_character, visible
 
@@ -25,7 +27,14 @@ def parse_compose_sets(values: list[str]) -> dict[str, tuple[str, ...]]:
     for value in values:
         name, sep, files = value.partition("=")
         if not sep or not name.strip():
-            raise DockergenError.single(f"--compose-set {value!r}: expected ENV=FILE[,FILE...]", location=Location("command line"))
+            raise DockergenError.single(f"--compose-set '{visible(value)}': expected ENV=FILE[,FILE...]", location=Location("command line"))
+        if not re.fullmatch(NAME, name.strip()) or len(name.strip()) > 63:
+            # Else the spec written has an environment no render accepts.
+            raise DockergenError.single(
+                f"--compose-set '{visible(value)}': '{visible(name.strip())}' is not an environment name",
+                location=Location("command line"),
+                hint="name it with lowercase letters, digits, '-' and '_', starting with a letter, at most 63 characters: prod=compose.yaml,compose.prod.yaml",
+            )
         out[name.strip()] = tuple(f.strip() for f in files.split(",") if f.strip())
     return out
 

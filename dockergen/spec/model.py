@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from dockergen import presets
+from dockergen import durations, presets
 from dockergen.render import quote
 from dockergen.spec import names
 from dockergen.spec.steps import StageHead, read_steps
@@ -42,12 +42,23 @@ VERSION = r"^[0-9]+(\.[0-9]+){0,2}$"
 MEMORY = r"^[0-9]+(\.[0-9]+)?([bkmgBKMG][bB]?)?$"
 
 Name = Annotated[str, matching(NAME, "lowercase letters, digits, '-' or '_', starting with a letter", max_length=63)]
-Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`.")]
+
+
+def _bounded_duration(duration: str) -> str:
+    why = durations.too_long(duration)
+    if why:
+        raise ValueError(why)
+    return duration
+
+
+Duration = Annotated[str, matching(DURATION, "a duration such as 30s, 1m30s or 500ms", description="A duration such as `30s`, `1m30s`, `500ms`."),
+                     AfterValidator(_bounded_duration)]  # fmt: skip
 # A healthcheck timing the project sets per run: a `${VAR:-default}` whose default is a duration,
 # which is what runs where nothing interpolates (the image's HEALTHCHECK, Kubernetes probes).
 TIMING = "^(" + DURATION[1:-1] + r"|\$\{[A-Za-z_][A-Za-z0-9_]*:?-" + DURATION[1:-1] + r"\})$"
 Timing = Annotated[str, matching(TIMING, "a duration such as 30s, 1m30s or 500ms, or a variable with one as its default (${HC_INTERVAL:-10s})",
-                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default.")]  # fmt: skip
+                                 description="A duration such as `30s`, or `${VAR:-30s}`: Compose interpolates it, the image and Kubernetes use the default."),
+                 AfterValidator(_bounded_duration)]  # fmt: skip
 Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number and one of the units b, k, m, g, kb, mb, gb, without a space", description="A memory size such as `512M` or `1G`.")]
 EnvValue = str | int | float | bool | None
 
@@ -106,6 +117,8 @@ IgnorePattern = Annotated[str, AfterValidator(_ignore_pattern)]
 # (<>:"|?* and backslash), are globs in .gitattributes and .dockerignore (*?[), or split Compose's
 # short volume syntax (`./context:/app` for the source mount).
 _UNPORTABLE = set('<>:"|?*\\[')
+# Names Windows opens as a device, whatever the case or extension (`nul.txt` is the null device).
+_WINDOWS_DEVICE = re.compile(r"(?i)(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])")
 # The longest file name (one path component, in bytes) and path Linux and macOS file systems take.
 NAME_MAX, PATH_MAX = 255, 1024
 
@@ -121,6 +134,11 @@ def _project_path(path: str) -> str:
         raise ValueError(f"{path!r} holds {' '.join(unportable)}, which a file name cannot carry everywhere (use letters, digits, `-`, `_`, `.`, `/`)")
     if path.startswith("-") or any(part != part.strip() for part in path.split("/")):
         raise ValueError(f"{path!r} may not start with `-` or have a name starting or ending with a space")
+    if any(part.endswith(".") and part not in (".", "..") for part in path.split("/")):
+        raise ValueError(f"{path!r} has a name ending in `.`, which Windows drops (`a.` is `a` there)")
+    device = next((part for part in path.split("/") if _WINDOWS_DEVICE.fullmatch(part.split(".", 1)[0])), None)
+    if device is not None:
+        raise ValueError(f"{path!r}: Windows opens {device!r} as a device, not a file (CON, PRN, AUX, NUL, COM1-9 and LPT1-9, whatever the extension)")
     if any(len(part.encode("utf-8")) > NAME_MAX for part in path.split("/")) or len(path.encode("utf-8")) > PATH_MAX:
         raise ValueError(f"no file system holds a file name over {NAME_MAX} bytes or a path over {PATH_MAX}: shorten {path[:60]!r}...")
     return path

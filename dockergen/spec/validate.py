@@ -103,9 +103,9 @@ def _unknown_key_hint(path: tuple[str | int, ...], known: set[str]) -> str:
 
 
 def validate(loaded: LoadedSpec) -> model.Spec:
-    unwritable = list(_lone_surrogates(loaded.data))
+    unwritable = list(_unwritable(loaded.data))
     if unwritable:
-        raise DockergenError([Problem(message, loaded.source.locate(path), path, _SURROGATE_HINT) for path, message in unwritable])
+        raise DockergenError([Problem(message, loaded.source.locate(path), path, hint) for path, message, hint in unwritable])
     try:
         return model.Spec.model_validate(loaded.data, context={})  # carries a Dockerfile's escape to its steps
     except ValidationError as exc:
@@ -113,16 +113,22 @@ def validate(loaded: LoadedSpec) -> model.Spec:
 
 
 _SURROGATE_HINT = "a YAML `\\u` escape names one code point: write the character itself, or `\\U0001F600` for one beyond U+FFFF"
+# Compose, Docker and Kubernetes (Go) read a whole number into 64 bits; a larger one becomes a
+# float that loses digits, or is refused (`invalid type float64 for ulimits`).
+_INT64 = 2**63 - 1
 
 
-def _lone_surrogates(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Strings no generated file can hold (UTF-8 has no lone surrogates), keys included."""
+def _unwritable(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """Values no generated file can carry: strings with a lone surrogate (UTF-8 has none),
+    keys included, and whole numbers beyond 64 bits."""
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
     for key, value in items:
         for text, where in ((key, "key"), (value, "value")):
             if isinstance(text, str) and not text.isascii() and any("\ud800" <= char <= "\udfff" for char in text):  # ASCII: none, at C speed
-                yield (*path, key), f"the {where} {text!r} holds a lone surrogate, which no UTF-8 file can carry"
-        yield from _lone_surrogates(value, (*path, key))
+                yield (*path, key), f"the {where} {text!r} holds a lone surrogate, which no UTF-8 file can carry", _SURROGATE_HINT
+            elif type(text) is int and not -_INT64 - 1 <= text <= _INT64:
+                yield (*path, key), f"the number {str(text)[:30]}{'...' if len(str(text)) > 30 else ''} is beyond 64 bits, which Compose, Docker and Kubernetes cannot read", "give a smaller number, or quote it to make it a string"
+        yield from _unwritable(value, (*path, key))
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:

@@ -14,8 +14,8 @@ import json
 from typing import Any
 
 from dockergen.importer.factor.hoist import Layers, inherited
-from dockergen.importer.factor.layers import factor, leaves
-from dockergen.resolve import merge
+from dockergen.importer.factor.layers import MISSING, WHOLE, factor, leaves
+from dockergen.resolve import merge, replaces_whole
 
 Targets = dict[str, dict[str, Any] | None]  # env -> settings (None: not there)
 Offer = tuple[int, str, str, dict[str, Any], dict[str, dict[str, Any]]]  # (lines saved, service, base, its level, its blocks)
@@ -24,8 +24,9 @@ Offer = tuple[int, str, str, dict[str, Any], dict[str, dict[str, Any]]]  # (line
 def extend(layers: Layers, targets: dict[str, Targets], keeps: dict[str, dict[str, frozenset[str]]], runs: dict[str, str]) -> None:
     """Set ``layers.extends`` where it shortens the spec, each such service factored anew
     over what it inherits; every (service, environment) resolves as before. ``runs``: the
-    service whose build each built or ``uses`` service runs: only services of one image
-    extend each other (a worker and its web app), as Compose files share them."""
+    service whose build each built or ``uses`` service runs, or what names the image a
+    stock one runs: only services of one image extend each other (a worker and its web
+    app, three brokers), as Compose files share them."""
     envs = sorted(layers.chains)
     size = {s: leaves(layers.levels[s]) + sum(leaves(b) for b in layers.blocks[s].values()) for s in layers.levels}
     offers: list[Offer] = []
@@ -75,4 +76,30 @@ def _spellings(level: dict[str, Any]) -> set[str]:
             out |= {json.dumps([key, k, v]) for k, v in value.items()}
         elif value is not None and key not in ("enabled", "compose"):
             out.add(json.dumps([key, value], sort_keys=True))
+    return out
+
+
+def drop_inherited(layers: Layers) -> None:
+    """Take out of each extending service's level what it inherits unchanged: a root block
+    lifted into both levels (``lift_root_blocks``) writes it twice. Kept where the service
+    would resolve otherwise anywhere."""
+    for service, base in sorted(layers.extends.items()):
+        want = {env: layers.resolve(service, env) for env in layers.present[service]}
+        level = layers.levels[service]
+        layers.levels[service] = _without(level, inherited(layers.levels[base]))
+        if any(layers.resolve(service, env) != want[env] for env in want):
+            layers.levels[service] = level
+
+
+def _without(level: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in level.items():
+        under = given.get(key, MISSING)
+        if value == under:
+            continue
+        if isinstance(value, dict) and isinstance(under, dict) and key not in WHOLE and not replaces_whole(key, under, value):
+            value = _without(value, under)
+            if not value:
+                continue
+        out[key] = value
     return out

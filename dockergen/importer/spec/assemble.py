@@ -25,7 +25,7 @@ from dockergen.importer.group.builds import BuildPlan
 from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
-from dockergen.importer.factor.extends import extend
+from dockergen.importer.factor.extends import drop_inherited, extend
 from dockergen.importer.factor.hoist import Layers, hoist, lift_root_blocks
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping, sanitize
@@ -226,8 +226,9 @@ def build_spec(
                     {s: {e for e, want in per_env.items() if want is not None} for s, per_env in targets.items()},
                     projects={e.name: e.project for e in envs})  # fmt: skip
     hoist(shared)
-    extend(shared, targets, keeps, {s: builds.uses.get(s, s) for s in spec_services if s in built})
+    extend(shared, targets, keeps, {s: builds.uses.get(s, s) if s in built else _stock_image(targets[s]) for s in spec_services})
     lift_root_blocks(shared, service_lines)
+    drop_inherited(shared)
     for service, base in sorted(shared.extends.items()):
         spec_services[service]["extends"] = base
         result.decisions.append(Decision(UNIFIED, f"{service}: extends {base}", f"the settings it shares with {base} are written "
@@ -536,6 +537,14 @@ def build_comments(merged: Any, path: tuple) -> dict[tuple, tuple[str, ...]]:
         first = (*path, "steps", 0)
         out[first] = (*merged.comments, *out.get(first, ()))
     return {where: lines for where, lines in out.items() if lines}
+
+
+def _stock_image(per_env: dict[str, dict[str, Any] | None]) -> str | None:
+    """What a service dockergen does not build runs, as ``extend`` groups services: the
+    image(s) of its environments (three brokers of one image, a web app and its workers on
+    ``$APP_IMAGE``); None without one. Spelled with a space, which no service name has."""
+    images = sorted({json.dumps(t.get("image")) for t in per_env.values() if t and t.get("image") is not None})
+    return f"image {' '.join(images)}" if images else None
 
 
 def _reincluded(merged: Any, parsed: dict[str, ParsedDockerfile], ignore: dict[str, list[str]]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -97,6 +98,14 @@ class _Backwards:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        done.set_result(fn(*args))
+        return done
+
+    def shutdown(self, wait: bool = True) -> None:
         return None
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterable[Any]:

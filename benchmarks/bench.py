@@ -13,6 +13,8 @@ Measures, each as a whole process after one warm-up run:
   environments (fresh output dir, and again with nothing to change), the least-squares
   slope and intercept with R^2 (how straight the line is), and peak memory;
 - `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``;
+- where a `validate` after a value edit goes, step by step beside Compose (``--floor``:
+  only these rows): the interpreter, pydantic, the spec models, every import, the run;
 - `dockergen check` and `render` of each example that renders Kubernetes, with that output
   off and on, side by side, and whether every render of it wrote the same bytes
   (``--kubernetes``: only these rows).
@@ -206,6 +208,44 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
             rows.append((f"dockergen {name}, {example.name} / compose config -q", f"{ours * 1000:.0f} / {theirs * 1000:.0f} ms = {ours / theirs:.2f}"))
 
 
+def floor(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
+    """Where a `validate` after a value edit goes, as whole processes in turns with Compose
+    (median wall and CPU, user + sys): the interpreter starting, pydantic imported, the spec
+    models built, every module the run imports, and the run itself. The first two are the
+    floor of any run that validates, with pydantic, a spec it has not seen."""
+    python = str(Path(dockergen).parent / "python") if (Path(dockergen).parent / "python").exists() else sys.executable
+    imports = "import os; os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'; import dockergen.launcher, dockergen.cli, dockergen.commands.validate, dockergen.commands.render, dockergen.pipeline"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "edited"
+        shutil.copytree(example, copy)
+        (copy / "dockergen.lock").unlink()
+        edit = edited_in_place(copy / "dockergen.yaml", "value", "floor")
+        if "\n  kubernetes: " in (copy / "dockergen.yaml").read_text():
+            imports += ", dockergen.render.kubernetes"
+        steps = [
+            ("python -c pass (the interpreter starting)", [python, "-c", "pass"], None),
+            ("+ from pydantic import BaseModel", [python, "-c", "from pydantic import BaseModel"], None),
+            ("+ import dockergen.spec.model (the models built)", [python, "-c", "import dockergen.spec.model"], None),
+            ("+ every module validate imports", [python, "-c", imports], None),
+            ("dockergen validate after a value edit (the whole run)", [dockergen, "validate", "--spec"], edit),
+            ("docker-compose config -q of base + prod", compose_cmd, None),
+        ]
+        samples: list[list[tuple[float, float]]] = [[] for _ in steps]
+        for i in range(repeat + 1):
+            for n, (_, cmd, fresh) in enumerate(steps):
+                start = time.perf_counter()
+                child = subprocess.Popen(cmd + (fresh(i) if fresh else []), cwd=example, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                _, status, usage = os.wait4(child.pid, 0)
+                if os.waitstatus_to_exitcode(status):
+                    raise subprocess.CalledProcessError(os.waitstatus_to_exitcode(status), cmd)
+                if i:
+                    samples[n].append((time.perf_counter() - start, usage.ru_utime + usage.ru_stime))
+    wall_c, cpu_c = (statistics.median(s[k] for s in samples[-1]) for k in (0, 1))
+    for (name, _, _), runs in zip(steps, samples):
+        wall, cpu = (statistics.median(s[k] for s in runs) for k in (0, 1))
+        rows.append((f"floor, {example.name}: {name}", f"wall {wall * 1000:.0f} ms = {wall / wall_c:.2f}, CPU {cpu * 1000:.0f} ms = {cpu / cpu_c:.2f} of Compose's"))
+
+
 def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, repeat: int) -> None:
     """1,000 services x 5 environments: a render beside Compose reading base + prod, from the
     render cache and after an edit (a changed value; a comment only)."""
@@ -289,6 +329,7 @@ def main() -> None:
     parser.add_argument("--no-venv", dest="venv", action="store_false", help="measure only the dockergen this interpreter runs")
     parser.add_argument("--ratios", action="store_true", help="only the side-by-side ratios with Compose (no scaling series, no import)")
     parser.add_argument("--kubernetes", action="store_true", help="only the Kubernetes output off / on rows")
+    parser.add_argument("--floor", action="store_true", help="only where a validate after an edit goes, step by step beside Compose")
     args = parser.parse_args()
     compose = tool("docker-compose")
     rows: list[tuple[str, str]] = []
@@ -307,6 +348,9 @@ def main() -> None:
         print(f"# dockergen: {installs[0][0]} ({installs[0][1]}) unless a row says otherwise")
         if args.kubernetes:
             kubernetes_side_by_side(rows, installs[0][1], args.repeat)
+        elif args.floor:
+            example = ROOT / "examples" / "platform"
+            floor(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
         else:
             measure(rows, installs, compose, args.repeat, ratios_only=args.ratios)
     width = max(len(name) for name, _ in rows)
@@ -330,6 +374,7 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
     side_by_side(rows, dockergen, compose_cmd, example, repeat)
+    floor(rows, dockergen, compose_cmd, example, repeat)
     with tempfile.TemporaryDirectory() as tmp:
         large(rows, dockergen, compose, Path(tmp), repeat)
     kubernetes_side_by_side(rows, dockergen, repeat)

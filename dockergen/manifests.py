@@ -178,3 +178,24 @@ def installed_for_prod(build: Build, context: Path) -> set[str] | None:
 
 def runs_pytest(command: list[str]) -> bool:
     return any(word == "pytest" or word.endswith("/pytest") for word in command)
+
+
+# `npm init` writes this `test` script: it fails on purpose, so it is no test suite.
+NPM_PLACEHOLDER_TEST = re.compile(r"""^echo\s+["']?Error: no test specified["']?\s*&&\s*exit\s+1$""")
+
+
+def package_json(context: Path) -> dict[str, Any] | None:
+    """package.json of a node build context, or None when there is none or it is no JSON object."""
+    import json
+
+    try:
+        data = json.loads(read_regular(context / "package.json").decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def has_test_script(package: dict[str, Any]) -> bool:
+    """Whether `npm test` (yarn, pnpm) runs a test suite: a `test` script that is not npm's placeholder."""
+    script = table(package, "scripts").get("test")
+    return isinstance(script, str) and bool(script.strip()) and not NPM_PLACEHOLDER_TEST.match(script.strip())

@@ -6,8 +6,13 @@ and nothing written."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import os
 import re
+import shutil
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +432,91 @@ def test_a_go_module_with_several_programs_says_which_one_the_image_builds(tmp_p
     assert result.exit_code == 0, result.output
     assert "cmd/ holds 2 programs: the image builds ./cmd/api, not ./cmd/worker" in result.output
     assert_sound(tmp_path)
+
+
+GO_SERVER = 'package main\n\nimport "net/http"\n\nfunc main() {\n\thttp.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) {})\n\thttp.ListenAndServe(":9090", nil)\n}\n'
+
+
+def test_a_go_server_on_distroless_is_probed_by_a_binary_its_image_has(tmp_path: Path) -> None:
+    """Distroless has no shell, wget or curl: the healthcheck runs a static probe the builder
+    stage compiles and the prod stage copies, on the route and port the source serves."""
+    write(tmp_path, {"go.mod": "module x\n\ngo 1.22\n", "main.go": GO_SERVER})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0 and "TODO" not in (tmp_path / "dockergen.yaml").read_text(), result.output
+    services = assert_sound(tmp_path)
+    probe = services["app"]["healthcheck"]["test"]
+    assert probe[0] == "CMD" and probe[2:] == ["http://127.0.0.1:9090/livez"]
+    stages = dockerfile_stages(tmp_path / "Dockerfile")
+    prod_from, prod = stages["prod"]
+    assert "distroless" in prod_from
+    assert [(list(c.flags), list(c.value)) for c in prod if c.cmd == "COPY" and probe[1] in c.value] == [(["--from=builder"], [probe[1], probe[1]])]
+    (build,) = [" ".join(c.value) for c in stages["builder"][1] if c.cmd == "RUN" and f"-o {probe[1]}" in " ".join(c.value)]
+    assert stages["dev"][0] == "builder", "dev runs the probe from the builder stage too"
+    go = shutil.which("go")
+    if go is None:
+        return  # the probe's own behaviour needs a Go toolchain (the podman judgement is in docs/podman-e2e.md)
+    source = build.split("mkdir -p /probe && ", 1)[1].split(" > /probe/main.go", 1)[0]
+    subprocess.run(["sh", "-c", f"{source} > main.go"], cwd=tmp_path, check=True)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "", "GOCACHE": str(tmp_path / "cache"), "GO111MODULE": "on"}
+    subprocess.run([go, "build", "-o", "probe", "main.go"], cwd=tmp_path, check=True, env=env, timeout=300)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200 if self.path == "/livez" else 404)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        codes = [subprocess.run([str(tmp_path / "probe"), base + path], timeout=30).returncode for path in ("/livez", "/missing")]
+    finally:
+        server.shutdown()
+        server.server_close()
+    refused = subprocess.run([str(tmp_path / "probe"), f"http://127.0.0.1:{server.server_address[1]}/livez"], timeout=30).returncode
+    assert (codes, refused) == ([0, 1], 1)
+
+
+WORKSPACE_APP = {"package.json": json.dumps({"name": "web", "scripts": {"start": "node server.js", "test": "node --test"}}), "server.js": "require('http').createServer().listen(3000)\n"}
+
+
+@pytest.mark.parametrize("manager", ["npm", "yarn", "pnpm"])
+def test_node_workspaces_are_named_not_sent_to_make_a_lockfile_each(manager: str, tmp_path: Path) -> None:
+    """A workspace member has no lockfile of its own (the root's installs every member): init
+    must not tell the user to create one there, nor build the root, which runs nothing."""
+    root = {"package.json": json.dumps({"name": "mono", "private": True, **({"workspaces": ["apps/*", "packages/*"]} if manager != "pnpm" else {})})}
+    root |= {"pnpm-workspace.yaml": "packages:\n  - 'apps/*'\n  - \"packages/*\"\n", "pnpm-lock.yaml": "lockfileVersion: '9.0'\n"} if manager == "pnpm" else {}
+    root |= {"package-lock.json": "{}\n"} if manager == "npm" else {"yarn.lock": "# yarn lockfile v1\n"} if manager == "yarn" else {}
+    members = {**{f"apps/web/{k}": v for k, v in WORKSPACE_APP.items()}, "packages/ui/package.json": json.dumps({"name": "ui"})}
+    api = {f"api/{k}": v for k, v in PROJECTS["fastapi"][0].items()}
+    write(tmp_path, {**root, **members})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2 and "lockfile" not in result.output, result.output
+    assert "Node workspaces of" in result.output and "(apps/web, packages/ui)" in result.output and "`context: .`" in result.output
+    assert not (tmp_path / "dockergen.yaml").exists()
+    write(tmp_path, api)
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "left out (add them to the spec by hand): the Node workspaces of" in result.output
+    assert_sound(tmp_path)
+
+
+def test_a_bun_project_is_told_why_its_lockfile_does_not_do(tmp_path: Path) -> None:
+    write(tmp_path, {"package.json": json.dumps({"name": "b", "scripts": {"start": "node server.js"}}), "server.js": "", "bun.lockb": "x"})
+    result = invoke("init", str(tmp_path), "--yes")
+    assert result.exit_code == 2 and "bun.lockb is bun's, which the node family does not build with: npm, yarn or pnpm" in result.output
+    assert "npm install --package-lock-only" in result.output and not (tmp_path / "dockergen.yaml").exists()
+
+
+@pytest.mark.parametrize(("folder", "project", "service"), [
+    ("My Project ünï", "my-project-uni", "api"), ("Café Crème", "cafe-creme", "api"), ("日本", "app", "api"), ("2024 shop", "app-2024-shop", "api"),
+])  # fmt: skip
+def test_project_and_service_names_keep_the_letters_of_accented_folder_names(folder: str, project: str, service: str, tmp_path: Path) -> None:
+    write(tmp_path / folder / "Äpi", PROJECTS["fastapi"][0])
+    result = invoke("init", str(tmp_path / folder), "--yes")
+    assert result.exit_code == 0, result.output
+    spec = (tmp_path / folder / "dockergen.yaml").read_text()
+    assert f"\nproject: {project}\n" in spec and f"\n  {service}:\n" in spec

@@ -128,6 +128,36 @@ def test_a_node_server_without_a_dev_script_reloads_its_entry_with_node_watch(tm
     assert app.dev_command is None and any("no `test` script" in n for n in app.notes)
 
 
+# ---- node: the test stage runs a suite, with or without a `test` script ----------------
+
+PLACEHOLDER = 'echo "Error: no test specified" && exit 1'  # what `npm init -y` writes
+TEST_SCRIPTS = {  # package.json's scripts and devDependencies -> what the test stage runs
+    "own script": ({"test": "vitest run"}, {"vitest": "1.6.0"}, ["npm", "test"]),
+    "no script, vitest": ({}, {"vitest": "1.6.0"}, ["node_modules/.bin/vitest", "run"]),
+    "placeholder, jest": ({"test": PLACEHOLDER}, {"jest": "29.7.0"}, ["node_modules/.bin/jest", "--ci"]),
+    "no script, mocha": ({"start": "node server.js"}, {"mocha": "10.4.0"}, ["node_modules/.bin/mocha"]),
+    "no script, no runner": ({}, {}, ["node", "--test"]),
+    "placeholder, no runner": ({"test": PLACEHOLDER}, {}, ["node", "--test"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TEST_SCRIPTS))
+@pytest.mark.parametrize("framework", ["next", "express"])
+def test_a_node_test_stage_runs_a_suite_even_without_a_test_script(kind: str, framework: str, tmp_path: Path) -> None:
+    scripts, dev, command = TEST_SCRIPTS[kind]
+    deps = {"next": {"next": "14.2.3", "react": "18.3.1"}, "express": {"express": "4.19.2"}}[framework]
+    package = {"name": "x", "scripts": {**scripts, "build": "next build"} if framework == "next" else scripts, "dependencies": deps, "devDependencies": dev}
+    write(tmp_path, {"package.json": json.dumps(package), "package-lock.json": "{}", "server.js": "require('express')().listen(3000)\n"})
+    spec = str(tmp_path / "dockergen.yaml")
+    assert CliRunner().invoke(main, ["init", str(tmp_path), "--yes"], catch_exceptions=False).exit_code == 0
+    result = CliRunner().invoke(main, ["render", "--spec", spec, "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (test_cmd,) = [c for c in dockerfile_stages(tmp_path / "Dockerfile")["test"][1] if c.cmd == "CMD"]
+    assert list(test_cmd.value) == command
+    lint = CliRunner().invoke(main, ["lint", "--spec", spec], catch_exceptions=False)
+    assert "DG032" not in lint.output, lint.output
+
+
 # ---- static builds: the dev server listens where the stack publishes and probes -------
 
 STATIC = {

@@ -53,7 +53,12 @@ CASES: dict[str, tuple[str, str]] = {
     "DG031": ('api:\n    build: {family: python, context: ., port: 8000, python: {requirements: dockergen.yaml, app: "m:app", interface: wsgi}}',
               'api:\n    build: {family: python, context: ., port: 8000, python: {requirements: dockergen.yaml, app: "m:app", interface: wsgi, '
               'prod_command: [python, m.py]}}'),
+    # npm's placeholder `test` script fails on purpose: it is no test suite (the build context holds FILES).
+    "DG032": ("web:\n    build: {family: node, context: ., port: 3000, node: {build_script: null, start: [node, s.js]}}",
+              "web:\n    build: {family: node, context: ., port: 3000, node: {build_script: null, start: [node, s.js], test_command: [node, --test]}}"),
 }
+# Files of the build context, written beside both specs.
+FILES = {"DG032": {"package.json": '{"scripts": {"test": "echo \\"Error: no test specified\\" && exit 1"}}', "package-lock.json": "{}", "s.js": ""}}
 
 # The Kubernetes rules look at the manifests, rendered when the spec asks for them.
 K8S = "output: {kubernetes: k8s}\n"
@@ -95,8 +100,10 @@ def test_rule_fires_on_its_failing_spec_and_not_on_the_passing_one(rule_id: str,
     failing, passing = CASES[rule_id]
     extra = EXTRA.get(rule_id, "")
     bad_extra, good_extra = (extra, extra) if isinstance(extra, str) else extra
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "good").mkdir()
+    for side in ("bad", "good"):
+        (tmp_path / side).mkdir()
+        for name, text in FILES.get(rule_id, {}).items():
+            (tmp_path / side / name).write_text(text)
     bad = [f for f in findings(write_spec(tmp_path / "bad", failing, bad_extra)) if f.rule == rule_id]
     good = [f for f in findings(write_spec(tmp_path / "good", passing, good_extra)) if f.rule == rule_id]
     assert bad, f"{rule_id} did not fire"

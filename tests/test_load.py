@@ -28,6 +28,10 @@ TRICKY = {
     "empty": "a:\nb: []\nc: {}\nd: ''\n",
     "date": "when: 2001-12-14\nstamp: 2001-12-14t21:59:43.10-05:00\n",
     "merge": "base: &b {x: 1, y: 2}\nuse:\n  z: 0\n  <<: *b\n  x: 3\n",
+    "merge-flow": "base: &b {x: 1}\nuse: {<<: *b, y: 2}\n",
+    "merge-explicit": "base: &b {x: 1}\nuse:\n  ? << # the key\n  : *b\n",
+    "merge-tagged": "base: &b {x: 1}\nuse:\n  !!merge <<  : *b\n",
+    "heredoc": "steps: |\n  RUN <<EOF\n  echo hi\n  EOF\nshell: 'cat <<-END | tr a b'\nshift: a << b\n",
     "tag": "a: !custom value\n",
     "int-key": "1: one\n",
     "binary": "a: !!binary aGVsbG8=\n",
@@ -115,8 +119,9 @@ def test_tricky_documents_read_the_same_either_way(name: str) -> None:
 
 
 def test_values_the_fast_read_cannot_take_go_the_careful_way() -> None:
-    for name in ("date", "merge", "tag", "int-key", "binary", "duplicate", "recursive", "value-tag", "bad-float"):
+    for name in ("date", "merge", "merge-flow", "merge-explicit", "merge-tagged", "tag", "int-key", "binary", "duplicate", "recursive", "value-tag", "bad-float"):
         assert read_plain(TRICKY[name]) is None, name
+    assert read_plain(TRICKY["heredoc"]) is not None  # a heredoc is no merge key: an imported spec's steps hold them
 
 
 def test_positions_are_read_only_when_asked_for(tmp_path: Path) -> None:

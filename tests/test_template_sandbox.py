@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,34 @@ def test_code_another_compiler_cached_for_the_template_is_not_run(tmp_path: Path
     result = subprocess.run([sys.executable, "-m", "dockergen", "render"], cwd=root, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2, result.stderr
     assert "error: template python.Dockerfile.j2: repeating would make a value of more than" in result.stderr
+
+
+def test_compiled_templates_cached_cold_warm_or_damaged_render_the_same_bytes(tmp_path: Path) -> None:
+    """The per-user cache of compiled templates changes nothing a render writes: with no
+    cache, with the entries the first render wrote, and with every entry damaged (cut short,
+    garbage after Jinja's header, empty), the same bytes; a damaged entry is compiled anew,
+    never an internal error."""
+    import jinja2.bccache
+
+    root = tmp_path / "p"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "fastapi-celery", root)
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp"), "DOCKERGEN_NO_CACHE": "1"}  # no render cache: every run renders its Dockerfiles
+    (tmp_path / "tmp").mkdir()
+
+    def render(out: str) -> dict[str, bytes]:
+        result = subprocess.run([sys.executable, "-m", "dockergen", "render", "-q", "--out", str(tmp_path / out)], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return {p.relative_to(tmp_path / out).as_posix(): p.read_bytes() for p in sorted((tmp_path / out).rglob("*")) if p.is_file()}
+
+    cold = render("cold")
+    entries = sorted((tmp_path / "tmp").rglob("dockergen-*.cache"))
+    assert entries, "the render cached its compiled templates"
+    assert render("warm") == cold
+    for n, entry in enumerate(entries):
+        data = entry.read_bytes()
+        entry.write_bytes([data[: len(data) // 2], jinja2.bccache.bc_magic + b"\x80\x04not a pickle", b""][n % 3])
+    assert render("damaged") == cold
+    assert all(entry.stat().st_size > len(jinja2.bccache.bc_magic) + 16 for entry in entries), "damaged entries were compiled again"
 
 
 def test_a_template_swapped_for_a_fifo_after_its_stat_is_refused_not_waited_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,6 @@ does not start, a lockfile the build needs not created yet) or PATH is not a dir
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import click
 
 from dockergen import presets
 from dockergen.errors import DockergenError, Location, Problem
-from dockergen.scaffold.detect import App
+from dockergen.scaffold.detect import App, name_for
 
 SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
@@ -72,7 +71,7 @@ def init(
             hint="run it in the project's root, or write the spec by hand: `dockergen schema --format markdown` lists every field",
         )
     interactive = not yes and stdin_is_terminal()
-    project = _project_name(path.resolve().name)
+    project = name_for(path.resolve().name, "app")
     backing = set().union(*(a.needs for a in found.apps))
     if interactive:
         project = _ask_name("Project name", project)
@@ -117,13 +116,6 @@ def init(
 
 def stdin_is_terminal() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
-
-
-def _project_name(name: str) -> str:
-    cleaned = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
-    if not cleaned or not cleaned[0].isalpha():
-        cleaned = "app" + (f"-{cleaned}" if cleaned else "")
-    return cleaned[:63]
 
 
 def _ask_name(prompt: str, default: str) -> str:
@@ -184,8 +176,10 @@ def _missing_manifest(root: Path, context: str, relative: str, app: App) -> Prob
     if app.family == "node":
         manager = presets.PACKAGE_MANAGERS[app.package_manager]
         cd = "" if context == "." else f"cd {shlex.quote(context)} && "
+        # A bun project has its own lockfile: say why that one does not do.
+        bun = next((f" ({lock} is bun's, which the node family does not build with: npm, yarn or pnpm)" for lock in app.evidence if lock.startswith("bun.")), "")
         return Problem(
-            f"{app.name}: no {relative}: the {app.package_manager} build installs exactly the lockfile (`{' '.join(manager.install)}`)",
+            f"{app.name}: no {relative}{bun}: the {app.package_manager} build installs exactly the lockfile (`{' '.join(manager.install)}`)",
             Location(str(root / where)),
             hint=f"create it (`{cd}{LOCK_COMMANDS[app.package_manager]}`) and commit it, then run `dockergen init` again",
         )

@@ -66,7 +66,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
     inventory = discover(root)
     problems = [FileProblem(path, why) for path, why in inventory.skipped]
     notes: list[str] = []
-    cli = compose_cli.compose_command() if options.use_cli else None
+    finding = compose_cli.finding_compose() if options.use_cli else None  # a process: it overlaps the reading below
 
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}
@@ -97,6 +97,7 @@ def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | N
         request = compose_cli.ConfigRequest(folder, tuple(root / f for f in files), interpolate=True, env_file=compose_cli.dotenv_for(root, folder))
         return compose_cli.run_configs([request], memo)[0].error is None
 
+    cli = finding.result() if finding is not None else None
     inferred, infer_notes = infer(list(loaded.values()), declared, bare, accepts if cli else None)
     notes.extend(infer_notes)
     given_sets = dict(options.compose_sets)
@@ -235,13 +236,16 @@ def _effective(
 ) -> tuple[dict[str, Merged], list[EnvironmentSet]]:
     """Each environment's effective project: the Compose CLI's, else dockergen's own merge."""
     fallback = {s.name: merge_files(root, list(s.files), dict(loaded)) for s in sets}
-    requests = [
-        compose_cli.ConfigRequest(project_dir(root, s.files), tuple(root / f for f in s.files), interpolate=interpolate, project_name=s.project,
-                                  env_file=compose_cli.dotenv_for(root, project_dir(root, s.files)))
-        for interpolate in (False, True) for s in sets
-    ]  # fmt: skip
-    answers = compose_cli.run_configs(requests, memo) if use_cli else []
-    results, passed = answers[: len(sets)], answers[len(sets) :]
+
+    def request(s: EnvironmentSet, interpolate: bool) -> compose_cli.ConfigRequest:
+        folder = project_dir(root, s.files)
+        return compose_cli.ConfigRequest(folder, tuple(root / f for f in s.files), interpolate=interpolate, project_name=s.project,
+                                         env_file=compose_cli.dotenv_for(root, folder))  # fmt: skip
+
+    # The interpolated config adds only the values Compose prints in Go's spelling: asked where the files hold one.
+    spelled = [i for i, s in enumerate(sets) if _go_spelling(s.files, loaded)]
+    answers = compose_cli.run_configs([*(request(s, False) for s in sets), *(request(sets[i], True) for i in spelled)], memo) if use_cli else []
+    results, passed = answers[: len(sets)], dict(zip(spelled, answers[len(sets) :]))
     out: dict[str, Merged] = {}
     kept: list[EnvironmentSet] = []
     for index, s in enumerate(sets):
@@ -254,7 +258,7 @@ def _effective(
                 _restore_consistency(merged, own)
                 _restore_passed_build_args(merged, own)
                 _restore_ssh(merged, own)
-                if passed[index].config is not None:
+                if index in passed and passed[index].config is not None:
                     _as_compose_passes(merged, passed[index].config)
                 merged.name = s.project or _project_name(merged.name, own.name, root, s.files)
             except Exception as exc:  # noqa: BLE001 - an odd value must not stop the import
@@ -277,6 +281,21 @@ def _effective(
         out[s.name] = merged
         kept.append(s)
     return out, kept
+
+
+def _go_spelling(files: tuple[str, ...], loaded: dict[str, ComposeFile]) -> bool:
+    """Whether a file Compose reads for ``files`` (with what they include or extend) holds a
+    plain scalar it prints in Go's spelling; yes where one of them was not read."""
+    pending, seen = list(files), set()
+    while pending:
+        rel = pending.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        if rel not in loaded or loaded[rel].go_spelling:
+            return True
+        pending.extend((*loaded[rel].includes, *loaded[rel].extends_files))
+    return False
 
 
 def _extensions(root: Path, files: tuple[str, ...], loaded: dict[str, ComposeFile], config: dict[str, Any] | None) -> dict[str, Any]:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockergen import manifests
+from dockergen import manifests, presets
 from dockergen.render.kubernetes.probes import podman_safe
 from dockergen.render.kubernetes.values import split_image
 from dockergen.render.support import INTERPOLATION, is_literal
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import EnvironmentInfo, ImagePlan, ResolvedService, image_repository
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Python, Spec
+from dockergen.spec.model import Node, Python, Spec
 
 SEVERITIES = ("error", "warning", "note")  # highest first
 PROD = frozenset({"staging", "prod"})  # kinds of environment that run for real
@@ -555,6 +555,24 @@ def _prod_server_not_installed(view: ImageView) -> Iterator[Hit]:
     if missing:
         at = ("services", view.plan.service, "build", "python")
         yield Hit(f"the prod server runs {' and '.join(f'`{n}`' for n in missing)}, which the runtime dependencies do not install",
+                  spec_path=at if view.source.has(at) else at[:3])  # fmt: skip
+
+
+@rule(
+    "DG032", "test-stage-without-test-script", "warning", scope="image",
+    summary="A node test stage runs `npm test` (yarn, pnpm), but package.json has no `test` script.",
+    why="The test image cannot run its own command: `Missing script: \"test\"` (or npm's placeholder, `Error: no test specified`).",
+    fix="Add a `test` script to package.json, or set `node.test_command` (e.g. `[node, --test]`, or the runner it installs).",
+)  # fmt: skip
+def _test_stage_without_test_script(view: ImageView) -> Iterator[Hit]:
+    build = view.plan.build
+    if build.family != "node" or build.base_image is not None or (build.node or Node()).test_command is not None:
+        return
+    package = manifests.package_json(Path(view.source.file).parent / build.context)
+    if package is not None and not manifests.has_test_script(package):
+        tool = presets.PACKAGE_MANAGERS[(build.node or Node()).package_manager]
+        at = ("services", view.plan.service, "build", "node")
+        yield Hit(f"the test stage runs `{' '.join(tool.test_command)}`, but package.json has no `test` script",
                   spec_path=at if view.source.has(at) else at[:3])  # fmt: skip
 
 

@@ -40,13 +40,23 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between runs in Jinja's per-user cache directory (0700, owner
     checked): compiling them was a fifth of a small project's render. Jinja keys each entry by
     the template's source checksum and its own and Python's versions, so an edited template
-    or an upgrade recompiles. A cache that cannot be written never fails a render.
+    or an upgrade recompiles. A cache that cannot be written or read, or a damaged entry, never
+    fails a render.
 
     Code compiled by another compiler (an unsandboxed one, an older sandbox) is never reused:
     the key holds the sandbox compiler's own fingerprint, which the checksum does not."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(f"{compiler_fingerprint()}:{name}", filename)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        # Jinja lets a damaged entry's error through (a truncated file: pickle's
+        # UnpicklingError, an internal error here): such an entry is a miss, compiled anew
+        # and written over.
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,19 @@ class Detection:
 def detect(root: Path) -> Detection:
     apps: list[App] = []
     left_out: list[str] = []
+    members = _workspace_members(root)
+    skipped = {*members, *([root] if members and not _serves_itself(root) else [])}
+    if members:
+        # One lockfile at the workspace root installs every member: a member built from its
+        # own folder has none, and a root that starts nothing of its own runs nothing.
+        names = ", ".join(sorted(p.relative_to(root).as_posix() for p in members))
+        left_out.append(f"the Node workspaces of {sorted(set(members.values()))[0]} ({names}), which init does not build yet: "
+                        "add a service per app by hand, built from the root (`context: .`, each workspace's package.json "
+                        "in `node.install_files`, `node.start: [node, <workspace>/<entry>]`)")  # fmt: skip
     for directory in _candidates(root):
         where = "the directory" if directory == root else directory.relative_to(root).as_posix()
+        if directory in skipped:
+            continue
         app = _detect_dir(root, directory)
         if app is not None and app.runs_nothing is not None:
             # A library, or a program init cannot tell how to start: its image would run nothing.
@@ -106,6 +118,41 @@ def detect(root: Path) -> Detection:
             left_out.append(f"{where}: {other}, which init does not start yet")
     _unique_names(apps, root)
     return Detection(root, apps, _existing_docker_files(root), left_out)
+
+
+def _workspace_members(root: Path) -> dict[Path, str]:
+    """Folders the root's Node workspaces name (package.json `workspaces`, pnpm-workspace.yaml
+    `packages:`), each with the file that names it."""
+    try:
+        package = json.loads(_read(root / "package.json") or "{}")
+    except ValueError:
+        package = {}
+    listed = package.get("workspaces") if isinstance(package, dict) else None
+    listed = listed.get("packages") if isinstance(listed, dict) else listed  # yarn 1's {packages: [...]}
+    patterns = {str(p): "package.json `workspaces`" for p in listed if isinstance(p, str)} if isinstance(listed, list) else {}
+    pnpm = re.search(r"^packages:\s*\n((?:[ \t]+-.*\n?)+)", _read(root / "pnpm-workspace.yaml"), re.MULTILINE)
+    if pnpm:
+        patterns |= {m.strip().strip("'\"").strip(): "pnpm-workspace.yaml `packages`" for m in re.findall(r"-\s*(.+)", pnpm[1])}
+    members: dict[Path, str] = {}
+    for pattern, origin in patterns.items():
+        if pattern.startswith("!") or pattern.startswith("/") or ".." in pattern or not pattern.strip("/"):
+            continue
+        try:
+            found = root.glob(pattern.strip("/"))
+            members |= {p: origin for p in found if p.is_dir() and (p / "package.json").is_file() and p != root}
+        except (ValueError, OSError):  # a pattern Path.glob cannot read
+            continue
+    return members
+
+
+def _serves_itself(root: Path) -> bool:
+    """Whether a workspace root is an app too: it starts something of its own."""
+    try:
+        package = json.loads(_read(root / "package.json") or "{}")
+    except ValueError:
+        return False
+    start = manifests.table(package, "scripts").get("start") if isinstance(package, dict) else None
+    return bool(start) or any((root / entry).is_file() for entry in NODE_ENTRIES)
 
 
 # What other kinds of project look like: (marker file, or a suffix of files in the folder; what it is).
@@ -183,12 +230,18 @@ def _detect_dir(root: Path, directory: Path) -> App | None:
     return None
 
 
-def _service_name(context: str, fallback: str) -> str:
-    base = fallback if context == "." else context.rsplit("/", 1)[-1]
-    name = re.sub(r"[^a-z0-9_-]+", "-", base.lower()).strip("-_")
+def name_for(text: str, fallback: str) -> str:
+    """A spec name (project, service) for a folder name: accents dropped from their letters
+    (`Café` is `cafe`, not `caf`), every other run of non-name characters one `-`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^a-z0-9_-]+", "-", ascii_text.lower()).strip("-_")
     if not name or not name[0].isalpha():
         name = f"{fallback}-{name}" if name else fallback
     return name[:63]
+
+
+def _service_name(context: str, fallback: str) -> str:
+    return name_for(fallback if context == "." else context.rsplit("/", 1)[-1], fallback)
 
 
 def _unique_names(apps: list[App], root: Path) -> None:
@@ -613,14 +666,36 @@ def _node(directory: Path, context: str) -> App:
         if "dev" not in scripts:
             entry = app.start[1] if app.start and app.start[0] == "node" and len(app.start) == 2 else None
             app.dev_command = ["node", "--watch", entry] if entry else [tool.tool, "run", "start"]
-    if "test" not in scripts:
-        app.notes.append(f"package.json has no `test` script, which the test stage runs (`{' '.join(tool.test_command)}`): "
-                         "add one, or set `node.test_command`")  # fmt: skip
+    if not manifests.has_test_script(package):
+        _node_tests(deps, app, " ".join(tool.test_command))
     if runtime & POSTGRES_JS:
         app.needs.add("postgres")
     if runtime & REDIS_JS:
         app.needs.add("redis")
     return app
+
+
+# Test runners a project may install without a `test` script, and how the test stage runs each.
+NODE_TEST_RUNNERS = {
+    "vitest": ["node_modules/.bin/vitest", "run"],
+    "jest": ["node_modules/.bin/jest", "--ci"],
+    "mocha": ["node_modules/.bin/mocha"],
+    "ava": ["node_modules/.bin/ava"],
+}
+
+
+def _node_tests(deps: dict[str, Any], app: App, default: str) -> None:
+    """A test command that runs, for a package.json whose `test` script is missing or npm's
+    placeholder (`npm test` would fail the test stage): the runner it installs, else Node's own."""
+    runner = next((name for name in NODE_TEST_RUNNERS if name in deps), None)
+    if runner is not None:
+        app.test_command = NODE_TEST_RUNNERS[runner]  # the spec's comment says why; nothing left to do
+    elif int(app.node_version) >= 18:
+        app.test_command = ["node", "--test"]
+        app.notes.append(f"package.json has no `test` script (`{default}` would fail) and no test runner: the test stage runs Node's own, "
+                         "`node --test`, on *.test.js files and test/ (with none, it passes with 0 tests); add tests, or a `test` script")  # fmt: skip
+    else:
+        app.notes.append(f"package.json has no `test` script, which the test stage runs (`{default}`): add one, or set `node.test_command`")
 
 
 def _package_manager(directory: Path, package: dict[str, Any], app: App) -> None:
@@ -753,8 +828,7 @@ def _go(directory: Path, context: str) -> App:
     else:
         app.port = _listen_port([text for _, text in sources], GO_PORT) or app.port
         app.port_env = any('Getenv("PORT")' in text for _, text in sources)
-        app.notes.append("distroless has no shell or wget: give the binary a health subcommand and set "
-                         "`healthcheck: {test: [CMD, /app, healthcheck]}`")  # fmt: skip
+        _health_route(sources, app)
     if re.search(r"github\.com/(lib/pq|jackc/pgx)", _read(directory / "go.mod")):
         app.needs.add("postgres")
     if re.search(r"github\.com/(redis/go-redis|go-redis/redis|gomodule/redigo)", _read(directory / "go.mod")):

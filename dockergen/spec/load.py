@@ -16,6 +16,7 @@ produces the data and the error messages exactly as before.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -218,12 +219,17 @@ def _c_yaml() -> YAML:
     return yaml
 
 
+# A `<<` that may be a merge key (the nodes below refuse one anyway; this skips composing the
+# document): not a heredoc's `RUN <<EOF`, which an imported spec's steps hold.
+MERGE_KEY = re.compile(r"<<[ \t]*(?::|#|$)", re.MULTILINE)
+
+
 def read_plain(text: str, rewrite: Callable[[Node], None] | None = None) -> dict[str, Any] | None:
     """The document as plain data via the C loader, or None: no C loader, or the
     document needs the careful read (any error, a non-string key, a value that is not a
     plain scalar, deeper than MAX_DEPTH or larger than MAX_NODES). ``rewrite`` may change
     the composed nodes first (a Compose file's scalars, read as Go reads them)."""
-    if "<<" in text:
+    if MERGE_KEY.search(text):
         return None  # merge keys: the safe loader orders merged keys differently
     try:
         yaml = _c_yaml()

@@ -11,11 +11,12 @@ key, and any other value (lists included) replaces what the lower layer had; a `
 with another ``driver`` replaces the lower one whole, as in Compose.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic would then compile and evaluate
+# each of the ~290 annotation strings at import (a few % of building the models); real
+# annotations are evaluated once, from the bytecode. Hence `Self` in the validators.
 import posixpath
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
@@ -272,7 +273,7 @@ class Healthcheck(Model):
         return test
 
     @model_validator(mode="after")
-    def _one_probe(self) -> Healthcheck:
+    def _one_probe(self) -> Self:
         given = [key for key in ("http", "tcp", "test") if getattr(self, key) is not None]
         if len(given) > 1:
             raise ValueError(f"give one probe, not {' and '.join(given)}")
@@ -304,7 +305,7 @@ class Device(Model):
     """Driver-specific options."""
 
     @model_validator(mode="after")
-    def _count_or_ids(self) -> Device:
+    def _count_or_ids(self) -> Self:
         if self.count is not None and self.device_ids is not None:
             raise ValueError("give `count` or `device_ids`, not both")
         return self
@@ -325,7 +326,7 @@ class Gpu(Model):
     """Driver-specific options."""
 
     @model_validator(mode="after")
-    def _count_or_ids(self) -> Gpu:
+    def _count_or_ids(self) -> Self:
         if self.count is not None and self.device_ids is not None:
             raise ValueError("give `count` or `device_ids`, not both")
         return self
@@ -476,7 +477,7 @@ class WatchRule(Model):
     """Patterns under `path` that never trigger the rule."""
 
     @model_validator(mode="after")
-    def _sync_has_target(self) -> WatchRule:
+    def _sync_has_target(self) -> Self:
         if self.action.startswith("sync") and self.target is None:
             raise ValueError(f"a `{self.action}` rule needs a `target` in the container")
         return self
@@ -808,7 +809,7 @@ class ServerTuning(Model):
     (10 s unless set), after which the engine kills the container."""
 
     @model_validator(mode="after")
-    def _jitter_needs_max(self) -> ServerTuning:
+    def _jitter_needs_max(self) -> Self:
         if self.max_requests_jitter is not None and self.max_requests is None:
             raise ValueError("`max_requests_jitter` needs `max_requests`")
         return self
@@ -862,7 +863,7 @@ class Python(Model):
     """Command of the prod stage (default: the production server for `app`); required without `app`."""
 
     @model_validator(mode="after")
-    def _tuning_applies(self) -> Python:
+    def _tuning_applies(self) -> Self:
         if self.package_manager != "pip":
             given = sorted(f for f in ("requirements", "dev_requirements", "test_requirements") if f in self.model_fields_set and getattr(self, f))
             if given:
@@ -1143,7 +1144,7 @@ class Build(Model):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _steps_under_the_declared_escape(cls, data: Any, handler: Any, info: ValidationInfo) -> Build:
+    def _steps_under_the_declared_escape(cls, data: Any, handler: Any, info: ValidationInfo) -> Self:
         """Steps and global ARGs are parsed with the escape character the Dockerfile will
         declare (`directives.escape`): under a backtick a trailing `\\` is text, a trailing `` ` `` is not."""
         directives = data.get("directives") if isinstance(data, dict) else None
@@ -1167,7 +1168,7 @@ class Build(Model):
         return items
 
     @model_validator(mode="after")
-    def _family_block(self) -> Build:
+    def _family_block(self) -> Self:
         if self.family == "generic" and not (self.stages or self.steps):
             raise ValueError("a build needs its Dockerfile as `steps` (one instruction per item, from its first `FROM`), "
                              "or `family: python` / `family: node` for a built-in template")  # fmt: skip

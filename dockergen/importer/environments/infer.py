@@ -175,18 +175,20 @@ def infer(
     addons = {o.path for o in pending if o.path in base_of and _is_addon(o, base_of[o.path], labels)}
     plain = [o for o in pending if o.path in base_of and o.path not in addons]
     extends = _overlay_parents(plain, base_of)
-    order = _by_depth([o.path for o in plain], extends)
     overlay_chain: dict[str, tuple[str, ...]] = {}
-    for path in order:
-        parent = extends.get(path)
-        if parent and accepts is not None and not accepts((*overlay_chain[parent], path)):
-            notes.append(f"{path}: refines {parent}, but the Compose CLI does not accept the two together")
-            parent = None
-        head = overlay_chain[parent] if parent else (base_of[path].path,)
-        overlay_chain[path] = (*head, path)
-        why = f"overlay on {' + '.join(head)}" + (f" (it only refines what {parent} sets)" if parent else "")
-        name = "dev" if labels[path] in ("override", "") else labels[path]
-        add(_Chain(overlay_chain[path], name, why))
+    for level in _by_depth([o.path for o in plain], extends):
+        # A level's chains extend only shallower ones': the Compose CLI is asked about them all at once.
+        accepted = _ask(accepts, [(*overlay_chain[extends[p]], p) for p in level if p in extends])
+        for path in level:
+            parent = extends.get(path)
+            if parent and not accepted.get((*overlay_chain[parent], path), True):
+                notes.append(f"{path}: refines {parent}, but the Compose CLI does not accept the two together")
+                parent = None
+            head = overlay_chain[parent] if parent else (base_of[path].path,)
+            overlay_chain[path] = (*head, path)
+            why = f"overlay on {' + '.join(head)}" + (f" (it only refines what {parent} sets)" if parent else "")
+            name = "dev" if labels[path] in ("override", "") else labels[path]
+            add(_Chain(overlay_chain[path], name, why))
 
     # Roots alone.
     built_on = {base_of[o].path for o in base_of} | first_of_declared
@@ -218,9 +220,10 @@ def infer(
         targets = [c for c in list(chains) if c.files[0] == base and set(c.files) & addons <= providers
                    and needs[path] <= {n for f in c.files for n in by_path[f].services}
                    and not _negates(c.name, labels[path])]  # fmt: skip
-        for chain in targets or [_Chain((base,), "", "")]:
-            files_on = (*chain.files, path)
-            if accepts is not None and not accepts(files_on):
+        on = [(chain, (*chain.files, path)) for chain in targets or [_Chain((base,), "", "")]]
+        accepted = _ask(accepts, [files_on for _, files_on in on])
+        for chain, files_on in on:
+            if not accepted.get(files_on, True):
                 notes.append(f"{path}: the Compose CLI does not accept it on {' + '.join(chain.files)}")
                 continue
             clash = _port_clash([by_path[f] for f in chain.files], by_path[path])
@@ -468,14 +471,28 @@ def _overlay_parents(overlays: list[ComposeFile], base_of: dict[str, ComposeFile
     return out
 
 
-def _by_depth(paths: list[str], parents: dict[str, str]) -> list[str]:
+def _by_depth(paths: list[str], parents: dict[str, str]) -> list[list[str]]:
+    """``paths`` by how many parents each has, shallowest first, in their order within a level."""
+
     def depth(path: str) -> int:
         n = 0
         while path in parents:
             path, n = parents[path], n + 1
         return n
 
-    return sorted(paths, key=lambda p: (depth(p), paths.index(p)))
+    levels: dict[int, list[str]] = {}
+    for path in paths:
+        levels.setdefault(depth(path), []).append(path)
+    return [levels[d] for d in sorted(levels)]
+
+
+def _ask(accepts: Accepts | None, chains: list[tuple[str, ...]]) -> dict[tuple[str, ...], bool]:
+    """Whether ``accepts`` each chain, asked concurrently (each is a Compose CLI call); empty
+    without ``accepts``. The callers read the answers in their own order."""
+    if accepts is None or not chains:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(len(chains), 4)) as pool:
+        return dict(zip(chains, pool.map(accepts, chains)))
 
 
 def _unique(name: str, taken: set[str]) -> str:

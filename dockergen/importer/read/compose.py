@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dockergen.errors import DockergenError
-from dockergen.importer.read.go_text import go_text
+from dockergen.importer.read.go_text import go_text, holds_go_spelling
 from dockergen.importer.read.go_yaml import compose_scalars
 from dockergen.safe_read import Unreadable, read_text
 from dockergen.spec.load import read_plain
@@ -68,6 +68,7 @@ class ComposeFile:
     partial_services: tuple[str, ...]  # services defined here without image/build/extends
     # included file -> the env files it is interpolated with (its `env_file`, else its project directory's .env)
     include_env_files: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    go_spelling: bool = True  # has a plain scalar Compose prints in Go's spelling (``holds_go_spelling``)
 
 
 def _read_round_trip(text: str, rel: str = "compose file") -> Any:
@@ -150,6 +151,7 @@ def load_compose_file(root: Path, rel: str) -> ComposeFile:
         not partial,
         tuple(partial),
         tuple(include_env_files),
+        holds_go_spelling(text),
     )
 
 

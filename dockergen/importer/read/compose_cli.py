@@ -13,7 +13,7 @@ import os
 import posixpath
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from ruamel.yaml.error import YAMLError
 
 from dockergen.compose_tool import docker_compose
 from dockergen.containment import outside_reason
+from dockergen.safe_read import read_regular
 
 TIMEOUT = 120
 
@@ -57,8 +58,43 @@ def compose_command() -> tuple[str, ...] | None:
     return tuple(chosen.split()) if chosen else docker_compose()
 
 
+def finding_compose() -> Future[tuple[str, ...] | None]:
+    """``compose_command`` in a thread of its own: finding the CLI runs a process (``docker
+    compose version``), which the caller overlaps with its own work."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(compose_command)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def minimal_env() -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+
+
+# Go's garbage collector told to run a quarter as often: a short `config` call then takes ~40%
+# less CPU (0.12 -> 0.07 s on the sprawl's largest chain) for ~8 MB more memory. Compose would
+# interpolate the variable like any other, so it is not set where the files name it.
+GO_COLLECTOR = {"GOGC": "400"}
+
+
+def _compose_env(request: ConfigRequest) -> dict[str, str]:
+    """The environment of a Compose call on ``request``: the minimal one, its placeholders, and
+    ``GO_COLLECTOR`` where neither its files nor the ``.env`` it reads mention the name."""
+    env = {**minimal_env(), **dict(request.env)}
+    read = [*request.files, request.env_file or request.project_dir / ".env"]
+    if not any(name in env or _mentions(path, name) for name in GO_COLLECTOR for path in read):
+        env.update(GO_COLLECTOR)
+    return env
+
+
+def _mentions(path: Path, name: str) -> bool:
+    try:
+        return name.encode() in read_regular(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # not a regular file, too large...: no guess (and no read that could hang)
 
 
 def project_dir(root: Path, files: tuple[str, ...]) -> Path:
@@ -173,8 +209,7 @@ def _run(
         argv += ["--profile", profile]
     argv += list(tail)
     try:
-        env = {**minimal_env(), **dict(request.env)}
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=request.project_dir)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT, env=_compose_env(request), cwd=request.project_dir)
     except (OSError, subprocess.SubprocessError) as exc:
         return None, f"{type(exc).__name__}: {exc}", ()
     unset = tuple(dict.fromkeys(UNSET_WARNING.findall(out.stderr)))

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from decimal import Decimal
 from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.events import ScalarEvent
 
 
 def go_text(value: Any) -> str:
@@ -54,3 +58,29 @@ def _float(value: float) -> str:
     if point >= len(text):
         return out + text + "0" * (point - len(text))
     return f"{out}{text[:point]}.{text[point:]}"
+
+
+# How Go's yaml.v3 reads a plain scalar (YAML 1.2's core schema): a float, a time, or -0 (a
+# float) is printed in Go's spelling, which the JSON of `config --no-interpolate` does not show;
+# an integer prints the same either way (0755, 0x1F and 1_000 are 493, 31 and 1000 in both).
+GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+GO_TIME = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ]|$)")
+SAME_INTEGER = re.compile(r"\+?[0-9]{1,18}")  # within int64 whatever the digits
+
+
+def spelled_by_go(plain: str) -> bool:
+    """Whether Compose prints the plain (unquoted) YAML scalar ``plain`` otherwise than the
+    JSON of its ``--no-interpolate`` config gives it: erring on yes (``-1``, ``1.``)."""
+    text = plain.replace("_", "")
+    if GO_FLOAT.fullmatch(text):
+        return not SAME_INTEGER.fullmatch(text)
+    return bool(GO_TIME.match(text)) or text.lstrip("+-").lower() in (".inf", ".nan")
+
+
+def holds_go_spelling(text: str) -> bool:
+    """Whether the YAML document ``text`` has a plain scalar ``spelled_by_go`` anywhere (an
+    anchor, an ``x-`` block or a key may bring it into a text field); yes where it does not parse."""
+    try:
+        return any(isinstance(e, ScalarEvent) and not e.style and spelled_by_go(e.value) for e in YAML(typ="safe").parse(text))
+    except Exception:  # noqa: BLE001 - an unreadable document: the caller asks Compose, as without this check
+        return True

@@ -39,6 +39,11 @@ TEMP_SUFFIX = ".dockergen-tmp"
 REPLACE_LIMIT = 64 * 1024 * 1024
 
 
+# The kinds of generated file `absorb` reads, and what to do with an edit of any other.
+ABSORBABLE = ("compose", "overlay")
+SPEC_EDIT = "keep the edit by making it in the spec (it writes this file; `dockergen absorb` takes only Compose files)"
+
+
 @dataclass(frozen=True)
 class Change:
     path: str
@@ -46,6 +51,12 @@ class Change:
     current: bytes | None  # on disk now
     new: bytes | None  # after the render
     blocked: str | None = None  # why render refuses without --force
+    kind: str | None = None  # the rendered file's (``RenderedFile.kind``); None for a stale file
+
+    @property
+    def absorbable(self) -> bool:
+        """A hand edit `absorb` can move into the spec: it reads only Compose files."""
+        return self.kind in ABSORBABLE
 
     @property
     def changes(self) -> bool:
@@ -123,7 +134,7 @@ def plan_changes(out_dir: Path, files: list[RenderedFile]) -> list[Change]:
         elif data == new:
             changes.append(Change(f.path, "unchanged", data, new))
         else:
-            changes.append(Change(f.path, "update", data, new, _why_blocked(f.path, data)))
+            changes.append(Change(f.path, "update", data, new, _why_blocked(f.path, data), f.kind))
     lock = previous_lock(out_dir)
     for path, recorded in sorted((lock.files if lock else {}).items()):
         if path in produced:
@@ -186,6 +197,8 @@ def apply(out_dir: Path, changes: list[Change], *, force: bool) -> None:
                         "the paths), or pass --force to replace it"
                         if c.blocked == NOT_OURS
                         else "keep the edit with `dockergen absorb`, or pass --force to discard it"
+                        if c.absorbable
+                        else f"{SPEC_EDIT}, or pass --force to discard it"
                     ),
                 )
                 for c in blocked

@@ -91,6 +91,22 @@ def test_hand_edit_is_drift_and_render_refuses_to_clobber_it(repo: Path) -> None
     assert check(repo)[0] == 0
 
 
+def test_a_hand_edited_dockerfile_is_sent_to_the_spec_not_to_absorb(repo: Path) -> None:
+    # absorb reads only Compose files: it refuses a Dockerfile edit, so neither check nor
+    # render may offer it for one.
+    dockerfile = repo / "api" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN echo hot-fix\n")
+    code, out = check(repo)
+    assert code == 1 and "api/Dockerfile: edited by hand" in out
+    assert "api/Dockerfile: keep the edit by making it in the spec" in out
+    assert "with `dockergen absorb`" not in out
+    result = run(repo, "render")
+    assert result.returncode == 1
+    assert "keep the edit by making it in the spec" in result.stderr and "keep the edit with `dockergen absorb`" not in result.stderr
+    absorbed = run(repo, "absorb")
+    assert absorbed.returncode != 0  # what the advice used to send the user to
+
+
 def test_spec_changed_since_the_last_render(repo: Path) -> None:
     spec = repo / "dockergen.yaml"
     spec.write_text(SPEC.replace("image: postgres:16-alpine", "image: postgres:17-alpine"))

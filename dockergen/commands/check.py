@@ -65,12 +65,16 @@ def _next_step(drift: list, spec: Path) -> str:  # list[Drift]
     blocked = [d for d in drift if d.change.blocked]
     if not blocked:
         return f"run `dockergen render{spec_arg}` (see --diff)"
-    from dockergen.write import NOT_OURS
+    from dockergen.write import NOT_OURS, SPEC_EDIT
 
-    edited = ", ".join(d.path for d in blocked if d.change.blocked != NOT_OURS)
+    edits = [d for d in blocked if d.change.blocked != NOT_OURS]
+    absorbable = ", ".join(d.path for d in edits if d.change.absorbable)
+    other = ", ".join(d.path for d in edits if not d.change.absorbable)
     foreign = ", ".join(d.path for d in blocked if d.change.blocked == NOT_OURS)  # absorb has nothing of them to absorb
-    steps = [f"keep the edit of {edited} with `dockergen absorb{spec_arg}` (it turns a Compose edit into a spec change), "
-             f"or discard it with `dockergen render{spec_arg} --force`"] if edited else []  # fmt: skip
+    steps = [f"keep the edit of {absorbable} with `dockergen absorb{spec_arg}` (it turns a Compose edit into a spec change), "
+             f"or discard it with `dockergen render{spec_arg} --force`"] if absorbable else []  # fmt: skip
+    if other:
+        steps.append(f"{other}: {SPEC_EDIT}, or discard it with `dockergen render{spec_arg} --force`")
     if foreign:
         steps.append(f"{foreign} not written by dockergen: move it away (or write dockergen's elsewhere: `output` names the paths), "
                      f"or replace it with `dockergen render{spec_arg} --force`")  # fmt: skip

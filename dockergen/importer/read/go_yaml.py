@@ -99,7 +99,7 @@ def compose_scalars(root: Node) -> None:
             stack.extend(value for _, value in node.value)
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
-        elif isinstance(node, ScalarNode) and node.style is None:
+        elif isinstance(node, ScalarNode) and not node.style:  # plain: None from ruamel's composer, '' from the C one
             _rewrite(node)
 
 

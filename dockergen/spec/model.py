@@ -289,11 +289,10 @@ class Limits(Model):
     """Maximum number of processes in the container."""
 
 
-class Device(Model):
-    """A device the container reserves (`deploy.resources.reservations.devices`), e.g. a GPU:
-    `{capabilities: [gpu], driver: nvidia, count: all}`."""
+class _DeviceRequest(Model):
+    """What Compose's `deploy.resources.reservations.devices` and `gpus` entries share."""
 
-    capabilities: list[str] = Field(min_length=1)
+    capabilities: list[str] | None = None
     """What the device must offer (`[gpu]`; `[gpu, compute, utility]`)."""
     driver: str | None = None
     """Device driver (`nvidia`)."""
@@ -311,25 +310,19 @@ class Device(Model):
         return self
 
 
-class Gpu(Model):
+class Device(_DeviceRequest):
+    """A device the container reserves (`deploy.resources.reservations.devices`), e.g. a GPU:
+    `{capabilities: [gpu], driver: nvidia, count: all}`."""
+
+    capabilities: list[str] = Field(min_length=1)
+    """What the device must offer (`[gpu]`; `[gpu, compute, utility]`)."""
+
+
+class Gpu(_DeviceRequest):
     """A GPU the container gets (Compose `gpus`), e.g. `{driver: nvidia, count: 1}`."""
 
-    driver: str | None = None
-    """Device driver (`nvidia`)."""
-    count: int | Literal["all"] | None = None
-    """How many GPUs (`1`, `all`); not with `device_ids`."""
-    device_ids: list[str] | None = None
-    """Exactly these GPUs (`["0", "3"]`); not with `count`."""
     capabilities: list[str] | None = None
     """What the GPU must offer beyond `gpu` (`[compute, utility]`)."""
-    options: dict[str, str] | None = None
-    """Driver-specific options."""
-
-    @model_validator(mode="after")
-    def _count_or_ids(self) -> Self:
-        if self.count is not None and self.device_ids is not None:
-            raise ValueError("give `count` or `device_ids`, not both")
-        return self
 
 
 class DeviceRate(Model):

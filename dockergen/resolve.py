@@ -34,7 +34,7 @@ from dockergen.errors import DockergenError, Problem
 from dockergen.features import effective_engines, supported
 from dockergen.spec import names
 from dockergen.spec.load import SourceMap
-from dockergen.spec.model import Build, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
+from dockergen.spec.model import Build, BuildOptions, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
 from dockergen.watch import watch_rules
 
 
@@ -149,6 +149,19 @@ class ResolvedService:
     healthcheck: ResolvedHealthcheck | None
     test_of: str | None = None  # a test runner split off the service of this name (``_test_runners``)
     watch: tuple[WatchRule, ...] = ()  # Compose `develop.watch` rules, in dev environments
+
+    def build_options(self) -> dict[str, Any]:
+        """The Compose ``build`` options this service builds with (``BuildOptions``, set ones
+        only): its build block's, each replaced by the layers' ``build_options`` value."""
+        if self.plan is None:
+            return {}
+        layered = self.settings.build_options
+        out = {}
+        for key in BuildOptions.model_fields:
+            value = getattr(layered, key) if layered is not None and getattr(layered, key) is not None else getattr(self.plan.build, key)
+            if value is not None:
+                out[key] = value
+        return out
 
 
 @dataclass(frozen=True)

@@ -789,7 +789,7 @@ def test_a_build_ssh_path_is_kept_as_the_files_spell_it_and_compared(tmp_path: P
     root = write_tree(tmp_path / "shop", SSH_AND_CACHE)
     plan, _, result = imported(root)
     assert str(tmp_path) not in spec_text(plan)
-    assert plan.spec["services"]["lint"]["compose"]["build"]["ssh"] == ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"]
+    assert plan.spec["services"]["lint"]["build_options"]["ssh"] == ["default=${SSH_AUTH_SOCK:-/run/ssh-agent.sock}"] and "compose" not in plan.spec["services"]["lint"]
     assert unexplained(result) == []
 
 

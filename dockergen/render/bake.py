@@ -1,8 +1,9 @@
 """A Buildx Bake file (``output.bake``): one target per built service and environment,
 one group per environment (``default``: prod), with what the Compose files give each build.
 
-Targets are named ``<service>-<env>``; tags, build args, platforms, caches and
-attestations are the ones the environment's Compose build would use. Every value is
+Targets are named ``<service>-<env>``; tags, build args, platforms, caches, SSH, network,
+pull, no-cache, shm size and attestations are the ones the environment's Compose build would
+use (Bake has no form of Compose's build `extra_hosts`, `privileged` or `isolation`). Every value is
 quoted by ``render.hcl``.
 """
 
@@ -38,10 +39,15 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
                 "dockerfile": hcl.literal(posixpath.relpath(plan.dockerfile, posixpath.normpath(build.context))),
                 "target": hcl.literal(service.target or ""),
             }
-            if service.image:
-                tag, names = hcl.template(service.image)
-                body["tags"] = f"[{tag}]"
-                variables += names
+            options = service.build_options()
+            tags = [service.image] if service.image else []
+            if tags or options.get("tags"):
+                rendered_tags = []
+                for image in [*tags, *options.get("tags", ())]:
+                    tag, names = hcl.template(image)
+                    rendered_tags.append(tag)
+                    variables += names
+                body["tags"] = "[" + ", ".join(rendered_tags) + "]"
             args = {arg: "${" + arg + "}" for _, arg in presets.OCI_ARGS} | dict(service.settings.build_args or {})
             rendered = []
             for key, value in sorted(args.items()):
@@ -53,10 +59,22 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
                 named = {k: v if "://" in v else posixpath.relpath(posixpath.normpath(v), base or ".") for k, v in build.additional_contexts.items()}
                 body["contexts"] = "{\n    " + "\n    ".join(f"{hcl.key(k)} = {hcl.literal(v)}" for k, v in sorted(named.items())) + "\n  }"
             for field, attribute in (("platforms", "platforms"), ("cache_from", "cache-from"), ("cache_to", "cache-to")):
-                values = getattr(build, field)
-                if values:
-                    body[attribute] = "[" + ", ".join(hcl.literal(v) for v in values) + "]"
-            attest = _attestations(build.sbom, build.provenance)
+                if options.get(field):
+                    body[attribute] = "[" + ", ".join(hcl.literal(v) for v in options[field]) + "]"
+            ssh = options.get("ssh")
+            if ssh:
+                # Compose's mapping form is Bake's `id=path` items; a path may name ${SSH_AUTH_SOCK}.
+                items = [f"{k}={v}" for k, v in ssh.items()] if isinstance(ssh, dict) else ssh
+                written = [hcl.template(item) for item in items]
+                body["ssh"] = "[" + ", ".join(text for text, _ in written) + "]"
+                variables += [name for _, names in written for name in names]
+            for field, attribute in (("network", "network"), ("shm_size", "shm-size")):
+                if field in options:
+                    body[attribute] = hcl.literal(str(options[field]))
+            for field, attribute in (("pull", "pull"), ("no_cache", "no-cache")):
+                if field in options:
+                    body[attribute] = "true" if options[field] else "false"
+            attest = _attestations(options.get("sbom"), options.get("provenance"))
             if attest:
                 body["attest"] = "[" + ", ".join(hcl.literal(a) for a in attest) + "]"
             target = f"{name}-{env_name}"

@@ -152,9 +152,7 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["additional_contexts"] = {k: v if "://" in v else _relative(posixpath.normpath(v)) for k, v in plan.build.additional_contexts.items()}
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
-        for key in ("platforms", "cache_from", "cache_to", "sbom", "provenance"):
-            if getattr(plan.build, key) is not None:
-                build[key] = getattr(plan.build, key)
+        build.update(service.build_options())
         out["build"] = build
     if service.watch:
         out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}

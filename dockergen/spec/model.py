@@ -523,6 +523,71 @@ class KubernetesEnvironment(Model):
     """Namespace the overlay deploys to (default `<project>-<environment>`)."""
 
 
+Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
+"""An OCI platform, `os/arch[/variant]`."""
+CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
+                                         "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
+"""A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
+shorthand for `type=registry,ref=<image>`)."""
+SSH_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+# What an agent socket or key path may hold, `${SSH_AUTH_SOCK:-/run/ssh-agent.sock}` included;
+# `,` separates several keys of one id, as in `docker build --ssh`.
+SSH_PATH = r"[A-Za-z0-9_./~:${}@+,-]+"
+SshSource = Annotated[str, matching(rf"^(default|{SSH_ID}={SSH_PATH})$", "`default` (the running agent) or `id=path`, e.g. default=${SSH_AUTH_SOCK}")]
+SshId = Annotated[str, matching(rf"^{SSH_ID}$", "an SSH id: ASCII letters, digits, '.', '_' and '-'")]
+SshPath = Annotated[str, matching(rf"^{SSH_PATH}$", "an agent socket or key path (e.g. ~/.ssh/id_ed25519 or ${SSH_AUTH_SOCK})")]
+BUILD_HOST = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+HOST_ADDRESS = r"[A-Za-z0-9.:\[\]%_-]+"
+BuildHost = Annotated[str, matching(rf"^{BUILD_HOST}[=:]{HOST_ADDRESS}$", "`host=address` or `host:address`, e.g. proxy.internal=10.0.0.5 or host.docker.internal:host-gateway")]
+HostName = Annotated[str, matching(rf"^{BUILD_HOST}$", "a host name: ASCII letters, digits, '.', '_' and '-'")]
+HostAddress = Annotated[str, matching(rf"^{HOST_ADDRESS}$", "an IP address or host-gateway")]
+
+
+class BuildOptions(Model):
+    """Compose `build` options beyond the Dockerfile: how BuildKit runs the build, where it
+    caches, what it tags. A service's `build` block sets them for every environment; a
+    layer's `build_options` (`defaults`, an environment's, `services.<name>.environments.<env>`)
+    replaces them field by field there."""
+
+    platforms: list[Platform] | None = None
+    """Platforms to build for with BuildKit (`linux/amd64`, `linux/arm64`): Compose `build.platforms`
+    and the Bake file's targets. Building several needs a builder that can (buildx with QEMU
+    or native nodes); the base images must exist for each."""
+    cache_from: list[CacheLocation] | None = None
+    """External build caches to read, as BuildKit writes them: `type=registry,ref=ghcr.io/acme/api:cache`,
+    `type=gha`, `type=local,src=.buildx-cache` (Compose `build.cache_from`, Bake `cache-from`)."""
+    cache_to: list[CacheLocation] | None = None
+    """Where to export the build cache: `type=registry,ref=ghcr.io/acme/api:cache,mode=max`
+    (Compose `build.cache_to`, Bake `cache-to`); usually set only where CI builds."""
+    sbom: bool | None = None
+    """Attach an SBOM attestation to the pushed image (BuildKit; Compose `build.sbom`, Bake `attest`)."""
+    provenance: bool | Literal["min", "max"] | None = None
+    """Attach a SLSA provenance attestation (`max` records the build's full inputs; Compose
+    `build.provenance`, Bake `attest`)."""
+    ssh: list[SshSource] | dict[SshId, SshPath] | None = None
+    """SSH agent sockets or keys the build may use (`RUN --mount=type=ssh`), never stored in a
+    layer: a list of `default` (the agent of `SSH_AUTH_SOCK`) and `id=path` items, or a
+    mapping of id to path, as Compose takes either (Compose `build.ssh`, Bake `ssh`)."""
+    tags: list[BuiltImage] | None = None
+    """More names for the built image besides its own (`ghcr.io/acme/api:latest`; Compose `build.tags`, Bake `tags`)."""
+    network: str | None = matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "`host`, `none` or a network name", None)
+    """Network the build's `RUN` steps use: `host`, `none`, or a network's name (Compose
+    `build.network`, Bake `network`)."""
+    shm_size: Annotated[int, Field(ge=0)] | Annotated[str, matching(MEMORY, "a size such as 256m or 2gb")] | None = None
+    """Size of `/dev/shm` for the build's `RUN` steps, in bytes or as `256m`, `2gb` (Compose `build.shm_size`, Bake `shm-size`)."""
+    extra_hosts: list[BuildHost] | dict[HostName, HostAddress | list[HostAddress]] | None = None
+    """`/etc/hosts` entries while the image builds: `host=address` items, or a mapping of host
+    to address(es), as Compose takes either (Compose `build.extra_hosts`)."""
+    pull: bool | None = None
+    """Pull the base images again even when a local copy exists (Compose `build.pull`, Bake `pull`)."""
+    no_cache: bool | None = None
+    """Build without the local layer cache (Compose `build.no_cache`, Bake `no-cache`)."""
+    privileged: bool | None = None
+    """Run the build with elevated privileges (Compose `build.privileged`; the builder must allow it)."""
+    isolation: Literal["default", "process", "hyperv"] | None = None
+    """Isolation of the build's containers on Windows (Compose `build.isolation`)."""
+
+
 class ServiceSettings(Model):
     """Settings of one service; every field can be set per environment."""
 
@@ -549,6 +614,9 @@ class ServiceSettings(Model):
     build_args: dict[str, str] | None = None
     """Build arguments (`ARG`s) passed to the build; secret-looking names are refused (use
     `build.secrets`)."""
+    build_options: BuildOptions | None = None
+    """The build's Compose options in this layer's environments, each replacing the `build`
+    block's value of that option (e.g. `cache_to` only where CI builds, `ssh` only in dev)."""
     command: Command | None = None
     """Replaces the image's command. A string is split by Compose, not run by a shell."""
     entrypoint: Command | None = None
@@ -898,15 +966,9 @@ def _writable(path: str) -> str:
 
 
 WritablePath = Annotated[DockerWord, AfterValidator(_writable)]
-Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
-"""An OCI platform, `os/arch[/variant]`."""
 # A named build context: a folder of the project, or an image / remote source BuildKit fetches.
 NamedContext = Annotated[str, matching(r"^((docker-image|oci-layout|https?)://[^\s]+|[A-Za-z0-9._][A-Za-z0-9._/-]*)$",
                                        "a folder of the project (./proto) or docker-image://, oci-layout://, https:// ...")]
-CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
-                                         "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
-"""A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
-shorthand for `type=registry,ref=<image>`)."""
 
 
 class Node(Model):
@@ -1007,7 +1069,7 @@ class Hooks(Model):
     """Steps at the end of the named stage, before its `USER`, `EXPOSE`, `HEALTHCHECK` and `CMD`."""
 
 
-class Build(Model):
+class Build(BuildOptions):
     """How the service's image is built; rendered as one multi-stage Dockerfile per flavour."""
 
     family: Literal["python", "node", "generic"] = "generic"
@@ -1070,21 +1132,6 @@ class Build(Model):
     are inside `workdir`."""
     hooks: Hooks | None = None
     """Extra steps at named points of the built-in python and node templates."""
-    platforms: list[Platform] | None = None
-    """Platforms to build for with BuildKit (`linux/amd64`, `linux/arm64`): Compose `build.platforms`
-    and the Bake file's targets. Building several needs a builder that can (buildx with QEMU
-    or native nodes); the base images must exist for each."""
-    cache_from: list[CacheLocation] | None = None
-    """External build caches to read, as BuildKit writes them: `type=registry,ref=ghcr.io/acme/api:cache`,
-    `type=gha`, `type=local,src=.buildx-cache` (Compose `build.cache_from`, Bake `cache-from`)."""
-    cache_to: list[CacheLocation] | None = None
-    """Where to export the build cache: `type=registry,ref=ghcr.io/acme/api:cache,mode=max`
-    (Compose `build.cache_to`, Bake `cache-to`); usually set only where CI builds."""
-    sbom: bool | None = None
-    """Attach an SBOM attestation to the pushed image (BuildKit; Compose `build.sbom`, Bake `attest`)."""
-    provenance: bool | Literal["min", "max"] | None = None
-    """Attach a SLSA provenance attestation (`max` records the build's full inputs; Compose
-    `build.provenance`, Bake `attest`)."""
     stage_names: dict[Literal["base", "builder", "deps", "dev", "test", "source", "prod"], Name] | None = None
     """Names for the built-in stages, e.g. `{prod: production, dev: development}`: the Dockerfile,
     `target`s and `hooks.stages` use them (the built-in names keep working as `target`)."""

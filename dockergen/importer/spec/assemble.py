@@ -35,7 +35,7 @@ from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.spec.text import header_lines, service_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
-from dockergen.spec.model import Build, Engines
+from dockergen.spec.model import Build, BuildOptions, Engines
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -187,6 +187,8 @@ def build_spec(
               for service, per_env in targets.items() if service in builds.merged}  # fmt: skip
     for service, builder in builds.uses.items():
         _drop_lifted(targets.get(service, {}), lifted.get(builder) or {})
+    for service in (s for s in targets if s in builds.merged or s in builds.uses):
+        _layered_build_options(targets[service])
     for service, per_env in targets.items():
         below = {env.name: merge(below_by[(service, env.name)], defaults) for env in envs}
         for env in envs:
@@ -396,6 +398,29 @@ def _short_depends_on(targets: dict[str, dict[str, dict[str, Any] | None]]) -> N
                 settings["depends_on"] = sorted(deps)  # type: ignore[index]  # (their order means nothing)
 
 
+def _why_carried(service: str, present: dict[str, dict[str, Any]], builds: BuildPlan) -> str:
+    """Why a service's ``compose:`` keys have no spec field, said for the ``build`` cases."""
+    hatched = {env: (t.get("compose") or {}).get("build") for env, t in present.items()}
+    build_keys = {k for b in hatched.values() if isinstance(b, dict) for k in b}
+    if service in builds.fallback:
+        return "its build stays Compose's own (a variable in its path picks the Dockerfile, see above)"
+    named = {env: b for env, b in hatched.items() if isinstance(b, dict) and {"context", "dockerfile"} & set(b)}
+    if named:
+        own = builds.merged[service].dockerfile if service in builds.merged else None
+        files = {posixpath.normpath(posixpath.join(b.get("context") or ".", b.get("dockerfile") or "Dockerfile")) for b in named.values()}
+        if files == {own}:
+            return "its `target` names no stage of its Dockerfile (the original build fails the same way): kept as written"
+        return (f"in {', '.join(sorted(named))} it builds a stage of a Dockerfile the spec renders for another service, elsewhere "
+                "its own: a service has one `build` (or `uses`), so those environments name that file and stage")  # fmt: skip
+    why = []
+    shared = sorted(build_keys & {"secrets", "additional_contexts"})
+    if shared and service in builds.uses.values():
+        why.append(f"build.{', build.'.join(shared)} of the `build` block reach every service that `uses` it too, and those build without them")
+    if "labels" in build_keys:
+        why.append("Compose's build.labels have no field in a generic build (its `LABEL` steps are the Dockerfile's own)")
+    return "; ".join(why) or "no spec field holds these (exactly)"
+
+
 def _dotted(key: str, value: Any) -> str:
     if isinstance(value, dict) and key == "build":
         return ", ".join(f"build.{k}" for k in sorted(value))
@@ -447,7 +472,7 @@ def _build_choice(
     return own, carried
 
 
-LIFTED_BUILD_KEYS = ("platforms", "cache_from", "cache_to", "secrets", "additional_contexts")
+LIFTED_BUILD_KEYS = (*BuildOptions.model_fields, "secrets", "additional_contexts")
 
 
 def _lift_build_options(per_env: dict[str, dict[str, Any] | None], users: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -469,13 +494,36 @@ def _lift_build_options(per_env: dict[str, dict[str, Any] | None], users: list[d
             continue
         out[key] = value
         for settings in (s for s in per_env.values() if s is not None and not s.get("prebuilt")):
-            build = settings["compose"]["build"]
-            del build[key]
-            if not build:
-                del settings["compose"]["build"]
-            if not settings["compose"]:
-                del settings["compose"]
+            _out_of_hatch(settings, key)
     return out
+
+
+def _layered_build_options(per_env: dict[str, dict[str, Any] | None]) -> None:
+    """The Compose ``build`` options left in a service's hatch where it renders a build of
+    its own (its builder's block, plus these): each environment's ``build_options``, which
+    ``factor`` then hoists where they agree. Not from a build the hatch carries whole (a
+    stage borrowed from another service's Dockerfile): its ``context`` is not the spec's."""
+    for settings in (s for s in per_env.values() if s is not None and not s.get("prebuilt")):
+        build = (settings.get("compose") or {}).get("build")
+        if not isinstance(build, dict) or {"context", "dockerfile", "dockerfile_inline"} & set(build):
+            continue
+        for key in [k for k in build if k in BuildOptions.model_fields]:
+            try:
+                BuildOptions.model_validate({key: build[key]})  # the field's own rules decide
+            except ValidationError:
+                continue
+            settings.setdefault("build_options", {})[key] = _out_of_hatch(settings, key)
+
+
+def _out_of_hatch(settings: dict[str, Any], key: str) -> Any:
+    """Take ``key`` out of the layer's ``compose: {build: ...}``, dropping what it empties."""
+    build = settings["compose"]["build"]
+    value = build.pop(key)
+    if not build:
+        del settings["compose"]["build"]
+    if not settings["compose"]:
+        del settings["compose"]
+    return value
 
 
 def _drop_lifted(per_env: dict[str, dict[str, Any] | None], lifted: dict[str, Any]) -> None:
@@ -486,11 +534,7 @@ def _drop_lifted(per_env: dict[str, dict[str, Any] | None], lifted: dict[str, An
         if not isinstance(build, dict):
             continue
         for key in [k for k, v in build.items() if k in lifted and lifted[k] == v]:
-            del build[key]
-        if not build:
-            del settings["compose"]["build"]
-        if not settings["compose"]:
-            del settings["compose"]
+            _out_of_hatch(settings, key)
 
 
 def _build_block(merged: Any, ignore: dict[str, list[str]], done: set[str], claim: str | None = None) -> dict[str, Any]:
@@ -713,8 +757,8 @@ def _decisions(
                                 service=service))  # fmt: skip
         carried = sorted({_dotted(k, v) for t in present.values() for k, v in (t.get("compose") or {}).items()})
         if carried:
-            out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", "no spec field holds these (exactly): "
-                                "merged verbatim into the Compose service through the `compose:` escape hatch", service=service))  # fmt: skip
+            out.append(Decision(CARRIED, f"{service}: compose: {', '.join(carried)}", _why_carried(service, present, builds)
+                                + ": merged verbatim into the Compose service through the `compose:` escape hatch", service=service))  # fmt: skip
     for env in envs:
         if env.kind in KEPT_PRESETS:
             out.append(Decision(BAKED, f"log rotation in {env.name}", "services without a `logging` setting get json-file "

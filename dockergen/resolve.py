@@ -658,15 +658,16 @@ def placeholders(service: str, env: EnvironmentInfo) -> dict[str, str]:
 
 
 def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, builder: str) -> None:
-    """Build args of its own would make the builder's image name stand for two images."""
-    path = setter_path(source, env, name, "build_args")
-    if path is not None and path[:2] == ("services", name):
-        raise DockergenError.single(
-            f"runs the image {builder!r} builds under its name, so it cannot have build args of its own",
-            location=source.locate(path),
-            path=path,
-            hint=f"set `build_args` on {builder!r}, or give this service an `image` name of its own",
-        )
+    """Build args or options of its own would make the builder's image name stand for two images."""
+    for key, what in (("build_args", "build args"), ("build_options", "build options")):
+        path = setter_path(source, env, name, key)
+        if path is not None and path[:2] == ("services", name):
+            raise DockergenError.single(
+                f"runs the image {builder!r} builds under its name, so it cannot have {what} of its own",
+                location=source.locate(path),
+                path=path,
+                hint=f"set `{key}` on {builder!r}, or give this service an `image` name of its own",
+            )
 
 
 TEST_RUN = ResolvedHealthcheck(test=None, disable=True, note="a test run, not a server: it exits when the suite is done")

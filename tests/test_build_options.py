@@ -198,3 +198,13 @@ def test_verify_reports_an_option_the_spec_changed(tmp_path: Path) -> None:
 
     found = [d for d in verify(plan, render_spec(root / "dockergen.yaml")).unexplained if "build" in d.path]
     assert found and all("ghcr.io/acme/app:other" in str(d.rendered) and "ghcr.io/acme/app:edge" in str(d.original) for d in found)
+
+
+def test_a_service_running_its_builders_image_has_no_options_of_its_own(tmp_path: Path) -> None:
+    path = write_spec(tmp_path, {"ssh": ["default"]})
+    spec = yaml.safe_load(path.read_text())
+    spec["services"]["worker"] = {"uses": "app", "environments": {"ci": {"build_options": {"pull": True}}}}
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    result = render(tmp_path)
+    assert result.returncode == 2 and "cannot have build options of its own" in result.stderr, result.stderr
+    assert result.stderr.startswith("dockergen.yaml:") and "set `build_options` on 'app'" in result.stderr

@@ -35,6 +35,7 @@ from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
 from dockergen.importer.spec.text import header_lines, service_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
+from dockergen.sensitive import looks_secret
 from dockergen.spec.model import Build, BuildOptions, Engines
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
@@ -416,6 +417,10 @@ def _why_carried(service: str, present: dict[str, dict[str, Any]], builds: Build
     shared = sorted(build_keys & {"secrets", "additional_contexts"})
     if shared and service in builds.uses.values():
         why.append(f"build.{', build.'.join(shared)} of the `build` block reach every service that `uses` it too, and those build without them")
+    secret_like = sorted({n for b in hatched.values() if isinstance(b, dict) for n in b.get("args") or () if looks_secret(n)})
+    if secret_like:
+        why.append(f"`build_args` refuses {', '.join(secret_like)} as a secret's name (a secret belongs in `build.secrets`), "
+                   "so the build's args stay as written")  # fmt: skip
     if "labels" in build_keys:
         why.append("Compose's build.labels have no field in a generic build (its `LABEL` steps are the Dockerfile's own)")
     return "; ".join(why) or "no spec field holds these (exactly)"

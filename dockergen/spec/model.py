@@ -570,10 +570,10 @@ class BuildOptions(Model):
     mapping of id to path, as Compose takes either (Compose `build.ssh`, Bake `ssh`)."""
     tags: list[BuiltImage] | None = None
     """More names for the built image besides its own (`ghcr.io/acme/api:latest`; Compose `build.tags`, Bake `tags`)."""
-    network: str | None = matching(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$", "`host`, `none` or a network name", None)
+    network: ResourceName | None = None
     """Network the build's `RUN` steps use: `host`, `none`, or a network's name (Compose
     `build.network`, Bake `network`)."""
-    shm_size: Annotated[int, Field(ge=0)] | Annotated[str, matching(MEMORY, "a size such as 256m or 2gb")] | None = None
+    shm_size: Annotated[int, Field(ge=0)] | Memory | None = None
     """Size of `/dev/shm` for the build's `RUN` steps, in bytes or as `256m`, `2gb` (Compose `build.shm_size`, Bake `shm-size`)."""
     extra_hosts: list[BuildHost] | dict[HostName, HostAddress | list[HostAddress]] | None = None
     """`/etc/hosts` entries while the image builds: `host=address` items, or a mapping of host

@@ -14,6 +14,8 @@ import pytest
 from tests.hostile.corpus import Case, Result, cases, run_safely
 
 CASES = cases()
+# The dockergen of this checkout, not the installed one (a worktree's own changes are under test).
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def _param(case: Case) -> object:
@@ -30,7 +32,7 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 if hasattr(item, "callspec") and isinstance(item.callspec.params.get("case"), Case)
                 and not item.get_closest_marker("xfail")]  # fmt: skip
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = pool.map(lambda case: run_safely(case, tmp_path_factory.mktemp("hostile")), selected)
+        done = pool.map(lambda case: run_safely(case, tmp_path_factory.mktemp("hostile"), CHECKOUT), selected)
         return {result.case.name: result for result in done}
 
 

@@ -32,7 +32,7 @@ from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.spec.text import header_lines, service_lines
+from dockergen.importer.spec.text import service_lines, spec_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
 from dockergen.spec.model import Build, Engines
@@ -286,9 +286,7 @@ def build_spec(
         spec["variables"] = variables
     _unname_last_stages(spec, builds)
     if len(envs) == 1:
-        compact = copy.deepcopy(spec)
-        into_lone_environment(compact)
-        spec = compact if header_lines(compact) < header_lines(spec) else spec
+        spec = _shortest_lone_form(spec, builds, envs[0].project)
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
@@ -304,17 +302,64 @@ def build_spec(
     return result
 
 
-def into_lone_environment(spec: dict[str, Any]) -> None:
-    """A spec of one environment says its ``image_names`` and its policy switches
-    (``defaults``) in that environment, on the line that declares it, not on lines of their
-    own (written so where that is shorter): nothing is above the spec's layer or below the
-    environment's, so they mean the same there. Not where both ``defaults`` set one key: a ``null`` of the spec's removes a
-    built-in value which the environment's mapping, alone, would merge into."""
+# On a tie the first: the spec as assembled, then both rules moved (as before one could move alone), then one.
+LONE_FOLDS = ((), ("image_names", "defaults"), ("image_names",), ("defaults",))
+
+
+def _shortest_lone_form(spec: dict[str, Any], builds: BuildPlan, project: str) -> dict[str, Any]:
+    """The shortest of the forms a spec of one environment (whose Compose project is
+    ``project``) may take that mean the same: its rules at the top or on the environment's
+    line (``into_lone_environment``), each or both, with the built services' names as they
+    are or by ``image_names: compose`` (``_compose_named``); the first of the shortest, so
+    the spec stays as assembled where no form is shorter."""
+    forms = [form for form in (spec, _compose_named(spec, builds, project)) if form is not None]
+    candidates = []
+    for form in forms:
+        for keys in LONE_FOLDS:
+            if all(key in form for key in keys):
+                compact = copy.deepcopy(form)
+                into_lone_environment(compact, keys)
+                candidates.append(compact)
+    return min(candidates, key=spec_lines)
+
+
+def _compose_named(spec: dict[str, Any], builds: BuildPlan, project: str) -> dict[str, Any] | None:
+    """A one-environment spec with ``image_names: compose`` instead of the ``image`` of each
+    built service that Compose's rule names so (``<project>-<service>``), where
+    ``_compose_names`` found too few for the rule's line: on the environment's line it may
+    cost none. Not a ``uses`` service (it runs its builder's name under the rule), nor one
+    another service extends or where ``defaults`` name images (either would then give its
+    name instead of the rule)."""
     (block,) = spec["environments"].values()
-    if "image_names" in spec:
+    if "image_names" in spec or "image_names" in block:
+        return None
+    if "image" in (spec.get("defaults") or {}) or "image" in (block.get("defaults") or {}):
+        return None
+    services = spec["services"]
+    extended = {entry.get("extends") for entry in services.values()}
+    named = [service for service in builds.merged if service not in builds.uses and service not in extended
+             and services.get(service, {}).get("image") == f"{project}-{service}"
+             and not any("image" in (b or {}) for b in (services[service].get("environments") or {}).values())]  # fmt: skip
+    if not named:
+        return None
+    form = copy.deepcopy(spec)
+    for service in named:
+        del form["services"][service]["image"]
+    return {"project": form.pop("project"), "image_names": "compose", **form}
+
+
+def into_lone_environment(spec: dict[str, Any], keys: tuple[str, ...] = ("image_names", "defaults")) -> None:
+    """A spec of one environment says its ``image_names`` and its policy switches
+    (``defaults``), those of ``keys``, in that environment, on the line that declares it,
+    not on lines of their own (written so where that is shorter): nothing is above the
+    spec's layer or below the environment's, so they mean the same there. Not where both
+    ``defaults`` set one key: a ``null`` of the spec's removes a built-in value which the
+    environment's mapping, alone, would merge into."""
+    (block,) = spec["environments"].values()
+    if "image_names" in spec and "image_names" in keys:
         block["image_names"] = spec.pop("image_names")
     own = block.get("defaults") or {}
-    if spec.get("defaults") and not set(own) & set(spec["defaults"]):
+    if spec.get("defaults") and "defaults" in keys and not set(own) & set(spec["defaults"]):
         block["defaults"] = {**spec.pop("defaults"), **own}
 
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from dockergen.importer.analyze import analyze
+from dockergen.importer.spec.assemble import into_lone_environment
 from dockergen.importer.plan import ImportOptions
 from dockergen.importer.spec.text import spec_lines, spec_text
 from dockergen.importer.verify.run import verify
@@ -198,3 +199,47 @@ def test_an_inline_dockerfile_never_takes_a_name_already_used(tmp_path: Path, fi
         assert build.get("dockerfile", f"{build['context']}/Dockerfile") == path
     assert {p: (root / p).read_text() for p in files} == before
     assert not {f.path for f in rendered.files} & set(files)
+
+
+# ---------------------------------------------------------------- what every built service says, once
+
+SHARED_BY_BUILT = [
+    # the app and its worker read one env file; the database must not
+    ({"compose.yaml": "services:\n  app:\n    build: ./app\n    env_file: .env.app\n  worker:\n    build: ./worker\n"
+                      "    env_file: .env.app\n  db:\n    image: mariadb:11.4\n",
+      ".env.app": "DATABASE_URL=mysql://db/shop\n"}, {"env_file": [".env.app"]}),
+    # two built services with one variable and one extra host, two stock ones with neither
+    ({"compose.yaml": "services:\n" + "".join(
+        f"  {n}:\n    build: ./{n}\n    environment:\n      LOG_LEVEL: debug\n    extra_hosts: ['host.docker.internal:host-gateway']\n"
+        for n in ("app", "worker")) + "  cache:\n    image: redis:7\n  mail:\n    image: mailhog/mailhog:v1.0.1\n"},
+     {"environment": {"LOG_LEVEL": "debug"}, "extra_hosts": ["host.docker.internal:host-gateway"]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("files", "shared"), SHARED_BY_BUILT)
+def test_what_every_built_service_says_alike_is_said_once_for_the_built_ones(tmp_path: Path, files: dict, shared: dict) -> None:
+    dockerfiles = {"app/Dockerfile": "FROM php:8.3-apache\n", "worker/Dockerfile": 'FROM php:8.3-cli-alpine\nCMD ["php", "-v"]\n'}
+    root = write_tree(tmp_path / "proj", {**files, **dockerfiles})
+    plan, text, rendered = imported(root)
+    (env,) = plan.spec["environments"].values()
+    assert env["defaults"] == {"scope": "built", **shared}, text
+    built = [n for n, e in plan.spec["services"].items() if "build" in e or "uses" in e]
+    assert len(built) >= 2 and not any(key in plan.spec["services"][n] for n in built for key in shared)
+    stock = compose_of(rendered)["services"]["cache" if "cache" in plan.spec["services"] else "db"]
+    assert not any(key in stock for key in shared)  # the stock image gets none of it
+    # The form it replaces: each built service says it itself.
+    each = copy.deepcopy(plan.spec)
+    del next(iter(each["environments"].values()))["defaults"]
+    for name in built:
+        each["services"][name].update(copy.deepcopy(shared))
+    assert spec_lines(plan.spec) < spec_lines(each)
+
+
+def test_a_lone_environment_with_defaults_for_the_built_services_keeps_the_spec_defaults_apart() -> None:
+    # The spec's switches reach every service; merged into a `scope: built` layer they would
+    # stop reaching the stock ones.
+    spec = {"project": "shop", "defaults": {"data_dir": None}, "environments": {"dev": {"defaults": {"scope": "built", "init": True}}},
+            "services": {}}  # fmt: skip
+    before = copy.deepcopy(spec)
+    into_lone_environment(spec)
+    assert spec == before

@@ -181,6 +181,15 @@ def test_a_served_command_sees_the_terminal_as_it_does_in_process(server: Server
     assert server.served() == 1
 
 
+def test_a_served_command_leaves_the_imports_to_the_server(server: Server) -> None:
+    copy = project(server.tmp, "p", "x")
+    env = server.env | {"PYTHONPROFILEIMPORTTIME": "1"}  # not -X importtime: other options are another interpreter's server
+    result = subprocess.run([sys.executable, "-m", "dockergen", "validate"], cwd=copy, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and server.served() == 1
+    imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", result.stderr, re.MULTILINE))
+    assert imported & {"pydantic", "click", "jinja2", "ruamel", "socket", "dockergen.cli"} == set(), "the client imports the standard library it needs only"
+
+
 def test_other_code_stops_the_server_and_the_command_runs_in_process(tmp_path: Path) -> None:
     code = tmp_path / "code"
     shutil.copytree(ROOT / "dockergen", code / "dockergen", ignore=shutil.ignore_patterns("__pycache__"))
@@ -250,12 +259,12 @@ def test_the_server_refuses_another_user(server: Server) -> None:
                 sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 sock.settimeout(10)
                 sock.connect(socket_file.name)
+                answered = 0
                 send(sock, {"op": "status"})
-                try:
-                    receive(sock)
-                    answered = 1
-                except Exception:  # noqa: BLE001 - refused: the connection closed unanswered
-                    answered = 0
+                receive(sock)
+                answered = 1
+            except Exception:  # noqa: BLE001 - after the connect: refused, closed unanswered (EOF, or EPIPE on the send)
+                pass
             finally:
                 os._exit(answered)
         assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0, "another user got an answer (1) or could not connect (2)"
@@ -281,6 +290,63 @@ def test_a_server_killed_mid_request_leaves_the_command_to_run_in_process(server
     assert server.run(copy, "validate").returncode == 0
     server.start()
     assert server.served() == 0
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def writing_child(server: Server, pipe: int) -> int:
+    """The server's child that holds ``pipe`` as its stdout: it runs the command, blocked
+    on a full pipe nobody reads, and its client waits for the exit code."""
+    deadline, wanted = time.monotonic() + 60, os.readlink(f"/proc/self/fd/{pipe}")
+    while time.monotonic() < deadline:
+        for child in children_of(server.pid):
+            try:
+                if os.readlink(f"/proc/{child}/fd/1") == wanted:
+                    return child
+            except OSError:
+                continue
+        time.sleep(0.01)
+    raise AssertionError("the command never reached the server")
+
+
+def drained(pipe: int) -> bytes:
+    chunks = []
+    while chunk := os.read(pipe, 1 << 16):
+        chunks.append(chunk)
+    os.close(pipe)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("who", ["the user stops the command", "something kills the child"])
+def test_a_child_that_dies(server: Server, who: str) -> None:
+    """Stopped by the user (SIGTERM to the command): it exits as stopped and does not run
+    again. Killed behind its back: the command runs again in-process. The child is caught
+    once it holds the client's stdout (a pipe nobody reads until then, smaller than the
+    250 KB `schema` prints): mid-command, while its client waits for the exit code."""
+    schema = server.run(server.tmp, "schema", served=False).stdout
+    read_end, write_end = os.pipe()
+    client = subprocess.Popen([sys.executable, "-m", "dockergen", "schema"], cwd=server.tmp, env=server.env, stdout=write_end, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    child = writing_child(server, read_end)
+    if who == "the user stops the command":
+        client.send_signal(signal.SIGTERM)  # passed on to the child
+        assert client.wait(timeout=120) == 128 + signal.SIGTERM
+        assert len(drained(read_end)) < len(schema), "the command ran again"
+    else:
+        os.kill(child, signal.SIGKILL)
+        printed = drained(read_end)
+        assert client.wait(timeout=120) == 0
+        assert printed.endswith(schema), "what the child printed, if anything, then the whole run's"
 
 
 def test_a_server_that_does_not_answer_is_given_up_on_and_the_command_runs_once(server: Server) -> None:

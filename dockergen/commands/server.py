@@ -32,7 +32,7 @@ def start(idle_minutes: float) -> int:
     try:
         pid = spawn(path, idle_minutes * 60)
     except (StartFailed, OSError) as exc:
-        raise DockergenError.single(f"the server did not start: {exc}", location=Location(path), hint="run the command with DOCKERGEN_DEBUG=1 in the foreground to see more") from None
+        raise DockergenError.single(f"the server did not start: {exc}", location=Location(path), hint="commands run without it, as before") from None
     click.echo(f"dockergen server started (pid {pid}, socket {path}); it exits after {_minutes(idle_minutes)} without a request")
     return 0
 
@@ -54,7 +54,7 @@ def status() -> int:
     facts = reply["status"]
     memory = f", {facts['rss_kb'] / 1024:.0f} MB resident" if facts.get("rss_kb") else ""
     click.echo(f"dockergen server running (pid {facts['pid']}, socket {path}): up {facts['uptime']} s, "
-               f"{facts['served']} commands served{memory}, exits after {_minutes(facts['idle'] / 60)} idle")  # fmt: skip
+               f"{facts['served']} commands served ({facts['cpu']:.2f} s CPU){memory}, exits after {_minutes(facts['idle'] / 60)} idle")  # fmt: skip
     if not facts["current"]:
         click.echo("  it runs other dockergen code than this one: the next command stops it and runs without it")
     return 0

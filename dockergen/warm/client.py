@@ -41,11 +41,17 @@ def run(argv: list[str]) -> int | None:
         child = reply.get("run") if isinstance(reply, dict) else None
         if not isinstance(child, int):
             return None  # stale: the server exits
-        previous = _forward_signals(child)
+        forwarded: list[int] = []
+        previous = _forward_signals(child, forwarded)
         try:
             send(sock, {"go": True})
             sock.settimeout(None)  # the command takes as long as it takes
-            reply, _ = receive(sock)
+            try:
+                reply, _ = receive(sock)
+            except (OSError, WireError):
+                if forwarded:  # the user stopped the command (kill): not a failure to run again
+                    return 128 + forwarded[-1]
+                raise
         finally:
             _restore_signals(previous)
         code = reply.get("exit") if isinstance(reply, dict) else None
@@ -109,15 +115,19 @@ def _writes_would_stop() -> bool:
     return False
 
 
-def _forward_signals(child: int) -> dict[int, object]:
-    """Ctrl-C and friends reach this process (the terminal's foreground); pass them on."""
+def _forward_signals(child: int, forwarded: list[int]) -> dict[int, object]:
+    """Ctrl-C and friends reach this process (the terminal's foreground); pass them on, and
+    note each in ``forwarded``."""
     import signal
 
-    previous = {}
-    for name in FORWARDED:
-        number = getattr(signal, name)
-        previous[number] = signal.signal(number, lambda signum, _frame: _kill(child, signum))
-    return previous
+    def forward(signum: int, _frame: object) -> None:
+        forwarded.append(signum)
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    return {getattr(signal, name): signal.signal(getattr(signal, name), forward) for name in FORWARDED}
 
 
 def _restore_signals(previous: dict[int, object]) -> None:
@@ -125,10 +135,3 @@ def _restore_signals(previous: dict[int, object]) -> None:
 
     for number, handler in previous.items():
         signal.signal(number, handler)
-
-
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.kill(pid, signum)
-    except OSError:
-        pass

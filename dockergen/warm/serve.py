@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import resource
 import signal
 import struct
 import sys
@@ -23,10 +24,14 @@ from dockergen.warm.wire import WireError, receive, send
 
 REQUEST_SECONDS = 2.0  # a client sends its request at once; one that dawdles is dropped
 READY_SECONDS = 120.0  # imports on a loaded machine
+# Every module the served commands load (``python -X importtime``), jinja2 and hashlib among
+# them; rich for a terminal. The templates are not: each child reads them as a run does.
 IMPORTS = (
-    "dockergen.cli", "dockergen.pipeline", "dockergen.spec.model", "dockergen.render.kubernetes", "dockergen.commands.render",
-    "dockergen.commands.validate", "dockergen.commands.check", "dockergen.commands.lint", "dockergen.commands.explain",
-    "dockergen.commands.diff", "dockergen.commands.schema", "dockergen.terminal", "rich.console", "rich.table",
+    "dockergen.cli", "dockergen.pipeline", "dockergen.spec.model", "dockergen.render.kubernetes", "dockergen.render.dockerfile_template",
+    "dockergen.render.sandbox", "dockergen.drift", "dockergen.provenance", "dockergen.lint.engine", "dockergen.lint.hadolint",
+    "dockergen.lint.rules", "dockerfile", "concurrent.futures.thread", "hashlib", "dockergen.commands.render", "dockergen.commands.validate",
+    "dockergen.commands.check", "dockergen.commands.lint", "dockergen.commands.explain", "dockergen.commands.diff", "dockergen.commands.schema",
+    "dockergen.spec.schema", "dockergen.reference", "pydantic.type_adapter", "dockergen.terminal", "rich.console", "rich.table",
 )  # fmt: skip
 
 
@@ -157,8 +162,10 @@ def _loop(listener: _socket.socket, identity: str, idle: float) -> None:
                     continue
                 current = message.get("identity") == identity
                 if message.get("op") == "status":
+                    _reap(0, None)
+                    children = resource.getrusage(resource.RUSAGE_CHILDREN)
                     send(conn, {"status": {"pid": os.getpid(), "current": current, "served": served, "uptime": round(last - started),
-                                           "idle": idle, "rss_kb": _rss_kb()}})  # fmt: skip
+                                           "idle": idle, "rss_kb": _rss_kb(), "cpu": children.ru_utime + children.ru_stime}})  # fmt: skip
                 elif message.get("op") == "stop":
                     send(conn, {"stopped": os.getpid()})
                     return

@@ -55,15 +55,16 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
     render cache (``render_cache``): its files written as the full path writes them, the
     same lines printed. False (take the full path) on a miss or on anything the full path
     reports, such as a file edited by hand where a generated one goes."""
-    from pathlib import Path
-
-    from dockergen.fingerprint import replay_warnings
     from dockergen.render_cache import lookup
-    from dockergen.summary import summary, valid_line
 
     cached = lookup(spec)
     if cached is None:
-        return False
+        return False  # before the imports below: a miss (every run after an edit) needs none (dataclasses: ~6 ms)
+    from pathlib import Path
+
+    from dockergen.fingerprint import replay_warnings
+    from dockergen.summary import summary, valid_line
+
     shown = Path(spec)  # as the full path shows it
     if command == "render":
         from dockergen.errors import DockergenError

@@ -129,6 +129,7 @@ CASES = [
     ("render of a broken spec writes nothing", ["render"], 2, broken),
     ("explain", ["explain", "backend", "--env", "prod"], 0, None),
     ("lint", ["lint", "--no-hadolint"], None, None),
+    ("lint with hadolint when installed (a subprocess of the child)", ["lint", "--format", "json"], None, None),
     ("a bad option", ["render", "--no-such-option"], 2, None),
     ("help of a served command", ["validate", "--help"], 0, None),
 ]
@@ -370,6 +371,12 @@ def test_no_server_bypass_and_status_stop_without_a_server(tmp_path: Path) -> No
     assert status.returncode == 1 and status.stdout.startswith(b"no dockergen server running")
     stop = idle.run(tmp_path, "server", "stop")
     assert (stop.returncode, stop.stdout) == (0, b"no dockergen server running\n")
+
+
+def test_the_server_runs_one_thread(server: Server) -> None:
+    """A forked child keeps only the thread that forked: nothing the server imports may start
+    another (BuildKit's parser, Go, would)."""
+    assert len(list(Path(f"/proc/{server.pid}/task").iterdir())) == 1
 
 
 def test_start_twice_keeps_one_server(server: Server) -> None:

@@ -25,11 +25,13 @@ from dockergen.warm.wire import WireError, receive, send
 REQUEST_SECONDS = 2.0  # a client sends its request at once; one that dawdles is dropped
 READY_SECONDS = 120.0  # imports on a loaded machine
 # Every module the served commands load (``python -X importtime``), jinja2 and hashlib among
-# them; rich for a terminal. The templates are not: each child reads them as a run does.
+# them; rich for a terminal. The templates are not: each child reads them as a run does. Nor
+# is BuildKit's parser (``dockerfile``, which lint loads): it is Go, whose runtime starts
+# threads when loaded, and a forked child keeps only the thread that forked.
 IMPORTS = (
     "dockergen.cli", "dockergen.pipeline", "dockergen.spec.model", "dockergen.render.kubernetes", "dockergen.render.dockerfile_template",
     "dockergen.render.sandbox", "dockergen.drift", "dockergen.provenance", "dockergen.lint.engine", "dockergen.lint.hadolint",
-    "dockergen.lint.rules", "dockerfile", "concurrent.futures.thread", "hashlib", "dockergen.commands.render", "dockergen.commands.validate",
+    "dockergen.lint.rules", "concurrent.futures.thread", "hashlib", "dockergen.commands.render", "dockergen.commands.validate",
     "dockergen.commands.check", "dockergen.commands.lint", "dockergen.commands.explain", "dockergen.commands.diff", "dockergen.commands.schema",
     "dockergen.spec.schema", "dockergen.reference", "pydantic.type_adapter", "dockergen.terminal", "rich.console", "rich.table",
 )  # fmt: skip

@@ -9,6 +9,7 @@ import os
 import sys
 import types
 from collections.abc import Callable
+from typing import TextIO
 
 
 def adopt(request: dict, fds: list[int]) -> None:
@@ -30,7 +31,7 @@ def adopt(request: dict, fds: list[int]) -> None:
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
 
 
-def _stream(fd: int, encoding: str | None, errors: str | None) -> io.TextIOWrapper:
+def _stream(fd: int, encoding: str | None, errors: str | None) -> TextIO:
     """A standard stream as the interpreter opens it: stdout line-buffered on a terminal,
     stderr always (Python 3.9+), in the client's encoding."""
     line_buffered = fd == 2 or os.isatty(fd)

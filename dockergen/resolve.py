@@ -555,16 +555,16 @@ def _resolve_service(
         )
         healthcheck = dump.healthchecks[probed] = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
-    if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
+    if plan is not None and target not in (stages := stage_names(plan.build)):
+        if not _builds_last_stage(plan.build, layers):
+            path = setter_path(source, env, name, "target") or ("services", name)
+            raise DockergenError.single(
+                f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
+                location=source.locate(path),
+                path=path,
+                hint=f"stages: {', '.join(stages)}",
+            )
         target = plan.build.last_stage()
-    elif plan is not None and target not in stage_names(plan.build):
-        path = setter_path(source, env, name, "target") or ("services", name)
-        raise DockergenError.single(
-            f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
-            location=source.locate(path),
-            path=path,
-            hint=f"stages: {', '.join(stage_names(plan.build))}",
-        )
     if plan is not None:
         assert builder_name is not None
         # A `uses` service runs its builder's image, under the builder's name, unless it

@@ -109,10 +109,26 @@ def test_expand_puts_names_in_and_leaves_variables(text: str, values: dict, expe
     assert got == (expected if expected is not None else "$$api")
 
 
-@given(st.text(alphabet="ab{}$:-", max_size=12) | st.text(max_size=12))
+# Any text a name can hold: no control, formatting or surrogate character, no space.
+NAME_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp")), max_size=12)
+
+
+@given(st.text(alphabet="ab{}$:-", max_size=12) | NAME_TEXT)
 def test_a_doubled_brace_is_a_brace_and_literal_gives_any_text_back(text: str) -> None:
     assert names.expand(names.literal(text), {"service": "s", "env": "e", "project": "p"}) == text
     assert names.check(names.literal(text)) == names.literal(text)
+
+
+@pytest.mark.parametrize("bad", [r"nginx\nRUN evil", r"redis:7\r", r"app\x07", r"ghcr.io/acme/app:1\u2028x", r"a\u202eb", r"${TAG:-a\nb}", "postgres 16", "a\tb"])
+def test_a_name_with_a_line_break_space_or_control_character_is_refused(tmp_path: Path, bad: str) -> None:
+    spec = tmp_path / "dockergen.yaml"
+    spec.write_text(f'project: shop\nservices:\n  cache:\n    image: "{bad}"\n    container_name: shop\n  api:\n    image: "${{IMAGE:?set IMAGE first}}"\n')
+    result = subprocess.run([sys.executable, "-m", "dockergen", "render", "--spec", str(spec)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "dockergen.yaml:4:5: error: services.cache.image:" in result.stderr, result.stderr
+    assert "no image, container or host name can" in result.stderr and "Traceback" not in result.stderr
+    assert "${IMAGE:?set IMAGE first}" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dockergen.yaml"]
 
 
 @pytest.mark.parametrize("bad", ["{services}", "{Service}", "{}", "{service", "a-{env}-{tag}", "${TAG}-{x}"])

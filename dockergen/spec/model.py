@@ -70,6 +70,19 @@ Memory = Annotated[str, matching(MEMORY, "a size such as 512m, 1G, 4GB: a number
 EnvValue = str | int | float | bool | None
 
 
+def _env_key(name: str) -> str:
+    bad = forbidden_character(name)
+    if bad is not None or "=" in name or not name:
+        what = f"holds {bad}" if bad is not None else "is empty" if not name else "holds `=`"
+        raise ValueError(f"a container variable's name {what}, which no process environment can carry: {name!r}")
+    return name
+
+
+EnvKey = Annotated[str, AfterValidator(_env_key)]
+"""A variable's name in `environment`: anything a process environment can hold (`NAME=value`
+entries: no `=`, one line)."""
+
+
 def _dockerfile_rule(rule: Any) -> AfterValidator:
     """Check a value that goes into a Dockerfile with the quoting rule that will write it,
     so that a value it would refuse is reported at its line in the spec."""
@@ -183,7 +196,6 @@ Compose reads from `.env` and the shell though `${...}` cannot name it."""
 HTTP_PATH = re.compile(r"/[A-Za-z0-9._~!&()*+,;=:@%/?-]*")
 # Docker's reference grammar (distribution/reference), with `${VAR}` interpolation allowed
 # anywhere: Compose fills it in before the engine sees the name.
-_INTERPOLATED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?+](?:[^{}]|\{[^{}]*\})*)?\}")
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?)"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 REGISTRY = re.compile(rf"{_HOST}(?:/{_COMPONENT})*")
@@ -192,7 +204,7 @@ BUILT_IMAGE = re.compile(rf"(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[A-Za
 
 def _reference_rule(pattern: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
-        if not pattern.fullmatch(_INTERPOLATED.sub("x", value)):
+        if not pattern.fullmatch(names.INTERPOLATED.sub("x", value)):
             raise ValueError(f"{value!r} is not {what}")
         return value
 
@@ -370,7 +382,7 @@ class LifecycleHook(Model):
     """Run it with every capability."""
     working_dir: str | None = None
     """Its working directory."""
-    environment: dict[str, EnvValue] | list[str] | None = None
+    environment: dict[EnvKey, EnvValue] | list[str] | None = None
     """Variables set for it only."""
 
 
@@ -553,7 +565,7 @@ class ServiceSettings(Model):
     """Replaces the image's command. A string is split by Compose, not run by a shell."""
     entrypoint: Command | None = None
     """Overrides the image's `ENTRYPOINT` (a list, or a string run by a shell)."""
-    environment: dict[str, EnvValue] | None = None
+    environment: dict[EnvKey, EnvValue] | None = None
     """Container environment. `${VAR:-default}` interpolation is passed through to Compose untouched.
     `KEY: null` removes a value set below (in `defaults` or the service); to hand the host's
     value to the container, list the name in `pass_env`."""

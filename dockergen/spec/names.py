@@ -12,10 +12,15 @@ anywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from dockergen.text import forbidden_character
+
 PLACEHOLDERS = ("service", "env", "project")
+# Compose's `${VAR}`, `${VAR:-default}` ... (a default may hold one level of braces: `{env}`).
+INTERPOLATED = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?+](?:[^{}]|\{[^{}]*\})*)?\}")
 FIELDS = ("image", "container_name", "hostname")  # with `networks.<name>.aliases`
 _SAY = ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
 
@@ -73,7 +78,13 @@ def literal(text: str) -> str:
 
 
 def check(text: str) -> str:
-    """``text`` when every placeholder in it is a known one (a pydantic validator)."""
+    """``text`` when every placeholder in it is a known one and it holds no character that no
+    image, container or host name can (a pydantic validator): Compose would quote a line break
+    or a space faithfully into a name the engine refuses only at `up`."""
+    if (found := forbidden_character(text)) is not None:
+        raise ValueError(f"{text!r} holds {found}, which no image, container or host name can: remove it")
+    if any(char.isspace() for char in INTERPOLATED.sub("", text)):  # `${IMAGE:?set IMAGE first}` is fine
+        raise ValueError(f"{text!r} holds a space, which no image, container or host name can: remove it")
     if "{" in text or "}}" in text:
         for _ in _parts(text):
             pass

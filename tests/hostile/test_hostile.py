@@ -11,9 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import dockergen
 from tests.hostile.corpus import Case, Result, cases, run_safely
 
 CASES = cases()
+# The dockergen this pytest imports (a worktree's with PYTHONPATH), not whichever is installed:
+# the cases' processes start with a clean environment.
+TREE = Path(dockergen.__file__).resolve().parents[1]
 
 
 def _param(case: Case) -> object:
@@ -30,7 +34,7 @@ def results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                 if hasattr(item, "callspec") and isinstance(item.callspec.params.get("case"), Case)
                 and not item.get_closest_marker("xfail")]  # fmt: skip
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = pool.map(lambda case: run_safely(case, tmp_path_factory.mktemp("hostile")), selected)
+        done = pool.map(lambda case: run_safely(case, tmp_path_factory.mktemp("hostile"), TREE), selected)
         return {result.case.name: result for result in done}
 
 

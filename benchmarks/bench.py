@@ -13,6 +13,8 @@ Measures, each as a whole process after one warm-up run:
   environments (fresh output dir, and again with nothing to change), the least-squares
   slope and intercept with R^2 (how straight the line is), and peak memory;
 - `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``;
+- `render` and `validate` after a value edit with the warm server running (``--warm``: only
+  these rows), wall and CPU, the server's child included;
 - where a `validate` after a value edit goes, step by step beside Compose (``--floor``:
   only these rows): the interpreter, pydantic, the spec models, every import, the run;
 - `dockergen check` and `render` of each example that renders Kubernetes, with that output
@@ -208,6 +210,53 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
             rows.append((f"dockergen {name}, {example.name} / compose config -q", f"{ours * 1000:.0f} / {theirs * 1000:.0f} ms = {ours / theirs:.2f}"))
 
 
+def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
+    """render and validate after a value edit with the warm server running (``dockergen server
+    start``, in a runtime folder of this run's own), in turns with Compose: median wall, and
+    CPU (user + sys) of the whole command: the client's own plus the server's child that ran
+    it (the server's children's, from ``server status`` before and after)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(Path(tmp) / "run")}
+        (Path(tmp) / "run").mkdir(mode=0o700)
+        subprocess.run([dockergen, "server", "start"], env=env, check=True, capture_output=True)
+
+        def served_cpu() -> float:
+            time.sleep(0.05)  # the child that answered exits right after its client
+            status = subprocess.run([dockergen, "server", "status"], env=env, check=True, capture_output=True, text=True).stdout
+            return float(re.search(r"\(([\d.]+) s CPU\)", status)[1])
+
+        try:
+            for case in (["render", "-q"], ["validate"]):
+                copy = Path(tmp) / f"warm-{case[0]}"
+                shutil.copytree(example, copy)
+                (copy / "dockergen.lock").unlink()
+                edit = edited_in_place(copy / "dockergen.yaml", "value", f"warm-{case[0]}")
+                ours, theirs = [], []
+                for i in range(repeat + 1):
+                    before = served_cpu()
+                    wall, cpu = _wait4([dockergen, *case, "--spec", *edit(i)], ROOT, env)
+                    cpu += served_cpu() - before
+                    theirs_run = _wait4(compose_cmd, example, env)
+                    if i:
+                        ours.append((wall, cpu))
+                        theirs.append(theirs_run)
+                (w, c), (w_c, c_c) = ([statistics.median(s[k] for s in runs) for k in (0, 1)] for runs in (ours, theirs))
+                rows.append((f"dockergen {' '.join(case)} after a value edit, warm server running, {example.name} / compose config -q",
+                             f"wall {w * 1000:.0f} / {w_c * 1000:.0f} ms = {w / w_c:.2f}, CPU {c * 1000:.0f} / {c_c * 1000:.0f} ms = {c / c_c:.2f}"))  # fmt: skip
+        finally:
+            subprocess.run([dockergen, "server", "stop"], env=env, capture_output=True)
+
+
+def _wait4(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys) of one run of ``cmd``."""
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise subprocess.CalledProcessError(os.waitstatus_to_exitcode(status), cmd)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
 def floor(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
     """Where a `validate` after a value edit goes, as whole processes in turns with Compose
     (median wall and CPU, user + sys): the interpreter starting, pydantic imported, the spec
@@ -329,6 +378,7 @@ def main() -> None:
     parser.add_argument("--no-venv", dest="venv", action="store_false", help="measure only the dockergen this interpreter runs")
     parser.add_argument("--ratios", action="store_true", help="only the side-by-side ratios with Compose (no scaling series, no import)")
     parser.add_argument("--kubernetes", action="store_true", help="only the Kubernetes output off / on rows")
+    parser.add_argument("--warm", action="store_true", help="only render and validate after an edit with the warm server running")
     parser.add_argument("--floor", action="store_true", help="only where a validate after an edit goes, step by step beside Compose")
     args = parser.parse_args()
     compose = tool("docker-compose")
@@ -348,6 +398,9 @@ def main() -> None:
         print(f"# dockergen: {installs[0][0]} ({installs[0][1]}) unless a row says otherwise")
         if args.kubernetes:
             kubernetes_side_by_side(rows, installs[0][1], args.repeat)
+        elif args.warm:
+            example = ROOT / "examples" / "platform"
+            warm_server(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
         elif args.floor:
             example = ROOT / "examples" / "platform"
             floor(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
@@ -374,6 +427,7 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
     side_by_side(rows, dockergen, compose_cmd, example, repeat)
+    warm_server(rows, dockergen, compose_cmd, example, repeat)
     floor(rows, dockergen, compose_cmd, example, repeat)
     with tempfile.TemporaryDirectory() as tmp:
         large(rows, dockergen, compose, Path(tmp), repeat)

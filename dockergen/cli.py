@@ -370,3 +370,46 @@ def doctor(spec: Path) -> None:
     from dockergen.commands.doctor import doctor as command
 
     _run(lambda: command(spec))
+
+
+@main.group()
+def server() -> None:
+    """An opt-in resident process that makes render, validate, check, lint, explain, diff and schema start warm.
+
+    \b
+    It has imported the CLI, pydantic and the spec models; each command runs in a fresh
+    child of it, with your terminal, directory and environment, and prints exactly what
+    it prints without it. Only your user reaches it; it stops itself when dockergen's code
+    changes and after --idle-minutes without a command. DOCKERGEN_NO_SERVER=1 bypasses it.
+
+    \b
+    Examples:
+      dockergen server start
+      dockergen server status
+      dockergen server stop
+    """
+
+
+@server.command("start")
+@click.option("--idle-minutes", type=click.FloatRange(min=0.01), default=30, show_default=True, help="Exit after this long without a command.")
+def server_start(idle_minutes: float) -> None:
+    """Start the server in the background (or say it already runs)."""
+    from dockergen.commands.server import start as command
+
+    _run(lambda: command(idle_minutes))
+
+
+@server.command("stop")
+def server_stop() -> None:
+    """Stop the server (commands already running finish)."""
+    from dockergen.commands.server import stop as command
+
+    _run(command)
+
+
+@server.command("status")
+def server_status() -> None:
+    """Whether the server runs, its pid, memory and commands served (exit 1 when none)."""
+    from dockergen.commands.server import status as command
+
+    _run(command)

@@ -55,15 +55,16 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
     render cache (``render_cache``): its files written as the full path writes them, the
     same lines printed. False (take the full path) on a miss or on anything the full path
     reports, such as a file edited by hand where a generated one goes."""
-    from pathlib import Path
-
-    from dockergen.fingerprint import replay_warnings
     from dockergen.render_cache import lookup
-    from dockergen.summary import summary, valid_line
 
     cached = lookup(spec)
     if cached is None:
-        return False
+        return False  # before the imports below: a miss (every run after an edit) needs none (dataclasses: ~6 ms)
+    from pathlib import Path
+
+    from dockergen.fingerprint import replay_warnings
+    from dockergen.summary import summary, valid_line
+
     shown = Path(spec)  # as the full path shows it
     if command == "render":
         from dockergen.errors import DockergenError
@@ -88,8 +89,27 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
 
 
 def main() -> None:
-    if _fast_path(sys.argv[1:]):
+    argv = sys.argv[1:]
+    if _fast_path(argv):
         sys.exit(0)
+    if argv and argv[0] in SERVED and not os.environ.get("DOCKERGEN_NO_SERVER"):
+        from dockergen.warm.client import run
+
+        code = run(argv)
+        if code is not None:
+            sys.exit(code)
+    full_path()
+
+
+# What the warm server (``dockergen server start``) runs for: a command that spends most of
+# its time importing pydantic and building the models, reads no input from the terminal
+# and starts no interactive program. `compose`, `init` (it prompts), `import`, `verify`,
+# `absorb` and `doctor` (seconds of Compose, engines and validators) run here.
+SERVED = frozenset({"render", "validate", "check", "lint", "explain", "diff", "schema"})
+
+
+def prepare() -> None:
+    """What the process needs before the CLI is imported (the warm server does it too)."""
     # A render allocates millions of small, long-lived objects and few cycles; with the
     # default thresholds the collector re-walks them ever more often and the run grows
     # faster than the spec (1,000 -> 2,000 services: 1.1 s -> 2.8 s), as mypy found. A
@@ -102,6 +122,11 @@ def main() -> None:
     # pydantic looks for plugins among every installed distribution's entry points when the
     # first model is built (importlib.metadata and a scan of site-packages); dockergen has none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def full_path() -> None:
+    """The CLI on ``sys.argv`` (exits), in this process or in a child of the warm server."""
+    prepare()
     from dockergen.cli import main as cli
 
     cli(obj={"render_cache": True})

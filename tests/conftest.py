@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A warm server the developer started (`dockergen server start`) would serve the suite's
+# `python -m dockergen` subprocesses: right output, but tests that count what a run imports
+# see the client's. tests/test_warm_server.py starts servers of its own.
+os.environ["DOCKERGEN_NO_SERVER"] = "1"
+
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/dockergen.yaml"))
 
 

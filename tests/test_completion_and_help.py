@@ -46,6 +46,7 @@ def test_completion_scripts(shell: str, marker: str, tmp_path: Path) -> None:
 def test_completion_of_commands_options_environments_and_services(tmp_path: Path) -> None:
     assert {"lint", "init", "render", "check", "explain", "diff"} <= set(complete(tmp_path, "dockergen "))
     assert "--fail-on" in complete(tmp_path, "dockergen lint --f")
+    assert complete(tmp_path, "dockergen server ") == ["start", "status", "stop"]
     assert complete(PLATFORM, "dockergen lint --env ") == ["dev", "test", "staging", "prod", "podman", "alpine"]
     assert complete(PLATFORM, "dockergen diff st") == ["staging"]
     assert set(complete(PLATFORM, "dockergen explain ")) == {"backend", "auth", "frontend", "analytics"}
@@ -69,7 +70,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     assert result.stdout.split() == ["staging"], result.stderr
 
 
-@pytest.mark.parametrize("command", ["lint", "init", "render", "check", "explain", "diff", "absorb", "compose"])
+@pytest.mark.parametrize("command", ["lint", "init", "render", "check", "explain", "diff", "absorb", "compose", "server"])
 def test_help_has_examples(command: str) -> None:
     result = launcher(ROOT, command, "--help")
     assert result.returncode == 0

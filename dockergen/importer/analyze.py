@@ -317,9 +317,12 @@ def _inline_dockerfiles(
     root: Path, effective: dict[str, Merged], parsed: dict[str, ParsedDockerfile], unparsed: dict[str, str], problems: list[FileProblem]
 ) -> None:
     """A build's ``dockerfile_inline`` becomes a Dockerfile of its own, read like the others:
-    ``<context>/<service>.Dockerfile`` (a free name beside the context's own files), the
-    same path for the same text in every environment."""
+    the context's ``Dockerfile`` where no file or build has that name (the spec then needs no
+    ``dockerfile``), else ``<context>/<service>.Dockerfile`` (a free name beside the
+    context's own files); the same path for the same text in every environment."""
     paths: dict[tuple[str, str], str] = {}  # (context, text) -> path
+    built_from = {dockerfile_path(s["build"]) for m in effective.values() for s in m.services.values()
+                  if isinstance(s.get("build"), dict) and not isinstance(s["build"].get("dockerfile_inline"), str)}  # fmt: skip
     for merged in effective.values():
         for name, service in merged.services.items():
             build = service.get("build")
@@ -329,9 +332,11 @@ def _inline_dockerfiles(
             context = build.get("context", ".")
             path = paths.get((context, text))
             if path is None:
-                taken = set(paths.values()) | set(parsed) | set(unparsed)
+                taken = set(paths.values()) | set(parsed) | set(unparsed) | built_from
                 stem, suffix = sanitize(name), 1
-                path = posixpath.normpath(posixpath.join(context, f"{stem}.Dockerfile"))
+                path = posixpath.normpath(posixpath.join(context, "Dockerfile"))
+                if not is_local_context(context) or path in taken or (root / path).exists():
+                    path = posixpath.normpath(posixpath.join(context, f"{stem}.Dockerfile"))
                 while path in taken or (root / path).exists():
                     suffix += 1
                     path = posixpath.normpath(posixpath.join(context, f"{stem}-{suffix}.Dockerfile"))

@@ -26,13 +26,13 @@ from dockergen.importer.group.stages import MergedBuild
 from dockergen.importer.read.compose import Merged, dockerfile_path
 from dockergen.importer.read.dockerfile import ParsedDockerfile
 from dockergen.importer.factor.extends import drop_inherited, extend
-from dockergen.importer.factor.hoist import Layers, hoist, lift_root_blocks
+from dockergen.importer.factor.hoist import SKIP, Layers, hoist, lift_root_blocks
 from dockergen.importer.factor.layers import diff, factor, inert, layering, resolved
 from dockergen.importer.group.services import Grouping, sanitize
 from dockergen.importer.read.ignorefile import newly_excluded
 from dockergen.importer.plan import EnvPlan
 from dockergen.importer.records import BAKED, CARRIED, KEPT, UNIFIED, Decision
-from dockergen.importer.spec.text import header_lines, service_lines
+from dockergen.importer.spec.text import service_lines, spec_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
 from dockergen.spec.model import Build, Engines
@@ -40,6 +40,9 @@ from dockergen.spec.model import Build, Engines
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
 NEUTRAL = {"source_mount": False, "debug_port": False}  # readable "off" for booleans that render nothing
+# What a service says that is no setting for `defaults`: what it builds or is, its names (one
+# image or container for several services is no rule), and what hoist never moves.
+BUILT_ONLY = frozenset({"build", "uses", "extends", "description", "environments", "image", "container_name", "hostname"}) | SKIP
 # Policies that render nothing for the builds import writes (generic `steps`): the debugger
 # port is the python template's. Not switched off, as there is nothing to switch.
 INERT = frozenset({"debug_port"})
@@ -286,9 +289,7 @@ def build_spec(
         spec["variables"] = variables
     _unname_last_stages(spec, builds)
     if len(envs) == 1:
-        compact = copy.deepcopy(spec)
-        into_lone_environment(compact)
-        spec = compact if header_lines(compact) < header_lines(spec) else spec
+        spec = _shortest_lone_form(spec, builds, envs[0].project)
     result.spec = spec
     result.decisions.extend(_decisions(envs, grouping, builds, spec, originals, targets, projects))
     for (service, key), why in sorted(carried.items()):
@@ -304,17 +305,95 @@ def build_spec(
     return result
 
 
-def into_lone_environment(spec: dict[str, Any]) -> None:
-    """A spec of one environment says its ``image_names`` and its policy switches
-    (``defaults``) in that environment, on the line that declares it, not on lines of their
-    own (written so where that is shorter): nothing is above the spec's layer or below the
-    environment's, so they mean the same there. Not where both ``defaults`` set one key: a ``null`` of the spec's removes a
-    built-in value which the environment's mapping, alone, would merge into."""
+# On a tie the first: the spec as assembled, then both rules moved (as before one could move alone), then one.
+LONE_FOLDS = ((), ("image_names", "defaults"), ("image_names",), ("defaults",))
+
+
+def _shortest_lone_form(spec: dict[str, Any], builds: BuildPlan, project: str) -> dict[str, Any]:
+    """The shortest of the forms a spec of one environment (whose Compose project is
+    ``project``) may take that mean the same: its rules at the top or on the environment's
+    line (``into_lone_environment``), each or both, with the built services' names as they
+    are or by ``image_names: compose`` (``_compose_named``), with what every built service
+    says alike said once or not (``_built_defaults``); the first of the shortest, so the
+    spec stays as assembled where no form is shorter."""
+    named = [form for form in (spec, _compose_named(spec, builds, project)) if form is not None]
+    forms = [*named, *(form for form in map(_built_defaults, named) if form is not None)]
+    candidates = []
+    for form in forms:
+        for keys in LONE_FOLDS:
+            if all(key in form for key in keys):
+                compact = copy.deepcopy(form)
+                into_lone_environment(compact, keys)
+                candidates.append(compact)
+    return min(candidates, key=spec_lines)
+
+
+def _compose_named(spec: dict[str, Any], builds: BuildPlan, project: str) -> dict[str, Any] | None:
+    """A one-environment spec with ``image_names: compose`` instead of the ``image`` of each
+    built service that Compose's rule names so (``<project>-<service>``), where
+    ``_compose_names`` found too few for the rule's line: on the environment's line it may
+    cost none. Not a ``uses`` service (it runs its builder's name under the rule), nor one
+    another service extends or where ``defaults`` name images (either would then give its
+    name instead of the rule)."""
     (block,) = spec["environments"].values()
-    if "image_names" in spec:
+    if "image_names" in spec or "image_names" in block:
+        return None
+    if "image" in (spec.get("defaults") or {}) or "image" in (block.get("defaults") or {}):
+        return None
+    services = spec["services"]
+    extended = {entry.get("extends") for entry in services.values()}
+    named = [service for service in builds.merged if service not in builds.uses and service not in extended
+             and services.get(service, {}).get("image") == f"{project}-{service}"
+             and not any("image" in (b or {}) for b in (services[service].get("environments") or {}).values())]  # fmt: skip
+    if not named:
+        return None
+    form = copy.deepcopy(spec)
+    for service in named:
+        del form["services"][service]["image"]
+    return {"project": form.pop("project"), "image_names": "compose", **form}
+
+
+def _built_defaults(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """A one-environment spec whose built services (those that build or ``uses`` one) say
+    what they all say alike once, in the environment's ``defaults`` with ``scope: built``
+    (``env_file: [.env.app]`` for the app and its worker, never for the database): it lies
+    right under each service's own settings, over the spec's ``defaults``, as the value did.
+    Not where the environment has defaults already, nor where a service extends another
+    (the level it inherits would lie over the value, or lose it), and only for two built
+    services or more."""
+    (block,) = spec["environments"].values()
+    services = spec["services"]
+    built = [entry for entry in services.values() if "build" in entry or "uses" in entry]
+    if "defaults" in block or len(built) < 2 or any("extends" in entry for entry in services.values()):
+        return None
+    first, *others = built
+    shared = {key: value for key, value in first.items() if key not in BUILT_ONLY and value is not None
+              and all(key in other and other[key] == value for other in others)}  # fmt: skip
+    if not shared:
+        return None
+    form = copy.deepcopy(spec)
+    for entry in form["services"].values():
+        if "build" in entry or "uses" in entry:
+            for key in shared:
+                del entry[key]
+    (block,) = form["environments"].values()
+    block["defaults"] = {"scope": "built", **copy.deepcopy(shared)}
+    return form
+
+
+def into_lone_environment(spec: dict[str, Any], keys: tuple[str, ...] = ("image_names", "defaults")) -> None:
+    """A spec of one environment says its ``image_names`` and its policy switches
+    (``defaults``), those of ``keys``, in that environment, on the line that declares it,
+    not on lines of their own (written so where that is shorter): nothing is above the
+    spec's layer or below the environment's, so they mean the same there. Not where both
+    ``defaults`` set one key: a ``null`` of the spec's removes a built-in value which the
+    environment's mapping, alone, would merge into."""
+    (block,) = spec["environments"].values()
+    if "image_names" in spec and "image_names" in keys:
         block["image_names"] = spec.pop("image_names")
     own = block.get("defaults") or {}
-    if spec.get("defaults") and not set(own) & set(spec["defaults"]):
+    same_scope = own.get("scope", "all") == spec.get("defaults", {}).get("scope", "all")
+    if spec.get("defaults") and "defaults" in keys and same_scope and not set(own) & set(spec["defaults"]):
         block["defaults"] = {**spec.pop("defaults"), **own}
 
 

@@ -58,10 +58,10 @@ def service_lines(level: dict[str, Any], blocks: dict[str, dict[str, Any]]) -> i
     return len(out) - 2  # not `services:` and the service's name
 
 
-def header_lines(spec: dict[str, Any]) -> int:
-    """How many lines the spec's settings above its services take as ``spec_text`` writes them."""
+def spec_lines(spec: dict[str, Any]) -> int:
+    """How many lines the whole spec takes as ``spec_text`` writes it (without comments)."""
     out: list[str] = []
-    _mapping({k: v for k, v in spec.items() if k not in ("services", "variables")}, (), 0, {}, out)
+    _mapping(spec, (), 0, {}, out)
     return len(out)
 
 
@@ -208,12 +208,18 @@ def _structural(path: tuple, key: Any, value: Any) -> bool:
     """Whether the mapping at ``path + (key,)`` is part of the spec's structure, in block
     style: a top-level block (a spec's only environment may take one line, like any small
     collection), a service, its build, the build's steps or stages. Known by where it is, not
-    by its name alone: an environment, volume or variable may be called `build` or `node`."""
+    by its name alone: an environment, volume or variable may be called `build` or `node`.
+    Environments that say nothing but their names and parents (``{dev: {}, prod: {extends:
+    dev}}``) read as one list of names, as a lone one does: they too may take one line."""
     if path == ():
-        return key in BLOCK and not (key == "environments" and isinstance(value, dict) and len(value) == 1)
+        return key in BLOCK and not (key == "environments" and isinstance(value, dict) and (len(value) == 1 or _names_only(value)))
     if path[:1] != ("services",):
         return False
     return len(path) == 1 or (len(path) == 2 and key == "build") or (path[2:3] == ("build",) and key in ("stages", "steps"))
+
+
+def _names_only(environments: dict[str, Any]) -> bool:
+    return all(isinstance(block, dict) and set(block) <= {"extends"} for block in environments.values())
 
 
 def _fits_as_block(value: dict[str, Any], path: tuple, indent: int, comments: Comments, wrapped: list[str]) -> bool:

@@ -261,10 +261,13 @@ def import_command(
       dockergen import . --verify --report migration.md
       dockergen import . --compose-set prod=compose.yaml,compose.prod.yaml
     """
+    from dockergen.importer.read.compose_cli import finding_compose
+
+    finding = None if no_compose_cli else finding_compose()  # a process: it runs while the modules below load (~0.3 s)
     from dockergen.commands.import_ import import_ as command
 
-    _run(lambda: command(path, compose_sets=list(compose_sets), out=out, report=report, run_verify=run_verify,
-                         force=force, use_cli=not no_compose_cli, schema=schema, schema_file=schema_file, verbose=verbose))  # fmt: skip
+    _run(lambda: command(path, compose_sets=list(compose_sets), out=out, report=report, run_verify=run_verify, force=force,
+                         use_cli=not no_compose_cli, schema=schema, schema_file=schema_file, verbose=verbose, finding=finding))  # fmt: skip
 
 
 @main.command()

@@ -151,3 +151,28 @@ def test_a_variable_dockergen_sets_for_compose_itself_is_not_one_the_files_read(
     result = compose_cli.run_config(request)
     assert result.config is not None, result.error
     assert result.config["services"]["web"]["environment"]["X"] == "unset"
+
+
+def test_the_import_command_looks_for_the_compose_cli_once_and_never_with_no_compose_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The command starts the search before it loads its modules; the import then takes that
+    # search instead of starting its own, and --no-compose-cli neither searches nor asks.
+    from click.testing import CliRunner
+
+    from dockergen.cli import main
+
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1.27\n")
+    searches: list[Future] = []
+    asked: list[compose_cli.ConfigRequest] = []
+    finding_compose, run_config = compose_cli.finding_compose, compose_cli.run_config
+    monkeypatch.setattr(compose_cli, "finding_compose", lambda: searches.append(finding_compose()) or searches[-1])
+    monkeypatch.setattr(compose_cli, "run_config", lambda request: asked.append(request) or run_config(request))
+    for flags in ([], ["--no-compose-cli"]):
+        searches.clear()
+        asked.clear()
+        done = CliRunner().invoke(main, ["import", str(tmp_path), "--out", str(tmp_path / "spec.yaml"), "--force", *flags])
+        assert done.exit_code == 0, done.output
+        assert len(searches) == (0 if flags else 1)
+        assert bool(asked) == (not flags)
+        assert ("Compose CLI: not used" in done.output) == bool(flags), done.output

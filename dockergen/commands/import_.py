@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from concurrent.futures import Future
 from pathlib import Path
 
 import click
@@ -51,7 +52,9 @@ def import_(
     verbose: bool,
     schema: str | None = None,
     schema_file: bool = False,
+    finding: Future[tuple[str, ...] | None] | None = None,
 ) -> int:
+    """``finding``: the search for the Compose CLI, where the caller started it (``analyze``'s)."""
     if not path.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(path)), hint="give the repository's root folder")
     if out is not None and str(out) == "-":
@@ -72,7 +75,7 @@ def import_(
         options = ImportOptions(parse_compose_sets(compose_sets), use_cli)
         memo: dict = {}
         while True:
-            plan = analyze(path, options, memo)
+            plan = analyze(path, options, memo, finding)
             _refuse_inputs(plan, spec_path, report)
             text = spec_text(plan, schema_ref).encode("utf-8")
             step.update(f"rendering {spec_path}")

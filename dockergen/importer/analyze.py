@@ -16,6 +16,7 @@ import posixpath
 import re
 import time
 from collections import Counter
+from concurrent.futures import Future
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -59,14 +60,18 @@ PATH_KEYS = {"source": "bind", "context": "build context", "path": "env_file", "
 SOURCE_SUFFIXES = (".py", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".go", ".rb", ".php", ".java", ".kt", ".rs", ".cs", ".ex")
 
 
-def analyze(root: Path, options: ImportOptions = ImportOptions(), memo: dict | None = None) -> ImportPlan:
-    """``memo``: the Compose CLI's answers, kept across the attempts of one import."""
+def analyze(
+    root: Path, options: ImportOptions = ImportOptions(), memo: dict | None = None, finding: Future[tuple[str, ...] | None] | None = None
+) -> ImportPlan:
+    """``memo``: the Compose CLI's answers, kept across the attempts of one import; ``finding``:
+    ``compose_cli.finding_compose()`` where the caller started it sooner (the import command
+    does, before it loads its modules)."""
     started = time.monotonic()
     root = root.resolve()
     inventory = discover(root)
     problems = [FileProblem(path, why) for path, why in inventory.skipped]
     notes: list[str] = []
-    finding = compose_cli.finding_compose() if options.use_cli else None  # a process: it overlaps the reading below
+    finding = (finding or compose_cli.finding_compose()) if options.use_cli else None  # a process: it overlaps the reading below
 
     parsed: dict[str, ParsedDockerfile] = {}
     unparsed: dict[str, str] = {}

@@ -448,23 +448,33 @@ MISSING = object()
 def spec_layers(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump = settings_dump) -> list[Layer]:
     """Layers 2-5 for service ``name`` in ``env``, lowest first, labelled with where they sit;
     ``dump`` turns a block of settings into its layer (``settings_dump``, ``DumpedOnce``)."""
+    extended_from = extended(spec, name)
+    paths: list[tuple[str, ...]] = [("defaults",), *(("environments", e, "defaults") for e in env.chain), *(("services", base) for base in extended_from),
+                                    ("services", name), *(("services", name, "environments", e) for e in env.chain)]  # fmt: skip
+    labels = [".".join(path) + (" (extended)" if len(path) == 2 and path[1] in extended_from else "") for path in paths]
+    return list(zip(labels, paths, layer_settings(spec, env, name, dump, extended_from)))
+
+
+def layer_settings(spec: Spec, env: EnvironmentInfo, name: str, dump: Dump, extended_from: list[str] | None = None) -> list[dict[str, Any]]:
+    """The settings of ``spec_layers``, in its order, without their labels (resolve asks for
+    these once per service and environment); ``extended_from``: ``extended(spec, name)``."""
     service = spec.services[name]
     built = service.build is not None or service.uses is not None
+    environments = spec.environments or {}
 
     def scoped(defaults: Defaults | None) -> dict[str, Any]:
         return dump(defaults) if defaults is not None and (built or defaults.scope == "all") else {}
 
-    layers: list[Layer] = [("defaults", ("defaults",), scoped(spec.defaults))]
+    layers = [scoped(spec.defaults)]
     for env_name in env.chain:
-        declared = (spec.environments or {}).get(env_name)
-        path = ("environments", env_name, "defaults")
-        layers.append((".".join(path), path, scoped(declared.defaults if declared else None)))
-    for base in extended(spec, name):
-        layers.append((f"services.{base} (extended)", ("services", base), _inherited(dump(spec.services[base]))))
-    layers.append((f"services.{name}", ("services", name), dump(service)))
+        declared = environments.get(env_name)
+        layers.append(scoped(declared.defaults if declared else None))
+    for base in extended(spec, name) if extended_from is None else extended_from:
+        layers.append(_inherited(dump(spec.services[base])))
+    layers.append(dump(service))
+    own = service.environments or {}
     for env_name in env.chain:
-        path = ("services", name, "environments", env_name)
-        layers.append((".".join(path), path, dump((service.environments or {}).get(env_name))))
+        layers.append(dump(own.get(env_name)))
     return layers
 
 
@@ -515,10 +525,11 @@ def _resolve_service(
     source: SourceMap,
     dump: DumpedOnce,
 ) -> ResolvedService | None:
-    layers = [layer for _, _, layer in spec_layers(spec, env, name, dump)]
+    layers = layer_settings(spec, env, name, dump)
     prebuilt = next((layer["prebuilt"] for layer in reversed(layers) if "prebuilt" in layer), None) is True
     builder_name = None if prebuilt else service.uses or (name if service.build else None)
-    stack = (env.kind, builder_name is not None, service.uses is not None, *map(dump.key, layers))  # all the settings depend on
+    # All the settings depend on; an empty layer adds nothing to them (podman's, under prod's).
+    stack = (env.kind, builder_name is not None, service.uses is not None, *[dump.key(layer) for layer in layers if layer])
     if stack not in dump.settled:
         builtin = builtin_layer(env.kind, builder_name is not None, layers, uses=service.uses is not None)
         # One pass over all layers, so that a `null` anywhere also removes a built-in default.
@@ -557,16 +568,16 @@ def _resolve_service(
         )
         healthcheck = dump.healthchecks[probed] = _uses_healthcheck(settings, service.uses, probe) if service.uses is not None else probe(settings)
     image = qualify_image(settings.image) if settings.image is not None else None
-    if plan is not None and target not in stage_names(plan.build) and _builds_last_stage(plan.build, layers):
+    if plan is not None and target not in (stages := stage_names(plan.build)):
+        if not _builds_last_stage(plan.build, layers):
+            path = setter_path(source, env, name, "target") or ("services", name)
+            raise DockergenError.single(
+                f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
+                location=source.locate(path),
+                path=path,
+                hint=f"stages: {', '.join(stages)}",
+            )
         target = plan.build.last_stage()
-    elif plan is not None and target not in stage_names(plan.build):
-        path = setter_path(source, env, name, "target") or ("services", name)
-        raise DockergenError.single(
-            f"environment {env.name!r} builds target {target!r}, which the Dockerfile of {builder_name!r} does not have",
-            location=source.locate(path),
-            path=path,
-            hint=f"stages: {', '.join(stage_names(plan.build))}",
-        )
     if plan is not None:
         assert builder_name is not None
         # A `uses` service runs its builder's image, under the builder's name, unless it
@@ -642,7 +653,7 @@ def _declared_image(spec: Spec, env: EnvironmentInfo, builder: str, dump: Dump, 
     ``null`` there removes it). Under ``image_names: compose``, a build without
     ``build.image`` is named as Compose names it, and like any exact name from there on."""
     image = None
-    for layer in [layer for _, _, layer in spec_layers(spec, env, builder, dump)] if layers is None else layers:
+    for layer in layer_settings(spec, env, builder, dump) if layers is None else layers:
         image = layer.get("image", image)
     if image is not None:
         image = names.expand(image, placeholders(builder, env))

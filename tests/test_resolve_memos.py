@@ -110,3 +110,65 @@ def test_compose_entries_of_equal_settings_differ_only_where_the_service_does(tm
         assert {k: v for k, v in one.items() if k != "volumes"} == {k: v for k, v in two.items() if k != "volumes"}
     assert documents["prod"]["services"]["web"]["ports"] == ["80:80"]
     assert documents["podman"]["services"]["web"]["ports"] == ["8080:80"]  # rootless podman: shifted, in its own document only
+
+
+class _Forgetful(dict):
+    """A memo that never recalls: every lookup misses, so each service and environment is
+    worked out alone (the slow path the memos must agree with)."""
+
+    def __contains__(self, key: object) -> bool:
+        return False
+
+    def get(self, key: object, default: object = None) -> object:
+        return default
+
+
+_BLOCKS = st.sampled_from([None, "{}", "{ports: ['8000']}", "{environment: {LEVEL: debug}}", "{enabled: false}", "{resources: {limits: {memory: 1G}}}"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(own=st.lists(st.tuples(_BLOCKS, _BLOCKS, _BLOCKS), min_size=1, max_size=4), env_defaults=st.tuples(_BLOCKS, _BLOCKS))
+def test_shared_settings_resolve_as_each_service_alone(
+    tmp_path_factory: pytest.TempPathFactory, own: list[tuple[str | None, ...]], env_defaults: tuple[str | None, ...]
+) -> None:
+    """Settings are settled once per stack of non-empty layers (an empty one, such as podman's
+    under prod's, adds nothing): every service in every environment, from an `extends` chain
+    with empty and full blocks, resolves and renders as it does with nothing remembered."""
+    envs = {"prod": env_defaults[0], "staging": env_defaults[1]}
+    environments = "environments:\n  dev: {kind: dev}\n" + "".join(
+        f"  {name}: {{kind: prod{', defaults: ' + block if block else ''}}}\n" for name, block in envs.items()
+    ) + "  podman: {kind: prod, engine: podman, extends: prod}\n  rootless: {kind: prod, engine: podman, extends: staging}\n"
+    blocks = []
+    for i, per_env in enumerate(own):
+        lines = [f"api{i}:", "  build: {family: python, context: api, port: 8000, python: {app: 'app.main:app'}}", "  healthcheck: {http: /health}"]
+        lines += [f"db{i}:", "  image: postgres:16-alpine"]
+        chosen = {env: block for env, block in zip(("prod", "podman", "dev"), per_env) if block is not None}
+        if chosen:
+            lines += ["  environments:", *(f"    {env}: {block}" for env, block in chosen.items())]
+        blocks.append("\n".join(lines) + f"\njob{i}: {{uses: api{i}, command: [python, -m, worker], depends_on: [db{i}]}}\n")
+    tmp = tmp_path_factory.mktemp("shared")
+    try:
+        shared = _resolve(tmp, *blocks, extra=environments)
+    except DockergenError as exc:
+        with pytest.MonkeyPatch.context() as patch:
+            _forget(patch)
+            with pytest.raises(DockergenError) as alone:
+                _resolve(tmp, *blocks, extra=environments)
+        assert [p.render() for p in alone.value.problems] == [p.render() for p in exc.problems]
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        _forget(patch)
+        alone = _resolve(tmp, *blocks, extra=environments)
+    assert shared.environments == alone.environments
+    assert environment_documents(shared) == environment_documents(alone)
+
+
+def _forget(patch: pytest.MonkeyPatch) -> None:
+    from dockergen import resolve
+
+    class Forgetting(resolve.DumpedOnce):
+        def __init__(self) -> None:
+            super().__init__()
+            self.settled, self.images, self.healthchecks = _Forgetful(), _Forgetful(), _Forgetful()
+
+    patch.setattr(resolve, "DumpedOnce", Forgetting)

@@ -67,17 +67,23 @@ def alive(pid: int) -> bool:
         return False
 
 
-def in_session(session: int) -> list[int]:
-    """Live processes of ``session`` (the server and every child it forked share it)."""
+def live_processes(field: int, value: int) -> list[int]:
+    """Live (not zombie) processes whose ``/proc/<pid>/stat`` field ``field`` (counted after
+    the command name: 1 the parent, 3 the session) is ``value``."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if fields[0] != "Z" and int(fields[3]) == session:
+        if fields[0] != "Z" and int(fields[field]) == value:
             found.append(int(entry.name))
     return found
+
+
+def in_session(session: int) -> list[int]:
+    """Live processes of ``session`` (the server and every child it forked share it)."""
+    return live_processes(3, session)
 
 
 def gone_or_fail(pid: int) -> None:
@@ -294,15 +300,7 @@ def test_a_server_killed_mid_request_leaves_the_command_to_run_in_process(server
 
 
 def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    return live_processes(1, pid)
 
 
 def writing_child(server: Server, pipe: int) -> int:

@@ -196,7 +196,7 @@ def test_a_served_command_leaves_the_imports_to_the_server(server: Server) -> No
     result = subprocess.run([sys.executable, "-m", "dockergen", "validate"], cwd=copy, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and server.served() == 1
     imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", result.stderr, re.MULTILINE))
-    assert imported & {"pydantic", "click", "jinja2", "ruamel", "socket", "dockergen.cli"} == set(), "the client imports the standard library it needs only"
+    assert imported & {"pydantic", "click", "jinja2", "ruamel", "socket", "signal", "dockergen.cli"} == set(), "the client imports the standard library it needs only"
 
 
 def test_other_code_stops_the_server_and_the_command_runs_in_process(tmp_path: Path) -> None:

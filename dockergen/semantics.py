@@ -304,7 +304,7 @@ def _outputs_over_inputs(
             # a file where a folder must be (`compose.yaml` and `compose.yaml/dev.yaml`)
             other = f"{fixed[above]} {above!r}" if above in fixed else repr(written[above]) if above else repr(folders[key])
             problems.append(_at(source, where, f"writes {path!r}, and {other} is a file too: one of them would have to be a folder holding the other",
-                                "give the generated file another name"))  # fmt: skip
+                                _rename_hint(where)))  # fmt: skip
             continue
         why = why or resolved.get(target(spec_dir, path, resolve))
         if why is None and templates_key and (key == templates_key or key.startswith(templates_key.rstrip("/") + "/")):
@@ -315,8 +315,16 @@ def _outputs_over_inputs(
             folders.setdefault(folder, path)
         if why:
             which = "which is" if same == path else "which macOS and Windows (they ignore case) take for"
-            problems.append(_at(source, where, f"writes {path!r}, {which} {why}", "give the generated file another name"))
+            problems.append(_at(source, where, f"writes {path!r}, {which} {why}", _rename_hint(where)))
     return problems
+
+
+def _rename_hint(where: PathT) -> str:
+    """What to change where a generated file's path is taken: a build's Dockerfile moves with
+    `build.dockerfile` (its .dockerignore with its context), any other file with its field."""
+    if where[-2:] == ("build", "context") and len(where) == 4:
+        return "give the build its own `build.dockerfile` path, or another context"
+    return "give the generated file another name"
 
 
 def _ancestors(key: str) -> list[str]:

@@ -14,7 +14,7 @@ Resolve and the checks still run on every render; what is reused starts after th
 An entry holds, for one service (its test runners with it), its entry and named volumes per
 environment and the lines it adds to the base file and to each overlay. A project's entries
 (those of its last render) are one file, a pack of records under their digests, sealed
-whole with HMAC-SHA256 under a key of this user's (created in the cache folder, readable by
+whole with keyed BLAKE2b (a MAC by design) under a key of this user's (created in the cache folder, readable by
 the user alone): a file this dockergen did not write (copied in, restored from elsewhere,
 corrupt, a record moved under another digest) is no pack, so a render never writes lines
 it did not make itself. A record is its entry's ``marshal`` form (plain data read back
@@ -29,6 +29,7 @@ turns them off with the other caches. Only the console script's renders use them
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import marshal
@@ -288,7 +289,7 @@ class ServiceCache:
 
 
 def _mac(secret: bytes, body: bytes) -> bytes:
-    return hmac.new(secret, b"%d\0" % FORMAT + body, "sha256").hexdigest().encode()
+    return hashlib.blake2b(b"%d\0" % FORMAT + body, key=secret, digest_size=32).hexdigest().encode()
 
 
 def _records(path: str, secret: bytes) -> dict[str, bytes]:

@@ -90,9 +90,18 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
         assert _declared_env_file(spec, env) in ((env_file,) if env_file else (None, ".env")), env  # what `dockergen compose` passes
         original = _config(project, chain, flags)
         moved = ("--env-file", str(second / env_file)) if env_file else ()
-        mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), moved, project_dir=second)
+        mine = _config(second, _rendered_files(spec, env), moved, project_dir=second)
         problems += [f"{env}: {p}" for p in _compare(project, second, original, mine, spec, env)]
     assert problems == [], "\n".join(problems)
+
+
+def _rendered_files(spec: dict[str, Any], env: str) -> tuple[str, ...]:
+    """The rendered base and overlay of ``env``; none for the one a bare `docker compose up`
+    runs (``output.override``): Compose must pick the rendered pair over the originals itself."""
+    output = spec.get("output") or {}
+    if output.get("override") == env:
+        return ()
+    return (output.get("compose_file", "compose.yaml"), f"compose.{env}.yaml")
 
 
 def _declared_env_file(spec: dict[str, Any], env: str) -> str | None:

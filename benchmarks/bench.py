@@ -13,8 +13,9 @@ Measures, each as a whole process after one warm-up run:
   environments (fresh output dir, and again with nothing to change), the least-squares
   slope and intercept with R^2 (how straight the line is), and peak memory;
 - `dockergen import` of the legacy-monorepo fixture, without and with ``--verify``;
-- `render` and `validate` after a value edit with the warm server running (``--warm``: only
-  these rows), wall and CPU, the server's child included;
+- `render` and `validate` after a value edit in-process, with the warm server running
+  (`server start`), and as a user gets them by default (the server started by itself by
+  the run before) (``--warm``: only these rows), wall and CPU, the server's child included;
 - where a `validate` after a value edit goes, step by step beside Compose (``--floor``:
   only these rows): the interpreter, pydantic, the spec models, every import, the run;
 - `dockergen check` and `render` of each example that renders Kubernetes, with that output
@@ -219,29 +220,50 @@ def side_by_side(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[
             rows.append((f"dockergen {name}, {example.name} / compose config -q", f"{ours * 1000:.0f} / {theirs * 1000:.0f} ms = {ours / theirs:.2f}"))
 
 
-def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int) -> None:
-    """render and validate after a value edit with the warm server running (``dockergen server
-    start``, in a runtime folder of this run's own), in turns with Compose: median wall, and
-    CPU (user + sys) of the whole command: the client's own plus the server's child that ran
-    it (the server's children's, from ``server status`` before and after)."""
+WARM_MODES = {  # how a row's runs meet the warm server, and what the row says of it
+    "in-process": "in-process (DOCKERGEN_NO_SERVER=1)",
+    "started": "warm server running (`server start`)",
+    "auto": "default (server auto-started by the previous run)",
+}
+
+
+def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int, mode: str) -> None:
+    """render and validate after a value edit, in turns with Compose: median wall, and CPU
+    (user + sys) of the whole command: the client's own plus the server's child that ran it
+    (the server's children's, from ``server status`` before and after). ``mode`` (a key of
+    ``WARM_MODES``): without the server; with one `dockergen server start` began; or as a
+    user gets it by default, the first (untimed) run finding none and starting it, the
+    timed runs once it answers. Each row has a runtime folder of its own, CI unset."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "XDG_RUNTIME_DIR": str(Path(tmp) / "run")}
+        env = {k: v for k, v in os.environ.items() if k not in ("DOCKERGEN_NO_SERVER", "CI")} | {"XDG_RUNTIME_DIR": str(Path(tmp) / "run")}
+        if mode == "in-process":
+            env["DOCKERGEN_NO_SERVER"] = "1"
         (Path(tmp) / "run").mkdir(mode=0o700)
-        subprocess.run([dockergen, "server", "start"], env=env, check=True, capture_output=True)
+        if mode == "started":
+            subprocess.run([dockergen, "server", "start"], env=env, check=True, capture_output=True)
 
         def served_cpu() -> float:
+            """The server's children's CPU so far; 0 with no server (the untimed first run)."""
             time.sleep(0.05)  # the child that answered exits right after its client
-            status = subprocess.run([dockergen, "server", "status"], env=env, check=True, capture_output=True, text=True).stdout
-            return float(re.search(r"\(([\d.]+) s CPU\)", status)[1])
+            status = subprocess.run([dockergen, "server", "status"], env=env, capture_output=True, text=True).stdout
+            found = re.search(r"\(([\d.]+) s CPU\)", status)
+            return float(found[1]) if found else 0.0
+
+        def wait_until_serving() -> None:
+            deadline = time.monotonic() + 120
+            while subprocess.run([dockergen, "server", "status"], env=env, capture_output=True).returncode and time.monotonic() < deadline:
+                time.sleep(0.1)
 
         try:
             for case in (["render", "-q"], ["validate"]):
                 copy = Path(tmp) / f"warm-{case[0]}"
                 shutil.copytree(example, copy)
                 (copy / "dockergen.lock").unlink()
-                edit = edited_in_place(copy / "dockergen.yaml", "value", f"warm-{case[0]}")
+                edit = edited_in_place(copy / "dockergen.yaml", "value", f"warm-{mode}-{case[0]}")
                 ours, theirs = [], []
                 for i in range(repeat + 1):
+                    if i == 1 and mode == "auto":
+                        wait_until_serving()
                     before = served_cpu()
                     wall, cpu = _wait4([dockergen, *case, "--spec", *edit(i)], ROOT, env)
                     cpu += served_cpu() - before
@@ -250,7 +272,7 @@ def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[s
                         ours.append((wall, cpu))
                         theirs.append(theirs_run)
                 (w, c), (w_c, c_c) = ([statistics.median(s[k] for s in runs) for k in (0, 1)] for runs in (ours, theirs))
-                rows.append((f"dockergen {' '.join(case)} after a value edit, warm server running, {example.name} / compose config -q",
+                rows.append((f"dockergen {' '.join(case)} after a value edit, {WARM_MODES[mode]}, {example.name} / compose config -q",
                              f"wall {w * 1000:.0f} / {w_c * 1000:.0f} ms = {w / w_c:.2f}, CPU {c * 1000:.0f} / {c_c * 1000:.0f} ms = {c / c_c:.2f}"))  # fmt: skip
         finally:
             subprocess.run([dockergen, "server", "stop"], env=env, capture_output=True)
@@ -395,6 +417,9 @@ def main() -> None:
     run_from_bytecode()
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, repeat={args.repeat}")
     print(f"# machine speed: a 10M-step Python loop takes {python_loop_seconds():.2f} s (compare figures across machines by it)")
+    # Every row runs in-process but the warm server's (``warm_server``): a server the
+    # developer runs, or one a row's run would start by itself, serves none of them.
+    os.environ["DOCKERGEN_NO_SERVER"] = "1"
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")  # a render cache of this run's own
         installs = [("this interpreter", tool("dockergen"))]
@@ -405,7 +430,8 @@ def main() -> None:
             kubernetes_side_by_side(rows, installs[0][1], args.repeat)
         elif args.warm:
             example = ROOT / "examples" / "platform"
-            warm_server(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
+            for mode in WARM_MODES:
+                warm_server(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat, mode)
         elif args.floor:
             example = ROOT / "examples" / "platform"
             floor(rows, installs[0][1], [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"], example, args.repeat)
@@ -432,7 +458,8 @@ def measure(rows: list[tuple[str, str]], installs: list[tuple[str, str]], compos
         rows.append(("docker-compose ... config -q (same stack)", f"{compose_s * 1000:.0f} ms"))
         rows.append((f"ratio check / compose config ({label}; goal <= 1.0)", f"{check_s / compose_s:.2f}"))
     side_by_side(rows, dockergen, compose_cmd, example, repeat)
-    warm_server(rows, dockergen, compose_cmd, example, repeat)
+    for mode in ("started", "auto"):  # beside side_by_side's in-process rows
+        warm_server(rows, dockergen, compose_cmd, example, repeat, mode)
     floor(rows, dockergen, compose_cmd, example, repeat)
     with tempfile.TemporaryDirectory() as tmp:
         large(rows, dockergen, compose, Path(tmp), repeat)

@@ -377,13 +377,15 @@ def doctor(spec: Path) -> None:
 
 @main.group()
 def server() -> None:
-    """An opt-in resident process that makes render, validate, check, lint, explain, diff and schema start warm.
+    """The resident process that makes render, validate, check, lint, explain, diff and schema start warm.
 
     \b
     It has imported the CLI, pydantic and the spec models; each command runs in a fresh
     child of it, with your terminal, directory and environment, and prints exactly what
-    it prints without it. Only your user reaches it; it stops itself when dockergen's code
-    changes and after --idle-minutes without a command. DOCKERGEN_NO_SERVER=1 bypasses it.
+    it prints without it. The first of those commands that finds none starts it (not when
+    CI is set); only your user reaches it; it stops itself when dockergen's code changes
+    and after --idle-minutes without a command (15 when a command started it).
+    DOCKERGEN_NO_SERVER=1 bypasses it and keeps it from starting.
 
     \b
     Examples:

@@ -98,10 +98,14 @@ def main() -> None:
         code = run(argv)
         if code is not None:
             sys.exit(code)
+        from dockergen.warm.autostart import start_in_background
+
+        start_in_background()  # for the next command; this one runs here, as without a server
     full_path()
 
 
-# What the warm server (``dockergen server start``) runs for: a command that spends most of
+# What the warm server (``dockergen server start``, or started by the first of these that
+# finds none: ``warm.autostart``) runs for: a command that spends most of
 # its time importing pydantic and building the models, reads no input from the terminal
 # and starts no interactive program. `compose`, `init` (it prompts), `import`, `verify`,
 # `absorb` and `doctor` (seconds of Compose, engines and validators) run here.

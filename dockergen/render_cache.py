@@ -61,10 +61,11 @@ def code_signature() -> str:
     package = os.path.dirname(os.path.abspath(__file__))
     for where, dirs, names in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        folder = os.path.relpath(where, package)  # once a folder: asked before every served command
         for name in sorted(names):
             if name.endswith(".py"):
                 info = os.stat(os.path.join(where, name))
-                h.update(f"{os.path.relpath(where, package)}/{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+                h.update(f"{folder}/{name}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
     for entry in sys.path:
         if entry.endswith("-packages") and os.path.isdir(entry):
             h.update("\0".join(sorted(n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info", ".pth")))).encode())

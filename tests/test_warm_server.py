@@ -31,8 +31,10 @@ class Server:
         self.runtime = tmp / "run"
         self.runtime.mkdir(mode=0o700)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKERGEN_", "XDG_"))}
+        # CI=true: a command that finds no server starts none (tests/test_warm_autostart.py
+        # tests that); these tests start and count the server themselves.
         self.env = env | {"XDG_RUNTIME_DIR": str(self.runtime), "XDG_CACHE_HOME": str(tmp / "cache"), "DOCKERGEN_NO_CACHE": "1",
-                          "PYTHONPATH": str(code)}  # fmt: skip
+                          "PYTHONPATH": str(code), "CI": "true"}  # fmt: skip
         self.pid: int | None = None
 
     def run(self, cwd: Path, *args: str, served: bool = True, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
@@ -194,7 +196,7 @@ def test_a_served_command_leaves_the_imports_to_the_server(server: Server) -> No
     result = subprocess.run([sys.executable, "-m", "dockergen", "validate"], cwd=copy, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and server.served() == 1
     imported = set(re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)", result.stderr, re.MULTILINE))
-    assert imported & {"pydantic", "click", "jinja2", "ruamel", "socket", "dockergen.cli"} == set(), "the client imports the standard library it needs only"
+    assert imported & {"pydantic", "click", "jinja2", "ruamel", "socket", "signal", "dockergen.cli"} == set(), "the client imports the standard library it needs only"
 
 
 def test_other_code_stops_the_server_and_the_command_runs_in_process(tmp_path: Path) -> None:
@@ -415,3 +417,66 @@ def test_which_folders_may_hold_the_socket(mode: int, uid: int, why: str | None)
 def test_which_sockets_are_the_users_own(mode: int, uid: int, why: str | None) -> None:
     found = untrusted_socket(stat_result(mode, uid), 1000)
     assert found is None if why is None else why in found
+
+
+def test_the_server_keeps_no_descriptor_of_what_started_it(tmp_path: Path) -> None:
+    """`server start` returns once the server listens; then every pipe it was given is at
+    its end (make's jobserver, a caller reading its output): the server holds none of them."""
+    running = Server(tmp_path)
+    extra_read, extra_write = os.pipe()
+    start = subprocess.Popen([sys.executable, "-m", "dockergen", "server", "start"], cwd=tmp_path, env=running.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(extra_write,))  # fmt: skip
+    os.close(extra_write)
+    try:
+        assert start.wait(timeout=120) == 0
+        running.pid = int(re.search(rb"pid (\d+)", start.stdout.read())[1])
+        for fd in (start.stdout.fileno(), start.stderr.fileno(), extra_read):
+            os.set_blocking(fd, False)
+            try:
+                while os.read(fd, 65536):
+                    pass
+            except BlockingIOError:
+                pytest.fail("`server start` has exited, and the server still holds a pipe it was given")
+    finally:
+        os.close(extra_read)
+        start.stdout.close()
+        start.stderr.close()
+        running.stop()
+
+
+def test_the_warm_up_runs_the_commands_and_leaves_the_process_as_it_found_it() -> None:
+    """The server runs it before it serves (and runs on, cold, should it fail): here it must
+    not fail, nor change the environment, the working directory or a template lookup."""
+    from dockergen.render.dockerfile_template import template_environment
+    from dockergen.warm.warm_up import warm_up
+
+    environ, cwd = dict(os.environ), os.getcwd()
+    warm_up()
+    assert (dict(os.environ), os.getcwd()) == (environ, cwd)
+    assert template_environment.cache_info().currsize == 0, "a template environment (which looks templates up by name) was kept"
+
+
+def test_a_template_edited_after_the_server_started_is_rendered_as_it_now_reads(tmp_path: Path) -> None:
+    """The server rendered the built-in templates when it started (its warm-up); a child
+    must still render each template as its file now reads, even when the edit kept the
+    file's size and time stamp."""
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "dockergen", code / "dockergen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "templates", code / "templates")
+    running = Server(tmp_path, code)
+    running.start()
+    try:
+        template = code / "templates" / "python.Dockerfile.j2"
+        before = template.stat()
+        text = template.read_text()
+        assert "# ---- base: the runtime OS layer" in text
+        template.write_text(text.replace("# ---- base: the runtime OS layer", "# ---- BASE: the runtime OS layer", 1))
+        os.utime(template, ns=(before.st_atime_ns, before.st_mtime_ns))
+        served, own = project(tmp_path, "served", "x"), project(tmp_path, "own", "x")
+        assert running.run(served, "render").returncode == 0
+        assert running.served() == 1
+        assert running.run(own, "render", served=False).returncode == 0
+        assert "# ---- BASE: the runtime OS layer" in (served / "backend" / "Dockerfile").read_text()
+        assert tree(served) == tree(own)
+    finally:
+        running.stop()

@@ -2,11 +2,15 @@
 
 ``start`` makes the socket's folder (0700) or refuses one that another user owns or others
 may enter, replaces a server that runs other code, and returns once the new one listens.
+Starts are one at a time (a lock file beside the socket): two commands that find no server
+at once (``warm.autostart``) start one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import click
 
@@ -16,25 +20,40 @@ from dockergen.warm.place import socket_path, untrusted_folder, untrusted_socket
 FIX_FOLDER = "remove it, or set XDG_RUNTIME_DIR to a folder of your own with mode 700"
 
 
-def start(idle_minutes: float) -> int:
+def start(idle_minutes: float, *, auto: bool = False) -> int:
+    """``auto``: started by a command that found no server (``warm.autostart``)."""
     from dockergen.warm.serve import StartFailed, spawn
 
     _supported()
     path = socket_path()
     _own_folder(os.path.dirname(path))
-    status = _ask(path, "status")
-    if status is not None and status["status"]["current"]:
-        click.echo(f"dockergen server already running (pid {status['status']['pid']}, socket {path})")
-        return 0
-    if status is not None:
-        _ask(path, "stop")  # it runs other code
-    _clear_dead_socket(path)
-    try:
-        pid = spawn(path, idle_minutes * 60)
-    except (StartFailed, OSError) as exc:
-        raise DockergenError.single(f"the server did not start: {exc}", location=Location(path), hint="commands run without it, as before") from None
+    with _start_lock(os.path.dirname(path)):
+        status = _ask(path, "status")
+        if status is not None and status["status"]["current"]:
+            click.echo(f"dockergen server already running (pid {status['status']['pid']}, socket {path})")
+            return 0
+        if status is not None:
+            _ask(path, "stop")  # it runs other code
+        _clear_dead_socket(path)
+        try:
+            pid = spawn(path, idle_minutes * 60, auto=auto)
+        except (StartFailed, OSError) as exc:
+            raise DockergenError.single(f"the server did not start: {exc}", location=Location(path), hint="commands run without it, as before") from None
     click.echo(f"dockergen server started (pid {pid}, socket {path}); it exits after {_minutes(idle_minutes)} without a request")
     return 0
+
+
+@contextlib.contextmanager
+def _start_lock(folder: str) -> Iterator[None]:
+    """Held from the look for a running server until the new one listens."""
+    import fcntl
+
+    fd = os.open(os.path.join(folder, "start.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def stop() -> int:
@@ -53,8 +72,9 @@ def status() -> int:
         return 1
     facts = reply["status"]
     memory = f", {facts['rss_kb'] / 1024:.0f} MB resident" if facts.get("rss_kb") else ""
-    click.echo(f"dockergen server running (pid {facts['pid']}, socket {path}): up {facts['uptime']} s, "
-               f"{facts['served']} commands served ({facts['cpu']:.2f} s CPU){memory}, exits after {_minutes(facts['idle'] / 60)} idle")  # fmt: skip
+    how = "started by a command that found none" if facts.get("auto") else "started by `dockergen server start`"
+    click.echo(f"dockergen server running (pid {facts['pid']}, socket {path}, {how}): up {facts['uptime']} s, "
+               f"{facts['served']} commands served ({facts['cpu']:.3f} s CPU){memory}, exits after {_minutes(facts['idle'] / 60)} idle")  # fmt: skip
     if not facts["current"]:
         click.echo("  it runs other dockergen code than this one: the next command stops it and runs without it")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import types
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,21 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     fails a render.
 
     Code compiled by another compiler (an unsandboxed one, an older sandbox) is never reused:
-    the key holds the sandbox compiler's own fingerprint, which the checksum does not."""
+    the key holds the sandbox compiler's own fingerprint, which the checksum does not.
+
+    Each entry is also kept in memory under the same key and checksum: the warm server's
+    children find what its warm-up compiled (``warm.warm_up``) without reading the cache."""
+
+    in_memory: dict[tuple[str, str], types.CodeType] = {}
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return super().get_cache_key(f"{compiler_fingerprint()}:{name}", filename)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        known = self.in_memory.get((bucket.key, bucket.checksum))
+        if known is not None:
+            bucket.code = known
+            return
         # Jinja lets a damaged entry's error through (a truncated file: pickle's
         # UnpicklingError, an internal error here): such an entry is a miss, compiled anew
         # and written over.
@@ -57,8 +67,11 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
             super().load_bytecode(bucket)
         except Exception:
             bucket.reset()
+        if bucket.code is not None:
+            self.in_memory[bucket.key, bucket.checksum] = bucket.code
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.in_memory[bucket.key, bucket.checksum] = bucket.code
         try:
             super().dump_bytecode(bucket)
         except OSError:

@@ -31,12 +31,13 @@ def run(argv: list[str]) -> int | None:
     """The exit code of ``argv`` run by the warm server, or None: run it here."""
     if _writes_would_stop():
         return None
+    message = request("run", argv)  # before connecting: the server drops a client that dawdles
     try:
         sock = connect()
     except OSError:
         return None
     try:
-        send(sock, request("run", argv), fds=(0, 1, 2))
+        send(sock, message, fds=(0, 1, 2))
         reply, _ = receive(sock)
         child = reply.get("run") if isinstance(reply, dict) else None
         if not isinstance(child, int):
@@ -117,8 +118,9 @@ def _writes_would_stop() -> bool:
 
 def _forward_signals(child: int, forwarded: list[int]) -> dict[int, object]:
     """Ctrl-C and friends reach this process (the terminal's foreground); pass them on, and
-    note each in ``forwarded``."""
-    import signal
+    note each in ``forwarded``. The C module ``_signal``, as ``_socket``: ``signal.py``
+    builds its enums on import (~0.8 ms of every served command)."""
+    import _signal
 
     def forward(signum: int, _frame: object) -> None:
         forwarded.append(signum)
@@ -127,11 +129,11 @@ def _forward_signals(child: int, forwarded: list[int]) -> dict[int, object]:
         except OSError:
             pass
 
-    return {getattr(signal, name): signal.signal(getattr(signal, name), forward) for name in FORWARDED}
+    return {getattr(_signal, name): _signal.signal(getattr(_signal, name), forward) for name in FORWARDED}
 
 
 def _restore_signals(previous: dict[int, object]) -> None:
-    import signal
+    import _signal
 
     for number, handler in previous.items():
-        signal.signal(number, handler)
+        _signal.signal(number, handler)

@@ -24,6 +24,7 @@ from dockergen.warm.wire import WireError, receive, send
 
 REQUEST_SECONDS = 2.0  # a client sends its request at once; one that dawdles is dropped
 READY_SECONDS = 120.0  # imports on a loaded machine
+MAX_FD = max(os.sysconf("SC_OPEN_MAX"), 1024)  # -1: no limit said; close_range makes a large one cheap
 # Every module the served commands load (``python -X importtime``), jinja2 and hashlib among
 # them; rich for a terminal. The templates are not: each child reads them as a run does. Nor
 # is BuildKit's parser (``dockerfile``, which lint loads): it is Go, whose runtime starts
@@ -41,8 +42,9 @@ class StartFailed(Exception):
     """The server did not come up (the message says why)."""
 
 
-def spawn(path: str, idle: float) -> int:
-    """Start a server on ``path`` in a new session and return its pid once it listens."""
+def spawn(path: str, idle: float, *, auto: bool = False) -> int:
+    """Start a server on ``path`` in a new session and return its pid once it listens;
+    ``auto``: a command started it (``autostart``), as ``server status`` says."""
     ready_read, ready_write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the server; it never returns into the CLI that started it
@@ -50,7 +52,12 @@ def spawn(path: str, idle: float) -> int:
         try:
             os.close(ready_read)
             os.setsid()
-            _serve(path, idle, ready_write)
+            # Nothing of its starter's but the pipe it reports on: a descriptor the starter
+            # inherited (a caller's pipe, make's jobserver, the start lock) would stay open
+            # as long as the server lives.
+            os.closerange(3, ready_write)
+            os.closerange(ready_write + 1, MAX_FD)
+            _serve(path, idle, ready_write, auto)
             code = 0
         finally:
             os._exit(code)
@@ -70,7 +77,7 @@ def spawn(path: str, idle: float) -> int:
     return pid
 
 
-def _serve(path: str, idle: float, ready: int) -> None:
+def _serve(path: str, idle: float, ready: int, auto: bool) -> None:
     from dockergen.render_cache import code_signature
 
     try:
@@ -80,6 +87,7 @@ def _serve(path: str, idle: float, ready: int) -> None:
         prepare()
         for module in IMPORTS:
             __import__(module)
+        _warm()
         listener = _listen(path)
     except Exception as exc:  # noqa: BLE001 - said to `server start`, which reports it
         os.write(ready, f"{type(exc).__name__}: {exc}\n".encode())
@@ -99,7 +107,7 @@ def _serve(path: str, idle: float, ready: int) -> None:
         gc.freeze()  # the imports stay out of every collection, and shared with each child
         os.write(ready, b"ready\n")
         os.close(ready)
-        _loop(listener, identity, idle)
+        _loop(listener, identity, idle, auto)
     except _Stop:
         pass
     finally:
@@ -109,6 +117,17 @@ def _serve(path: str, idle: float, ready: int) -> None:
                 os.unlink(path)
         except OSError:
             pass
+
+
+def _warm() -> None:
+    """Run a command once (``warm_up``) before listening: what a first run pays for, each
+    child then inherits. A warm-up that fails leaves the children cold, not wrong."""
+    from dockergen.warm.warm_up import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - tests/test_warm_server.py runs it and fails on any error
+        pass
 
 
 def _listen(path: str) -> _socket.socket:
@@ -138,7 +157,7 @@ def _reap(_signum: int, _frame: object) -> None:
         pass
 
 
-def _loop(listener: _socket.socket, identity: str, idle: float) -> None:
+def _loop(listener: _socket.socket, identity: str, idle: float, auto: bool) -> None:
     started = last = time.monotonic()
     served = 0
     while True:
@@ -167,7 +186,7 @@ def _loop(listener: _socket.socket, identity: str, idle: float) -> None:
                     _reap(0, None)
                     children = resource.getrusage(resource.RUSAGE_CHILDREN)
                     send(conn, {"status": {"pid": os.getpid(), "current": current, "served": served, "uptime": round(last - started),
-                                           "idle": idle, "rss_kb": _rss_kb(), "cpu": children.ru_utime + children.ru_stime}})  # fmt: skip
+                                           "idle": idle, "rss_kb": _rss_kb(), "cpu": children.ru_utime + children.ru_stime, "auto": auto}})  # fmt: skip
                 elif message.get("op") == "stop":
                     send(conn, {"stopped": os.getpid()})
                     return

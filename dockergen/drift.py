@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dockergen import __version__
 from dockergen.fingerprint import GITATTRIBUTES, LOCK_NAME, current_inputs
+from dockergen.text import visible
 from dockergen.write import Change, lock_state
 
 
@@ -68,8 +69,20 @@ def _outdated_reason(spec_path: Path, out_dir: Path, templates_dir: str | None) 
 
 def unified_diff(change: Change) -> str:
     # For reading only: the bytes on disk are never rewritten from this text.
-    before = (change.current or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    after = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
     label_a = f"a/{change.path}" if change.current is not None else "/dev/null"
     label_b = f"b/{change.path}" if change.new is not None else "/dev/null"
-    return "".join(difflib.unified_diff(before, after, label_a, label_b))
+    return text_diff((change.current or b"").decode("utf-8", "replace"), (change.new or b"").decode("utf-8", "replace"), label_a, label_b)
+
+
+def text_diff(before: str, after: str, label_a: str, label_b: str) -> str:
+    """A unified diff for a terminal. Lines end at ``\n`` alone, as git and the files' readers
+    split them, and every control, bidi or line-separator character is shown as an escape:
+    a hand edit (a file from someone else's branch) can neither drive the terminal nor make
+    one line look like two."""
+    return "".join(difflib.unified_diff(_shown_lines(before), _shown_lines(after), visible(label_a), visible(label_b)))
+
+
+def _shown_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    shown = [visible(line) + "\n" for line in lines[:-1]]
+    return shown + ([visible(lines[-1])] if lines[-1] else [])

@@ -161,6 +161,6 @@ def _check_unique(files: list[RenderedFile], loaded: LoadedSpec) -> None:
             raise DockergenError.single(
                 f"two generated files would both be written to {f.path!r}",
                 location=Location(loaded.source.file),
-                hint="give the services different `build.dockerfile` paths",
+                hint="give one of them another path (an `output.*` field or a build's `dockerfile`)",
             )
         seen.add(f.path)

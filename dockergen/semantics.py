@@ -257,10 +257,16 @@ def _outputs(project: ResolvedProject, source: SourceMap) -> list[tuple[str, Pat
             out.append((posixpath.join(spec.output.snapshots, f"{name}.yaml"), ("output", "snapshots")))
     if spec.output.bake:
         out.append((spec.output.bake, ("output", "bake")))
+    if spec.output.kubernetes:  # the kustomize base and overlays folders are dockergen's whole
+        out += [(posixpath.join(spec.output.kubernetes, name), ("output", "kubernetes")) for name in ("base", "overlays", ".gitignore")]
+    ignores = set()  # a context's .dockerignore is one file however many builds share the context
     for plan in project.images:
         here = ("services", plan.service, "build")
         out.append((plan.dockerfile, (*here, "dockerfile") if source.has((*here, "dockerfile")) else (*here, "context")))
-        out.append((posixpath.join(plan.build.context, ".dockerignore"), (*here, "context")))
+        ignore = posixpath.normpath(posixpath.join(plan.build.context, ".dockerignore"))
+        if ignore not in ignores:
+            ignores.add(ignore)
+            out.append((ignore, (*here, "context")))
     return [(posixpath.normpath(path), where) for path, where in out]
 
 
@@ -282,19 +288,49 @@ def _outputs_over_inputs(
     checks.append(["distinct", sorted({path for path, _ in outputs}), sorted(inputs)])
     problems = []
     written: dict[str, str] = {}
+    origins: dict[str, PathT] = {}  # the field that names each of them
+    folders: dict[str, str] = {}  # every folder a generated path runs through -> that path
+    fixed = {same_file_key(path): why for path, why in list(inputs.items())[:3]}  # the spec, the lock, .gitattributes: files, never folders
     for path, where in outputs:
         key = same_file_key(path)
         same, why = folded.get(key, (path, None))
-        if why is None and written.get(key, path) != path:
-            same, why = written[key], f"the generated {written[key]!r}"
+        if ".git" in key.split("/"):
+            problems.append(_at(source, where, f"writes {path!r} into `.git`, git's own folder", "give the generated file a path outside .git"))
+            continue
+        above = next((k for k in _ancestors(key) if k in written or k in fixed), None)
+        if why is None and key in written:
+            same, why = written[key], f"the generated {written[key]!r} of {format_path(origins[key])}"
+        elif why is None and (above or key in folders):
+            # a file where a folder must be (`compose.yaml` and `compose.yaml/dev.yaml`)
+            other = f"{fixed[above]} {above!r}" if above in fixed else repr(written[above]) if above else repr(folders[key])
+            problems.append(_at(source, where, f"writes {path!r}, and {other} is a file too: one of them would have to be a folder holding the other",
+                                _rename_hint(where)))  # fmt: skip
+            continue
         why = why or resolved.get(target(spec_dir, path, resolve))
         if why is None and templates_key and (key == templates_key or key.startswith(templates_key.rstrip("/") + "/")):
             why = f"a file of the template directory {project.spec.templates!r}"
         written.setdefault(key, path)
+        origins.setdefault(key, where)
+        for folder in _ancestors(key):
+            folders.setdefault(folder, path)
         if why:
             which = "which is" if same == path else "which macOS and Windows (they ignore case) take for"
-            problems.append(_at(source, where, f"writes {path!r}, {which} {why}", "give the generated file another name"))
+            problems.append(_at(source, where, f"writes {path!r}, {which} {why}", _rename_hint(where)))
     return problems
+
+
+def _rename_hint(where: PathT) -> str:
+    """What to change where a generated file's path is taken: a build's Dockerfile moves with
+    `build.dockerfile` (its .dockerignore with its context), any other file with its field."""
+    if where[-2:] == ("build", "context") and len(where) == 4:
+        return "give the build its own `build.dockerfile` path, or another context"
+    return "give the generated file another name"
+
+
+def _ancestors(key: str) -> list[str]:
+    """The folders ``key`` (a relative, normalised path) lies in: ``a/b/c`` -> ``a``, ``a/b``."""
+    parts = key.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def _manifests(project: ResolvedProject, source: SourceMap, spec_dir: Path, checks: list[Check]) -> list[Problem]:

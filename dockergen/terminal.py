@@ -13,6 +13,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
+from dockergen.text import visible
+
 # Severity / status words and the colour each gets on a terminal.
 COLOURS = {
     "error": "bold red", "FAIL": "bold red", "warning": "yellow", "warn": "yellow", "note": "cyan",
@@ -44,7 +46,8 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str |
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        cells = [Text(str(cell), style=COLOURS.get(str(cell), "") if i == colour_column else "") for i, cell in enumerate(row)]
+        # a cell may hold a repository's file name or value: its control characters shown as escapes
+        cells = [Text(visible(str(cell)), style=COLOURS.get(str(cell), "") if i == colour_column else "") for i, cell in enumerate(row)]
         grid.add_row(*cells)
     _console(sys.stdout).print(grid)
 

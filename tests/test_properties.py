@@ -75,10 +75,11 @@ BASE: dict[str, Any] = {
         "source": "https://example.com/demo", "version": "1.0", "url": "https://example.com", "documentation": "https://example.com/docs",
         "vendor": "Example", "licenses": "MIT", "authors": "Team <team@example.com>",
     },
-    "defaults": {"logging": {"driver": "json-file", "options": {"max-size": "10m"}}},
+    "defaults": {"logging": {"driver": "json-file", "options": {"max-size": "10m"}}, "build_options": {"no_cache": False}},
     "environments": {
         "dev": {"description": "local", "defaults": {"labels": {"tier": "dev"}}},
-        "prod": {"compose_file": "compose.production.yaml", "project": "demo-prod", "flavour": "slim", "kubernetes": {"namespace": "demo"}},
+        "prod": {"compose_file": "compose.production.yaml", "project": "demo-prod", "flavour": "slim", "kubernetes": {"namespace": "demo"},
+                 "defaults": {"build_options": {"cache_to": ["type=registry,ref=example.com/demo/cache,mode=max"]}}},
     },
     "services": {
         "api": {
@@ -162,7 +163,7 @@ BASE: dict[str, Any] = {
             "userns_mode": "host",
             "compose": {"x-note": "kept"},
             "kubernetes": {"replicas": 2, "storage": "10Gi", "storage_class": "standard", "ingress": {"host": "api.example.com", "path": "/", "class_name": "nginx", "tls_secret": "api-tls"}},
-            "environments": {"dev": {"environment": {"DEBUG": "1"}}},
+            "environments": {"dev": {"environment": {"DEBUG": "1"}, "build_options": {"ssh": ["default"], "network": "none"}}},
         },
         "web": {
             "build": {
@@ -654,7 +655,31 @@ def _sweep() -> None:
     assert len({case.place for case in SEEN}) > len(places()) // 2, len(SEEN)
 
 
-@pytest.mark.parametrize("explore", [_sweep, _search], ids=["every-place", "search"])
+# The build options (a build's, and every layer's `build_options`) reach the Compose base,
+# the overlays and the Bake file: each of their places also gets what YAML, HCL and Compose's
+# interpolation read as syntax (`-k build-options`).
+BUILD_OPTION_TEXTS = [
+    *CLASSIC, "a\rb", "a\x85b", "a\u2029b", "\u202ex", "x #y", "'x", '"x', "- x", "x\x00", "${X:-a\nb}", "$${x}", "a\\\nb",
+    "%{ if 1 }x%{ endif }", "a]b", "a}b", "=x", "x" * 300,
+]  # fmt: skip
+
+
+def _build_options_sweep() -> None:
+    fields = set(model.BuildOptions.model_fields)
+    chosen = [p for p in sorted(places(), key=str) if "build_options" in p.path or (p.path[-2:-1] == ("build",) and p.path[-1] in fields)]
+    assert len({p.path[:-1] for p in chosen}) >= 5, chosen  # a build's options and four layers'
+    problems = []
+    for place in chosen:
+        for text in BUILD_OPTION_TEXTS:
+            try:
+                check_place(place, text)
+            except AssertionError as exc:
+                problems.append(f"{place} {text!r}: {exc}")
+    assert not problems, "\n".join(problems)
+    assert len({case.place for case in SEEN}) > len(chosen) // 2, len(SEEN)
+
+
+@pytest.mark.parametrize("explore", [_sweep, _search, _build_options_sweep], ids=["every-place", "search", "build-options"])
 def test_no_spec_string_changes_what_the_files_say(explore: Any) -> None:
     SEEN.clear()
     os.makedirs(WORK, exist_ok=True)

@@ -8,7 +8,6 @@ YAML anchor shared with other places) means exit 1 and nothing written.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import click
@@ -18,7 +17,7 @@ from dockergen.errors import DockergenError, Location
 
 def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
     from dockergen.absorb import absorb_compose, service_changes
-    from dockergen.drift import find_drift
+    from dockergen.drift import find_drift, text_diff
     from dockergen.pipeline import render
     from dockergen.render.overlay import merge_like_compose, split
     from dockergen.spec.edit import SharedEdit, set_values
@@ -78,7 +77,7 @@ def absorb(spec: Path, files: list[str], *, dry_run: bool) -> int:
     except SharedEdit as exc:
         click.echo(f"cannot absorb: {exc}; edit the spec by hand", err=True)
         return 1
-    click.echo("".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True), f"a/{spec.name}", f"b/{spec.name}")), nl=False)
+    click.echo(text_diff(before, after, f"a/{spec.name}", f"b/{spec.name}"), nl=False)
     if refused or absorption.unexpressible:
         # Writing part of it would re-render the edited files and lose the rest.
         click.echo("nothing written: absorb the rest first, or edit the spec by hand", err=True)

@@ -151,7 +151,7 @@ def show(built: Report, verbose: bool) -> None:
     if not term.styled():
         click.echo(terminal(built, verbose), nl=False)
         return
-    click.echo(click.style(built.title, bold=True) + "\n\n" + "\n".join(f"  {s}" for s in built.summary))
+    click.echo(click.style(visible(built.title), bold=True) + "\n\n" + "\n".join(f"  {visible(s)}" for s in built.summary))
     for section in built.sections:
         click.echo()
         if section.rows:

@@ -716,12 +716,13 @@ def _ignore_patterns(root: Path, inventory: Inventory, uses: list[BuildUse], not
 
 
 def _patterns(path: Path) -> list[str] | None:
-    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, a line with
-    ``#`` in its first column a comment, blanks around the others trimmed. An indented ``  #x``
-    is the pattern ``#x``: written ``/#x`` (BuildKit drops the leading ``/``), as a spec line
-    may not start with ``#``."""
+    """An ignore file's patterns as BuildKit reads them: a byte order mark dropped, lines
+    ended by ``\n`` alone (``\r\n`` too; a U+2028 or a lone ``\r`` is inside its line), a line
+    with ``#`` in its first column a comment, blanks around the others trimmed. An indented
+    ``  #x`` is the pattern ``#x``: written ``/#x`` (BuildKit drops the leading ``/``), as a
+    spec line may not start with ``#``."""
     try:
-        lines = read_text(path).removeprefix("\ufeff").splitlines()
+        lines = [line.removesuffix("\r") for line in read_text(path).removeprefix("\ufeff").split("\n")]
     except (OSError, UnicodeDecodeError):
         return None
     patterns = [line.strip() for line in lines if not line.startswith("#") and line.strip()]

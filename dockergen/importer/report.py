@@ -182,13 +182,15 @@ def _review(plan: ImportPlan) -> list[str]:
 
 
 def _short(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
+    """``text`` on one terminal line: a file's name or value from the repository may hold
+    control, bidi or line-separator characters, shown as escapes."""
+    text = visible(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def terminal(report: Report, verbose: bool = False) -> str:
-    lines = [report.title, ""]
-    lines += [f"  {s}" for s in report.summary]
+    lines = [visible(report.title), ""]
+    lines += [f"  {visible(s)}" for s in report.summary]
     for section in report.sections:
         rows = section.rows
         title = section.title

@@ -97,6 +97,9 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
     """Parse ``text``; raise ``DockerfileError`` when it is not a Dockerfile at all."""
     import dockerfile  # BuildKit's parser; imported here so the rest of dockergen never needs it
 
+    if "\0" in text:  # the parser takes a C string: it would read the file as ending there
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise DockerfileError(f"line {line}: a NUL byte, which no Dockerfile holds")
     try:
         commands = dockerfile.parse_string(text)
     except dockerfile.GoParseError as exc:
@@ -134,6 +137,9 @@ def parse_dockerfile(path: str, text: str) -> ParsedDockerfile:
         if cmd == "FROM":
             if not c.value:
                 raise DockerfileError(f"line {c.start_line}: FROM without an image")
+            if len(c.value) not in (1, 3) or len(c.value) == 3 and c.value[1].upper() != "AS":
+                # as BuildKit refuses it (a lone carriage return is no line break to it, but blank)
+                raise DockerfileError(f"line {c.start_line}: FROM takes an image and an optional `AS name`, not {c.original!r}")
             name = c.value[2].lower() if len(c.value) >= 3 and c.value[1].upper() == "AS" else None
             if any(not f.startswith("--platform=") for f in c.flags):
                 obstacles.append(f"line {c.start_line}: FROM {' '.join(c.flags)}")

@@ -25,7 +25,8 @@ def documented_variables(root: Path, inventory: Inventory) -> dict[str, dict[str
             text = read_text(root / rel)
         except (OSError, UnicodeDecodeError):
             continue
-        lines, values = text.splitlines(), parse_dotenv(text, expand=False)
+        # lines as Compose reads them: ended by \n (or \r\n), a U+2028 or a lone \r inside one
+        lines, values = text.replace("\r\n", "\n").split("\n"), parse_dotenv(text, expand=False)
         comment: list[str] = []
         for line in lines:
             stripped = line.strip()

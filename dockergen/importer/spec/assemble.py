@@ -483,7 +483,7 @@ def _why_carried(service: str, present: dict[str, dict[str, Any]], builds: Build
     hatched = {env: (t.get("compose") or {}).get("build") for env, t in present.items()}
     build_keys = {k for b in hatched.values() if isinstance(b, dict) for k in b}
     if service in builds.fallback:
-        return "its build stays Compose's own (a variable in its path picks the Dockerfile, see above)"
+        return "its build stays Compose's own (its Dockerfiles are kept as they are: why is said above)"
     named = {env: b for env, b in hatched.items() if isinstance(b, dict) and {"context", "dockerfile"} & set(b)}
     if named:
         own = builds.merged[service].dockerfile if service in builds.merged else None

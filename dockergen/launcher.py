@@ -91,13 +91,13 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
 def main() -> None:
     argv = sys.argv[1:]
     if _fast_path(argv):
-        sys.exit(0)
+        os._exit(exit_status(0))
     if argv and argv[0] in SERVED and not os.environ.get("DOCKERGEN_NO_SERVER"):
         from dockergen.warm.client import run
 
         code = run(argv)
         if code is not None:
-            sys.exit(code)
+            os._exit(exit_status(code))
         from dockergen.warm.autostart import start_in_background
 
         start_in_background()  # for the next command; this one runs here, as without a server
@@ -126,6 +126,23 @@ def prepare() -> None:
     # pydantic looks for plugins among every installed distribution's entry points when the
     # first model is built (importlib.metadata and a scan of site-packages); dockergen has none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def exit_status(code: int) -> int:
+    """The status the interpreter exits with after ``code``: the exit handlers run and the
+    standard streams flushed (120 when they cannot be), as at its own exit. A fast-path or
+    served command then leaves with ``os._exit``, skipping the interpreter's teardown of
+    every module it loaded (~7 ms of CPU, a tenth of a served command's client); nothing
+    of it is needed once the handlers ran and the streams are out."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = 120
+    return code & 0xFF
 
 
 def full_path() -> None:

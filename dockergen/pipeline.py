@@ -18,6 +18,7 @@ from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import VariableUse, collect_variables, interpolated_texts
 from dockergen.resolve import ResolvedProject, resolve
 from dockergen.semantics import check_project
+from dockergen.service_cache import Reuse
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
 from dockergen.spec.model import Spec
 from dockergen.spec.salvage import salvage
@@ -36,8 +37,9 @@ class Rendered:
 
 
 def load_and_resolve(
-    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None, texts: dict[str, list[str]] | None = None
-) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:
+    spec_path: Path, raw: bytes | None = None, checks: list[Check] | None = None, texts: dict[str, list[str]] | None = None,
+    reuse: Reuse | None = None,
+) -> tuple[LoadedSpec, Spec, ResolvedProject, Documents]:  # fmt: skip
     """The resolved project and each environment's Compose document (built once: the
     checks read them and the renderer writes them); raises with every error, keeps
     warnings on the project. ``raw``: the spec's bytes as they are about to be written
@@ -48,7 +50,8 @@ def load_and_resolve(
     the later phases, so their problems are reported too; nothing is rendered then.
     ``checks`` receives the checks that read the project's files (for the lock), ``texts``
     each document's interpolated strings (``interpolated_texts``: the checks and the
-    render's ``collect_variables`` read them)."""
+    render's ``collect_variables`` read them); ``reuse``: services' entries of earlier renders
+    (``service_cache``), taken when nothing failed."""
     loaded = load_spec(spec_path, keep_going=True) if raw is None else parse_spec(raw, str(spec_path), spec_path)
     problems: list[Problem] = list(loaded.problems)
     data: dict | None = salvage(loaded.data, problems) if problems else loaded.data
@@ -59,7 +62,8 @@ def load_and_resolve(
         try:
             spec = validate(dataclasses.replace(loaded, data=data))
             project = resolve(spec, loaded.source)
-            documents = environment_documents(project)
+            known, made = reuse.start(spec_path, data, project) if reuse is not None and not problems else (None, None)
+            documents = environment_documents(project, known, made)
             break
         except DockergenError as exc:
             problems += exc.problems
@@ -89,10 +93,12 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     """Render every file in memory; ``only_envs`` is only checked here (the writer
     decides which overlays to touch, so the base and the lock never depend on it).
     ``cache``: reuse and keep Dockerfiles in the per-user ``DockerfileStore`` (the console
-    script's runs only)."""
+    script's runs only), and the services' Compose entries and lines of earlier renders
+    (``service_cache``)."""
     checks: list[Check] = []
     texts: dict[str, list[str]] = {}
-    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks, texts)
+    reuse = Reuse() if cache else None
+    loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks, texts, reuse)
     if only_envs:
         unknown = [e for e in only_envs if e not in project.environments]
         if unknown:
@@ -118,9 +124,11 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
         raise DockergenError.single(f"cannot read the template: {exc.why}", location=Location(_shown(exc.path, spec_path.parent))) from None
     variables = collect_variables(documents, texts)  # .env.example, the summary and doctor read them: collected once
     store = DockerfileStore.open(spec_path, lock.templates) if cache else None
-    files = render_project(project, documents, spec_path.name, templates, variables, store)
+    files = render_project(project, documents, spec_path.name, templates, variables, store, reuse.each if reuse is not None else None)
     if store is not None:
         store.save()
+    if reuse is not None:
+        reuse.finish()
     notes: list[Problem] = []
     if spec.output.kubernetes is not None:  # imported only then: a fifth of the imports of a render without it
         from dockergen.render.kubernetes import kubernetes_files

@@ -55,13 +55,21 @@ Documents = dict[str, dict[str, Any]]  # environment name -> its full Compose do
 Parts = dict[tuple[int, bool], tuple[ServiceSettings, dict[str, Any]]]
 
 
-def environment_documents(project: ResolvedProject) -> Documents:
-    """Every environment's full Compose document, in declaration order."""
+# A service's Compose entry in one environment and the named volumes it mounts, by
+# (environment, service): what ``service_cache`` keeps of an earlier render.
+Entries = dict[tuple[str, str], tuple[dict[str, Any], list[str]]]
+
+
+def environment_documents(project: ResolvedProject, known: Entries | None = None, made: Entries | None = None) -> Documents:
+    """Every environment's full Compose document, in declaration order; ``known``: entries
+    taken as they are, ``made``: receives every other one."""
     parts: Parts = {}
-    return {name: environment_document(project, env, parts) for name, env in project.environments.items()}
+    return {name: environment_document(project, env, parts, known, made) for name, env in project.environments.items()}
 
 
-def environment_document(project: ResolvedProject, env: ResolvedEnvironment, parts: Parts | None = None) -> dict[str, Any]:
+def environment_document(
+    project: ResolvedProject, env: ResolvedEnvironment, parts: Parts | None = None, known: Entries | None = None, made: Entries | None = None
+) -> dict[str, Any]:
     """The full Compose document for ``env`` (what base + overlay must merge to);
     ``parts``: shared by the documents of one project."""
     spec = project.spec
@@ -70,7 +78,14 @@ def environment_document(project: ResolvedProject, env: ResolvedEnvironment, par
     builders = image_builders(env)
     parts = {} if parts is None else parts
     for name, service in env.services.items():
-        services[name] = _service(service, env, named_volumes, name in builders, parts)
+        entry = known.get((env.info.name, name)) if known else None
+        if entry is None:
+            mounted: set[str] = set()
+            entry = (_service(service, env, mounted, name in builders, parts), sorted(mounted))
+            if made is not None:
+                made[env.info.name, name] = entry
+        services[name] = entry[0]
+        named_volumes.update(entry[1])
     doc: dict[str, Any] = {"name": env.info.project, "services": services}
     declared_volumes = _declared(spec, env, "volumes")
     for volume in sorted(named_volumes):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from typing import Any
 
 MISSING = object()
@@ -60,26 +61,45 @@ def is_whole(path: tuple[str, ...]) -> bool:
     return _WHOLE.match(".".join(path)) is not None
 
 
-def split(documents: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Return ``(base, {env: overlay})`` for the full documents of every environment."""
+def split(documents: dict[str, dict[str, Any]], each: Each | None = None) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Return ``(base, {env: overlay})`` for the full documents of every environment.
+    ``each``: what stands for one service's share of them (``split_service``: the lines
+    ``service_cache`` keeps), asked once per service instead of working it out here."""
     values = list(documents.values())
-    base = _common(values, ())
+    shares = None
+    if each is not None:
+        names = dict.fromkeys(name for doc in values for name in doc["services"])
+        shares = {name: each(name, [doc["services"].get(name, MISSING) for doc in values]) for name in names}
+    base = _common(values, (), None if shares is None else {name: share[0] for name, share in shares.items()})
     if base is MISSING:
         base = {}
     overlays = {}
-    for env, doc in documents.items():
-        overlay = _subtract(doc, base, ())
+    for i, (env, doc) in enumerate(documents.items()):
+        overlay = _subtract(doc, base, (), None if shares is None else {name: share[1][i] for name, share in shares.items()})
         overlays[env] = {} if overlay is MISSING else overlay
     return base, overlays
 
 
-def _common(values: list[Any], path: tuple[str, ...]) -> Any:
+# One service's share of ``split``: its base entry and its overlay entry in each environment
+# (MISSING: none), from its entry in each environment (MISSING where it has none).
+Each = Callable[[str, list[Any]], tuple[Any, list[Any]]]
+
+
+def split_service(name: str, entries: list[Any]) -> tuple[Any, list[Any]]:
+    """``split``'s share of the service ``name`` (``Each``)."""
+    path = ("services", name)
+    base = _common(entries, path) if all(entry is not MISSING for entry in entries) else MISSING
+    return base, [entry if base is MISSING else _subtract(entry, base, path) for entry in entries]
+
+
+def _common(values: list[Any], path: tuple[str, ...], shares: dict[str, Any] | None = None) -> Any:
     first = values[0]
     if all(isinstance(v, dict) for v in values) and not is_whole(path):
         out = {}
+        own = shares is not None and path == ("services",)
         for key in first:
             if all(key in v for v in values):
-                shared = _common([v[key] for v in values], (*path, key))
+                shared = shares[key] if own else _common([v[key] for v in values], (*path, key), shares)  # type: ignore[index]
                 if shared is not MISSING:
                     out[key] = shared
         return out if out or not first else MISSING
@@ -90,14 +110,18 @@ def _common(values: list[Any], path: tuple[str, ...]) -> Any:
     return first if all(v == first for v in values[1:]) else MISSING
 
 
-def _subtract(full: Any, base: Any, path: tuple[str, ...]) -> Any:
+def _subtract(full: Any, base: Any, path: tuple[str, ...], shares: dict[str, Any] | None = None) -> Any:
     if isinstance(full, dict) and isinstance(base, dict):
         out = {}
+        own = shares is not None and path == ("services",)
         for key, value in full.items():
-            if key not in base:
+            if own:
+                rest = shares[key]  # type: ignore[index]
+            elif key not in base:
                 out[key] = value
                 continue
-            rest = _subtract(value, base[key], (*path, key))
+            else:
+                rest = _subtract(value, base[key], (*path, key), shares)
             if rest is not MISSING:
                 out[key] = rest
         return out or MISSING

@@ -12,7 +12,7 @@ from dockergen.render.comment import comment_lines
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import oci_labels, render_dockerfile, ships_probe
 from dockergen.render.dockerfile_store import DockerfileStore
-from dockergen.render.overlay import split
+from dockergen.render.overlay import Each, split
 from dockergen.render.rendered_file import RenderedFile
 from dockergen.render.support import VariableUse, dockerignore, env_example
 from dockergen.render.yaml_out import dump_yaml
@@ -87,11 +87,13 @@ def render_project(
     templates: Path | None,
     variables: dict[str, VariableUse],
     store: DockerfileStore | None = None,
+    each: Each | None = None,
 ) -> list[RenderedFile]:
     """Every generated file but the lock, sorted by path; ``documents`` are the
     environments' Compose documents (``environment_documents(project)``), ``variables``
     what they interpolate (``collect_variables(documents)``), ``store`` Dockerfiles an
-    earlier run rendered."""
+    earlier run rendered, ``each`` what stands for a service's share of the split
+    (``overlay.split``)."""
     spec = project.spec
     files: list[RenderedFile] = []
     build_args = _build_args(project)
@@ -110,7 +112,7 @@ def render_project(
         inside = [_relative_inside(f, context) for f in (own if context == "." else within.get(context, []))]
         files.append(RenderedFile(path, head + "\n" + dockerignore(plans, [f for f in inside if f]), "dockerignore"))
 
-    base, overlays = split(documents)
+    base, overlays = split(documents, each)
     base_name = spec.output.compose_file
     files.append(
         RenderedFile(

@@ -121,6 +121,9 @@ def _mapping(data: dict[str, Any], indent: int, out: list[str]) -> None:
             head = f"{pad}{written}:"
         if type(value) is str:  # most values: straight to the scalar
             out.append(f"{head} {scalar(value)}")
+        elif type(value) is Written:
+            out.append(head)
+            out.append(value.text)
         elif isinstance(value, dict) and value:
             out.append(head)
             _mapping(value, indent + 2, out)
@@ -131,6 +134,23 @@ def _mapping(data: dict[str, Any], indent: int, out: list[str]) -> None:
             out.append(head)
         else:
             out.append(f"{head} {_container_or_atom(value)}")
+
+
+class Written:
+    """A non-empty mapping already written (``mapping_text`` at the indent it goes to):
+    its lines go in as they are."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def mapping_text(data: dict[str, Any], indent: int) -> str:
+    """The lines of the non-empty mapping ``data`` at ``indent``, as ``dump_yaml`` writes it there."""
+    out: list[str] = []
+    _mapping(data, indent, out)
+    return "\n".join(out)
 
 
 def _sequence(items: list[Any], indent: int, out: list[str]) -> None:

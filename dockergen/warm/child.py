@@ -41,7 +41,7 @@ def _stream(fd: int, encoding: str | None, errors: str | None) -> TextIO:
 
 def exit_code(command: Callable[[], object]) -> int:
     """Run ``command`` and return the code the interpreter would exit with."""
-    import atexit
+    from dockergen.launcher import exit_status
 
     try:
         command()
@@ -60,10 +60,4 @@ def exit_code(command: Callable[[], object]) -> int:
     elif not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            code = 120  # as the interpreter exits when it cannot flush its streams
-    return code & 0xFF
+    return exit_status(code)

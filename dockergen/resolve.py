@@ -551,7 +551,7 @@ def _resolve_service(
         assert builder.build is not None
         flavour = env.flavour or builder.build.flavour or "slim"
         plan = _plan(spec, engines, builder_name, builder, flavour, plans, source, dump)
-    elif settings.image is None:
+    elif settings.image is None and (settings.compose or {}).get("image") is None:  # the escape hatch's image runs as it is
         path = ("services", name)
         raise DockergenError.single(
             f"has neither `image` nor `build` in environment {env.name!r}" + (" (`prebuilt` builds nothing there)" if prebuilt else ""),

@@ -34,6 +34,7 @@ from tests.tools import compose
 ACCEPTED = """
 build       an inline Dockerfile (dockerfile_inline) written as a file: what each target builds is compared
 build       a tag several services build differently in one environment (a race) is built once, with one of their builds
+build       an image the services of several profiles run is built by one without profiles, not by its builder behind one
 image       a built service without an image is given the name Compose would give it (<project>-<service>)
 image       a registry's short name written in full (python:3 = docker.io/library/python:3)
 logging     log rotation (json-file, max-size/max-file) added in a staging/prod environment that had no logging
@@ -90,9 +91,18 @@ def test_corpus_project_imports_verifies_and_renders_the_same(name: str, tmp_pat
         assert _declared_env_file(spec, env) in ((env_file,) if env_file else (None, ".env")), env  # what `dockergen compose` passes
         original = _config(project, chain, flags)
         moved = ("--env-file", str(second / env_file)) if env_file else ()
-        mine = _config(second, ("compose.yaml", f"compose.{env}.yaml"), moved, project_dir=second)
+        mine = _config(second, _rendered_files(spec, env), moved, project_dir=second)
         problems += [f"{env}: {p}" for p in _compare(project, second, original, mine, spec, env)]
     assert problems == [], "\n".join(problems)
+
+
+def _rendered_files(spec: dict[str, Any], env: str) -> tuple[str, ...]:
+    """The rendered base and overlay of ``env``; none for the one a bare `docker compose up`
+    runs (``output.override``): Compose must pick the rendered pair over the originals itself."""
+    output = spec.get("output") or {}
+    if output.get("override") == env:
+        return ()
+    return (output.get("compose_file", "compose.yaml"), f"compose.{env}.yaml")
 
 
 def _declared_env_file(spec: dict[str, Any], env: str) -> str | None:
@@ -170,6 +180,11 @@ def _compare(first: Path, second: Path, original: dict, mine: dict, spec: dict, 
                     sa["build"] = next((r for r in rivals if _target(first, r) == kept), sa["build"])
             if "healthcheck" not in sa and sb.get("healthcheck") == {"disable": True}:
                 sb.pop("healthcheck")
+        elif "build" in sa and "build" not in sb and sb.get("profiles"):
+            # A builder behind a profile: the one build of its image is another's, one that always starts.
+            builder = next((s for n, s in ours.items() if s.get("build") and not s.get("profiles") and s.get("image") == sb.get("image")), None)
+            if builder is not None:
+                sb["build"] = builder["build"]
         out += [f"{old}: {line}" for line in _compare_service(first, second, a["name"], old, sa, sb)]
     for key in ("networks", "volumes", "secrets", "configs"):
         mine_top = b.get(key) or {}

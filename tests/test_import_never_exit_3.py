@@ -61,6 +61,25 @@ def test_a_service_compose_refuses_too_is_left_out_and_verify_lists_it(tmp_path:
     assert _run("render", "--force", "-q", cwd=root).returncode == 0
 
 
+def test_an_image_only_the_hatch_holds_keeps_its_service_and_renders_as_it_was(tmp_path: Path) -> None:
+    # A line break in `image`: Compose's config takes it, the spec's `image` field does not.
+    compose = 'services:\n  web:\n    image: "nginx\\nRUN x"\n  db:\n    image: postgres:16\n'
+    root = _tree(tmp_path / "repo", {"compose.yaml": compose})
+    original = compose_config(root, [root / "compose.yaml"])["services"]["web"]["image"]
+    assert original == "nginx\nRUN x"
+    result = _run("import", ".", "--verify", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 unexplained" in result.stdout and "left out" not in result.stdout
+    web = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]
+    assert web == {"compose": {"image": "nginx\nRUN x"}}
+    (root / "compose.yaml").unlink()
+    assert _run("render", "-q", cwd=root).returncode == 0
+    base = (root / "compose.yaml").read_text()
+    assert not any(line.lstrip().startswith("RUN") for line in base.splitlines())  # the line break stays escaped
+    overlay = next(root.glob("compose.*.yaml"))
+    assert compose_config(root, [root / "compose.yaml", overlay])["services"]["web"]["image"] == original
+
+
 def test_twins_behind_a_profile_share_a_host_port_natively(tmp_path: Path) -> None:
     compose = ("services:\n  web:\n    image: nginx:1.27\n    ports: ['8080:80']\n"
                "  web-debug:\n    image: nginx:1.27\n    profiles: [debug]\n    ports: ['8080:80']\n")  # fmt: skip

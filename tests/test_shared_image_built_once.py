@@ -69,6 +69,30 @@ def test_the_builder_keeps_the_build_and_a_lone_uses_service_takes_it_over(tmp_p
     assert "build" not in staging["services"]["beat"]
 
 
+def test_a_builder_behind_a_profile_leaves_the_build_to_a_service_that_always_starts(tmp_path: Path) -> None:
+    # An abstract `base` the others extend, gated by a profile nobody enables: `up` starts only web and jobs.
+    (tmp_path / "dockergen.yaml").write_text(textwrap.dedent("""\
+        version: 1
+        project: forum
+        services:
+          base:
+            build: {steps: ["FROM alpine:3.20", 'CMD ["true"]']}
+            profiles: [abstract]
+          web:
+            uses: base
+          jobs:
+            uses: base
+            profiles: [jobs]
+        """))
+    result = subprocess.run([sys.executable, "-m", "dockergen", "render", "-q", "--spec", str(tmp_path / "dockergen.yaml")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for env in ("dev", "prod"):
+        started = compose_config(tmp_path, [tmp_path / "compose.yaml", tmp_path / f"compose.{env}.yaml"])["services"]  # no profile given
+        assert set(started) == {"web"} and "build" in started["web"], env
+    every = compose_config(tmp_path, [tmp_path / "compose.yaml", tmp_path / "compose.prod.yaml"], env={"COMPOSE_PROFILES": "abstract,jobs"})
+    assert _builds_per_image(every) == {every["services"]["web"]["image"]: ["web"]}  # still built once
+
+
 def test_a_uses_service_with_build_args_of_its_own_is_a_located_error(tmp_path: Path) -> None:
     (tmp_path / "dockergen.yaml").write_text(textwrap.dedent("""\
         version: 1

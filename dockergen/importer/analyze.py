@@ -52,6 +52,7 @@ from dockergen.importer.read.extensions import carried_extensions, merge_extensi
 from dockergen.importer.read.interpolate import VAR, interpolate, interpolate_known
 from dockergen.importer.records import FileProblem
 from dockergen.importer.spec.assemble import SpecResult, build_spec
+from dockergen.importer.spec.bare_up import bare_up
 from dockergen.safe_read import read_text
 from dockergen.spec.model import is_valid_name
 from dockergen.text import is_number
@@ -195,6 +196,11 @@ def analyze(
         options.left_out,
     )
     notes.extend(result.notes)
+    up = bare_up(envs, inventory.compose_files)
+    if up is not None:
+        notes.append(up.note)
+        if up.output:
+            result.spec = _with_output(result.spec, up.output)
     plan = ImportPlan(
         root=root,
         inventory=inventory,
@@ -721,6 +727,16 @@ def _patterns(path: Path) -> list[str] | None:
         return None
     patterns = [line.strip() for line in lines if not line.startswith("#") and line.strip()]
     return ["/" + p if p.startswith("#") else p for p in patterns]
+
+
+def _with_output(spec: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with its ``output`` block after the project's name, where a reader looks first."""
+    out: dict[str, Any] = {}
+    for key, value in spec.items():
+        out[key] = value
+        if key == "project":
+            out["output"] = output
+    return out if "output" in out else {"output": output, **spec}
 
 
 def _facts(root: Path, inventory: Inventory, loaded: dict[str, ComposeFile], ignore: dict[str, list[str]]) -> RepoFacts:

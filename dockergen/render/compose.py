@@ -117,13 +117,16 @@ def image_builders(env: ResolvedEnvironment) -> set[str]:
     """The services that carry ``build:``: one per image name. Compose builds every service
     with a ``build`` section, so a worker on the API's image would build it a second time;
     without one it runs the image its builder built (Compose does not pull an image another
-    service of the project builds). The builder itself is preferred, else the first."""
+    service of the project builds). A service that always starts (no `profiles`) is preferred,
+    since one behind a profile builds nothing when only the others start; then the builder
+    itself, else the first."""
     owners: dict[str, str] = {}
+    rank = lambda name, service: (bool(service.settings.profiles), name != service.plan.service)  # noqa: E731
     for name, service in env.services.items():
         if service.plan is None or service.image is None:
             continue
         current = owners.get(service.image)
-        if current is None or (name == service.plan.service and current != name):
+        if current is None or rank(name, service) < rank(current, env.services[current]):
             owners[service.image] = name
     return set(owners.values())
 

@@ -207,6 +207,10 @@ def infer(
         if f.path in referenced:
             notes.append(f"{f.path}: included or extended by another file, not an environment of its own")
             continue
+        if is_default(f.path) and f.path in first_of_declared and all(c.files != (f.path,) for c in chains):
+            # (A file named for what it is, docker-compose.test.yml, stays one: it says what it runs.)
+            notes.append(f"{f.path}: the project's own commands run it only under overlays, not an environment of its own")
+            continue
         add(_Chain((f.path,), lab or "dev", "complete on its own"))
     if default is not None and override is not None and bare is None and default.path not in built_on:
         add(_Chain((default.path,), "prod", "the default file without its override: how the stack runs outside development"))

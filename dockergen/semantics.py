@@ -23,7 +23,8 @@ from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import python_stage_command
-from dockergen.render.support import interpolated_texts, interpolation_error, is_literal
+from dockergen.render import hcl
+from dockergen.render.support import interpolated_texts, interpolation_error, is_literal, references
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
 from dockergen.spec.load import SourceMap
@@ -56,6 +57,7 @@ def check_project(
     problems += _manifests(project, source, spec_dir, checks)
     problems += _test_stages(project, source, spec_dir, checks)
     problems += _interpolations(project, interpolated_texts(documents) if texts is None else texts, source)
+    problems += _bake_literal_names(project, source)
     # One problem per finding however many environments have it; a finding that differs
     # only in its details per environment (a clash the podman port shift moves) is one too.
     per_env: dict[tuple[Any, ...], dict[str, list[str]]] = {}
@@ -434,6 +436,25 @@ def _interpolations(project: ResolvedProject, texts: dict[str, list[str]], sourc
         if why and any(text in value for value in refused):
             problems.append(_at(source, path, f"{text!r}: {why}, so Compose would refuse the file", "write `$$` for a literal `$`"))
     return problems
+
+
+def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Problem]:
+    """A Compose variable named ``true``, ``false`` or ``null`` has no spelling in the Bake
+    file (HCL reads ``${null}`` as the literal): refused at each spec string the Bake file
+    carries (tags, build args, SSH) that reads one."""
+    if not project.spec.output.bake:
+        return []
+    problems = []
+    for path, text in _strings(project.spec.model_dump(by_alias=True, exclude_unset=True)):
+        names = sorted({name for name, _, _ in references(text) if name in hcl.LITERAL_NAMES})
+        if names and _BAKED_FIELDS.intersection(str(part) for part in path):
+            problems.append(_at(source, path, f"{text!r} reads {', '.join(f'${{{n}}}' for n in names)}: HCL reads "
+                                f"{' and '.join(names)} as a literal, so the Bake file (output.bake) cannot pass the variable",
+                                "rename the variable (Compose names are case-sensitive: `NULL` is free)"))  # fmt: skip
+    return problems
+
+
+_BAKED_FIELDS = frozenset({"image", "tags", "build_args", "ssh"})  # the spec keys whose values reach the Bake file as templates
 
 
 def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:

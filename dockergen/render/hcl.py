@@ -13,6 +13,12 @@ import re
 from dockergen.render.support import INTERPOLATION
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# Names HCL reads as literals wherever an expression stands: `${null}` is null, never the
+# Bake variable `null` (no other syntax reaches a variable), so a Compose variable by
+# one of these names cannot be carried into a Bake file (semantics refuses it).
+LITERAL_NAMES = frozenset({"true", "false", "null"})
+# Also quoted as keys: `{for = ...}` opens a for expression, and `in`/`if` are its keywords.
+_KEYWORDS = LITERAL_NAMES | {"for", "in", "if"}
 
 
 def literal(text: str) -> str:
@@ -61,4 +67,4 @@ def _literal_body(text: str) -> str:
 
 def key(name: str) -> str:
     """An attribute or block label: a bare identifier when it is one, else a quoted string."""
-    return name if IDENTIFIER.fullmatch(name) else literal(name)
+    return name if IDENTIFIER.fullmatch(name) and name not in _KEYWORDS else literal(name)

@@ -16,6 +16,10 @@ import posixpath
 import stat
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
+
+from dockergen.errors import DockergenError, Location
+from dockergen.text import visible
 
 
 def outside_reason(
@@ -46,6 +50,26 @@ def outside_reason(
     if found != top and not found.startswith(top.rstrip(os.sep) + os.sep):
         return "resolves (through a symbolic link) outside the project directory"
     return None
+
+
+def refuse_write_targets(*options: tuple[str, Path | None]) -> None:
+    """A path given on the command line to write at (``render --out``, ``import --out`` and
+    ``--report``) is the user's choice, an absolute one or one climbing out with ``..`` too;
+    refused (exit 2, before anything is written) when it lands in git's own folder, where a
+    file can become a hook or git's config, or when it reads as inside the current folder
+    but a symbolic link (one a repository under import can hold) takes it outside."""
+    here = os.path.realpath(".")
+    for option, path in options:
+        if path is None:
+            continue
+        found = os.path.realpath(path)  # every link followed, the last one too
+        if any(part.casefold() == ".git" for part in (*path.parts, *Path(found).parts)):
+            why, hint = "is inside `.git`, git's own folder (a file there can become a hook or git's config)", "give a path outside .git"
+        elif not path.is_absolute() and ".." not in path.parts and os.path.commonpath([here, found]) != here:
+            why, hint = f"leaves the current folder through a symbolic link (to {visible(found)})", "spell the path where it really is, if that is meant"
+        else:
+            continue
+        raise DockergenError.single(f"{option} {visible(str(path))} {why}", location=Location("command line"), hint=hint)
 
 
 def resolved(path: str) -> str:

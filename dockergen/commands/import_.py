@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from dockergen.commands.init import SCHEMA_NAME, schema_reference
+from dockergen.containment import refuse_write_targets
 from dockergen.errors import DockergenError, Location
 from dockergen.importer.analyze import analyze
 from dockergen.importer.plan import ImportOptions, ImportPlan
@@ -65,6 +66,7 @@ def import_(
             hint="give a file path, e.g. --out /tmp/dockergen.yaml, and `cat` it",
         )
     _refuse_names(("--out", out), ("--report", report))
+    refuse_write_targets(("--out", out), ("--report", report))
     schema_ref = schema_reference(schema, schema_file)
     spec_path = out if out is not None else path / "dockergen.yaml"
     if spec_path.exists() and not force:
@@ -194,6 +196,7 @@ def verify_against(
     show(verify_only, verbose)
     if report is not None:
         _refuse_names(("--report", report))
+        refuse_write_targets(("--report", report))
         _refuse_inputs(plan, spec, report)
         _write({report: markdown(built).encode("utf-8")})
         click.echo(f"report written to {report}")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 
+from dockergen.containment import refuse_write_targets
 from dockergen.pipeline import Rendered, relative_problems
 from dockergen.pipeline import render as render_spec
 from dockergen.summary import RenderFacts, next_environment, summary
@@ -14,6 +15,7 @@ def render(spec: Path, *, envs: list[str] | None, out: Path | None, force: bool 
     """Render every generated file next to the spec (or under ``out``); ``cache``: keep the
     render in the user's render cache and reuse the Dockerfiles of the last render (the
     console script's runs only)."""
+    refuse_write_targets(("--out", out))
     rendered = render_spec(spec, envs or None, cache=cache)
     if cache:
         keep(spec, rendered)

@@ -633,6 +633,40 @@ def host_ports(plan: ImportPlan) -> list[Finding]:
     return out
 
 
+def host_mounts(plan: ImportPlan) -> list[Finding]:
+    """Bind mounts of host paths outside the imported folder (``../x``, ``/:/host``, ``~/.ssh``):
+    the spec carries them faithfully (it must reproduce the originals), and the report says
+    which part of the host whoever runs the stack hands the container."""
+    found: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for env in plan.environments:
+        base = posixpath.dirname(env.files[0]) if env.files else ""  # Compose's project folder: the first file's
+        for original, service in plan.effective[env.name].services.items():
+            for item in service.get("volumes") or []:
+                if isinstance(item, dict) and item.get("type") == "bind":
+                    source = interpolate(str(item.get("source") or ""), _values(plan))
+                    where = _host_place(source, base)
+                    if where:
+                        found[(plan.grouping.canonical[(env.name, original)], source, where)].append(env.name)
+    return [Finding("", f"{service} bind-mounts {source}: {where}", f"in {', '.join(envs)}; carried into the spec as it was, "
+                    "so the container reads (and unless read-only, writes) that part of the host", REVIEW, service)
+            for (service, source, where), envs in sorted(found.items())]  # fmt: skip
+
+
+def _host_place(source: str, base: str) -> str | None:
+    """What ``source`` (a bind mount's, relative to the folder ``base``) reaches outside the project, or None."""
+    if source.startswith("~"):
+        return "a folder of the user's home, outside the project"
+    if not source.startswith("/"):
+        normal = posixpath.normpath(posixpath.join(base, source))
+        return "outside the project folder" if normal == ".." or normal.startswith("../") else None
+    normal = posixpath.normpath(source)
+    if normal in ("/", "//"):
+        return "the host's whole file system"
+    if normal.endswith(".sock"):
+        return "a host socket (the Docker or podman socket gives root on the host)"
+    return "an absolute host path"
+
+
 def version_key(plan: ImportPlan) -> list[Finding]:
     files = sorted(p for p, f in plan.facts.compose_files.items() if f.version is not None)
     if not files:
@@ -703,6 +737,7 @@ DETECTORS: list[Callable[[ImportPlan], list[Finding]]] = [
     secrets_in_images,
     hardcoded_ips,
     host_ports,
+    host_mounts,
     version_key,
     dockerignore_blind_spot,
     unknown_hosts_in_cmd,

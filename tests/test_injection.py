@@ -92,15 +92,16 @@ def instructions(commands: tuple[dockerfile.Command, ...]) -> list[str]:
     return [c.cmd for c in commands]
 
 
-def buildkit_word(word: str) -> str:
+def buildkit_word(word: str, escape: str = "\\") -> str:
     """A double-quoted ENV/LABEL word as BuildKit's shell lexer reads it (``shell/lex.go``,
-    ``processDoubleQuote``): ``\\"``, ``\\$`` and ``\\\\`` are escapes, any other backslash
-    stays, an unescaped ``$`` would expand a variable and an unescaped ``"`` ends the word."""
+    ``processDoubleQuote``) under the Dockerfile's ``escape`` character: escape + ``"``, ``$``
+    or itself are escapes, any other escape character stays, an unescaped ``$`` would expand a
+    variable and an unescaped ``"`` ends the word."""
     assert word.startswith('"') and word.endswith('"') and len(word) >= 2, word
     body, out, i = word[1:-1], [], 0
     while i < len(body):
         c = body[i]
-        if c == "\\" and i + 1 < len(body) and body[i + 1] in '"$\\':
+        if c == escape and i + 1 < len(body) and body[i + 1] in '"$' + escape:
             out.append(body[i + 1])
             i += 2
             continue
@@ -126,6 +127,19 @@ TRICKY = [
     "",
     " padded ",
 ]
+
+
+@pytest.mark.parametrize("escape", ["\\", "`"])
+@pytest.mark.parametrize("value", [*TRICKY, 'x" EVIL="1', "tick`", 'x`" EVIL=`"1', "`$HOME"], ids=repr)
+def test_a_double_quoted_value_is_one_word_under_either_escape_character(value: str, escape: str) -> None:
+    """Under `# escape=`` a `\\"` is a backslash and the closing quote: `dq` escapes with the
+    Dockerfile's own escape character, so the value stays one ARG's one word."""
+    from dockergen.render.quote import directive, double_quoted
+
+    parsed = dockerfile.parse_string(f"{directive('escape', escape)}\nFROM scratch\nARG A={double_quoted(value, escape)}\nLABEL a={double_quoted(value, escape)}\n")
+    assert [c.cmd for c in parsed] == ["FROM", "ARG", "LABEL"]
+    (arg,), (_, label) = parsed[1].value, parsed[2].value
+    assert buildkit_word(arg.removeprefix("A="), escape) == value and buildkit_word(label, escape) == value
 
 
 @pytest.mark.parametrize("value", TRICKY, ids=[repr(v) for v in TRICKY])

@@ -6,6 +6,7 @@ imported only when a Dockerfile is rendered, not when ``render.dockerfile_store`
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import os
 import re
@@ -37,6 +38,16 @@ def _build_step(step: str, escape: str = "\\") -> str:
     return quote.build_step(step, escape).replace("\n", _STEP_LINE_BREAK)
 
 
+# The escape character of the Dockerfile being rendered, for ``dq``: a macro imported without
+# context (`{% import "_macros.j2" as m %}`) cannot see the template's `escape`.
+_ESCAPE: contextvars.ContextVar[str] = contextvars.ContextVar("dockerfile_escape", default="\\")
+
+
+@jinja2.pass_context  # never folded at compile time: the escape is the render's
+def _double_quoted(_context: Any, value: object) -> str:
+    return quote.double_quoted(value, _ESCAPE.get())
+
+
 class _TemplateCache(jinja2.FileSystemBytecodeCache):
     """Compiled templates kept between runs in Jinja's per-user cache directory (0700, owner
     checked): compiling them was a fifth of a small project's render. Jinja keys each entry by
@@ -53,7 +64,8 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     in_memory: dict[tuple[str, str], types.CodeType] = {}
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return super().get_cache_key(f"{compiler_fingerprint()}:{name}", filename)
+        # Compiled code calls a filter that takes the context differently: how each is called is part of the key.
+        return super().get_cache_key(f"{compiler_fingerprint()}:{_filter_calls()}:{name}", filename)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         known = self.in_memory.get((bucket.key, bucket.checksum))
@@ -95,20 +107,22 @@ def template_environment(override_dir: str | None) -> TemplateSandbox:
     return TemplateSandbox(
         jinja2.ChoiceLoader(loaders),
         # Dockerfiles, not HTML: no autoescape; values go through the quote filters instead.
-        filters={
-            "word": quote.word,
-            "arg_word": quote.arg_word,
-            "directive": quote.directive,
-            "dq": quote.double_quoted,
-            "key": quote.key,
-            "exec": quote.exec_form,
-            "command": quote.command,
-            "instruction": _instruction,
-            "build_step": _build_step,
-            "image": _image,
-        },
+        filters=_filters(),
         bytecode_cache=_template_cache(),
     )
+
+
+def _filters() -> dict[str, Any]:
+    """The quote filters, the only way templates write spec values."""
+    return {
+        "word": quote.word, "arg_word": quote.arg_word, "directive": quote.directive, "dq": _double_quoted, "key": quote.key,
+        "exec": quote.exec_form, "command": quote.command, "instruction": _instruction, "build_step": _build_step, "image": _image,
+    }  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1)
+def _filter_calls() -> str:
+    return ",".join(f"{name}:{getattr(f, 'jinja_pass_arg', '')}" for name, f in sorted(_filters().items()))
 
 
 def _image(value: str) -> str:
@@ -123,6 +137,7 @@ def run_template(name: str, context: dict[str, Any], templates: Path | None, doc
     ``service`` locate a value the quoting refuses)."""
     # Keyed by the absolute folder: a relative one means another folder from another directory.
     env = template_environment(os.path.abspath(templates) if templates else None)
+    escape_set = _ESCAPE.set(context.get("escape", "\\"))
     try:
         text = env.render(name, context)
     except quote.UnsafeValue as exc:
@@ -143,6 +158,8 @@ def run_template(name: str, context: dict[str, Any], templates: Path | None, doc
         if where is None:
             raise
         raise _template_error(f"{type(exc).__name__}: {exc}", _shown(where[0], templates), where[1]) from None
+    finally:
+        _ESCAPE.reset(escape_set)
     text = _tidy(text)
     if MARK not in "".join(text.split("\n")[:5]):
         raise _template_error("the template does not write `{{ header }}` in its first lines (it marks the file as generated)", *_where(None, templates, name))

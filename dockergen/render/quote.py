@@ -26,15 +26,18 @@ def exec_form(argv: list[str] | tuple[str, ...]) -> str:
     return json.dumps(list(argv), ensure_ascii=True)
 
 
-def double_quoted(value: object) -> str:
-    """A double-quoted ENV/LABEL value that Docker reads back literally (no ``$`` expansion)."""
+def double_quoted(value: object, escape: str = "\\") -> str:
+    """A double-quoted ENV/LABEL/ARG value that Docker reads back literally (no ``$`` expansion),
+    under the Dockerfile's ``escape`` character: inside double quotes BuildKit escapes ``"``,
+    ``$`` and the escape character itself with it, and only with it (under ``# escape=```
+    a ``\\"`` is a backslash and the closing quote)."""
     text = str(value)
     bad = forbidden_character(text, allowed="\t")
     if bad is not None:
         # Double quotes have no escape for these: a line break would end the instruction.
         kind = "line breaks are" if bad.startswith("a line break") else f"{bad} is"
         raise UnsafeValue(f"{kind} not allowed in Dockerfile values: {text!r}")
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    escaped = text.replace(escape, escape * 2).replace('"', escape + '"').replace("$", escape + "$")
     return f'"{escaped}"'
 
 

@@ -7,7 +7,6 @@ fallback), so a value can neither end its string nor run an HCL expression.
 
 from __future__ import annotations
 
-import json
 import re
 
 from dockergen.render.support import INTERPOLATION
@@ -23,10 +22,21 @@ _KEYWORDS = LITERAL_NAMES | {"for", "in", "if"}
 
 def literal(text: str) -> str:
     """``text`` as an HCL string that means exactly ``text`` (no interpolation, no directive)."""
-    # JSON's escapes are HCL's (\\n, \\", \\\\, \\uXXXX; non-ASCII escaped too). A `$` or `%` before
-    # `{` is written as its escape, which never opens a template sequence (the `$${` form
-    # is not read by every HCL parser).
-    return json.dumps(text, ensure_ascii=True).replace("${", "\\u0024{").replace("%{", "\\u0025{")
+    # A `$` or `%` before `{` is written as its escape, which never opens a template sequence
+    # (the `$${` form is not read by every HCL parser).
+    return '"' + _UNSAFE.sub(_escape, text).replace("${", "\\u0024{").replace("%{", "\\u0025{") + '"'
+
+
+# HCL's escapes are \n \r \t \" \\ \uNNNN and \UNNNNNNNN only (JSON's \b, \f and its surrogate
+# pairs for characters past U+FFFF are errors: HCL cannot encode half a character).
+_UNSAFE = re.compile(r'[^ -~]|["\\]')
+_SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match[0]
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
 
 
 def template(text: str) -> tuple[str, list[str]]:

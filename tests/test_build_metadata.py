@@ -7,6 +7,7 @@ buildx exists)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,11 +17,13 @@ from typing import Any
 
 import hcl2
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from dockergen import presets
+from dockergen.importer.read.interpolate import interpolate
 from dockergen.render import hcl
+from dockergen.render.support import interpolation_error
 from tests.python_specs import APP_FILES, python_spec, render_python, render_spec
 from tests.tools import compose_config, dockerfile_stages, hadolint, validate_compose_schema
 
@@ -155,32 +158,81 @@ def bake_spec(**build: Any) -> dict[str, Any]:
 
 
 _HCL_ESCAPE = re.compile(r'\\(?:([nrt"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))')
+_HCL_NAME = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_-]*)")
+
+
+def hcl_value(text: str, variables: dict[str, str]) -> str:
+    """The HCL quoted template ``text`` evaluated as HashiCorp's HCL reads it, with
+    ``variables`` (a name not among them fails): only ``\\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN``
+    escapes (``hclsyntax``'s ``ParseStringLiteralToken``), each naming a character UTF-8 can hold
+    (a surrogate half is an error), ``$${``/``%%{`` for a literal ``${``/``%{``, ``${`` opening an
+    interpolation, no ``%{`` directive. The expressions are the ones ``hcl.template`` writes: a
+    variable, a quoted template, ``V != "" ? A : B``; ``true``/``false``/``null`` are literals."""
+    value, end = _template_at(text, 0, variables)
+    assert end == len(text), f"more after the string at {end}: {text}"
+    return value
 
 
 def unquote(value: str) -> str:
-    """An HCL quoted literal decoded as HashiCorp's HCL decodes it (``hclsyntax``'s
-    ``ParseStringLiteralToken``), not as JSON: only ``\\n \\r \\t \\" \\\\ \\uNNNN \\UNNNNNNNN``
-    escapes, each naming a character UTF-8 can hold (a surrogate half is an error), ``$${`` and
-    ``%%{`` for a literal ``${`` and ``%{``; a bare ``${`` or ``%{`` would open a template sequence."""
-    assert value.startswith('"') and value.endswith('"') and len(value) >= 2, value
-    body, out, at = value[1:-1], [], 0
-    while at < len(body):
-        if body[at] == "\\":
-            escape = _HCL_ESCAPE.match(body, at)
-            assert escape, f"not an HCL escape at {at}: {value}"
-            char = {"n": "\n", "r": "\r", "t": "\t"}.get(escape[1], escape[1]) if escape[1] else chr(int(escape[2] or escape[3], 16))
-            assert not 0xD800 <= ord(char) <= 0xDFFF, f"HCL cannot encode {escape[0]} in UTF-8: {value}"
-            out.append(char)
-            at = escape.end()
-        elif body.startswith(("$${", "%%{"), at):
-            out.append(body[at] + "{")
+    """An HCL literal string as HCL decodes it (not as JSON, which reads what HCL refuses)."""
+    return hcl_value(value, {})
+
+
+def _template_at(text: str, at: int, variables: dict[str, str]) -> tuple[str, int]:
+    assert text[at : at + 1] == '"', f"not a quoted template at {at}: {text}"
+    out, at = [], at + 1
+    while True:
+        assert at < len(text), f"the string never ends: {text}"
+        char = text[at]
+        if char == '"':
+            return "".join(out), at + 1
+        if text.startswith(("$${", "%%{"), at):
+            out.append(char + "{")
             at += 3
-        else:
-            assert not body.startswith(("${", "%{"), at), f"a template sequence at {at}: {value}"
-            assert body[at] not in '"\n\r', f"ends the string or the line at {at}: {value}"
-            out.append(body[at])
+        elif text.startswith("${", at):
+            value, at = _expression(text, at + 2, variables)
+            assert text[at : at + 1] == "}", f"interpolation not closed at {at}: {text}"
+            out.append(value)
             at += 1
-    return "".join(out)
+        elif char == "\\":
+            escape = _HCL_ESCAPE.match(text, at)
+            assert escape, f"not an HCL escape at {at}: {text}"
+            decoded = {"n": "\n", "r": "\r", "t": "\t"}.get(escape[1], escape[1]) if escape[1] else chr(int(escape[2] or escape[3], 16))
+            assert not 0xD800 <= ord(decoded) <= 0xDFFF, f"HCL cannot encode {escape[0]} in UTF-8: {text}"
+            out.append(decoded)
+            at = escape.end()
+        else:
+            assert not text.startswith("%{", at), f"a template directive at {at}: {text}"
+            assert char not in "\n\r", f"a line break ends the quoted string at {at}: {text}"
+            out.append(char)
+            at += 1
+
+
+def _expression(text: str, at: int, variables: dict[str, str]) -> tuple[str, int]:
+    left, at = _operand(text, at, variables)
+    if not re.match(r"\s*!=", text[at:]):
+        return left, len(text) - len(text[at:].lstrip())
+    right, at = _operand(text, text.index("!=", at) + 2, variables)
+    at = _punctuation(text, at, "?")
+    yes, at = _operand(text, at, variables)
+    at = _punctuation(text, at, ":")
+    no, at = _operand(text, at, variables)
+    return (yes if left != right else no), len(text) - len(text[at:].lstrip())
+
+
+def _operand(text: str, at: int, variables: dict[str, str]) -> tuple[str, int]:
+    at = len(text) - len(text[at:].lstrip())
+    if text[at : at + 1] == '"':
+        return _template_at(text, at, variables)
+    name = _HCL_NAME.match(text, at)
+    assert name and name[1] not in ("true", "false", "null"), f"not a variable at {at}: {text}"
+    return variables[name[1]], name.end()
+
+
+def _punctuation(text: str, at: int, mark: str) -> int:
+    at = len(text) - len(text[at:].lstrip())
+    assert text[at : at + 1] == mark, f"{mark!r} expected at {at}: {text}"
+    return at + 1
 
 
 def blocks(parsed: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -241,13 +293,21 @@ def test_no_value_can_interpolate_or_end_its_hcl_string(value: str) -> None:
     assert unquote(parsed["a"]) == value and parsed["b"] == '"after"'
 
 
-@settings(max_examples=200, deadline=None)
-@given(value=st.text(st.sampled_from(['$', '{', '}', '"', '\\', ':', '-', 'x', 'A', '%', '\n', '?']), max_size=20))
-def test_a_compose_value_becomes_a_template_that_reads_only_its_own_variables(value: str) -> None:
+@settings(max_examples=int(os.environ.get("DOCKERGEN_PROPERTY_EXAMPLES", "300")), deadline=None)
+@given(
+    value=st.lists(st.sampled_from(["$", "{", "}", '"', "\\", ":", "-", "+", "?", "x", "A", "B", "%", "%{", "$$", "${A}", "${B", "\n", "\U0001f600"]), max_size=14).map("".join),
+    a=st.sampled_from(["", "a"]), b=st.sampled_from(["", "b$"]),
+)  # fmt: skip
+@example(value="$$${A}", a="a", b="")  # a literal `$` then an interpolation: never HCL's `$${` escape
+@example(value="$$$A", a="a", b="")
+def test_a_compose_value_means_in_the_bake_file_what_it_means_to_compose(value: str, a: str, b: str) -> None:
+    """Evaluated by HCL's rules, the template is what Compose makes of the value, each variable
+    set or empty (a Bake variable is never unset: empty reads as unset), and it reads only the
+    variables it declares."""
+    assume(interpolation_error(value) is None)
     text, names = hcl.template(value)
-    parsed = hcl2.loads(f"a = {text}\nb = 1\n")
-    assert parsed["b"] == 1
-    assert set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", parsed["a"])) <= set(names)
+    given = {"A": a, "B": b}
+    assert hcl_value(text, {name: given.get(name, "") for name in names}) == interpolate(value, {k: v for k, v in given.items() if v})
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="no docker CLI")

@@ -51,8 +51,8 @@ def template(text: str) -> tuple[str, list[str]]:
         parts.append(_literal_body(text[position : match.start()]))
         position = match.end()
         whole = match.group(0)
-        if whole == "$$":  # a literal `$`; before `{` HCL needs it doubled too
-            parts.append("\\u0024" if text[position : position + 1] == "{" else "$")
+        if whole == "$$":  # a literal `$`: escaped where a `{` follows, or an interpolation (`$${` is HCL's literal `${`)
+            parts.append("\\u0024" if text[position : position + 1] in ("{", "$") else "$")
             continue
         name = match.group(1) or match.group(4)
         names.append(name)

@@ -441,7 +441,7 @@ def _interpolations(project: ResolvedProject, texts: dict[str, list[str]], sourc
 def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Problem]:
     """A Compose variable named ``true``, ``false`` or ``null`` has no spelling in the Bake
     file (HCL reads ``${null}`` as the literal): refused at each spec string the Bake file
-    carries (tags, build args, SSH) that reads one."""
+    carries (tags, build args, caches, SSH) that reads one."""
     if not project.spec.output.bake:
         return []
     problems = []
@@ -450,11 +450,11 @@ def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Pro
         if names and _BAKED_FIELDS.intersection(str(part) for part in path):
             problems.append(_at(source, path, f"{text!r} reads {', '.join(f'${{{n}}}' for n in names)}: HCL reads "
                                 f"{' and '.join(names)} as a literal, so the Bake file (output.bake) cannot pass the variable",
-                                "rename the variable (Compose names are case-sensitive: `NULL` is free)"))  # fmt: skip
+                                "rename the variable; Compose names are case-sensitive, so `NULL` is free"))  # fmt: skip
     return problems
 
 
-_BAKED_FIELDS = frozenset({"image", "tags", "build_args", "ssh"})  # the spec keys whose values reach the Bake file as templates
+_BAKED_FIELDS = frozenset({"image", "tags", "build_args", "ssh", "cache_from", "cache_to"})  # the spec keys whose values reach the Bake file as templates
 
 
 def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:

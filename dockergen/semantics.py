@@ -441,12 +441,13 @@ def _interpolations(project: ResolvedProject, texts: dict[str, list[str]], sourc
 def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Problem]:
     """A Compose variable named ``true``, ``false`` or ``null`` has no spelling in the Bake
     file (HCL reads ``${null}`` as the literal): refused at each spec string the Bake file
-    carries (tags, build args, caches, SSH) that reads one."""
+    carries (tags, build args, caches, SSH) that reads one, and at a ``pass_build_args`` name."""
     if not project.spec.output.bake:
         return []
     problems = []
     for path, text in _strings(project.spec.model_dump(by_alias=True, exclude_unset=True)):
-        names = sorted({name for name, _, _ in references(text) if name in hcl.LITERAL_NAMES})
+        passed = [text] if "pass_build_args" in path else []  # a name, which Bake reads as `${name}`
+        names = sorted({name for name, _, _ in references(text) if name in hcl.LITERAL_NAMES} | set(passed) & hcl.LITERAL_NAMES)
         if names and _BAKED_FIELDS.intersection(str(part) for part in path):
             problems.append(_at(source, path, f"{text!r} reads {', '.join(f'${{{n}}}' for n in names)}: HCL reads "
                                 f"{' and '.join(names)} as a literal, so the Bake file (output.bake) cannot pass the variable",
@@ -454,7 +455,7 @@ def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Pro
     return problems
 
 
-_BAKED_FIELDS = frozenset({"image", "tags", "build_args", "ssh", "cache_from", "cache_to"})  # the spec keys whose values reach the Bake file as templates
+_BAKED_FIELDS = frozenset({"image", "tags", "build_args", "pass_build_args", "ssh", "cache_from", "cache_to"})  # the spec keys whose values reach the Bake file as templates
 
 
 def _strings(node: Any, path: PathT = ()) -> list[tuple[PathT, str]]:

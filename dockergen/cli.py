@@ -323,19 +323,22 @@ def init(path: Path, yes: bool, force: bool, schema: str | None, schema_file: bo
 @click.argument("env", shell_complete=complete_environments)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tuple[str, ...]) -> None:
-    """Run the Compose CLI on environment ENV: `-p <project> -f compose.yaml -f <overlay> ARGS...`.
+    """Start, stop and inspect the stack of environment ENV with Compose.
 
     \b
-    The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
+    Everyday commands (after `dockergen render`; ARGS go to Compose as they are):
+      dockergen compose dev up -d --wait     start the dev stack, wait until healthy
+      dockergen compose dev logs -f          follow its logs
+      dockergen compose dev down             stop it (-v also drops its volumes)
+      dockergen compose test run --rm api    run the test stage of service api
+      dockergen compose prod config          the Compose file prod resolves to
+
+    \b
+    It runs `<compose> -p <project> -f compose.yaml -f <overlay> ARGS...` (--print shows
+    it). The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
     (`podman compose`, `podman-compose`), whichever is installed; an environment with
     `engine: podman` prefers Docker Compose on podman's socket. DOCKERGEN_COMPOSE picks
     one. Compose's exit code is passed through; 127 when no Compose CLI is installed.
-
-    \b
-    Examples:
-      dockergen compose dev up --watch
-      dockergen compose test run --rm api
-      dockergen compose prod config
     """
     from dockergen.commands.compose import compose as command
 

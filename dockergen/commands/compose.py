@@ -7,7 +7,6 @@ terminal, the signals and the exit code.
 
 from __future__ import annotations
 
-import difflib
 import os
 import shlex
 import sys
@@ -17,6 +16,7 @@ import click
 
 from dockergen.compose_tool import INSTALL_HINT, find_compose
 from dockergen.errors import DockergenError, Location
+from dockergen.unknown_names import require_known
 
 NO_COMPOSE = 127  # as a shell says for a command it cannot find
 
@@ -26,13 +26,7 @@ def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], 
     from dockergen.pipeline import load_and_resolve
 
     _, parsed, project, _ = load_and_resolve(spec)
-    if env not in project.environments:
-        close = difflib.get_close_matches(env, list(project.environments), n=1)
-        raise DockergenError.single(
-            f"unknown environment {env!r}",
-            location=Location(str(spec)),
-            hint=(f"did you mean {close[0]!r}? " if close else "") + f"declared: {', '.join(project.environments)}",
-        )
+    require_known("environment", [env], project.environments, location=Location(str(spec)))
     info = project.environments[env].info
     out_dir = out if out is not None else spec.parent
     files = [out_dir / parsed.output.compose_file, out_dir / info.compose_file]

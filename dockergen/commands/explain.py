@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from dockergen.errors import DockergenError
+from dockergen.errors import Location
 from dockergen.text import visible
+from dockergen.unknown_names import require_known
 
 
 def explain(spec: Path, service: str, *, env: str | None, key: str | None, output_format: str) -> int:
@@ -16,11 +17,9 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     from dockergen.provenance import trace
 
     loaded, parsed, project, _ = load_and_resolve(spec)
-    if service not in parsed.services:
-        raise DockergenError.single(f"unknown service {service!r}", hint=f"services: {', '.join(parsed.services)}")
+    require_known("service", [service], parsed.services, location=Location(str(spec)), listed="services")
     env_name = env or next(iter(project.environments))
-    if env_name not in project.environments:
-        raise DockergenError.single(f"unknown environment {env_name!r}", hint=f"declared: {', '.join(project.environments)}")
+    require_known("environment", [env_name], project.environments, location=Location(str(spec)))
     resolved_env = project.environments[env_name]
     info = resolved_env.info
     rows = [t for t in trace(parsed, loaded.source, info, service) if key is None or ".".join(t.path).startswith(key)]

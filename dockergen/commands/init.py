@@ -95,15 +95,23 @@ def init(
     _check_renders(text, target, found.apps)
     from dockergen.write import commit
 
+    from dockergen.scaffold.gitignore import NAME as GITIGNORE
+    from dockergen.scaffold.gitignore import with_secrets_ignored
+
     outputs = {SPEC_NAME: text.encode("utf-8")}
     if schema_file:
         from dockergen.commands.schema import schema_text
 
         outputs[SCHEMA_NAME] = schema_text().encode("utf-8")
-    commit(path, outputs)  # both or neither
+    gitignore = with_secrets_ignored(path)
+    if gitignore is not None:
+        outputs[GITIGNORE] = gitignore
+    commit(path, outputs)  # all or none
     if not quiet:
         services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
         click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema_file else ""))
+        if gitignore is not None:
+            click.echo(f"added .env to {path / GITIGNORE} (the secrets file you make from .env.example stays out of git)")
         todos = [f"  {a.name}: {note}" for a in found.apps for note in a.notes]
         if found.left_out:
             click.echo(f"left out (add them to the spec by hand): {'; '.join(found.left_out)}")

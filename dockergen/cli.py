@@ -292,7 +292,7 @@ def verify(
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
 @click.option("-y", "--yes", is_flag=True, help="Take every default; never prompt.")
-@click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml.")
+@click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml, or start one below a folder that has one.")
 @click.option("--schema", metavar="URL|PATH", help="Start the spec with a `$schema=` line pointing here (editor completion).")
 @click.option("--schema-file", is_flag=True, help="Also write dockergen.schema.json beside the spec and point the `$schema=` line at it.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")

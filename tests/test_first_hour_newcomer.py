@@ -132,3 +132,44 @@ def test_compose_help_leads_with_the_everyday_commands(tmp_path: Path) -> None:
     assert lines[1] == "Start, stop and inspect the stack of environment ENV with Compose."
     assert lines[3].startswith("dockergen compose dev up -d --wait ")
     assert {"dockergen compose dev logs -f", "dockergen compose dev down"} <= {line.split("  ")[0] for line in lines[3:8]}
+
+
+def test_init_in_a_subfolder_of_a_rendered_project_points_at_its_spec(tmp_path: Path) -> None:
+    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    backend = fastapi_app(tmp_path / "backend")
+    result = run(backend, "init", "--yes")
+    assert result.returncode == 1
+    assert result.stderr == (
+        ".: ../dockergen.yaml in a folder above is this project's spec; nothing written "
+        "(edit it, then `dockergen render --spec ../dockergen.yaml`; pass --force to start a separate spec here)\n"
+    )
+    assert sorted(p.name for p in backend.iterdir()) == ["app", "requirements.txt"]
+    assert run(backend, "init", "--yes", "--force").returncode == 0 and (backend / "dockergen.yaml").is_file()
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_explain_a_misspelt_key_is_an_error_not_an_empty_answer(tmp_path: Path, output: str) -> None:
+    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    result = run(tmp_path, "explain", "api", "heathcheck", "--format", output)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("command line: error: unknown key 'heathcheck' (did you mean 'healthcheck'? ")
+    unset = run(tmp_path, "explain", "api", "user", "--env", "prod")
+    assert unset.returncode == 0 and unset.stdout.splitlines()[1:] == ["  user: not set in any layer"]
+    assert run(tmp_path, "explain", "api", "restart", "--env", "prod").stdout.splitlines()[1].split()[:2] == ["restart", "always"]
+
+
+def test_compose_before_the_env_file_says_which_values_to_set(tmp_path: Path) -> None:
+    """`compose dev up` before `cp .env.example .env`: Compose only says a variable is missing."""
+    (tmp_path / "dockergen.yaml").write_text(SPEC + "    environment: {API_KEY: '${API_KEY:?set it in .env}', MODE: '${MODE:-fast}'}\n")
+    assert run(tmp_path, "render").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "API_KEY"}
+    fake = {**env, "DOCKERGEN_COMPOSE": "true", "DOCKERGEN_NO_CACHE": "1"}
+
+    def up() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dockergen", "compose", "dev", "up"], cwd=tmp_path, capture_output=True, text=True, env=fake, timeout=120)
+
+    first = up()
+    assert first.returncode == 0
+    assert first.stderr == "note: no .env yet: `cp .env.example .env` and set API_KEY in it (Compose needs a value)\n"
+    (tmp_path / ".env").write_text("API_KEY=\n")
+    assert up().stderr == ""

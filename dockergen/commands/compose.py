@@ -21,11 +21,12 @@ from dockergen.unknown_names import require_known
 NO_COMPOSE = 127  # as a shell says for a command it cannot find
 
 
-def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], str]:
-    """The argv prefix (``-p``, ``--env-file``, ``-f``) for ``env`` and the environment's engine."""
+def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], str, str | None]:
+    """The argv prefix (``-p``, ``--env-file``, ``-f``) for ``env``, the environment's engine,
+    and a note when the variables file is missing but Compose needs values from it."""
     from dockergen.pipeline import load_and_resolve
 
-    _, parsed, project, _ = load_and_resolve(spec)
+    _, parsed, project, documents = load_and_resolve(spec)
     require_known("environment", [env], project.environments, location=Location(str(spec)))
     info = project.environments[env].info
     out_dir = out if out is not None else spec.parent
@@ -43,13 +44,27 @@ def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], 
         argv += ["--env-file", str(spec.parent / info.env_file)]
     for f in files:
         argv += ["-f", str(f)]
-    return argv, info.engine
+    env_file = spec.parent / info.env_file if info.env_file is not None else out_dir / ".env"
+    return argv, info.engine, _no_env_file_note(env_file, out_dir / parsed.output.env_example, documents[env])
+
+
+def _no_env_file_note(env_file: Path, example: Path, document: dict) -> str | None:
+    """What to do before the first ``up``: without its variables file, Compose refuses to
+    start an environment with a required variable (``${POSTGRES_PASSWORD:?...}``) unset."""
+    from dockergen.render.support import collect_variables
+
+    if env_file.exists():
+        return None
+    unset = sorted(name for name, use in collect_variables({"env": document}).items() if use.required and name not in os.environ)
+    if not unset:
+        return None
+    return f"no {env_file} yet: `cp {example} {env_file}` and set {', '.join(unset)} in it (Compose needs a value)"
 
 
 def compose(spec: Path, env: str, args: list[str], *, out: Path | None = None, print_only: bool = False) -> int:
     from dockergen.fingerprint import fast_clean
 
-    selection, engine = compose_command(spec, env, out)
+    selection, engine, env_note = compose_command(spec, env, out)
     cli = find_compose(engine)
     if cli is None:
         click.echo(f"error: no Compose CLI found for the {env!r} environment (engine: {engine}); {INSTALL_HINT}", err=True)
@@ -64,8 +79,9 @@ def compose(spec: Path, env: str, args: list[str], *, out: Path | None = None, p
             "running them as they are",
             err=True,
         )
-    if cli.note:
-        click.echo(f"note: {cli.note}", err=True)
+    for note in (env_note, cli.note):
+        if note:
+            click.echo(f"note: {note}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     try:

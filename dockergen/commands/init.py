@@ -1,8 +1,8 @@
 """``dockergen init``: write a commented starter spec for the apps in a repository.
 
-Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists
-and no --force, or the repository has Dockerfiles/Compose files: ``dockergen import``
-converts those); 2 when there is nothing init can start (no app, a project of a kind it
+Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists,
+here or in a folder above, and no --force, or the repository has Dockerfiles/Compose
+files: ``dockergen import`` converts those); 2 when there is nothing init can start (no app, a project of a kind it
 does not start, a lockfile the build needs not created yet) or PATH is not a directory.
 """
 
@@ -16,6 +16,7 @@ import click
 from dockergen import presets
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.scaffold.detect import App, name_for
+from dockergen.spec.path import parent_spec
 
 SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
@@ -47,6 +48,13 @@ def init(
     target = path / SPEC_NAME
     if target.exists() and not force:
         click.echo(f"{target}: a spec exists already; nothing written (pass --force to replace it)", err=True)
+        return 1
+    above = None if force else parent_spec(str(path))
+    if above is not None:
+        # Run from a subfolder of a project dockergen already renders: a second spec here
+        # would fight the first one over the files it generates in this folder.
+        click.echo(f"{path}: {above} in a folder above is this project's spec; nothing written "
+                   f"(edit it, then `dockergen render --spec {above}`; pass --force to start a separate spec here)", err=True)
         return 1
     found = detect(path)
     if found.existing:

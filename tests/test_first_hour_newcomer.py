@@ -158,7 +158,7 @@ def test_explain_a_misspelt_key_is_an_error_not_an_empty_answer(tmp_path: Path, 
     assert run(tmp_path, "explain", "api", "restart", "--env", "prod").stdout.splitlines()[1].split()[:2] == ["restart", "always"]
 
 
-def test_compose_before_the_env_file_says_which_values_to_set(tmp_path: Path) -> None:
+def test_compose_says_what_the_env_file_lacks_or_misspells(tmp_path: Path) -> None:
     """`compose dev up` before `cp .env.example .env`: Compose only says a variable is missing."""
     (tmp_path / "dockergen.yaml").write_text(SPEC + "    environment: {API_KEY: '${API_KEY:?set it in .env}', MODE: '${MODE:-fast}'}\n")
     assert run(tmp_path, "render").returncode == 0
@@ -173,3 +173,8 @@ def test_compose_before_the_env_file_says_which_values_to_set(tmp_path: Path) ->
     assert first.stderr == "note: no .env yet: `cp .env.example .env` and set API_KEY in it (Compose needs a value)\n"
     (tmp_path / ".env").write_text("API_KEY=\n")
     assert up().stderr == ""
+    # A near miss in .env is silently unused by Compose (MODE's default wins, API_KEY stays empty).
+    (tmp_path / ".env").write_text("MDOE=slow\nexport API_KY=secret\nUNRELATED=1\n")
+    assert up().stderr == (
+        "note: .env sets variables no generated file reads: API_KY (did you mean 'API_KEY'?); MDOE (did you mean 'MODE'?)\n"
+    )

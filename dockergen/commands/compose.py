@@ -16,7 +16,7 @@ import click
 
 from dockergen.compose_tool import INSTALL_HINT, find_compose
 from dockergen.errors import DockergenError, Location
-from dockergen.unknown_names import require_known
+from dockergen.unknown_names import require_known, suggestion
 
 NO_COMPOSE = 127  # as a shell says for a command it cannot find
 
@@ -45,20 +45,25 @@ def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], 
     for f in files:
         argv += ["-f", str(f)]
     env_file = spec.parent / info.env_file if info.env_file is not None else out_dir / ".env"
-    return argv, info.engine, _no_env_file_note(env_file, out_dir / parsed.output.env_example, documents[env])
+    return argv, info.engine, _env_file_note(env_file, out_dir / parsed.output.env_example, documents, env)
 
 
-def _no_env_file_note(env_file: Path, example: Path, document: dict) -> str | None:
-    """What to do before the first ``up``: without its variables file, Compose refuses to
-    start an environment with a required variable (``${POSTGRES_PASSWORD:?...}``) unset."""
+def _env_file_note(env_file: Path, example: Path, documents: dict[str, dict], env: str) -> str | None:
+    """What Compose would leave unsaid about the variables file: missing while ``env`` needs a
+    value from it (Compose refuses to start with ``${POSTGRES_PASSWORD:?...}`` unset), or
+    setting a near miss of a variable the files read (``POSTGRES_PASWORD``: silently unused)."""
+    from dockergen.importer.read.envfile import read_env_file
     from dockergen.render.support import collect_variables
 
-    if env_file.exists():
-        return None
-    unset = sorted(name for name, use in collect_variables({"env": document}).items() if use.required and name not in os.environ)
-    if not unset:
-        return None
-    return f"no {env_file} yet: `cp {example} {env_file}` and set {', '.join(unset)} in it (Compose needs a value)"
+    if not env_file.exists():
+        here = collect_variables({env: documents[env]})
+        unset = sorted(name for name, use in here.items() if use.required and name not in os.environ)
+        return f"no {env_file} yet: `cp {example} {env_file}` and set {', '.join(unset)} in it (Compose needs a value)" if unset else None
+    sets, read = set(read_env_file(env_file.parent, env_file.name)), set(collect_variables(documents))
+    unset = sorted(read - sets)
+    hints = {name: suggestion(name, unset).strip() for name in sorted(sets - read)}
+    misses = [f"{name} ({hint})" for name, hint in hints.items() if hint]
+    return f"{env_file} sets variables no generated file reads: {'; '.join(misses)}" if misses else None
 
 
 def compose(spec: Path, env: str, args: list[str], *, out: Path | None = None, print_only: bool = False) -> int:

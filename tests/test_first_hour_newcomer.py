@@ -178,3 +178,11 @@ def test_compose_says_what_the_env_file_lacks_or_misspells(tmp_path: Path) -> No
     assert up().stderr == (
         "note: .env sets variables no generated file reads: API_KY (did you mean 'API_KEY'?); MDOE (did you mean 'MODE'?)\n"
     )
+
+
+def test_diff_of_a_misspelt_service_is_an_error_not_no_difference(tmp_path: Path) -> None:
+    (tmp_path / "dockergen.yaml").write_text(SPEC)
+    result = run(tmp_path, "diff", "dev", "prod", "--service", "apo")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "dockergen.yaml: error: unknown service 'apo' (did you mean 'api'? services: api)\n"
+    assert "restart" in run(tmp_path, "diff", "dev", "prod", "--service", "api").stdout

@@ -23,7 +23,7 @@ NO_COMPOSE = 127  # as a shell says for a command it cannot find
 
 def compose_command(spec: Path, env: str, out: Path | None) -> tuple[list[str], str, str | None]:
     """The argv prefix (``-p``, ``--env-file``, ``-f``) for ``env``, the environment's engine,
-    and a note when the variables file is missing but Compose needs values from it."""
+    and a note on the variables file (``_env_file_note``) or None."""
     from dockergen.pipeline import load_and_resolve
 
     _, parsed, project, documents = load_and_resolve(spec)

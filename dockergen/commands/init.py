@@ -2,8 +2,9 @@
 
 Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists,
 here or in a folder above, and no --force, or the repository has Dockerfiles/Compose
-files: ``dockergen import`` converts those); 2 when there is nothing init can start (no app, a project of a kind it
-does not start, a lockfile the build needs not created yet) or PATH is not a directory.
+files: ``dockergen import`` converts those); 2 when there is nothing init can start (no
+app, a project of a kind it does not start, a lockfile the build needs not created yet) or
+PATH is not a directory. The spec is written with ``.env`` added to ``.gitignore``.
 """
 
 from __future__ import annotations
@@ -101,10 +102,9 @@ def init(
     env_example = ENV_EXAMPLE_BESIDE if found.hand_written(".env.example") else None
     text = starter_spec(Choices(project, found.apps, backing, schema_ref, env_example))
     _check_renders(text, target, found.apps)
-    from dockergen.write import commit
-
     from dockergen.scaffold.gitignore import NAME as GITIGNORE
     from dockergen.scaffold.gitignore import with_secrets_ignored
+    from dockergen.write import commit
 
     outputs = {SPEC_NAME: text.encode("utf-8")}
     if schema_file:

@@ -326,7 +326,7 @@ def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tupl
     """Start, stop and inspect the stack of environment ENV with Compose.
 
     \b
-    Everyday commands (after `dockergen render`; ARGS go to Compose as they are):
+    Examples: the everyday commands (after `dockergen render`; ARGS go to Compose as they are)
       dockergen compose dev up -d --wait     start the dev stack, wait until healthy
       dockergen compose dev logs -f          follow its logs
       dockergen compose dev down             stop it (-v also drops its volumes)

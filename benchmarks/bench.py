@@ -30,6 +30,7 @@ rows and import run with ``DOCKERGEN_NO_CACHE=1``: the full path.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,55 +228,65 @@ WARM_MODES = {  # how a row's runs meet the warm server, and what the row says o
 }
 
 
-def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int, mode: str) -> None:
-    """render and validate after a value edit, in turns with Compose: median wall, and CPU
-    (user + sys) of the whole command: the client's own plus the server's child that ran it
-    (the server's children's, from ``server status`` before and after). ``mode`` (a key of
-    ``WARM_MODES``): without the server; with one `dockergen server start` began; or as a
-    user gets it by default, the first (untimed) run finding none and starting it, the
-    timed runs once it answers. Each row has a runtime folder of its own, CI unset."""
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if k not in ("DOCKERGEN_NO_SERVER", "CI")} | {"XDG_RUNTIME_DIR": str(Path(tmp) / "run")}
-        if mode == "in-process":
-            env["DOCKERGEN_NO_SERVER"] = "1"
-        (Path(tmp) / "run").mkdir(mode=0o700)
-        if mode == "started":
-            subprocess.run([dockergen, "server", "start"], env=env, check=True, capture_output=True)
+@contextlib.contextmanager
+def server_env(dockergen: str, tmp: Path, mode: str) -> Iterator[dict[str, str]]:
+    """The environment of runs that meet the warm server as ``mode`` (a key of
+    ``WARM_MODES``) says: without it; with one `dockergen server start` began; or as a user
+    gets it by default, the first run finding none and starting it (``served_turns`` waits
+    for it). A runtime folder of its own under ``tmp``, CI unset; the server stopped after."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DOCKERGEN_NO_SERVER", "CI")} | {"XDG_RUNTIME_DIR": str(tmp / "run")}
+    if mode == "in-process":
+        env["DOCKERGEN_NO_SERVER"] = "1"
+    (tmp / "run").mkdir(mode=0o700, parents=True)
+    if mode == "started":
+        subprocess.run([dockergen, "server", "start"], env=env, check=True, capture_output=True)
+    try:
+        yield env
+    finally:
+        subprocess.run([dockergen, "server", "stop"], env=env, capture_output=True)
 
-        def served_cpu() -> float:
-            """The server's children's CPU so far; 0 with no server (the untimed first run)."""
-            time.sleep(0.05)  # the child that answered exits right after its client
-            status = subprocess.run([dockergen, "server", "status"], env=env, capture_output=True, text=True).stdout
-            found = re.search(r"\(([\d.]+) s CPU\)", status)
-            return float(found[1]) if found else 0.0
 
-        def wait_until_serving() -> None:
+def served_turns(dockergen: str, env: dict[str, str], ours: Callable[[int], tuple[list[str], Path]], theirs: tuple[list[str], Path], repeat: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median (wall, CPU) of ``ours(i)`` (command, folder) and of ``theirs``, in turns after one
+    untimed run each. CPU is user + sys of the whole command: the client's own plus the
+    server's child that ran it (the server's children's, from ``server status`` before and
+    after). The timed runs begin once a server answers, if the untimed one started it."""
+
+    def served_cpu() -> float:
+        """The server's children's CPU so far; 0 with no server."""
+        time.sleep(0.05)  # the child that answered exits right after its client
+        status = subprocess.run([dockergen, "server", "status"], env=env, capture_output=True, text=True).stdout
+        found = re.search(r"\(([\d.]+) s CPU\)", status)
+        return float(found[1]) if found else 0.0
+
+    samples: tuple[list[tuple[float, float]], list[tuple[float, float]]] = ([], [])
+    for i in range(repeat + 1):
+        if i == 1 and "DOCKERGEN_NO_SERVER" not in env:
             deadline = time.monotonic() + 120
             while subprocess.run([dockergen, "server", "status"], env=env, capture_output=True).returncode and time.monotonic() < deadline:
                 time.sleep(0.1)
+        before = served_cpu()
+        wall, cpu = _wait4(*ours(i), env)
+        ours_run = wall, cpu + served_cpu() - before
+        theirs_run = _wait4(*theirs, env)
+        if i:
+            samples[0].append(ours_run)
+            samples[1].append(theirs_run)
+    return tuple((statistics.median(s[0] for s in runs), statistics.median(s[1] for s in runs)) for runs in samples)  # type: ignore[return-value]
 
-        try:
-            for case in (["render", "-q"], ["validate"]):
-                copy = Path(tmp) / f"warm-{case[0]}"
-                shutil.copytree(example, copy)
-                (copy / "dockergen.lock").unlink()
-                edit = edited_in_place(copy / "dockergen.yaml", "value", f"warm-{mode}-{case[0]}")
-                ours, theirs = [], []
-                for i in range(repeat + 1):
-                    if i == 1 and mode == "auto":
-                        wait_until_serving()
-                    before = served_cpu()
-                    wall, cpu = _wait4([dockergen, *case, "--spec", *edit(i)], ROOT, env)
-                    cpu += served_cpu() - before
-                    theirs_run = _wait4(compose_cmd, example, env)
-                    if i:
-                        ours.append((wall, cpu))
-                        theirs.append(theirs_run)
-                (w, c), (w_c, c_c) = ([statistics.median(s[k] for s in runs) for k in (0, 1)] for runs in (ours, theirs))
-                rows.append((f"dockergen {' '.join(case)} after a value edit, {WARM_MODES[mode]}, {example.name} / compose config -q",
-                             f"wall {w * 1000:.0f} / {w_c * 1000:.0f} ms = {w / w_c:.2f}, CPU {c * 1000:.0f} / {c_c * 1000:.0f} ms = {c / c_c:.2f}"))  # fmt: skip
-        finally:
-            subprocess.run([dockergen, "server", "stop"], env=env, capture_output=True)
+
+def warm_server(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], example: Path, repeat: int, mode: str) -> None:
+    """render and validate after a value edit, in turns with Compose, meeting the warm server
+    as ``mode`` says (``server_env``): median wall and CPU (``served_turns``)."""
+    with tempfile.TemporaryDirectory() as tmp, server_env(dockergen, Path(tmp), mode) as env:
+        for case in (["render", "-q"], ["validate"]):
+            copy = Path(tmp) / f"warm-{case[0]}"
+            shutil.copytree(example, copy)
+            (copy / "dockergen.lock").unlink()
+            edit = edited_in_place(copy / "dockergen.yaml", "value", f"warm-{mode}-{case[0]}")
+            (w, c), (w_c, c_c) = served_turns(dockergen, env, lambda i: ([dockergen, *case, "--spec", *edit(i)], ROOT), (compose_cmd, example), repeat)  # noqa: B023 - used at once
+            rows.append((f"dockergen {' '.join(case)} after a value edit, {WARM_MODES[mode]}, {example.name} / compose config -q",
+                         f"wall {w * 1000:.0f} / {w_c * 1000:.0f} ms = {w / w_c:.2f}, CPU {c * 1000:.0f} / {c_c * 1000:.0f} ms = {c / c_c:.2f}"))  # fmt: skip
 
 
 def _wait4(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -328,23 +339,43 @@ def floor(rows: list[tuple[str, str]], dockergen: str, compose_cmd: list[str], e
 
 def large(rows: list[tuple[str, str]], dockergen: str, compose: str, tmp: Path, repeat: int) -> None:
     """1,000 services x 5 environments: a render beside Compose reading base + prod, from the
-    render cache and after an edit (a changed value; a comment only)."""
+    render cache and after an edit: a comment only, in-process; a changed value, in-process and
+    as a user gets it by default (served by the server the untimed run started), into a new
+    tree and in place."""
     (tmp / "dockergen.yaml").write_text(synthetic_spec(1000))
     subprocess.run([dockergen, "render", "-q"], cwd=tmp, check=True, capture_output=True)
     render = [dockergen, "render", "-q", "--out"]
     compose_cmd = [compose, "-f", "compose.yaml", "-f", "compose.prod.yaml", "config", "-q"]
     ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, lambda i: [str(tmp / f"out{i}")])
     rows.append(("render 1,000 services x 5 envs (from the render cache) / compose config -q of base + prod", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
-    for kind, text in (("value", lambda i: synthetic_spec(1000, edit=i)), ("comment", lambda i: EDITS["comment"](synthetic_spec(1000), f"edit {i}"))):
-        spec = tmp / f"edited-{kind}" / "dockergen.yaml"  # one project, a new spec before every run: the full path
-        spec.parent.mkdir()
+    spec = tmp / "edited-comment" / "dockergen.yaml"  # one project, a new spec before every run: the full path
+    spec.parent.mkdir()
 
-        def fresh(i: int, kind: str = kind, spec: Path = spec, text: Callable[[int], str] = text) -> list[str]:
-            spec.write_text(text(i))
-            return [str(tmp / f"edited-{kind}-out{i}"), "--spec", str(spec)]
+    def fresh(i: int) -> list[str]:
+        spec.write_text(EDITS["comment"](synthetic_spec(1000), f"edit {i}"))
+        return [str(tmp / f"edited-comment-out{i}"), "--spec", str(spec)]
 
-        ours, theirs = alternating([([dockergen, "render", "-q", "--out"], tmp), (compose_cmd, tmp)], repeat, fresh)
-        rows.append((f"render 1,000 services x 5 envs (after a {kind} edit: the full path) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+    ours, theirs = alternating([(render, tmp), (compose_cmd, tmp)], repeat, fresh)
+    rows.append(("render 1,000 services x 5 envs (after a comment edit: the full path, in-process) / the same", f"{ours:.2f} / {theirs:.2f} s = {ours / theirs:.2f}"))
+    # After a value edit, without the server and as a user gets it by default: into a new
+    # --out tree every run (every file written), and in place, the daily loop (one project
+    # edited and rendered again and again: only the files the edit changed are written).
+    for n, (mode, tree) in enumerate((mode, tree) for tree in ("a fresh --out tree", "in place") for mode in ("in-process", "auto")):
+        project = tmp / f"edited-{n}"
+        project.mkdir()
+        if tree == "in place":
+            (project / "dockergen.yaml").write_text(synthetic_spec(1000))
+            subprocess.run([dockergen, "render", "-q"], cwd=project, check=True, capture_output=True)
+
+        def edited(i: int, project: Path = project, first: int = n * (repeat + 1), tree: str = tree) -> tuple[list[str], Path]:
+            (project / "dockergen.yaml").write_text(synthetic_spec(1000, edit=first + i))  # no two runs render one spec (the render cache)
+            out = [] if tree == "in place" else ["--out", str(project.parent / f"{project.name}-out{i}")]
+            return [dockergen, "render", "-q", "--spec", str(project / "dockergen.yaml"), *out], tmp
+
+        with server_env(dockergen, tmp / f"server-{n}", mode) as env:
+            (w, c), (w_c, c_c) = served_turns(dockergen, env, edited, (compose_cmd, tmp), repeat)
+        rows.append((f"render 1,000 services x 5 envs (after a value edit, {tree}: the full path), {WARM_MODES[mode]} / the same",
+                     f"wall {w:.2f} / {w_c:.2f} s = {w / w_c:.2f}, CPU {c:.2f} / {c_c:.2f} s = {c / c_c:.2f}"))  # fmt: skip
 
 
 def kubernetes_side_by_side(rows: list[tuple[str, str]], dockergen: str, repeat: int) -> None:

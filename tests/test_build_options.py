@@ -66,6 +66,7 @@ def built(root: Path, env: str) -> dict[str, Any]:
         ("ssh", {"deploy": "/keys/id_ed25519", "default": "/run/agent.sock"}, ["default=/run/agent.sock", "deploy=/keys/id_ed25519"]),
         ("tags", ["ghcr.io/acme/app:latest", "registry.example.com:5000/acme/app:${TAG:-dev}"], None),
         ("cache_from", ["type=gha", "ghcr.io/acme/app:cache"], None),
+        ("cache_from", ["${REGISTRY:-ghcr.io/acme}/app:cache", "type=registry,ref=${CACHE_REF:-ghcr.io/acme/app:cache}"], None),
         ("cache_to", ["type=registry,ref=ghcr.io/acme/app:cache,mode=max"], None),
         ("network", "host", None),
         ("network", "none", None),
@@ -106,6 +107,19 @@ def test_an_environment_replaces_the_build_blocks_options_field_by_field(tmp_pat
     assert json.loads(bake['"app-ci"']["network"]) == "none" and json.loads(bake['"app-prod"']["network"]) == "host"
 
 
+def test_a_cache_location_with_a_variable_reads_a_bake_variable(tmp_path: Path) -> None:
+    # `${REGISTRY:-local}/app:cache` (real projects write the cache beside their image): Compose
+    # interpolates it, and the Bake file reads the same variable with the same fallback.
+    write_spec(tmp_path, {"cache_from": ["${REGISTRY:-local}/app:cache"], "cache_to": ["type=registry,ref=${REGISTRY:-local}/app:cache,mode=max"]})
+    assert render(tmp_path).returncode == 0
+    text = (tmp_path / "docker-bake.hcl").read_text()
+    bake = hcl2.loads(text)
+    assert {name for block in bake["variable"] for name in block} >= {'"REGISTRY"'}
+    body = next(b for block in bake["target"] for name, b in block.items() if name == '"app-prod"')
+    assert body["cache-from"] == ['"${REGISTRY != "" ? REGISTRY : "local"}/app:cache"']
+    assert body["cache-to"] == ['"type=registry,ref=${REGISTRY != "" ? REGISTRY : "local"}/app:cache,mode=max"']
+
+
 def test_defaults_set_an_option_for_every_built_service(tmp_path: Path) -> None:
     path = write_spec(tmp_path, {})
     spec = yaml.safe_load(path.read_text())
@@ -125,6 +139,8 @@ def test_defaults_set_an_option_for_every_built_service(tmp_path: Path) -> None:
         ("ssh", {"bad id": "/x"}, "ssh.bad id"),
         ("tags", ["Acme/App"], "is not an image name"),
         ("network", "host\nevil: 1", "must be a Compose name"),
+        ("cache_from", ["${REGISTRY:-x\nevil: 1}/app"], "a BuildKit cache location"),
+        ("cache_to", ["type=local,dest=${D:-\"}; x = {}"], "a BuildKit cache location"),
         ("shm_size", "lots", "a size such as 512m, 1G, 4GB"),
         ("extra_hosts", ["nohost"], "`host=address` or `host:address`"),
         ("isolation", "chroot", "must be one of: default, process, hyperv"),

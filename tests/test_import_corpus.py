@@ -40,7 +40,7 @@ image       a registry's short name written in full (python:3 = docker.io/librar
 logging     log rotation (json-file, max-size/max-file) added in a staging/prod environment that had no logging
 aliases     a renamed service keeps its old name as a network alias
 healthcheck Docker's default timings written out (interval 30s, timeout 30s, start_period 0s, retries 3, start_interval 5s)
-healthcheck a disabled healthcheck written as `disable: true` alone (the rest has no effect)
+healthcheck a disabled healthcheck (`disable: true` or the test `["NONE"]`) written as `disable: true` alone (the rest has no effect)
 healthcheck an empty healthcheck (`disable: false` alone, normalised to `{}`) left out: it changes nothing
 volumes     a mount's empty option block (`volume: {}`, what Compose adds to the short form) is no difference
 volumes     the order of a service's mounts (the base file's first, an overlay's after): the engine orders them by target itself
@@ -239,7 +239,8 @@ def _compare_service(first: Path, second: Path, project: str, name: str, a: dict
             side["volumes"] = sorted(side["volumes"], key=lambda m: json.dumps(m, sort_keys=True))
     if a.get("healthcheck") == {} and "healthcheck" not in b:
         a.pop("healthcheck")
-    if (a.get("healthcheck") or {}).get("disable") and b.get("healthcheck") == {"disable": True}:
+    disabled = (a.get("healthcheck") or {}).get("disable") or (a.get("healthcheck") or {}).get("test") == ["NONE"]
+    if disabled and b.get("healthcheck") == {"disable": True}:
         a["healthcheck"] = b["healthcheck"]
     if isinstance(a.get("healthcheck"), dict) and isinstance(b.get("healthcheck"), dict):
         b["healthcheck"] = {k: v for k, v in b["healthcheck"].items() if k in a["healthcheck"] or DOCKER_HEALTHCHECK.get(k) != v}

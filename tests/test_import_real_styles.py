@@ -111,3 +111,48 @@ def test_a_bind_variable_defaulting_to_a_relative_path_stays_a_variable(tmp_path
         "src/.env": "OTHER=1\n",
     })  # fmt: skip
     assert "${OUT_DIR:-./src/out/}" in imported(root, cli=True)["services"]["t"]["volumes"][0]
+
+
+@pytest.mark.parametrize("cli", [True, False], ids=["compose-cli", "own-merge"])
+def test_a_host_path_starting_with_a_variable_stays_as_written(tmp_path: Path, cli: bool) -> None:
+    # `${HOME}/.npmrc`: the uninterpolated Compose CLI puts it under the project folder, but its
+    # value is absolute; the spec must not prefix `./` (the rendered file would read ./root/.npmrc).
+    root = tree(tmp_path / "repo", {
+        "Dockerfile": "FROM alpine:3.20\nRUN --mount=type=secret,id=npmrc true\n",
+        "compose.yaml": "services:\n  app:\n    build:\n      context: .\n      secrets: [npmrc]\n"
+                        "    volumes:\n      - ${HOME}/.cache/app:/cache\n"
+                        "secrets:\n  npmrc:\n    file: ${HOME}/.npmrc\n",
+    })  # fmt: skip
+    spec = imported(root, cli)
+    assert spec["secrets"]["npmrc"] == {"file": "${HOME}/.npmrc"}
+    assert spec["services"]["app"]["volumes"] == ["${HOME}/.cache/app:/cache"]
+
+
+@pytest.mark.parametrize("cli", [True, False], ids=["compose-cli", "own-merge"])
+def test_a_context_variable_defaulting_to_a_folder_builds_that_folder_natively(tmp_path: Path, cli: bool) -> None:
+    # `context: ${APP_CONTEXT:-./app}` (a hook for another checkout's path) that no .env sets
+    # builds ./app in every run: the spec takes over its Dockerfile instead of carrying it verbatim.
+    files = {
+        "app/Dockerfile.dev": "FROM node:22-alpine\nWORKDIR /srv\nCMD [\"node\", \"server.js\"]\n",
+        "compose.yaml": "services:\n  web:\n    build:\n      context: ${APP_CONTEXT:-./app}\n      dockerfile: Dockerfile.dev\n",
+    }
+    spec = imported(tree(tmp_path / "repo", files), cli)
+    web = spec["services"]["web"]
+    assert web["build"]["context"] == "app" and web["build"]["steps"][0] == "FROM node:22-alpine" and "compose" not in web
+    # Set in the .env, the variable chooses: the build stays Compose's own.
+    spec = imported(tree(tmp_path / "other", {**files, "app2/Dockerfile.dev": "FROM node:20-alpine\n", ".env": "APP_CONTEXT=./app2\n"}), cli)
+    assert "build" not in spec["services"]["web"] and spec["services"]["web"]["compose"]["build"]["context"] == "${APP_CONTEXT:-./app}"
+
+
+@pytest.mark.parametrize("cli", [True, False], ids=["compose-cli", "own-merge"])
+def test_a_none_healthcheck_test_is_a_disabled_healthcheck(tmp_path: Path, cli: bool) -> None:
+    # `test: ["NONE"]` (an overlay switching off the base's probe, the rest of it merged in)
+    # means what `disable: true` means: verify must not count the rest as differences.
+    root = tree(tmp_path / "repo", {
+        "compose.yaml": "services:\n  db:\n    image: mariadb:11\n    healthcheck:\n      test: [CMD, healthcheck.sh, --connect]\n"
+                        "      retries: 5\n      start_period: 10s\n",
+        "compose.ci.yaml": "services:\n  db:\n    healthcheck:\n      test: [NONE]\n",
+        "Makefile": "ci:\n\tdocker compose -f compose.yaml -f compose.ci.yaml up\n",
+    })  # fmt: skip
+    spec = imported(root, cli)
+    assert spec["services"]["db"]["environments"]["ci"]["healthcheck"]["disable"] is True

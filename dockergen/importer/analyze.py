@@ -459,13 +459,25 @@ def _unnamed_dockerfiles(root: Path, merged: Merged, own: Merged) -> None:
             build["dockerfile"] = default_dockerfile(root / context)
 
 
+# A build context that is one variable with a folder as its default: `${APP_CONTEXT:-./app}`.
+_DEFAULTED_CONTEXT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?-(\.{1,2}(?:/[^${}]*)?)\}")
+
+
 def _interpolated_build_names(root: Path, sets: list[EnvironmentSet], effective: dict[str, Merged], notes: list[str]) -> None:
     """A build ``target``/``dockerfile`` written with ``${VAR}`` names a stage or a file only
-    once interpolated: read it as each environment runs it (its project's ``.env``), and say so."""
+    once interpolated: read it as each environment runs it (its project's ``.env``), and say so.
+    So does a ``context`` that is one variable the ``.env`` leaves unset, with a folder as its
+    default (a hook for another checkout's path): that folder is what every run builds."""
     for s in sets:
         values = project_dotenv(root, s.files)
         for name, service in effective[s.name].services.items():
             build = service.get("build")
+            context = build.get("context") if isinstance(build, dict) else None
+            defaulted = _DEFAULTED_CONTEXT.fullmatch(context) if isinstance(context, str) else None
+            if defaulted and defaulted.group(1) not in values and (root / defaulted.group(2)).is_dir():
+                build["context"] = defaulted.group(2)
+                notes.append(f"{s.name}: {name}: build context {context} is {defaulted.group(2)} as this environment runs it "
+                             f"(its .env leaves {defaulted.group(1)} unset); the spec names the folder")  # fmt: skip
             for key in ("target", "dockerfile"):
                 raw = build.get(key) if isinstance(build, dict) else None
                 if not isinstance(raw, str) or "$" not in raw:

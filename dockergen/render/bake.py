@@ -58,9 +58,13 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
             if build.additional_contexts:
                 named = {k: v if "://" in v else posixpath.relpath(posixpath.normpath(v), base or ".") for k, v in build.additional_contexts.items()}
                 body["contexts"] = "{\n    " + "\n    ".join(f"{hcl.key(k)} = {hcl.literal(v)}" for k, v in sorted(named.items())) + "\n  }"
-            for field, attribute in (("platforms", "platforms"), ("cache_from", "cache-from"), ("cache_to", "cache-to")):
+            if options.get("platforms"):
+                body["platforms"] = "[" + ", ".join(hcl.literal(v) for v in options["platforms"]) + "]"
+            for field, attribute in (("cache_from", "cache-from"), ("cache_to", "cache-to")):
                 if options.get(field):
-                    body[attribute] = "[" + ", ".join(hcl.literal(v) for v in options[field]) + "]"
+                    written = [hcl.template(v) for v in options[field]]  # `${REGISTRY:-local}/api:cache`
+                    body[attribute] = "[" + ", ".join(text for text, _ in written) + "]"
+                    variables += [name for _, names in written for name in names]
             ssh = options.get("ssh")
             if ssh:
                 # Compose's mapping form is Bake's `id=path` items; a path may name ${SSH_AUTH_SOCK}.

@@ -537,10 +537,13 @@ class KubernetesEnvironment(Model):
 
 Platform = Annotated[str, matching(r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$", "an OCI platform os/arch[/variant], e.g. linux/arm64")]
 """An OCI platform, `os/arch[/variant]`."""
-CacheLocation = Annotated[str, matching(r"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=[A-Za-z0-9._:/@+-]*)*|[A-Za-z0-9][A-Za-z0-9._/:@-]*)$",
+# A Compose variable in a cache location (`${REGISTRY:-ghcr.io/acme}/api:cache`): a name and an
+# optional `-`/`:-` default of the location's own characters, so it can only ever be part of one.
+_CACHE_VAR = r"\$\{[A-Za-z_][A-Za-z0-9_]*(:?-[A-Za-z0-9._:/@+-]*)?\}"
+CacheLocation = Annotated[str, matching(rf"^(type=[a-z0-9]+(,[A-Za-z0-9_-]+=([A-Za-z0-9._:/@+-]|{_CACHE_VAR})*)*|([A-Za-z0-9]|{_CACHE_VAR})([A-Za-z0-9._/:@-]|{_CACHE_VAR})*)$",
                                          "a BuildKit cache location, type=<kind>,key=value,... or an image reference, e.g. type=registry,ref=ghcr.io/acme/api:cache")]
 """A BuildKit cache location, `type=<kind>,key=value,...`, or an image reference (BuildKit's
-shorthand for `type=registry,ref=<image>`)."""
+shorthand for `type=registry,ref=<image>`); `${VAR}` and `${VAR:-default}` are Compose's (and Bake's)."""
 SSH_ID = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 # What an agent socket or key path may hold, `${SSH_AUTH_SOCK:-/run/ssh-agent.sock}` included;
 # `,` separates several keys of one id, as in `docker build --ssh`.

@@ -249,6 +249,8 @@ class Paths:
     spelled: dict[str, str] | None = None  # the CLI's resolved paths -> the files' spelling
 
     def rel(self, value: str) -> str:
+        if self.spelled and value in self.spelled and "$" in value:
+            return self.spelled[value]  # `${HOME}/x`, which the uninterpolated CLI put under the root
         if self.spelled is not None and value.startswith(f"{self.root.as_posix()}/") and value not in self.spelled:
             return self._inside(Path(posixpath.normpath(value)))  # resolved by the CLI, `$` and all (`./$$`, `./${DIR}`)
         if "://" in value or value.startswith("git@"):
@@ -298,9 +300,14 @@ def path_spellings(merged: Merged, root: Path, home: str) -> dict[str, str]:
     out: dict[str, str] = {}
 
     def note(spelling: Any) -> None:
-        if not isinstance(spelling, str) or "$" in spelling or "://" in spelling or spelling.startswith("/"):
+        if not isinstance(spelling, str) or "://" in spelling or spelling.startswith("/"):
             return
-        if spelling.startswith("~"):
+        if "$" in spelling and not spelling.startswith("$"):
+            return  # `./${DIR}`: the CLI's `./` prefix is the files' own
+        if spelling.startswith("$"):
+            # `${HOME}/.npmrc`: uninterpolated, the CLI reads it as relative; its value may be absolute
+            resolved: str | None = posixpath.normpath((root / spelling).as_posix())
+        elif spelling.startswith("~"):
             resolved = home + spelling[1:] if spelling == "~" or spelling.startswith("~/") else None
         else:
             resolved = posixpath.normpath((root / spelling).as_posix())

@@ -381,8 +381,8 @@ def _normal(service: dict[str, Any]) -> dict[str, Any]:
     if s.get("restart") == "no":
         del s["restart"]
     hc = s.get("healthcheck")
-    if isinstance(hc, dict) and hc.get("disable"):
-        s["healthcheck"] = {"disable": True}  # what else a disabled healthcheck says has no effect
+    if isinstance(hc, dict) and (hc.get("disable") or hc.get("test") == ["NONE"]):
+        s["healthcheck"] = {"disable": True}  # what else a disabled healthcheck (or a NONE test) says has no effect
     elif isinstance(hc, dict):
         s["healthcheck"] = {k: v for k, v in hc.items() if HEALTHCHECK_DEFAULTS.get(k) != v}
         if not s["healthcheck"]:

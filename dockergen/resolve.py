@@ -671,7 +671,7 @@ def placeholders(service: str, env: EnvironmentInfo) -> dict[str, str]:
 
 def _refuse_own_build_args(source: SourceMap, env: EnvironmentInfo, name: str, builder: str) -> None:
     """Build args or options of its own would make the builder's image name stand for two images."""
-    for key, what in (("build_args", "build args"), ("build_options", "build options")):
+    for key, what in (("build_args", "build args"), ("pass_build_args", "build args"), ("build_options", "build options")):
         path = setter_path(source, env, name, key)
         if path is not None and path[:2] == ("services", name):
             raise DockergenError.single(

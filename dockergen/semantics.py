@@ -496,9 +496,9 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
         for name, service in env.services.items():
             if service.test_of is not None:
                 continue  # a copy of a service checked under its own name
-            for key, value in (service.settings.build_args or {}).items():
+            for field, key in [*(("build_args", k) for k in service.settings.build_args or {}), *(("pass_build_args", k) for k in service.settings.pass_build_args or ())]:
                 if service.plan is not None and not ARG_NAME.fullmatch(key):
-                    path = setter_path(source, env.info, name, "build_args") or ("services", name)
+                    path = setter_path(source, env.info, name, field) or ("services", name)
                     problems.append(
                         _at(
                             source, (*path, key) if source.has((*path, key)) else path,
@@ -507,7 +507,7 @@ def _secrets(project: ResolvedProject, source: SourceMap) -> list[Problem]:
                         )
                     )
                 if looks_secret(key):
-                    path = setter_path(source, env.info, name, "build_args") or ("services", name)
+                    path = setter_path(source, env.info, name, field) or ("services", name)
                     problems.append(
                         _at(source, path, f"build arg {key} looks like a secret: build args are stored in the image history", "use `build.secrets`")
                     )

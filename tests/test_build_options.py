@@ -224,3 +224,36 @@ def test_a_service_running_its_builders_image_has_no_options_of_its_own(tmp_path
     result = render(tmp_path)
     assert result.returncode == 2 and "cannot have build options of its own" in result.stderr, result.stderr
     assert result.stderr.startswith("dockergen.yaml:") and "set `build_options` on 'app'" in result.stderr
+
+
+def test_a_passed_build_arg_is_given_only_where_the_environment_sets_it(tmp_path: Path) -> None:
+    # `pass_build_args: [HTTP_PROXY]` is Compose's `args: [HTTP_PROXY]`: the build gets the
+    # host's value when it is set, and nothing otherwise, so the Dockerfile's `ARG` default holds.
+    write_spec(tmp_path, {}, pass_build_args=["HTTP_PROXY"], build_args={"MODE": "fast"})
+    assert render(tmp_path).returncode == 0
+    files = [tmp_path / "compose.yaml", tmp_path / "compose.prod.yaml"]
+    unset = compose(tmp_path, files, "config", "--format", "json")
+    assert unset.returncode == 0, unset.stderr
+    assert json.loads(unset.stdout)["services"]["app"]["build"]["args"] == {"MODE": "fast"}
+    given = compose(tmp_path, files, "config", "--format", "json", env={"HTTP_PROXY": "http://proxy:3128"})
+    assert json.loads(given.stdout)["services"]["app"]["build"]["args"] == {"MODE": "fast", "HTTP_PROXY": "http://proxy:3128"}
+
+
+@pytest.mark.parametrize("name", ["GITHUB_TOKEN", "bad name"])
+def test_a_passed_build_arg_with_a_secret_or_bad_name_is_refused(tmp_path: Path, name: str) -> None:
+    write_spec(tmp_path, {}, pass_build_args=[name])
+    result = render(tmp_path)
+    assert result.returncode == 2 and "pass_build_args" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "compose.yaml").exists()
+
+
+def test_import_writes_a_build_arg_without_a_value_as_passed(tmp_path: Path) -> None:
+    # `args: [HTTP_PROXY]` unset where verify runs: the original passes nothing, and so must the render.
+    root = write_tree(tmp_path, {
+        "Dockerfile": "FROM alpine:3.20\nARG HTTP_PROXY\nARG APP_VERSION=0.0.0\nRUN echo $APP_VERSION\n",
+        "compose.yaml": "services:\n  app:\n    build:\n      context: .\n      args:\n        - HTTP_PROXY\n        - APP_VERSION=1.2\n",
+    })  # fmt: skip
+    plan, _, result = imported(root)
+    assert unexplained(result) == []
+    app = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["app"]
+    assert (app["pass_build_args"], app["build_args"]) == (["HTTP_PROXY"], {"APP_VERSION": "1.2"})

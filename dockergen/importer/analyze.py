@@ -599,13 +599,12 @@ def _restore_ssh(cli: Merged, own: Merged) -> None:
 def _restore_passed_build_args(cli: Merged, own: Merged) -> None:
     """``config --no-interpolate`` drops a build argument given without a value (``args:
     [SENTRY_IMAGE]``: Compose passes the variable's value from the environment or ``.env``);
-    take it from the files, spelled ``${SENTRY_IMAGE}`` (the same value wherever it is set;
-    where it is not, an empty one, which verify compares)."""
+    take it from the files, still without a value (the spec's ``pass_build_args``)."""
     for name, service in cli.services.items():
         build, mine = service.get("build"), own.services.get(name, {}).get("build")
         if not isinstance(build, dict) or not isinstance(mine, dict) or not isinstance(mine.get("args"), dict):
             continue
-        passed = {k: f"${{{k}}}" for k, v in mine["args"].items() if v is None and k not in (build.get("args") or {})}
+        passed = {k: None for k, v in mine["args"].items() if v is None and k not in (build.get("args") or {})}
         if passed:
             build["args"] = {**(build.get("args") or {}), **passed}
 

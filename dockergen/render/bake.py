@@ -48,7 +48,8 @@ def bake_file(project: ResolvedProject, header: str, bake_path: str) -> str:
                     rendered_tags.append(tag)
                     variables += names
                 body["tags"] = "[" + ", ".join(rendered_tags) + "]"
-            args = {arg: "${" + arg + "}" for _, arg in presets.OCI_ARGS} | dict(service.settings.build_args or {})
+            passed = {arg: "${" + arg + "}" for arg in service.settings.pass_build_args or ()}  # empty where unset: Bake has no unset
+            args = {arg: "${" + arg + "}" for _, arg in presets.OCI_ARGS} | passed | dict(service.settings.build_args or {})
             rendered = []
             for key, value in sorted(args.items()):
                 text, names = hcl.template(value)

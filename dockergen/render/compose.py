@@ -164,8 +164,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["dockerfile"] = dockerfile
         if service.target is not None:  # an unnamed last stage: what Compose builds without one
             build["target"] = service.target
-        if s.build_args:
-            build["args"] = dict(sorted(s.build_args.items()))
+        if s.build_args or s.pass_build_args:
+            build["args"] = dict(sorted({**dict(s.build_args or {}), **dict.fromkeys(s.pass_build_args or ())}.items()))
         if plan.build.additional_contexts:
             build["additional_contexts"] = {k: v if "://" in v else _relative(posixpath.normpath(v)) for k, v in plan.build.additional_contexts.items()}
         if plan.build.secrets:

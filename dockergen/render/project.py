@@ -75,8 +75,8 @@ def _build_args(project: ResolvedProject) -> dict[tuple[str, str], tuple[str, ..
     names: dict[tuple[str, str], set[str]] = {(plan.service, plan.flavour): set() for plan in project.images}
     for env in project.environments.values():
         for service in env.services.values():
-            if service.plan is not None and service.settings.build_args:
-                names[service.plan.service, service.plan.flavour].update(service.settings.build_args)
+            if service.plan is not None:
+                names[service.plan.service, service.plan.flavour].update([*(service.settings.build_args or {}), *(service.settings.pass_build_args or ())])
     return {key: tuple(sorted(found)) for key, found in names.items()}
 
 

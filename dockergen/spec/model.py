@@ -629,6 +629,10 @@ class ServiceSettings(Model):
     build_args: dict[str, str] | None = None
     """Build arguments (`ARG`s) passed to the build; secret-looking names are refused (use
     `build.secrets`)."""
+    pass_build_args: list[EnvName] | None = None
+    """Build arguments the build takes from the environment Compose runs in (the shell, or
+    `.env`), and only when they are set there, so that the Dockerfile's `ARG` default holds
+    otherwise: Compose's `build.args: [HTTP_PROXY]`. The Bake file passes them empty when unset."""
     build_options: BuildOptions | None = None
     """The build's Compose options in this layer's environments, each replacing the `build`
     block's value of that option (e.g. `cache_to` only where CI builds, `ssh` only in dev)."""

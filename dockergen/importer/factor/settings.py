@@ -79,8 +79,13 @@ def convert(
             out["target"] = target
             if build.get("args"):
                 args = build["args"]
-                if all(v is not None for v in args.values()) and "build_args" not in verbatim:
-                    out["build_args"] = dict(args)
+                # `ARG` alone takes the host's value when set: the spec's `pass_build_args`.
+                passed = [k for k, v in args.items() if v is None]
+                if all(VARIABLE.fullmatch(k) for k in passed) and "build_args" not in verbatim:
+                    if len(passed) < len(args):
+                        out["build_args"] = {k: v for k, v in args.items() if v is not None}
+                    if passed:
+                        out["pass_build_args"] = passed
                 else:
                     extra.setdefault("build", {})["args"] = args
             rest = {k: v for k, v in build.items() if k not in ("context", "dockerfile", "target", "args")}

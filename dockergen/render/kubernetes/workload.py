@@ -127,7 +127,7 @@ UNMAPPED = {
     "extensions": "x- fields are for tools that read the Compose files",
 }
 # Settings of the image build: the note on `build` covers them (the manifests run the image).
-BUILD_ONLY = frozenset({"build_args", "build_options", "target", "prebuilt"})
+BUILD_ONLY = frozenset({"build_args", "pass_build_args", "build_options", "target", "prebuilt"})
 # Settings the workload maps (tests/test_kubernetes_files.py: every setting is in one of the three).
 MAPPED = frozenset({
     "cap_add", "cap_drop", "command", "cpus", "data_dir", "depends_on", "enabled", "entrypoint", "environment",

@@ -292,7 +292,7 @@ def verify(
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=Path("."))
 @click.option("-y", "--yes", is_flag=True, help="Take every default; never prompt.")
-@click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml.")
+@click.option("--force", is_flag=True, help="Replace an existing dockergen.yaml, or start one below a folder that has one.")
 @click.option("--schema", metavar="URL|PATH", help="Start the spec with a `$schema=` line pointing here (editor completion).")
 @click.option("--schema-file", is_flag=True, help="Also write dockergen.schema.json beside the spec and point the `$schema=` line at it.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
@@ -323,19 +323,22 @@ def init(path: Path, yes: bool, force: bool, schema: str | None, schema_file: bo
 @click.argument("env", shell_complete=complete_environments)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def compose(spec: Path, out: Path | None, print_only: bool, env: str, args: tuple[str, ...]) -> None:
-    """Run the Compose CLI on environment ENV: `-p <project> -f compose.yaml -f <overlay> ARGS...`.
+    """Start, stop and inspect the stack of environment ENV with Compose.
 
     \b
-    The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
+    Examples: the everyday commands (after `dockergen render`; ARGS go to Compose as they are)
+      dockergen compose dev up -d --wait     start the dev stack, wait until healthy
+      dockergen compose dev logs -f          follow its logs
+      dockergen compose dev down             stop it (-v also drops its volumes)
+      dockergen compose test run --rm api    run the test stage of service api
+      dockergen compose prod config          the Compose file prod resolves to
+
+    \b
+    It runs `<compose> -p <project> -f compose.yaml -f <overlay> ARGS...` (--print shows
+    it). The CLI is Docker Compose (`docker compose` or `docker-compose`) or podman's
     (`podman compose`, `podman-compose`), whichever is installed; an environment with
     `engine: podman` prefers Docker Compose on podman's socket. DOCKERGEN_COMPOSE picks
     one. Compose's exit code is passed through; 127 when no Compose CLI is installed.
-
-    \b
-    Examples:
-      dockergen compose dev up --watch
-      dockergen compose test run --rm api
-      dockergen compose prod config
     """
     from dockergen.commands.compose import compose as command
 

@@ -22,6 +22,7 @@ from dockergen.service_cache import Reuse
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
 from dockergen.spec.model import Spec
 from dockergen.spec.salvage import salvage
+from dockergen.unknown_names import require_known
 from dockergen.spec.validate import validate
 
 
@@ -99,14 +100,7 @@ def render(spec_path: Path, only_envs: list[str] | None = None, *, raw: bytes | 
     texts: dict[str, list[str]] = {}
     reuse = Reuse() if cache else None
     loaded, spec, project, documents = load_and_resolve(spec_path, raw, checks, texts, reuse)
-    if only_envs:
-        unknown = [e for e in only_envs if e not in project.environments]
-        if unknown:
-            raise DockergenError.single(
-                f"unknown environment(s): {', '.join(unknown)}",
-                location=Location(str(spec_path)),
-                hint=f"declared: {', '.join(project.environments)}",
-            )
+    require_known("environment", only_envs or [], project.environments, location=Location(str(spec_path)))
     templates = (spec_path.parent / spec.templates) if spec.templates else None
     if spec.templates:
         checks.append(["folder", spec.templates])

@@ -35,6 +35,7 @@ from dockergen.features import effective_engines, supported
 from dockergen.spec import names
 from dockergen.spec.load import SourceMap
 from dockergen.spec.model import Build, BuildOptions, Defaults, Engines, Healthcheck, Service, ServiceSettings, Spec, WatchRule
+from dockergen.unknown_names import suggestion
 from dockergen.watch import watch_rules
 
 
@@ -335,7 +336,7 @@ def _check_references(spec: Spec, source: SourceMap, envs: dict[str, Environment
                         f"unknown environment {env_name!r}",
                         source.locate(path),
                         path,
-                        f"declared: {', '.join(envs)}",
+                        f"{suggestion(env_name, list(envs))}declared: {', '.join(envs)}",
                     )
                 )
         if service.extends is not None:

@@ -136,7 +136,7 @@ def test_render_several_environments(project: Path) -> None:
 def test_render_unknown_environment_exits_2_and_writes_nothing(project: Path) -> None:
     result = run_cli(project, "render", "--env", "nope")
     assert result.returncode == 2
-    assert "unknown environment(s): nope" in result.stderr
+    assert "unknown environment 'nope'" in result.stderr
     assert "declared: dev, test, staging, prod, podman" in result.stderr
     assert result.stderr.startswith("dockergen.yaml")
     assert "Traceback" not in result.stderr

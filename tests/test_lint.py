@@ -176,7 +176,7 @@ def test_bad_input_exits_2_with_the_position(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "lint.rules.DL3008" in result.output  # hadolint's need the prefix
     spec = write_spec(tmp_path, f"db:\n    {DB}")
     result = cli("lint", "--spec", str(spec), "--env", "qa")
-    assert result.exit_code == 2 and "unknown environment(s): qa" in result.output
+    assert result.exit_code == 2 and "unknown environment 'qa'" in result.output
 
 
 def test_text_output_quiet_and_verbose(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,32 @@ def test_a_hand_edit_under_a_custom_name_is_never_skipped(case: str, tmp_path: P
         assert result.returncode == 1 and f"{edited}: edited by hand" in result.stdout, result.stdout
         refused = try_repo(tmp_path, "dockergen-render", pre_commit_home, files=files)
         assert refused.returncode == 1 and "a hot-fix" in path.read_text(), refused.stdout
+
+
+def test_the_docs_first_recipe_works_today(tmp_path: Path, pre_commit_home: Path) -> None:
+    """The recipe a reader copies first: no `rev:` to pin (dockergen has no release tag), the
+    `dockergen` on PATH, passing on a clean tree and failing on a hand edit."""
+    recipe = (ROOT / "docs" / "recipes" / "pre-commit.md").read_text().split("```yaml\n")[1].split("```")[0]
+    assert "rev:" not in recipe
+    (tmp_path / "repo").mkdir()
+    repo = rendered_repo(tmp_path / "repo")
+    (repo / ".pre-commit-config.yaml").write_text(recipe)
+    git(repo, "add", "-A")
+    shims = tmp_path / "bin"  # `dockergen` as the user's install provides it: this checkout's
+    shims.mkdir()
+    (shims / "dockergen").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m dockergen "$@"\n')
+    (shims / "dockergen").chmod(0o755)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "PRE_COMMIT_COLOR": "never", "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+
+    def hook() -> subprocess.CompletedProcess[str]:
+        exe = shutil.which("pre-commit")
+        assert exe, "pre-commit is not installed (pip install -e '.[test]')"
+        return subprocess.run([exe, "run", "--all-files"], cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+
+    clean = hook()
+    assert clean.returncode == 0 and "dockergen check" in clean.stdout and "Passed" in clean.stdout, clean.stdout + clean.stderr
+    prod = repo / "compose.prod.yaml"
+    prod.write_text(prod.read_text().replace("restart: always", "restart: on-failure"))
+    failed = hook()
+    assert failed.returncode == 1 and "compose.prod.yaml: edited by hand" in failed.stdout, failed.stdout

@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from dockergen.errors import DockergenError
+from dockergen.errors import Location
 from dockergen.text import visible
+from dockergen.unknown_names import require_known
 
 MISSING = "—"
 
@@ -17,10 +18,9 @@ MISSING = "—"
 def diff(spec: Path, env_a: str, env_b: str, *, service: str | None, output_format: str) -> int:
     from dockergen.pipeline import load_and_resolve
 
-    _, _, project, documents = load_and_resolve(spec)
-    for name in (env_a, env_b):
-        if name not in project.environments:
-            raise DockergenError.single(f"unknown environment {name!r}", hint=f"declared: {', '.join(project.environments)}")
+    _, parsed, project, documents = load_and_resolve(spec)
+    require_known("environment", (env_a, env_b), project.environments, location=Location(str(spec)))
+    require_known("service", [service] if service is not None else [], parsed.services, location=Location(str(spec)), listed="services")
     doc_a, doc_b = documents[env_a]["services"], documents[env_b]["services"]
     names = [n for n in dict.fromkeys([*doc_a, *doc_b]) if service is None or n == service]
     rows: list[tuple[str, str, str, str]] = []

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from dockergen.errors import DockergenError
+from dockergen.errors import DockergenError, Location
 from dockergen.text import visible
+from dockergen.unknown_names import require_known, suggestion
 
 
 def explain(spec: Path, service: str, *, env: str | None, key: str | None, output_format: str) -> int:
@@ -16,14 +17,14 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     from dockergen.provenance import trace
 
     loaded, parsed, project, _ = load_and_resolve(spec)
-    if service not in parsed.services:
-        raise DockergenError.single(f"unknown service {service!r}", hint=f"services: {', '.join(parsed.services)}")
+    require_known("service", [service], parsed.services, location=Location(str(spec)), listed="services")
     env_name = env or next(iter(project.environments))
-    if env_name not in project.environments:
-        raise DockergenError.single(f"unknown environment {env_name!r}", hint=f"declared: {', '.join(project.environments)}")
+    require_known("environment", [env_name], project.environments, location=Location(str(spec)))
     resolved_env = project.environments[env_name]
     info = resolved_env.info
     rows = [t for t in trace(parsed, loaded.source, info, service) if key is None or ".".join(t.path).startswith(key)]
+    if key is not None:
+        _require_field(key, service)
     resolved = resolved_env.services.get(service)
     derived = []
     if resolved is not None:
@@ -59,6 +60,8 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     if resolved is None:
         click.echo("  not part of this environment (enabled: false)")
     shown_derived = derived if key is None else [d for d in derived if d[0].startswith(key)]
+    if not rows and not shown_derived:
+        click.echo(f"  {key}: not set in any layer")
     from dockergen import terminal
 
     if terminal.styled():
@@ -74,3 +77,17 @@ def explain(spec: Path, service: str, *, env: str | None, key: str | None, outpu
     for name, value in shown_derived:
         click.echo(f"  {name:<{width}}  {visible(value):<28}  derived")
     return 0
+
+
+def _require_field(key: str, service: str) -> None:
+    """KEY names a service field (or starts one): a typo would list nothing, as a key set nowhere does."""
+    from dockergen.spec.model import Service
+
+    fields = sorted(Service.model_fields)
+    head = key.split(".")[0]
+    if not any(name.startswith(head) for name in fields):
+        raise DockergenError.single(
+            f"unknown key {key!r}",
+            location=Location("command line"),
+            hint=f"{suggestion(head, fields)}KEY is a service field or the start of one: `dockergen explain {service}` lists them all",
+        )

@@ -1,9 +1,10 @@
 """``dockergen init``: write a commented starter spec for the apps in a repository.
 
-Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists
-and no --force, or the repository has Dockerfiles/Compose files: ``dockergen import``
-converts those); 2 when there is nothing init can start (no app, a project of a kind it
-does not start, a lockfile the build needs not created yet) or PATH is not a directory.
+Exit 0 when the spec was written; 1 when nothing was written on purpose (a spec exists,
+here or in a folder above, and no --force, or the repository has Dockerfiles/Compose
+files: ``dockergen import`` converts those); 2 when there is nothing init can start (no
+app, a project of a kind it does not start, a lockfile the build needs not created yet) or
+PATH is not a directory. The spec is written with ``.env`` added to ``.gitignore``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 from dockergen import presets
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.scaffold.detect import App, name_for
+from dockergen.spec.path import parent_spec
 
 SPEC_NAME = "dockergen.yaml"
 SCHEMA_NAME = "dockergen.schema.json"
@@ -47,6 +49,13 @@ def init(
     target = path / SPEC_NAME
     if target.exists() and not force:
         click.echo(f"{target}: a spec exists already; nothing written (pass --force to replace it)", err=True)
+        return 1
+    above = None if force else parent_spec(str(path))
+    if above is not None:
+        # Run from a subfolder of a project dockergen already renders: a second spec here
+        # would fight the first one over the files it generates in this folder.
+        click.echo(f"{path}: {above} in a folder above is this project's spec; nothing written "
+                   f"(edit it, then `dockergen render --spec {above}`; pass --force to start a separate spec here)", err=True)
         return 1
     found = detect(path)
     if found.existing:
@@ -93,6 +102,8 @@ def init(
     env_example = ENV_EXAMPLE_BESIDE if found.hand_written(".env.example") else None
     text = starter_spec(Choices(project, found.apps, backing, schema_ref, env_example))
     _check_renders(text, target, found.apps)
+    from dockergen.scaffold.gitignore import NAME as GITIGNORE
+    from dockergen.scaffold.gitignore import with_secrets_ignored
     from dockergen.write import commit
 
     outputs = {SPEC_NAME: text.encode("utf-8")}
@@ -100,10 +111,15 @@ def init(
         from dockergen.commands.schema import schema_text
 
         outputs[SCHEMA_NAME] = schema_text().encode("utf-8")
-    commit(path, outputs)  # both or neither
+    gitignore = with_secrets_ignored(path)
+    if gitignore is not None:
+        outputs[GITIGNORE] = gitignore
+    commit(path, outputs)  # all or none
     if not quiet:
         services = [a.name for a in found.apps] + [n for need, n in (("postgres", "db"), ("redis", "cache")) if need in backing]
         click.echo(f"wrote {target} ({', '.join(services)})" + (f" and {path / SCHEMA_NAME} (for editors)" if schema_file else ""))
+        if gitignore is not None:
+            click.echo(f"added .env to {path / GITIGNORE} (the secrets file you make from .env.example stays out of git)")
         todos = [f"  {a.name}: {note}" for a in found.apps for note in a.notes]
         if found.left_out:
             click.echo(f"left out (add them to the spec by hand): {'; '.join(found.left_out)}")

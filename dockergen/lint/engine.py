@@ -22,6 +22,7 @@ from dockergen.render.kubernetes import deploying
 from dockergen.render.kubernetes.values import k8s_name
 from dockergen.render.kubernetes.workload import Notes, environment_manifests
 from dockergen.spec.model import Lint, LintRule
+from dockergen.unknown_names import require_known
 
 # hadolint codes that find what a dockergen rule finds; the dockergen finding is kept.
 SAME_AS = {"DL3006": "DG016", "DL3007": "DG016"}
@@ -90,9 +91,7 @@ def run(rendered: Rendered, *, envs: list[str] | None = None, fail_on: str | Non
     check_settings(rendered)
     project, source = rendered.project, rendered.loaded.source
     names = list(project.environments)
-    unknown = [e for e in envs or [] if e not in project.environments]
-    if unknown:
-        raise DockergenError.single(f"unknown environment(s): {', '.join(unknown)}", location=Location(source.file), hint=f"declared: {', '.join(names)}")
+    require_known("environment", envs or [], names, location=Location(source.file))
     chosen = [e for e in names if not envs or e in envs]
     overrides = _overrides(config)
     active = {rid: r for rid, r in RULES.items() if overrides.get(rid, (None, ()))[0] != "off"}

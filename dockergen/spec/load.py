@@ -27,7 +27,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from dockergen.errors import DockergenError, Location, Problem
-from dockergen.spec.path import nearby_specs
+from dockergen.spec.path import nearby_specs, parent_spec
 from dockergen.safe_read import MAX_BYTES, MAX_DEPTH, MAX_NODES, Unreadable, read_regular
 from dockergen.text import forbidden_character
 from dockergen.yaml_read import INT_TAG, MAX_NUMBER_LENGTH, read_round_trip
@@ -113,15 +113,23 @@ def load_spec(path: Path, *, keep_going: bool = False) -> LoadedSpec:
     try:
         raw = read_regular(path, MAX_SPEC_BYTES)
     except FileNotFoundError:
-        nearby = nearby_specs(str(path.parent))
-        hint = f"pass --spec {' or --spec '.join(nearby[:3])}" if nearby else "`dockergen init` writes one for your project, or pass --spec PATH"
-        raise DockergenError.single("spec file not found", location=Location(shown), hint=hint) from None
+        raise DockergenError.single("spec file not found", location=Location(shown), hint=_missing_spec_hint(path)) from None
     except Unreadable as exc:
         raise DockergenError.single(f"cannot read the spec: {exc}", location=Location(shown)) from None
     loaded = parse_spec(raw, shown, path)
     if loaded.problems and not keep_going:
         raise DockergenError(list(loaded.problems))
     return loaded
+
+
+def _missing_spec_hint(path: Path) -> str:
+    nearby = nearby_specs(str(path.parent))
+    if nearby:
+        return f"pass --spec {' or --spec '.join(nearby[:3])}"
+    above = parent_spec(str(path.parent))
+    if above is not None:
+        return f"found {above} in a folder above: pass --spec {above}, or run dockergen from {Path(above).parent}"
+    return "`dockergen init` writes one for your project, or pass --spec PATH"
 
 
 def parse_spec(raw: bytes, shown: str, path: Path | None = None) -> LoadedSpec:

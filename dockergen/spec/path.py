@@ -39,3 +39,19 @@ def nearby_specs(folder: str) -> list[str]:
                 below.append(entry.path)
         level = below
     return found
+
+
+def parent_spec(folder: str) -> str | None:
+    """The spec of a folder above ``folder`` (the nearest; none past a repository's root),
+    relative to the working directory, for the hint of a spec not found: run from a
+    subfolder of the project, the spec is a few ``..`` away."""
+    here = os.path.abspath(folder)
+    while not os.path.isdir(os.path.join(here, ".git")):
+        up = os.path.dirname(here)
+        if up == here:
+            return None
+        here = up
+        candidate = os.path.join(here, SPEC_NAME)
+        if os.path.isfile(candidate):
+            return os.path.relpath(candidate)
+    return None

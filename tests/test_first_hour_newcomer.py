@@ -37,6 +37,7 @@ def fastapi_app(root: Path, gitignore: bytes | None = None) -> Path:
         (b"__pycache__/\n", b"__pycache__/\n# the secrets Compose reads (made from .env.example): never commit them\n.env\n"),
         (b"__pycache__/", b"__pycache__/\n# the secrets Compose reads (made from .env.example): never commit them\n.env\n"),
         (b"dist\r\n\xff\xfe odd\r\n", b"dist\r\n\xff\xfe odd\r\n# the secrets Compose reads (made from .env.example): never commit them\r\n.env\r\n"),
+        (b".env/\n", b".env/\n# the secrets Compose reads (made from .env.example): never commit them\n.env\n"),  # folders only
         (b"node_modules\n.env\n", None),
         (b"/.env\n", None),
         (b".env*\n!.env.example\n", None),

@@ -22,7 +22,8 @@ def with_secrets_ignored(folder: Path) -> bytes | None:
         return None
     before = path.read_bytes() if path.exists() else b""
     lines = before.decode("utf-8", "surrogateescape").splitlines()
-    patterns = [line for line in lines if line.strip() and not line.startswith("#")]
+    # A pattern that ends in `/` matches folders only (git's rule): never the `.env` file.
+    patterns = [line for line in lines if line.strip() and not line.startswith("#") and not line.rstrip().endswith("/")]
     if ignored(SECRETS, patterns):
         return None
     newline = b"\r\n" if b"\r\n" in before else b"\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,9 @@ def test_starter_spec_renders_and_passes_check_lint_hadolint_and_compose(repo: s
     assert dockergen(path, "check").returncode == 0
     lint = dockergen(path, "lint", "--format", "json")
     assert lint.returncode == 0, lint.stdout
-    assert [f for f in json.loads(lint.stdout)["findings"] if f["rule"].startswith("hadolint/")] == []
+    # The first `lint` a newcomer runs (init's "next:" says so) warns only where init left a TODO.
+    todo = {m[1] for m in re.finditer(r"^  ([a-z0-9-]+):\n((?:    .*\n|\n)*)", text.split("\nservices:\n", 1)[1], re.M) if "# TODO" in m[2]}
+    assert [(f["rule"], f["service"]) for f in json.loads(lint.stdout)["findings"] if f["severity"] != "info" and f["service"] not in todo] == []
     for dockerfile in path.rglob("Dockerfile*"):
         assert hadolint(dockerfile).returncode == 0, hadolint(dockerfile).stdout
     for env in ("dev", "test", "staging", "prod", "podman"):

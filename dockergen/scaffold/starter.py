@@ -88,6 +88,7 @@ def starter_spec(choices: Choices) -> str:
             "      POSTGRES_DB: app",
             "      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD}   # from .env, never the spec",
             '    security_opt: ["no-new-privileges:true"]',
+            "    resources: {limits: {cpus: 1.0, memory: 1G}}   # every environment: size it for your data",
             "    environments:",
             "      dev:",
             '        ports: ["127.0.0.1:5432:5432"]   # for local tools; never published in prod',
@@ -98,6 +99,7 @@ def starter_spec(choices: Choices) -> str:
             "  cache:",
             f"    image: {REDIS_IMAGE}        # known image: healthcheck and a data volume are preset",
             '    security_opt: ["no-new-privileges:true"]',
+            "    resources: {limits: {cpus: 0.5, memory: 256M}}   # every environment: size it for your data",
             "",
         ]
     if "postgres" in choices.backing:

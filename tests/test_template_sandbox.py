@@ -252,3 +252,17 @@ def test_a_template_swapped_for_a_fifo_after_its_stat_is_refused_not_waited_on(t
     worker.join(10)
     assert outcome, "the loader blocked on the FIFO"
     assert isinstance(outcome[0], jinja2.TemplateError) and "not a regular file" in str(outcome[0]), outcome
+
+
+def test_compiled_templates_are_cached_per_dockergen_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jinja runs a filter on literal text (`{{ "a b"|word }}`) once, at compile time, and the
+    result sits in the cached code: another dockergen (an upgrade, an edited checkout) whose
+    filters quote differently must not reuse it."""
+    from dockergen.render import dockerfile_template
+
+    cache = dockerfile_template._TemplateCache()
+    keys = set()
+    for signature in ("one dockergen", "another dockergen"):
+        monkeypatch.setattr(dockerfile_template, "code_signature", lambda signature=signature: signature)
+        keys.add(cache.get_cache_key("python.Dockerfile.j2"))
+    assert len(keys) == 2

@@ -22,6 +22,7 @@ from dockergen.errors import DockergenError, Location
 from dockergen.fingerprint import MARK
 from dockergen.render import quote
 from dockergen.render.sandbox import TemplateLimit, TemplateLoader, TemplateSandbox, compiler_fingerprint, template_line
+from dockergen.render_cache import code_signature
 from dockergen.templates_dir import builtin_templates
 
 
@@ -64,8 +65,10 @@ class _TemplateCache(jinja2.FileSystemBytecodeCache):
     in_memory: dict[tuple[str, str], types.CodeType] = {}
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        # Compiled code calls a filter that takes the context differently: how each is called is part of the key.
-        return super().get_cache_key(f"{compiler_fingerprint()}:{_filter_calls()}:{name}", filename)
+        # Compiled code calls a filter that takes the context differently: how each is called is
+        # part of the key. And Jinja runs a filter on literal text once, when it compiles: the
+        # result sits in the code, so dockergen's own code (its filters) is part of it too.
+        return super().get_cache_key(f"{compiler_fingerprint()}:{code_signature()}:{_filter_calls()}:{name}", filename)
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         known = self.in_memory.get((bucket.key, bucket.checksum))

@@ -96,3 +96,17 @@ def test_an_empty_spec_says_how_to_start_without_a_repository_file(tmp_path: Pat
     assert result.returncode == 2
     assert "dockergen init" in result.stderr and "dockergen schema --format markdown" in result.stderr
     assert "specs/reference.yaml" not in result.stderr
+
+
+@pytest.mark.parametrize("family", ["python", "node"])
+def test_directives_on_a_built_in_template_are_refused_not_dropped(tmp_path: Path, family: str) -> None:
+    """`directives` write your own Dockerfile's first lines (the generic family); a python or
+    node build used to accept them and render without them, so `escape` or `check` asked
+    for never reached the file."""
+    build = "{family: %s, context: ., port: 8000, directives: {check: 'skip=all'}}" % family
+    (tmp_path / "dockergen.yaml").write_text(f"version: 1\nproject: shop\nservices:\n  api:\n    build: {build}\n")
+    result = run(tmp_path, "render")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("dockergen.yaml:5:5: error: services.api.build: `directives` are the parser directives of your own Dockerfile"), result.stderr
+    assert "drop them, or write the Dockerfile as `steps`" in result.stderr
+    assert snapshot(tmp_path) == {"dockergen.yaml": (tmp_path / "dockergen.yaml").read_bytes()}

@@ -1247,6 +1247,9 @@ class Build(BuildOptions):
                         "(write it as an instruction of `steps`, e.g. `ENV`, `LABEL`, `RUN apk add`, `FROM`)"
                     )
             return self
+        if self.directives is not None:  # the templates write their own; accepted, it would be dropped without a word
+            raise ValueError(f"`directives` are the parser directives of your own Dockerfile (the generic family); the {self.family} "
+                             "template writes its own `# syntax=` and uses `\\` as its escape character: drop them, or write the Dockerfile as `steps`")  # fmt: skip
         built_in = presets.TEMPLATE_STAGES[self.family]
         renamed = self.stage_names or {}
         wrong = sorted(set(renamed) - set(built_in))

@@ -234,22 +234,43 @@ def environment_manifests(project: ResolvedProject, env: ResolvedEnvironment, so
     for claim, resource in sorted(claims.items()):
         resources[f"{claim}-pvc"] = resource
     for network in sorted(networks):
-        resources[f"network-{network}-networkpolicy"] = _network_policy(ctx, network)
+        stem = f"network-{network}-networkpolicy"
+        if stem in resources:  # a service `network-x`'s `-published` policy, for network `x-published`
+            names = [n for n in _declared(ctx.project.spec, ctx.env, "networks") if k8s_name(n) == network]
+            path = ("networks", *names[:1])
+            raise DockergenError.single(
+                f"network {network!r} and service {resources[stem]['metadata']['labels']['app.kubernetes.io/name']!r} "
+                f"would both be NetworkPolicy 'network-{network}' (one would replace the other)",
+                location=ctx.source.locate(path),
+                path=path,
+                hint="rename the network or the service",
+            )
+        resources[stem] = _network_policy(ctx, network)
     return Manifests(dict(sorted(resources.items())), images, built, tuple(sorted(secret_keys)), tuple(mounted[s] for s in sorted(mounted)))
 
 
 def _check_names(ctx: Context) -> None:
-    seen: dict[str, str] = {}
-    for name in ctx.env.services:
-        other = seen.setdefault(k8s_name(name), name)
-        if other != name:
-            path = ("services", name)
-            raise DockergenError.single(
-                f"{name!r} and {other!r} are the same Kubernetes name {k8s_name(name)!r} (`_` becomes `-`)",
-                location=ctx.source.locate(path),
-                path=path,
-                hint="rename one of them",
-            )
+    """Two services, networks or volumes whose names differ only in `_`/`-` would be one
+    Deployment, one network label (pods Compose keeps apart could reach each other) or one
+    claim (two volumes' data in one)."""
+    volumes = _declared(ctx.project.spec, ctx.env, "volumes")
+    kinds = {
+        "services": list(ctx.env.services),
+        "networks": list(_declared(ctx.project.spec, ctx.env, "networks")),
+        "volumes": [name for name, options in volumes.items() if not (options or {}).get("external")],
+    }
+    for key, names in kinds.items():
+        seen: dict[str, str] = {}
+        for name in names:
+            other = seen.setdefault(k8s_name(name), name)
+            if other != name:
+                path = (key, name)
+                raise DockergenError.single(
+                    f"{name!r} and {other!r} are the same Kubernetes name {k8s_name(name)!r} (`_` becomes `-`)",
+                    location=ctx.source.locate(path),
+                    path=path,
+                    hint="rename one of them",
+                )
 
 
 def labels(ctx: Context, name: str) -> dict[str, str]:
@@ -679,16 +700,15 @@ class _Workload:
             if read_only:
                 entry["readOnly"] = True
             if kind == "volume":
-                claim = k8s_name(source)
-                if not is_dns_label(claim):
-                    self.ctx.note(self.where("volumes"), f"left out of Kubernetes: volume {source!r} (not a valid Kubernetes name)")
+                options = declared.get(source) or {}
+                external = options.get("external")
+                claim = str(options.get("name") or source) if external else k8s_name(source)
+                if not is_dns_label(claim) or not is_dns_label(k8s_name(source)):
+                    self.ctx.note(self.where("volumes"), f"left out of Kubernetes: volume {source!r} ({claim!r} is not a Kubernetes name)")
                     continue
                 has_claim = True
-                entry["name"] = claim
-                options = declared.get(source) or {}
-                if options.get("external"):
-                    claim = str(options.get("name") or source)
-                else:
+                entry["name"] = k8s_name(source)
+                if not external:
                     self.claims.setdefault(claim, self._claim(claim))
                 volumes.append({"name": entry["name"], "persistentVolumeClaim": {"claimName": claim}})
             else:

@@ -805,7 +805,7 @@ def test_git_reads_the_gitattributes_block_as_marking_exactly_the_generated_file
         assert marked[probe] == ("true" if generated else "unspecified"), (probe, marked[probe])
 
 
-MARKDOWN_FRAGMENTS = st.sampled_from([*FRAGMENTS, "<!--", "-->", "<b>", "<", "# ", "\n# x", "\n- x", "\n| a |", "\n```", "---"])
+MARKDOWN_FRAGMENTS = st.sampled_from([*FRAGMENTS, "<!--", "-->", "<b>", "<", "# ", "\n# x", "\n- x", "\n| a |", "\n```", "---", "[a](javascript:alert(1))", "![i](x.png)", "[r]", "\n[r]: javascript:x", "](", "\\"])
 MARKDOWN_TEXT = st.lists(st.one_of(MARKDOWN_FRAGMENTS, st.characters(codec="utf-8")), max_size=8).map("".join)
 
 
@@ -820,7 +820,8 @@ MARKDOWN_TEXT = st.lists(st.one_of(MARKDOWN_FRAGMENTS, st.characters(codec="utf-
 def test_no_value_adds_a_line_heading_or_html_to_the_import_report(title: str, summary: list[str], rows: list[tuple[str, str]], notes: list[str], note: str) -> None:
     """The migration report holds paths and values from the files imported: whatever they
     are, CommonMark (markdown-it) reads exactly the report's own headings, list items and
-    table rows, and no HTML (a ``<!--`` would hide the rest of the report)."""
+    table rows, and no HTML (a ``<!--`` would hide the rest of the report) and no link
+    (``[docs](javascript:...)`` in a file name)."""
     from markdown_it import MarkdownIt
 
     from dockergen.importer.report import Report, Section, markdown
@@ -831,6 +832,7 @@ def test_no_value_adds_a_line_heading_or_html_to_the_import_report(title: str, s
     kinds = [t.type for t in tokens]
     assert text.count("\n") == 2 + len(summary) + 3 + (2 if note else 0) + 2 + len(rows) + 3 + len(notes)
     assert not {"html_block", "html_inline"} & set(kinds) and not any(c.type.startswith("html") for t in tokens for c in t.children or ())
+    assert not any(c.type in ("link_open", "image") for t in tokens for c in t.children or ())  # no link or image of a value's
     assert kinds.count("heading_open") == 3
     assert kinds.count("list_item_open") == len(summary) + len(notes)
     assert kinds.count("tr_open") == 1 + len(rows)

@@ -243,9 +243,11 @@ _BLOCK_START = re.compile(r"[!-/:-@\[-`{-~]|[0-9]+[.)]")
 def _md_text(text: object, leads: bool = False) -> str:
     """``text`` (a path, a value from the files read) as inline Markdown on one line: every
     line break folded into a space, ``|`` kept inside its table cell, ``<`` kept from opening
-    an HTML tag or a ``<!--`` comment that would hide the rest of the report, invisible
+    an HTML tag or a ``<!--`` comment that would hide the rest of the report, ``[`` from
+    opening a link or image (``[docs](javascript:...)`` in a file name), ``\\`` from undoing
+    those escapes, invisible
     characters shown as escapes; ``leads``: it starts a list item or a heading, where a
     leading ``#``, ``>``, ``-``, ``1.`` ... would open a block of its own."""
-    flat = visible(" ".join(str(text).split())).replace("|", "\\|").replace("<", "\\<")
+    flat = visible(" ".join(str(text).split())).replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<").replace("[", "\\[")
     opening = _BLOCK_START.match(flat) if leads and not flat.startswith("\\") else None
     return flat if opening is None else flat[: opening.end() - 1] + "\\" + flat[opening.end() - 1 :]

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from dockergen import presets
+from dockergen.containment import refuse_write_targets
 from dockergen.errors import DockergenError, Location, Problem
 from dockergen.scaffold.detect import App, name_for
 from dockergen.spec.path import parent_spec
@@ -45,6 +46,7 @@ def init(
 
     if not path.is_dir():
         raise DockergenError.single("not a directory", location=Location(str(path)))
+    refuse_write_targets(("PATH", path))
     schema_ref = schema_reference(schema, schema_file)
     target = path / SPEC_NAME
     if target.exists() and not force:

@@ -236,8 +236,9 @@ def markdown(report: Report) -> str:
 
 
 # What would open a block (heading, quote, list, fence, rule, table) at the start of a list
-# item or a heading's text: its last character is escaped.
-_BLOCK_START = re.compile(r"[!-/:-@\[-`{-~]|[0-9]+[.)]")
+# item or a heading's text: its last character is escaped. A single backquote opens no block
+# but a code span, which an escape would turn inside out: only a fence's third one is escaped.
+_BLOCK_START = re.compile(r"```|[!-/:-@\[-_{-~]|[0-9]+[.)]")
 
 
 def _md_text(text: object, leads: bool = False) -> str:

@@ -39,10 +39,12 @@ def bare_up(envs: Iterable[EnvPlan], root_files: Iterable[str]) -> BareUp | None
     if base is None:
         return None
     if override is None:
-        # The base alone was an environment: rendered, it holds only what every environment
-        # shares, so that environment's overlay becomes the override a bare `up` reads with it.
+        # The base alone was one of several environments: rendered, it holds only what they
+        # all share, so that environment's overlay becomes the override a bare `up` reads with
+        # it. (The base of a spec of one environment holds all of it.)
+        envs = list(envs)
         alone = next((e for e in envs if e.files == (base,)), None)
-        if alone is None or override_name(base) is None:
+        if alone is None or len(envs) < 2 or override_name(base) is None:
             return None
         output = {**({"compose_file": base} if base != "compose.yaml" else {}), "override": alone.name}
         return BareUp(output, f"a bare `docker compose up` still runs {alone.name} (it ran {base}): `output: {_flow(output)}` "

@@ -67,3 +67,15 @@ def test_the_five_minute_steps_work_as_written(tmp_path: Path) -> None:
     against_itself = subprocess.run([sys.executable, "-m", "dockergen", "verify", "--against", "."], cwd=root,
                                     capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)  # fmt: skip
     assert "not originals: " in against_itself.stdout and "docker-compose.yml" in against_itself.stdout.split("not originals: ")[1].split("(")[0]
+
+
+def test_check_after_import_names_each_original_in_the_way_once(tmp_path: Path) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKERGEN_")}
+    run = [sys.executable, "-m", "dockergen"]
+    assert subprocess.run([*run, "import", "."], cwd=tmp_path, capture_output=True, timeout=300, env=env).returncode == 0
+    checked = subprocess.run([*run, "check"], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
+    assert checked.returncode == 1
+    assert ("would refuse to overwrite Dockerfile, docker-compose.yml: not written by dockergen: move them away "
+            "(or write dockergen's elsewhere: `output` names the paths), or replace them with `dockergen render --force`") in checked.stderr

@@ -16,10 +16,6 @@ import posixpath
 import stat
 import unicodedata
 from collections.abc import Callable
-from pathlib import Path
-
-from dockergen.errors import DockergenError, Location
-from dockergen.text import visible
 
 
 def outside_reason(
@@ -52,24 +48,34 @@ def outside_reason(
     return None
 
 
-def refuse_write_targets(*options: tuple[str, Path | None]) -> None:
-    """A path given on the command line to write at (``render --out``, ``import --out`` and
-    ``--report``) is the user's choice, an absolute one or one climbing out with ``..`` too;
-    refused (exit 2, before anything is written) when it lands in git's own folder, where a
-    file can become a hook or git's config, or when it reads as inside the current folder
-    but a symbolic link (one a repository under import can hold) takes it outside."""
+def write_target_reason(path: str) -> tuple[str, str] | None:
+    """Why a path given on the command line to write at (``render --out``, ``import --out``
+    and ``--report``) is refused, with what to do, or None. It is the user's choice, an
+    absolute one or one climbing out with ``..`` too, unless it lands in git's own folder,
+    where a file can become a hook or git's config, or reads as inside the current folder
+    but a symbolic link (one a repository under import can hold) takes it outside. os.path
+    alone: the launcher asks before it replays a render from the render cache."""
+    found = os.path.realpath(path)  # every link followed, the last one too
+    given = [part for part in path.split(os.sep) if part not in ("", ".")]
+    if any(part.casefold() == ".git" for part in (*given, *found.split(os.sep))):
+        return "is inside `.git`, git's own folder (a file there can become a hook or git's config)", "give a path outside .git"
     here = os.path.realpath(".")
+    if not os.path.isabs(path) and ".." not in given and os.path.commonpath([here, found]) != here:
+        return f"leaves the current folder through a symbolic link (to {found})", "spell the path where it really is, if that is meant"
+    return None
+
+
+def refuse_write_targets(*options: tuple[str, os.PathLike[str] | None]) -> None:
+    """Raise, before anything is written, for the first of ``options`` (an option and the
+    path given to it) that ``write_target_reason`` refuses."""
+    from dockergen.errors import DockergenError, Location
+    from dockergen.text import visible
+
     for option, path in options:
-        if path is None:
-            continue
-        found = os.path.realpath(path)  # every link followed, the last one too
-        if any(part.casefold() == ".git" for part in (*path.parts, *Path(found).parts)):
-            why, hint = "is inside `.git`, git's own folder (a file there can become a hook or git's config)", "give a path outside .git"
-        elif not path.is_absolute() and ".." not in path.parts and os.path.commonpath([here, found]) != here:
-            why, hint = f"leaves the current folder through a symbolic link (to {visible(found)})", "spell the path where it really is, if that is meant"
-        else:
-            continue
-        raise DockergenError.single(f"{option} {visible(str(path))} {why}", location=Location("command line"), hint=hint)
+        reason = None if path is None else write_target_reason(os.fspath(path))
+        if reason is not None:
+            why, hint = reason
+            raise DockergenError.single(f"{option} {visible(os.fspath(path))} {visible(why)}", location=Location("command line"), hint=hint)
 
 
 def resolved(path: str) -> str:

@@ -57,6 +57,11 @@ def _from_cache(command: str, spec: str, out: str | None, quiet: bool) -> bool:
     reports, such as a file edited by hand where a generated one goes."""
     from dockergen.render_cache import lookup
 
+    if out is not None and command == "render":
+        from dockergen.containment import write_target_reason
+
+        if write_target_reason(out) is not None:
+            return False  # the full path refuses it, and says why
     cached = lookup(spec)
     if cached is None:
         return False  # before the imports below: a miss (every run after an edit) needs none (dataclasses: ~6 ms)

@@ -55,7 +55,7 @@ def test_check_loads_no_hashlib_and_a_render_hashes_with_it() -> None:
     result = subprocess.run([sys.executable, "-S", "-X", "importtime", "-c", program, "check"], cwd=ROOT / "examples" / "platform", capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     loaded = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
-    assert "dockergen.fingerprint" in loaded and not {"hashlib", "_hashlib", "typing"} & loaded
+    assert "dockergen.fingerprint" in loaded and not {"hashlib", "_hashlib", "typing", "dataclasses", "dockergen.errors"} & loaded
     probe = "import dockergen.fingerprint as f, sys; a = type(f.sha256()); import hashlib; b = type(f.sha256()); print(a is type(f._own_sha256()), b is type(hashlib.sha256()))"
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert shown.stdout.split() == ["True", "True"], shown.stderr

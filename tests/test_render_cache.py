@@ -179,3 +179,17 @@ def test_one_render_walks_the_package_once_for_its_code_signature(tmp_path: Path
     assert len(list((tmp_path / "cache" / "dockergen" / "dockerfiles").glob("*.json"))) == 1
     package = os.path.dirname(render_cache.__file__)
     assert [top for top in walks if top == package] == [package]
+
+
+def test_a_replay_into_git_s_own_folder_is_refused_like_a_full_render(tmp_path: Path) -> None:
+    """The render cache replays a spec it has seen into any --out; the full path refuses an
+    --out inside `.git` (a file there can become a hook), and so must the replay."""
+    cache = tmp_path / "cache"
+    project = unlocked_copy(tmp_path, "project")
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    assert run(project, cache, "render", "-q", "--out", str(tmp_path / "elsewhere")).returncode == 0  # fills the cache
+    before = tree(project / ".git")
+    code, _, stderr = output(run(project, cache, "render", "-q", "--out", ".git/hooks"))
+    assert code == 2, stderr
+    assert "error: --out .git/hooks is inside `.git`" in stderr
+    assert tree(project / ".git") == before

@@ -421,7 +421,7 @@ def test_render_refusing_a_file_it_never_wrote_does_not_send_the_user_to_absorb(
     assert "it is yours" in result.output and "absorb" not in result.output
 
     checked = invoke("check", "--spec", str(tmp_path / "dockergen.yaml"))
-    assert checked.exit_code == 1 and "would refuse to overwrite .dockerignore: .dockerignore not written by dockergen: move it away" in checked.output
+    assert checked.exit_code == 1 and "would refuse to overwrite .dockerignore: not written by dockergen: move it away" in checked.output
     assert "absorb" not in checked.output
 
 

@@ -70,13 +70,16 @@ def _next_step(drift: list, spec: Path) -> str:  # list[Drift]
     edits = [d for d in blocked if d.change.blocked != NOT_OURS]
     absorbable = ", ".join(d.path for d in edits if d.change.absorbable)
     other = ", ".join(d.path for d in edits if not d.change.absorbable)
-    foreign = ", ".join(d.path for d in blocked if d.change.blocked == NOT_OURS)  # absorb has nothing of them to absorb
+    foreign_paths = [d.path for d in blocked if d.change.blocked == NOT_OURS]  # absorb has nothing of them to absorb
+    foreign = ", ".join(foreign_paths)
     steps = [f"keep the edit of {absorbable} with `dockergen absorb{spec_arg}` (it turns a Compose edit into a spec change), "
              f"or discard it with `dockergen render{spec_arg} --force`"] if absorbable else []  # fmt: skip
     if other:
         steps.append(f"{other}: {SPEC_EDIT}, or discard it with `dockergen render{spec_arg} --force`")
     if foreign:
-        steps.append(f"{foreign} not written by dockergen: move it away (or write dockergen's elsewhere: `output` names the paths), "
-                     f"or replace it with `dockergen render{spec_arg} --force`")  # fmt: skip
+        it = "them" if len(foreign_paths) > 1 else "it"
+        named = "" if len(foreign_paths) == len(blocked) else f"{foreign} "  # the list just said which
+        steps.append(f"{named}not written by dockergen: move {it} away (or write dockergen's elsewhere: `output` names the paths), "
+                     f"or replace {it} with `dockergen render{spec_arg} --force`")  # fmt: skip
     names = ", ".join(d.path for d in blocked)
     return f"`dockergen render` would refuse to overwrite {names}: {'; '.join(steps)} (see --diff)"

@@ -167,10 +167,12 @@ def _variant_rows(plan: ImportPlan) -> tuple[tuple[str, ...], ...]:
 def _review(plan: ImportPlan) -> list[str]:
     out = list(plan.notes)
     if plan.builds.merged:
+        variants = any(len({p for p, _ in m.stage_map}) > 1 for m in plan.builds.merged.values())
         out.append(
             "`dockergen render` refuses to overwrite files it did not write: after review run `dockergen render --force`, "
-            "which replaces the Dockerfiles it merged into (and .dockerignore, .env.example); then delete the variant "
-            "Dockerfiles listed above and the old Compose files (keep them until `dockergen verify --against` passed in CI)."
+            "which replaces the Dockerfiles it merged into (and .dockerignore, .env.example); then delete "
+            + ("the variant Dockerfiles listed above and " if variants else "")
+            + "the old Compose files (keep them until `dockergen verify --against` passed in CI)."
         )
     if plan.builds.merged:
         out.append(
@@ -236,8 +238,9 @@ def markdown(report: Report) -> str:
 
 
 # What would open a block (heading, quote, list, fence, rule, table) at the start of a list
-# item or a heading's text: its last character is escaped.
-_BLOCK_START = re.compile(r"[!-/:-@\[-`{-~]|[0-9]+[.)]")
+# item or a heading's text: its last character is escaped. A single backquote opens no block
+# but a code span, which an escape would turn inside out: only a fence's third one is escaped.
+_BLOCK_START = re.compile(r"```|[!-/:-@\[-_{-~]|[0-9]+[.)]")
 
 
 def _md_text(text: object, leads: bool = False) -> str:

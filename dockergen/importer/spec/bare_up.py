@@ -32,12 +32,23 @@ class BareUp:
 
 
 def bare_up(envs: Iterable[EnvPlan], root_files: Iterable[str]) -> BareUp | None:
-    """None when the root has no override file a bare ``up`` reads."""
+    """None when a bare ``up`` at the root ran no environment."""
     at_root = {f for f in root_files if posixpath.dirname(f) == ""}
     base = next((f for f in BASES if f in at_root), None)
     override = next((f for f in OVERRIDES if f in at_root), None)
-    if base is None or override is None:
+    if base is None:
         return None
+    if override is None:
+        # The base alone was one of several environments: rendered, it holds only what they
+        # all share, so that environment's overlay becomes the override a bare `up` reads with
+        # it. (The base of a spec of one environment holds all of it.)
+        envs = list(envs)
+        alone = next((e for e in envs if e.files == (base,)), None)
+        if alone is None or len(envs) < 2 or override_name(base) is None:
+            return None
+        output = {**({"compose_file": base} if base != "compose.yaml" else {}), "override": alone.name}
+        return BareUp(output, f"a bare `docker compose up` still runs {alone.name} (it ran {base}): `output: {_flow(output)}` "
+                              f"renders its overlay as {override_name(base)}; `dockergen render --force` replaces {base}")  # fmt: skip
     env = next((e for e in envs if e.files == (base, override)), None)
     for candidate in dict.fromkeys((base, override.replace(".override.", "."))) if env is not None else ():  # the originals' stems
         rendered = override_name(candidate)

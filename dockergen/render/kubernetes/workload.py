@@ -654,7 +654,10 @@ class _Workload:
             capabilities["add"] = add
         read_only = self.settings.read_only
         if read_only is None:
-            read_only = self.service.plan is not None  # dockergen's images write only to /tmp
+            # dockergen's presets write only to /tmp and `build.writable`; where a generic
+            # build (`steps`, an imported Dockerfile) writes is unknown: writable, as in Compose.
+            plan = self.service.plan
+            read_only = plan is not None and plan.build.family != "generic"
         return {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": read_only, "capabilities": capabilities}
 
     # ---- volumes -----------------------------------------------------------------------

@@ -107,6 +107,19 @@ def test_an_environment_replaces_the_build_blocks_options_field_by_field(tmp_pat
     assert json.loads(bake['"app-ci"']["network"]) == "none" and json.loads(bake['"app-prod"']["network"]) == "host"
 
 
+def test_build_extensions_are_x_fields_of_the_compose_build_an_environment_replaces(tmp_path: Path) -> None:
+    write_spec(
+        tmp_path,
+        {"extensions": {"x-bake": {"platforms": ["linux/amd64", "linux/arm64"]}, "x-cache-hint": "warm"}},
+        environments={"ci": {"build_options": {"extensions": {"x-cache-hint": "cold"}}}},
+    )
+    assert render(tmp_path).returncode == 0
+    dev, ci = built(tmp_path, "dev"), built(tmp_path, "ci")
+    assert (dev["x-bake"], dev["x-cache-hint"]) == ({"platforms": ["linux/amd64", "linux/arm64"]}, "warm")
+    assert ci["x-cache-hint"] == "cold" and "x-bake" not in ci  # the field is replaced, as every option is
+    assert "extensions" not in dev and "extensions" not in ci
+
+
 def test_a_cache_location_with_a_variable_reads_a_bake_variable(tmp_path: Path) -> None:
     # `${REGISTRY:-local}/app:cache` (real projects write the cache beside their image): Compose
     # interpolates it, and the Bake file reads the same variable with the same fallback.
@@ -200,6 +213,22 @@ def test_import_writes_the_options_natively_and_verify_compares_them(tmp_path: P
         assert any(key in layer for layer in layers), key
     ci = [layer["build_options"] for layer in (app.get("environments") or {}).values() if "cache_to" in (layer or {}).get("build_options", {})]
     assert ci and ci[0]["network"] == "none" and ci[0]["extra_hosts"] == ["proxy.internal=10.0.0.5", "mirror.internal=10.0.0.6"]
+    assert unexplained(result) == []
+
+
+def test_import_writes_a_builds_x_fields_as_its_extensions_not_to_the_hatch(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "shop", {
+        "Dockerfile": DOCKERFILE,
+        "compose.yaml": "services:\n  app:\n    build:\n      context: .\n      x-bake: {platforms: [linux/amd64]}\n      x-cache-hint: warm\n",
+        "compose.ci.yaml": "services:\n  app:\n    build:\n      x-cache-hint: cold\n",
+    })  # fmt: skip
+    plan, _, result = imported(root)
+    app = plan.spec["services"]["app"]
+    layers = [app, *(app.get("environments") or {}).values()]
+    assert not any("compose" in (layer or {}) for layer in layers), app
+    written = [app["build"].get("extensions") or {}, *(((layer or {}).get("build_options") or {}).get("extensions") or {} for layer in layers)]
+    assert {"platforms": ["linux/amd64"]} in [e.get("x-bake") for e in written], app
+    assert sorted(e["x-cache-hint"] for e in written if "x-cache-hint" in e) == ["cold", "warm"], app
     assert unexplained(result) == []
 
 

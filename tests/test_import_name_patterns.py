@@ -59,3 +59,29 @@ def test_a_prefixed_sprawl_is_written_with_one_name_per_environment(tmp_path: Pa
         for layer in [entry, *(entry.get("environments") or {}).values()]:
             assert not {"container_name", "networks"} & set(layer), (service, text)
             assert len(built) < 2 or "image" not in layer or service not in built, (service, text)
+
+
+@pytest.mark.parametrize("env_overlay", [False, True], ids=["one-environment", "with-overlay"])
+def test_one_image_two_services_run_is_not_every_services_default(tmp_path: Path, env_overlay: bool) -> None:
+    # A built image a second service runs too, beside services on images of their own: in
+    # `defaults` (spec-wide or an environment's) it would read as the rule for every service.
+    root = tmp_path / "repo"
+    (root / "backend").mkdir(parents=True)
+    (root / "backend" / "Dockerfile").write_text(DOCKERFILE.replace("{module}", "backend"))
+    (root / "docker-compose.yml").write_text(
+        "services:\n"
+        "  backend: {build: ./backend, image: 'acme/backend:local', container_name: acme_backend}\n"
+        "  worker: {image: 'acme/backend:local', command: celery worker, container_name: acme_worker}\n"
+        "  redis: {image: 'redis:7.2', container_name: acme_redis}\n"
+        "  mail: {image: 'mailhog/mailhog:v1.0.1', container_name: acme_mail}\n"
+    )
+    if env_overlay:
+        (root / "docker-compose.prod.yml").write_text("services:\n  backend: {restart: always}\n")
+    result = subprocess.run([sys.executable, "-m", "dockergen", "import", ".", "--verify"], cwd=root, capture_output=True, text=True,
+                            timeout=300, env={**os.environ}, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (root / "dockergen.yaml").read_text()
+    spec = yaml.safe_load(text)
+    for defaults in [spec.get("defaults") or {}, *((env or {}).get("defaults") or {} for env in spec["environments"].values())]:
+        assert not {"image", "container_name"} & set(defaults), text
+    assert spec["services"]["worker"]["image"] == spec["services"]["backend"]["image"] == "acme/backend:local", text

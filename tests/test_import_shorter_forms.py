@@ -243,3 +243,15 @@ def test_a_lone_environment_with_defaults_for_the_built_services_keeps_the_spec_
     before = copy.deepcopy(spec)
     into_lone_environment(spec)
     assert spec == before
+
+
+def test_compose_spellings_of_a_boolean_are_written_as_true_or_false(tmp_path: Path) -> None:
+    # YAML 1.2 (Compose's) reads bare yes/on/off as text; Compose then takes them for booleans.
+    root = write_tree(tmp_path / "p", {"compose.yaml": (
+        "services:\n  web:\n    image: nginx:1.27\n    tty: yes\n    stdin_open: on\n    read_only: Off\n    init: 'NO'\n"
+        "    environment: {DEBUG: yes}\n"
+    )})  # fmt: skip
+    plan, text, _ = imported(root)
+    web = plan.spec["services"]["web"]
+    assert (web["tty"], web["stdin_open"], web["read_only"], web["init"]) == (True, True, False, False), text
+    assert web["environment"] == {"DEBUG": "yes"}, text  # text to the program, not a boolean

@@ -170,7 +170,8 @@ def _service(service: ResolvedService, env: ResolvedEnvironment, named_volumes: 
             build["additional_contexts"] = {k: v if "://" in v else _relative(posixpath.normpath(v)) for k, v in plan.build.additional_contexts.items()}
         if plan.build.secrets:
             build["secrets"] = list(plan.build.secrets)
-        build.update(service.build_options())
+        options = service.build_options()
+        build.update({k: v for k, v in options.items() if k != "extensions"}, **options.get("extensions", {}))
         out["build"] = build
     if service.watch:
         out["develop"] = {"watch": [rule.model_dump(exclude_none=True) for rule in service.watch]}

@@ -601,6 +601,9 @@ class BuildOptions(Model):
     """Run the build with elevated privileges (Compose `build.privileged`; the builder must allow it)."""
     isolation: Literal["default", "process", "hyperv"] | None = None
     """Isolation of the build's containers on Windows (Compose `build.isolation`)."""
+    extensions: dict[ExtensionKey, Any] | None = None
+    """Compose extension fields of the build (`x-` keys other tools read, e.g. the `x-bake`
+    block `docker buildx bake` takes from a Compose file), written into its Compose `build` as they are."""
 
 
 class ServiceSettings(Model):

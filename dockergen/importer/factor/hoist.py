@@ -76,7 +76,8 @@ def hoist(layers: Layers) -> None:
     """Make every move that shortens the spec and changes no resolution."""
     want = layers.snapshot()
     for key, value in _candidates(layers.levels.values()):
-        _to_defaults(layers, key, value, want)
+        if _rule(key, value):
+            _to_defaults(layers, key, value, want)
     _to_all_env_defaults(layers, want)
     _lower_names(layers, want)
     _prune(layers, want)
@@ -93,8 +94,15 @@ def _to_all_env_defaults(layers: Layers, want: dict, keys: tuple[str, ...] | Non
         # what the environment's defaults say already, for one service that still says it.
         offers = _candidates(_named(blocks)) + _candidates(b for _, b in blocks)
         for key, value in [*offers, *layers.env_defaults.get(env, {}).items()]:
-            if keys is None or key in keys:
+            if (keys is None or key in keys) and _rule(key, value):
                 _to_env_defaults(layers, env, key, value, want)
+
+
+def _rule(key: str, value: Any) -> bool:
+    """Whether ``value`` may be a default for many services: not one name (``image:
+    acme/backend:local`` two services run reads, in ``defaults``, as every service's image,
+    the others overriding it), only a name with ``{service}`` in it."""
+    return key not in names.FIELDS or (isinstance(value, str) and "{service}" in value)
 
 
 def _lower_names(layers: Layers, want: dict) -> None:

@@ -214,11 +214,12 @@ def _try(out: dict[str, Any], extra: dict[str, Any], key: str, value: Any) -> No
     if key in names.FIELDS and isinstance(value, str):
         value = names.literal(value)  # a brace of the original's is no placeholder
     try:
-        ServiceSettings.model_validate({key: value})
+        read = getattr(ServiceSettings.model_validate({key: value}), key)
     except ValidationError:
         extra[key] = value
         return
-    out[key] = value
+    # Compose reads `tty: yes`, `"on"`, `"off"` as booleans (YAML 1.1 habits): the spec says true or false.
+    out[key] = read if isinstance(read, bool) and isinstance(value, str) else value
 
 
 def _literal_aliases(options: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from dockergen.importer.spec.text import service_lines, spec_lines
 from dockergen.importer.factor.settings import DOCKER_HEALTHCHECK_DEFAULTS, convert
 from dockergen.resolve import builtin_layer, merge, project_name
 from dockergen.sensitive import looks_secret
-from dockergen.spec.model import Build, BuildOptions, Engines
+from dockergen.spec.model import EXTENSION_KEY, Build, BuildOptions, Engines
 
 DEFAULT_SYNTAX = "docker/dockerfile:1"  # what the generic template writes when a spec names none
 KEPT_PRESETS = {"staging": frozenset({"logging"}), "prod": frozenset({"logging"})}
@@ -563,7 +564,7 @@ def _lift_build_options(per_env: dict[str, dict[str, Any] | None], users: list[d
     """Compose ``build`` options the spec's ``build`` block holds (the same in every environment
     that builds it, and in the builds of the services that ``uses`` it), moved out of the
     builder's ``compose:`` hatch."""
-    hatches = [(s.get("compose") or {}).get("build") or {} for s in [*per_env.values(), *users] if s is not None and not s.get("prebuilt")]
+    hatches = [_options_view((s.get("compose") or {}).get("build") or {}) for s in [*per_env.values(), *users] if s is not None and not s.get("prebuilt")]
     out: dict[str, Any] = {}
     for key in LIFTED_BUILD_KEYS:
         values = [h.get(key) for h in hatches]
@@ -591,18 +592,31 @@ def _layered_build_options(per_env: dict[str, dict[str, Any] | None]) -> None:
         build = (settings.get("compose") or {}).get("build")
         if not isinstance(build, dict) or {"context", "dockerfile", "dockerfile_inline"} & set(build):
             continue
-        for key in [k for k in build if k in BuildOptions.model_fields]:
+        view = _options_view(build)
+        for key in [k for k in view if k in BuildOptions.model_fields]:
             try:
-                BuildOptions.model_validate({key: build[key]})  # the field's own rules decide
+                BuildOptions.model_validate({key: view[key]})  # the field's own rules decide
             except ValidationError:
                 continue
             settings.setdefault("build_options", {})[key] = _out_of_hatch(settings, key)
 
 
+def _options_view(build: dict[str, Any]) -> dict[str, Any]:
+    """A hatch's Compose ``build`` keyed as ``BuildOptions`` is: its ``x-`` fields together, as ``extensions``."""
+    view = {k: v for k, v in build.items() if not re.fullmatch(EXTENSION_KEY, str(k))}
+    found = {k: v for k, v in build.items() if k not in view}
+    return {**view, "extensions": found} if found else view
+
+
 def _out_of_hatch(settings: dict[str, Any], key: str) -> Any:
-    """Take ``key`` out of the layer's ``compose: {build: ...}``, dropping what it empties."""
+    """Take ``key`` (of ``_options_view``) out of the layer's ``compose: {build: ...}``, dropping what it empties."""
     build = settings["compose"]["build"]
-    value = build.pop(key)
+    if key == "extensions":
+        value = _options_view(build)["extensions"]
+        for name in value:
+            del build[name]
+    else:
+        value = build.pop(key)
     if not build:
         del settings["compose"]["build"]
     if not settings["compose"]:
@@ -617,7 +631,7 @@ def _drop_lifted(per_env: dict[str, dict[str, Any] | None], lifted: dict[str, An
         build = (settings.get("compose") or {}).get("build")
         if not isinstance(build, dict):
             continue
-        for key in [k for k, v in build.items() if k in lifted and lifted[k] == v]:
+        for key in [k for k, v in _options_view(build).items() if k in lifted and lifted[k] == v]:
             _out_of_hatch(settings, key)
 
 

@@ -34,6 +34,7 @@ class Rendered:
     files: dict[str, str]
     configs: dict[str, dict[str, Any]]
     report: str
+    compose: dict[str, tuple[str, str]]  # environment -> its base and overlay (import names them: a bare `up` keeps running dev)
 
     def svc(self, env: str, name: str) -> dict[str, Any]:
         return self.configs[env]["services"][name]
@@ -69,8 +70,8 @@ class Rendered:
         return summarise(parse_dockerfile(path, self.files[path]), stage)
 
     def text(self, env: str) -> str:
-        overlay = next(f for f in self.files if f == f"compose.{env}.yaml")
-        return self.files["compose.yaml"] + self.files[overlay]
+        base, overlay = self.compose[env]
+        return self.files[base] + self.files[overlay]
 
     def ports(self, env: str, name: str) -> set[str]:
         return {f"{p.get('published')}:{p['target']}" for p in self.svc(env, name).get("ports") or []}
@@ -90,18 +91,15 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     spec.write_text(spec_text(plan))
     rendered = render(spec)
     files = {f.path: f.content for f in rendered.files}
-    for path, content in files.items():
-        if path.endswith(".yaml"):
-            (folder / path).write_text(content)
-    requests = [
-        compose_cli.ConfigRequest(FIXTURE, (folder / "compose.yaml", folder / f"compose.{e.name}.yaml"), interpolate=True)
-        for e in plan.environments
-    ]
+    compose = {name: (rendered.spec.output.compose_file, env.info.compose_file) for name, env in rendered.project.environments.items()}
+    for path in {path for pair in compose.values() for path in pair}:
+        (folder / path).write_text(files[path])
+    requests = [compose_cli.ConfigRequest(FIXTURE, tuple(folder / path for path in compose[e.name]), interpolate=True) for e in plan.environments]
     results = compose_cli.run_configs(requests)
     assert all(r.config is not None for r in results), [r.error for r in results]
     configs = {e.name: r.config for e, r in zip(plan.environments, results)}
     report = markdown(build_report(plan, str(spec), {}, None))
-    return Rendered(plan, files, configs, report)  # type: ignore[arg-type]
+    return Rendered(plan, files, configs, report, compose)  # type: ignore[arg-type]
 
 
 def _all(out: Rendered, service: str) -> list[str]:

@@ -23,7 +23,6 @@ from dockergen.features import declaration_for, supported
 from dockergen.ignore_match import ignored
 from dockergen.render.compose import Documents
 from dockergen.render.dockerfile import python_stage_command
-from dockergen.render import hcl
 from dockergen.render.support import interpolated_texts, interpolation_error, is_literal, references
 from dockergen.sensitive import looks_secret
 from dockergen.resolve import ResolvedEnvironment, ResolvedProject, setter_path
@@ -444,6 +443,8 @@ def _bake_literal_names(project: ResolvedProject, source: SourceMap) -> list[Pro
     carries (tags, build args, caches, SSH) that reads one, and at a ``pass_build_args`` name."""
     if not project.spec.output.bake:
         return []
+    from dockergen.render import hcl  # the Bake renderer's: imported only when the Bake file is asked for
+
     problems = []
     for path, text in _strings(project.spec.model_dump(by_alias=True, exclude_unset=True)):
         passed = [text] if "pass_build_args" in path else []  # a name, which Bake reads as `${name}`

@@ -106,7 +106,7 @@ def test_a_context_with_a_dollar_the_cli_resolved_stays_relative(tmp_path: Path)
     result = _run("import", ".", "--verify", cwd=root)
     assert result.returncode == 0, result.stdout + result.stderr
     build = yaml.safe_load((root / "dockergen.yaml").read_text())["services"]["web"]["compose"]["build"]
-    assert build["context"] == "./$$"
+    assert build["context"] == "$$"  # as the file spells it (relative: a folder named `$`), not the CLI's absolute path
 
 
 @pytest.mark.parametrize(

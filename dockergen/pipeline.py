@@ -22,8 +22,8 @@ from dockergen.service_cache import Reuse
 from dockergen.spec.load import LoadedSpec, load_spec, parse_spec
 from dockergen.spec.model import Spec
 from dockergen.spec.salvage import salvage
-from dockergen.unknown_names import require_known
 from dockergen.spec.validate import validate
+from dockergen.unknown_names import require_known
 
 
 @dataclass(frozen=True)
